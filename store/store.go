@@ -1,10 +1,36 @@
 // Package store keeps items, source health and the digest outbox in SQLite.
+//
+// The database is one file in WAL mode, opened through modernc.org/sqlite
+// (pure Go). Every connection sets busy_timeout, foreign_keys and
+// synchronous=NORMAL, so several processes (a daemon beside a `fetch` or a
+// `send`) can share the file: reads run concurrently, writes are short
+// transactions begun IMMEDIATE, so a writer waits for the lock up front
+// instead of failing with SQLITE_BUSY when it upgrades a read.
+//
+// Inside one process, writes go through a single connection, queued by
+// database/sql rather than by SQLite's busy handler, and reads through a pool
+// of read-only connections.
+//
+// Times are stored as UTC nanoseconds since the Unix epoch and returned in
+// UTC; NULL means unknown or never.
+//
+// The schema lives in migrations/*.sql, embedded in the binary and applied in
+// order by Open; schema_version records which ones ran.
 package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // ErrSlotTaken is returned by CreateMessage when the digest already has a
@@ -14,154 +40,156 @@ var ErrSlotTaken = errors.New("store: digest slot already recorded")
 // ErrLocked is returned by LockDaemon when another daemon holds the database.
 var ErrLocked = errors.New("store: database is in use by another newswatch run")
 
+// ErrClaimed is returned by CreateMessage when one of the message's items is
+// already carried by a pending or sent message of the same digest (another
+// `send` got there first).
+var ErrClaimed = errors.New("store: item already claimed by another message of the digest")
+
+// ErrNotFound is returned when a message asked for by ID does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// busyTimeout is how long a connection waits for another one's lock before
+// giving up with SQLITE_BUSY. Writes are short, so this is only reached when
+// something holds the database far longer than it should.
+const busyTimeout = 10 * time.Second
+
 // Store is an open database.
-type Store struct{}
+type Store struct {
+	path string
+	w    *sql.DB // one connection: every write
+	r    *sql.DB // read-only pool
+	now  func() time.Time
+
+	stmts     writeStmts
+	closeOnce sync.Once
+	closeErr  error
+}
 
 // Open opens (creating if needed) the database at path and applies migrations.
-func Open(ctx context.Context, path string) (*Store, error) { panic("unimplemented") }
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty database path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+
+	s := &Store{path: abs, now: time.Now}
+	s.w, err = sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+
+	// The writer runs the migrations, which also puts a new file in WAL mode,
+	// before any reader connects.
+	if err := migrate(ctx, s.w); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := s.stmts.prepare(ctx, s.w); err != nil {
+		s.stmts.close()
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+
+	s.r, err = sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		s.stmts.close()
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	if err := s.r.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsn is the modernc.org/sqlite data source name for the file at abs. The
+// pragmas run on every new connection, busy_timeout first.
+func dsn(abs string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
-func (s *Store) Close() error { panic("unimplemented") }
-
-// Item is a stored article.
-type Item struct {
-	ID        int64
-	Key       string
-	Link      string
-	GUID      string
-	Title     string
-	Summary   string
-	Content   string
-	Body      string
-	Published time.Time // zero when unknown
-	FirstSeen time.Time
-	Sources   []string // every source that carried it, the first one first
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.stmts.close()
+		var errs []error
+		if s.r != nil {
+			errs = append(errs, s.r.Close())
+		}
+		if s.w != nil {
+			// Keeps the query planner's statistics fresh; cheap when nothing changed.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_, _ = s.w.ExecContext(ctx, "PRAGMA optimize")
+			cancel()
+			errs = append(errs, s.w.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("store: close %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
 }
 
-// Run statuses.
-const (
-	StatusOK          = "ok"
-	StatusNotModified = "not_modified"
-	StatusError       = "error"
+// writeTx runs fn in one IMMEDIATE transaction on the writer connection.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// minNanos and maxNanos bound the times an int64 of nanoseconds can hold.
+var (
+	minNanos = time.Unix(0, -1<<63).UTC()
+	maxNanos = time.Unix(0, 1<<63-1).UTC()
 )
 
-// Run is one source's fetch outcome.
-type Run struct {
-	Source       string
-	Started      time.Time
-	Duration     time.Duration
-	Status       string // StatusOK, StatusNotModified or StatusError
-	Items        int    // items the source returned
-	Err          string // when Status is StatusError
-	ETag         string // validators, kept only when Status is StatusOK
-	LastModified string
+// nullTime is t as nanoseconds, or NULL when t is zero or cannot be
+// represented (a feed's date in the year 1 or 9999 is as good as unknown).
+func nullTime(t time.Time) sql.NullInt64 {
+	if t.IsZero() || t.Before(minNanos) || t.After(maxNanos) {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
 }
 
-// SaveRun records run as source health and, in the same transaction, stores
-// items: unknown keys are inserted (FirstSeen = now), known ones only gain the
-// source. Validators are written after the items, in the same transaction.
-// It returns the items that were new, with ID and FirstSeen set.
-func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, error) {
-	panic("unimplemented")
+// fromNanos is the UTC time of n, zero when n is NULL.
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
 }
-
-// Validators returns the ETag and Last-Modified saved for a source.
-func (s *Store) Validators(ctx context.Context, source string) (etag, lastModified string, err error) {
-	panic("unimplemented")
-}
-
-// Known reports which of keys are already stored.
-func (s *Store) Known(ctx context.Context, keys []string) (map[string]bool, error) {
-	panic("unimplemented")
-}
-
-// Health is a source's state, from its recorded runs.
-type Health struct {
-	Source       string
-	LastStatus   string
-	LastRun      time.Time
-	LastSuccess  time.Time // zero: never
-	LastError    string
-	FailingSince time.Time // first error of the current failure streak; zero when healthy
-	Failures     int       // consecutive failed runs
-	Duration     time.Duration
-	Items        int
-}
-
-// Health returns every source's health, by name.
-func (s *Store) Health(ctx context.Context) ([]Health, error) { panic("unimplemented") }
-
-// ItemQuery selects stored items.
-type ItemQuery struct {
-	FirstSeenAfter time.Time // zero: no bound
-	Since          time.Time // published (first seen when unknown) at or after; zero: no bound
-	UnclaimedBy    string    // digest name: skip items claimed by its pending or sent messages
-	Key            string    // one item by key
-	Limit          int       // 0: no limit
-}
-
-// Items returns the items q selects, newest first.
-func (s *Store) Items(ctx context.Context, q ItemQuery) ([]Item, error) { panic("unimplemented") }
-
-// Message statuses.
-const (
-	MessagePending = "pending"
-	MessageSent    = "sent"
-	MessageFailed  = "failed"
-)
-
-// Message is one digest in the outbox.
-type Message struct {
-	ID           int64
-	Digest       string
-	Slot         time.Time // schedule slot; unique with Digest
-	MessageID    string
-	Subject      string
-	To           []string
-	Text         string
-	HTML         string
-	Status       string
-	Attempts     int
-	LastError    string
-	NextAttempt  time.Time
-	Created      time.Time
-	Sent         time.Time
-	CoveredUntil time.Time // items first seen up to here are covered
-	ItemIDs      []int64
-}
-
-// CreateMessage records m as pending and claims its items, in one transaction.
-// It sets m.ID. It returns ErrSlotTaken when (Digest, Slot) exists.
-func (s *Store) CreateMessage(ctx context.Context, m *Message) error { panic("unimplemented") }
-
-// Messages returns the messages with one of the statuses (all when none), oldest first.
-func (s *Store) Messages(ctx context.Context, statuses ...string) ([]Message, error) {
-	panic("unimplemented")
-}
-
-// LastSent returns the digest's sent message with the latest slot.
-func (s *Store) LastSent(ctx context.Context, digest string) (Message, bool, error) {
-	panic("unimplemented")
-}
-
-// LastSlot returns the latest slot recorded for the digest, whatever its status.
-func (s *Store) LastSlot(ctx context.Context, digest string) (time.Time, bool, error) {
-	panic("unimplemented")
-}
-
-// MarkSent records that the server accepted the message.
-func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error { panic("unimplemented") }
-
-// MarkRetry records a temporary failure; the message stays pending until next.
-func (s *Store) MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error {
-	panic("unimplemented")
-}
-
-// MarkFailed records a permanent failure; its items become unclaimed again.
-func (s *Store) MarkFailed(ctx context.Context, id int64, errMsg string) error {
-	panic("unimplemented")
-}
-
-// LockDaemon takes the single-daemon lock for this database until release is
-// called or the process ends; ErrLocked when another process holds it.
-func (s *Store) LockDaemon() (release func(), err error) { panic("unimplemented") }

@@ -1,0 +1,438 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Item is a stored article.
+type Item struct {
+	ID        int64
+	Key       string
+	Link      string
+	GUID      string
+	Title     string
+	Summary   string
+	Content   string
+	Body      string
+	Published time.Time // zero when unknown
+	FirstSeen time.Time
+	Sources   []string // every source that carried it, the first one first
+}
+
+// Run statuses.
+const (
+	StatusOK          = "ok"
+	StatusNotModified = "not_modified"
+	StatusError       = "error"
+)
+
+// Run is one source's fetch outcome.
+type Run struct {
+	Source       string
+	Started      time.Time
+	Duration     time.Duration
+	Status       string // StatusOK, StatusNotModified or StatusError
+	Items        int    // items the source returned
+	Err          string // when Status is StatusError
+	ETag         string // validators, kept only when Status is StatusOK
+	LastModified string
+}
+
+// errorRetention is how long failed runs are kept for SourceErrors.
+const errorRetention = 30 * 24 * time.Hour
+
+// writeStmts are the statements SaveRun runs for every batch, prepared once
+// on the writer connection.
+type writeStmts struct {
+	insertItem  *sql.Stmt
+	linkSource  *sql.Stmt
+	saveHealth  *sql.Stmt
+	logError    *sql.Stmt
+	pruneErrors *sql.Stmt
+}
+
+func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		// RETURNING yields a row only when the key was new.
+		{&w.insertItem, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO NOTHING
+			RETURNING id`},
+		{&w.linkSource, `INSERT INTO item_sources (item_id, source, first_seen)
+			SELECT id, ?, ? FROM items WHERE key = ?
+			ON CONFLICT (item_id, source) DO NOTHING`},
+		// A success (ok or not modified) ends a failure streak; an error
+		// starts or extends one. Validators change only on StatusOK.
+		{&w.saveHealth, `INSERT INTO sources (name, etag, last_modified, last_status, last_run,
+				last_success, last_error, failing_since, failures, duration, items)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET
+				etag = CASE WHEN excluded.last_status = 'ok' THEN excluded.etag ELSE sources.etag END,
+				last_modified = CASE WHEN excluded.last_status = 'ok' THEN excluded.last_modified ELSE sources.last_modified END,
+				last_status = excluded.last_status,
+				last_run = excluded.last_run,
+				last_success = coalesce(excluded.last_success, sources.last_success),
+				last_error = excluded.last_error,
+				failing_since = CASE WHEN excluded.last_status = 'error'
+					THEN coalesce(sources.failing_since, excluded.failing_since) END,
+				failures = CASE WHEN excluded.last_status = 'error' THEN sources.failures + 1 ELSE 0 END,
+				duration = excluded.duration,
+				items = excluded.items`},
+		{&w.logError, `INSERT INTO source_errors (source, at, duration, error) VALUES (?, ?, ?, ?)`},
+		{&w.pruneErrors, `DELETE FROM source_errors WHERE at < ?`},
+	} {
+		st, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.stmt = st
+	}
+	return nil
+}
+
+func (w *writeStmts) close() {
+	for _, st := range []*sql.Stmt{w.insertItem, w.linkSource, w.saveHealth, w.logError, w.pruneErrors} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// SaveRun records run as source health and, in the same transaction, stores
+// items: unknown keys are inserted (FirstSeen = now), known ones only gain the
+// source. Validators are written after the items, in the same transaction,
+// and only when run.Status is StatusOK, so a batch that fails to commit never
+// leaves validators that would hide its items from the next fetch.
+// It returns the items that were new, with ID, FirstSeen and Sources set.
+//
+// FirstSeen is taken once the write lock is held, so first-seen times follow
+// the order in which batches commit. Every item needs a Key.
+func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, error) {
+	if err := checkRun(run, items); err != nil {
+		return nil, err
+	}
+	if run.Started.IsZero() {
+		run.Started = s.now()
+	}
+	if len(items) == 0 && run.Status != StatusError {
+		// The common 304: one statement, no explicit transaction.
+		if _, err := s.stmts.saveHealth.ExecContext(ctx, healthArgs(run)...); err != nil {
+			return nil, fmt.Errorf("store: save run of %s: %w", run.Source, err)
+		}
+		return nil, nil
+	}
+
+	var added []Item
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		added = added[:0]
+		now := s.now().UTC()
+		seen := now.UnixNano()
+		if len(items) > 0 {
+			insert := tx.StmtContext(ctx, s.stmts.insertItem)
+			link := tx.StmtContext(ctx, s.stmts.linkSource)
+			for _, it := range items {
+				var id int64
+				err := insert.QueryRowContext(ctx, it.Key, it.Link, it.GUID, it.Title, it.Summary,
+					it.Content, it.Body, nullTime(it.Published), seen).Scan(&id)
+				switch {
+				case err == nil:
+					it.ID = id
+					it.FirstSeen = now
+					it.Published = fromNanos(nullTime(it.Published))
+					it.Sources = []string{run.Source}
+					added = append(added, it)
+				case !errors.Is(err, sql.ErrNoRows):
+					return fmt.Errorf("item %s: %w", it.Key, err)
+				}
+				if _, err := link.ExecContext(ctx, run.Source, seen, it.Key); err != nil {
+					return fmt.Errorf("item %s: %w", it.Key, err)
+				}
+			}
+		}
+		if _, err := tx.StmtContext(ctx, s.stmts.saveHealth).ExecContext(ctx, healthArgs(run)...); err != nil {
+			return err
+		}
+		if run.Status == StatusError {
+			if _, err := tx.StmtContext(ctx, s.stmts.logError).ExecContext(ctx,
+				run.Source, run.Started.UnixNano(), int64(run.Duration), run.Err); err != nil {
+				return err
+			}
+			if _, err := tx.StmtContext(ctx, s.stmts.pruneErrors).ExecContext(ctx,
+				now.Add(-errorRetention).UnixNano()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: save run of %s: %w", run.Source, err)
+	}
+	return added, nil
+}
+
+func checkRun(run Run, items []Item) error {
+	if run.Source == "" {
+		return errors.New("store: save run: empty source name")
+	}
+	switch run.Status {
+	case StatusOK, StatusNotModified, StatusError:
+	default:
+		return fmt.Errorf("store: save run of %s: unknown status %q", run.Source, run.Status)
+	}
+	for i, it := range items {
+		if it.Key == "" {
+			return fmt.Errorf("store: save run of %s: item %d (%q) has no key", run.Source, i, it.Title)
+		}
+	}
+	return nil
+}
+
+// healthArgs are saveHealth's arguments for run.
+func healthArgs(run Run) []any {
+	var (
+		etag, lastModified string
+		success, failing   sql.NullInt64
+		failures           int
+		lastError          string
+	)
+	started := run.Started.UnixNano()
+	switch run.Status {
+	case StatusOK:
+		etag, lastModified = run.ETag, run.LastModified
+		success = sql.NullInt64{Int64: started, Valid: true}
+	case StatusNotModified:
+		success = sql.NullInt64{Int64: started, Valid: true}
+	case StatusError:
+		failing = sql.NullInt64{Int64: started, Valid: true}
+		failures = 1
+		lastError = run.Err
+		if lastError == "" {
+			lastError = "unknown error"
+		}
+	}
+	return []any{run.Source, etag, lastModified, run.Status, started,
+		success, lastError, failing, failures, int64(run.Duration), run.Items}
+}
+
+// Validators returns the ETag and Last-Modified saved for a source.
+func (s *Store) Validators(ctx context.Context, source string) (etag, lastModified string, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT etag, last_modified FROM sources WHERE name = ?`, source).
+		Scan(&etag, &lastModified)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("store: validators of %s: %w", source, err)
+	}
+	return etag, lastModified, nil
+}
+
+// Known reports which of keys are already stored: the map holds true for
+// each stored key and nothing for the others.
+func (s *Store) Known(ctx context.Context, keys []string) (map[string]bool, error) {
+	known := make(map[string]bool)
+	if len(keys) == 0 {
+		return known, nil
+	}
+	arr, err := json.Marshal(keys)
+	if err != nil {
+		return nil, fmt.Errorf("store: known: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT i.key FROM json_each(?) AS j JOIN items AS i ON i.key = j.value`, string(arr))
+	if err != nil {
+		return nil, fmt.Errorf("store: known: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("store: known: %w", err)
+		}
+		known[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: known: %w", err)
+	}
+	return known, nil
+}
+
+// Health is a source's state, from its recorded runs.
+type Health struct {
+	Source       string
+	LastStatus   string
+	LastRun      time.Time
+	LastSuccess  time.Time // zero: never
+	LastError    string    // the current streak's latest error; empty when healthy
+	FailingSince time.Time // first error of the current failure streak; zero when healthy
+	Failures     int       // consecutive failed runs
+	Duration     time.Duration
+	Items        int
+}
+
+// Health returns every source's health, by name.
+func (s *Store) Health(ctx context.Context) ([]Health, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name, last_status, last_run, last_success, last_error,
+		failing_since, failures, duration, items FROM sources ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: health: %w", err)
+	}
+	defer rows.Close()
+	var hs []Health
+	for rows.Next() {
+		var (
+			h                               Health
+			lastRun, lastSuccess, failingAt sql.NullInt64
+			dur                             int64
+		)
+		if err := rows.Scan(&h.Source, &h.LastStatus, &lastRun, &lastSuccess, &h.LastError,
+			&failingAt, &h.Failures, &dur, &h.Items); err != nil {
+			return nil, fmt.Errorf("store: health: %w", err)
+		}
+		h.LastRun, h.LastSuccess, h.FailingSince = fromNanos(lastRun), fromNanos(lastSuccess), fromNanos(failingAt)
+		h.Duration = time.Duration(dur)
+		hs = append(hs, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: health: %w", err)
+	}
+	return hs, nil
+}
+
+// SourceErrors returns the failed runs that started at or after since, oldest
+// first, with Source, Started, Duration, Status and Err set: the sources that
+// failed since the last digest, even those that have recovered. Failed runs
+// are kept for 30 days.
+func (s *Store) SourceErrors(ctx context.Context, since time.Time) ([]Run, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT source, at, duration, error FROM source_errors
+		WHERE at >= ? ORDER BY at, rowid`, nullTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("store: source errors: %w", err)
+	}
+	defer rows.Close()
+	var runs []Run
+	for rows.Next() {
+		var (
+			r       Run
+			at, dur int64
+		)
+		if err := rows.Scan(&r.Source, &at, &dur, &r.Err); err != nil {
+			return nil, fmt.Errorf("store: source errors: %w", err)
+		}
+		r.Started, r.Duration, r.Status = time.Unix(0, at).UTC(), time.Duration(dur), StatusError
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: source errors: %w", err)
+	}
+	return runs, nil
+}
+
+// ItemQuery selects stored items.
+type ItemQuery struct {
+	FirstSeenAfter time.Time // zero: no bound
+	Since          time.Time // published (first seen when unknown) at or after; zero: no bound
+	UnclaimedBy    string    // digest name: skip items claimed by its pending or sent messages
+	Key            string    // one item by key
+	Limit          int       // 0: no limit
+}
+
+// Items returns the items q selects, newest first: by published time (first
+// seen when unknown), then by ID.
+func (s *Store) Items(ctx context.Context, q ItemQuery) ([]Item, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if t := nullTime(q.FirstSeenAfter); t.Valid {
+		where = append(where, `i.first_seen > ?`)
+		args = append(args, t)
+	}
+	if t := nullTime(q.Since); t.Valid {
+		where = append(where, `coalesce(i.published, i.first_seen) >= ?`)
+		args = append(args, t)
+	}
+	if q.UnclaimedBy != "" {
+		// A failed message releases its items: only pending and sent ones claim.
+		where = append(where, `NOT EXISTS (SELECT 1 FROM message_items AS mi
+			JOIN messages AS m ON m.id = mi.message_id
+			WHERE mi.item_id = i.id AND m.digest = ? AND m.status IN ('pending', 'sent'))`)
+		args = append(args, q.UnclaimedBy)
+	}
+	if q.Key != "" {
+		where = append(where, `i.key = ?`)
+		args = append(args, q.Key)
+	}
+	items, err := s.queryItems(ctx, where, args, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: items: %w", err)
+	}
+	return items, nil
+}
+
+// ItemsByIDs returns the stored items among ids, newest first, as Items does;
+// IDs that do not exist are left out.
+func (s *Store) ItemsByIDs(ctx context.Context, ids []int64) ([]Item, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	arr, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: items by id: %w", err)
+	}
+	items, err := s.queryItems(ctx, []string{`i.id IN (SELECT value FROM json_each(?))`}, []any{string(arr)}, 0)
+	if err != nil {
+		return nil, fmt.Errorf("store: items by id: %w", err)
+	}
+	return items, nil
+}
+
+// queryItems runs one query that returns the items and, per item, its
+// sources in the order they were first seen.
+func (s *Store) queryItems(ctx context.Context, where []string, args []any, limit int) ([]Item, error) {
+	var b strings.Builder
+	b.WriteString(`SELECT i.id, i.key, i.link, i.guid, i.title, i.summary, i.content, i.body,
+		i.published, i.first_seen,
+		(SELECT json_group_array(src.source ORDER BY src.rowid) FROM item_sources AS src WHERE src.item_id = i.id)
+		FROM items AS i`)
+	if len(where) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(where, " AND "))
+	}
+	b.WriteString(" ORDER BY coalesce(i.published, i.first_seen) DESC, i.id DESC")
+	if limit > 0 {
+		b.WriteString(" LIMIT ?")
+		args = append(args, limit)
+	}
+	rows, err := s.r.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Item
+	for rows.Next() {
+		var (
+			it                   Item
+			published, firstSeen sql.NullInt64
+			sources              string
+		)
+		if err := rows.Scan(&it.ID, &it.Key, &it.Link, &it.GUID, &it.Title, &it.Summary, &it.Content,
+			&it.Body, &published, &firstSeen, &sources); err != nil {
+			return nil, err
+		}
+		it.Published, it.FirstSeen = fromNanos(published), fromNanos(firstSeen)
+		if err := json.Unmarshal([]byte(sources), &it.Sources); err != nil {
+			return nil, fmt.Errorf("sources of item %d: %w", it.ID, err)
+		}
+		items = append(items, it)
+	}
+	return items, rows.Err()
+}

@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Message statuses.
+const (
+	MessagePending = "pending"
+	MessageSent    = "sent"
+	MessageFailed  = "failed"
+)
+
+// Message is one digest in the outbox.
+type Message struct {
+	ID           int64
+	Digest       string
+	Slot         time.Time // schedule slot; unique with Digest
+	MessageID    string
+	Subject      string
+	To           []string
+	Text         string
+	HTML         string
+	Status       string
+	Attempts     int
+	LastError    string
+	NextAttempt  time.Time
+	Created      time.Time
+	Sent         time.Time
+	CoveredUntil time.Time // items first seen up to here are covered
+	ItemIDs      []int64
+}
+
+// CreateMessage records m as pending and claims its items, in one transaction.
+// It sets m.ID, m.Status and, when zero, m.Created. It returns ErrSlotTaken
+// when (Digest, Slot) exists, and ErrClaimed when one of m.ItemIDs is already
+// claimed by a pending or sent message of the same digest.
+func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
+	if m.Digest == "" {
+		return errors.New("store: create message: empty digest name")
+	}
+	slot := nullTime(m.Slot)
+	if !slot.Valid {
+		return fmt.Errorf("store: create message for %s: no schedule slot", m.Digest)
+	}
+	to, err := json.Marshal(nonNil(m.To))
+	if err != nil {
+		return fmt.Errorf("store: create message for %s: %w", m.Digest, err)
+	}
+	ids, err := json.Marshal(nonNil(m.ItemIDs))
+	if err != nil {
+		return fmt.Errorf("store: create message for %s: %w", m.Digest, err)
+	}
+	created := m.Created
+	if created.IsZero() {
+		created = s.now()
+	}
+	created = created.UTC()
+
+	var id int64
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		// The transaction holds the write lock, so these checks and the
+		// inserts below cannot interleave with another writer's.
+		var taken int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE digest = ? AND slot = ?`,
+			m.Digest, slot).Scan(&taken)
+		if err == nil {
+			return fmt.Errorf("%w: message %d", ErrSlotTaken, taken)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var item, other int64
+		err = tx.QueryRowContext(ctx, `SELECT mi.item_id, m.id FROM message_items AS mi
+			JOIN messages AS m ON m.id = mi.message_id
+			WHERE m.digest = ? AND m.status IN ('pending', 'sent')
+				AND mi.item_id IN (SELECT value FROM json_each(?))
+			LIMIT 1`, m.Digest, string(ids)).Scan(&item, &other)
+		if err == nil {
+			return fmt.Errorf("%w: item %d is in message %d", ErrClaimed, item, other)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+
+		err = tx.QueryRowContext(ctx, `INSERT INTO messages (digest, slot, message_id, subject, to_json,
+				text, html, status, attempts, last_error, next_attempt, created, sent, covered_until)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, '', ?, ?, NULL, ?)
+			RETURNING id`,
+			m.Digest, slot, m.MessageID, m.Subject, string(to), m.Text, m.HTML,
+			nullTime(m.NextAttempt), created.UnixNano(), nullTime(m.CoveredUntil)).Scan(&id)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO message_items (message_id, item_id)
+			SELECT DISTINCT ?, value FROM json_each(?)`, id, string(ids))
+		if err != nil {
+			return fmt.Errorf("claim items: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && int(n) != countDistinct(m.ItemIDs) {
+			return fmt.Errorf("claim items: %d of %d recorded", n, countDistinct(m.ItemIDs))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: create message for %s at %s: %w", m.Digest, m.Slot.UTC().Format(time.RFC3339), err)
+	}
+	m.ID = id
+	m.Status = MessagePending
+	m.Attempts = 0
+	m.LastError = ""
+	m.Created = created
+	m.Sent = time.Time{}
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func countDistinct(ids []int64) int {
+	seen := make(map[int64]struct{}, len(ids))
+	for _, id := range ids {
+		seen[id] = struct{}{}
+	}
+	return len(seen)
+}
+
+const messageColumns = `m.id, m.digest, m.slot, m.message_id, m.subject, m.to_json, m.text, m.html,
+	m.status, m.attempts, m.last_error, m.next_attempt, m.created, m.sent, m.covered_until,
+	(SELECT json_group_array(mi.item_id ORDER BY mi.item_id) FROM message_items AS mi WHERE mi.message_id = m.id)`
+
+// queryMessages runs a SELECT of messageColumns from messages AS m, followed by tail.
+func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]Message, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages AS m `+tail, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ms []Message
+	for rows.Next() {
+		var (
+			m                   Message
+			slot, created       int64
+			next, sent, covered sql.NullInt64
+			to, ids             string
+		)
+		if err := rows.Scan(&m.ID, &m.Digest, &slot, &m.MessageID, &m.Subject, &to, &m.Text, &m.HTML,
+			&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &covered, &ids); err != nil {
+			return nil, err
+		}
+		m.Slot, m.Created = time.Unix(0, slot).UTC(), time.Unix(0, created).UTC()
+		m.NextAttempt, m.Sent, m.CoveredUntil = fromNanos(next), fromNanos(sent), fromNanos(covered)
+		if err := json.Unmarshal([]byte(to), &m.To); err != nil {
+			return nil, fmt.Errorf("recipients of message %d: %w", m.ID, err)
+		}
+		if err := json.Unmarshal([]byte(ids), &m.ItemIDs); err != nil {
+			return nil, fmt.Errorf("items of message %d: %w", m.ID, err)
+		}
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}
+
+// Message returns the message with the given ID, or ErrNotFound.
+func (s *Store) Message(ctx context.Context, id int64) (Message, error) {
+	ms, err := s.queryMessages(ctx, `WHERE m.id = ?`, id)
+	if err != nil {
+		return Message{}, fmt.Errorf("store: message %d: %w", id, err)
+	}
+	if len(ms) == 0 {
+		return Message{}, fmt.Errorf("store: message %d: %w", id, ErrNotFound)
+	}
+	return ms[0], nil
+}
+
+// Messages returns the messages with one of the statuses (all when none), oldest first.
+func (s *Store) Messages(ctx context.Context, statuses ...string) ([]Message, error) {
+	tail := `ORDER BY m.created, m.id`
+	var args []any
+	if len(statuses) > 0 {
+		tail = `WHERE m.status IN (?` + strings.Repeat(`, ?`, len(statuses)-1) + `) ` + tail
+		for _, st := range statuses {
+			args = append(args, st)
+		}
+	}
+	ms, err := s.queryMessages(ctx, tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: messages: %w", err)
+	}
+	return ms, nil
+}
+
+// LastSent returns the digest's sent message with the latest slot.
+func (s *Store) LastSent(ctx context.Context, digest string) (Message, bool, error) {
+	ms, err := s.queryMessages(ctx, `WHERE m.digest = ? AND m.status = 'sent' ORDER BY m.slot DESC LIMIT 1`, digest)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: last sent of %s: %w", digest, err)
+	}
+	if len(ms) == 0 {
+		return Message{}, false, nil
+	}
+	return ms[0], true, nil
+}
+
+// LastSlot returns the latest slot recorded for the digest, whatever its status.
+func (s *Store) LastSlot(ctx context.Context, digest string) (time.Time, bool, error) {
+	var slot sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT max(slot) FROM messages WHERE digest = ?`, digest).Scan(&slot); err != nil {
+		return time.Time{}, false, fmt.Errorf("store: last slot of %s: %w", digest, err)
+	}
+	return fromNanos(slot), slot.Valid, nil
+}
+
+// MarkSent records that the server accepted the message: status sent, Sent =
+// at, one more attempt, no error and no next attempt.
+func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error {
+	if at.IsZero() {
+		at = s.now()
+	}
+	return s.update(ctx, "mark sent", id, `UPDATE messages SET status = 'sent', sent = ?, attempts = attempts + 1,
+		last_error = '', next_attempt = NULL WHERE id = ?`, nullTime(at), id)
+}
+
+// MarkRetry records a temporary failure; the message stays pending until next.
+// It counts one more attempt.
+func (s *Store) MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error {
+	return s.update(ctx, "mark retry", id, `UPDATE messages SET attempts = attempts + 1, last_error = ?,
+		next_attempt = ? WHERE id = ?`, errMsg, nullTime(next), id)
+}
+
+// MarkFailed records a permanent failure; its items become unclaimed again.
+// It counts one more attempt: the one the server refused.
+func (s *Store) MarkFailed(ctx context.Context, id int64, errMsg string) error {
+	return s.update(ctx, "mark failed", id, `UPDATE messages SET status = 'failed', attempts = attempts + 1,
+		last_error = ?, next_attempt = NULL WHERE id = ?`, errMsg, id)
+}
+
+// update runs one UPDATE of message id, ErrNotFound when no row matched.
+func (s *Store) update(ctx context.Context, op string, id int64, query string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("store: %s %d: %w", op, id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: %s %d: %w", op, id, err)
+	} else if n == 0 {
+		return fmt.Errorf("store: %s %d: %w", op, id, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func ids(items []Item) []int64 {
+	var out []int64
+	for _, it := range items {
+		out = append(out, it.ID)
+	}
+	return out
+}
+
+func TestCreateMessage(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	added := save(t, s, "src", item("a"), item("b"), item("c"))
+
+	m := Message{
+		Digest: "Morning brief", Slot: t0, MessageID: "<x@newswatch>", Subject: "3 stories",
+		To: []string{"a@example.org", "b@example.org"}, Text: "text", HTML: "<p>html</p>",
+		CoveredUntil: added[2].FirstSeen, ItemIDs: ids(added[:2]),
+	}
+	if err := s.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.ID == 0 || m.Status != MessagePending || m.Created.IsZero() {
+		t.Fatalf("after CreateMessage: ID %d Status %q Created %v", m.ID, m.Status, m.Created)
+	}
+	got, err := s.Message(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, m) {
+		t.Errorf("stored %+v\nwant   %+v", got, m)
+	}
+
+	t.Run("slot taken", func(t *testing.T) {
+		dup := Message{Digest: "Morning brief", Slot: t0.In(time.FixedZone("X", 7200)), ItemIDs: ids(added[2:])}
+		err := s.CreateMessage(ctx, &dup)
+		if !errors.Is(err, ErrSlotTaken) {
+			t.Fatalf("CreateMessage on a taken slot: %v, want ErrSlotTaken", err)
+		}
+		// Nothing of the refused message was kept: c is still unclaimed.
+		if items, _ := s.Items(ctx, ItemQuery{UnclaimedBy: "Morning brief"}); !reflect.DeepEqual(keys(items), []string{"c"}) {
+			t.Errorf("unclaimed after refusal = %v, want [c]", keys(items))
+		}
+	})
+	t.Run("same slot other digest", func(t *testing.T) {
+		other := Message{Digest: "Evening", Slot: t0, ItemIDs: ids(added)}
+		if err := s.CreateMessage(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("items claimed", func(t *testing.T) {
+		again := Message{Digest: "Morning brief", Slot: t0.Add(time.Hour), ItemIDs: ids(added)}
+		if err := s.CreateMessage(ctx, &again); !errors.Is(err, ErrClaimed) {
+			t.Fatalf("CreateMessage claiming a's again: %v, want ErrClaimed", err)
+		}
+		if _, ok, _ := s.LastSlot(ctx, "Morning brief"); !ok {
+			t.Fatal("LastSlot found nothing")
+		}
+		if slot, _, _ := s.LastSlot(ctx, "Morning brief"); !slot.Equal(t0) {
+			t.Errorf("LastSlot = %v after the refused message, want %v", slot, t0)
+		}
+	})
+	t.Run("unknown item rolls back", func(t *testing.T) {
+		bad := Message{Digest: "Morning brief", Slot: t0.Add(2 * time.Hour), ItemIDs: []int64{added[2].ID, 999999}}
+		if err := s.CreateMessage(ctx, &bad); err == nil {
+			t.Fatal("CreateMessage with an unknown item succeeded")
+		}
+		if slot, _, _ := s.LastSlot(ctx, "Morning brief"); !slot.Equal(t0) {
+			t.Errorf("LastSlot = %v, the failed message was kept", slot)
+		}
+	})
+	t.Run("no slot", func(t *testing.T) {
+		if err := s.CreateMessage(ctx, &Message{Digest: "Morning brief"}); err == nil {
+			t.Fatal("CreateMessage without a slot succeeded")
+		}
+	})
+}
+
+func TestMessageLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	added := save(t, s, "src", item("a"), item("b"), item("c"))
+
+	if _, ok, err := s.LastSent(ctx, "d"); ok || err != nil {
+		t.Fatalf("LastSent on an empty outbox: %v, %v", ok, err)
+	}
+	if _, ok, err := s.LastSlot(ctx, "d"); ok || err != nil {
+		t.Fatalf("LastSlot on an empty outbox: %v, %v", ok, err)
+	}
+
+	m1 := Message{Digest: "d", Slot: t0, ItemIDs: ids(added[:1])}
+	m2 := Message{Digest: "d", Slot: t0.Add(24 * time.Hour), ItemIDs: ids(added[1:2])}
+	m3 := Message{Digest: "d", Slot: t0.Add(48 * time.Hour), ItemIDs: ids(added[2:])}
+	for _, m := range []*Message{&m1, &m2, &m3} {
+		if err := s.CreateMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := t0.Add(time.Hour)
+	if err := s.MarkRetry(ctx, m1.ID, "421 try later", next); err != nil {
+		t.Fatal(err)
+	}
+	sentAt := t0.Add(2 * time.Hour)
+	if err := s.MarkSent(ctx, m1.ID, sentAt); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkRetry(ctx, m2.ID, "451 local error", next); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, m3.ID, "550 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []func() error{
+		func() error { return s.MarkSent(ctx, 424242, sentAt) },
+		func() error { return s.MarkRetry(ctx, 424242, "x", next) },
+		func() error { return s.MarkFailed(ctx, 424242, "x") },
+		func() error { _, err := s.Message(ctx, 424242); return err },
+	} {
+		if err := f(); !errors.Is(err, ErrNotFound) {
+			t.Errorf("on a missing message: %v, want ErrNotFound", err)
+		}
+	}
+
+	got, err := s.Message(ctx, m1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != MessageSent || !got.Sent.Equal(sentAt) || got.Attempts != 2 || got.LastError != "" || !got.NextAttempt.IsZero() {
+		t.Errorf("sent message = %+v", got)
+	}
+	got, _ = s.Message(ctx, m2.ID)
+	if got.Status != MessagePending || got.Attempts != 1 || got.LastError != "451 local error" || !got.NextAttempt.Equal(next) {
+		t.Errorf("retried message = %+v", got)
+	}
+	got, _ = s.Message(ctx, m3.ID)
+	if got.Status != MessageFailed || got.Attempts != 1 || got.LastError != "550 no such user" {
+		t.Errorf("failed message = %+v", got)
+	}
+
+	last, ok, err := s.LastSent(ctx, "d")
+	if err != nil || !ok || last.ID != m1.ID {
+		t.Errorf("LastSent = %d, %v, %v; want message %d", last.ID, ok, err, m1.ID)
+	}
+	slot, ok, err := s.LastSlot(ctx, "d")
+	if err != nil || !ok || !slot.Equal(m3.Slot) {
+		t.Errorf("LastSlot = %v, %v, %v; want %v", slot, ok, err, m3.Slot)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		statuses []string
+		want     []int64
+	}{
+		{"all", nil, []int64{m1.ID, m2.ID, m3.ID}},
+		{"pending", []string{MessagePending}, []int64{m2.ID}},
+		{"pending or failed", []string{MessagePending, MessageFailed}, []int64{m2.ID, m3.ID}},
+		{"sent", []string{MessageSent}, []int64{m1.ID}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ms, err := s.Messages(ctx, tc.statuses...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, m := range ms {
+				got = append(got, m.ID)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Messages(%v) = %v, want %v", tc.statuses, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestItemsQuery(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	// The fake clock gives each batch its own first-seen second: t0+1s, +2s, +3s.
+	first := save(t, s, "src", Item{Key: "old-pub", Published: t0.Add(-48 * time.Hour)}, Item{Key: "no-date"})
+	second := save(t, s, "src", Item{Key: "recent-pub", Published: t0.Add(-time.Hour)})
+	third := save(t, s, "src", Item{Key: "sent"}, Item{Key: "pending"}, Item{Key: "failed"})
+
+	byKey := map[string]int64{}
+	for _, it := range append(append(first, second...), third...) {
+		byKey[it.Key] = it.ID
+	}
+	for _, m := range []struct {
+		slot   int
+		key    string
+		status string
+	}{{1, "sent", MessageSent}, {2, "pending", MessagePending}, {3, "failed", MessageFailed}} {
+		msg := Message{Digest: "brief", Slot: t0.Add(time.Duration(m.slot) * time.Hour), ItemIDs: []int64{byKey[m.key]}}
+		if err := s.CreateMessage(ctx, &msg); err != nil {
+			t.Fatal(err)
+		}
+		switch m.status {
+		case MessageSent:
+			err := s.MarkSent(ctx, msg.ID, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+		case MessageFailed:
+			if err := s.MarkFailed(ctx, msg.ID, "550"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	for _, tc := range []struct {
+		name string
+		q    ItemQuery
+		want []string
+	}{
+		{"all newest first", ItemQuery{}, []string{"failed", "pending", "sent", "no-date", "recent-pub", "old-pub"}},
+		{"limit", ItemQuery{Limit: 2}, []string{"failed", "pending"}},
+		{"key", ItemQuery{Key: "no-date"}, []string{"no-date"}},
+		{"unknown key", ItemQuery{Key: "nope"}, []string{}},
+		{"first seen after", ItemQuery{FirstSeenAfter: first[0].FirstSeen}, []string{"failed", "pending", "sent", "recent-pub"}},
+		{"since uses published", ItemQuery{Since: t0.Add(-2 * time.Hour)}, []string{"failed", "pending", "sent", "no-date", "recent-pub"}},
+		{"since, no date falls back to first seen", ItemQuery{Since: second[0].FirstSeen}, []string{"failed", "pending", "sent"}},
+		{"unclaimed: pending and sent claim, failed releases", ItemQuery{UnclaimedBy: "brief"},
+			[]string{"failed", "no-date", "recent-pub", "old-pub"}},
+		{"claims are per digest", ItemQuery{UnclaimedBy: "other", Limit: 3}, []string{"failed", "pending", "sent"}},
+		{"combined", ItemQuery{UnclaimedBy: "brief", FirstSeenAfter: first[0].FirstSeen, Since: t0.Add(-2 * time.Hour)},
+			[]string{"failed", "recent-pub"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items, err := s.Items(ctx, tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := keys(items); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Items(%+v) = %v, want %v", tc.q, got, tc.want)
+			}
+		})
+	}
+
+	got, err := s.ItemsByIDs(ctx, []int64{byKey["sent"], byKey["old-pub"], 999999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"sent", "old-pub"}; !reflect.DeepEqual(keys(got), want) {
+		t.Errorf("ItemsByIDs = %v, want %v", keys(got), want)
+	}
+}

@@ -1,0 +1,452 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+
+// clock is a fake clock that moves one second each time it is read.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Second)
+	return c.t
+}
+
+// open opens a store in a fresh directory with a fake clock starting at t0.
+func open(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "newswatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: t0}
+	s.now = c.now
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func item(key string) Item {
+	return Item{Key: key, Link: "https://example.org/" + key, Title: "Title " + key}
+}
+
+func save(t testing.TB, s *Store, source string, items ...Item) []Item {
+	t.Helper()
+	added, err := s.SaveRun(context.Background(), Run{Source: source, Status: StatusOK, Items: len(items)}, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return added
+}
+
+func keys(items []Item) []string {
+	ks := []string{}
+	for _, it := range items {
+		ks = append(ks, it.Key)
+	}
+	return ks
+}
+
+func TestOpenMigrations(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sub", "dir", "newswatch.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := func(s *Store) int {
+		var n int
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_version`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	save(t, s, "a", item("k1"))
+	if got := versions(s); got != len(ms) {
+		t.Errorf("schema_version rows = %d, want %d", got, len(ms))
+	}
+	var mode string
+	if err := s.r.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	for _, conn := range []struct {
+		name string
+		q    string
+		want int
+	}{
+		{"foreign_keys", `PRAGMA foreign_keys`, 1},
+		{"synchronous", `PRAGMA synchronous`, 1},
+		{"busy_timeout", `PRAGMA busy_timeout`, int(busyTimeout.Milliseconds())},
+	} {
+		var got int
+		if err := s.r.QueryRowContext(ctx, conn.q).Scan(&got); err != nil || got != conn.want {
+			t.Errorf("%s on a reader = %d, %v; want %d", conn.name, got, err, conn.want)
+		}
+		if err := s.w.QueryRowContext(ctx, conn.q).Scan(&got); err != nil || got != conn.want {
+			t.Errorf("%s on the writer = %d, %v; want %d", conn.name, got, err, conn.want)
+		}
+	}
+	if err := migrate(ctx, s.w); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	if got := versions(s); got != len(ms) {
+		t.Errorf("after reopen schema_version rows = %d, want %d", got, len(ms))
+	}
+	items, err := s.Items(ctx, ItemQuery{})
+	if err != nil || len(items) != 1 {
+		t.Errorf("after reopen Items = %v, %v; want the one item", keys(items), err)
+	}
+}
+
+func TestOpenConcurrently(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newswatch.db")
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			s, err := Open(context.Background(), path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			errs <- s.Close()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestOpenNewerSchema(t *testing.T) {
+	s := open(t)
+	if _, err := s.w.Exec(`INSERT INTO schema_version (version, name, applied) VALUES (999, 'future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), s.Path())
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open of a newer schema: %v, want an error saying it is newer", err)
+	}
+}
+
+func TestSaveRunDedup(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+
+	added := save(t, s, "Reuters", item("a"), item("b"), item("b"))
+	if got := keys(added); !reflect.DeepEqual(got, []string{"a", "b"}) {
+		t.Fatalf("first run added %v, want [a b]", got)
+	}
+	for _, it := range added {
+		if it.ID == 0 || it.FirstSeen.IsZero() || it.FirstSeen.Location() != time.UTC {
+			t.Errorf("added %s: ID %d FirstSeen %v; want both set, in UTC", it.Key, it.ID, it.FirstSeen)
+		}
+		if !reflect.DeepEqual(it.Sources, []string{"Reuters"}) {
+			t.Errorf("added %s: Sources %v", it.Key, it.Sources)
+		}
+	}
+
+	added = save(t, s, "The Record", item("b"), item("c"))
+	if got := keys(added); !reflect.DeepEqual(got, []string{"c"}) {
+		t.Fatalf("second source added %v, want [c]", got)
+	}
+	if added := save(t, s, "Reuters", item("a"), item("b")); len(added) != 0 {
+		t.Fatalf("re-fetch added %v, want nothing", keys(added))
+	}
+
+	items, err := s.Items(ctx, ItemQuery{Key: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 {
+		t.Fatalf("Items(key b) = %v, want one item", keys(items))
+	}
+	if want := []string{"Reuters", "The Record"}; !reflect.DeepEqual(items[0].Sources, want) {
+		t.Errorf("b's sources = %v, want %v", items[0].Sources, want)
+	}
+	all, err := s.Items(ctx, ItemQuery{})
+	if err != nil || len(all) != 3 {
+		t.Errorf("Items() = %v, %v; want 3 items", keys(all), err)
+	}
+
+	known, err := s.Known(ctx, []string{"a", "c", "zzz", "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]bool{"a": true, "c": true}; !reflect.DeepEqual(known, want) {
+		t.Errorf("Known = %v, want %v", known, want)
+	}
+}
+
+func TestSaveRunRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	pub := time.Date(2026, 2, 28, 23, 15, 0, 123456789, time.FixedZone("CET", 3600))
+	in := Item{Key: "k", Link: "https://x/k", GUID: "g", Title: "Alibaba 阿里巴巴", Summary: "s",
+		Content: "<p>c</p>", Body: "body", Published: pub}
+	added := save(t, s, "src", in)
+	got, err := s.Items(ctx, ItemQuery{Key: "k"})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Items = %v, %v", got, err)
+	}
+	if !reflect.DeepEqual(got[0], added[0]) {
+		t.Errorf("stored %+v\nreturned by SaveRun %+v", got[0], added[0])
+	}
+	if !got[0].Published.Equal(pub) || got[0].Published.Location() != time.UTC {
+		t.Errorf("Published = %v, want %v in UTC", got[0].Published, pub)
+	}
+
+	// Dates an int64 of nanoseconds cannot hold are stored as unknown.
+	save(t, s, "src", Item{Key: "old", Published: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)})
+	got, err = s.Items(ctx, ItemQuery{Key: "old"})
+	if err != nil || len(got) != 1 || !got[0].Published.IsZero() {
+		t.Errorf("year-1 item = %+v, %v; want Published zero", got, err)
+	}
+}
+
+func TestSaveRunRejects(t *testing.T) {
+	s := open(t)
+	for _, tc := range []struct {
+		name  string
+		run   Run
+		items []Item
+	}{
+		{"no source", Run{Status: StatusOK}, nil},
+		{"unknown status", Run{Source: "a", Status: "weird"}, nil},
+		{"item without key", Run{Source: "a", Status: StatusOK}, []Item{{Title: "t"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.SaveRun(context.Background(), tc.run, tc.items); err == nil {
+				t.Error("SaveRun succeeded, want an error")
+			}
+		})
+	}
+}
+
+func TestValidators(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	// A trigger makes one key fail mid-batch, as a disk error would.
+	if _, err := s.w.Exec(`CREATE TRIGGER boom BEFORE INSERT ON items WHEN NEW.key = 'boom'
+		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name           string
+		run            Run
+		items          []Item
+		wantErr        bool
+		etag, modified string
+	}{
+		{"ok saves", Run{Status: StatusOK, ETag: `"v1"`, LastModified: "Mon, 02 Mar 2026 06:00:00 GMT"},
+			[]Item{item("a")}, false, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
+		{"not modified keeps", Run{Status: StatusNotModified, ETag: `"ignored"`},
+			nil, false, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
+		{"error keeps", Run{Status: StatusError, Err: "500", ETag: `"ignored"`},
+			nil, false, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
+		{"failed batch keeps", Run{Status: StatusOK, ETag: `"v2"`},
+			[]Item{item("b"), item("boom")}, true, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
+		{"ok without validators clears", Run{Status: StatusOK}, []Item{item("c")}, false, "", ""},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.run.Source = "feed"
+			_, err := s.SaveRun(ctx, st.run, st.items)
+			if (err != nil) != st.wantErr {
+				t.Fatalf("SaveRun error = %v, want error %v", err, st.wantErr)
+			}
+			etag, modified, err := s.Validators(ctx, "feed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if etag != st.etag || modified != st.modified {
+				t.Errorf("Validators = %q, %q; want %q, %q", etag, modified, st.etag, st.modified)
+			}
+		})
+	}
+	// The failed batch left nothing behind: b was rolled back with boom.
+	known, err := s.Known(ctx, []string{"a", "b", "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]bool{"a": true, "c": true}; !reflect.DeepEqual(known, want) {
+		t.Errorf("Known = %v, want %v", known, want)
+	}
+	if etag, lm, err := s.Validators(ctx, "never-fetched"); etag != "" || lm != "" || err != nil {
+		t.Errorf("Validators of an unknown source = %q, %q, %v", etag, lm, err)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	steps := []struct {
+		status       string
+		err          string
+		failures     int
+		failingSince time.Time
+		lastSuccess  time.Time
+	}{
+		{StatusError, "dial tcp: refused", 1, at(0), time.Time{}},
+		{StatusOK, "", 0, time.Time{}, at(1)},
+		{StatusError, "HTTP 500", 1, at(2), at(1)},
+		{StatusError, "HTTP 502", 2, at(2), at(1)},
+		{StatusError, "timeout", 3, at(2), at(1)},
+		{StatusNotModified, "", 0, time.Time{}, at(5)},
+	}
+	for i, st := range steps {
+		t.Run(fmt.Sprintf("%d_%s", i, st.status), func(t *testing.T) {
+			run := Run{Source: "feed", Started: at(i), Duration: time.Duration(i+1) * time.Millisecond,
+				Status: st.status, Err: st.err, Items: i}
+			if _, err := s.SaveRun(ctx, run, nil); err != nil {
+				t.Fatal(err)
+			}
+			hs, err := s.Health(ctx)
+			if err != nil || len(hs) != 1 {
+				t.Fatalf("Health = %v, %v", hs, err)
+			}
+			want := Health{Source: "feed", LastStatus: st.status, LastRun: at(i), LastSuccess: st.lastSuccess,
+				LastError: st.err, FailingSince: st.failingSince, Failures: st.failures,
+				Duration: run.Duration, Items: i}
+			if !reflect.DeepEqual(hs[0], want) {
+				t.Errorf("Health = %+v\nwant %+v", hs[0], want)
+			}
+		})
+	}
+
+	errs, err := s.SourceErrors(ctx, at(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range errs {
+		got = append(got, r.Source+": "+r.Err)
+	}
+	if want := []string{"feed: HTTP 500", "feed: HTTP 502", "feed: timeout"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("SourceErrors = %v, want %v", got, want)
+	}
+}
+
+// TestConcurrentWriters has two handles on one file, as a daemon and a
+// `newswatch send` would, write at once; none may see SQLITE_BUSY.
+func TestConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	a := open(t)
+	b, err := Open(ctx, a.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	const runs = 30
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*runs)
+	for w, s := range []*Store{a, b} {
+		wg.Go(func() {
+			for i := range runs {
+				var items []Item
+				for j := range 10 {
+					// Half the keys are shared between writers.
+					items = append(items, item(fmt.Sprintf("w%d-%d-%d", w, i, j)), item(fmt.Sprintf("shared-%d-%d", i, j)))
+				}
+				added, err := s.SaveRun(ctx, Run{Source: fmt.Sprintf("src%d", w), Status: StatusOK}, items)
+				if err != nil {
+					errs <- err
+					continue
+				}
+				var ids []int64
+				for _, it := range added {
+					ids = append(ids, it.ID)
+				}
+				m := Message{Digest: fmt.Sprintf("d%d", w), Slot: t0.Add(time.Duration(i) * time.Hour), ItemIDs: ids}
+				if err := s.CreateMessage(ctx, &m); err != nil {
+					errs <- err
+					continue
+				}
+				if err := s.MarkSent(ctx, m.ID, time.Now()); err != nil {
+					errs <- err
+				}
+				if _, err := s.Items(ctx, ItemQuery{UnclaimedBy: m.Digest, Limit: 5}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var n int
+	if err := a.r.QueryRow(`SELECT count(*) FROM items`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if want := 2*runs*10 + runs*10; n != want {
+		t.Errorf("%d items stored, want %d", n, want)
+	}
+}
+
+func TestLockDaemon(t *testing.T) {
+	a := open(t)
+	b, err := Open(context.Background(), a.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	release, err := a.LockDaemon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.LockDaemon()
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second LockDaemon: %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), a.Path()+".lock") {
+		t.Errorf("error %q does not name the lock file", err)
+	}
+	release()
+	release() // idempotent
+
+	release, err = b.LockDaemon()
+	if err != nil {
+		t.Fatalf("LockDaemon after release: %v", err)
+	}
+	release()
+}
