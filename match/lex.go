@@ -1,0 +1,291 @@
+package match
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Gap flags describe the characters between two tokens.
+const (
+	gapSpace uint8 = 1 << iota // whitespace
+	gapJoin                    // hyphen or apostrophe: "Alibaba-backed", "People's"
+	gapHard                    // any other punctuation or symbol
+	gapStop                    // a sentence terminator, not yet followed by whitespace
+	gapSent                    // a sentence break
+)
+
+// ASCII character classes for the lexer's fast path.
+const (
+	cWord  uint8 = 1 << 7
+	cUpper uint8 = 1 << 6
+)
+
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			t[c] = cWord
+		case c >= 'A' && c <= 'Z':
+			t[c] = cWord | cUpper
+		case c == ' ', c >= '\t' && c <= '\r':
+			t[c] = gapSpace
+		case c == '-', c == '\'', c == '`', c == '_':
+			t[c] = gapJoin
+		case c == '.', c == '!', c == '?':
+			t[c] = gapHard | gapStop
+		case c < ' ', c == 0x7f:
+			t[c] = 0 // control characters are ignored
+		default:
+			t[c] = gapHard
+		}
+	}
+	return t
+}()
+
+// token is one word (or one character of an unspaced script) of a text.
+type token struct {
+	start, end int   // byte offsets in the text
+	gap        uint8 // gap flags of the characters before it
+	word       int32 // word number: hyphen and apostrophe do not start a new word
+	sent       int32 // sentence number
+}
+
+// lexer splits a text into tokens and computes each token's key: its NFKC,
+// case-folded form. Terms and texts go through the same lexer, which is what
+// makes a term's tokens and a text's tokens comparable.
+type lexer struct {
+	s         string
+	pos       int
+	n         int   // tokens so far
+	word      int32 // of the last token
+	sent      int32
+	prevShort bool   // the last token is one ASCII letter ("U.S.": no sentence break)
+	key       []byte // key of the last token
+	tmp       []byte
+	tmp2      []byte
+	fold      cases.Caser
+	foldOK    bool
+}
+
+func (lx *lexer) reset(s string) {
+	lx.s, lx.pos, lx.n, lx.word, lx.sent, lx.prevShort = s, 0, 0, 0, 0, false
+}
+
+// next reads the next token into t; lx.key holds its key until the next call.
+func (lx *lexer) next(t *token) bool {
+	s := lx.s
+	i := lx.pos
+	var gap uint8
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			cl := asciiClass[c]
+			if cl&cWord != 0 {
+				break
+			}
+			if cl&gapSpace != 0 && gap&gapStop != 0 {
+				gap |= gapSent
+			}
+			gap |= cl
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isWordRune(r) {
+			break
+		}
+		cl := gapClass(r)
+		if cl&gapSpace != 0 && gap&gapStop != 0 {
+			gap |= gapSent
+		}
+		gap |= cl
+		i += size
+	}
+	if i >= len(s) {
+		lx.pos = i
+		return false
+	}
+	if gap&gapStop != 0 && lx.prevShort && gap&gapSent != 0 && !hasCJKStop(s[lx.pos:i]) {
+		gap &^= gapSent // "U.S. officials", "J. Smith"
+	}
+
+	start := i
+	lx.key = lx.key[:0]
+	ascii := true
+	c := s[i]
+	if c >= utf8.RuneSelf {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isUnspaced(r) {
+			i += size
+			for i < len(s) {
+				r2, size2 := utf8.DecodeRuneInString(s[i:])
+				if !continuesUnspaced(r2) {
+					break
+				}
+				i += size2
+			}
+			if i-start == size && norm.NFKC.IsNormalString(s[start:i]) {
+				lx.key = append(lx.key, s[start:i]...)
+			} else {
+				lx.key = lx.foldForm(lx.key, s[start:i], true)
+			}
+			lx.emit(t, start, i, gap, false)
+			return true
+		}
+	}
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			cl := asciiClass[c]
+			if cl&cWord == 0 {
+				break
+			}
+			if cl&cUpper != 0 {
+				c += 'a' - 'A'
+			}
+			lx.key = append(lx.key, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.Is(unicode.Cf, r) {
+			ascii = false
+			i += size
+			continue
+		}
+		if !isWordRune(r) || isUnspaced(r) {
+			break
+		}
+		ascii = false
+		i += size
+	}
+	if !ascii {
+		lx.key = lx.foldForm(lx.key[:0], s[start:i], true)
+	}
+	lx.emit(t, start, i, gap, ascii && i-start == 1 && s[start] > '9')
+	return true
+}
+
+func (lx *lexer) emit(t *token, start, end int, gap uint8, short bool) {
+	if lx.n > 0 {
+		if gap == 0 || gap&(gapSpace|gapHard) != 0 {
+			lx.word++
+		}
+		if gap&gapSent != 0 {
+			lx.sent++
+		}
+	}
+	lx.n++
+	lx.pos = end
+	lx.prevShort = short
+	*t = token{start: start, end: end, gap: gap, word: lx.word, sent: lx.sent}
+}
+
+// foldForm appends the key of raw (a token's text) to dst: format characters
+// removed, NFKC, then (when fold) full case folding.
+func (lx *lexer) foldForm(dst []byte, raw string, fold bool) []byte {
+	lx.tmp = lx.tmp[:0]
+	for _, r := range raw {
+		if r == utf8.RuneError || unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		lx.tmp = utf8.AppendRune(lx.tmp, r)
+	}
+	lx.tmp2 = norm.NFKC.Append(lx.tmp2[:0], lx.tmp...)
+	if !fold {
+		return append(dst, lx.tmp2...)
+	}
+	if !lx.foldOK {
+		lx.fold, lx.foldOK = cases.Fold(), true
+	}
+	if cap(dst)-len(dst) < 2*len(lx.tmp2)+8 {
+		d := make([]byte, len(dst), len(dst)+2*len(lx.tmp2)+16)
+		copy(d, dst)
+		dst = d
+	}
+	n := len(dst)
+	dst, _, err := transform.Append(lx.fold, dst, lx.tmp2)
+	if err != nil {
+		return append(dst[:n], lx.tmp2...)
+	}
+	if !norm.NFKC.IsNormal(dst[n:]) {
+		lx.tmp = append(lx.tmp[:0], dst[n:]...)
+		dst = norm.NFKC.Append(dst[:n], lx.tmp...)
+	}
+	return dst
+}
+
+// isWordRune reports whether r continues a word: letters, digits and marks
+// of any script.
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiClass[r]&cWord != 0
+	}
+	if r == 'ʼ' { // modifier apostrophe, used as an apostrophe
+		return false
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r)
+}
+
+// unspacedScripts are written without spaces between words; each of their
+// characters is a token, so their terms match as substrings.
+var unspacedScripts = []*unicode.RangeTable{
+	unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul,
+	unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar,
+}
+
+func isUnspaced(r rune) bool {
+	if r < 0x0E00 {
+		return false
+	}
+	return unicode.In(r, unspacedScripts...)
+}
+
+// continuesUnspaced reports whether r belongs to the token of the unspaced
+// character before it: combining marks, Hangul vowel and final jamo,
+// half-width voicing marks.
+func continuesUnspaced(r rune) bool {
+	switch {
+	case r >= 0x1160 && r <= 0x11FF, r >= 0xD7B0 && r <= 0xD7FB:
+		return true
+	case r == 0xFF9E, r == 0xFF9F:
+		return true
+	}
+	return unicode.IsMark(r)
+}
+
+// gapClass classifies a non-word rune.
+func gapClass(r rune) uint8 {
+	switch r {
+	case '’', '‘', 'ʼ', '＇', '′', '´', '‛':
+		return gapJoin
+	case '‐', '‑', '‒', '–', '−', '﹣', '－', '⁃':
+		return gapJoin
+	case '。', '！', '？', '｡':
+		return gapHard | gapSent
+	case '．':
+		return gapHard | gapStop
+	case '…':
+		return gapHard
+	}
+	switch {
+	case unicode.IsSpace(r):
+		return gapSpace
+	case unicode.Is(unicode.Cf, r), unicode.IsControl(r):
+		return 0
+	}
+	return gapHard
+}
+
+func hasCJKStop(gap string) bool {
+	for _, r := range gap {
+		if r == '。' || r == '！' || r == '？' || r == '｡' {
+			return true
+		}
+	}
+	return false
+}
