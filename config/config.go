@@ -1,7 +1,37 @@
 // Package config loads and validates newswatch.toml (SPEC §2).
+//
+// Loading runs in three steps: defaults first, then the file is decoded with
+// unknown keys and wrongly typed values rejected, then every rule of the
+// contract is checked across keys. All problems are reported together, each as
+// an *Error naming the file, the line and the TOML key:
+//
+//	newswatch.toml:42: sources[3].links: required when page is set
+//
+// A key that is missing is reported at the header line of its table.
+//
+// Durations are Go durations ("72h", "20s"). Sizes are a plain integer of
+// bytes or a number with a unit: B, KB, MB, GB (powers of 1000) or KiB, MiB,
+// GiB (powers of 1024). Relative database, templates and output.dir paths are
+// resolved against the folder of the configuration file. Schedules are 5-field
+// cron expressions or descriptors (@daily, "@every 2h"), see ParseSchedule.
+//
+// When [smtp] sets security but no port, the port is 587 for starttls, 465 for
+// tls and 25 for none.
+//
+// The package reads the configuration file and nothing else from its
+// surroundings: the SMTP password is looked up through SMTP.Password with a
+// getenv function handed in by the caller.
 package config
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
 
 // Config is the whole configuration after defaults, decoding and validation.
 type Config struct {
@@ -20,6 +50,11 @@ type Config struct {
 	Companies     []Company
 	Topics        []Topic
 	Digests       []Digest
+
+	// Warnings are doubtful but valid settings (an alias shared by two
+	// companies, a term made redundant by a shorter one in the same topic),
+	// each formatted like an Error.
+	Warnings []string
 }
 
 // HTTP holds the [http] table.
@@ -34,56 +69,117 @@ type HTTP struct {
 
 // SMTP holds the [smtp] table.
 type SMTP struct {
-	Host        string
-	Port        int
-	Security    string // starttls | tls | none
-	Username    string
-	PasswordEnv string
-	From        string
+	Host        string `toml:"host"`
+	Port        int    `toml:"port"`
+	Security    string `toml:"security"` // starttls | tls | none
+	Username    string `toml:"username"`
+	PasswordEnv string `toml:"password_env"`
+	From        string `toml:"from"`
 }
 
 // Output holds the [output] table.
 type Output struct {
-	Dir string // absolute
+	Dir string `toml:"dir"` // absolute
 }
 
 // Source is one [[sources]] entry: exactly one of Feed and Page is set.
 type Source struct {
-	Name     string
-	Feed     string
-	Page     string
-	Links    string
-	Body     string
-	FullText bool
+	Name     string `toml:"name"`
+	Feed     string `toml:"feed"`
+	Page     string `toml:"page"`
+	Links    string `toml:"links"`
+	Body     string `toml:"body"`
+	FullText bool   `toml:"full_text"`
 }
 
 // Company is one [[companies]] entry.
 type Company struct {
-	Name    string
-	Aliases []string
-	Exclude []string
-	AllNews bool
-	Near    int
+	Name    string   `toml:"name"`
+	Aliases []string `toml:"aliases"`
+	Exclude []string `toml:"exclude"`
+	AllNews bool     `toml:"all_news"`
+	Near    int      `toml:"near"`
 }
 
 // Topic is one [[topics]] entry.
 type Topic struct {
-	Name  string
-	Terms []string
+	Name  string   `toml:"name"`
+	Terms []string `toml:"terms"`
 }
 
 // Digest is one [[digests]] entry.
 type Digest struct {
-	Name      string
-	Schedule  string
-	To        []string
-	Companies []string
-	Topics    []string
-	SendEmpty bool
-	Timezone  string
-	Location  *time.Location // Timezone resolved, else the global Location
+	Name      string         `toml:"name"`
+	Schedule  string         `toml:"schedule"`
+	To        []string       `toml:"to"`
+	Companies []string       `toml:"companies"`
+	Topics    []string       `toml:"topics"`
+	SendEmpty bool           `toml:"send_empty"`
+	Timezone  string         `toml:"timezone"`
+	Location  *time.Location `toml:"-"` // Timezone resolved, else the global Location
 }
+
+// ErrPasswordUnset is returned (wrapped) by SMTP.Password when the variable
+// named by password_env is unset or empty.
+var ErrPasswordUnset = errors.New("smtp password variable is not set")
 
 // Load reads, decodes and validates the file at path. Errors name the file,
 // line and key; all problems found are reported together (errors.Join of *Error).
-func Load(path string) (*Config, error) { panic("unimplemented") }
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates data as if it had been read from path, which
+// names the file in errors and anchors relative paths; nothing is read from
+// disk except to check that a templates folder exists.
+func Parse(path string, data []byte) (*Config, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config path %s: %w", path, err)
+	}
+	doc, c, err := decode(path, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg := c.build(doc, abs)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	cfg.Warnings = c.warnings()
+	return cfg, nil
+}
+
+// Password returns the SMTP password from the environment variable named by
+// password_env, looked up with getenv (os.Getenv in production). It returns ""
+// and no error when password_env is empty (no AUTH), and an error wrapping
+// ErrPasswordUnset, naming the variable and the key, when the variable is
+// unset or empty.
+func (s *SMTP) Password(getenv func(string) string) (string, error) {
+	if s == nil || s.PasswordEnv == "" {
+		return "", nil
+	}
+	if v := getenv(s.PasswordEnv); v != "" {
+		return v, nil
+	}
+	return "", fmt.Errorf("[smtp] password_env names %s, which is unset or empty: export %s=<password> before sending, or remove password_env to send without AUTH: %w",
+		s.PasswordEnv, s.PasswordEnv, ErrPasswordUnset)
+}
+
+// scheduleParser accepts the standard 5 fields and the descriptors
+// (@daily, @hourly, "@every 2h", ...).
+var scheduleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseSchedule parses a fetch_schedule or digest schedule the way Load
+// validates it: a 5-field cron expression or a descriptor such as "@daily" or
+// "@every 2h". The schedule runs in the zone of the cron.Cron it is added to.
+func ParseSchedule(spec string) (cron.Schedule, error) {
+	s, err := scheduleParser.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("parse schedule %q: %w", spec, err)
+	}
+	return s, nil
+}

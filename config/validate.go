@@ -1,0 +1,300 @@
+package config
+
+import (
+	"net"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/andybalholm/cascadia"
+)
+
+// build turns the decoded document into a Config, checking every rule of
+// SPEC §2 and recording problems in c. abs is the config file's absolute path.
+func (c *checker) build(doc *document, abs string) *Config {
+	base := filepath.Dir(abs)
+	cfg := &Config{
+		Path:          abs,
+		Timezone:      doc.Timezone,
+		FetchSchedule: doc.FetchSchedule,
+		Listen:        doc.Listen,
+	}
+	cfg.Location = c.location("timezone", doc.Timezone, time.Local)
+	cfg.Database = c.database(doc.Database, base)
+	c.schedule("fetch_schedule", doc.FetchSchedule)
+	cfg.MaxAge = c.duration("max_age", doc.MaxAge, false)
+	cfg.Templates = c.templates(doc.Templates, base)
+	c.listen(doc.Listen)
+	cfg.HTTP = c.http(doc.HTTP)
+	cfg.SMTP = c.smtp(doc.SMTP)
+	cfg.Output = Output{Dir: c.path("output.dir", doc.Output.Dir, base)}
+	cfg.Sources = c.sources(doc.Sources, base)
+	cfg.Companies = c.companies(doc.Companies)
+	cfg.Topics = c.topics(doc.Topics)
+	cfg.Digests = c.digests(doc.Digests, cfg)
+	c.warn(cfg)
+	return cfg
+}
+
+// location resolves an IANA zone name; "" gives fallback.
+func (c *checker) location(key, name string, fallback *time.Location) *time.Location {
+	if name == "" {
+		return fallback
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		c.wrap(key, err, "not a time zone: use an IANA name such as \"Europe/Brussels\" or \"UTC\"")
+		return fallback
+	}
+	return loc
+}
+
+func (c *checker) schedule(key, spec string) {
+	if strings.TrimSpace(spec) == "" {
+		c.errorf(key, `required: a cron expression such as "0 7 * * *", or "@daily", "@every 2h"`)
+		return
+	}
+	if _, err := ParseSchedule(spec); err != nil {
+		c.wrap(key, err, `bad cron expression (want 5 fields "min hour day month weekday", or @daily, "@every 2h")`)
+	}
+}
+
+// duration parses a Go duration that must be positive, or not negative when
+// zeroOK.
+func (c *checker) duration(key, s string, zeroOK bool) time.Duration {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		c.wrap(key, err, `not a duration: use e.g. "20s", "15m" or "72h"`)
+	case d < 0 || (d == 0 && !zeroOK):
+		c.errorf(key, "must be more than 0, not %q", s)
+	}
+	return d
+}
+
+// path resolves a required path against base.
+func (c *checker) path(key, p, base string) string {
+	if strings.TrimSpace(p) == "" {
+		c.errorf(key, "must not be empty")
+		return ""
+	}
+	return resolve(p, base)
+}
+
+func resolve(p, base string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(base, p)
+}
+
+func (c *checker) database(p, base string) string {
+	if p == ":memory:" {
+		return p
+	}
+	return c.path("database", p, base)
+}
+
+func (c *checker) templates(p, base string) string {
+	if p == "" {
+		return ""
+	}
+	dir := resolve(p, base)
+	info, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		c.wrap("templates", err, "templates folder not found")
+	case !info.IsDir():
+		c.errorf("templates", "%s is not a folder", dir)
+	}
+	return dir
+}
+
+func (c *checker) listen(addr string) {
+	if addr == "" {
+		return
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		c.wrap("listen", err, `must be host:port such as "127.0.0.1:9090"`)
+		return
+	}
+	c.port("listen", port)
+}
+
+// port checks a TCP port number written as text.
+func (c *checker) port(key, s string) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
+		c.errorf(key, "port %q is not a number from 1 to 65535", s)
+	}
+}
+
+func (c *checker) http(h httpDoc) HTTP {
+	out := HTTP{
+		UserAgent:     h.UserAgent,
+		Timeout:       c.duration("http.timeout", h.Timeout, false),
+		MaxBody:       c.size("http.max_body", h.MaxBody),
+		Concurrency:   h.Concurrency,
+		PerHostDelay:  c.duration("http.per_host_delay", h.PerHostDelay, true),
+		RespectRobots: h.RespectRobots,
+	}
+	if strings.TrimSpace(h.UserAgent) == "" || strings.ContainsFunc(h.UserAgent, unicode.IsControl) {
+		c.errorf("http.user_agent", "must be non-empty text on one line")
+	}
+	if h.Concurrency < 1 {
+		c.errorf("http.concurrency", "must be at least 1, not %d", h.Concurrency)
+	}
+	return out
+}
+
+func (c *checker) size(key string, v any) int64 {
+	var n int64
+	switch v := v.(type) {
+	case int64:
+		n = v
+	case string:
+		var err error
+		if n, err = ParseSize(v); err != nil {
+			c.wrap(key, err, "bad size")
+			return 0
+		}
+	}
+	if n <= 0 {
+		c.errorf(key, "must be more than 0 bytes")
+	}
+	return n
+}
+
+// defaultPorts are the submission ports of each security mode.
+var defaultPorts = map[string]int{"starttls": 587, "tls": 465, "none": 25}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (c *checker) smtp(s SMTP) *SMTP {
+	if !c.ix.has("smtp") {
+		return nil
+	}
+	if strings.TrimSpace(s.Host) == "" {
+		c.errorf("smtp.host", "required when [smtp] is present (omit the whole table to write digests to output.dir)")
+	} else if _, _, err := net.SplitHostPort(s.Host); err == nil {
+		c.errorf("smtp.host", "%q includes a port: put it in port", s.Host)
+	}
+	if _, ok := defaultPorts[s.Security]; !ok {
+		c.errorf("smtp.security", "%q is not one of starttls, tls, none", s.Security)
+	}
+	if !c.ix.has("smtp.port") {
+		s.Port = defaultPorts[s.Security]
+	} else if s.Port < 1 || s.Port > 65535 {
+		c.errorf("smtp.port", "%d is not a port from 1 to 65535", s.Port)
+	}
+	c.smtpAuth(s)
+	c.address("smtp.from", s.From)
+	return &s
+}
+
+func (c *checker) smtpAuth(s SMTP) {
+	switch {
+	case s.PasswordEnv != "" && !envNameRE.MatchString(s.PasswordEnv):
+		c.errorf("smtp.password_env", "%q is not an environment variable name: put the name of the variable that holds the password here, never the password", s.PasswordEnv)
+	case s.Username != "" && s.PasswordEnv == "":
+		c.errorf("smtp.password_env", "required when username is set: the name of the environment variable that holds the password")
+	case s.Username == "" && s.PasswordEnv != "":
+		c.errorf("smtp.username", "required when password_env is set")
+	}
+	if s.Username != "" && s.Security == "none" {
+		c.warnf("smtp.security", `"none" sends the password in clear text`)
+	}
+}
+
+// address checks one required email address.
+func (c *checker) address(key, addr string) {
+	if strings.TrimSpace(addr) == "" {
+		c.errorf(key, "required: an email address")
+		return
+	}
+	if _, err := mail.ParseAddress(addr); err != nil {
+		c.wrap(key, err, "%q is not an email address", addr)
+	}
+}
+
+// nameSet finds duplicate names in one section, ignoring case and spaces.
+type nameSet map[string]string // folded name → key of its first use
+
+func (c *checker) name(seen nameSet, key, name string) string {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		c.errorf(key, "required: a non-empty name")
+		return name
+	}
+	folded := fold(name)
+	if first, ok := seen[folded]; ok {
+		c.errorf(key, "duplicate name %q: already used by %s (line %d)", name, parentPath(first), c.ix.lineOf(first))
+		return name
+	}
+	seen[folded] = key
+	return name
+}
+
+// fold is the form under which names and terms are compared.
+func fold(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+// phrases trims each entry of a list of words or phrases, reporting empty ones.
+func (c *checker) phrases(key string, list []string, what string) []string {
+	out := make([]string, len(list))
+	for i, p := range list {
+		out[i] = strings.TrimSpace(p)
+		if out[i] == "" {
+			c.errorf(indexPath(key, i), "empty %s: remove it or write the %s", what, what)
+		}
+	}
+	return out
+}
+
+func (c *checker) sources(list []Source, base string) []Source {
+	seen := nameSet{}
+	for i := range list {
+		k := indexPath("sources", i)
+		s := &list[i]
+		s.Name = c.name(seen, k+".name", s.Name)
+		c.sourceURL(k, s, base)
+		c.selector(k+".links", s.Links)
+		c.selector(k+".body", s.Body)
+	}
+	return list
+}
+
+func (c *checker) sourceURL(k string, s *Source, base string) {
+	switch {
+	case s.Feed != "" && s.Page != "":
+		c.errorf(k+".page", "set either feed or page, not both")
+	case s.Feed == "" && s.Page == "":
+		c.errorf(k, "needs feed (an RSS/Atom/JSON feed URL) or page (an HTML page with links)")
+	case s.Feed != "":
+		s.Feed = c.feedURL(k+".feed", s.Feed, base)
+		if s.Links != "" {
+			c.warnf(k+".links", "only used with page: ignored for a feed")
+		}
+	default:
+		c.webURL(k+".page", s.Page)
+		if strings.TrimSpace(s.Links) == "" {
+			c.errorf(k+".links", "required when page is set: a CSS selector for the article links")
+		}
+	}
+}
+
+func (c *checker) selector(key, sel string) {
+	if sel == "" {
+		return
+	}
+	if _, err := cascadia.Compile(sel); err != nil {
+		c.wrap(key, err, "bad CSS selector %q", sel)
+	}
+}

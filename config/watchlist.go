@@ -1,0 +1,102 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+func (c *checker) companies(list []Company) []Company {
+	seen := nameSet{}
+	for i := range list {
+		k := indexPath("companies", i)
+		co := &list[i]
+		co.Name = c.name(seen, k+".name", co.Name)
+		co.Aliases = c.phrases(k+".aliases", co.Aliases, "alias")
+		co.Exclude = c.phrases(k+".exclude", co.Exclude, "exclude phrase")
+		if co.Near < 0 {
+			c.errorf(k+".near", "must be 0 (anywhere in the item) or a number of words, not %d", co.Near)
+		}
+	}
+	return list
+}
+
+func (c *checker) topics(list []Topic) []Topic {
+	seen := nameSet{}
+	for i := range list {
+		k := indexPath("topics", i)
+		t := &list[i]
+		t.Name = c.name(seen, k+".name", t.Name)
+		if len(t.Terms) == 0 {
+			c.errorf(k+".terms", "needs at least one term")
+		}
+		t.Terms = c.phrases(k+".terms", t.Terms, "term")
+	}
+	return list
+}
+
+func (c *checker) digests(list []Digest, cfg *Config) []Digest {
+	seen := nameSet{}
+	companies := namesOf(cfg.Companies, func(co Company) string { return co.Name })
+	topics := namesOf(cfg.Topics, func(t Topic) string { return t.Name })
+	for i := range list {
+		k := indexPath("digests", i)
+		d := &list[i]
+		d.Name = c.name(seen, k+".name", d.Name)
+		c.folderName(k+".name", d.Name)
+		c.schedule(k+".schedule", d.Schedule)
+		c.recipients(k+".to", d.To)
+		c.refs(k+".companies", d.Companies, companies, "company", "[[companies]]")
+		c.refs(k+".topics", d.Topics, topics, "topic", "[[topics]]")
+		d.Location = c.location(k+".timezone", d.Timezone, cfg.Location)
+	}
+	return list
+}
+
+func namesOf[T any](list []T, name func(T) string) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = name(v)
+	}
+	return out
+}
+
+// folderName rejects digest names that cannot name a folder under output.dir.
+func (c *checker) folderName(key, name string) {
+	if name == "." || name == ".." || strings.ContainsAny(name, `/\`) || strings.ContainsFunc(name, unicode.IsControl) {
+		c.errorf(key, "%q cannot name a folder under output.dir: avoid / and \\", name)
+	}
+}
+
+func (c *checker) recipients(key string, to []string) {
+	if len(to) == 0 {
+		c.errorf(key, `needs at least one address, e.g. to = ["analyst@example.org"]`)
+	}
+	for i, addr := range to {
+		c.address(indexPath(key, i), addr)
+	}
+}
+
+// refs checks that every name in list is one of known (exact spelling).
+func (c *checker) refs(key string, list, known []string, what, section string) {
+	for i, name := range list {
+		if !slices.Contains(known, name) {
+			c.errorf(indexPath(key, i), "unknown %s %q: not a name in %s%s", what, name, section, closest(name, known))
+		}
+	}
+}
+
+// closest suggests the known name nearest to name, ignoring case.
+func closest(name string, known []string) string {
+	best, bestDist := "", len(name)/3+1
+	for _, k := range known {
+		if d := distance(fold(name), fold(k)); d < bestDist || (d == bestDist && best == "") {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
