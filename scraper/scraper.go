@@ -1,9 +1,41 @@
 // Package scraper fetches sources and turns them into items (SPEC §6).
+//
+// Every request of a Fetcher goes through one shared HTTP client
+// configuration (http.go): keep-alive and HTTP/2 where offered, a per-request
+// timeout, gzip always requested and decoded by us, a body limit applied after
+// decompression (a larger body is an error, never a truncated parse), at most
+// 10 redirects, http and https only (file:// only for a file:// source), and
+// conditional GET with ETag and Last-Modified.
+//
+// A source may not reach a loopback, private, link-local, unspecified or
+// multicast address, on any hop, unless its own URL's host is in those ranges
+// (or Options.AllowPrivate is set). The check runs in the dialer on the
+// address being connected, so DNS rebinding is refused too. Sources allowed
+// private addresses use a separate connection pool.
+//
+// Feeds (feed.go) are parsed with gofeed after the body is converted to UTF-8
+// (byte order mark, then the XML prolog or Content-Type charset; bytes that
+// are valid UTF-8 are read as UTF-8 whatever the label says, since a mislabel
+// is far likelier than legacy text that happens to be valid UTF-8) and cleaned
+// of characters XML forbids. encoding/xml does not expand DTD entities nor
+// read external ones, so billion-laughs and XXE documents cost nothing.
+//
+// Item identity (Item.Key) is NormalizeURL of the item's link (url.go), else
+// the GUID, else a hash of title and date; see Item.
 package scraper
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/mmcdole/gofeed"
 )
 
 // Source is one source to fetch, with the validators of its last successful fetch.
@@ -19,53 +51,156 @@ type Source struct {
 }
 
 // Item is one article as a source published it. Text fields are as found
-// (they may hold HTML); callers prepare them before matching or display.
+// (they may hold HTML) but valid UTF-8 without control characters; callers
+// prepare them before matching or display.
 type Item struct {
-	Key       string    // identity: NormalizeURL(Link), else "guid:"+GUID
-	Link      string    // absolute http(s) link, resolved against the final feed URL; "" if unsafe
+	// Key is the identity: NormalizeURL(Link), else "guid:"+GUID, else
+	// "hash:" and a hash of title and published date. When items of one
+	// fetch share a Key but are different articles (different titles, as in
+	// a feed whose every item links to its home page), each gets its
+	// "guid:" key, or a "hash:" key over link, title and date.
+	Key       string
+	Link      string // absolute http(s) link, resolved against the final feed URL; "" if unsafe
 	GUID      string
-	Title     string
+	Title     string // one line: whitespace runs collapsed
 	Summary   string
 	Content   string
 	Body      string    // extracted article text (page sources, full_text)
-	Published time.Time // zero when unknown
+	Published time.Time // UTC; zero when unknown or before 1990; never after the fetch time
 }
 
 // Result is the outcome of fetching one source.
 type Result struct {
-	Source       string
-	Items        []Item
-	NotModified  bool // 304: nothing changed
+	Source      string
+	Items       []Item
+	NotModified bool // 304: nothing changed
+	// ETag and LastModified are the validators to keep for the next fetch:
+	// the response's on success, the Source's own on 304 and on error.
 	ETag         string
 	LastModified string
 	Duration     time.Duration
-	Err          error // nil on success
+	Err          error // nil on success; names the source and URL
 }
 
-// Options configure a Fetcher.
+// Options configure a Fetcher. Zero values get the defaults of SPEC §2.
 type Options struct {
-	UserAgent     string
-	Timeout       time.Duration
-	MaxBody       int64
-	Concurrency   int
-	PerHostDelay  time.Duration
+	UserAgent     string        // default "newswatch/0.1"
+	Timeout       time.Duration // per request, body included; default 20s
+	MaxBody       int64         // bytes per response after decompression; default 10 MB
+	Concurrency   int           // sources in flight in FetchAll; default 8
+	PerHostDelay  time.Duration // minimum spacing of requests to one host; 0: none
 	RespectRobots bool
+	// AllowPrivate lets every source reach loopback, private and link-local
+	// addresses, not only sources whose own URL is in those ranges.
+	AllowPrivate bool
+	// Logger receives debug records, one per fetch; nil discards them.
+	Logger *slog.Logger
 }
 
-// Fetcher fetches sources over one shared HTTP client.
-type Fetcher struct{}
+// Defaults used for zero Options fields.
+const (
+	DefaultUserAgent   = "newswatch/0.1"
+	DefaultTimeout     = 20 * time.Second
+	DefaultMaxBody     = 10 << 20
+	DefaultConcurrency = 8
+)
+
+// Fetcher fetches sources over one shared HTTP client. It is safe for
+// concurrent use; keep one for the life of the process so connections are reused.
+type Fetcher struct {
+	opts    Options
+	log     *slog.Logger
+	clients httpClients
+	hosts   *hostGate
+	parser  *gofeed.Parser
+	now     func() time.Time
+
+	// Test hooks, set before the first fetch. lookup replaces DNS;
+	// treatAsPublic exempts addresses from the private-address check, so a
+	// test server on 127.0.0.1 can play a public source.
+	lookup        func(ctx context.Context, host string) ([]netip.Addr, error)
+	treatAsPublic func(netip.AddrPort) bool
+}
 
 // New returns a Fetcher.
-func New(o Options) *Fetcher { panic("unimplemented") }
-
-// Fetch fetches one source.
-func (f *Fetcher) Fetch(ctx context.Context, src Source) Result { panic("unimplemented") }
-
-// FetchAll fetches sources concurrently (Options.Concurrency at once) and calls
-// done once per source, from any goroutine, as each finishes.
-func (f *Fetcher) FetchAll(ctx context.Context, srcs []Source, done func(Result)) {
-	panic("unimplemented")
+func New(o Options) *Fetcher {
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	f := &Fetcher{
+		opts:   o,
+		log:    log,
+		hosts:  &hostGate{delay: o.PerHostDelay, next: map[string]time.Time{}},
+		parser: newFeedParser(),
+		now:    time.Now,
+	}
+	f.clients = f.newClients()
+	return f
 }
 
-// NormalizeURL returns the identity form of a link (SPEC §4).
-func NormalizeURL(link string) (string, error) { panic("unimplemented") }
+// Fetch fetches one source. It never panics: a panic while parsing hostile
+// input becomes the Result's error.
+func (f *Fetcher) Fetch(ctx context.Context, src Source) (res Result) {
+	start := time.Now()
+	defer func() {
+		log := f.log.With("source", src.Name)
+		if p := recover(); p != nil {
+			log.Error("panic while fetching", "panic", p, "stack", string(debug.Stack()))
+			res = Result{Source: src.Name, ETag: src.ETag, LastModified: src.LastModified,
+				Err: fmt.Errorf("source %q: internal error: %v", src.Name, p)}
+		}
+		res.Duration = time.Since(start)
+		if res.Err != nil {
+			log.Debug("fetch failed", "duration", res.Duration, "error", res.Err)
+		} else {
+			log.Debug("fetched", "duration", res.Duration, "items", len(res.Items), "not_modified", res.NotModified)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return Result{Source: src.Name, ETag: src.ETag, LastModified: src.LastModified,
+			Err: fmt.Errorf("source %q: %w", src.Name, err)}
+	}
+	switch {
+	case src.Feed != "":
+		return f.fetchFeed(ctx, src)
+	case src.Page != "":
+		return f.fetchPage(ctx, src)
+	default:
+		return Result{Source: src.Name, Err: fmt.Errorf("source %q: neither feed nor page is set", src.Name)}
+	}
+}
+
+// FetchAll fetches sources concurrently (Options.Concurrency at once) and calls
+// done once per source, from any goroutine, as each finishes. One failing
+// source never stops the others. When ctx ends, sources not yet started are
+// reported with ctx's error; FetchAll returns once done has been called for
+// every source.
+func (f *Fetcher) FetchAll(ctx context.Context, srcs []Source, done func(Result)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(f.opts.Concurrency, len(srcs)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(srcs) {
+					return
+				}
+				done(f.Fetch(ctx, srcs[i]))
+			}
+		})
+	}
+	wg.Wait()
+}

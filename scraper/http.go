@@ -1,0 +1,501 @@
+package scraper
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Limits that are not configurable: SPEC §6 fixes the redirect count.
+const (
+	maxRedirects   = 10
+	maxHeaderBytes = 1 << 20
+	// Buffers that grew beyond this are not kept for reuse, so one huge
+	// response does not pin its memory for the life of the process.
+	maxPooledBuffer = 4 << 20
+)
+
+// Errors a fetch can wrap; test with errors.Is.
+var (
+	// ErrTooLarge: the body, after decompression, is over Options.MaxBody.
+	ErrTooLarge = errors.New("response too large")
+	// ErrBlockedAddress: a connection to a loopback, private, link-local,
+	// unspecified or multicast address was refused (SPEC §6).
+	ErrBlockedAddress = errors.New("refused to connect to a loopback, private or link-local address")
+	// ErrTooManyRedirects: more than 10 redirects.
+	ErrTooManyRedirects = errors.New("too many redirects")
+	// ErrScheme: a URL or redirect whose scheme may not be followed.
+	ErrScheme = errors.New("unsupported URL scheme")
+)
+
+// HTTPError is a response whose status is neither 2xx nor 304.
+type HTTPError struct {
+	Status     int
+	RetryAfter time.Duration // from Retry-After (429, 503), else 0
+}
+
+func (e *HTTPError) Error() string {
+	s := fmt.Sprintf("HTTP %d %s", e.Status, http.StatusText(e.Status))
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return s
+}
+
+// response is a fetched body, decompressed and complete. Body is pooled:
+// call release when done with it, and keep no reference to its bytes.
+type response struct {
+	URL          *url.URL // final URL, after redirects
+	NotModified  bool
+	ETag         string
+	LastModified string
+	ContentType  string
+	Body         *bytes.Buffer
+}
+
+func (r *response) release() {
+	if r.Body != nil {
+		putBuffer(r.Body)
+		r.Body = nil
+	}
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer {
+	b := bufPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuffer {
+		bufPool.Put(b)
+	}
+}
+
+var gzipPool sync.Pool // *gzip.Reader
+
+// httpClients holds the two clients a Fetcher uses. public refuses, at dial
+// time, every address that isPrivateAddr reports; private is for sources
+// whose own URL is in those ranges. Keeping them apart means a connection
+// opened for an intranet source is never reused by a public source's redirect.
+type httpClients struct {
+	public, private *http.Client
+}
+
+func (f *Fetcher) newClients() httpClients {
+	return httpClients{
+		public:  &http.Client{Transport: f.newTransport(true), CheckRedirect: checkRedirect},
+		private: &http.Client{Transport: f.newTransport(false), CheckRedirect: checkRedirect},
+	}
+}
+
+func (f *Fetcher) newTransport(guard bool) *http.Transport {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	if guard {
+		// The check runs on the address actually being connected, after
+		// DNS, so a name that resolves (or re-resolves) to a private
+		// address is refused as well as a literal one.
+		d.ControlContext = func(_ context.Context, _, address string, _ syscall.RawConn) error {
+			return f.checkDial(address)
+		}
+	}
+	idle := max(f.opts.Concurrency, 2)
+	return &http.Transport{
+		Proxy:                  nil, // a proxy would defeat the address check; no environment reads in leaf packages
+		DialContext:            f.dialer(d),
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           max(idle*4, 64),
+		MaxIdleConnsPerHost:    idle,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		DisableCompression:     true, // we ask for gzip and decode it ourselves, under the body limit
+		MaxResponseHeaderBytes: maxHeaderBytes,
+	}
+}
+
+// dialer dials through d; when a test installed f.lookup, names are resolved
+// with it and each address is dialled in turn (still through d's check).
+func (f *Fetcher) dialer(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if f.lookup == nil {
+			return d.DialContext(ctx, network, addr)
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := f.resolve(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		var first error
+		for _, ip := range ips {
+			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+			if err == nil {
+				return c, nil
+			}
+			if first == nil {
+				first = err
+			}
+		}
+		if first == nil {
+			first = fmt.Errorf("lookup %s: no addresses", host)
+		}
+		return nil, first
+	}
+}
+
+func (f *Fetcher) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{ip}, nil
+	}
+	if f.lookup != nil {
+		return f.lookup(ctx, host)
+	}
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+}
+
+func (f *Fetcher) checkDial(address string) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: unparsable address %q", ErrBlockedAddress, address)
+	}
+	if f.blocked(ap) {
+		return fmt.Errorf("%w: %s", ErrBlockedAddress, address)
+	}
+	return nil
+}
+
+func (f *Fetcher) blocked(ap netip.AddrPort) bool {
+	if f.treatAsPublic != nil && f.treatAsPublic(ap) {
+		return false
+	}
+	return isPrivateAddr(ap.Addr())
+}
+
+var (
+	// Ranges that are not public but that netip's predicates do not name.
+	otherBlocked = []netip.Prefix{
+		netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
+		netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT, cloud-internal
+		netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
+		netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
+		netip.MustParsePrefix("240.0.0.0/4"),    // reserved, includes broadcast
+		netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
+		netip.MustParsePrefix("2001:db8::/32"),  // documentation
+	}
+	// IPv6 ranges that carry an IPv4 address in their last 4 bytes.
+	embeddedIPv4 = []netip.Prefix{
+		netip.MustParsePrefix("64:ff9b::/96"),    // NAT64
+		netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated
+		netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated)
+	}
+)
+
+// isPrivateAddr reports addresses a public source may not reach: loopback,
+// private (RFC 1918, fc00::/7), link-local (169.254/16, fe80::/10),
+// unspecified, multicast, and the other non-public ranges above.
+func isPrivateAddr(ip netip.Addr) bool {
+	if !ip.IsValid() || ip.Zone() != "" {
+		return true
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return true
+	}
+	for _, p := range otherBlocked {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	if ip.Is6() {
+		for _, p := range embeddedIPv4 {
+			if p.Contains(ip) {
+				b := ip.As16()
+				return isPrivateAddr(netip.AddrFrom4([4]byte(b[12:])))
+			}
+		}
+	}
+	return false
+}
+
+// mayUsePrivate reports whether a source may connect to private addresses:
+// Options.AllowPrivate, or its own URL's host is (or resolves to) one.
+func (f *Fetcher) mayUsePrivate(ctx context.Context, u *url.URL) bool {
+	if f.opts.AllowPrivate {
+		return true
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return false
+	}
+	ips, err := f.resolve(ctx, u.Hostname())
+	if err != nil {
+		return false
+	}
+	for _, ip := range ips {
+		if f.blocked(netip.AddrPortFrom(ip, uint16(p))) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > maxRedirects {
+		return fmt.Errorf("%w: stopped after %d", ErrTooManyRedirects, maxRedirects)
+	}
+	if s := req.URL.Scheme; s != "http" && s != "https" {
+		return fmt.Errorf("%w: redirect to %s", ErrScheme, req.URL.Redacted())
+	}
+	return nil
+}
+
+// get fetches rawURL with conditional-GET validators and returns the complete,
+// decompressed body. file:// URLs are read from disk under the same limit.
+func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified string) (*response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	switch u.Scheme {
+	case "http", "https":
+	case "file":
+		return f.readFile(u, etag)
+	default:
+		return nil, fmt.Errorf("%w %q", ErrScheme, u.Scheme)
+	}
+	if err := f.hosts.wait(ctx, u.Hostname()); err != nil {
+		return nil, err
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	defer cancel()
+
+	client := f.clients.public
+	if f.mayUsePrivate(ctx, u) {
+		client = f.clients.private
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", f.opts.UserAgent)
+	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8")
+	req.Header.Set("Accept-Encoding", "gzip")
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	if lastModified != "" {
+		req.Header.Set("If-Modified-Since", lastModified)
+	}
+
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, f.requestError(ctx, err)
+	}
+	defer resp.Body.Close()
+
+	out := &response{
+		URL:          resp.Request.URL,
+		ETag:         resp.Header.Get("ETag"),
+		LastModified: resp.Header.Get("Last-Modified"),
+		ContentType:  resp.Header.Get("Content-Type"),
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		out.NotModified = true
+		return out, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		// Drain a little so the connection can be reused.
+		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+		return nil, &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	}
+
+	var body io.Reader = resp.Body
+	switch ce := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); ce {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := getGzip(resp.Body)
+		if err != nil {
+			return nil, f.requestError(ctx, fmt.Errorf("gzip: %w", err))
+		}
+		defer gzipPool.Put(zr)
+		body = zr
+	default:
+		return nil, fmt.Errorf("unsupported Content-Encoding %q", ce)
+	}
+	out.Body, err = f.readBody(body)
+	if err != nil {
+		return nil, f.requestError(ctx, err)
+	}
+	return out, nil
+}
+
+// requestError turns our own per-request deadline into a message that says so.
+func (f *Fetcher) requestError(ctx context.Context, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the caller names the URL
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		return fmt.Errorf("timed out after %s: %w", f.opts.Timeout, err)
+	}
+	return err
+}
+
+func getGzip(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipPool.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			gzipPool.Put(zr)
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
+}
+
+// readBody reads r completely into a pooled buffer, failing with ErrTooLarge
+// rather than truncating. A body that is itself gzip data (a .gz file served
+// without Content-Encoding) is decompressed under the same limit.
+func (f *Fetcher) readBody(r io.Reader) (*bytes.Buffer, error) {
+	var magic [2]byte
+	n, err := io.ReadFull(r, magic[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	r = io.MultiReader(bytes.NewReader(magic[:n]), r)
+	if n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := getGzip(r)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		defer gzipPool.Put(zr)
+		r = zr
+	}
+	buf := getBuffer()
+	if _, err := buf.ReadFrom(io.LimitReader(r, f.opts.MaxBody+1)); err != nil {
+		putBuffer(buf)
+		return nil, err
+	}
+	if int64(buf.Len()) > f.opts.MaxBody {
+		putBuffer(buf)
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, f.opts.MaxBody)
+	}
+	return buf, nil
+}
+
+// readFile serves a file:// source. Its validator is a weak ETag built from
+// size and modification time, so an unchanged file answers "not modified"
+// like a server would.
+func (f *Fetcher) readFile(u *url.URL, etag string) (*response, error) {
+	if u.Host != "" && u.Host != "localhost" {
+		return nil, fmt.Errorf("%w: file URL with host %q", ErrScheme, u.Host)
+	}
+	file, err := os.Open(u.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", u.Path)
+	}
+	out := &response{URL: u, ETag: fmt.Sprintf(`W/"%x-%x"`, st.Size(), st.ModTime().UnixNano())}
+	if etag != "" && etag == out.ETag {
+		out.NotModified = true
+		return out, nil
+	}
+	out.Body, err = f.readBody(file)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// retryAfter parses a Retry-After value: delay-seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return time.Duration(min(s, int64(7*24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now).Round(time.Second)
+	}
+	return 0
+}
+
+// hostGate spaces requests to one host by a fixed delay (per_host_delay).
+// It is shared by every request a Fetcher makes, so page and article fetches
+// draw on the same politeness budget as feeds.
+type hostGate struct {
+	delay time.Duration
+	mu    sync.Mutex
+	next  map[string]time.Time
+}
+
+// wait blocks until a request to host may start, or ctx ends.
+func (g *hostGate) wait(ctx context.Context, host string) error {
+	if g.delay <= 0 {
+		return ctx.Err()
+	}
+	host = strings.ToLower(host)
+	g.mu.Lock()
+	now := time.Now()
+	if len(g.next) > 4096 {
+		for h, t := range g.next {
+			if t.Before(now) {
+				delete(g.next, h)
+			}
+		}
+	}
+	at := g.next[host]
+	if at.Before(now) {
+		at = now
+	}
+	g.next[host] = at.Add(g.delay)
+	g.mu.Unlock()
+
+	d := at.Sub(now)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,210 @@
+package scraper
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func gzipBytes(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestHTTPStatusErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		header     map[string]string
+		retryAfter time.Duration
+	}{
+		{"500", http.StatusInternalServerError, nil, 0},
+		{"404", http.StatusNotFound, nil, 0},
+		{"403", http.StatusForbidden, nil, 0},
+		{"429 retry-after seconds", http.StatusTooManyRequests, map[string]string{"Retry-After": "120"}, 2 * time.Minute},
+		{"503 retry-after date", http.StatusServiceUnavailable, map[string]string{"Retry-After": time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)}, time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tt.header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(tt.status)
+			})
+			res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL+"/feed")
+			var he *HTTPError
+			if !errors.As(res.Err, &he) {
+				t.Fatalf("err = %v, want *HTTPError", res.Err)
+			}
+			if he.Status != tt.status {
+				t.Errorf("status = %d, want %d", he.Status, tt.status)
+			}
+			if d := he.RetryAfter - tt.retryAfter; d < -2*time.Second || d > 2*time.Second {
+				t.Errorf("RetryAfter = %v, want %v", he.RetryAfter, tt.retryAfter)
+			}
+			for _, s := range []string{`"test"`, srv.URL + "/feed"} {
+				if !strings.Contains(res.Err.Error(), s) {
+					t.Errorf("error %q does not name %s", res.Err, s)
+				}
+			}
+		})
+	}
+}
+
+func TestMalformedXML(t *testing.T) {
+	srv := serveBytes(t, "application/rss+xml", []byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>broken</item></channel>`))
+	res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
+	if !errors.Is(res.Err, ErrMalformed) {
+		t.Fatalf("err = %v, want ErrMalformed", res.Err)
+	}
+}
+
+// TestFault01Timeout: a server that accepts and then sends nothing, and one
+// that trickles, both end at the request timeout.
+func TestFault01Timeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"silent", func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+		}},
+		{"trickle", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/rss+xml")
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte("<"))
+			for {
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(50 * time.Millisecond):
+					_, _ = w.Write([]byte(" "))
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := serve(t, tt.handler)
+			f := newTestFetcher(t, Options{Timeout: 300 * time.Millisecond})
+			start := time.Now()
+			res := fetchURL(t, f, srv.URL)
+			if !errors.Is(res.Err, context.DeadlineExceeded) || !strings.Contains(res.Err.Error(), "timed out after 300ms") {
+				t.Fatalf("err = %v, want a timeout", res.Err)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("took %v, want about the 300ms timeout", d)
+			}
+		})
+	}
+}
+
+func TestConditionalGet(t *testing.T) {
+	const etag, lastMod = `"v1"`, "Mon, 05 Jan 2026 07:30:00 GMT"
+	var hits, notModified atomic.Int32
+	body := fixture(t, "rss2.xml")
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.Header.Get("If-None-Match") == etag && r.Header.Get("If-Modified-Since") == lastMod {
+			notModified.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Last-Modified", lastMod)
+		_, _ = w.Write(body)
+	})
+	f := newTestFetcher(t, Options{})
+	first := f.Fetch(t.Context(), Source{Name: "cond", Feed: srv.URL})
+	mustOK(t, first)
+	if first.NotModified || len(first.Items) != 3 || first.ETag != etag || first.LastModified != lastMod {
+		t.Fatalf("first fetch: notModified=%v items=%d etag=%q lastmod=%q", first.NotModified, len(first.Items), first.ETag, first.LastModified)
+	}
+	second := f.Fetch(t.Context(), Source{Name: "cond", Feed: srv.URL, ETag: first.ETag, LastModified: first.LastModified})
+	mustOK(t, second)
+	if !second.NotModified || len(second.Items) != 0 {
+		t.Fatalf("second fetch: notModified=%v items=%d", second.NotModified, len(second.Items))
+	}
+	if second.ETag != etag || second.LastModified != lastMod {
+		t.Errorf("validators on 304 = %q %q, want the source's own", second.ETag, second.LastModified)
+	}
+	if hits.Load() != 2 || notModified.Load() != 1 {
+		t.Errorf("hits=%d notModified=%d", hits.Load(), notModified.Load())
+	}
+}
+
+func TestGzipAlwaysRequestedAndDecoded(t *testing.T) {
+	body := gzipBytes(t, fixture(t, "rss2.xml"))
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") != "gzip" {
+			t.Errorf("Accept-Encoding = %q", r.Header.Get("Accept-Encoding"))
+		}
+		if ua := r.Header.Get("User-Agent"); ua != "nw-test/1" {
+			t.Errorf("User-Agent = %q", ua)
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(body)
+	})
+	res := fetchURL(t, newTestFetcher(t, Options{UserAgent: "nw-test/1"}), srv.URL)
+	mustOK(t, res)
+	if len(res.Items) != 3 {
+		t.Fatalf("items = %d", len(res.Items))
+	}
+}
+
+// TestFault03BodyLimitPlusOne: a body of exactly the limit parses; one byte
+// more is an explicit error and nothing is parsed.
+func TestFault03BodyLimitPlusOne(t *testing.T) {
+	body := fixture(t, "rss2.xml")
+	limit := int64(len(body))
+	for _, gz := range []bool{false, true} {
+		for _, extra := range []int{0, 1} {
+			name := map[bool]string{false: "plain", true: "gzip"}[gz] + map[int]string{0: "/at limit", 1: "/limit+1"}[extra]
+			t.Run(name, func(t *testing.T) {
+				b := append(bytes.Clone(body), bytes.Repeat([]byte("\n"), extra)...)
+				srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("ETag", `"new"`)
+					if gz {
+						w.Header().Set("Content-Encoding", "gzip")
+						_, _ = w.Write(gzipBytes(t, b))
+						return
+					}
+					_, _ = w.Write(b)
+				})
+				f := newTestFetcher(t, Options{MaxBody: limit})
+				res := f.Fetch(t.Context(), Source{Name: "limit", Feed: srv.URL, ETag: `"old"`})
+				if extra == 0 {
+					mustOK(t, res)
+					return
+				}
+				if !errors.Is(res.Err, ErrTooLarge) {
+					t.Fatalf("err = %v, want ErrTooLarge", res.Err)
+				}
+				want := "response too large: over " + strconv.FormatInt(limit, 10) + " bytes"
+				if !strings.Contains(res.Err.Error(), want) {
+					t.Errorf("err = %q, want it to say %q", res.Err, want)
+				}
+				if res.Items != nil || res.ETag != `"old"` {
+					t.Errorf("state touched on error: items=%v etag=%q", res.Items, res.ETag)
+				}
+			})
+		}
+	}
+}

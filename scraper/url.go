@@ -1,0 +1,139 @@
+package scraper
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// ErrUnsafeURL reports a link that is not an absolute http or https URL.
+var ErrUnsafeURL = errors.New("not an absolute http(s) URL")
+
+// trackingParams are query parameters that only identify a campaign or a
+// click, never the article: SPEC §4 names utm_*, fbclid, gclid and mc_*; the
+// other click identifiers below are their equivalents at other ad networks.
+var trackingParams = map[string]bool{
+	"fbclid": true, "gclid": true, "dclid": true, "gbraid": true, "wbraid": true,
+	"msclkid": true, "yclid": true, "twclid": true, "igshid": true,
+	"_hsenc": true, "_hsmi": true, "mkt_tok": true,
+}
+
+func isTrackingParam(rawKey string) bool {
+	k, err := url.QueryUnescape(rawKey)
+	if err != nil {
+		k = rawKey
+	}
+	k = strings.ToLower(k)
+	return strings.HasPrefix(k, "utm_") || strings.HasPrefix(k, "mc_") || trackingParams[k]
+}
+
+// NormalizeURL returns the identity form of a link (SPEC §4): the scheme is
+// https, the host lower-case without a trailing dot, default ports (80, 443),
+// user info and the fragment are dropped, an empty path becomes "/", and the
+// query loses its tracking parameters (utm_*, mc_*, fbclid, gclid and other
+// click identifiers) and is sorted.
+//
+// http and https are folded into one identity because sites serve the same
+// article under both and feeds switch between them; an item seen first over
+// http is not announced again when the feed moves to https. The result is an
+// identity key, not a link to fetch: Item.Link keeps the link as published.
+//
+// Links that are not absolute http(s) URLs return an error wrapping ErrUnsafeURL.
+func NormalizeURL(link string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(link))
+	if err != nil {
+		return "", fmt.Errorf("normalize url: %w", err)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" || u.Opaque != "" {
+		return "", fmt.Errorf("normalize url %q: %w", link, ErrUnsafeURL)
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "" {
+		return "", fmt.Errorf("normalize url %q: no host: %w", link, ErrUnsafeURL)
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port := u.Port(); port != "" && port != "80" && port != "443" {
+		host += ":" + port
+	}
+
+	out := url.URL{
+		Scheme:   "https",
+		Host:     host,
+		Path:     u.Path,
+		RawPath:  u.RawPath,
+		RawQuery: normalizeQuery(u.RawQuery),
+	}
+	if out.Path == "" {
+		out.Path, out.RawPath = "/", ""
+	}
+	s := out.String()
+	// A second pass must be a no-op: escaping that url.URL rewrites on the
+	// way out (for example a path it re-escapes) settles after one round.
+	if again, err := url.Parse(s); err == nil && again.String() != s {
+		return again.String(), nil
+	}
+	return s, nil
+}
+
+// normalizeQuery drops tracking parameters and empty pairs and sorts the rest,
+// keeping each pair's own escaping so that no value changes meaning.
+func normalizeQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	parts := strings.Split(raw, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		key, _, _ := strings.Cut(p, "=")
+		if isTrackingParam(key) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	slices.SortStableFunc(kept, func(a, b string) int {
+		ka, _, _ := strings.Cut(a, "=")
+		kb, _, _ := strings.Cut(b, "=")
+		if c := strings.Compare(ka, kb); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return strings.Join(kept, "&")
+}
+
+// resolveLink resolves a link as published against base (the final URL of the
+// feed, after redirects) and returns it only when the result is an absolute
+// http or https URL; anything else (javascript:, data:, mailto:, garbage)
+// becomes "".
+func resolveLink(base *url.URL, raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	if strings.ContainsAny(raw, "\r\n\t") {
+		raw = strings.NewReplacer("\r", "", "\n", "", "\t", "").Replace(raw)
+	}
+	var u *url.URL
+	var err error
+	if base != nil {
+		u, err = base.Parse(raw)
+	} else {
+		u, err = url.Parse(raw)
+	}
+	if err != nil {
+		return ""
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
+		return ""
+	}
+	return u.String()
+}
