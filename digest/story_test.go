@@ -1,0 +1,348 @@
+package digest
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// storyLabelled is one item of testdata/stories/items.json with the event it
+// reports.
+type storyLabelled struct {
+	Event string
+	Candidate
+}
+
+func storyLoad(t *testing.T) ([]Candidate, []string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "stories", "items.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []storyLabelled
+	if err := json.Unmarshal(b, &items); err != nil {
+		t.Fatalf("items.json: %v", err)
+	}
+	cs := make([]Candidate, len(items))
+	events := make([]string, len(items))
+	for i, it := range items {
+		if it.Event == "" || it.Key == "" || it.Source == "" || it.Title == "" {
+			t.Fatalf("items.json item %d: event, key, source and title are required", i)
+		}
+		cs[i], events[i] = it.Candidate, it.Event
+	}
+	return cs, events
+}
+
+// storyPairCounts compares a grouping with the labels pair by pair.
+func storyPairCounts(stories [][]int, events []string) (tp, fp, fn int, wrong, missed [][2]int) {
+	story := make([]int, len(events))
+	for s, members := range stories {
+		for _, i := range members {
+			story[i] = s
+		}
+	}
+	for i := range events {
+		for j := i + 1; j < len(events); j++ {
+			same, together := events[i] == events[j], story[i] == story[j]
+			switch {
+			case same && together:
+				tp++
+			case together:
+				fp++
+				wrong = append(wrong, [2]int{i, j})
+			case same:
+				fn++
+				missed = append(missed, [2]int{i, j})
+			}
+		}
+	}
+	return tp, fp, fn, wrong, missed
+}
+
+func storyRatio(a, b int) float64 {
+	if b == 0 {
+		return 1
+	}
+	return float64(a) / float64(b)
+}
+
+// TestStoriesPrecisionRecall measures pairwise precision and recall of
+// GroupStories on the labelled set: a pair of items is a true positive when
+// both share a story and an event label. It measures three ways:
+//
+//   - dated: the set as one digest, with the items' own dates;
+//   - undated: every date removed, so the 48 h window cannot separate events
+//     and the text alone must;
+//   - pairs alone: every pair of items grouped as a digest of two, undated,
+//     where IDF knows nothing and average linkage cannot help.
+func TestStoriesPrecisionRecall(t *testing.T) {
+	cs, events := storyLoad(t)
+	distinct := map[string]bool{}
+	for _, e := range events {
+		distinct[e] = true
+	}
+	t.Logf("%d items, %d events, threshold %.2f", len(cs), len(distinct), StoryThreshold)
+
+	undated := slices.Clone(cs)
+	for i := range undated {
+		undated[i].Published = time.Time{}
+	}
+	check := func(mode string, tp, fp, fn int) {
+		t.Helper()
+		precision, recall := storyRatio(tp, tp+fp), storyRatio(tp, tp+fn)
+		t.Logf("%s: pairs: %d true, %d false, %d missed; precision %.3f recall %.3f",
+			mode, tp, fp, fn, precision, recall)
+		if precision < 0.9 || recall < 0.8 {
+			t.Errorf("%s: precision %.3f recall %.3f; want precision >= 0.9 and recall >= 0.8",
+				mode, precision, recall)
+		}
+	}
+	for _, mode := range []struct {
+		name string
+		cs   []Candidate
+	}{{"dated", cs}, {"undated", undated}} {
+		stories := GroupStories(mode.cs)
+		tp, fp, fn, wrong, missed := storyPairCounts(stories, events)
+		t.Logf("%s: %d stories", mode.name, len(stories))
+		for _, p := range wrong {
+			t.Logf("  %s: wrongly merged: %q (%s) + %q (%s)", mode.name,
+				cs[p[0]].Title, events[p[0]], cs[p[1]].Title, events[p[1]])
+		}
+		for _, p := range missed {
+			t.Logf("  %s: missed: %q + %q (%s)", mode.name, cs[p[0]].Title, cs[p[1]].Title, events[p[0]])
+		}
+		check(mode.name, tp, fp, fn)
+	}
+
+	var tp, fp, fn int
+	for i := range undated {
+		for j := i + 1; j < len(undated); j++ {
+			together := len(GroupStories([]Candidate{undated[i], undated[j]})) == 1
+			switch same := events[i] == events[j]; {
+			case same && together:
+				tp++
+			case together:
+				fp++
+				t.Logf("  pairs alone: wrongly merged: %q (%s) + %q (%s)",
+					cs[i].Title, events[i], cs[j].Title, events[j])
+			case same:
+				fn++
+			}
+		}
+	}
+	check("pairs alone", tp, fp, fn)
+
+	if testing.Verbose() {
+		storyLogMargins(t, undated, events)
+		var sweep strings.Builder
+		for th := 0.10; th < 0.405; th += 0.05 {
+			tp, fp, fn, _, _ := storyPairCounts(storyGroup(undated, th), events)
+			fmt.Fprintf(&sweep, " %.2f→P%.2f/R%.2f", th, storyRatio(tp, tp+fp), storyRatio(tp, tp+fn))
+		}
+		t.Logf("undated threshold sweep:%s", sweep.String())
+	}
+}
+
+// storyLogMargins logs the closest pairs of different events and the
+// weakest pairs of one event, to show how far the threshold is from both.
+func storyLogMargins(t *testing.T, cs []Candidate, events []string) {
+	docs := storyVectors(cs)
+	type pair struct {
+		i, j int
+		sim  float64
+	}
+	var near, far []pair
+	for i := range cs {
+		for j := i + 1; j < len(cs); j++ {
+			s, ok := storyPair(&docs[i], &docs[j])
+			if !ok {
+				continue
+			}
+			if events[i] == events[j] {
+				far = append(far, pair{i, j, s})
+			} else {
+				near = append(near, pair{i, j, s})
+			}
+		}
+	}
+	slices.SortFunc(near, func(a, b pair) int { return cmp.Compare(b.sim, a.sim) })
+	slices.SortFunc(far, func(a, b pair) int { return cmp.Compare(a.sim, b.sim) })
+	for _, p := range near[:min(5, len(near))] {
+		t.Logf("  near miss %.3f: %q + %q", p.sim, cs[p.i].Title, cs[p.j].Title)
+	}
+	for _, p := range far[:min(5, len(far))] {
+		t.Logf("  weak match %.3f: %q + %q", p.sim, cs[p.i].Title, cs[p.j].Title)
+	}
+}
+
+func TestStoriesGroup(t *testing.T) {
+	base := time.Date(2025, 11, 15, 9, 0, 0, 0, time.UTC)
+	denial := "Alibaba on Saturday denied a Financial Times report, based on a White House memo, " +
+		"that it gave the People's Liberation Army access to customer data and zero-day vulnerabilities."
+	item := func(source string, score float64, at time.Duration) Candidate {
+		return Candidate{
+			Key:       source + "/" + at.String(),
+			Source:    source,
+			Title:     "Alibaba denies PLA report",
+			Text:      denial,
+			Companies: []string{"Alibaba"},
+			Published: base.Add(at),
+			Score:     score,
+		}
+	}
+	other := Candidate{
+		Key:       "verge/huawei",
+		Source:    "The Verge",
+		Title:     "The US is tightening the screws on Huawei's chip suppliers again",
+		Text:      "The Bureau of Industry and Security put 27 more Chinese firms on its entity list, mostly toolmakers in Shenzhen that it says feed Huawei's Ascend accelerators.",
+		Companies: []string{"Huawei"},
+		Published: base,
+		Score:     3,
+	}
+	rephrased := Candidate{
+		Key:       "reuters/denial",
+		Source:    "Reuters",
+		Title:     "Alibaba rejects claim it helped China's military",
+		Text:      "China's Alibaba dismissed as completely false a report citing a White House memo that said it handed the People's Liberation Army customer data and zero-day bugs.",
+		Companies: []string{"Alibaba"},
+		Published: base.Add(time.Hour),
+		Score:     4,
+	}
+	tests := []struct {
+		name string
+		in   []Candidate
+		want [][]int
+	}{
+		{"empty", nil, nil},
+		{"singleton stays alone", []Candidate{other}, [][]int{{0}}},
+		{"unrelated items stay apart", []Candidate{item("FT", 2, 0), other}, [][]int{{1}, {0}}},
+		{"two outlets, same event", []Candidate{item("FT", 2, 0), rephrased}, [][]int{{1, 0}}},
+		{"lead is the best-scored", []Candidate{item("FT", 1, 0), item("Reuters", 5, 0), item("SCMP", 3, 0)}, [][]int{{1, 2, 0}}},
+		{"equal scores: newest leads", []Candidate{item("FT", 2, 0), item("Reuters", 2, 2*time.Hour)}, [][]int{{1, 0}}},
+		{"stories ordered by lead score", []Candidate{other, item("FT", 1, 0), item("Reuters", 4, 0)}, [][]int{{2, 1}, {0}}},
+		{"equal lead scores: newest story first", []Candidate{item("FT", 3, 0), func() Candidate { o := other; o.Published = base.Add(time.Hour); return o }()}, [][]int{{1}, {0}}},
+		{"within 48h merges", []Candidate{item("FT", 2, 0), item("Reuters", 1, 47*time.Hour)}, [][]int{{0, 1}}},
+		{"48h window splits", []Candidate{item("FT", 2, 0), item("Reuters", 1, 49*time.Hour)}, [][]int{{0}, {1}}},
+		{"window bounds a chain", []Candidate{item("FT", 3, 0), item("Reuters", 2, 30*time.Hour), item("SCMP", 1, 60*time.Hour)}, [][]int{{0, 1}, {2}}},
+		{"same outlet duplicate merges", []Candidate{item("Reuters", 2, 0), item("Reuters", 1, time.Hour)}, [][]int{{0, 1}}},
+		{"same outlet, different text stays apart", []Candidate{item("Reuters", 2, 0), func() Candidate { r := rephrased; r.Score = 1; return r }()}, [][]int{{0}, {1}}},
+		{"disjoint companies stay apart", []Candidate{item("FT", 2, 0), func() Candidate { c := item("Reuters", 1, 0); c.Companies = []string{"Cainiao"}; return c }()}, [][]int{{0}, {1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := GroupStories(tt.in)
+			if !slices.EqualFunc(got, tt.want, slices.Equal) {
+				t.Errorf("GroupStories = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStoriesDeterministic checks that the grouping does not depend on the
+// input order or on map iteration: every shuffle yields the same stories.
+func TestStoriesDeterministic(t *testing.T) {
+	cs, _ := storyLoad(t)
+	canon := func(in []Candidate, stories [][]int) []string {
+		var out []string
+		for _, s := range stories {
+			keys := make([]string, len(s))
+			for i, x := range s {
+				keys[i] = in[x].Key
+			}
+			out = append(out, strings.Join(keys, " | "))
+		}
+		return out
+	}
+	want := canon(cs, GroupStories(cs))
+	if again := canon(cs, GroupStories(cs)); !slices.Equal(again, want) {
+		t.Fatalf("second run differs:\n%v\nwant\n%v", again, want)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		shuffled := slices.Clone(cs)
+		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		if got := canon(shuffled, GroupStories(shuffled)); !slices.Equal(got, want) {
+			t.Fatalf("shuffled input grouped differently:\n%v\nwant\n%v", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+func TestStoriesTokens(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"Alibaba's logistics arm", []string{"alibaba", "logistic", "arm"}},
+		{"Patch CVE-2025-0282 now", []string{"patch", "cve-2025-0282"}},
+		{"fined €1,200 million", []string{"fin", "1200", "million"}},
+		{"fines released", []string{"fin", "releas"}},
+		{"zero-day flaws", []string{"zero", "flaw"}},
+		{"阿里云故障", []string{"阿里", "里云", "云故", "故障"}},
+		{"Alibaba 阿里巴巴 said", []string{"alibaba", "阿里", "里巴", "巴巴"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, tok := range storyTokens(tt.in) {
+			got = append(got, tok.term)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("storyTokens(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzStories checks that any text groups without panicking and that every
+// item lands in exactly one story.
+func FuzzStories(f *testing.F) {
+	f.Add("Alibaba's CVE-2025-0282 zero-day", "阿里云故障 11月16日", "Reuters", int64(0))
+	f.Add("\xff\xfe-1,2.3-", "- , . 。", "", int64(1<<40))
+	f.Fuzz(func(t *testing.T, a, b, source string, at int64) {
+		cs := []Candidate{
+			{Source: source, Title: a, Text: b, Published: time.Unix(at, 0)},
+			{Source: source, Title: b, Text: a},
+			{Source: "other", Title: a, Text: a + " " + b, Published: time.Unix(at/2, 0), Companies: []string{a}},
+		}
+		seen := make([]int, len(cs))
+		for _, s := range GroupStories(cs) {
+			for _, i := range s {
+				seen[i]++
+			}
+		}
+		for i, n := range seen {
+			if n != 1 {
+				t.Fatalf("item %d in %d stories", i, n)
+			}
+		}
+	})
+}
+
+// BenchmarkStoriesGroup2000 groups a digest of 2,000 items built from the
+// labelled set with shifted dates and sources.
+func BenchmarkStoriesGroup2000(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "stories", "items.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var items []storyLabelled
+	if err := json.Unmarshal(raw, &items); err != nil {
+		b.Fatal(err)
+	}
+	cs := make([]Candidate, 0, 2000)
+	for i := 0; len(cs) < 2000; i++ {
+		c := items[i%len(items)].Candidate
+		c.Source = fmt.Sprintf("%s %d", c.Source, i)
+		c.Published = c.Published.Add(time.Duration(i/len(items)) * 6 * time.Hour)
+		cs = append(cs, c)
+	}
+	for b.Loop() {
+		GroupStories(cs)
+	}
+}
