@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"os"
+	"strings"
+	"time"
+
+	"newswatch/config"
+	"newswatch/digest"
+	"newswatch/match"
+	"newswatch/scraper"
+	"newswatch/store"
+)
+
+// app is the wired pipeline for one configuration.
+type app struct {
+	cfg      *config.Config
+	st       *store.Store
+	wl       *match.Watchlist
+	tmpl     *digest.Templates
+	composer *digest.Composer
+	fetcher  *scraper.Fetcher
+	now      func() time.Time
+
+	senderOpts []digest.Option // extra SMTP options (tests: TLS roots)
+}
+
+// loadConfig reads and validates the configuration and everything that
+// depends on it alone (watchlist, templates): a problem is a usage error.
+func loadConfig(path string) (*config.Config, *match.Watchlist, *digest.Templates, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, nil, usageError{err}
+	}
+	wl, err := compileWatchlist(cfg)
+	if err != nil {
+		return nil, nil, nil, usageError{fmt.Errorf("%s: %w", cfg.Path, err)}
+	}
+	tmpl, err := digest.LoadTemplates(cfg.Templates)
+	if err != nil {
+		return nil, nil, nil, usageError{fmt.Errorf("%s: templates: %w", cfg.Path, err)}
+	}
+	return cfg, wl, tmpl, nil
+}
+
+func compileWatchlist(cfg *config.Config) (*match.Watchlist, error) {
+	cs := make([]match.Company, len(cfg.Companies))
+	for i, c := range cfg.Companies {
+		cs[i] = match.Company{Name: c.Name, Aliases: c.Aliases, Exclude: c.Exclude, AllNews: c.AllNews, Near: c.Near}
+	}
+	ts := make([]match.Topic, len(cfg.Topics))
+	for i, t := range cfg.Topics {
+		ts[i] = match.Topic{Name: t.Name, Terms: t.Terms}
+	}
+	return match.Compile(cs, ts)
+}
+
+// openApp loads the configuration and opens the store.
+func openApp(ctx context.Context, e *env) (*app, error) {
+	cfg, wl, tmpl, err := loadConfig(e.config)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
+	}
+	a := &app{cfg: cfg, st: st, wl: wl, tmpl: tmpl, now: time.Now}
+	a.composer = a.newComposer()
+	a.fetcher = newFetcher(cfg)
+	return a, nil
+}
+
+func newFetcher(cfg *config.Config) *scraper.Fetcher {
+	return scraper.New(scraper.Options{
+		UserAgent:     cfg.HTTP.UserAgent,
+		Timeout:       cfg.HTTP.Timeout,
+		MaxBody:       cfg.HTTP.MaxBody,
+		Concurrency:   cfg.HTTP.Concurrency,
+		PerHostDelay:  cfg.HTTP.PerHostDelay,
+		RespectRobots: cfg.HTTP.RespectRobots,
+	})
+}
+
+func (a *app) newComposer() *digest.Composer {
+	names := make([]string, len(a.cfg.Sources))
+	for i, s := range a.cfg.Sources {
+		names[i] = s.Name
+	}
+	return &digest.Composer{
+		Store:     a.st,
+		Watchlist: a.wl,
+		Templates: a.tmpl,
+		MaxAge:    a.cfg.MaxAge,
+		Sources:   names,
+		Domain:    messageDomain(a.cfg),
+	}
+}
+
+func (a *app) Close() error { return a.st.Close() }
+
+// messageDomain is the right-hand side of Message-IDs: the sender's domain.
+func messageDomain(cfg *config.Config) string {
+	if cfg.SMTP != nil {
+		if addr, err := mail.ParseAddress(cfg.SMTP.From); err == nil {
+			if i := strings.LastIndexByte(addr.Address, '@'); i >= 0 {
+				return addr.Address[i+1:]
+			}
+		}
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "newswatch.invalid"
+	}
+	return host
+}
+
+// specs returns the digests named (all when names is empty).
+func (a *app) specs(names []string) ([]digest.Spec, error) {
+	var out []digest.Spec
+	for _, d := range a.cfg.Digests {
+		if len(names) > 0 && !contains(names, d.Name) {
+			continue
+		}
+		out = append(out, digest.Spec{
+			Name:      d.Name,
+			To:        d.To,
+			Companies: d.Companies,
+			Topics:    d.Topics,
+			SendEmpty: d.SendEmpty,
+			Location:  d.Location,
+		})
+	}
+	for _, n := range names {
+		found := false
+		for _, s := range out {
+			found = found || s.Name == n
+		}
+		if !found {
+			return nil, usagef("no digest named %q in %s (have: %s)", n, a.cfg.Path, strings.Join(a.digestNames(), ", "))
+		}
+	}
+	return out, nil
+}
+
+func (a *app) digestNames() []string {
+	var out []string
+	for _, d := range a.cfg.Digests {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+// sender is the outbox's way out: SMTP when configured, else the output folder.
+func (a *app) sender() digest.Sender {
+	zones := digest.WithZones(func(name string) *time.Location {
+		for _, d := range a.cfg.Digests {
+			if d.Name == name {
+				return d.Location
+			}
+		}
+		return a.cfg.Location
+	})
+	if a.cfg.SMTP == nil {
+		return digest.NewFileSender(a.cfg.Output.Dir, zones)
+	}
+	smtp := *a.cfg.SMTP
+	return digest.NewSMTPSender(smtp, func() (string, error) { return smtp.Password(os.Getenv) }, append(a.senderOpts, zones)...)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

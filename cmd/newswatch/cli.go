@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Exit codes (SPEC §1).
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError marks a usage or configuration problem: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// globals are the flags every command takes, before or after its name.
+type globals struct {
+	config    string
+	verbose   bool
+	logFormat string
+	daemon    bool // set by `run`
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	def := os.Getenv("NEWSWATCH_CONFIG")
+	if def == "" {
+		def = "newswatch.toml"
+	}
+	if g.config == "" {
+		g.config = def
+	}
+	fs.StringVar(&g.config, "config", g.config, "configuration file (default $NEWSWATCH_CONFIG, else ./newswatch.toml)")
+	fs.BoolVar(&g.verbose, "v", g.verbose, "debug logs")
+	if g.logFormat == "" {
+		g.logFormat = "auto"
+	}
+	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log format: auto (text on a terminal, else JSON), text or json")
+}
+
+// env is what a command runs with.
+type env struct {
+	globals
+	stdout, stderr io.Writer
+	log            *slog.Logger
+}
+
+type command struct {
+	name    string
+	usage   string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+var commands = []command{
+	{"run", "run", "daemon: fetch and send digests on their schedules", cmdRun},
+	{"once", "once", "fetch, then deliver every digest that has something new", cmdOnce},
+	{"fetch", "fetch [-source NAME] [-dry-run]", "fetch the sources now and show the new matches", cmdFetch},
+	{"send", "send [NAME]", "compose and deliver digests now (all when no NAME), retrying pending ones first", cmdSend},
+	{"preview", "preview [NAME] [-o FILE]", "render a digest as send would, recording nothing (text to stdout, HTML to FILE)", cmdPreview},
+	{"check", "check [-days N] [-item URL]", "validate the config, then backtest the keywords on stored items", cmdCheck},
+	{"status", "status", "source health, pending and failed digests, next scheduled times", cmdStatus},
+	{"templates", "templates", "print the built-in templates", cmdTemplates},
+	{"version", "version", "print the version", cmdVersion},
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	fs := flag.NewFlagSet("newswatch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	e.register(fs)
+	fs.Usage = func() { printUsage(stderr) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		printUsage(stderr)
+		return exitUsage
+	}
+	name := fs.Arg(0)
+	for _, c := range commands {
+		if c.name != name {
+			continue
+		}
+		err := c.run(ctx, e, fs.Args()[1:])
+		return report(e, err)
+	}
+	fmt.Fprintf(stderr, "newswatch: unknown command %q\n\n", name)
+	printUsage(stderr)
+	return exitUsage
+}
+
+func report(e *env, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(e.stderr, "newswatch: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(e.stderr, "newswatch: %v\n", err)
+	return exitFailure
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: newswatch [-config FILE] [-v] COMMAND [ARGS]")
+	fmt.Fprintln(w)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-32s %s\n", c.usage, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.")
+}
+
+// flags returns a FlagSet for a command that also accepts the global flags.
+func (e *env) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("newswatch "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	e.register(fs)
+	return fs
+}
+
+// parse parses a command's arguments, allowing flags after positional ones
+// ("send Morning -v"), and sets up logging.
+func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	e.log = newLogger(e.stderr, e.level(), e.logFormat)
+	return pos, nil
+}
+
+// level is the log level: one-shot commands print their results and log
+// only warnings; the daemon logs a line per source and digest; -v adds debug.
+func (g *globals) level() slog.Level {
+	switch {
+	case g.verbose:
+		return slog.LevelDebug
+	case g.daemon:
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
+}
+
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts))
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	if isTerminal(w) {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"newswatch/config"
+	"newswatch/digest"
+	"newswatch/match"
+	"newswatch/scraper"
+	"newswatch/store"
+)
+
+func cmdFetch(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("fetch")
+	only := fs.String("source", "", "fetch only the source with this name")
+	dry := fs.Bool("dry-run", false, "with -source: show what the source yields, store nothing")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	srcs := a.cfg.Sources
+	if *only != "" {
+		i := slices.IndexFunc(srcs, func(s config.Source) bool { return s.Name == *only })
+		if i < 0 {
+			return usagef("no source named %q in %s", *only, a.cfg.Path)
+		}
+		srcs = srcs[i : i+1]
+	}
+	if *dry {
+		if *only == "" {
+			return usagef("-dry-run needs -source NAME")
+		}
+		return a.dryRun(ctx, e.stdout, srcs[0])
+	}
+	sum, err := a.fetch(ctx, srcs, e.log, progressTo(e.stderr, len(srcs)))
+	if err != nil {
+		return err
+	}
+	sum.print(e.stdout)
+	if sum.failed == len(srcs) && len(srcs) > 0 {
+		return fmt.Errorf("every source failed")
+	}
+	return nil
+}
+
+// fetchSummary is what one fetch of the sources produced.
+type fetchSummary struct {
+	sources  int
+	failed   int
+	newItems int
+	matches  int
+	elapsed  time.Duration
+	bySource map[string]*sourceOutcome
+}
+
+type sourceOutcome struct {
+	name     string
+	duration time.Duration
+	items    int
+	fresh    int
+	cached   bool
+	err      error
+	matched  []matchedItem
+}
+
+type matchedItem struct {
+	title, link string
+	hits        []match.Hit
+}
+
+// fetch fetches srcs, stores each source's batch as it arrives and matches the
+// new items. One failing source never stops the others: its error is recorded
+// as source health and returned in the summary.
+func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, progress func(string)) (*fetchSummary, error) {
+	start := time.Now()
+	in := make([]scraper.Source, 0, len(srcs))
+	for _, s := range srcs {
+		etag, lm, err := a.st.Validators(ctx, s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("read state of source %q: %w", s.Name, err)
+		}
+		in = append(in, scraper.Source{
+			Name: s.Name, Feed: s.Feed, Page: s.Page, Links: s.Links, Body: s.Body,
+			FullText: s.FullText, ETag: etag, LastModified: lm,
+		})
+	}
+	sum := &fetchSummary{sources: len(srcs), bySource: map[string]*sourceOutcome{}}
+	var mu sync.Mutex
+	a.fetcher.FetchAll(ctx, in, func(r scraper.Result) {
+		out := a.save(ctx, r)
+		mu.Lock()
+		defer mu.Unlock()
+		sum.bySource[r.Source] = out
+		sum.newItems += out.fresh
+		sum.matches += len(out.matched)
+		if out.err != nil {
+			sum.failed++
+			log.Warn("source failed", "source", r.Source, "duration", r.Duration.Round(time.Millisecond), "error", out.err)
+		} else {
+			log.Debug("source fetched", "source", r.Source, "duration", r.Duration.Round(time.Millisecond),
+				"items", out.items, "new", out.fresh, "not_modified", out.cached)
+		}
+		if progress != nil {
+			progress(r.Source)
+		}
+	})
+	sum.elapsed = time.Since(start)
+	return sum, ctx.Err()
+}
+
+// loggerLike is the part of *slog.Logger fetch uses.
+type loggerLike interface {
+	Warn(msg string, args ...any)
+	Debug(msg string, args ...any)
+}
+
+// save records one source's result: its items in one transaction, its health.
+func (a *app) save(ctx context.Context, r scraper.Result) *sourceOutcome {
+	out := &sourceOutcome{name: r.Source, duration: r.Duration, items: len(r.Items), cached: r.NotModified, err: r.Err}
+	run := store.Run{
+		Source:   r.Source,
+		Started:  a.now().Add(-r.Duration),
+		Duration: r.Duration,
+		Items:    len(r.Items),
+	}
+	switch {
+	case r.Err != nil:
+		run.Status, run.Err = store.StatusError, r.Err.Error()
+	case r.NotModified:
+		run.Status = store.StatusNotModified
+	default:
+		run.Status, run.ETag, run.LastModified = store.StatusOK, r.ETag, r.LastModified
+	}
+	items := make([]store.Item, len(r.Items))
+	for i, it := range r.Items {
+		items[i] = store.Item{
+			Key: it.Key, Link: it.Link, GUID: it.GUID, Title: it.Title, Summary: it.Summary,
+			Content: it.Content, Body: it.Body, Published: it.Published,
+		}
+	}
+	fresh, err := a.st.SaveRun(ctx, run, items)
+	if err != nil {
+		out.err = fmt.Errorf("store items of %q: %w", r.Source, err)
+		return out
+	}
+	out.fresh = len(fresh)
+	for _, it := range fresh {
+		if hits := a.wl.Match(digest.ItemText(it)); len(hits) > 0 {
+			out.matched = append(out.matched, matchedItem{title: it.Title, link: it.Link, hits: hits})
+		}
+	}
+	return out
+}
+
+func (s *fetchSummary) print(w io.Writer) {
+	names := make([]string, 0, len(s.bySource))
+	for n := range s.bySource {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		o := s.bySource[n]
+		if len(o.matched) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s: %d new %s, %d %s\n", n, o.fresh, plural(o.fresh, "item", "items"),
+			len(o.matched), plural(len(o.matched), "match", "matches"))
+		for _, m := range o.matched {
+			var tags []string
+			for _, h := range m.hits {
+				tags = append(tags, h.Company+" ["+strings.Join(h.Topics, ", ")+"]")
+			}
+			fmt.Fprintf(w, "  + %s\n    %s\n    %s\n", match.Prepare(m.title), strings.Join(tags, "; "), m.link)
+		}
+	}
+	if s.failed > 0 {
+		fmt.Fprintln(w, "errors:")
+		for _, n := range names {
+			if o := s.bySource[n]; o.err != nil {
+				fmt.Fprintf(w, "  %s: %v\n", n, o.err)
+			}
+		}
+	}
+	fmt.Fprintf(w, "fetched %d %s in %s: %d new %s, %d new %s, %d failed\n",
+		s.sources, plural(s.sources, "source", "sources"), s.elapsed.Round(time.Millisecond),
+		s.newItems, plural(s.newItems, "item", "items"), s.matches, plural(s.matches, "match", "matches"), s.failed)
+}
+
+// progressTo returns a progress callback that redraws one line on a
+// terminal, or nil when w is not one.
+func progressTo(w io.Writer, total int) func(string) {
+	if !isTerminal(w) {
+		return nil
+	}
+	done := 0
+	return func(name string) {
+		done++
+		fmt.Fprintf(w, "\r\x1b[K[%d/%d] %s", done, total, name)
+		if done == total {
+			fmt.Fprint(w, "\r\x1b[K")
+		}
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// dryRunArticles is how many items a dry run shows in full.
+const dryRunArticles = 5
+
+// dryRun fetches one source and shows what it yields, storing nothing.
+func (a *app) dryRun(ctx context.Context, w io.Writer, s config.Source) error {
+	r := a.fetcher.Fetch(ctx, scraper.Source{
+		Name: s.Name, Feed: s.Feed, Page: s.Page, Links: s.Links, Body: s.Body, FullText: s.FullText,
+	})
+	if r.Err != nil {
+		return fmt.Errorf("source %q: %w", s.Name, r.Err)
+	}
+	fmt.Fprintf(w, "%s: %d %s in %s\n", s.Name, len(r.Items), plural(len(r.Items), "item", "items"), r.Duration.Round(time.Millisecond))
+	for _, it := range r.Items {
+		fmt.Fprintf(w, "  %s\n", it.Link)
+	}
+	for i, it := range r.Items {
+		if i == dryRunArticles {
+			break
+		}
+		text := digest.ItemText(store.Item{Title: it.Title, Summary: it.Summary, Content: it.Content, Body: it.Body})
+		date := "no date (first-seen time will be used)"
+		if !it.Published.IsZero() {
+			date = it.Published.In(a.cfg.Location).Format("2006-01-02 15:04 MST")
+		}
+		body := text.Body
+		if r := []rune(body); len(r) > 200 {
+			body = string(r[:200]) + "…"
+		}
+		fmt.Fprintf(w, "\n%s\n  %s\n  %s\n  %s\n", text.Title, it.Link, date, body)
+		if hits := a.wl.Match(text); len(hits) > 0 {
+			for _, h := range hits {
+				fmt.Fprintf(w, "  matches %s [%s]\n", h.Company, strings.Join(h.Topics, ", "))
+			}
+		}
+	}
+	return nil
+}

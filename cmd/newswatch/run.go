@@ -1,0 +1,469 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/robfig/cron/v3"
+
+	"newswatch/digest"
+	"newswatch/store"
+)
+
+// Deadlines of the daemon's jobs, so a hung job cannot starve later ticks,
+// and of the shutdown wait for the job in flight.
+const (
+	fetchDeadline    = 10 * time.Minute
+	digestDeadline   = 15 * time.Minute
+	shutdownDeadline = 30 * time.Second
+	retryEvery       = "@every 1m"
+)
+
+func cmdRun(ctx context.Context, e *env, args []string) error {
+	e.daemon = true
+	if _, err := e.parse(e.flags("run"), args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	release, err := a.st.LockDaemon()
+	if err != nil {
+		a.Close()
+		if errors.Is(err, store.ErrLocked) {
+			return fmt.Errorf("%w: stop the other `newswatch run` first (fetch, send, check and preview may run beside it)", err)
+		}
+		return err
+	}
+	d := newDaemon(e, a)
+	err = d.serve(ctx)
+	release()
+	if cerr := a.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// daemon runs the schedules of the current configuration.
+type daemon struct {
+	env     *env
+	log     *slog.Logger
+	metrics *metrics
+
+	mu   sync.Mutex // guards app and cron
+	app  *app
+	cron *cron.Cron
+
+	// jobs is the context jobs run under: it outlives the signal so work in
+	// flight can finish, and is cancelled when the shutdown deadline passes.
+	jobs       context.Context
+	cancelJobs context.CancelFunc
+	wg         sync.WaitGroup
+
+	fetchMu  sync.Mutex // guards inflight
+	inflight chan struct{}
+
+	healthMu sync.Mutex
+	rounds   []int // successful sources in each of the last fetch rounds
+}
+
+func newDaemon(e *env, a *app) *daemon {
+	jobs, cancel := context.WithCancel(context.Background())
+	return &daemon{env: e, log: e.log, app: a, metrics: newMetrics(), jobs: jobs, cancelJobs: cancel}
+}
+
+func (d *daemon) current() *app {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.app
+}
+
+func (d *daemon) serve(ctx context.Context) error {
+	defer d.cancelJobs()
+	if err := d.schedule(d.current()); err != nil {
+		return usageError{err}
+	}
+	if srv, err := d.listen(d.current().cfg.Listen); err != nil {
+		return err
+	} else if srv != nil {
+		defer srv.Close()
+	}
+	d.log.Info("daemon started", "config", d.current().cfg.Path, "sources", len(d.current().cfg.Sources), "digests", len(d.current().cfg.Digests))
+	d.startup()
+
+	reload := make(chan struct{}, 1)
+	stopWatch := d.watch(ctx, reload)
+	defer stopWatch()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	for {
+		select {
+		case <-ctx.Done():
+			return d.shutdown()
+		case <-hup:
+			d.reload()
+		case <-reload:
+			d.reload()
+		}
+	}
+}
+
+// startup delivers what was left pending and catches up on digests whose
+// slot passed while the daemon was down: one digest for the whole missed
+// window, never one per missed slot.
+func (d *daemon) startup() {
+	d.goJob(func() {
+		a := d.current()
+		ctx, cancel := context.WithTimeout(d.jobs, digestDeadline)
+		defer cancel()
+		d.deliver(ctx, a, true)
+		now := a.now()
+		for _, dg := range a.cfg.Digests {
+			last, ok, err := a.st.LastSlot(ctx, dg.Name)
+			if err != nil {
+				d.log.Error("catch-up: read last slot", "digest", dg.Name, "error", err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			s, err := parseSchedule(dg.Schedule, dg.Location)
+			if err != nil {
+				continue
+			}
+			if slot, missed := s.Prev(last, now); missed {
+				d.log.Info("catching up on a missed digest", "digest", dg.Name, "slot", slot, "last_slot", last)
+				d.digestJob(dg.Name, slot)
+			}
+		}
+	})
+}
+
+// goJob runs f as tracked work that shutdown waits for.
+func (d *daemon) goJob(f func()) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				d.log.Error("job panicked", "panic", r)
+			}
+		}()
+		f()
+	}()
+}
+
+// schedule replaces the cron of the previous configuration with one for a.
+// Jobs in flight finish under the configuration they started with.
+func (d *daemon) schedule(a *app) error {
+	logger := cronLogger{d.log}
+	c := cron.New(
+		cron.WithLocation(a.cfg.Location),
+		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)),
+		cron.WithLogger(logger),
+	)
+	fetchSched, err := parseSchedule(a.cfg.FetchSchedule, a.cfg.Location)
+	if err != nil {
+		return fmt.Errorf("fetch_schedule: %w", err)
+	}
+	c.Schedule(fetchSched, d.tracked(func() { d.fetchJob() }))
+	for _, dg := range a.cfg.Digests {
+		s, err := parseSchedule(dg.Schedule, dg.Location)
+		if err != nil {
+			return fmt.Errorf("digest %q: %w", dg.Name, err)
+		}
+		name := dg.Name
+		c.Schedule(s, d.tracked(func() { d.digestJob(name, slotNow(a)) }))
+	}
+	retry, err := parseSchedule(retryEvery, a.cfg.Location)
+	if err != nil {
+		return err
+	}
+	c.Schedule(retry, d.tracked(func() {
+		ctx, cancel := context.WithTimeout(d.jobs, digestDeadline)
+		defer cancel()
+		d.deliver(ctx, d.current(), false)
+	}))
+	d.mu.Lock()
+	old := d.cron
+	d.cron, d.app = c, a
+	d.mu.Unlock()
+	if old != nil {
+		old.Stop()
+	}
+	c.Start()
+	return nil
+}
+
+// tracked wraps a job so shutdown waits for it.
+func (d *daemon) tracked(f func()) cron.Job {
+	return cron.FuncJob(func() {
+		d.wg.Add(1)
+		defer d.wg.Done()
+		f()
+	})
+}
+
+// slotNow is the slot a digest tick stands for: cron fires at the slot's
+// second, give or take scheduling latency.
+func slotNow(a *app) time.Time { return a.now().Truncate(time.Second) }
+
+func (d *daemon) fetchJob() {
+	ctx, cancel := context.WithTimeout(d.jobs, fetchDeadline)
+	defer cancel()
+	d.sharedFetch(ctx)
+}
+
+// sharedFetch fetches every source, or, when a fetch is already running,
+// waits for that one: never two fetches at once.
+func (d *daemon) sharedFetch(ctx context.Context) {
+	d.fetchMu.Lock()
+	if ch := d.inflight; ch != nil {
+		d.fetchMu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		return
+	}
+	ch := make(chan struct{})
+	d.inflight = ch
+	d.fetchMu.Unlock()
+	defer func() {
+		d.fetchMu.Lock()
+		d.inflight = nil
+		d.fetchMu.Unlock()
+		close(ch)
+	}()
+
+	a := d.current()
+	sum, err := a.fetch(ctx, a.cfg.Sources, sourceLogger{d.log}, nil)
+	if err != nil {
+		d.log.Error("fetch", "error", err)
+	}
+	if sum == nil {
+		return
+	}
+	d.metrics.observeFetch(sum)
+	d.noteRound(sum.sources - sum.failed)
+	d.log.Info("fetch done", "sources", sum.sources, "failed", sum.failed, "new_items", sum.newItems,
+		"new_matches", sum.matches, "duration", sum.elapsed.Round(time.Millisecond))
+}
+
+// digestJob fetches, then composes the digest for slot and delivers it.
+func (d *daemon) digestJob(name string, slot time.Time) {
+	ctx, cancel := context.WithTimeout(d.jobs, digestDeadline)
+	defer cancel()
+	d.sharedFetch(ctx)
+	a := d.current()
+	specs, err := a.specs([]string{name})
+	if err != nil {
+		d.log.Info("digest no longer configured", "digest", name)
+		return
+	}
+	log := d.log.With("digest", name)
+	start := time.Now()
+	dr, err := a.composer.Compose(ctx, specs[0], slot, a.now())
+	if err != nil {
+		log.Error("compose", "error", err)
+		return
+	}
+	if dr.Empty && !specs[0].SendEmpty {
+		log.Info("digest skipped: nothing new", "slot", slot)
+		return
+	}
+	if err := a.composer.Record(ctx, &dr); err != nil {
+		if errors.Is(err, store.ErrSlotTaken) {
+			log.Info("digest slot already recorded", "slot", slot)
+			return
+		}
+		log.Error("record", "error", err)
+		return
+	}
+	log.Info("digest composed", "slot", slot, "stories", dr.View.Count, "items", len(dr.Message.ItemIDs),
+		"duration", time.Since(start).Round(time.Millisecond))
+	d.deliver(ctx, a, false)
+}
+
+// deliver sends the due messages of the outbox; immediate ignores backoff.
+func (d *daemon) deliver(ctx context.Context, a *app, immediate bool) {
+	rep, err := digest.Deliver(ctx, a.st, a.sender(), a.now(), digest.RetryPolicy{Immediate: immediate, Logger: d.log})
+	if err != nil {
+		d.log.Error("deliver", "error", err)
+	}
+	d.metrics.observeDelivery(rep)
+}
+
+// reload reads the configuration file again; an invalid edit keeps the
+// running configuration.
+func (d *daemon) reload() {
+	old := d.current()
+	cfg, wl, tmpl, err := loadConfig(old.cfg.Path)
+	if err != nil {
+		d.log.Error("config reload rejected, keeping the running configuration", "error", err)
+		d.metrics.reloads.WithLabelValues("rejected").Inc()
+		return
+	}
+	if cfg.Database != old.cfg.Database {
+		d.log.Warn("config reload: a new database path takes effect on restart", "database", cfg.Database)
+		cfg.Database = old.cfg.Database
+	}
+	a := &app{cfg: cfg, st: old.st, wl: wl, tmpl: tmpl, now: old.now}
+	a.composer = a.newComposer()
+	a.fetcher = newFetcher(cfg)
+	if err := d.schedule(a); err != nil {
+		d.log.Error("config reload rejected, keeping the running configuration", "error", err)
+		d.metrics.reloads.WithLabelValues("rejected").Inc()
+		return
+	}
+	d.metrics.reloads.WithLabelValues("applied").Inc()
+	d.log.Info("config reloaded", "sources", len(cfg.Sources), "companies", len(cfg.Companies), "digests", len(cfg.Digests))
+}
+
+// watch reports edits of the config file on reload. Editors often replace the
+// file, so the folder is watched and events are filtered by name; a burst
+// of events becomes one reload.
+func (d *daemon) watch(ctx context.Context, reload chan<- struct{}) func() {
+	path := d.current().cfg.Path
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		d.log.Warn("config watch unavailable, use SIGHUP to reload", "error", err)
+		return func() {}
+	}
+	if err := w.Add(filepath.Dir(path)); err != nil {
+		d.log.Warn("config watch unavailable, use SIGHUP to reload", "error", err)
+		w.Close()
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var debounce <-chan time.Time
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if filepath.Clean(ev.Name) == path && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
+					debounce = time.After(200 * time.Millisecond)
+				}
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				d.log.Warn("config watch", "error", err)
+			case <-debounce:
+				debounce = nil
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return func() { w.Close(); <-done }
+}
+
+// shutdown stops new jobs and waits for the ones in flight up to the
+// deadline; then their context is cancelled (a send in progress is left
+// pending, never marked sent unless the server accepted it).
+func (d *daemon) shutdown() error {
+	d.mu.Lock()
+	c := d.cron
+	d.mu.Unlock()
+	d.log.Info("shutting down: finishing the work in flight")
+	stopped := c.Stop()
+	waited := make(chan struct{})
+	go func() {
+		<-stopped.Done()
+		d.wg.Wait()
+		close(waited)
+	}()
+	select {
+	case <-waited:
+	case <-time.After(shutdownDeadline):
+		d.log.Warn("shutdown deadline passed, cancelling the work in flight")
+		d.cancelJobs()
+		<-waited
+	}
+	d.log.Info("stopped")
+	return nil
+}
+
+func (d *daemon) noteRound(ok int) {
+	d.healthMu.Lock()
+	defer d.healthMu.Unlock()
+	d.rounds = append(d.rounds, ok)
+	if len(d.rounds) > 3 {
+		d.rounds = d.rounds[len(d.rounds)-3:]
+	}
+}
+
+// healthy is false when no source succeeded in the last three fetches.
+func (d *daemon) healthy() bool {
+	d.healthMu.Lock()
+	defer d.healthMu.Unlock()
+	if len(d.rounds) < 3 {
+		return true
+	}
+	for _, n := range d.rounds {
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// listen serves /healthz and /metrics on addr when set.
+func (d *daemon) listen(addr string) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s (config key listen): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", d.serveHealth)
+	mux.Handle("/metrics", d.metrics.handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("http server", "error", err)
+		}
+	}()
+	d.log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
+	return srv, nil
+}
+
+// cronLogger adapts slog to cron.Logger.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "error", err)...)
+}
+
+// sourceLogger logs each source's outcome at info level: the daemon's log
+// has one line per source per fetch.
+type sourceLogger struct{ l *slog.Logger }
+
+func (s sourceLogger) Warn(msg string, args ...any)  { s.l.Warn(msg, args...) }
+func (s sourceLogger) Debug(msg string, args ...any) { s.l.Info(msg, args...) }

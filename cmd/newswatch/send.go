@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"newswatch/config"
+	"newswatch/digest"
+	"newswatch/store"
+)
+
+func cmdSend(ctx context.Context, e *env, args []string) error {
+	names, err := e.parse(e.flags("send"), args)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	specs, err := a.specs(names)
+	if err != nil {
+		return err
+	}
+	return a.send(ctx, e.stdout, e.log, specs, a.now().Truncate(time.Minute))
+}
+
+// send composes each digest for slot, records it in the outbox and delivers
+// every pending message, earlier ones that failed temporarily included.
+func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []digest.Spec, slot time.Time) error {
+	for _, spec := range specs {
+		if err := a.compose(ctx, w, spec, slot); err != nil {
+			return err
+		}
+	}
+	rep, err := digest.Deliver(ctx, a.st, a.sender(), a.now(), digest.RetryPolicy{Immediate: true, Logger: log})
+	printReport(w, rep, a.cfg)
+	if err != nil {
+		return err
+	}
+	if n := len(rep.Retry) + len(rep.Failed); n > 0 {
+		return fmt.Errorf("%d %s not delivered (kept in the outbox: see `newswatch status`)", n, plural(n, "digest", "digests"))
+	}
+	return nil
+}
+
+// printReport says what happened to each message of a delivery run.
+func printReport(w io.Writer, rep digest.Report, cfg *config.Config) {
+	where := "sent"
+	if cfg.SMTP == nil {
+		where = "written to " + cfg.Output.Dir
+	}
+	for _, o := range rep.Sent {
+		fmt.Fprintf(w, "%s: %s: %s\n", o.Digest, where, o.Subject)
+		for addr, why := range o.Rejected {
+			fmt.Fprintf(w, "  recipient %s rejected: %s\n", addr, why)
+		}
+	}
+	for _, o := range rep.Retry {
+		fmt.Fprintf(w, "%s: not sent, will retry (attempt %d, next %s): %v\n", o.Digest, o.Attempt, o.Next.Format("15:04:05"), o.Err)
+	}
+	for _, o := range rep.Failed {
+		fmt.Fprintf(w, "%s: failed for good: %v\n", o.Digest, o.Err)
+	}
+}
+
+// compose puts the digest for slot in the outbox, unless it has nothing new
+// (and send_empty is off) or the slot was recorded before.
+func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot time.Time) error {
+	d, err := a.composer.Compose(ctx, spec, slot, a.now())
+	if err != nil {
+		return err
+	}
+	if d.Empty && !spec.SendEmpty {
+		fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
+		return nil
+	}
+	if err := a.composer.Record(ctx, &d); err != nil {
+		if errors.Is(err, store.ErrSlotTaken) {
+			fmt.Fprintf(w, "%s: the digest of %s was already recorded\n", spec.Name, slot.In(spec.Location).Format("2006-01-02 15:04"))
+			return nil
+		}
+		return err
+	}
+	return nil
+}

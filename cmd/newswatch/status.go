@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"newswatch/store"
+)
+
+func cmdStatus(ctx context.Context, e *env, args []string) error {
+	if _, err := e.parse(e.flags("status"), args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	hs, err := a.st.Health(ctx)
+	if err != nil {
+		return err
+	}
+	msgs, err := a.st.Messages(ctx, store.MessagePending, store.MessageFailed)
+	if err != nil {
+		return err
+	}
+	a.printHealth(e.stdout, hs)
+	a.printOutbox(e.stdout, msgs)
+	return a.printSchedule(e.stdout, a.now())
+}
+
+func (a *app) printHealth(w io.Writer, hs []store.Health) {
+	loc := a.cfg.Location
+	byName := map[string]store.Health{}
+	for _, h := range hs {
+		byName[h.Source] = h
+	}
+	fmt.Fprintln(w, "Sources:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tSTATUS\tLAST RUN\tLAST SUCCESS\tITEMS\tERROR")
+	for _, s := range a.cfg.Sources {
+		h, ok := byName[s.Name]
+		if !ok {
+			fmt.Fprintf(tw, "  %s\tnever fetched\t-\t-\t-\t\n", s.Name)
+			continue
+		}
+		errText := h.LastError
+		if h.LastStatus == store.StatusError && !h.FailingSince.IsZero() {
+			errText = fmt.Sprintf("(%d failures since %s) %s", h.Failures, when(h.FailingSince, loc), h.LastError)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\n", s.Name, h.LastStatus, when(h.LastRun, loc), when(h.LastSuccess, loc), h.Items, errText)
+	}
+	tw.Flush()
+}
+
+func (a *app) printOutbox(w io.Writer, msgs []store.Message) {
+	fmt.Fprintln(w, "\nDigests in the outbox:")
+	if len(msgs) == 0 {
+		fmt.Fprintln(w, "  none pending or failed")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  DIGEST\tSLOT\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
+	for _, m := range msgs {
+		next := "-"
+		if m.Status == store.MessagePending {
+			next = when(m.NextAttempt, a.cfg.Location)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", m.Digest, when(m.Slot, a.cfg.Location), m.Status, m.Attempts, next, m.LastError)
+	}
+	tw.Flush()
+}
+
+// scheduleParser reads the schedules config accepts: 5 fields, @descriptors, @every.
+var scheduleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func (a *app) printSchedule(w io.Writer, now time.Time) error {
+	fmt.Fprintln(w, "\nNext scheduled:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	next := func(spec string, loc *time.Location) string {
+		s, err := scheduleParser.Parse(spec)
+		if err != nil {
+			return "invalid schedule: " + err.Error()
+		}
+		return when(s.Next(now.In(loc)), loc)
+	}
+	fmt.Fprintf(tw, "  fetch\t%s\t%s\n", a.cfg.FetchSchedule, next(a.cfg.FetchSchedule, a.cfg.Location))
+	for _, d := range a.cfg.Digests {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", d.Name, d.Schedule, next(d.Schedule, d.Location))
+	}
+	return tw.Flush()
+}
+
+func when(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}

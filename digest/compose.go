@@ -1,0 +1,452 @@
+package digest
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"newswatch/match"
+	"newswatch/store"
+)
+
+// Spec is what one digest covers, from its [[digests]] entry.
+type Spec struct {
+	Name      string
+	To        []string
+	Companies []string // empty: all
+	Topics    []string // empty: all
+	SendEmpty bool
+	Location  *time.Location
+}
+
+// Composer builds digests from the stored items.
+type Composer struct {
+	Store     *store.Store
+	Watchlist *match.Watchlist
+	Templates *Templates
+	MaxAge    time.Duration
+	Sources   []string // configured source names, for the health footer
+	Domain    string   // right-hand side of Message-IDs
+}
+
+// Draft is a composed digest, not yet recorded in the outbox.
+type Draft struct {
+	Message store.Message
+	View    View
+	Empty   bool // nothing matched
+}
+
+// windowMargin is how far a digest's window reaches back before the previous
+// digest's cut-off, so an item committed while that digest was composed is
+// still seen; claims keep such items from being sent twice.
+const windowMargin = time.Minute
+
+// snippetLen is the length of a story's snippet, in bytes of text.
+const snippetLen = 300
+
+// ItemText is the text the matcher sees for an item: title, and summary,
+// content and extracted body with HTML removed. Every caller (fetch, digests,
+// check) uses it so they agree on what matched.
+func ItemText(it store.Item) match.Text {
+	body := match.Prepare(it.Summary)
+	for _, part := range []string{it.Content, it.Body} {
+		p := match.Prepare(part)
+		if p == "" || strings.Contains(body, p) {
+			continue
+		}
+		if strings.Contains(p, body) {
+			body = p
+			continue
+		}
+		if body != "" {
+			body += "\n"
+		}
+		body += p
+	}
+	return match.Text{Title: match.Prepare(it.Title), Body: body}
+}
+
+// Compose selects the items the digest has not covered yet, groups them
+// into stories and renders the message for slot. It records nothing.
+func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) (Draft, error) {
+	var windowStart time.Time
+	last, ok, err := c.Store.LastSent(ctx, spec.Name)
+	if err != nil {
+		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+	}
+	if ok {
+		windowStart = last.CoveredUntil.Add(-windowMargin)
+	}
+	items, err := c.Store.Items(ctx, store.ItemQuery{
+		FirstSeenAfter: windowStart,
+		Since:          now.Add(-c.MaxAge),
+		UnclaimedBy:    spec.Name,
+	})
+	if err != nil {
+		return Draft{}, fmt.Errorf("digest %q: select items: %w", spec.Name, err)
+	}
+	entries := c.relevant(spec, items)
+	health, err := c.health(ctx, spec, windowStart)
+	if err != nil {
+		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+	}
+	v := buildView(spec, entries, now)
+	v.Health = health
+	text, html, err := c.Templates.Render(v)
+	if err != nil {
+		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+	}
+	ids := make([]int64, len(entries))
+	for i, e := range entries {
+		ids[i] = e.item.ID
+	}
+	return Draft{
+		Message: store.Message{
+			Digest:       spec.Name,
+			Slot:         slot,
+			MessageID:    MessageID(spec.Name, slot, c.Domain),
+			Subject:      v.Subject,
+			To:           spec.To,
+			Text:         text,
+			HTML:         html,
+			Status:       store.MessagePending,
+			Created:      now,
+			CoveredUntil: now,
+			ItemIDs:      ids,
+		},
+		View:  v,
+		Empty: len(entries) == 0,
+	}, nil
+}
+
+// Record puts a composed digest in the outbox, claiming its items. It
+// returns store.ErrSlotTaken when the slot was already recorded.
+func (c *Composer) Record(ctx context.Context, d *Draft) error {
+	if err := c.Store.CreateMessage(ctx, &d.Message); err != nil {
+		return fmt.Errorf("digest %q: record: %w", d.Message.Digest, err)
+	}
+	return nil
+}
+
+// MessageID is the stable Message-ID of a digest's slot.
+func MessageID(name string, slot time.Time, domain string) string {
+	if domain == "" {
+		domain = "newswatch.invalid"
+	}
+	return fmt.Sprintf("<%s.%d@%s>", slug(name), slot.Unix(), domain)
+}
+
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	out := strings.TrimSuffix(b.String(), "-")
+	if out == "" {
+		return "digest"
+	}
+	return out
+}
+
+// entry is a relevant item with its best hit for this digest.
+type entry struct {
+	item  store.Item
+	text  match.Text
+	hit   match.Hit
+	other []string // further companies the item is relevant for
+}
+
+func (c *Composer) relevant(spec Spec, items []store.Item) []entry {
+	var out []entry
+	for _, it := range items {
+		text := ItemText(it)
+		var e *entry
+		for _, h := range c.Watchlist.Match(text) {
+			if !spec.wants(h) {
+				continue
+			}
+			if e == nil {
+				e = &entry{item: it, text: text, hit: h}
+				continue
+			}
+			e.other = append(e.other, h.Company)
+		}
+		if e != nil {
+			out = append(out, *e)
+		}
+	}
+	return out
+}
+
+func (s Spec) wants(h match.Hit) bool {
+	if len(s.Companies) > 0 && !slices.Contains(s.Companies, h.Company) {
+		return false
+	}
+	if len(s.Topics) == 0 {
+		return true
+	}
+	for _, t := range h.Topics {
+		if slices.Contains(s.Topics, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Composer) health(ctx context.Context, spec Spec, since time.Time) (HealthView, error) {
+	hs, err := c.Store.Health(ctx)
+	if err != nil {
+		return HealthView{}, fmt.Errorf("source health: %w", err)
+	}
+	var hv HealthView
+	fine := 0
+	for _, h := range hs {
+		if len(c.Sources) > 0 && !slices.Contains(c.Sources, h.Source) {
+			continue
+		}
+		if h.LastStatus == store.StatusError {
+			hv.Failing = append(hv.Failing, FailingSource{
+				Source: h.Source,
+				Since:  h.FailingSince.In(spec.Location).Format("Mon 2 Jan 15:04"),
+				Error:  h.LastError,
+			})
+			continue
+		}
+		if h.LastSuccess.After(since) {
+			fine++
+		}
+	}
+	hv.Summary = fmt.Sprintf("%d %s fetched fine since the last digest", fine, plural(fine, "source", "sources"))
+	if n := len(hv.Failing); n > 0 {
+		hv.Summary += fmt.Sprintf("; %d failing", n)
+	}
+	hv.Summary += "."
+	failed, err := c.Store.Messages(ctx, store.MessageFailed)
+	if err != nil {
+		return HealthView{}, fmt.Errorf("failed digests: %w", err)
+	}
+	for _, m := range failed {
+		if m.Created.Before(since) {
+			continue
+		}
+		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{
+			Name:  m.Digest,
+			Date:  m.Slot.In(spec.Location).Format("Mon 2 Jan 15:04"),
+			Error: m.LastError,
+		})
+	}
+	return hv, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func buildView(spec Spec, entries []entry, now time.Time) View {
+	loc := spec.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	cands := make([]Candidate, len(entries))
+	for i, e := range entries {
+		cands[i] = Candidate{
+			Key:       e.item.Key,
+			Source:    firstSource(e.item),
+			Title:     e.text.Title,
+			Text:      e.text.Body,
+			Companies: append([]string{e.hit.Company}, e.other...),
+			Published: itemTime(e.item),
+			Score:     e.hit.Score,
+		}
+	}
+	bySection := map[string][]StoryView{}
+	ref := 0
+	var links []LinkRef
+	next := func(u string) int {
+		ref++
+		links = append(links, LinkRef{Ref: ref, URL: u})
+		return ref
+	}
+	for _, group := range GroupStories(cands) {
+		lead := entries[group[0]]
+		sv := storyView(lead, loc)
+		sv.Ref = next(lead.item.Link)
+		for _, src := range lead.item.Sources[min(1, len(lead.item.Sources)):] {
+			sv.Also = append(sv.Also, AlsoView{Ref: sv.Ref, Source: src, Title: sv.Title, Link: sv.Link})
+		}
+		for _, idx := range group[1:] {
+			o := entries[idx]
+			a := AlsoView{Source: firstSource(o.item), Title: o.text.Title, Link: o.item.Link}
+			a.Ref = next(o.item.Link)
+			sv.Also = append(sv.Also, a)
+		}
+		bySection[lead.hit.Company] = append(bySection[lead.hit.Company], sv)
+	}
+	v := View{Name: spec.Name, Date: now.In(loc).Format("Mon 2 Jan 2006"), Links: links}
+	for company, stories := range bySection {
+		v.Sections = append(v.Sections, Section{Company: company, Stories: stories})
+		v.Count += len(stories)
+	}
+	sort.SliceStable(v.Sections, func(i, j int) bool {
+		a, b := v.Sections[i], v.Sections[j]
+		if len(a.Stories) != len(b.Stories) {
+			return len(a.Stories) > len(b.Stories)
+		}
+		return a.Company < b.Company
+	})
+	v.Empty = v.Count == 0
+	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
+	return v
+}
+
+// summaryLines returns the top line ("9 stories · Alibaba 6 · Huawei 2") and
+// the subject ("Morning brief · Mon 23 Nov · 9 stories: Alibaba, Huawei").
+func summaryLines(name string, day time.Time, v View) (summary, subject string) {
+	date := day.Format("Mon 2 Jan")
+	if v.Empty {
+		return "Nothing new", fmt.Sprintf("%s · %s · nothing new", name, date)
+	}
+	parts := []string{fmt.Sprintf("%d %s", v.Count, plural(v.Count, "story", "stories"))}
+	var top []string
+	for _, s := range v.Sections {
+		parts = append(parts, fmt.Sprintf("%s %d", s.Company, len(s.Stories)))
+		if len(top) < 3 {
+			top = append(top, s.Company)
+		}
+	}
+	subject = fmt.Sprintf("%s · %s · %s: %s", name, date, parts[0], strings.Join(top, ", "))
+	if len(v.Sections) > 3 {
+		subject += ", …"
+	}
+	return strings.Join(parts, " · "), subject
+}
+
+func firstSource(it store.Item) string {
+	if len(it.Sources) == 0 {
+		return ""
+	}
+	return it.Sources[0]
+}
+
+func itemTime(it store.Item) time.Time {
+	if !it.Published.IsZero() {
+		return it.Published
+	}
+	return it.FirstSeen
+}
+
+func storyView(e entry, loc *time.Location) StoryView {
+	sv := StoryView{
+		Title:   e.text.Title,
+		Link:    e.item.Link,
+		Source:  firstSource(e.item),
+		Time:    itemTime(e.item).In(loc).Format("Mon 2 Jan 15:04 MST"),
+		Topics:  e.hit.Topics,
+		Reasons: reasons(e.hit),
+	}
+	if sv.Title == "" {
+		sv.Title = e.item.Link
+	}
+	sv.Meta = sv.Source + " · " + sv.Time
+	if len(sv.Topics) > 0 {
+		sv.Meta += " · " + strings.Join(sv.Topics, ", ")
+	}
+	sv.Snippet = snippet(e)
+	var b strings.Builder
+	for _, f := range sv.Snippet {
+		b.WriteString(f.Text)
+	}
+	sv.SnippetText = b.String()
+	return sv
+}
+
+// reasons says why an item matched: `"Alibaba" in title; espionage, PLA`.
+func reasons(h match.Hit) string {
+	var parts []string
+	for _, a := range h.Aliases {
+		where := ""
+		if inTitle(a.Spans) {
+			where = " in title"
+		}
+		parts = append(parts, fmt.Sprintf("%q%s", a.Term, where))
+	}
+	out := strings.Join(parts, ", ")
+	var terms []string
+	for _, t := range h.Terms {
+		terms = append(terms, t.Term)
+	}
+	if len(terms) > 0 {
+		out += "; " + strings.Join(terms, ", ")
+	}
+	return out
+}
+
+func inTitle(spans []match.Span) bool {
+	for _, s := range spans {
+		if s.InTitle {
+			return true
+		}
+	}
+	return false
+}
+
+var cvePattern = regexp.MustCompile(`\bCVE-\d{4}-\d{4,7}\b`)
+
+// snippet cuts the body around the first match, marks the matched words and
+// links CVE identifiers to NVD.
+func snippet(e entry) []Fragment {
+	var spans []match.Span
+	for _, group := range [][]match.TermHit{e.hit.Aliases, e.hit.Terms} {
+		for _, th := range group {
+			for _, s := range th.Spans {
+				if !s.InTitle {
+					spans = append(spans, s)
+				}
+			}
+		}
+	}
+	text, marks := match.Snippet(e.text.Body, spans, snippetLen)
+	sort.Slice(marks, func(i, j int) bool { return marks[i].Start < marks[j].Start })
+	var out []Fragment
+	pos := 0
+	for _, m := range marks {
+		if m.Start < pos || m.End > len(text) || m.Start >= m.End {
+			continue
+		}
+		out = append(out, plainFragments(text[pos:m.Start])...)
+		out = append(out, Fragment{Text: text[m.Start:m.End], Mark: true})
+		pos = m.End
+	}
+	return append(out, plainFragments(text[pos:])...)
+}
+
+func plainFragments(s string) []Fragment {
+	var out []Fragment
+	pos := 0
+	for _, loc := range cvePattern.FindAllStringIndex(s, -1) {
+		if loc[0] > pos {
+			out = append(out, Fragment{Text: s[pos:loc[0]]})
+		}
+		id := s[loc[0]:loc[1]]
+		out = append(out, Fragment{Text: id, Href: "https://nvd.nist.gov/vuln/detail/" + id})
+		pos = loc[1]
+	}
+	if pos < len(s) {
+		out = append(out, Fragment{Text: s[pos:]})
+	}
+	return out
+}
