@@ -29,8 +29,13 @@ var (
 	ErrMalformed = errors.New("malformed feed")
 )
 
-// minYear: dates before it are feed bugs (year 1, the Unix epoch), not news.
-const minYear = 1990
+const (
+	// minYear: dates before it are feed bugs (year 1, the Unix epoch), not news.
+	minYear = 1990
+	// maxDepth bounds element nesting; real feeds, XHTML content included,
+	// stay within a few dozen levels.
+	maxDepth = 1000
+)
 
 func newFeedParser() *gofeed.Parser {
 	p := gofeed.NewParser()
@@ -71,6 +76,9 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 // (after redirects), against which relative links are resolved.
 func (f *Fetcher) parseFeed(body []byte, contentType string, base *url.URL, fetched time.Time) ([]Item, error) {
 	data := toUTF8(body, contentType)
+	if err := checkDepth(data, maxDepth); err != nil {
+		return nil, err
+	}
 	feed, err := f.parser.Parse(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
@@ -586,4 +594,77 @@ func digitVal(c byte, base int) (int, bool) {
 		return int(c-'A') + 10, true
 	}
 	return 0, false
+}
+
+// checkDepth fails when XML elements nest deeper than limit. It is a cheap
+// scan, not a parser: it jumps from '<' to '<', skips comments, CDATA,
+// declarations and processing instructions, and counts start, end and
+// empty-element tags (quote-aware, since '>' may appear in attribute values).
+func checkDepth(b []byte, limit int) error {
+	depth := 0
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 || i+j+1 >= len(b) {
+			return nil
+		}
+		i += j + 1
+		switch b[i] {
+		case '/':
+			depth--
+			i = skipPast(b, i, ">")
+		case '?':
+			i = skipPast(b, i, "?>")
+		case '!':
+			switch {
+			case bytes.HasPrefix(b[i:], []byte("!--")):
+				i = skipPast(b, i+3, "-->")
+			case bytes.HasPrefix(b[i:], []byte("![CDATA[")):
+				i = skipPast(b, i+8, "]]>")
+			default:
+				i = skipPast(b, i, ">")
+			}
+		default:
+			end, selfClosing := tagEnd(b, i)
+			if !selfClosing {
+				depth++
+				if depth > limit {
+					return fmt.Errorf("%w: elements nested deeper than %d", ErrMalformed, limit)
+				}
+			}
+			i = end
+		}
+		if i >= len(b) {
+			return nil
+		}
+	}
+}
+
+func skipPast(b []byte, i int, end string) int {
+	k := bytes.Index(b[i:], []byte(end))
+	if k < 0 {
+		return len(b)
+	}
+	return i + k + len(end)
+}
+
+// tagEnd returns the offset just past the '>' closing the tag whose name
+// starts at i, and whether it ends with "/>".
+func tagEnd(b []byte, i int) (int, bool) {
+	var quote byte
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return i + 1, b[i-1] == '/'
+		case c == '<': // malformed: a new tag starts; let the parser judge
+			return i, false
+		}
+	}
+	return len(b), false
 }
