@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"newswatch/internal/smtptest"
+	"newswatch/store"
+)
+
+// TestMain lets a test run the real binary's main as a subprocess: the test
+// binary re-executes itself with NEWSWATCH_BE_MAIN=1.
+func TestMain(m *testing.M) {
+	if os.Getenv("NEWSWATCH_BE_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// liveFeed is an RSS feed whose items a test adds while the daemon runs.
+type liveFeed struct {
+	mu    sync.Mutex
+	items []string
+}
+
+func (f *liveFeed) add(id, title, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.items = append(f.items, fmt.Sprintf(`<item><title>%s</title><link>https://news.example/%s</link><guid>%s</guid><description>%s</description></item>`, title, id, id, body))
+}
+
+func (f *liveFeed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/rss+xml")
+	fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Live</title><link>https://news.example/</link>%s</channel></rss>`, strings.Join(f.items, ""))
+}
+
+const daemonConfig = `fetch_schedule = "@every 1s"
+database = "nw.db"
+max_age = "87600h"
+
+[http]
+timeout = "2s"
+per_host_delay = "0s"
+
+[smtp]
+host = "127.0.0.1"
+port = %d
+security = "none"
+from = "Newswatch <newswatch@example.org>"
+
+[[sources]]
+name = "Live"
+feed = "%s"
+
+[[companies]]
+name = "Alibaba"
+aliases = ["Cainiao"]
+%s
+[[topics]]
+name = "Espionage"
+terms = ["espionage", "spying"]
+
+[[topics]]
+name = "Sanctions"
+terms = ["sanctions"]
+
+[[digests]]
+name = "Brief"
+schedule = "@every 2s"
+to = ["analyst@example.org"]
+`
+
+const huaweiCompany = `
+[[companies]]
+name = "Huawei"
+`
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// deliveredWith counts the accepted messages whose body mentions s.
+func deliveredWith(srv *smtptest.Server, s string) int {
+	n := 0
+	for _, m := range srv.Messages() {
+		if bytes.Contains(m.Data, []byte(s)) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDaemonEndToEnd runs `newswatch run` as a subprocess against a live feed
+// and a loopback SMTP server: new items arrive in exactly one digest, a
+// config edit adding a company takes effect, an invalid edit changes nothing,
+// and SIGTERM exits 0 promptly.
+func TestDaemonEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("daemon end-to-end test runs for several seconds")
+	}
+	feed := &liveFeed{}
+	feed.add("a1", "Cainiao hub under espionage watch", "Belgium's security service watches Cainiao for spying.")
+	feed.add("h0", "Huawei hit by new sanctions", "Huawei faces sanctions before the edit.")
+	fsrv := httptest.NewServer(feed)
+	defer fsrv.Close()
+	msrv := smtptest.New(t, smtptest.Options{})
+
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "newswatch.toml")
+	writeCfg := func(extra string) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(daemonConfig, msrv.Port(), fsrv.URL, extra)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeCfg("")
+
+	var stderr bytes.Buffer
+	cmd := exec.Command(os.Args[0], "-config", cfgPath, "-log-format", "text", "run")
+	cmd.Env = append(os.Environ(), "NEWSWATCH_BE_MAIN=1")
+	cmd.Stderr = &syncWriter{w: &stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", stderr.String())
+		}
+	}()
+
+	waitFor(t, 20*time.Second, "the first digest", func() bool { return deliveredWith(msrv, "Cainiao hub under espionage watch") > 0 })
+
+	feed.add("a2", "Alibaba accused of spying on customers", "Alibaba denies spying.")
+	waitFor(t, 20*time.Second, "the new item's digest", func() bool { return deliveredWith(msrv, "Alibaba accused of spying") > 0 })
+
+	writeCfg(huaweiCompany)
+	waitFor(t, 20*time.Second, "the reload", func() bool { return strings.Contains(stderr.String(), "config reloaded") })
+	feed.add("h1", "Huawei sanctions widened to chip suppliers", "Washington widened sanctions on Huawei.")
+	waitFor(t, 20*time.Second, "the new company's story", func() bool { return deliveredWith(msrv, "Huawei sanctions widened") > 0 })
+
+	// An invalid edit: logged, and the running configuration (with Huawei) stays.
+	if err := os.WriteFile(cfgPath, []byte("fetch_schedule = \"every now and then\"\n[[companies]]\nname = \n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the rejected reload", func() bool { return strings.Contains(stderr.String(), "config reload rejected") })
+	feed.add("h2", "Huawei espionage case opens in Poland", "A Huawei employee is on trial for espionage.")
+	waitFor(t, 20*time.Second, "a story after the invalid edit", func() bool { return deliveredWith(msrv, "Huawei espionage case") > 0 })
+
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("daemon exit after SIGTERM: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("daemon still running 5 s after SIGTERM")
+	}
+	t.Logf("daemon stopped %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+
+	for _, title := range []string{"Cainiao hub under espionage watch", "Alibaba accused of spying", "Huawei sanctions widened", "Huawei espionage case"} {
+		if n := deliveredWith(msrv, title); n != 1 {
+			t.Errorf("%q delivered in %d digests, want exactly 1", title, n)
+		}
+	}
+	if n := deliveredWith(msrv, "Huawei hit by new sanctions"); n > 1 {
+		t.Errorf("pre-edit Huawei item delivered %d times", n)
+	}
+}
+
+// syncWriter makes a bytes.Buffer safe to write from the exec copier while
+// the test reads it.
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// TestDaemonCatchUp: a database whose last delivered slot is three days old
+// gets one digest at start-up, not three.
+func TestDaemonCatchUp(t *testing.T) {
+	feed := &liveFeed{}
+	fsrv := httptest.NewServer(feed)
+	defer fsrv.Close()
+	msrv := smtptest.New(t, smtptest.Options{})
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "newswatch.toml")
+	cfg := strings.Replace(fmt.Sprintf(daemonConfig, msrv.Port(), fsrv.URL, ""), `schedule = "@every 2s"`, `schedule = "0 7 * * *"`, 1)
+	cfg = strings.Replace(cfg, `fetch_schedule = "@every 1s"`, `fetch_schedule = "0 0 1 1 *"`, 1)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "nw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().AddDate(0, 0, -3).Truncate(24 * time.Hour).Add(7 * time.Hour)
+	m := store.Message{Digest: "Brief", Slot: old, MessageID: "<old@example.org>", Subject: "old", To: []string{"analyst@example.org"},
+		Status: store.MessagePending, Created: old, CoveredUntil: old}
+	if err := st.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkSent(ctx, m.ID, old); err != nil {
+		t.Fatal(err)
+	}
+	items := []store.Item{
+		{Key: "https://news.example/x1", Link: "https://news.example/x1", Title: "Cainiao espionage probe widens", Summary: "Spying claims."},
+		{Key: "https://news.example/x2", Link: "https://news.example/x2", Title: "Alibaba faces sanctions", Summary: "Cainiao too."},
+	}
+	if _, err := st.SaveRun(ctx, store.Run{Source: "Live", Started: time.Now(), Status: store.StatusOK, Items: 2}, items); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	var out, errb syncWriter
+	out.w, errb.w = &bytes.Buffer{}, &bytes.Buffer{}
+	go func() { done <- run(runCtx, []string{"-config", cfgPath, "run"}, &out, &errb) }()
+	waitFor(t, 20*time.Second, "the catch-up digest", func() bool { return len(msrv.Messages()) > 0 })
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("run exit %d\n%s", code, errb.w.String())
+	}
+	msgs := msrv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("catch-up sent %d digests, want 1", len(msgs))
+	}
+	for _, title := range []string{"Cainiao espionage probe widens", "Alibaba faces sanctions"} {
+		if !bytes.Contains(msgs[0].Data, []byte(title)) {
+			t.Errorf("catch-up digest lacks %q", title)
+		}
+	}
+}
+
+// TestDaemonSingleInstance: a second `run` on the same database refuses to
+// start while `send` may run beside it.
+func TestDaemonSingleInstance(t *testing.T) {
+	feed := &liveFeed{}
+	fsrv := httptest.NewServer(feed)
+	defer fsrv.Close()
+	msrv := smtptest.New(t, smtptest.Options{})
+	cfgPath := filepath.Join(t.TempDir(), "newswatch.toml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(daemonConfig, msrv.Port(), fsrv.URL, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, errb syncWriter
+	out.w, errb.w = &bytes.Buffer{}, &bytes.Buffer{}
+	go func() { done <- run(ctx, []string{"-config", cfgPath, "-log-format", "text", "run"}, &out, &errb) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, 10*time.Second, "the first daemon", func() bool {
+		errb.mu.Lock()
+		defer errb.mu.Unlock()
+		return strings.Contains(errb.w.String(), "daemon started")
+	})
+
+	code, _, stderr := runCmd(t, "-config", cfgPath, "run")
+	if code != exitFailure || !strings.Contains(stderr, "another newswatch run") {
+		t.Fatalf("second run: exit %d, stderr %q; want exit 1 naming the other run", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "-config", cfgPath, "send"); code != exitOK {
+		t.Fatalf("send beside the daemon: exit %d\n%s", code, stderr)
+	}
+}
