@@ -137,10 +137,10 @@ func TestDaemonEndToEnd(t *testing.T) {
 	}
 	writeCfg("")
 
-	var stderr bytes.Buffer
+	stderr := &syncWriter{w: &bytes.Buffer{}}
 	cmd := exec.Command(os.Args[0], "-config", cfgPath, "-log-format", "text", "run")
 	cmd.Env = append(os.Environ(), "NEWSWATCH_BE_MAIN=1")
-	cmd.Stderr = &syncWriter{w: &stderr}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +211,12 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
+}
+
 // TestDaemonCatchUp: a database whose last delivered slot is three days old
 // gets one digest at start-up, not three.
 func TestDaemonCatchUp(t *testing.T) {
@@ -257,7 +263,7 @@ func TestDaemonCatchUp(t *testing.T) {
 	waitFor(t, 20*time.Second, "the catch-up digest", func() bool { return len(msrv.Messages()) > 0 })
 	cancel()
 	if code := <-done; code != exitOK {
-		t.Fatalf("run exit %d\n%s", code, errb.w.String())
+		t.Fatalf("run exit %d\n%s", code, errb.String())
 	}
 	msgs := msrv.Messages()
 	if len(msgs) != 1 {
@@ -288,9 +294,7 @@ func TestDaemonSingleInstance(t *testing.T) {
 	go func() { done <- run(ctx, []string{"-config", cfgPath, "-log-format", "text", "run"}, &out, &errb) }()
 	defer func() { cancel(); <-done }()
 	waitFor(t, 10*time.Second, "the first daemon", func() bool {
-		errb.mu.Lock()
-		defer errb.mu.Unlock()
-		return strings.Contains(errb.w.String(), "daemon started")
+		return strings.Contains(errb.String(), "daemon started")
 	})
 
 	code, _, stderr := runCmd(t, "-config", cfgPath, "run")
