@@ -50,6 +50,7 @@ const errorRetention = 30 * 24 * time.Hour
 // writeStmts are the statements SaveRun runs for every batch, prepared once
 // on the writer connection.
 type writeStmts struct {
+	lookup      *sql.Stmt
 	insertItem  *sql.Stmt
 	linkSource  *sql.Stmt
 	saveHealth  *sql.Stmt
@@ -62,13 +63,15 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		stmt  **sql.Stmt
 		query string
 	}{
-		// RETURNING yields a row only when the key was new.
+		// The batch's keys that are stored, and whether this source already
+		// carried them: one statement for the whole batch.
+		{&w.lookup, `SELECT i.key, i.id,
+				EXISTS (SELECT 1 FROM item_sources AS s WHERE s.item_id = i.id AND s.source = ?)
+			FROM json_each(?) AS j JOIN items AS i ON i.key = j.value`},
 		{&w.insertItem, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (key) DO NOTHING
-			RETURNING id`},
-		{&w.linkSource, `INSERT INTO item_sources (item_id, source, first_seen)
-			SELECT id, ?, ? FROM items WHERE key = ?
+			ON CONFLICT (key) DO NOTHING`},
+		{&w.linkSource, `INSERT INTO item_sources (item_id, source, first_seen) VALUES (?, ?, ?)
 			ON CONFLICT (item_id, source) DO NOTHING`},
 		// A success (ok or not modified) ends a failure streak; an error
 		// starts or extends one. Validators change only on StatusOK.
@@ -100,7 +103,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.insertItem, w.linkSource, w.saveHealth, w.logError, w.pruneErrors} {
+	for _, st := range []*sql.Stmt{w.lookup, w.insertItem, w.linkSource, w.saveHealth, w.logError, w.pruneErrors} {
 		if st != nil {
 			st.Close()
 		}
@@ -133,30 +136,10 @@ func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, err
 
 	var added []Item
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		added = added[:0]
-		now := s.now().UTC()
-		seen := now.UnixNano()
-		if len(items) > 0 {
-			insert := tx.StmtContext(ctx, s.stmts.insertItem)
-			link := tx.StmtContext(ctx, s.stmts.linkSource)
-			for _, it := range items {
-				var id int64
-				err := insert.QueryRowContext(ctx, it.Key, it.Link, it.GUID, it.Title, it.Summary,
-					it.Content, it.Body, nullTime(it.Published), seen).Scan(&id)
-				switch {
-				case err == nil:
-					it.ID = id
-					it.FirstSeen = now
-					it.Published = fromNanos(nullTime(it.Published))
-					it.Sources = []string{run.Source}
-					added = append(added, it)
-				case !errors.Is(err, sql.ErrNoRows):
-					return fmt.Errorf("item %s: %w", it.Key, err)
-				}
-				if _, err := link.ExecContext(ctx, run.Source, seen, it.Key); err != nil {
-					return fmt.Errorf("item %s: %w", it.Key, err)
-				}
-			}
+		var err error
+		added, err = s.saveItems(ctx, tx, run.Source, items)
+		if err != nil {
+			return err
 		}
 		if _, err := tx.StmtContext(ctx, s.stmts.saveHealth).ExecContext(ctx, healthArgs(run)...); err != nil {
 			return err
@@ -167,7 +150,7 @@ func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, err
 				return err
 			}
 			if _, err := tx.StmtContext(ctx, s.stmts.pruneErrors).ExecContext(ctx,
-				now.Add(-errorRetention).UnixNano()); err != nil {
+				s.now().Add(-errorRetention).UnixNano()); err != nil {
 				return err
 			}
 		}
@@ -175,6 +158,89 @@ func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: save run of %s: %w", run.Source, err)
+	}
+	return added, nil
+}
+
+// known is a stored item as the batch lookup sees it.
+type known struct {
+	id     int64
+	linked bool // the batch's source already carried it
+}
+
+// saveItems inserts the new items of one source's batch and links every item
+// to the source. It runs inside the transaction, which holds the write lock,
+// so the lookup stays true until commit.
+func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, source string, items []Item) ([]Item, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	// Taken once the lock is held: first-seen times follow commit order.
+	now := s.now().UTC()
+	seen := now.UnixNano()
+
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = it.Key
+	}
+	arr, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	stored := make(map[string]known, len(items))
+	rows, err := tx.StmtContext(ctx, s.stmts.lookup).QueryContext(ctx, source, string(arr))
+	if err != nil {
+		return nil, fmt.Errorf("look up keys: %w", err)
+	}
+	for rows.Next() {
+		var (
+			key string
+			k   known
+		)
+		if err := rows.Scan(&key, &k.id, &k.linked); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("look up keys: %w", err)
+		}
+		stored[key] = k
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("look up keys: %w", err)
+	}
+
+	var (
+		added  []Item
+		insert *sql.Stmt
+		link   = tx.StmtContext(ctx, s.stmts.linkSource)
+	)
+	for _, it := range items {
+		k, ok := stored[it.Key]
+		if !ok {
+			if insert == nil {
+				insert = tx.StmtContext(ctx, s.stmts.insertItem)
+			}
+			published := nullTime(it.Published)
+			res, err := insert.ExecContext(ctx, it.Key, it.Link, it.GUID, it.Title, it.Summary,
+				it.Content, it.Body, published, seen)
+			if err != nil {
+				return nil, fmt.Errorf("item %s: %w", it.Key, err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return nil, fmt.Errorf("item %s: not inserted (%d rows, %v)", it.Key, n, err)
+			}
+			if k.id, err = res.LastInsertId(); err != nil {
+				return nil, fmt.Errorf("item %s: %w", it.Key, err)
+			}
+			it.ID, it.FirstSeen, it.Published = k.id, now, fromNanos(published)
+			it.Sources = []string{source}
+			added = append(added, it)
+		}
+		if !k.linked {
+			if _, err := link.ExecContext(ctx, k.id, source, seen); err != nil {
+				return nil, fmt.Errorf("item %s: %w", it.Key, err)
+			}
+			k.linked = true
+		}
+		stored[it.Key] = k // a key repeated within the batch is not new again
 	}
 	return added, nil
 }
@@ -435,4 +501,60 @@ func (s *Store) queryItems(ctx context.Context, where []string, args []any, limi
 		items = append(items, it)
 	}
 	return items, rows.Err()
+}
+
+// pruneChunk bounds how many items one pruning transaction deletes, so the
+// write lock is never held for long.
+const pruneChunk = 2000
+
+// Prune deletes what is no longer needed before the given time, and returns
+// how many items went: items first seen before it that no pending message
+// carries (with their sources), sent and failed messages created before it
+// except each digest's latest sent one (which starts its next window), and
+// failed-run records older than 30 days. Deleted items are forgotten: one that
+// a feed still lists comes back as new, so before should be well past any
+// feed's memory and max_age.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
+	cut := nullTime(before)
+	if !cut.Valid {
+		return 0, errors.New("store: prune: no cut-off time")
+	}
+	total := 0
+	for {
+		var n int64
+		err := s.writeTx(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM items WHERE id IN (
+				SELECT i.id FROM items AS i
+				WHERE i.first_seen < ? AND NOT EXISTS (
+					SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
+					WHERE mi.item_id = i.id AND m.status = 'pending')
+				LIMIT ?)`, cut, pruneChunk)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: prune items: %w", err)
+		}
+		total += int(n)
+		if n < pruneChunk {
+			break
+		}
+	}
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM messages AS m
+			WHERE m.status IN ('sent', 'failed') AND m.created < ?
+				AND m.id IS NOT (SELECT l.id FROM messages AS l
+					WHERE l.digest = m.digest AND l.status = 'sent' ORDER BY l.slot DESC LIMIT 1)`, cut); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM source_errors WHERE at < ?`, s.now().Add(-errorRetention).UnixNano())
+		return err
+	})
+	if err != nil {
+		return total, fmt.Errorf("store: prune messages: %w", err)
+	}
+	return total, nil
 }

@@ -166,6 +166,12 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 		if err := json.Unmarshal([]byte(ids), &m.ItemIDs); err != nil {
 			return nil, fmt.Errorf("items of message %d: %w", m.ID, err)
 		}
+		if len(m.To) == 0 {
+			m.To = nil
+		}
+		if len(m.ItemIDs) == 0 {
+			m.ItemIDs = nil
+		}
 		ms = append(ms, m)
 	}
 	return ms, rows.Err()

@@ -252,3 +252,67 @@ func TestItemsQuery(t *testing.T) {
 		t.Errorf("ItemsByIDs = %v, want %v", keys(got), want)
 	}
 }
+
+func TestPrune(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	old := save(t, s, "src", item("old-sent"), item("old-pending"), item("old-free"))
+	cut := s.now()
+	fresh := save(t, s, "src", item("fresh"))
+
+	var msgs []Message
+	for i, m := range []struct {
+		item   Item
+		status string
+	}{{old[0], MessageSent}, {old[1], MessagePending}, {fresh[0], MessageSent}} {
+		msg := Message{Digest: "d", Slot: t0.Add(time.Duration(i) * time.Hour), ItemIDs: []int64{m.item.ID},
+			Created: cut.Add(time.Duration(i-3) * time.Second)}
+		if err := s.CreateMessage(ctx, &msg); err != nil {
+			t.Fatal(err)
+		}
+		if m.status == MessageSent {
+			if err := s.MarkSent(ctx, msg.ID, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		msgs = append(msgs, msg)
+	}
+	failed := Message{Digest: "other", Slot: t0, Created: cut.Add(-time.Second)}
+	if err := s.CreateMessage(ctx, &failed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, failed.ID, "550"); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := s.Prune(ctx, cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("Prune removed %d items, want 2 (old-sent, old-free)", n)
+	}
+	items, err := s.Items(ctx, ItemQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"fresh", "old-pending"}; !reflect.DeepEqual(keys(items), want) {
+		t.Errorf("after Prune items = %v, want %v", keys(items), want)
+	}
+	ms, err := s.Messages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []int64
+	for _, m := range ms {
+		left = append(left, m.ID)
+	}
+	// All are older than the cut: the failed and the first sent message go; the
+	// pending one and the digest's latest sent one (its next window's start) stay.
+	if want := []int64{msgs[1].ID, msgs[2].ID}; !reflect.DeepEqual(left, want) {
+		t.Errorf("after Prune messages = %v, want %v", left, want)
+	}
+	if added := save(t, s, "src", item("old-free")); len(added) != 1 {
+		t.Errorf("a pruned key fetched again is not new: %v", keys(added))
+	}
+}
