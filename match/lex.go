@@ -64,9 +64,11 @@ type lexer struct {
 	word      int32 // of the last token
 	sent      int32
 	prevShort bool   // the last token is one ASCII letter ("U.S.": no sentence break)
-	key       []byte // key of the last token
+	key       []byte // key of the last token, unless direct
+	direct    bool   // the key of the last token is its text
 	tmp       []byte
 	tmp2      []byte
+	tok       token // the last token
 	fold      cases.Caser
 	foldOK    bool
 }
@@ -115,6 +117,7 @@ func (lx *lexer) next(t *token) bool {
 
 	start := i
 	lx.key = lx.key[:0]
+	lx.direct = false
 	ascii := true
 	c := s[i]
 	if c >= utf8.RuneSelf {
@@ -137,6 +140,7 @@ func (lx *lexer) next(t *token) bool {
 			return true
 		}
 	}
+	var classes uint8
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -144,10 +148,7 @@ func (lx *lexer) next(t *token) bool {
 			if cl&cWord == 0 {
 				break
 			}
-			if cl&cUpper != 0 {
-				c += 'a' - 'A'
-			}
-			lx.key = append(lx.key, c)
+			classes |= cl
 			i++
 			continue
 		}
@@ -163,8 +164,19 @@ func (lx *lexer) next(t *token) bool {
 		ascii = false
 		i += size
 	}
-	if !ascii {
+	switch {
+	case !ascii:
 		lx.key = lx.foldForm(lx.key[:0], s[start:i], true)
+	case classes&cUpper != 0:
+		for j := start; j < i; j++ {
+			c := s[j]
+			if asciiClass[c]&cUpper != 0 {
+				c += 'a' - 'A'
+			}
+			lx.key = append(lx.key, c)
+		}
+	default:
+		lx.direct = true // the key is s[start:i]: no copy
 	}
 	lx.emit(t, start, i, gap, ascii && i-start == 1 && s[start] > '9')
 	return true
@@ -183,6 +195,32 @@ func (lx *lexer) emit(t *token, start, end int, gap uint8, short bool) {
 	lx.pos = end
 	lx.prevShort = short
 	*t = token{start: start, end: end, gap: gap, word: lx.word, sent: lx.sent}
+	lx.tok = *t
+}
+
+// id looks the key of the last token up in v.
+func (lx *lexer) id(v *vocab) (int32, bool) {
+	if lx.direct {
+		k := lx.s[lx.tok.start:lx.tok.end]
+		return v.find(k, hashString(k))
+	}
+	return v.findBytes(lx.key, hashBytes(lx.key))
+}
+
+// keyString returns the key of the last token.
+func (lx *lexer) keyString() string {
+	if lx.direct {
+		return lx.s[lx.tok.start:lx.tok.end]
+	}
+	return string(lx.key)
+}
+
+// appendKey appends the key of the last token to dst.
+func (lx *lexer) appendKey(dst []byte) []byte {
+	if lx.direct {
+		return append(dst, lx.s[lx.tok.start:lx.tok.end]...)
+	}
+	return append(dst, lx.key...)
 }
 
 // foldForm appends the key of raw (a token's text) to dst: format characters

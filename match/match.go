@@ -95,6 +95,10 @@ import (
 // number of occurrences found.
 const MaxSpans = 50
 
+// maxOccs bounds the occurrences recorded per text (sorting packs an
+// occurrence's index in 24 bits); a text with more only reports the first.
+const maxOccs = 1<<24 - 1
+
 // maxWords is the longest term, in words (one bit each in a uint64 mask).
 const maxWords = 64
 
@@ -190,9 +194,10 @@ func (a ref) cmp(b ref) int {
 // pattern is one word sequence in the trie, with the configured terms it
 // stands for.
 type pattern struct {
-	soft  uint64   // bit k: the gap before word k must not hold hard punctuation
-	exact []string // NFKC words, compared case-sensitively; nil: case-insensitive
-	refs  []ref
+	soft   uint64   // bit k: the gap before word k must not hold hard punctuation
+	exact  []string // NFKC words, compared case-sensitively; nil: case-insensitive
+	refs   []ref
+	refIDs []uint32 // indexes of refs in Watchlist.refs
 }
 
 type node struct {
@@ -205,7 +210,8 @@ type Watchlist struct {
 	companies []Company
 	topics    []Topic
 	pats      []pattern
-	vocab     map[string]int32 // word key → word id
+	refs      []ref            // every configured term, sorted
+	vocab     vocab            // word key → word id
 	root      []int32          // word id → child of the root (0: none)
 	edges     map[uint64]int32 // node<<32 | word id → child
 	nodes     []node           // nodes[0] is the root
@@ -219,7 +225,6 @@ func Compile(companies []Company, topics []Topic) (*Watchlist, error) {
 	w := &Watchlist{
 		companies: slices.Clone(companies),
 		topics:    slices.Clone(topics),
-		vocab:     make(map[string]int32),
 		edges:     make(map[uint64]int32),
 		nodes:     make([]node, 1, 1024),
 	}
@@ -246,7 +251,19 @@ func Compile(companies []Company, topics []Topic) (*Watchlist, error) {
 			}
 		}
 	}
-	w.root = make([]int32, len(w.vocab))
+	for _, p := range w.pats {
+		w.refs = append(w.refs, p.refs...)
+	}
+	slices.SortFunc(w.refs, ref.cmp)
+	w.refs = slices.Compact(w.refs)
+	for i := range w.pats {
+		p := &w.pats[i]
+		for _, r := range p.refs {
+			id, _ := slices.BinarySearchFunc(w.refs, r, ref.cmp)
+			p.refIDs = append(p.refIDs, uint32(id))
+		}
+	}
+	w.root = make([]int32, len(w.vocab.words))
 	for k, child := range w.edges {
 		if k>>32 == 0 {
 			w.root[uint32(k)] = child
@@ -270,7 +287,7 @@ func (b *builder) add(term string, r ref) error {
 	var t token
 	for lx.next(&t) {
 		b.toks = append(b.toks, t)
-		b.keys = append(b.keys, string(lx.key))
+		b.keys = append(b.keys, lx.keyString())
 	}
 	switch {
 	case len(b.toks) == 0:
@@ -325,11 +342,7 @@ func (b *builder) insert(keys []string, soft uint64, exact []string, r ref) {
 	w := b.w
 	var cur int32
 	for _, k := range keys {
-		id, ok := w.vocab[k]
-		if !ok {
-			id = int32(len(w.vocab))
-			w.vocab[k] = id
-		}
+		id := w.vocab.add(k)
 		e := uint64(cur)<<32 | uint64(id)
 		child, ok := w.edges[e]
 		if !ok {
@@ -399,7 +412,7 @@ func Words(term string) []string {
 	var t token
 	var out []string
 	for lx.next(&t) {
-		out = append(out, string(lx.key))
+		out = append(out, lx.keyString())
 	}
 	return out
 }
@@ -429,6 +442,10 @@ type scanner struct {
 	walks  []walk
 	occs   []occ
 	items  []item
+	keys   []uint64
+	tt     textTerms
+	al     []*occ
+	groups [][2]int
 }
 
 // item is one occurrence of one configured term.
@@ -449,7 +466,7 @@ func (w *Watchlist) scanField(sc *scanner, s string, title bool) {
 	walks := sc.walks[:0]
 	var tk token
 	for lx.next(&tk) {
-		id, ok := w.vocab[string(lx.key)]
+		id, ok := lx.id(&w.vocab)
 		if !ok {
 			walks = walks[:0]
 			continue
@@ -484,6 +501,9 @@ func (w *Watchlist) scanField(sc *scanner, s string, title bool) {
 }
 
 func (w *Watchlist) emit(sc *scanner, s string, title bool, wk *walk, tk *token) {
+	if len(sc.occs) >= maxOccs {
+		return
+	}
 	for _, p := range w.nodes[wk.node].pats {
 		pt := &w.pats[p]
 		if wk.hard&pt.soft != 0 {
@@ -530,21 +550,23 @@ func isASCII(s string) bool {
 
 // items lists every (configured term, occurrence) pair, sorted by term then
 // position.
+//
+// Refs are numbered in their sort order at Compile, so sorting packed
+// (ref number, occurrence) integers gives that order: occurrences are
+// recorded title first and, for one configured term, in text order.
 func (w *Watchlist) itemize(sc *scanner) []item {
-	items := sc.items[:0]
+	keys := sc.keys[:0]
 	for i, o := range sc.occs {
-		for _, r := range w.pats[o.pat].refs {
-			items = append(items, item{r, int32(i)})
+		for _, id := range w.pats[o.pat].refIDs {
+			keys = append(keys, uint64(id)<<32|uint64(i))
 		}
 	}
-	occs := sc.occs
-	slices.SortFunc(items, func(a, b item) int {
-		if c := a.r.cmp(b.r); c != 0 {
-			return c
-		}
-		return cmpOcc(&occs[a.o], &occs[b.o])
-	})
-	sc.items = items
+	slices.Sort(keys)
+	items := sc.items[:0]
+	for _, k := range keys {
+		items = append(items, item{w.refs[k>>32], int32(uint32(k))})
+	}
+	sc.keys, sc.items = keys, items
 	return items
 }
 
@@ -567,14 +589,23 @@ func (w *Watchlist) Match(t Text) []Hit {
 	sc := w.scanners.Get().(*scanner)
 	defer w.scanners.Put(sc)
 	w.scan(sc, t)
+	return w.hits(sc)
+}
+
+// hits turns the occurrences found by a scan into the relevant hits.
+func (w *Watchlist) hits(sc *scanner) []Hit {
 	if len(sc.occs) == 0 {
 		return nil
 	}
 	items := w.itemize(sc)
+	if len(items) == 0 || items[0].r.kind != kindAlias {
+		return nil
+	}
+	tt := w.textTerms(sc, items)
 	var hits []Hit
 	var order []int32
 	forEachCompany(items, func(ci int32, aliases []item) {
-		v := w.verdict(sc, ci, aliases, items)
+		v := w.verdict(sc, tt, ci, aliases, items)
 		if v.Relevant {
 			hits = append(hits, v.Hit)
 			order = append(order, ci)
@@ -596,8 +627,9 @@ func (w *Watchlist) Explain(t Text) []Verdict {
 	for ci, c := range w.companies {
 		out[ci] = Verdict{Hit: Hit{Company: c.Name}, Reason: ReasonNoAlias}
 	}
+	tt := w.textTerms(sc, items)
 	forEachCompany(items, func(ci int32, aliases []item) {
-		out[ci] = w.verdict(sc, ci, aliases, items)
+		out[ci] = w.verdict(sc, tt, ci, aliases, items)
 	})
 	return out
 }
@@ -616,7 +648,7 @@ func (w *Watchlist) Find(t Text) []TermHit {
 		for j < len(items) && items[j].r == items[i].r {
 			j++
 		}
-		out = append(out, w.termHit(sc, items[i:j], nil))
+		out = append(out, w.termHit(sc, items[i:j], nil, nil))
 		i = j
 	}
 	return out
@@ -643,6 +675,9 @@ func forEachCompany(items []item, fn func(ci int32, aliases []item)) {
 }
 
 func sortHits(hits []Hit, order []int32) {
+	if len(hits) < 2 {
+		return
+	}
 	idx := make([]int, len(hits))
 	for i := range idx {
 		idx[i] = i
@@ -664,8 +699,9 @@ func sortHits(hits []Hit, order []int32) {
 }
 
 // termHit builds the TermHit of one configured term from its items (all
-// with the same ref); keep, when not nil, selects the occurrences.
-func (w *Watchlist) termHit(sc *scanner, items []item, keep func(o *occ) bool) TermHit {
+// with the same ref); keep, when not nil, selects the occurrences. With buf,
+// the spans are appended to *buf, which must have room for them.
+func (w *Watchlist) termHit(sc *scanner, items []item, keep func(o *occ) bool, buf *[]Span) TermHit {
 	r := items[0].r
 	var th TermHit
 	switch r.kind {
@@ -685,50 +721,212 @@ func (w *Watchlist) termHit(sc *scanner, items []item, keep func(o *occ) bool) T
 		th.Topic = tp.Name
 		th.Term = tp.Terms[r.index]
 	}
+	var spans []Span
+	if buf != nil {
+		spans = (*buf)[len(*buf):len(*buf):cap(*buf)]
+	}
 	for _, it := range items {
 		o := &sc.occs[it.o]
 		if keep != nil && !keep(o) {
 			continue
 		}
 		sp := Span{Start: o.start, End: o.end, InTitle: o.title}
-		if n := len(th.Spans); n > 0 && th.Spans[n-1] == sp {
+		if n := len(spans); n > 0 && spans[n-1] == sp {
 			continue
 		}
 		th.Count++
-		if len(th.Spans) < MaxSpans {
-			th.Spans = append(th.Spans, sp)
+		if len(spans) < MaxSpans {
+			spans = append(spans, sp)
 		}
 	}
+	if buf != nil {
+		*buf = (*buf)[:len(*buf)+len(spans)]
+		spans = spans[:len(spans):len(spans)]
+	}
+	th.Spans = spans
 	return th
 }
 
-// verdict decides relevance for company ci given its alias items and all
-// items of the text.
-func (w *Watchlist) verdict(sc *scanner, ci int32, aliases []item, items []item) Verdict {
-	c := &w.companies[ci]
-	v := Verdict{Hit: Hit{Company: c.Name}}
-	for i := 0; i < len(aliases); {
-		j := i + 1
-		for j < len(aliases) && aliases[j].r == aliases[i].r {
-			j++
-		}
-		v.Aliases = append(v.Aliases, w.termHit(sc, aliases[i:j], nil))
-		i = j
-	}
+// textTerms is what the topic terms found in a text give every company,
+// computed once per text: with 10,000 terms a text holds hundreds of term
+// occurrences, and redoing this per company would cost hits × terms.
+type textTerms struct {
+	items    []item     // topic term items, by term then position
+	groups   [][2]int   // ranges of items, one per configured term
+	all      []TermHit  // one per group, all occurrences
+	topics   []string   // names of the topics found, sorted
+	nTitle   int        // topics with a term in the title
+	occs     int        // term occurrences
+	byPos    []int32    // term occurrences (indexes in scanner.occs) by field and start
+	occGroup []uint64   // occurrence<<32 | group, sorted
+	sents    []sentence // sentences holding a term, sorted
+}
 
-	// Exclude phrases of this company.
-	lo, _ := slices.BinarySearchFunc(items, ref{kindExclude, ci, 0}, func(it item, r ref) int { return it.r.cmp(r) })
-	for i := lo; i < len(items) && items[i].r.kind == kindExclude && items[i].r.owner == ci; {
+// sentence identifies a sentence of a text: the title is sentence 0 of
+// field 0, the body's sentences are in field 1.
+type sentence struct{ field, sent int32 }
+
+func (a sentence) cmp(b sentence) int {
+	if a.field != b.field {
+		return int(a.field - b.field)
+	}
+	return int(a.sent - b.sent)
+}
+
+func sentenceOf(o *occ) sentence {
+	if o.title {
+		return sentence{0, o.sent}
+	}
+	return sentence{1, o.sent}
+}
+
+func (w *Watchlist) textTerms(sc *scanner, items []item) *textTerms {
+	lo, _ := slices.BinarySearchFunc(items, ref{kindTerm, 0, 0}, func(it item, r ref) int { return it.r.cmp(r) })
+	tt := &sc.tt
+	*tt = textTerms{
+		items:    items[lo:],
+		groups:   tt.groups[:0],
+		occGroup: tt.occGroup[:0],
+		byPos:    tt.byPos[:0],
+		sents:    tt.sents[:0],
+	}
+	tt.groups = groups(tt.items, tt.groups)
+	// Hits share all and its spans: allocate them once, to size.
+	tt.all = make([]TermHit, 0, len(tt.groups))
+	spans := make([]Span, 0, len(tt.items))
+	lastTopic, lastTitle := int32(-1), int32(-1)
+	for _, g := range tt.groups {
+		th := w.termHit(sc, tt.items[g[0]:g[1]], nil, &spans)
+		tt.all = append(tt.all, th)
+		tt.occs += th.Count
+		owner := tt.items[g[0]].r.owner
+		if owner != lastTopic {
+			lastTopic = owner
+			tt.topics = append(tt.topics, th.Topic)
+		}
+		if th.Spans[0].InTitle && owner != lastTitle {
+			lastTitle = owner
+			tt.nTitle++
+		}
+	}
+	slices.Sort(tt.topics)
+	for gi, g := range tt.groups {
+		for _, it := range tt.items[g[0]:g[1]] {
+			tt.occGroup = append(tt.occGroup, uint64(it.o)<<32|uint64(gi))
+		}
+	}
+	slices.Sort(tt.occGroup)
+	for i, e := range tt.occGroup {
+		oi := int32(e >> 32)
+		if i > 0 && oi == int32(tt.occGroup[i-1]>>32) {
+			continue
+		}
+		tt.byPos = append(tt.byPos, oi)
+		tt.sents = append(tt.sents, sentenceOf(&sc.occs[oi]))
+	}
+	sortByPos(sc, tt.byPos)
+	slices.SortFunc(tt.sents, sentence.cmp)
+	tt.sents = slices.Compact(tt.sents)
+	return tt
+}
+
+// sortByPos sorts occurrence indexes title first, then by offset.
+func sortByPos(sc *scanner, idx []int32) {
+	keys := sc.keys[:0]
+	for _, oi := range idx {
+		o := &sc.occs[oi]
+		k := uint64(o.start)<<24 | uint64(oi)
+		if !o.title {
+			k |= 1 << 63
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		idx[i] = int32(k & (1<<24 - 1))
+	}
+	sc.keys = keys[:0]
+}
+
+// groups appends to dst the ranges of items with the same ref.
+func groups(items []item, dst [][2]int) [][2]int {
+	for i := 0; i < len(items); {
 		j := i + 1
 		for j < len(items) && items[j].r == items[i].r {
 			j++
 		}
-		v.Excluded = append(v.Excluded, w.termHit(sc, items[i:j], nil))
+		dst = append(dst, [2]int{i, j})
 		i = j
+	}
+	return dst
+}
+
+// inside returns the topic term occurrences (indexes in sc.occs) that lie
+// inside one of the company occurrences al.
+func (tt *textTerms) inside(sc *scanner, al []*occ) []int32 {
+	var in []int32
+	for _, a := range al {
+		i, _ := slices.BinarySearchFunc(tt.byPos, a, func(oi int32, a *occ) int { return cmpOcc(&sc.occs[oi], a) })
+		for ; i < len(tt.byPos); i++ {
+			o := &sc.occs[tt.byPos[i]]
+			if o.title != a.title || o.start >= a.end {
+				break
+			}
+			if o.end <= a.end {
+				in = append(in, tt.byPos[i])
+			}
+		}
+	}
+	return in
+}
+
+// groupsOf returns the groups holding the occurrences occs.
+func (tt *textTerms) groupsOf(occs []int32) []int {
+	var gs []int
+	for _, oi := range occs {
+		i, _ := slices.BinarySearch(tt.occGroup, uint64(oi)<<32)
+		for ; i < len(tt.occGroup) && int32(tt.occGroup[i]>>32) == oi; i++ {
+			gs = append(gs, int(uint32(tt.occGroup[i])))
+		}
+	}
+	return gs
+}
+
+// sharesSentence reports whether a company occurrence starts in a sentence
+// holding a topic term.
+func (tt *textTerms) sharesSentence(al []*occ) bool {
+	for _, a := range al {
+		if _, ok := slices.BinarySearchFunc(tt.sents, sentenceOf(a), sentence.cmp); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// verdict decides relevance for company ci given its alias items.
+func (w *Watchlist) verdict(sc *scanner, tt *textTerms, ci int32, aliases []item, items []item) Verdict {
+	c := &w.companies[ci]
+	v := Verdict{Hit: Hit{Company: c.Name}}
+	sc.groups = groups(aliases, sc.groups[:0])
+	v.Aliases = make([]TermHit, 0, len(sc.groups))
+	spans := make([]Span, 0, len(aliases))
+	for _, g := range sc.groups {
+		v.Aliases = append(v.Aliases, w.termHit(sc, aliases[g[0]:g[1]], nil, &spans))
+	}
+
+	// Exclude phrases of this company.
+	lo, _ := slices.BinarySearchFunc(items, ref{kindExclude, ci, 0}, func(it item, r ref) int { return it.r.cmp(r) })
+	hi := lo
+	for hi < len(items) && items[hi].r.kind == kindExclude && items[hi].r.owner == ci {
+		hi++
+	}
+	for _, g := range groups(items[lo:hi], nil) {
+		v.Excluded = append(v.Excluded, w.termHit(sc, items[lo+g[0]:lo+g[1]], nil, nil))
 	}
 
 	// Company occurrences, by field and word, for Near and sentence checks.
-	al := make([]*occ, 0, len(aliases))
+	al := sc.al[:0]
+	defer func() { sc.al = al[:0] }()
 	for _, it := range aliases {
 		o := &sc.occs[it.o]
 		al = append(al, o)
@@ -756,33 +954,42 @@ func (w *Watchlist) verdict(sc *scanner, ci int32, aliases []item, items []item)
 		}
 	}
 
-	keep := func(o *occ) bool {
-		d := nearest(al, o)
-		return d >= 0 && (c.Near <= 0 || d <= c.Near)
-	}
-	lo, _ = slices.BinarySearchFunc(items, ref{kindTerm, 0, 0}, func(it item, r ref) int { return it.r.cmp(r) })
-	terms := items[lo:]
-	var topics, titleTopics []int32
-	termOccs := 0
+	var nTopics, nTitle, termOccs int
 	sameSentence := false
-	for i := 0; i < len(terms); {
-		j := i + 1
-		for j < len(terms) && terms[j].r == terms[i].r {
-			j++
+	inside := tt.inside(sc, al)
+	if c.Near <= 0 && len(inside) == 0 {
+		// Every topic term counts: share what the text gives everyone.
+		v.Terms, v.Topics = tt.all, tt.topics
+		nTopics, nTitle, termOccs = len(tt.topics), tt.nTitle, tt.occs
+		sameSentence = tt.sharesSentence(al)
+	} else {
+		keep := func(o *occ) bool {
+			d := nearest(al, o)
+			return d >= 0 && (c.Near <= 0 || d <= c.Near)
 		}
-		th := w.termHit(sc, terms[i:j], keep)
-		if th.Count > 0 {
+		affected := tt.groupsOf(inside)
+		v.Terms = make([]TermHit, 0, len(tt.groups))
+		lastTopic, lastTitle := int32(-1), int32(-1)
+		for gi, g := range tt.groups {
+			th := tt.all[gi]
+			if c.Near > 0 || slices.Contains(affected, gi) {
+				th = w.termHit(sc, tt.items[g[0]:g[1]], keep, nil)
+			}
+			if th.Count == 0 {
+				continue
+			}
 			v.Terms = append(v.Terms, th)
 			termOccs += th.Count
-			owner := terms[i].r.owner
-			if !slices.Contains(topics, owner) {
-				topics = append(topics, owner)
+			owner := tt.items[g[0]].r.owner
+			if owner != lastTopic {
+				lastTopic = owner
 				v.Topics = append(v.Topics, th.Topic)
 			}
-			if th.Spans[0].InTitle && !slices.Contains(titleTopics, owner) {
-				titleTopics = append(titleTopics, owner)
+			if th.Spans[0].InTitle && owner != lastTitle {
+				lastTitle = owner
+				nTitle++
 			}
-			for _, it := range terms[i:j] {
+			for _, it := range tt.items[g[0]:g[1]] {
 				if sameSentence {
 					break
 				}
@@ -790,14 +997,14 @@ func (w *Watchlist) verdict(sc *scanner, ci int32, aliases []item, items []item)
 				sameSentence = keep(o) && sharesSentence(al, o)
 			}
 		}
-		i = j
+		nTopics = len(v.Topics)
+		slices.Sort(v.Topics)
 	}
-	slices.Sort(v.Topics)
 
 	switch {
 	case len(v.Excluded) > 0:
 		v.Reason = ReasonExcluded + ": " + strconv.Quote(v.Excluded[0].Term)
-	case !c.AllNews && len(v.Terms) == 0 && c.Near > 0 && w.anyTerm(terms, sc, al):
+	case !c.AllNews && len(v.Terms) == 0 && c.Near > 0 && anyTerm(tt, sc, al):
 		v.Reason = fmt.Sprintf("%s (within %d words)", ReasonNotNear, c.Near)
 	case !c.AllNews && len(v.Terms) == 0:
 		v.Reason = ReasonNoTopic
@@ -811,7 +1018,7 @@ func (w *Watchlist) verdict(sc *scanner, ci int32, aliases []item, items []item)
 	if v.InTitle {
 		score += 20
 	}
-	score += 10*len(topics) + 10*len(titleTopics)
+	score += 10*nTopics + 10*nTitle
 	if sameSentence {
 		score += 20
 	}
@@ -821,8 +1028,8 @@ func (w *Watchlist) verdict(sc *scanner, ci int32, aliases []item, items []item)
 }
 
 // anyTerm reports whether a topic term occurs outside the company's aliases.
-func (w *Watchlist) anyTerm(terms []item, sc *scanner, al []*occ) bool {
-	for _, it := range terms {
+func anyTerm(tt *textTerms, sc *scanner, al []*occ) bool {
+	for _, it := range tt.items {
 		if nearest(al, &sc.occs[it.o]) >= 0 {
 			return true
 		}
