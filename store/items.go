@@ -412,7 +412,8 @@ type ItemQuery struct {
 }
 
 // Items returns the items q selects, newest first: by published time (first
-// seen when unknown), then by ID.
+// seen when unknown), then by ID. FirstSeenAfter and Key use an index; a
+// query bounded by Since alone reads the whole table.
 func (s *Store) Items(ctx context.Context, q ItemQuery) ([]Item, error) {
 	var (
 		where []string

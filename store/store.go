@@ -65,7 +65,8 @@ type Store struct {
 	closeErr  error
 }
 
-// Open opens (creating if needed) the database at path and applies migrations.
+// Open opens (creating it and its directory if needed) the database at path
+// and applies migrations. Several processes may open one file at once.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: open: empty database path")

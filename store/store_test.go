@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -494,5 +495,24 @@ func TestMigrateUpgrade(t *testing.T) {
 	}
 	if known, err := s.Known(ctx, []string{"kept"}); err != nil || !known["kept"] {
 		t.Errorf("item lost in the upgrade: %v, %v", known, err)
+	}
+}
+
+func TestOpenOddPath(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "my data", "news watch?v=1#x%20.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	save(t, s, "src", item("a"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database not at the path given: %v", err)
+	}
+	if _, err := Open(context.Background(), ""); err == nil {
+		t.Error("Open with an empty path succeeded")
 	}
 }
