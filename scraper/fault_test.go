@@ -431,6 +431,9 @@ func TestFault09Dates(t *testing.T) {
 		"Mon, 05 Jan 2026 10:00:00 PDT",
 		"2026-01-05T10:00:00",             // no zone
 		"Mon, 05 Jan 2026 10:00:00",       // no zone, RFC 822 style
+		"Lun, 05 Jan 2026 10:00:00",       // localised, no zone
+		"Mon, 05 Jan 2026 10:00:00 IST",   // an abbreviation that means something only in some zones
+		"Lun, 05 Jan 2026 10:00:00 CEST",  // localised with a named zone
 		"0001-01-01T00:00:00Z",            // year 1
 		"Thu, 01 Jan 2099 00:00:00 +0000", // future
 		"",                                // missing
@@ -449,6 +452,9 @@ func TestFault09Dates(t *testing.T) {
 		time.Date(2026, 1, 5, 17, 0, 0, 0, time.UTC),
 		time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC),
 		time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC),
 		{},
 		fixedNow,
 		{},

@@ -212,25 +212,50 @@ func dedupeKeys(items []Item) []Item {
 // itemDate picks the published (else updated) date, in UTC: dates before
 // 1990 are dropped, dates after the fetch are clamped to the fetch time.
 func itemDate(it *gofeed.Item, fetched time.Time) time.Time {
-	var t time.Time
-	switch {
-	case it.PublishedParsed != nil:
-		t = *it.PublishedParsed
-	case it.UpdatedParsed != nil:
-		t = *it.UpdatedParsed
-	default:
-		t = parseLooseDate(it.Published)
-		if t.IsZero() {
-			t = parseLooseDate(it.Updated)
-		}
+	t := pickDate(it.PublishedParsed, it.Published)
+	if t.IsZero() {
+		t = pickDate(it.UpdatedParsed, it.Updated)
 	}
 	if t.IsZero() || t.Year() < minYear {
 		return time.Time{}
 	}
+
 	if t.After(fetched) {
 		t = fetched
 	}
 	return t.UTC()
+}
+
+// pickDate returns gofeed's parse of raw unless raw ends in a zone
+// abbreviation gofeed does not know: time.Parse takes the offset of such a
+// name from the machine's zone ("IST" under Asia/Kolkata) and gofeed hands it
+// on, so those are parsed again here, machine-independently.
+func pickDate(parsed *time.Time, raw string) time.Time {
+	if parsed != nil && !hasUnknownZone(raw) {
+		return *parsed
+	}
+	if t := parseLooseDate(raw); !t.IsZero() || parsed == nil {
+		return t
+	}
+	return *parsed
+}
+
+func hasUnknownZone(s string) bool {
+	i := strings.LastIndexByte(strings.TrimSpace(s), ' ')
+	if i < 0 {
+		return false
+	}
+	zone := strings.TrimSpace(s)[i+1:]
+	if len(zone) < 2 || len(zone) > 5 || zone == "UTC" {
+		return false
+	}
+	for _, c := range zone {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	_, known := zoneOffsets[zone]
+	return !known
 }
 
 var looseLayouts = []string{
@@ -259,12 +284,8 @@ func parseLooseDate(s string) time.Time {
 	}
 	for _, layout := range looseLayouts {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			if name, _ := t.Zone(); name != "" && name != "UTC" {
-				if off, ok := zoneOffsets[name]; ok {
-					t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.FixedZone(name, off))
-				} else {
-					t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
-				}
+			if name, _ := t.Zone(); strings.Contains(layout, "MST") && name != "UTC" {
+				t = rezone(t)
 			}
 			return t
 		}
@@ -272,6 +293,18 @@ func parseLooseDate(s string) time.Time {
 	return time.Time{}
 }
 
+// rezone reads t's wall clock in the zone its abbreviation names when that
+// is one of zoneOffsets, else as UTC.
+func rezone(t time.Time) time.Time {
+	name, _ := t.Zone()
+	loc := time.UTC
+	if off, ok := zoneOffsets[name]; ok {
+		loc = time.FixedZone(name, off)
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+}
+
+// zoneOffsets are the abbreviations gofeed also knows; others count as UTC.
 var zoneOffsets = map[string]int{
 	"GMT": 0, "UT": 0, "Z": 0,
 	"EST": -5 * 3600, "EDT": -4 * 3600, "CST": -6 * 3600, "CDT": -5 * 3600,

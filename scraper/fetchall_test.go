@@ -59,9 +59,11 @@ func TestFetchAllOneFailureNeverStopsOthers(t *testing.T) {
 func TestFetchAllConcurrencyAndCancel(t *testing.T) {
 	var inFlight, peak atomic.Int32
 	release := make(chan struct{})
+	started := make(chan struct{}, 100)
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
+		started <- struct{}{}
 		for {
 			p := peak.Load()
 			if n <= p || peak.CompareAndSwap(p, n) {
@@ -85,8 +87,8 @@ func TestFetchAllConcurrencyAndCancel(t *testing.T) {
 		f.FetchAll(ctx, srcs, func(Result) { calls.Add(1) })
 		close(finished)
 	}()
-	for inFlight.Load() < 3 {
-		time.Sleep(time.Millisecond)
+	for range 3 {
+		<-started
 	}
 	cancel()
 	select {

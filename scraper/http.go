@@ -28,6 +28,10 @@ const (
 	maxPooledBuffer = 4 << 20
 )
 
+// acceptFeeds prefers feed types; it is kept short because it is sent with
+// every conditional GET (issue 9: ≤ 400 bytes on the wire per unchanged feed).
+const acceptFeeds = "application/rss+xml,application/atom+xml,application/feed+json,*/*;q=0.8"
+
 // Errors a fetch can wrap; test with errors.Is.
 var (
 	// ErrTooLarge: the body, after decompression, is over Options.MaxBody.
@@ -302,7 +306,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified string) (*
 		return nil, err
 	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
-	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8")
+	req.Header.Set("Accept", acceptFeeds)
 	req.Header.Set("Accept-Encoding", "gzip")
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)

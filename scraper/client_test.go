@@ -1,0 +1,136 @@
+package scraper
+
+import (
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingListener counts accepted connections and bytes both ways.
+type countingListener struct {
+	net.Listener
+	conns, read, written atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.conns.Add(1)
+	return &countingConn{Conn: c, l: l}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	l *countingListener
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.l.read.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.l.written.Add(int64(n))
+	return n, err
+}
+
+func serveCounting(t *testing.T, h http.HandlerFunc) (*httptest.Server, *countingListener) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	cl := &countingListener{Listener: srv.Listener}
+	srv.Listener = cl
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, cl
+}
+
+func TestKeepAliveReusesConnections(t *testing.T) {
+	body := fixture(t, "rss2.xml")
+	srv, cl := serveCounting(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(gzipBytes(t, body))
+	})
+	f := newTestFetcher(t, Options{Concurrency: 2})
+	srcs := make([]Source, 40)
+	for i := range srcs {
+		srcs[i] = Source{Name: "s", Feed: srv.URL + "/feed"}
+	}
+	f.FetchAll(t.Context(), srcs, func(r Result) { mustOK(t, r) })
+	if n := cl.conns.Load(); n > 2 {
+		t.Errorf("%d connections for 40 fetches at concurrency 2", n)
+	}
+}
+
+// TestNotModifiedWireBytes: an unchanged feed costs at most 400 bytes on the
+// wire, request and response together (issue 9).
+func TestNotModifiedWireBytes(t *testing.T) {
+	const etag, lastMod = `"5f3c-1b2a9d"`, "Mon, 05 Jan 2026 07:30:00 GMT"
+	srv, cl := serveCounting(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+	})
+	f := newTestFetcher(t, Options{UserAgent: "newswatch/0.1 (+https://example.org/newswatch)"})
+	// Warm the connection, then count one conditional GET.
+	mustOK(t, f.Fetch(t.Context(), Source{Name: "s", Feed: srv.URL + "/feeds/0042.xml", ETag: etag, LastModified: lastMod}))
+	r0, w0 := cl.read.Load(), cl.written.Load()
+	res := f.Fetch(t.Context(), Source{Name: "s", Feed: srv.URL + "/feeds/0042.xml", ETag: etag, LastModified: lastMod})
+	mustOK(t, res)
+	if !res.NotModified {
+		t.Fatal("not a 304")
+	}
+	if n := cl.read.Load() - r0 + cl.written.Load() - w0; n > 400 {
+		t.Errorf("%d bytes on the wire for an unchanged feed, want <= 400", n)
+	}
+}
+
+func TestHTTP2WhereOffered(t *testing.T) {
+	var proto atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(int32(r.ProtoMajor))
+		_, _ = w.Write(fixture(t, "rss2.xml"))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	f := newTestFetcher(t, Options{})
+	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	for _, c := range []*http.Client{f.clients.public, f.clients.private} {
+		c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots}
+	}
+	mustOK(t, fetchURL(t, f, srv.URL+"/feed"))
+	if proto.Load() != 2 {
+		t.Errorf("served over HTTP/%d, want HTTP/2", proto.Load())
+	}
+}
+
+func TestPerHostDelay(t *testing.T) {
+	const delay = 150 * time.Millisecond
+	var mu sync.Mutex
+	var times []time.Time
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		_, _ = w.Write(fixture(t, "rss2.xml"))
+	})
+	f := newTestFetcher(t, Options{Concurrency: 3, PerHostDelay: delay})
+	srcs := []Source{{Name: "a", Feed: srv.URL + "/a"}, {Name: "b", Feed: srv.URL + "/b"}, {Name: "c", Feed: srv.URL + "/c"}}
+	f.FetchAll(t.Context(), srcs, func(r Result) { mustOK(t, r) })
+	if len(times) != 3 {
+		t.Fatalf("%d requests", len(times))
+	}
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < delay-10*time.Millisecond {
+			t.Errorf("requests %d and %d to one host %v apart, want >= %v", i-1, i, gap, delay)
+		}
+	}
+}
