@@ -1,0 +1,215 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"newswatch/store"
+)
+
+// Sender delivers one outbox message: by SMTP ([NewSMTPSender]) or into a
+// folder ([NewFileSender]). A nil error means the message was accepted, and
+// only then. Errors are *SendError, or a plain error (treated as temporary).
+type Sender interface {
+	Send(ctx context.Context, m store.Message) error
+}
+
+// SendError is a failed or partial delivery, classified.
+type SendError struct {
+	// Temporary is true when trying again later may succeed: the server
+	// could not be reached, timed out, hung up, or answered 4xx.
+	Temporary bool
+	// Code is the server's reply code (421, 550, ...); 0 when the server
+	// gave none.
+	Code int
+	// Rejected maps each refused recipient to the server's reply.
+	Rejected map[string]string
+	// Delivered is true when the server accepted the message for the
+	// recipients not in Rejected: the message went out, with those
+	// exceptions.
+	Delivered bool
+	// Err is the failure, prefixed with where it happened.
+	Err error
+}
+
+// Error returns Err's text.
+func (e *SendError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *SendError) Unwrap() error { return e.Err }
+
+// RetryPolicy says when pending messages are tried, and where Deliver logs.
+type RetryPolicy struct {
+	// Immediate tries every pending message now, whatever its next
+	// attempt time (`newswatch send` and `once`).
+	Immediate bool
+	// Min and Max bound the exponential backoff after a temporary
+	// failure: Min after the first failure, doubling up to Max. Zero
+	// means 1 minute and 1 hour.
+	Min, Max time.Duration
+	// Logger receives one line per message; nil discards.
+	Logger *slog.Logger
+}
+
+// Backoff returns the wait after the n-th failed attempt (n >= 1).
+func (p RetryPolicy) Backoff(n int) time.Duration {
+	lo, hi := p.Min, p.Max
+	if lo <= 0 {
+		lo = time.Minute
+	}
+	if hi <= 0 {
+		hi = time.Hour
+	}
+	d := lo
+	for i := 1; i < n && d < hi; i++ {
+		d *= 2
+	}
+	return min(d, hi)
+}
+
+// Outcome is what happened to one message in a Deliver run.
+type Outcome struct {
+	ID        int64
+	Digest    string
+	MessageID string
+	Subject   string
+	Attempt   int       // this attempt's number, 1 for the first
+	Next      time.Time // next attempt, for a retry
+	Err       error     // the failure; for a sent message, the rejected recipients if any
+	Rejected  map[string]string
+}
+
+// Report lists the messages a Deliver run sent, left for a retry, or
+// marked failed.
+type Report struct {
+	Sent   []Outcome
+	Retry  []Outcome
+	Failed []Outcome
+}
+
+// Deliver sends the pending messages of the outbox that are due (next
+// attempt at or before now, or all with policy.Immediate), oldest first. A
+// message is marked sent only when s returned nil or a SendError with
+// Delivered; a temporary failure keeps it pending with the next attempt
+// after policy's backoff; a permanent one marks it failed with the
+// server's reply.
+//
+// The error is about the outbox itself (reading it, recording an outcome)
+// or ctx; per-message failures are in the Report. Delivery is at least
+// once: if the process dies between the server's acceptance and MarkSent,
+// the next run sends the message again, with the same Message-ID.
+func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, policy RetryPolicy) (Report, error) {
+	var rep Report
+	log := policy.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pending, err := st.Messages(ctx, store.MessagePending)
+	if err != nil {
+		return rep, fmt.Errorf("deliver: %w", err)
+	}
+	for _, m := range pending {
+		if !policy.Immediate && m.NextAttempt.After(now) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("deliver: %w", err)
+		}
+		o, kind, err := deliverOne(ctx, st, s, m, now, policy, log.With("digest", m.Digest))
+		switch kind {
+		case sent:
+			rep.Sent = append(rep.Sent, o)
+		case retry:
+			rep.Retry = append(rep.Retry, o)
+		case failed:
+			rep.Failed = append(rep.Failed, o)
+		}
+		if err != nil {
+			return rep, fmt.Errorf("deliver: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+type outcomeKind int
+
+const (
+	sent outcomeKind = iota + 1
+	retry
+	failed
+)
+
+func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message, now time.Time,
+	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
+	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Attempt: m.Attempts + 1}
+	sendErr := s.Send(ctx, m)
+	se := classify(sendErr)
+	switch {
+	case sendErr == nil || se.Delivered:
+		o.Err = sendErr
+		if se != nil {
+			o.Rejected = se.Rejected
+		}
+		// MarkSent with a context that outlives a cancellation: the
+		// server has the message, recording that is what avoids a
+		// duplicate.
+		if err := st.MarkSent(context.WithoutCancel(ctx), m.ID, now); err != nil {
+			log.Error("message sent but not recorded, it will be sent again", "message_id", m.MessageID, "err", err)
+			return o, sent, err
+		}
+		if len(o.Rejected) > 0 {
+			log.Warn("message sent, some recipients rejected", "message_id", m.MessageID,
+				"rejected", rejectedList(o.Rejected), "attempt", o.Attempt)
+		} else {
+			log.Info("message sent", "message_id", m.MessageID, "attempt", o.Attempt)
+		}
+		return o, sent, nil
+	case se.Temporary:
+		o.Err, o.Rejected = sendErr, se.Rejected
+		o.Next = now.Add(policy.Backoff(o.Attempt))
+		if err := st.MarkRetry(context.WithoutCancel(ctx), m.ID, sendErr.Error(), o.Next); err != nil {
+			return o, retry, err
+		}
+		log.Warn("message not sent, will retry", "message_id", m.MessageID, "attempt", o.Attempt,
+			"next_attempt", o.Next, "err", sendErr)
+		return o, retry, nil
+	default:
+		o.Err, o.Rejected = sendErr, se.Rejected
+		if err := st.MarkFailed(context.WithoutCancel(ctx), m.ID, sendErr.Error()); err != nil {
+			return o, failed, err
+		}
+		log.Error("message refused, marked failed", "message_id", m.MessageID, "attempt", o.Attempt,
+			"code", se.Code, "err", sendErr)
+		return o, failed, nil
+	}
+}
+
+// classify returns err as a *SendError; an error of another type is
+// temporary, so that nothing is given up on for an unknown reason.
+func classify(err error) *SendError {
+	if err == nil {
+		return nil
+	}
+	var se *SendError
+	if errors.As(err, &se) {
+		return se
+	}
+	return &SendError{Temporary: true, Err: err}
+}
+
+func rejectedList(r map[string]string) string {
+	var b strings.Builder
+	for _, a := range slices.Sorted(maps.Keys(r)) {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(a + ": " + r[a])
+	}
+	return b.String()
+}

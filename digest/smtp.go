@@ -1,0 +1,458 @@
+package digest
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wneessen/go-mail"
+	gosmtp "github.com/wneessen/go-mail/smtp"
+
+	"newswatch/config"
+	"newswatch/store"
+)
+
+// DefaultTimeout bounds connecting and each SMTP command.
+const DefaultTimeout = 30 * time.Second
+
+// ErrNoStartTLS is returned when security is "starttls" and the server does
+// not offer STARTTLS: nothing is sent and no password leaves in clear text.
+var ErrNoStartTLS = errors.New("server does not offer STARTTLS")
+
+// Option configures a Sender made by NewSMTPSender or NewFileSender.
+type Option func(*senderOptions)
+
+type senderOptions struct {
+	tlsConfig *tls.Config
+	timeout   time.Duration
+	zone      func(digest string) *time.Location
+	from      string
+	helo      string
+}
+
+// WithTLSConfig sets the TLS configuration for STARTTLS and implicit TLS
+// (tests pass one trusting their certificate). ServerName defaults to the
+// configured host.
+func WithTLSConfig(c *tls.Config) Option { return func(o *senderOptions) { o.tlsConfig = c } }
+
+// WithTimeout bounds connecting and each SMTP command (default
+// DefaultTimeout).
+func WithTimeout(d time.Duration) Option { return func(o *senderOptions) { o.timeout = d } }
+
+// WithZones gives each digest's time zone, for the Date header and the
+// file sender's names. Without it, times are used as the store returns them
+// (UTC).
+func WithZones(zone func(digest string) *time.Location) Option {
+	return func(o *senderOptions) { o.zone = zone }
+}
+
+// WithFrom sets the From address of the file sender's messages (default
+// "newswatch <newswatch@localhost>"); the SMTP sender uses config.SMTP.From.
+func WithFrom(from string) Option { return func(o *senderOptions) { o.from = from } }
+
+// WithHELO sets the name the SMTP sender introduces itself with (default:
+// the machine's host name).
+func WithHELO(name string) Option { return func(o *senderOptions) { o.helo = name } }
+
+func (o *senderOptions) location(digest string) *time.Location {
+	if o.zone == nil {
+		return nil
+	}
+	return o.zone(digest)
+}
+
+type smtpSender struct {
+	cfg      config.SMTP
+	password func() (string, error)
+	opts     senderOptions
+}
+
+// NewSMTPSender returns a Sender that delivers through the server in c with
+// go-mail, one connection per message.
+//
+// Security "starttls" requires STARTTLS (a server that does not offer it
+// fails with ErrNoStartTLS, before any AUTH); "tls" is TLS from the first
+// byte; "none" is clear text, where go-mail still refuses to send a password
+// to any host but localhost. AUTH (PLAIN, else LOGIN) happens only when
+// c.Username is set, with the password password returns at send time; an
+// error from it is temporary, the message stays pending.
+//
+// Failures are *SendError: connection refused, reset or timed out and 4xx
+// replies are temporary; 5xx replies, TLS certificate and AUTH refusals are
+// permanent. Recipients the server refuses are listed in Rejected while the
+// message goes to the others (Delivered). A message is delivered as soon as
+// the server answered 250 to its DATA, even if the connection then drops.
+func NewSMTPSender(c config.SMTP, password func() (string, error), opts ...Option) Sender {
+	s := &smtpSender{cfg: c, password: password, opts: senderOptions{timeout: DefaultTimeout}}
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	if s.opts.timeout <= 0 {
+		s.opts.timeout = DefaultTimeout
+	}
+	return s
+}
+
+func (s *smtpSender) addr() string {
+	return net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.port()))
+}
+
+// port is the configured port, else the usual one for the security mode.
+func (s *smtpSender) port() int {
+	switch {
+	case s.cfg.Port != 0:
+		return s.cfg.Port
+	case s.cfg.Security == "tls":
+		return 465
+	case s.cfg.Security == "none":
+		return 25
+	}
+	return 587
+}
+
+// fail builds a SendError, prefixing the server's address.
+func (s *smtpSender) fail(temporary bool, code int, format string, args ...any) *SendError {
+	return &SendError{Temporary: temporary, Code: code,
+		Err: fmt.Errorf("smtp %s: "+format, append([]any{s.addr()}, args...)...)}
+}
+
+// Send delivers m. See NewSMTPSender.
+func (s *smtpSender) Send(ctx context.Context, m store.Message) (err error) {
+	msg, err := NewMsg(m, s.cfg.From, s.opts.location(m.Digest))
+	if err != nil {
+		return s.fail(false, 0, "%w", err)
+	}
+	from, err := msg.GetSender(false)
+	if err != nil {
+		return s.fail(false, 0, "%w: %w", ErrBadMessage, err)
+	}
+	rcpts, err := msg.GetRecipients()
+	if err != nil {
+		return s.fail(false, 0, "%w: %w", ErrBadMessage, err)
+	}
+
+	conn := &connGuard{}
+	stop := context.AfterFunc(ctx, conn.close)
+	defer stop()
+	// Whatever failed, a cancelled context is the reason worth reporting.
+	defer func() {
+		if se, ok := err.(*SendError); ok && ctx.Err() != nil && !se.Delivered {
+			se.Temporary = true
+			se.Err = fmt.Errorf("%w (%w)", se.Err, context.Cause(ctx))
+		}
+	}()
+
+	client, err := s.dial(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	return s.transact(client, msg, from, rcpts)
+}
+
+// transact runs MAIL, RCPT and DATA on an open session.
+func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string, rcpts []string) error {
+	step := func(what string, err error) *SendError {
+		temp, code := classifyReply(err)
+		return s.fail(temp, code, "%s: %w", what, asReply(err))
+	}
+	deadline := func() error { return client.UpdateDeadline(s.opts.timeout) }
+
+	if err := deadline(); err != nil {
+		return step("MAIL FROM", err)
+	}
+	if err := client.Mail(from); err != nil {
+		return step("MAIL FROM", err)
+	}
+	rejected := map[string]string{}
+	var accepted []string
+	var lastReply *textproto.Error
+	for _, r := range rcpts {
+		if err := deadline(); err != nil {
+			return step("RCPT TO", err)
+		}
+		err := client.Rcpt(r)
+		var reply *textproto.Error
+		switch {
+		case err == nil:
+			accepted = append(accepted, r)
+		case errors.As(err, &reply):
+			rejected[strings.Trim(r, "<>")] = replyText(reply)
+			lastReply = reply
+		default:
+			return step("RCPT TO "+r, err)
+		}
+	}
+	if len(accepted) == 0 {
+		_ = client.Reset()
+		_ = client.Quit()
+		se := s.fail(rejectedTemporary(rejected), lastReply.Code, "all recipients rejected: %s", rejectedList(rejected))
+		se.Rejected = rejected
+		return se
+	}
+
+	if err := deadline(); err != nil {
+		return step("DATA", err)
+	}
+	w, err := client.Data()
+	if err != nil {
+		return step("DATA", err)
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		return step("sending message", err)
+	}
+	if err := w.Close(); err != nil {
+		return step("end of DATA", err)
+	}
+	// 250: the server has the message. What happens to the connection
+	// from here on does not change that.
+	_ = client.Quit()
+
+	if len(rejected) > 0 {
+		se := s.fail(rejectedTemporary(rejected), lastReply.Code, "recipients rejected: %s", rejectedList(rejected))
+		se.Rejected, se.Delivered = rejected, true
+		return se
+	}
+	return nil
+}
+
+func rejectedTemporary(rejected map[string]string) bool {
+	for _, r := range rejected {
+		if strings.HasPrefix(r, "4") {
+			return true
+		}
+	}
+	return false
+}
+
+// dial connects, says EHLO, starts TLS as configured and authenticates.
+func (s *smtpSender) dial(ctx context.Context, conn *connGuard) (*gosmtp.Client, error) {
+	var pass string
+	if s.cfg.Username != "" {
+		if s.password == nil {
+			return nil, s.fail(true, 0, "no password for user %q", s.cfg.Username)
+		}
+		p, err := s.password()
+		if err != nil {
+			return nil, s.fail(true, 0, "password for user %q: %w", s.cfg.Username, err)
+		}
+		pass = p
+	}
+
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.opts.tlsConfig != nil {
+		tlsConfig = s.opts.tlsConfig.Clone()
+	}
+	if tlsConfig.ServerName == "" {
+		tlsConfig.ServerName = s.cfg.Host
+	}
+
+	dialed := false
+	dialFunc := func(dctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(dctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		dialed = true
+		if !conn.set(c) {
+			return nil, context.Cause(ctx)
+		}
+		if s.cfg.Security == "tls" {
+			tc := tls.Client(c, tlsConfig)
+			if err := tc.HandshakeContext(dctx); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("TLS handshake: %w", err)
+			}
+			return tc, nil
+		}
+		return c, nil
+	}
+
+	opts := []mail.Option{
+		mail.WithPort(s.port()),
+		mail.WithTimeout(s.opts.timeout),
+		mail.WithDialContextFunc(dialFunc),
+		mail.WithTLSConfig(tlsConfig),
+	}
+	if s.opts.helo != "" {
+		opts = append(opts, mail.WithHELO(s.opts.helo))
+	}
+	switch s.cfg.Security {
+	case "starttls", "":
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case "tls":
+		opts = append(opts, mail.WithSSL())
+	case "none":
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	default:
+		return nil, s.fail(false, 0, "unknown security %q (want starttls, tls or none)", s.cfg.Security)
+	}
+	var auth *plainOrLogin
+	if s.cfg.Username != "" {
+		auth = &plainOrLogin{user: s.cfg.Username, pass: pass, host: s.cfg.Host, cleartextOK: s.cfg.Security == "none"}
+		opts = append(opts, mail.WithSMTPAuthCustom(auth))
+	}
+	mc, err := mail.NewClient(s.cfg.Host, opts...)
+	if err != nil {
+		return nil, s.fail(false, 0, "%w", err)
+	}
+	client, err := mc.DialToSMTPClientWithContext(ctx)
+	if err == nil {
+		return client, nil
+	}
+
+	switch {
+	case !dialed:
+		return nil, s.fail(true, 0, "connect: %w", err)
+	case auth != nil && auth.started():
+		var reply *textproto.Error
+		temp, code := true, 0 // the connection failed during AUTH
+		switch {
+		case errors.As(err, &reply):
+			temp, code, err = reply.Code/100 != 5, reply.Code, asReply(reply)
+		case auth.refused() != nil:
+			temp, err = false, auth.refused()
+		}
+		return nil, s.fail(temp, code, "authentication failed for user %q: %w", s.cfg.Username, err)
+	case strings.Contains(err.Error(), "does not support STARTTLS"):
+		return nil, s.fail(false, 0, "%w (security = \"starttls\"); nothing sent", ErrNoStartTLS)
+	case isTLSError(err):
+		return nil, s.fail(false, 0, "TLS: %w", err)
+	}
+	temp, code := classifyReply(err)
+	return nil, s.fail(temp, code, "%w", asReply(err))
+}
+
+// classifyReply tells whether err is worth a retry, and the reply code if
+// the server sent one: 5xx is permanent, 4xx and everything that is not a
+// reply (refused, reset, timeout, EOF) is temporary.
+func classifyReply(err error) (temporary bool, code int) {
+	var reply *textproto.Error
+	if errors.As(err, &reply) {
+		return reply.Code/100 != 5, reply.Code
+	}
+	return true, 0
+}
+
+func replyText(r *textproto.Error) string {
+	return strconv.Itoa(r.Code) + " " + strings.ReplaceAll(r.Msg, "\n", " ")
+}
+
+// replyError shows a server reply as the server wrote it ("550 5.1.1 no
+// such user"), where textproto.Error quotes the text.
+type replyError struct{ r *textproto.Error }
+
+func (e replyError) Error() string { return replyText(e.r) }
+func (e replyError) Unwrap() error { return e.r }
+
+// asReply returns err with a server reply in it shown as replyError; other
+// errors unchanged.
+func asReply(err error) error {
+	var reply *textproto.Error
+	if errors.As(err, &reply) {
+		return replyError{reply}
+	}
+	return err
+}
+
+func isTLSError(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		alert    tls.AlertError
+		header   tls.RecordHeaderError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &header) ||
+		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
+// connGuard holds the raw connection so that a cancelled context can close
+// it from another goroutine, cutting short any command in flight.
+type connGuard struct {
+	mu     sync.Mutex
+	c      net.Conn
+	closed bool
+}
+
+// set records c; false (and c closed) when the context was already done.
+func (g *connGuard) set(c net.Conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		c.Close()
+		return false
+	}
+	g.c = c
+	return true
+}
+
+func (g *connGuard) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+	if g.c != nil {
+		g.c.Close()
+	}
+}
+
+// plainOrLogin is AUTH PLAIN, or LOGIN when the server offers only that,
+// through go-mail's implementations (which refuse clear text to any host but
+// localhost unless cleartextOK).
+type plainOrLogin struct {
+	user, pass, host string
+	cleartextOK      bool
+
+	mu      sync.Mutex
+	began   bool
+	refusal error // why Start refused, if it did
+	inner   gosmtp.Auth
+}
+
+func (a *plainOrLogin) Start(server *gosmtp.ServerInfo) (mech string, ir []byte, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.began = true
+	defer func() { a.refusal = err }()
+	if !server.TLS && !a.cleartextOK {
+		return "", nil, errors.New("refusing to send the password over a connection without TLS")
+	}
+	switch {
+	case slices.Contains(server.Auth, "PLAIN"):
+		a.inner = gosmtp.PlainAuth("", a.user, a.pass, a.host, false)
+	case slices.Contains(server.Auth, "LOGIN"):
+		a.inner = gosmtp.LoginAuth(a.user, a.pass, a.host, false)
+	default:
+		return "", nil, fmt.Errorf("server offers no PLAIN or LOGIN authentication (offers %q)", strings.Join(server.Auth, " "))
+	}
+	return a.inner.Start(server)
+}
+
+func (a *plainOrLogin) refused() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.refusal
+}
+
+func (a *plainOrLogin) Next(fromServer []byte, more bool) ([]byte, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.inner.Next(fromServer, more)
+}
+
+func (a *plainOrLogin) started() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.began
+}
