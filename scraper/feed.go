@@ -568,17 +568,32 @@ func sanitizeXML(b []byte) []byte {
 	return out
 }
 
+// suspect marks the bytes needsSanitizing looks at twice: C0 controls but
+// tab, newline and return; 0xEF, which starts U+FFFE and U+FFFF; '&'.
+var suspect = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = c != '\t' && c != '\n' && c != '\r'
+	}
+	t[0xEF], t['&'] = true, true
+	return t
+}()
+
 func needsSanitizing(b []byte) bool {
 	if !utf8.Valid(b) {
 		return true
 	}
 	for i, c := range b {
+		if !suspect[c] {
+			continue
+		}
 		switch {
-		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+		case c < 0x20:
 			return true
-		case c == 0xEF && i+2 < len(b) && b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF):
-			return true
-		case c == '&' && i+1 < len(b) && b[i+1] == '#' && badCharRef(b[i:]) > 0:
+		case c == 0xEF:
+			if i+2 < len(b) && b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF) {
+				return true
+			}
+		case i+1 < len(b) && b[i+1] == '#' && badCharRef(b[i:]) > 0:
 			return true
 		}
 	}

@@ -35,6 +35,12 @@ func TestFetchFeedFormats(t *testing.T) {
 			},
 		},
 		{
+			name: "rss091", fixture: "rss091.xml", contentType: "text/xml",
+			want: []want{
+				{key: "https://old.example/sanctions.html", link: "http://old.example/sanctions.html", title: "Sanctions on a logistics firm"},
+			},
+		},
+		{
 			name: "rss1", fixture: "rss1.xml", contentType: "application/rdf+xml",
 			want: []want{
 				{key: "https://rdf.example/a", link: "https://rdf.example/a", title: "RDF item about spying", published: time.Date(2026, 1, 3, 12, 0, 0, 0, time.UTC)},

@@ -340,6 +340,9 @@ func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified string) (*
 	var body io.Reader = resp.Body
 	switch ce := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); ce {
 	case "", "identity":
+		if resp.ContentLength > f.opts.MaxBody {
+			return nil, fmt.Errorf("%w: over %d bytes (Content-Length %d)", ErrTooLarge, f.opts.MaxBody, resp.ContentLength)
+		}
 	case "gzip", "x-gzip":
 		zr, err := getGzip(resp.Body)
 		if err != nil {

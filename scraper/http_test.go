@@ -174,19 +174,24 @@ func TestGzipAlwaysRequestedAndDecoded(t *testing.T) {
 func TestFault03BodyLimitPlusOne(t *testing.T) {
 	body := fixture(t, "rss2.xml")
 	limit := int64(len(body))
-	for _, gz := range []bool{false, true} {
+	for _, mode := range []string{"content-length", "chunked", "gzip"} {
 		for _, extra := range []int{0, 1} {
-			name := map[bool]string{false: "plain", true: "gzip"}[gz] + map[int]string{0: "/at limit", 1: "/limit+1"}[extra]
+			name := mode + map[int]string{0: "/at limit", 1: "/limit+1"}[extra]
 			t.Run(name, func(t *testing.T) {
 				b := append(bytes.Clone(body), bytes.Repeat([]byte("\n"), extra)...)
 				srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("ETag", `"new"`)
-					if gz {
+					switch mode {
+					case "gzip":
 						w.Header().Set("Content-Encoding", "gzip")
 						_, _ = w.Write(gzipBytes(t, b))
-						return
+					case "chunked": // no Content-Length: the limit is found while reading
+						_, _ = w.Write(b[:10])
+						w.(http.Flusher).Flush()
+						_, _ = w.Write(b[10:])
+					default:
+						_, _ = w.Write(b)
 					}
-					_, _ = w.Write(b)
 				})
 				f := newTestFetcher(t, Options{MaxBody: limit})
 				res := f.Fetch(t.Context(), Source{Name: "limit", Feed: srv.URL, ETag: `"old"`})

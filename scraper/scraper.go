@@ -5,7 +5,9 @@
 // timeout, gzip always requested and decoded by us, a body limit applied after
 // decompression (a larger body is an error, never a truncated parse), at most
 // 10 redirects, http and https only (file:// only for a file:// source), and
-// conditional GET with ETag and Last-Modified.
+// conditional GET with ETag and Last-Modified. Options.PerHostDelay spaces
+// requests to one host across all sources. A file:// source is read under the
+// same limit; its validator is a weak ETag of size and modification time.
 //
 // A source may not reach a loopback, private, link-local, unspecified or
 // multicast address, on any hop, unless its own URL's host is in those ranges

@@ -71,13 +71,7 @@ func NormalizeURL(link string) (string, error) {
 	if out.Path == "" {
 		out.Path, out.RawPath = "/", ""
 	}
-	s := out.String()
-	// A second pass must be a no-op: escaping that url.URL rewrites on the
-	// way out (for example a path it re-escapes) settles after one round.
-	if again, err := url.Parse(s); err == nil && again.String() != s {
-		return again.String(), nil
-	}
-	return s, nil
+	return out.String(), nil
 }
 
 // normalizeQuery drops tracking parameters and empty pairs and sorts the rest,
