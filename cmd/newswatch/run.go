@@ -77,6 +77,8 @@ type daemon struct {
 
 	healthMu sync.Mutex
 	rounds   []int // successful sources in each of the last fetch rounds
+
+	beforeFetch func() // test hook: runs at the start of each fetch job
 }
 
 func newDaemon(e *env, a *app) *daemon {
@@ -173,7 +175,10 @@ func (d *daemon) schedule(a *app) error {
 	logger := cronLogger{d.log}
 	c := cron.New(
 		cron.WithLocation(a.cfg.Location),
-		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)),
+		// Skip outside Recover: robfig's SkipIfStillRunning hands its token
+		// back only when the job returns, so a panic passing through it
+		// would skip that job forever (TestDaemonJobPanics).
+		cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)),
 		cron.WithLogger(logger),
 	)
 	fetchSched, err := parseSchedule(a.cfg.FetchSchedule, a.cfg.Location)
@@ -223,6 +228,9 @@ func (d *daemon) tracked(f func()) cron.Job {
 func slotNow(a *app) time.Time { return a.now().Truncate(time.Second) }
 
 func (d *daemon) fetchJob() {
+	if d.beforeFetch != nil {
+		d.beforeFetch()
+	}
 	ctx, cancel := context.WithTimeout(d.jobs, fetchDeadline)
 	defer cancel()
 	d.sharedFetch(ctx)

@@ -305,3 +305,119 @@ func TestDaemonSingleInstance(t *testing.T) {
 		t.Fatalf("send beside the daemon: exit %d\n%s", code, stderr)
 	}
 }
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close()
+	return addr
+}
+
+// startDaemon runs the daemon in process on cfgPath; stop it with the
+// returned function, which returns the exit code.
+func startDaemon(t *testing.T, cfgPath string, setup func(*daemon)) (stop func() int, log *syncWriter) {
+	t.Helper()
+	log = &syncWriter{w: &bytes.Buffer{}}
+	e := &env{stdout: log, stderr: log}
+	e.config, e.daemon, e.logFormat = cfgPath, true, "text"
+	e.log = newLogger(log, e.level(), e.logFormat)
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := openApp(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDaemon(e, a)
+	if setup != nil {
+		setup(d)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.serve(ctx) }()
+	return func() int {
+		cancel()
+		err := <-done
+		a.Close()
+		if err != nil {
+			t.Errorf("daemon: %v", err)
+			return exitFailure
+		}
+		return exitOK
+	}, log
+}
+
+// TestDaemonJobPanics: a job that panics is logged and the next tick runs.
+func TestDaemonJobPanics(t *testing.T) {
+	feed := &liveFeed{}
+	feed.add("p1", "Cainiao espionage inquiry", "Spying claims.")
+	fsrv := httptest.NewServer(feed)
+	defer fsrv.Close()
+	msrv := smtptest.New(t, smtptest.Options{})
+	cfgPath := filepath.Join(t.TempDir(), "newswatch.toml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(daemonConfig, msrv.Port(), fsrv.URL, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	calls := 0
+	stop, log := startDaemon(t, cfgPath, func(d *daemon) {
+		d.beforeFetch = func() {
+			mu.Lock()
+			calls++
+			n := calls
+			mu.Unlock()
+			if n == 1 {
+				panic("injected failure")
+			}
+		}
+	})
+	defer func() { if t.Failed() { t.Log(log.String()) } }()
+	waitFor(t, 15*time.Second, "a fetch after the panic", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return calls >= 2 && strings.Contains(log.String(), "fetch done")
+	})
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(log.String(), "injected failure") {
+		t.Errorf("the panic was not logged:\n%s", log.String())
+	}
+}
+
+// TestDaemonHealthzMetrics: with listen set, /healthz answers JSON with the
+// sources' health and /metrics the Prometheus metrics.
+func TestDaemonHealthzMetrics(t *testing.T) {
+	feed := &liveFeed{}
+	feed.add("m1", "Cainiao espionage inquiry", "Spying claims.")
+	fsrv := httptest.NewServer(feed)
+	defer fsrv.Close()
+	msrv := smtptest.New(t, smtptest.Options{})
+	addr := freeAddr(t)
+	cfgPath := filepath.Join(t.TempDir(), "newswatch.toml")
+	cfg := fmt.Sprintf("listen = %q\n", addr) + fmt.Sprintf(daemonConfig, msrv.Port(), fsrv.URL, "")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stop, _ := startDaemon(t, cfgPath, nil)
+	defer stop()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	waitFor(t, 15*time.Second, "a digest", func() bool { return len(msrv.Messages()) > 0 })
+	code, body := get("/healthz")
+	if code != http.StatusOK || !strings.Contains(body, `"name": "Live"`) || !strings.Contains(body, `"status": "ok"`) {
+		t.Errorf("/healthz: %d\n%s", code, body)
+	}
+	waitFor(t, 15*time.Second, "metrics", func() bool {
+		_, body := get("/metrics")
+		return strings.Contains(body, `newswatch_fetch_duration_seconds_count{source="Live"}`) &&
+			strings.Contains(body, `newswatch_digests_total{result="sent"}`)
+	})
+}
