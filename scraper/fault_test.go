@@ -282,6 +282,21 @@ func TestFault06PrivateRedirects(t *testing.T) {
 		}
 	})
 
+	t.Run("article link of a public source", func(t *testing.T) {
+		// Page and article fetches take their policy from the source's URL,
+		// not from the link they follow.
+		hits.Store(0)
+		f := newTestFetcher(t, Options{})
+		src := publicSource(t, f, func(http.ResponseWriter, *http.Request) {})
+		_, err := f.get(t.Context(), request{URL: private.URL + "/article", Source: src.URL + "/feed"})
+		if !errors.Is(err, ErrBlockedAddress) || hits.Load() != 0 {
+			t.Fatalf("err = %v, hits = %d; want ErrBlockedAddress and no request", err, hits.Load())
+		}
+		if _, err := f.get(t.Context(), request{URL: "file:///etc/passwd", Source: src.URL + "/feed"}); !errors.Is(err, ErrScheme) {
+			t.Fatalf("file link of an http source: err = %v, want ErrScheme", err)
+		}
+	})
+
 	for _, target := range []string{"file:///etc/passwd", "ftp://ftp.example/feed", "gopher://x.example/"} {
 		t.Run("scheme "+target, func(t *testing.T) {
 			src := serve(t, redirectTo(target))

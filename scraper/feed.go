@@ -51,7 +51,7 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		res.Err = fmt.Errorf("source %q: fetch %s: %w", src.Name, src.Feed, err)
 		return res
 	}
-	resp, err := f.get(ctx, src.Feed, src.ETag, src.LastModified)
+	resp, err := f.get(ctx, request{URL: src.Feed, ETag: src.ETag, LastModified: src.LastModified})
 	if err != nil {
 		return fail(err)
 	}

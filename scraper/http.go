@@ -246,6 +246,9 @@ func (f *Fetcher) mayUsePrivate(ctx context.Context, u *url.URL) bool {
 	if f.opts.AllowPrivate {
 		return true
 	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return false
+	}
 	port := u.Port()
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
@@ -276,17 +279,35 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// get fetches rawURL with conditional-GET validators and returns the complete,
-// decompressed body. file:// URLs are read from disk under the same limit.
-func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified string) (*response, error) {
-	u, err := url.Parse(rawURL)
+// request is one GET. Page and article fetches (page.go) use it too, so that
+// every request of a source follows the same rules.
+type request struct {
+	URL string
+	// Source is the URL of the source the request is made for; it decides
+	// whether private addresses may be reached and whether file:// may be
+	// read. Empty: URL itself (the source's own feed or page).
+	Source             string
+	ETag, LastModified string // validators for a conditional GET
+	Accept             string // default: feed types
+}
+
+// get fetches r.URL and returns the complete, decompressed body, or a 304.
+// file:// URLs are read from disk under the same limit, for file:// sources only.
+func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
+	u, err := url.Parse(r.URL)
 	if err != nil {
 		return nil, err
 	}
-	switch u.Scheme {
-	case "http", "https":
-	case "file":
-		return f.readFile(u, etag)
+	src := u
+	if r.Source != "" && r.Source != r.URL {
+		if src, err = url.Parse(r.Source); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case u.Scheme == "http" || u.Scheme == "https":
+	case u.Scheme == "file" && src.Scheme == "file":
+		return f.readFile(u, r.ETag)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrScheme, u.Scheme)
 	}
@@ -298,7 +319,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified string) (*
 	defer cancel()
 
 	client := f.clients.public
-	if f.mayUsePrivate(ctx, u) {
+	if f.mayUsePrivate(ctx, src) {
 		client = f.clients.private
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -306,13 +327,17 @@ func (f *Fetcher) get(ctx context.Context, rawURL, etag, lastModified string) (*
 		return nil, err
 	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
-	req.Header.Set("Accept", acceptFeeds)
-	req.Header.Set("Accept-Encoding", "gzip")
-	if etag != "" {
-		req.Header.Set("If-None-Match", etag)
+	accept := r.Accept
+	if accept == "" {
+		accept = acceptFeeds
 	}
-	if lastModified != "" {
-		req.Header.Set("If-Modified-Since", lastModified)
+	req.Header.Set("Accept", accept)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if r.ETag != "" {
+		req.Header.Set("If-None-Match", r.ETag)
+	}
+	if r.LastModified != "" {
+		req.Header.Set("If-Modified-Since", r.LastModified)
 	}
 
 	resp, err := client.Do(req)
