@@ -90,7 +90,7 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		return Draft{}, fmt.Errorf("digest %q: select items: %w", spec.Name, err)
 	}
 	entries := c.relevant(spec, items)
-	health, err := c.health(ctx, spec, windowStart)
+	health, err := c.health(ctx, spec, windowStart, now)
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
@@ -204,28 +204,50 @@ func (s Spec) wants(h match.Hit) bool {
 	return false
 }
 
-func (c *Composer) health(ctx context.Context, spec Spec, since time.Time) (HealthView, error) {
+func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) (HealthView, error) {
 	hs, err := c.Store.Health(ctx)
 	if err != nil {
 		return HealthView{}, fmt.Errorf("source health: %w", err)
 	}
+	if since.IsZero() {
+		since = now.Add(-24 * time.Hour)
+	}
+	format := func(t time.Time) string { return t.In(spec.Location).Format("Mon 2 Jan 15:04") }
 	var hv HealthView
 	fine := 0
+	failing := map[string]bool{}
 	for _, h := range hs {
-		if len(c.Sources) > 0 && !slices.Contains(c.Sources, h.Source) {
+		if !c.configured(h.Source) {
 			continue
 		}
 		if h.LastStatus == store.StatusError {
-			hv.Failing = append(hv.Failing, FailingSource{
-				Source: h.Source,
-				Since:  h.FailingSince.In(spec.Location).Format("Mon 2 Jan 15:04"),
-				Error:  h.LastError,
-			})
+			failing[h.Source] = true
+			hv.Failing = append(hv.Failing, FailingSource{Source: h.Source, Since: format(h.FailingSince), Error: h.LastError})
 			continue
 		}
 		if h.LastSuccess.After(since) {
 			fine++
 		}
+	}
+	// Sources that failed since the last digest but have recovered: the
+	// reader should still learn that something was missing for a while.
+	runs, err := c.Store.SourceErrors(ctx, since)
+	if err != nil {
+		return HealthView{}, fmt.Errorf("source errors: %w", err)
+	}
+	recovered := map[string]int{} // source → index in hv.Recovered
+	for _, r := range runs {
+		if !c.configured(r.Source) || failing[r.Source] {
+			continue
+		}
+		i, ok := recovered[r.Source]
+		if !ok {
+			i = len(hv.Recovered)
+			recovered[r.Source] = i
+			hv.Recovered = append(hv.Recovered, FailingSource{Source: r.Source, Since: format(r.Started)})
+		}
+		hv.Recovered[i].Error = r.Err // runs come oldest first: the last one stays
+		hv.Recovered[i].Failures++
 	}
 	hv.Summary = fmt.Sprintf("%d %s fetched fine since the last digest", fine, plural(fine, "source", "sources"))
 	if n := len(hv.Failing); n > 0 {
@@ -240,13 +262,13 @@ func (c *Composer) health(ctx context.Context, spec Spec, since time.Time) (Heal
 		if m.Created.Before(since) {
 			continue
 		}
-		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{
-			Name:  m.Digest,
-			Date:  m.Slot.In(spec.Location).Format("Mon 2 Jan 15:04"),
-			Error: m.LastError,
-		})
+		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: m.LastError})
 	}
 	return hv, nil
+}
+
+func (c *Composer) configured(source string) bool {
+	return len(c.Sources) == 0 || slices.Contains(c.Sources, source)
 }
 
 func plural(n int, one, many string) string {

@@ -201,3 +201,38 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs from the golden file (go test ./digest -run Golden -update to accept):\n%s", name, got)
 	}
 }
+
+// TestComposeHealthFooter: a failing source is named with its error, and one
+// that failed since the last digest but recovered is named too.
+func TestComposeHealthFooter(t *testing.T) {
+	ctx := context.Background()
+	c, st := composeFixture(t)
+	c.Sources = append(c.Sources, "Broken", "Flaky")
+	runs := []store.Run{
+		{Source: "Flaky", Started: time.Now(), Status: store.StatusError, Err: "fetch: 503 Service Unavailable"},
+		{Source: "Flaky", Started: time.Now(), Status: store.StatusOK},
+		{Source: "Broken", Started: time.Now(), Status: store.StatusError, Err: "parse feed: XML syntax error on line 3"},
+	}
+	for _, r := range runs {
+		if _, err := st.SaveRun(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := c.Compose(ctx, morningSpec(), fixtureNow, fixtureNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"3 sources fetched fine since the last digest; 1 failing.",
+		"Broken failing since",
+		"XML syntax error",
+		"Flaky recovered after 1 failed fetch from",
+	} {
+		if !strings.Contains(d.Message.Text, want) {
+			t.Errorf("text footer lacks %q:\n%s", want, d.Message.Text)
+		}
+		if !strings.Contains(d.Message.HTML, want) {
+			t.Errorf("HTML footer lacks %q", want)
+		}
+	}
+}

@@ -75,14 +75,16 @@ type LinkRef struct {
 type HealthView struct {
 	Summary       string
 	Failing       []FailingSource
+	Recovered     []FailingSource // failed since the last digest, fine now
 	FailedDigests []FailedDigest
 }
 
 // FailingSource is a source whose last fetch failed.
 type FailingSource struct {
-	Source string
-	Since  string
-	Error  string
+	Source   string
+	Since    string // first failure
+	Error    string // last error
+	Failures int    // for a recovered source: failed fetches since the last digest
 }
 
 // FailedDigest is an earlier digest the mail server refused for good.
@@ -158,6 +160,7 @@ var funcs = texttemplate.FuncMap{
 	"join":   strings.Join,
 	"hang":   hang,
 	"indent": indent,
+	"plural": plural,
 }
 
 // hang wraps s at lineWidth for a line whose first n columns the template

@@ -299,6 +299,10 @@ func (d *daemon) digestJob(name string, slot time.Time) {
 			log.Info("digest slot already recorded", "slot", slot)
 			return
 		}
+		if errors.Is(err, store.ErrClaimed) {
+			log.Info("items claimed by a concurrent send", "slot", slot)
+			return
+		}
 		log.Error("record", "error", err)
 		return
 	}

@@ -370,7 +370,11 @@ func TestDaemonJobPanics(t *testing.T) {
 			}
 		}
 	})
-	defer func() { if t.Failed() { t.Log(log.String()) } }()
+	defer func() {
+		if t.Failed() {
+			t.Log(log.String())
+		}
+	}()
 	waitFor(t, 15*time.Second, "a fetch after the panic", func() bool {
 		mu.Lock()
 		defer mu.Unlock()

@@ -85,6 +85,10 @@ func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot t
 			fmt.Fprintf(w, "%s: the digest of %s was already recorded\n", spec.Name, slot.In(spec.Location).Format("2006-01-02 15:04"))
 			return nil
 		}
+		if errors.Is(err, store.ErrClaimed) {
+			fmt.Fprintf(w, "%s: another send claimed these items at the same moment; they go out with it\n", spec.Name)
+			return nil
+		}
 		return err
 	}
 	return nil
