@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -271,6 +272,16 @@ func (s *Server) CertPool() *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(s.cert)
 	return p
+}
+
+// CertPEM is the server certificate in PEM form, nil without TLS. A test
+// that runs a client in another process can write it to a file and point
+// SSL_CERT_FILE at it: Go's crypto/x509 then trusts it on Linux.
+func (s *Server) CertPEM() []byte {
+	if s.cert == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.cert.Raw})
 }
 
 // ClientTLSConfig is a client configuration that trusts the server's
