@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -43,13 +44,13 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 		}
 		return a.dryRun(ctx, e.stdout, srcs[0])
 	}
-	sum, err := a.fetch(ctx, srcs, e.log, progressTo(e.stderr, len(srcs)))
+	sum, err := a.fetch(ctx, srcs, quietLogger{e.log}, progressTo(e.stderr, len(srcs)))
 	if err != nil {
 		return err
 	}
 	sum.print(e.stdout)
 	if sum.failed == len(srcs) && len(srcs) > 0 {
-		return fmt.Errorf("every source failed")
+		return fmt.Errorf("every source failed: see the errors above and `newswatch status`")
 	}
 	return nil
 }
@@ -119,11 +120,19 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, p
 	return sum, ctx.Err()
 }
 
-// loggerLike is the part of *slog.Logger fetch uses.
+// loggerLike is the part of *slog.Logger fetch uses: Warn for a failed
+// source, Debug for a fetched one.
 type loggerLike interface {
 	Warn(msg string, args ...any)
 	Debug(msg string, args ...any)
 }
+
+// quietLogger logs every source at debug level: one-shot commands print the
+// failures in their summary already.
+type quietLogger struct{ l *slog.Logger }
+
+func (q quietLogger) Warn(msg string, args ...any)  { q.l.Debug(msg, args...) }
+func (q quietLogger) Debug(msg string, args ...any) { q.l.Debug(msg, args...) }
 
 // save records one source's result: its items in one transaction, its health.
 func (a *app) save(ctx context.Context, r scraper.Result) *sourceOutcome {
@@ -188,7 +197,7 @@ func (s *fetchSummary) print(w io.Writer) {
 		fmt.Fprintln(w, "errors:")
 		for _, n := range names {
 			if o := s.bySource[n]; o.err != nil {
-				fmt.Fprintf(w, "  %s: %v\n", n, o.err)
+				fmt.Fprintf(w, "  %v\n", o.err) // the error names the source
 			}
 		}
 	}

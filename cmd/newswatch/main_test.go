@@ -133,7 +133,7 @@ func TestEndToEndOnce(t *testing.T) {
 		t.Fatalf("once exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, broken := range []string{"Broken 500", "Malformed XML", "Too Slow"} {
-		if !strings.Contains(out, broken+":") {
+		if !strings.Contains(out, `source "`+broken+`"`) {
 			t.Errorf("fetch output does not report %q:\n%s", broken, out)
 		}
 	}

@@ -51,7 +51,7 @@ func (a *app) printHealth(w io.Writer, hs []store.Health) {
 		}
 		errText := h.LastError
 		if h.LastStatus == store.StatusError && !h.FailingSince.IsZero() {
-			errText = fmt.Sprintf("(%d failures since %s) %s", h.Failures, when(h.FailingSince, loc), h.LastError)
+			errText = fmt.Sprintf("(%d %s since %s) %s", h.Failures, plural(h.Failures, "failure", "failures"), when(h.FailingSince, loc), h.LastError)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\n", s.Name, h.LastStatus, when(h.LastRun, loc), when(h.LastSuccess, loc), h.Items, errText)
 	}
