@@ -85,6 +85,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,6 +212,7 @@ type Watchlist struct {
 	topics    []Topic
 	pats      []pattern
 	refs      []ref            // every configured term, sorted
+	topicRank []int32          // topic index → rank of its name in sorted order
 	vocab     vocab            // word key → word id
 	root      []int32          // word id → child of the root (0: none)
 	edges     map[uint64]int32 // node<<32 | word id → child
@@ -263,6 +265,15 @@ func Compile(companies []Company, topics []Topic) (*Watchlist, error) {
 			p.refIDs = append(p.refIDs, uint32(id))
 		}
 	}
+	order := make([]int32, len(topics))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return strings.Compare(topics[a].Name, topics[b].Name) })
+	w.topicRank = make([]int32, len(topics))
+	for rank, i := range order {
+		w.topicRank[i] = int32(rank)
+	}
 	w.root = make([]int32, len(w.vocab.words))
 	for k, child := range w.edges {
 		if k>>32 == 0 {
@@ -284,8 +295,8 @@ func (b *builder) add(term string, r ref) error {
 	lx := &b.lx
 	lx.reset(term)
 	b.toks, b.keys = b.toks[:0], b.keys[:0]
-	var t token
-	for lx.next(&t) {
+	for lx.next() {
+		t := lx.tok
 		b.toks = append(b.toks, t)
 		b.keys = append(b.keys, lx.keyString())
 	}
@@ -409,9 +420,8 @@ func isUnspacedToken(s string) bool {
 func Words(term string) []string {
 	var lx lexer
 	lx.reset(term)
-	var t token
 	var out []string
-	for lx.next(&t) {
+	for lx.next() {
 		out = append(out, lx.keyString())
 	}
 	return out
@@ -464,8 +474,8 @@ func (w *Watchlist) scanField(sc *scanner, s string, title bool) {
 	lx := &sc.lx
 	lx.reset(s)
 	walks := sc.walks[:0]
-	var tk token
-	for lx.next(&tk) {
+	for lx.next() {
+		tk := &lx.tok
 		id, ok := lx.id(&w.vocab)
 		if !ok {
 			walks = walks[:0]
@@ -482,7 +492,7 @@ func (w *Watchlist) scanField(sc *scanner, s string, title bool) {
 				wk.hard |= 1 << wk.depth
 			}
 			wk.node = child
-			w.emit(sc, s, title, &wk, &tk)
+			w.emit(sc, s, title, &wk, tk)
 			if w.nodes[child].kids {
 				walks[n] = wk
 				n++
@@ -491,7 +501,7 @@ func (w *Watchlist) scanField(sc *scanner, s string, title bool) {
 		walks = walks[:n]
 		if c := w.root[id]; c != 0 {
 			wk := walk{node: c, start: tk.start, w0: tk.word, sent: tk.sent}
-			w.emit(sc, s, title, &wk, &tk)
+			w.emit(sc, s, title, &wk, tk)
 			if w.nodes[c].kids {
 				walks = append(walks, wk)
 			}
@@ -520,9 +530,9 @@ func (w *Watchlist) emit(sc *scanner, s string, title bool, wk *walk, tk *token)
 func (sc *scanner) verify(s string, exact []string) bool {
 	vx := &sc.vx
 	vx.reset(s)
-	var t token
 	i := 0
-	for vx.next(&t) {
+	for vx.next() {
+		t := vx.tok
 		if i >= len(exact) {
 			return false
 		}
@@ -602,8 +612,10 @@ func (w *Watchlist) hits(sc *scanner) []Hit {
 		return nil
 	}
 	tt := w.textTerms(sc, items)
-	var hits []Hit
-	var order []int32
+	n := 0
+	forEachCompany(items, func(int32, []item) { n++ })
+	hits := make([]Hit, 0, n)
+	order := make([]int32, 0, n)
 	forEachCompany(items, func(ci int32, aliases []item) {
 		v := w.verdict(sc, tt, ci, aliases, items)
 		if v.Relevant {
@@ -611,6 +623,9 @@ func (w *Watchlist) hits(sc *scanner) []Hit {
 			order = append(order, ci)
 		}
 	})
+	if len(hits) == 0 {
+		return nil
+	}
 	sortHits(hits, order)
 	return hits
 }
@@ -675,27 +690,29 @@ func forEachCompany(items []item, fn func(ci int32, aliases []item)) {
 }
 
 func sortHits(hits []Hit, order []int32) {
-	if len(hits) < 2 {
-		return
+	if len(hits) > 1 {
+		sort.Sort(byScore{hits, order})
 	}
-	idx := make([]int, len(hits))
-	for i := range idx {
-		idx[i] = i
+}
+
+// byScore orders hits best score first, then by company order (unique).
+type byScore struct {
+	hits  []Hit
+	order []int32
+}
+
+func (b byScore) Len() int { return len(b.hits) }
+
+func (b byScore) Less(i, j int) bool {
+	if b.hits[i].Score != b.hits[j].Score {
+		return b.hits[i].Score > b.hits[j].Score
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		if hits[a].Score != hits[b].Score {
-			if hits[a].Score > hits[b].Score {
-				return -1
-			}
-			return 1
-		}
-		return int(order[a]) - int(order[b])
-	})
-	sorted := make([]Hit, len(hits))
-	for i, j := range idx {
-		sorted[i] = hits[j]
-	}
-	copy(hits, sorted)
+	return b.order[i] < b.order[j]
+}
+
+func (b byScore) Swap(i, j int) {
+	b.hits[i], b.hits[j] = b.hits[j], b.hits[i]
+	b.order[i], b.order[j] = b.order[j], b.order[i]
 }
 
 // termHit builds the TermHit of one configured term from its items (all
@@ -755,11 +772,13 @@ type textTerms struct {
 	groups   [][2]int   // ranges of items, one per configured term
 	all      []TermHit  // one per group, all occurrences
 	topics   []string   // names of the topics found, sorted
+	owners   []int32    // their topic indexes
 	nTitle   int        // topics with a term in the title
 	occs     int        // term occurrences
 	byPos    []int32    // term occurrences (indexes in scanner.occs) by field and start
 	occGroup []uint64   // occurrence<<32 | group, sorted
 	sents    []sentence // sentences holding a term, sorted
+	indexed  bool       // occGroup, byPos and sents are built
 }
 
 // sentence identifies a sentence of a text: the title is sentence 0 of
@@ -784,6 +803,7 @@ func (w *Watchlist) textTerms(sc *scanner, items []item) *textTerms {
 	lo, _ := slices.BinarySearchFunc(items, ref{kindTerm, 0, 0}, func(it item, r ref) int { return it.r.cmp(r) })
 	tt := &sc.tt
 	*tt = textTerms{
+		owners:   tt.owners[:0],
 		items:    items[lo:],
 		groups:   tt.groups[:0],
 		occGroup: tt.occGroup[:0],
@@ -794,6 +814,13 @@ func (w *Watchlist) textTerms(sc *scanner, items []item) *textTerms {
 	// Hits share all and its spans: allocate them once, to size.
 	tt.all = make([]TermHit, 0, len(tt.groups))
 	spans := make([]Span, 0, len(tt.items))
+	nTopics := 0
+	for i, g := range tt.groups {
+		if i == 0 || tt.items[g[0]].r.owner != tt.items[tt.groups[i-1][0]].r.owner {
+			nTopics++
+		}
+	}
+	tt.topics = make([]string, 0, nTopics)
 	lastTopic, lastTitle := int32(-1), int32(-1)
 	for _, g := range tt.groups {
 		th := w.termHit(sc, tt.items[g[0]:g[1]], nil, &spans)
@@ -803,13 +830,26 @@ func (w *Watchlist) textTerms(sc *scanner, items []item) *textTerms {
 		if owner != lastTopic {
 			lastTopic = owner
 			tt.topics = append(tt.topics, th.Topic)
+			tt.owners = append(tt.owners, owner)
 		}
 		if th.Spans[0].InTitle && owner != lastTitle {
 			lastTitle = owner
 			tt.nTitle++
 		}
 	}
-	slices.Sort(tt.topics)
+	w.sortTopics(tt.topics, tt.owners)
+	return tt
+}
+
+// linear is the size under which scanning all term items beats an index.
+const linear = 1024
+
+// index builds occGroup, byPos and sents, for texts with many occurrences.
+func (tt *textTerms) index(sc *scanner) {
+	if tt.indexed {
+		return
+	}
+	tt.indexed = true
 	for gi, g := range tt.groups {
 		for _, it := range tt.items[g[0]:g[1]] {
 			tt.occGroup = append(tt.occGroup, uint64(it.o)<<32|uint64(gi))
@@ -827,7 +867,6 @@ func (w *Watchlist) textTerms(sc *scanner, items []item) *textTerms {
 	sortByPos(sc, tt.byPos)
 	slices.SortFunc(tt.sents, sentence.cmp)
 	tt.sents = slices.Compact(tt.sents)
-	return tt
 }
 
 // sortByPos sorts occurrence indexes title first, then by offset.
@@ -848,6 +887,17 @@ func sortByPos(sc *scanner, idx []int32) {
 	sc.keys = keys[:0]
 }
 
+// sortTopics sorts names, the names of the topics owners, by the rank of
+// the names computed at Compile: no string comparisons per text.
+func (w *Watchlist) sortTopics(names []string, owners []int32) {
+	for i := 1; i < len(owners); i++ {
+		for j := i; j > 0 && w.topicRank[owners[j]] < w.topicRank[owners[j-1]]; j-- {
+			owners[j], owners[j-1] = owners[j-1], owners[j]
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+}
+
 // groups appends to dst the ranges of items with the same ref.
 func groups(items []item, dst [][2]int) [][2]int {
 	for i := 0; i < len(items); {
@@ -865,6 +915,19 @@ func groups(items []item, dst [][2]int) [][2]int {
 // inside one of the company occurrences al.
 func (tt *textTerms) inside(sc *scanner, al []*occ) []int32 {
 	var in []int32
+	if len(al)*len(tt.items) <= linear {
+		for _, it := range tt.items {
+			o := &sc.occs[it.o]
+			for _, a := range al {
+				if o.title == a.title && a.start <= o.start && o.end <= a.end {
+					in = append(in, it.o)
+					break
+				}
+			}
+		}
+		return in
+	}
+	tt.index(sc)
 	for _, a := range al {
 		i, _ := slices.BinarySearchFunc(tt.byPos, a, func(oi int32, a *occ) int { return cmpOcc(&sc.occs[oi], a) })
 		for ; i < len(tt.byPos); i++ {
@@ -881,8 +944,20 @@ func (tt *textTerms) inside(sc *scanner, al []*occ) []int32 {
 }
 
 // groupsOf returns the groups holding the occurrences occs.
-func (tt *textTerms) groupsOf(occs []int32) []int {
+func (tt *textTerms) groupsOf(sc *scanner, occs []int32) []int {
 	var gs []int
+	if len(occs)*len(tt.items) <= linear {
+		for gi, g := range tt.groups {
+			for _, it := range tt.items[g[0]:g[1]] {
+				if slices.Contains(occs, it.o) {
+					gs = append(gs, gi)
+					break
+				}
+			}
+		}
+		return gs
+	}
+	tt.index(sc)
 	for _, oi := range occs {
 		i, _ := slices.BinarySearch(tt.occGroup, uint64(oi)<<32)
 		for ; i < len(tt.occGroup) && int32(tt.occGroup[i]>>32) == oi; i++ {
@@ -894,7 +969,19 @@ func (tt *textTerms) groupsOf(occs []int32) []int {
 
 // sharesSentence reports whether a company occurrence starts in a sentence
 // holding a topic term.
-func (tt *textTerms) sharesSentence(al []*occ) bool {
+func (tt *textTerms) sharesSentence(sc *scanner, al []*occ) bool {
+	if len(al)*len(tt.items) <= linear {
+		for _, it := range tt.items {
+			o := &sc.occs[it.o]
+			for _, a := range al {
+				if o.title == a.title && o.sent == a.sent {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	tt.index(sc)
 	for _, a := range al {
 		if _, ok := slices.BinarySearchFunc(tt.sents, sentenceOf(a), sentence.cmp); ok {
 			return true
@@ -961,15 +1048,17 @@ func (w *Watchlist) verdict(sc *scanner, tt *textTerms, ci int32, aliases []item
 		// Every topic term counts: share what the text gives everyone.
 		v.Terms, v.Topics = tt.all, tt.topics
 		nTopics, nTitle, termOccs = len(tt.topics), tt.nTitle, tt.occs
-		sameSentence = tt.sharesSentence(al)
+		sameSentence = tt.sharesSentence(sc, al)
 	} else {
 		keep := func(o *occ) bool {
 			d := nearest(al, o)
 			return d >= 0 && (c.Near <= 0 || d <= c.Near)
 		}
-		affected := tt.groupsOf(inside)
+		affected := tt.groupsOf(sc, inside)
 		v.Terms = make([]TermHit, 0, len(tt.groups))
+		v.Topics = make([]string, 0, len(tt.topics))
 		lastTopic, lastTitle := int32(-1), int32(-1)
+		owners := make([]int32, 0, len(tt.topics))
 		for gi, g := range tt.groups {
 			th := tt.all[gi]
 			if c.Near > 0 || slices.Contains(affected, gi) {
@@ -984,6 +1073,7 @@ func (w *Watchlist) verdict(sc *scanner, tt *textTerms, ci int32, aliases []item
 			if owner != lastTopic {
 				lastTopic = owner
 				v.Topics = append(v.Topics, th.Topic)
+				owners = append(owners, owner)
 			}
 			if th.Spans[0].InTitle && owner != lastTitle {
 				lastTitle = owner
@@ -998,7 +1088,7 @@ func (w *Watchlist) verdict(sc *scanner, tt *textTerms, ci int32, aliases []item
 			}
 		}
 		nTopics = len(v.Topics)
-		slices.Sort(v.Topics)
+		w.sortTopics(v.Topics, owners)
 	}
 
 	switch {

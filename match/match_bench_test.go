@@ -468,9 +468,9 @@ func (ac *acEngine) scanField(sc *scanner, s string, title bool) {
 	lx := &sc.lx
 	lx.reset(s)
 	stream, toks, starts := append(buf.stream[:0], ' '), buf.toks[:0], buf.starts[:0]
-	var tk token
-	for lx.next(&tk) {
-		toks = append(toks, tk)
+	for lx.next() {
+		tk := &lx.tok
+		toks = append(toks, *tk)
 		starts = append(starts, len(stream))
 		stream = lx.appendKey(stream)
 		stream = append(stream, ' ')
@@ -511,13 +511,12 @@ func BenchmarkLex(b *testing.B) {
 	corpus, size := benchCorpus(b)
 	b.SetBytes(int64(size))
 	var lx lexer
-	var tk token
 	n := 0
 	for b.Loop() {
 		for _, t := range corpus {
 			for _, f := range []string{t.Title, t.Body} {
 				lx.reset(f)
-				for lx.next(&tk) {
+				for lx.next() {
 					n++
 				}
 			}
