@@ -121,8 +121,12 @@ func (s *smtpSender) port() int {
 
 // fail builds a SendError, prefixing the server's address.
 func (s *smtpSender) fail(temporary bool, code int, format string, args ...any) *SendError {
-	return &SendError{Temporary: temporary, Code: code,
-		Err: fmt.Errorf("smtp %s: "+format, append([]any{s.addr()}, args...)...)}
+	err := fmt.Errorf("smtp %s: "+format, append([]any{s.addr()}, args...)...)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		err = fmt.Errorf("%w (no reply within %v)", err, s.opts.timeout)
+	}
+	return &SendError{Temporary: temporary, Code: code, Err: err}
 }
 
 // Send delivers m. See NewSMTPSender.
@@ -323,9 +327,14 @@ func (s *smtpSender) dial(ctx context.Context, conn *connGuard) (*gosmtp.Client,
 		case auth.refused() != nil:
 			temp, err = false, auth.refused()
 		}
-		return nil, s.fail(temp, code, "authentication failed for user %q: %w", s.cfg.Username, err)
+		se := s.fail(temp, code, "authentication failed for user %q: %w", s.cfg.Username, err)
+		if code == 535 && s.cfg.PasswordEnv != "" {
+			se.Err = fmt.Errorf("%w (check the user name and the password in $%s)", se.Err, s.cfg.PasswordEnv)
+		}
+		return nil, se
 	case strings.Contains(err.Error(), "does not support STARTTLS"):
-		return nil, s.fail(false, 0, "%w (security = \"starttls\"); nothing sent", ErrNoStartTLS)
+		return nil, s.fail(false, 0, "%w while security = \"starttls\"; nothing sent, no password given "+
+			"(use security = \"tls\" if the port speaks TLS from the start)", ErrNoStartTLS)
 	case isTLSError(err):
 		return nil, s.fail(false, 0, "TLS: %w", err)
 	}

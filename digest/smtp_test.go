@@ -117,10 +117,12 @@ func TestSMTPNoSecurityNoAuth(t *testing.T) {
 
 func TestSMTPWrongPassword(t *testing.T) {
 	s := newSMTP(t, authOpts(), "starttls", 5*time.Second)
+	s.cfg.PasswordEnv = "NEWSWATCH_SMTP_PASSWORD"
 	s.sender = NewSMTPSender(s.cfg, password("wrong"), WithTLSConfig(s.srv.ClientTLSConfig()), WithTimeout(5*time.Second))
 	err := s.sender.Send(context.Background(), testMessage())
 	se := sendErr(t, err)
-	want := fmt.Sprintf("smtp %s: authentication failed for user %q: 535 5.7.8 Authentication failed", s.srv.Addr(), testUser)
+	want := fmt.Sprintf("smtp %s: authentication failed for user %q: 535 5.7.8 Authentication failed "+
+		"(check the user name and the password in $NEWSWATCH_SMTP_PASSWORD)", s.srv.Addr(), testUser)
 	if err.Error() != want {
 		t.Errorf("error:\n got %s\nwant %s", err, want)
 	}
@@ -201,6 +203,10 @@ func TestSMTPFaults(t *testing.T) {
 		temporary bool
 		code      int
 	}{
+		{"421 greeting", smtptest.Fault{Stage: smtptest.Connect, Code: 421}, true, 421},
+		{"554 greeting", smtptest.Fault{Stage: smtptest.Connect, Code: 554}, false, 554},
+		{"no greeting", smtptest.Fault{Stage: smtptest.Connect, Delay: hang}, true, 0},
+		{"hang up at connect", smtptest.Fault{Stage: smtptest.Connect, Drop: true}, true, 0},
 		{"421 at EHLO", smtptest.Fault{Stage: smtptest.Hello, Code: 421}, true, 421},
 		{"421 at MAIL", smtptest.Fault{Stage: smtptest.Mail, Code: 421}, true, 421},
 		{"451 at RCPT", smtptest.Fault{Stage: smtptest.Rcpt, Code: 451}, true, 451},

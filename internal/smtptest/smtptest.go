@@ -49,8 +49,13 @@ type Stage int
 
 // Stages, in the order a session goes through them.
 const (
+	// Connect is the connection's first reply, the 220 greeting (with
+	// ImplicitTLS, the TLS handshake before it). A Delay here is a server
+	// that accepts the connection and says nothing; a Code replaces the
+	// greeting (ignored with ImplicitTLS); a Drop hangs up at once.
+	Connect Stage = iota + 1
 	// Hello is EHLO/HELO, when the session starts (again after STARTTLS).
-	Hello Stage = iota + 1
+	Hello
 	// Auth is an AUTH command, before the credentials are checked.
 	Auth
 	// Mail is MAIL FROM.
@@ -72,7 +77,7 @@ const (
 )
 
 var stageNames = map[Stage]string{
-	Hello: "hello", Auth: "auth", Mail: "mail", Rcpt: "rcpt",
+	Connect: "connect", Hello: "hello", Auth: "auth", Mail: "mail", Rcpt: "rcpt",
 	DataBody: "data-body", DataEnd: "data-end", Accepted: "accepted",
 }
 
@@ -412,12 +417,14 @@ func (l *faultListener) Accept() (net.Conn, error) {
 	l.s.conns++
 	id := l.s.conns
 	l.s.mu.Unlock()
-	return &faultConn{Conn: c, id: id}, nil
+	return &faultConn{Conn: c, id: id, s: l.s}, nil
 }
 
 type faultConn struct {
 	net.Conn
-	id int
+	id      int
+	s       *Server
+	greeted bool // the first write, the greeting, went through Connect
 
 	mu         sync.Mutex
 	afterWrite func()
@@ -425,6 +432,12 @@ type faultConn struct {
 
 // Write writes, then runs the action armed for after the next reply.
 func (c *faultConn) Write(p []byte) (int, error) {
+	if !c.greeted {
+		c.greeted = true
+		if n, err, done := c.connectStage(p); done {
+			return n, err
+		}
+	}
 	n, err := c.Conn.Write(p)
 	c.mu.Lock()
 	f := c.afterWrite
@@ -434,6 +447,31 @@ func (c *faultConn) Write(p []byte) (int, error) {
 		f()
 	}
 	return n, err
+}
+
+// connectStage runs the Connect stage before the first write; done means
+// a fault took the write's place.
+func (c *faultConn) connectStage(p []byte) (n int, err error, done bool) {
+	c.s.notify(Event{Stage: Connect, Session: c.id})
+	f, ok := c.s.fault(Connect, "")
+	if !ok {
+		return 0, nil, false
+	}
+	c.s.wait(f.Delay)
+	switch {
+	case f.Drop:
+		c.Conn.Close()
+		return 0, net.ErrClosed, true
+	case f.Code != 0 && !c.s.opts.ImplicitTLS:
+		msg := f.Message
+		if msg == "" {
+			msg = "test fault"
+		}
+		_, err := fmt.Fprintf(c.Conn, "%d %d.0.0 %s\r\n", f.Code, f.Code/100, msg)
+		c.Conn.Close()
+		return len(p), err, true
+	}
+	return 0, nil, false
 }
 
 func (c *faultConn) onNextWrite(f func()) {

@@ -115,7 +115,7 @@ func TestOnStageAndDropAfterAccept(t *testing.T) {
 	if n := s.Count("m1@example.org"); n != 1 {
 		t.Errorf("accepted %d, want 1", n)
 	}
-	want := []smtptest.Stage{smtptest.Hello, smtptest.Mail, smtptest.Rcpt, smtptest.DataBody, smtptest.DataEnd, smtptest.Accepted}
+	want := []smtptest.Stage{smtptest.Connect, smtptest.Hello, smtptest.Mail, smtptest.Rcpt, smtptest.DataBody, smtptest.DataEnd, smtptest.Accepted}
 	for _, w := range want {
 		select {
 		case got := <-stages:
