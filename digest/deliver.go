@@ -139,6 +139,10 @@ func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, poli
 
 type outcomeKind int
 
+// leaseFor bounds how long a live sender may hold a message it is sending;
+// a sender that died releases it at once.
+const leaseFor = 15 * time.Minute
+
 const (
 	sent outcomeKind = iota + 1
 	retry
@@ -148,6 +152,13 @@ const (
 func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message, now time.Time,
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
 	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Attempt: m.Attempts + 1}
+	if err := st.Lease(ctx, m.ID, now.Add(leaseFor)); err != nil {
+		if errors.Is(err, store.ErrLeased) {
+			log.Info("message is being sent by another sender, skipped", "message_id", m.MessageID)
+			return o, 0, nil
+		}
+		return o, retry, err
+	}
 	sendErr := s.Send(ctx, m)
 	se := classify(sendErr)
 	switch {

@@ -55,3 +55,12 @@ func readPID(f *os.File) string {
 	}
 	return " by process " + pid
 }
+
+// processAlive reports whether a process with this pid exists.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

@@ -234,21 +234,21 @@ func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error {
 		at = s.now()
 	}
 	return s.update(ctx, "mark sent", id, `UPDATE messages SET status = 'sent', sent = ?, attempts = attempts + 1,
-		last_error = '', next_attempt = NULL WHERE id = ?`, nullTime(at), id)
+		last_error = '', next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, nullTime(at), id)
 }
 
 // MarkRetry records a temporary failure; the message stays pending until next.
 // It counts one more attempt.
 func (s *Store) MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error {
 	return s.update(ctx, "mark retry", id, `UPDATE messages SET attempts = attempts + 1, last_error = ?,
-		next_attempt = ? WHERE id = ?`, errMsg, nullTime(next), id)
+		next_attempt = ?, lease_pid = 0, lease_until = NULL WHERE id = ?`, errMsg, nullTime(next), id)
 }
 
 // MarkFailed records a permanent failure; its items become unclaimed again.
 // It counts one more attempt: the one the server refused.
 func (s *Store) MarkFailed(ctx context.Context, id int64, errMsg string) error {
 	return s.update(ctx, "mark failed", id, `UPDATE messages SET status = 'failed', attempts = attempts + 1,
-		last_error = ?, next_attempt = NULL WHERE id = ?`, errMsg, id)
+		last_error = ?, next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, errMsg, id)
 }
 
 // update runs one UPDATE of message id, ErrNotFound when no row matched.

@@ -316,3 +316,38 @@ func TestPrune(t *testing.T) {
 		t.Errorf("a pruned key fetched again is not new: %v", keys(added))
 	}
 }
+
+func TestLease(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	m := Message{Digest: "D", Slot: time.Unix(1000, 0), MessageID: "<l@x>", Status: MessagePending, Created: time.Unix(1000, 0)}
+	if err := s.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(time.Minute)
+	if err := s.Lease(ctx, m.ID, until); err != nil {
+		t.Fatalf("first lease: %v", err)
+	}
+	if err := s.Lease(ctx, m.ID, until); !errors.Is(err, ErrLeased) {
+		t.Fatalf("second lease while held: %v, want ErrLeased", err)
+	}
+	if err := s.MarkRetry(ctx, m.ID, "451", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Lease(ctx, m.ID, until); err != nil {
+		t.Fatalf("lease after the retry was recorded: %v", err)
+	}
+	// A lease whose process is gone is taken over at once.
+	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET lease_pid = 999999999 WHERE id = ?`, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Lease(ctx, m.ID, until); err != nil {
+		t.Fatalf("lease of a dead process not taken over: %v", err)
+	}
+	if err := s.MarkSent(ctx, m.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Lease(ctx, m.ID, until); !errors.Is(err, ErrLeased) {
+		t.Fatalf("lease of a sent message: %v, want ErrLeased", err)
+	}
+}
