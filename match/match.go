@@ -54,31 +54,34 @@
 //	+ 2   if the company occurs in the title
 //	+ 1   per distinct topic matched
 //	+ 1   per distinct topic with a term in the title
-//	+ 2   if a company occurrence and a topic term share a sentence
-//	      (the title counts as one sentence)
+//	+ 2   if a company occurrence and a topic term start in the same sentence
 //	+ 0.1 per company occurrence, at most 1
 //	+ 0.1 per topic term occurrence, at most 1
 //
+// A sentence ends at ". ", "! ", "? " (not after a single letter, as in
+// "U.S. officials") and at 。！？; title and body never share a sentence.
 // Match returns hits best score first, ties in the order the companies were
 // given to Compile.
 //
 // # Engine
 //
-// Compile interns every distinct word of every term and builds a trie keyed
-// by word id (a map from (node, word) to node, with a dense array for the
-// root). Match lexes each field once and, at each word, advances the walks
-// still alive (at most one per word of the longest term) and starts one from
-// the root: one map lookup per word of text plus one per live walk. The cost
-// grows with the text, not with the number of terms, and every match is
-// whole-word by construction, so no boundary check or re-scan is needed.
+// Compile gives every distinct word of every term an id and builds a trie
+// keyed by word id (a map from (node, word id) to node; a dense array for
+// the root). Word ids live in an open-addressing hash table behind an 8 KB
+// Bloom filter, which turns most words of a news text away for the price
+// of one hash. Match lexes each field once and, at each word, looks it up,
+// advances the walks still alive (never more than the longest term has
+// words) and starts one at the root. The cost grows with the text, not with
+// the number of terms, and every match is whole-word by construction.
 //
-// An Aho-Corasick automaton (github.com/BobuSumisu/aho-corasick) over the
-// same normalised word stream was measured against it (BENCHMARKS.md,
-// "Matching"): it matches at a similar speed once the text is normalised,
-// but its dense 256-way transition table needs about 2 KB per automaton state,
-// hundreds of megabytes for 10,000 terms, and building it is far slower
-// than the 50 MB and 100 ms budget, and it still needs the normalising lexer
-// for the word boundaries. The word trie keeps all three budgets.
+// Aho-Corasick was measured against it (match_bench_test.go, BENCHMARKS.md
+// "Matching"): github.com/BobuSumisu/aho-corasick over the same lexer's
+// output, written as " word word … ", finds the same hits. It cannot do
+// without the lexer (whole words, NFKC, case folding, apostrophes), so it
+// only adds work: copying every word into a stream and walking it byte by
+// byte made it about 1.5× slower, and its dense 256-way transition table
+// held about 170 MB and took well over 100 ms to build at 10,000 terms,
+// against about 3 MB and 15 ms for the word trie.
 package match
 
 import (
@@ -147,14 +150,16 @@ type TermHit struct {
 	Count   int    // occurrences found (Spans may hold fewer)
 }
 
-// Hit is one company an item is relevant for, with its reasons.
+// Hit is one company an item is relevant for, with its reasons. The hits
+// of one Match call may share their Topics and Terms slices: treat them as
+// read-only.
 type Hit struct {
 	Company string
-	Aliases []TermHit // which aliases (or the name) matched, where
+	Aliases []TermHit // which aliases (or the name) matched, where, in configuration order
 	Topics  []string  // names of topics matched, sorted
-	Terms   []TermHit // topic terms that matched, where
+	Terms   []TermHit // topic terms that matched, where, by topic then term in configuration order
 	InTitle bool      // the company occurs in the title
-	Score   float64
+	Score   float64   // see the package doc
 }
 
 // Verdict says whether an item is relevant for one company, and why.
@@ -193,17 +198,23 @@ func (a ref) cmp(b ref) int {
 }
 
 // pattern is one word sequence in the trie, with the configured terms it
-// stands for.
+// stands for. Compiled, it holds no pointers: the garbage collector need not
+// scan 10,000 of them on every cycle.
 type pattern struct {
-	soft   uint64   // bit k: the gap before word k must not hold hard punctuation
-	exact  []string // NFKC words, compared case-sensitively; nil: case-insensitive
-	refs   []ref
-	refIDs []uint32 // indexes of refs in Watchlist.refs
+	soft  uint64   // bit k: the gap before word k must not hold hard punctuation
+	exact int32    // index in Watchlist.exact; -1: case-insensitive
+	refs  [2]int32 // range of Watchlist.patRefs
 }
 
-type node struct {
+// bpattern and bnode are a pattern and a trie node while Compile builds them.
+type bpattern struct {
+	soft  uint64
+	exact []string // NFKC words, compared case-sensitively; nil: case-insensitive
+	refs  []ref
+}
+
+type bnode struct {
 	pats []int32
-	kids bool
 }
 
 // Watchlist is a compiled set of companies and topics, safe for concurrent use.
@@ -211,13 +222,26 @@ type Watchlist struct {
 	companies []Company
 	topics    []Topic
 	pats      []pattern
+	exact     [][]string       // words of the case-sensitive patterns
+	patRefs   []uint32         // per pattern, indexes in refs
 	refs      []ref            // every configured term, sorted
 	topicRank []int32          // topic index → rank of its name in sorted order
 	vocab     vocab            // word key → word id
 	root      []int32          // word id → child of the root (0: none)
-	edges     map[uint64]int32 // node<<32 | word id → child
-	nodes     []node           // nodes[0] is the root
+	edges     map[uint64]int32 // node<<32 | word id → child; node 0 is the root
+	kids      []bool           // per node: it has children
+	nodeStart []int32          // node n's patterns are nodePats[nodeStart[n]:nodeStart[n+1]]
+	nodePats  []int32
 	scanners  sync.Pool
+}
+
+// patsAt returns the patterns that end at trie node n.
+func (w *Watchlist) patsAt(n int32) []int32 { return w.nodePats[w.nodeStart[n]:w.nodeStart[n+1]] }
+
+// refIDs returns the indexes in w.refs of the terms pattern p stands for.
+func (w *Watchlist) refIDs(p int32) []uint32 {
+	r := w.pats[p].refs
+	return w.patRefs[r[0]:r[1]]
 }
 
 // Compile builds a Watchlist. The name of each company is matched like an
@@ -228,9 +252,9 @@ func Compile(companies []Company, topics []Topic) (*Watchlist, error) {
 		companies: slices.Clone(companies),
 		topics:    slices.Clone(topics),
 		edges:     make(map[uint64]int32),
-		nodes:     make([]node, 1, 1024),
+		kids:      make([]bool, 1, 1024),
 	}
-	b := builder{w: w}
+	b := builder{w: w, nodes: make([]bnode, 1, 1024)}
 	for ci, c := range companies {
 		if strings.TrimSpace(c.Name) == "" {
 			return nil, fmt.Errorf("company %d: %w", ci+1, ErrNoName)
@@ -253,18 +277,7 @@ func Compile(companies []Company, topics []Topic) (*Watchlist, error) {
 			}
 		}
 	}
-	for _, p := range w.pats {
-		w.refs = append(w.refs, p.refs...)
-	}
-	slices.SortFunc(w.refs, ref.cmp)
-	w.refs = slices.Compact(w.refs)
-	for i := range w.pats {
-		p := &w.pats[i]
-		for _, r := range p.refs {
-			id, _ := slices.BinarySearchFunc(w.refs, r, ref.cmp)
-			p.refIDs = append(p.refIDs, uint32(id))
-		}
-	}
+	b.flatten()
 	order := make([]int32, len(topics))
 	for i := range order {
 		order[i] = int32(i)
@@ -274,7 +287,7 @@ func Compile(companies []Company, topics []Topic) (*Watchlist, error) {
 	for rank, i := range order {
 		w.topicRank[i] = int32(rank)
 	}
-	w.root = make([]int32, len(w.vocab.words))
+	w.root = make([]int32, w.vocab.len())
 	for k, child := range w.edges {
 		if k>>32 == 0 {
 			w.root[uint32(k)] = child
@@ -285,10 +298,43 @@ func Compile(companies []Company, topics []Topic) (*Watchlist, error) {
 }
 
 type builder struct {
-	w    *Watchlist
-	lx   lexer
-	toks []token
-	keys []string
+	w     *Watchlist
+	nodes []bnode
+	pats  []bpattern
+	lx    lexer
+	toks  []token
+	keys  []string
+}
+
+// flatten moves the patterns built into the Watchlist's flat arrays.
+func (b *builder) flatten() {
+	w := b.w
+	for _, p := range b.pats {
+		w.refs = append(w.refs, p.refs...)
+	}
+	slices.SortFunc(w.refs, ref.cmp)
+	w.refs = slices.Compact(w.refs)
+	w.pats = make([]pattern, len(b.pats))
+	for i, p := range b.pats {
+		pt := &w.pats[i]
+		pt.soft, pt.exact = p.soft, -1
+		if p.exact != nil {
+			pt.exact = int32(len(w.exact))
+			w.exact = append(w.exact, p.exact)
+		}
+		pt.refs[0] = int32(len(w.patRefs))
+		for _, r := range p.refs {
+			id, _ := slices.BinarySearchFunc(w.refs, r, ref.cmp)
+			w.patRefs = append(w.patRefs, uint32(id))
+		}
+		pt.refs[1] = int32(len(w.patRefs))
+	}
+	w.nodeStart = make([]int32, len(b.nodes)+1)
+	for i, n := range b.nodes {
+		w.nodeStart[i] = int32(len(w.nodePats))
+		w.nodePats = append(w.nodePats, n.pats...)
+	}
+	w.nodeStart[len(b.nodes)] = int32(len(w.nodePats))
 }
 
 func (b *builder) add(term string, r ref) error {
@@ -357,15 +403,16 @@ func (b *builder) insert(keys []string, soft uint64, exact []string, r ref) {
 		e := uint64(cur)<<32 | uint64(id)
 		child, ok := w.edges[e]
 		if !ok {
-			child = int32(len(w.nodes))
-			w.nodes = append(w.nodes, node{})
+			child = int32(len(b.nodes))
+			b.nodes = append(b.nodes, bnode{})
+			w.kids = append(w.kids, false)
 			w.edges[e] = child
-			w.nodes[cur].kids = true
+			w.kids[cur] = true
 		}
 		cur = child
 	}
-	for _, p := range w.nodes[cur].pats {
-		pt := &w.pats[p]
+	for _, p := range b.nodes[cur].pats {
+		pt := &b.pats[p]
 		if pt.soft == soft && slices.Equal(pt.exact, exact) && (pt.exact == nil) == (exact == nil) {
 			if !slices.Contains(pt.refs, r) {
 				pt.refs = append(pt.refs, r)
@@ -373,8 +420,8 @@ func (b *builder) insert(keys []string, soft uint64, exact []string, r ref) {
 			return
 		}
 	}
-	w.nodes[cur].pats = append(w.nodes[cur].pats, int32(len(w.pats)))
-	w.pats = append(w.pats, pattern{soft: soft, exact: exact, refs: []ref{r}})
+	b.nodes[cur].pats = append(b.nodes[cur].pats, int32(len(b.pats)))
+	b.pats = append(b.pats, bpattern{soft: soft, exact: exact, refs: []ref{r}})
 }
 
 // allCaps reports whether s has upper-case letters and no lower-case ones.
@@ -493,7 +540,7 @@ func (w *Watchlist) scanField(sc *scanner, s string, title bool) {
 			}
 			wk.node = child
 			w.emit(sc, s, title, &wk, tk)
-			if w.nodes[child].kids {
+			if w.kids[child] {
 				walks[n] = wk
 				n++
 			}
@@ -502,7 +549,7 @@ func (w *Watchlist) scanField(sc *scanner, s string, title bool) {
 		if c := w.root[id]; c != 0 {
 			wk := walk{node: c, start: tk.start, w0: tk.word, sent: tk.sent}
 			w.emit(sc, s, title, &wk, tk)
-			if w.nodes[c].kids {
+			if w.kids[c] {
 				walks = append(walks, wk)
 			}
 		}
@@ -514,12 +561,12 @@ func (w *Watchlist) emit(sc *scanner, s string, title bool, wk *walk, tk *token)
 	if len(sc.occs) >= maxOccs {
 		return
 	}
-	for _, p := range w.nodes[wk.node].pats {
+	for _, p := range w.patsAt(wk.node) {
 		pt := &w.pats[p]
 		if wk.hard&pt.soft != 0 {
 			continue
 		}
-		if pt.exact != nil && !sc.verify(s[wk.start:tk.end], pt.exact) {
+		if pt.exact >= 0 && !sc.verify(s[wk.start:tk.end], w.exact[pt.exact]) {
 			continue
 		}
 		sc.occs = append(sc.occs, occ{pat: p, title: title, start: wk.start, end: tk.end, w0: wk.w0, w1: tk.word, sent: wk.sent})
@@ -567,7 +614,7 @@ func isASCII(s string) bool {
 func (w *Watchlist) itemize(sc *scanner) []item {
 	keys := sc.keys[:0]
 	for i, o := range sc.occs {
-		for _, id := range w.pats[o.pat].refIDs {
+		for _, id := range w.refIDs(o.pat) {
 			keys = append(keys, uint64(id)<<32|uint64(i))
 		}
 	}
@@ -779,6 +826,7 @@ type textTerms struct {
 	occGroup []uint64   // occurrence<<32 | group, sorted
 	sents    []sentence // sentences holding a term, sorted
 	indexed  bool       // occGroup, byPos and sents are built
+	covered  []int32    // term occurrences inside some company occurrence
 }
 
 // sentence identifies a sentence of a text: the title is sentence 0 of
@@ -803,6 +851,7 @@ func (w *Watchlist) textTerms(sc *scanner, items []item) *textTerms {
 	lo, _ := slices.BinarySearchFunc(items, ref{kindTerm, 0, 0}, func(it item, r ref) int { return it.r.cmp(r) })
 	tt := &sc.tt
 	*tt = textTerms{
+		covered:  tt.covered[:0],
 		owners:   tt.owners[:0],
 		items:    items[lo:],
 		groups:   tt.groups[:0],
@@ -838,6 +887,7 @@ func (w *Watchlist) textTerms(sc *scanner, items []item) *textTerms {
 		}
 	}
 	w.sortTopics(tt.topics, tt.owners)
+	tt.cover(sc, items)
 	return tt
 }
 
@@ -915,32 +965,52 @@ func groups(items []item, dst [][2]int) [][2]int {
 // inside one of the company occurrences al.
 func (tt *textTerms) inside(sc *scanner, al []*occ) []int32 {
 	var in []int32
-	if len(al)*len(tt.items) <= linear {
-		for _, it := range tt.items {
-			o := &sc.occs[it.o]
-			for _, a := range al {
-				if o.title == a.title && a.start <= o.start && o.end <= a.end {
-					in = append(in, it.o)
-					break
-				}
-			}
-		}
-		return in
-	}
-	tt.index(sc)
-	for _, a := range al {
-		i, _ := slices.BinarySearchFunc(tt.byPos, a, func(oi int32, a *occ) int { return cmpOcc(&sc.occs[oi], a) })
-		for ; i < len(tt.byPos); i++ {
-			o := &sc.occs[tt.byPos[i]]
-			if o.title != a.title || o.start >= a.end {
-				break
-			}
-			if o.end <= a.end {
-				in = append(in, tt.byPos[i])
-			}
+	for _, oi := range tt.covered {
+		if nearest(al, &sc.occs[oi]) < 0 {
+			in = append(in, oi)
 		}
 	}
 	return in
+}
+
+// cover sets tt.covered: the topic term occurrences that lie inside an
+// occurrence of any company, usually none. One sweep over company and term
+// occurrences by position, tracking the furthest end of the company
+// occurrences started so far.
+func (tt *textTerms) cover(sc *scanner, items []item) {
+	keys := sc.keys[:0]
+	key := func(oi int32, term uint64) uint64 {
+		o := &sc.occs[oi]
+		k := uint64(o.start)<<25 | term<<24 | uint64(oi)
+		if !o.title {
+			k |= 1 << 63
+		}
+		return k
+	}
+	for _, it := range items {
+		if it.r.kind != kindAlias {
+			break
+		}
+		keys = append(keys, key(it.o, 0))
+	}
+	for _, it := range tt.items {
+		keys = append(keys, key(it.o, 1))
+	}
+	slices.Sort(keys)
+	maxEnd, field := -1, uint64(0)
+	for _, k := range keys {
+		if k>>63 != field {
+			maxEnd, field = -1, k>>63
+		}
+		o := &sc.occs[k&(1<<24-1)]
+		switch {
+		case k>>24&1 == 0:
+			maxEnd = max(maxEnd, o.end)
+		case o.end <= maxEnd:
+			tt.covered = append(tt.covered, int32(k&(1<<24-1)))
+		}
+	}
+	sc.keys = keys[:0]
 }
 
 // groupsOf returns the groups holding the occurrences occs.

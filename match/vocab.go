@@ -6,9 +6,16 @@ package match
 // is touched. The same hash serves both, computed once per word.
 type vocab struct {
 	filter [1 << 10]uint64
-	slots  []vslot // a power of two, at most half full
-	words  []string
+	slots  []vslot  // a power of two, at most half full
+	arena  []byte   // the words, one after the other
+	offs   []uint32 // word id's key is arena[offs[id]:offs[id+1]]
 }
+
+// len returns the number of words.
+func (v *vocab) len() int { return max(len(v.offs)-1, 0) }
+
+// word returns the key of word id.
+func (v *vocab) word(id int32) string { return string(v.arena[v.offs[id]:v.offs[id+1]]) }
 
 type vslot struct {
 	hash uint32
@@ -21,11 +28,15 @@ func (v *vocab) add(key string) int32 {
 	if id, ok := v.find(key, h); ok {
 		return id
 	}
-	if 2*(len(v.words)+1) > len(v.slots) {
+	if 2*(v.len()+1) > len(v.slots) {
 		v.grow()
 	}
-	id := int32(len(v.words))
-	v.words = append(v.words, key)
+	id := int32(v.len())
+	if len(v.offs) == 0 {
+		v.offs = append(v.offs, 0)
+	}
+	v.arena = append(v.arena, key...)
+	v.offs = append(v.offs, uint32(len(v.arena)))
 	v.insert(h, id)
 	v.filter[h>>6&(1<<10-1)] |= 1 << (h & 63)
 	return id
@@ -37,8 +48,8 @@ func (v *vocab) grow() {
 	for i := range v.slots {
 		v.slots[i].id = -1
 	}
-	for id, w := range v.words {
-		v.insert(hashString(w), int32(id))
+	for id := range v.len() {
+		v.insert(hashBytes(v.arena[v.offs[id]:v.offs[id+1]]), int32(id))
 	}
 }
 
@@ -62,7 +73,7 @@ func (v *vocab) find(key string, h uint64) (int32, bool) {
 		if s.id < 0 {
 			return 0, false
 		}
-		if s.hash == uint32(h) && v.words[s.id] == key {
+		if s.hash == uint32(h) && string(v.arena[v.offs[s.id]:v.offs[s.id+1]]) == key {
 			return s.id, true
 		}
 	}
@@ -78,7 +89,7 @@ func (v *vocab) findBytes(key []byte, h uint64) (int32, bool) {
 		if s.id < 0 {
 			return 0, false
 		}
-		if s.hash == uint32(h) && v.words[s.id] == string(key) {
+		if s.hash == uint32(h) && string(v.arena[v.offs[s.id]:v.offs[s.id+1]]) == string(key) {
 			return s.id, true
 		}
 	}
