@@ -357,3 +357,32 @@ func TestWords(t *testing.T) {
 		})
 	}
 }
+
+func TestMatchConcurrent(t *testing.T) {
+	w := testWatchlist(t)
+	texts := []Text{
+		{Title: "Alibaba’s PLA ties", Body: "Customer data went to the People's Liberation Army."},
+		{Body: "据报道，阿里巴巴集团涉嫌间谍活动。"},
+		{Body: "Huawei denies spying; ZTE too."},
+	}
+	want := make([]string, len(texts))
+	for i, text := range texts {
+		want[i] = summary(w.Match(text))
+	}
+	done := make(chan bool)
+	for g := range 8 {
+		go func() {
+			defer func() { done <- true }()
+			for i := range 200 {
+				k := (g + i) % len(texts)
+				if got := summary(w.Match(texts[k])); got != want[k] {
+					t.Errorf("goroutine %d: %s, want %s", g, got, want[k])
+					return
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}
