@@ -218,14 +218,6 @@ func (lx *lexer) keyString() string {
 	return string(lx.key)
 }
 
-// appendKey appends the key of the last token to dst.
-func (lx *lexer) appendKey(dst []byte) []byte {
-	if lx.direct {
-		return append(dst, lx.s[lx.tok.start:lx.tok.end]...)
-	}
-	return append(dst, lx.key...)
-}
-
 // foldForm appends the key of raw (a token's text) to dst: format characters
 // removed, NFKC, then (when fold) full case folding.
 func (lx *lexer) foldForm(dst []byte, raw string, fold bool) []byte {

@@ -628,20 +628,6 @@ func (w *Watchlist) itemize(sc *scanner) []item {
 	return items
 }
 
-// cmpOcc orders occurrences title first, then by offset.
-func cmpOcc(a, b *occ) int {
-	if a.title != b.title {
-		if a.title {
-			return -1
-		}
-		return 1
-	}
-	if a.start != b.start {
-		return a.start - b.start
-	}
-	return a.end - b.end
-}
-
 // Match returns the companies the text is relevant for, best score first.
 func (w *Watchlist) Match(t Text) []Hit {
 	sc := w.scanners.Get().(*scanner)

@@ -410,7 +410,7 @@ type acEngine struct {
 func newACEngine(w *Watchlist) *acEngine {
 	words := make([]string, w.vocab.len())
 	for id := range words {
-		words[id] = w.vocab.word(int32(id))
+		words[id] = string(w.vocab.arena[w.vocab.offs[id]:w.vocab.offs[id+1]])
 	}
 	parent := make([]int32, len(w.kids))
 	word := make([]int32, len(w.kids))
@@ -475,7 +475,7 @@ func (ac *acEngine) scanField(sc *scanner, s string, title bool) {
 		tk := &lx.tok
 		toks = append(toks, *tk)
 		starts = append(starts, len(stream))
-		stream = lx.appendKey(stream)
+		stream = appendKey(lx, stream)
 		stream = append(stream, ' ')
 	}
 	buf.stream, buf.toks, buf.starts = stream, toks, starts
@@ -525,4 +525,12 @@ func BenchmarkLex(b *testing.B) {
 			}
 		}
 	}
+}
+
+// appendKey appends the key of lx's last token to dst.
+func appendKey(lx *lexer, dst []byte) []byte {
+	if lx.direct {
+		return append(dst, lx.s[lx.tok.start:lx.tok.end]...)
+	}
+	return append(dst, lx.key...)
 }

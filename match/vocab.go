@@ -14,9 +14,6 @@ type vocab struct {
 // len returns the number of words.
 func (v *vocab) len() int { return max(len(v.offs)-1, 0) }
 
-// word returns the key of word id.
-func (v *vocab) word(id int32) string { return string(v.arena[v.offs[id]:v.offs[id+1]]) }
-
 type vslot struct {
 	hash uint32
 	id   int32 // -1: empty
