@@ -400,6 +400,9 @@ func storyView(e entry, loc *time.Location) StoryView {
 func reasons(h match.Hit) string {
 	var parts []string
 	for _, a := range h.Aliases {
+		if coveredByOther(a, h.Aliases) {
+			continue // "Alibaba" inside "Alibaba Cloud" says nothing more
+		}
 		where := ""
 		if inTitle(a.Spans) {
 			where = " in title"
@@ -415,6 +418,31 @@ func reasons(h match.Hit) string {
 		out += "; " + strings.Join(terms, ", ")
 	}
 	return out
+}
+
+// coveredByOther reports whether every occurrence of a lies inside an
+// occurrence of another alias.
+func coveredByOther(a match.TermHit, all []match.TermHit) bool {
+	if len(a.Spans) == 0 {
+		return false
+	}
+	for _, s := range a.Spans {
+		inside := false
+		for _, o := range all {
+			if o.Term == a.Term {
+				continue
+			}
+			for _, os := range o.Spans {
+				if os.InTitle == s.InTitle && os.Start <= s.Start && s.End <= os.End && os.End-os.Start > s.End-s.Start {
+					inside = true
+				}
+			}
+		}
+		if !inside {
+			return false
+		}
+	}
+	return true
 }
 
 func inTitle(spans []match.Span) bool {
