@@ -67,6 +67,21 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		}
 		return fail(err)
 	}
+	if src.FullText {
+		partial, err := f.fullText(ctx, src, items)
+		if err != nil {
+			return fail(err)
+		}
+		// Items keep their feed text when their page failed, so they are
+		// returned even when the source fails.
+		warning, err := partial.outcome(len(items))
+		if err != nil {
+			res.Err = fmt.Errorf("source %q: %s: %w", src.Name, src.Feed, err)
+		}
+		if warning != nil {
+			res.Warning = fmt.Errorf("source %q: %s: %w", src.Name, src.Feed, warning)
+		}
+	}
 	res.Items = items
 	res.ETag, res.LastModified = resp.ETag, resp.LastModified
 	return res

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/cascadia"
 )
 
 // FuzzParseFeed: any body converts to items that keep the package's promises,
@@ -47,6 +49,49 @@ func FuzzParseFeed(f *testing.F) {
 			if p := it.Published; !p.IsZero() && (p.Year() < minYear || p.After(fixedNow) || p.Location().String() != "UTC") {
 				t.Fatalf("bad date %v", p)
 			}
+		}
+	})
+}
+
+// FuzzExtract: the article extractor takes any page and body selector
+// without panicking, and gives clean text and a one-line title. Seeds: the
+// test site's pages and testdata/fuzz/FuzzExtract.
+func FuzzExtract(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "site", "*.html"))
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b, "")
+			f.Add(b, "div.article-body")
+		}
+	}
+	base, _ := url.Parse("https://news.example/news/article")
+	f.Fuzz(func(t *testing.T, page []byte, selector string) {
+		var sel cascadia.Selector
+		if selector != "" {
+			s, err := cascadia.Compile(selector)
+			if err != nil {
+				return
+			}
+			sel = s
+		}
+		a, err := extractPage(page, base, sel, selector)
+		if err != nil {
+			if a.Body != "" {
+				t.Fatalf("error %v with a body", err)
+			}
+			return
+		}
+		if a.Body == "" {
+			t.Fatal("no error and no body")
+		}
+		if !isCleanText(a.Body) || !isCleanText(a.Title) {
+			t.Fatalf("unclean text: title %q, body %q", a.Title, a.Body)
+		}
+		if strings.ContainsAny(a.Title, "\n\t") {
+			t.Fatalf("title not one line: %q", a.Title)
+		}
+		if a.Published.Year() > 9999 {
+			t.Fatalf("published %v", a.Published)
 		}
 	})
 }

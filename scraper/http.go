@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -357,11 +358,24 @@ func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
 		out.NotModified = true
 		return out, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		// Drain a little so the connection can be reused.
-		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-		return nil, &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		return nil, statusError(resp)
 	}
+	out.Body, err = f.decodeBody(resp)
+	if err != nil {
+		return nil, f.requestError(ctx, err)
+	}
+	return out, nil
+}
 
+// statusError drains a little of resp's body, so the connection can be
+// reused, and returns its status as an *HTTPError.
+func statusError(resp *http.Response) error {
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	return &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+}
+
+// decodeBody reads resp's body completely, gzip decoded, under the body limit.
+func (f *Fetcher) decodeBody(resp *http.Response) (*bytes.Buffer, error) {
 	var body io.Reader = resp.Body
 	switch ce := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); ce {
 	case "", "identity":
@@ -371,18 +385,14 @@ func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
 	case "gzip", "x-gzip":
 		zr, err := getGzip(resp.Body)
 		if err != nil {
-			return nil, f.requestError(ctx, fmt.Errorf("gzip: %w", err))
+			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		defer gzipPool.Put(zr)
 		body = zr
 	default:
 		return nil, fmt.Errorf("unsupported Content-Encoding %q", ce)
 	}
-	out.Body, err = f.readBody(body)
-	if err != nil {
-		return nil, f.requestError(ctx, err)
-	}
-	return out, nil
+	return f.readBody(body)
 }
 
 // requestError turns our own per-request deadline into a message that says so.
@@ -492,13 +502,27 @@ func retryAfter(v string, now time.Time) time.Duration {
 // draw on the same politeness budget as feeds.
 type hostGate struct {
 	delay time.Duration
+	held  atomic.Bool // hold was called: wait must look even when delay is 0
 	mu    sync.Mutex
 	next  map[string]time.Time
 }
 
+// hold makes requests to host wait until d from now (a Retry-After), for
+// every source, unless they must wait longer already.
+func (g *hostGate) hold(host string, d time.Duration) {
+	host = strings.ToLower(host)
+	until := time.Now().Add(d)
+	g.mu.Lock()
+	if g.next[host].Before(until) {
+		g.next[host] = until
+	}
+	g.mu.Unlock()
+	g.held.Store(true)
+}
+
 // wait blocks until a request to host may start, or ctx ends.
 func (g *hostGate) wait(ctx context.Context, host string) error {
-	if g.delay <= 0 {
+	if g.delay <= 0 && !g.held.Load() {
 		return ctx.Err()
 	}
 	host = strings.ToLower(host)
@@ -515,7 +539,9 @@ func (g *hostGate) wait(ctx context.Context, host string) error {
 	if at.Before(now) {
 		at = now
 	}
-	g.next[host] = at.Add(g.delay)
+	if g.delay > 0 {
+		g.next[host] = at.Add(g.delay)
+	}
 	g.mu.Unlock()
 
 	d := at.Sub(now)

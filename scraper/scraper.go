@@ -50,6 +50,11 @@ type Source struct {
 	FullText     bool
 	ETag         string
 	LastModified string
+	// MaxArticles bounds the article pages one fetch of this source
+	// requests (page sources, full_text feeds); 0: no bound. Links beyond
+	// it are left for the next fetch (page sources) or keep their feed text
+	// only (feeds). `newswatch fetch -dry-run` uses it to show a few.
+	MaxArticles int
 }
 
 // Item is one article as a source published it. Text fields are as found
@@ -81,7 +86,15 @@ type Result struct {
 	ETag         string
 	LastModified string
 	Duration     time.Duration
-	Err          error // nil on success; names the source and URL
+	// Err is nil on success; it names the source and URL. A full_text
+	// feed whose every article page failed returns its items with it.
+	Err error
+	// Warning names the articles a page source or full_text feed could not
+	// get (a *PartialError) when the source still succeeded.
+	Warning error
+	// Links are the article links a page source's selector found, resolved,
+	// deduplicated and in page order, fetched or not.
+	Links []string
 }
 
 // Options configure a Fetcher. Zero values get the defaults of SPEC §2.
@@ -97,7 +110,14 @@ type Options struct {
 	AllowPrivate bool
 	// Logger receives debug records, one per fetch; nil discards them.
 	Logger *slog.Logger
+	// Known reports which item keys are stored already (store.Known): page
+	// sources and full_text feeds do not fetch those articles again. nil:
+	// nothing is known, every article is fetched.
+	Known KnownFunc
 }
+
+// KnownFunc reports which of keys are known: the map holds true for each.
+type KnownFunc func(ctx context.Context, keys []string) (map[string]bool, error)
 
 // Defaults used for zero Options fields.
 const (
@@ -114,6 +134,7 @@ type Fetcher struct {
 	log     *slog.Logger
 	clients httpClients
 	hosts   *hostGate
+	robots  *robotsCache
 	parser  *gofeed.Parser
 	now     func() time.Time
 
@@ -146,11 +167,22 @@ func New(o Options) *Fetcher {
 		opts:   o,
 		log:    log,
 		hosts:  &hostGate{delay: o.PerHostDelay, next: map[string]time.Time{}},
+		robots: &robotsCache{entries: map[string]*robotsEntry{}},
 		parser: newFeedParser(),
 		now:    time.Now,
 	}
 	f.clients = f.newClients()
 	return f
+}
+
+// WithKnown returns a Fetcher that looks up known keys with known and
+// shares everything else with f: connections, the per-host politeness
+// budget and the robots.txt cache. For callers that open the store after
+// building the Fetcher.
+func (f *Fetcher) WithKnown(known KnownFunc) *Fetcher {
+	g := *f
+	g.opts.Known = known
+	return &g
 }
 
 // Fetch fetches one source. It never panics: a panic while parsing hostile

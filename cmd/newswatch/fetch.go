@@ -98,7 +98,8 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, p
 	}
 	sum := &fetchSummary{sources: len(srcs), bySource: map[string]*sourceOutcome{}}
 	var mu sync.Mutex
-	a.fetcher.FetchAll(ctx, in, func(r scraper.Result) {
+	// Articles already stored are not fetched again (page sources, full_text).
+	a.fetcher.WithKnown(a.st.Known).FetchAll(ctx, in, func(r scraper.Result) {
 		out := a.save(ctx, r)
 		mu.Lock()
 		defer mu.Unlock()
@@ -111,6 +112,9 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, p
 		} else {
 			log.Debug("source fetched", "source", r.Source, "duration", r.Duration.Round(time.Millisecond),
 				"items", out.items, "new", out.fresh, "not_modified", out.cached)
+		}
+		if r.Warning != nil { // some articles of a source that worked
+			log.Warn("source incomplete", "source", r.Source, "warning", r.Warning)
 		}
 		if progress != nil {
 			progress(r.Source)
@@ -232,17 +236,29 @@ func plural(n int, one, many string) string {
 // dryRunArticles is how many items a dry run shows in full.
 const dryRunArticles = 5
 
-// dryRun fetches one source and shows what it yields, storing nothing.
+// dryRun fetches one source and shows what it yields, storing nothing: the
+// links a page source's selector found, then title, date and the start of
+// the text of the first few articles (only those are fetched). Stored
+// articles are shown too: this is for writing selectors.
 func (a *app) dryRun(ctx context.Context, w io.Writer, s config.Source) error {
 	r := a.fetcher.Fetch(ctx, scraper.Source{
 		Name: s.Name, Feed: s.Feed, Page: s.Page, Links: s.Links, Body: s.Body, FullText: s.FullText,
+		MaxArticles: dryRunArticles,
 	})
-	if r.Err != nil {
-		return fmt.Errorf("source %q: %w", s.Name, r.Err)
+	if r.Err != nil && len(r.Items) == 0 && len(r.Links) == 0 {
+		return r.Err // it names the source
 	}
-	fmt.Fprintf(w, "%s: %d %s in %s\n", s.Name, len(r.Items), plural(len(r.Items), "item", "items"), r.Duration.Round(time.Millisecond))
-	for _, it := range r.Items {
-		fmt.Fprintf(w, "  %s\n", it.Link)
+	if s.Page != "" {
+		fmt.Fprintf(w, "%s: selector %q found %d %s on %s; %d fetched in %s\n", s.Name, s.Links,
+			len(r.Links), plural(len(r.Links), "link", "links"), s.Page, len(r.Items), r.Duration.Round(time.Millisecond))
+		for _, l := range r.Links {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	} else {
+		fmt.Fprintf(w, "%s: %d %s in %s\n", s.Name, len(r.Items), plural(len(r.Items), "item", "items"), r.Duration.Round(time.Millisecond))
+		for _, it := range r.Items {
+			fmt.Fprintf(w, "  %s\n", it.Link)
+		}
 	}
 	for i, it := range r.Items {
 		if i == dryRunArticles {
@@ -264,5 +280,8 @@ func (a *app) dryRun(ctx context.Context, w io.Writer, s config.Source) error {
 			}
 		}
 	}
-	return nil
+	if r.Warning != nil {
+		fmt.Fprintf(w, "\nwarning: %v\n", r.Warning)
+	}
+	return r.Err
 }
