@@ -505,6 +505,27 @@ func TestPageRedirects(t *testing.T) {
 		}
 	})
 
+	t.Run("listing redirected", func(t *testing.T) {
+		// Relative links resolve against the page the redirect led to,
+		// or its <base>.
+		s := newSite(t)
+		s.handle("/section/old", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/business", http.StatusMovedPermanently)
+		})
+		s.handle("/based", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `<html><head><base href="/news/"></head><body><article><h3><a href="cloud-prices">C</a></h3></article></body></html>`)
+		})
+		f := newTestFetcher(t, Options{})
+		res := f.Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/section/old", Links: "article h3 a", MaxArticles: 1})
+		if res.Err != nil || len(res.Links) != 5 || res.Links[2] != s.URL+"/news/cloud-prices" {
+			t.Errorf("err=%v links=%q", res.Err, res.Links)
+		}
+		res = f.Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/based", Links: "article h3 a"})
+		if res.Err != nil || len(res.Items) != 1 || res.Items[0].Link != s.URL+"/news/cloud-prices" {
+			t.Errorf("err=%v links=%q", res.Err, res.Links)
+		}
+	})
+
 	t.Run("public source", func(t *testing.T) {
 		var privateHits atomic.Int32
 		private := serve(t, func(w http.ResponseWriter, r *http.Request) {
@@ -559,7 +580,7 @@ func TestPageRedirects(t *testing.T) {
 // across sources, and two hosts are served in parallel. Times are taken on
 // the server.
 func TestPagePerHostDelay(t *testing.T) {
-	const delay = 250 * time.Millisecond
+	const delay, margin = 300 * time.Millisecond, 100 * time.Millisecond
 	s := newSite(t)
 	f := newTestFetcher(t, Options{PerHostDelay: delay, Concurrency: 4})
 	addr := netip.MustParseAddrPort(s.Listener.Addr().String())
@@ -589,8 +610,8 @@ func TestPagePerHostDelay(t *testing.T) {
 	for h, times := range byHost {
 		slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 		for i := 1; i < len(times); i++ {
-			if gap := times[i].Sub(times[i-1]); gap < delay-50*time.Millisecond {
-				t.Errorf("%s: requests %d and %d %v apart, want >= %v", h, i-1, i, gap, delay)
+			if gap := times[i].Sub(times[i-1]); gap < delay-margin {
+				t.Errorf("%s: requests %d and %d %v apart, want about %v", h, i-1, i, gap, delay)
 			}
 		}
 	}
@@ -766,5 +787,84 @@ func TestFullTextEveryPageFails(t *testing.T) {
 	var he *HTTPError
 	if !errors.As(res.Err, &he) || len(res.Items) != 1 || res.Items[0].Summary != "Summary." {
 		t.Fatalf("err = %v, items %+v", res.Err, res.Items)
+	}
+}
+
+// TestPageClientLimits: article requests keep the limits of the shared
+// client: body limit after decompression, timeout, 10 redirects, http(s)
+// only. Each failure is reported and never stops the other articles.
+func TestPageClientLimits(t *testing.T) {
+	const limit = 1 << 20
+	bomb := gzipBomb(t, 64<<20)
+	s := newSite(t)
+	s.handle("/business", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body>`)
+		for _, p := range []string{"/bomb", "/big", "/slow", "/hop/10", "/hop/11", "/loop", "/ftp", "/pdf", "/news/port-volumes"} {
+			fmt.Fprintf(w, `<article><h3><a href="%s">%s</a></h3></article>`, p, p)
+		}
+		fmt.Fprint(w, `</body></html>`)
+	})
+	s.handle("/bomb", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write(bomb)
+	})
+	s.handle("/big", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("<html><body><p>" + strings.Repeat("word ", limit/4) + "</p></body></html>"))
+	})
+	s.handle("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	})
+	for n := 1; n <= 11; n++ {
+		s.handle(fmt.Sprintf("/hop/%d", n), func(w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				http.Redirect(w, r, "/news/retail-sales", http.StatusFound)
+				return
+			}
+			http.Redirect(w, r, fmt.Sprintf("/hop/%d", n-1), http.StatusFound)
+		})
+	}
+	s.handle("/loop", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusMovedPermanently)
+	})
+	s.handle("/ftp", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "ftp://files.example/a", http.StatusFound)
+	})
+	s.handle("/pdf", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pdf")
+		_, _ = w.Write([]byte("%PDF-1.4"))
+	})
+
+	f := newTestFetcher(t, Options{MaxBody: limit, Timeout: 300 * time.Millisecond})
+	res := f.Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a"})
+	if res.Err != nil {
+		t.Fatalf("err = %v", res.Err)
+	}
+	if len(res.Items) != 2 {
+		t.Errorf("%d items, want /hop/10 and /news/port-volumes", len(res.Items))
+	}
+	var partial *PartialError
+	if !errors.As(res.Warning, &partial) {
+		t.Fatalf("warning = %v", res.Warning)
+	}
+	want := map[string]error{
+		"/bomb": ErrTooLarge, "/big": ErrTooLarge, "/slow": context.DeadlineExceeded,
+		"/hop/11": ErrTooManyRedirects, "/loop": ErrTooManyRedirects, "/ftp": ErrScheme, "/pdf": ErrNotHTML,
+	}
+	for _, a := range partial.Failed {
+		path := strings.TrimPrefix(a.URL, s.URL)
+		if !errors.Is(a, want[path]) {
+			t.Errorf("%s: %v, want %v", path, a.Err, want[path])
+		}
+		delete(want, path)
+	}
+	if len(want) != 0 {
+		t.Errorf("not reported: %v", want)
+	}
+	if n := s.count("/loop"); n > 11 {
+		t.Errorf("/loop requested %d times", n)
 	}
 }

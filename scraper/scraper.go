@@ -24,6 +24,57 @@
 //
 // Item identity (Item.Key) is NormalizeURL of the item's link (url.go), else
 // the GUID, else a hash of title and date; see Item.
+//
+// # Page sources and full text
+//
+// A page source (Source.Page with a Links CSS selector) is fetched with colly
+// (collect.go), whose HTTP client is ours: pageTransport sends each hop
+// through the same guarded transports as feeds, with our User-Agent, the
+// body limit after decompression, a timeout per hop, at most 10 redirects,
+// http and https only, and the private-address policy of the source's own
+// URL. colly's own defaults (its user agent, its robots.txt switch, its body
+// limit that truncates silently, COLLY_* environment variables) are all
+// overridden. The links are the href of each element the selector matches,
+// or of the first link inside it, resolved against the page and its <base>,
+// http and https only, without fragment, once per NormalizeURL, in page
+// order (Result.Links). Links whose key Options.Known reports as stored are
+// not fetched again: they come back as link-only items, so the store notes
+// this source for them. The others are fetched (at most Source.MaxArticles)
+// and become items whose Key is NormalizeURL of the link as listed, Link
+// that link, Body the extracted plain text (extract.go): the text of the
+// elements the Body selector matches, or, without one, what readability
+// keeps of the page (navigation, header, footer, "related" and share boxes
+// dropped), falling back to [itemprop=articleBody], <article> or <main>
+// without their nav, header, footer and aside. Title: og:title, else the
+// first <h1> outside header, nav, aside and footer, else <title>, else the
+// link's text. Published: article:published_time, else JSON-LD datePublished
+// (an Article's before any other), else <time datetime> in the body, else in the
+// page; zero (first-seen time) when none, clamped like feed dates. Pages
+// nesting elements deeper than 512 levels are refused before parsing.
+//
+// A feed source with FullText gets the same treatment for each new item
+// with a link (known keys skipped): the page's text goes into Item.Body, so
+// matching sees it; an item whose page failed keeps its feed text.
+//
+// Politeness: robots.txt is obeyed when Options.RespectRobots (robots.go,
+// temoto/robotstxt, fetched through our client, kept an hour per host for
+// all sources; a 4xx robots.txt allows everything, a 429, 5xx or network
+// error allows nothing for five minutes, as RFC 9309 says). A source's
+// articles are fetched one after another per host and hosts in parallel;
+// Options.PerHostDelay spaces requests to one host across all sources and
+// feeds. A 429 or 503 is retried twice, after its Retry-After (else 1 s,
+// then 2 s); a Retry-After beyond 30 s fails the request. While waiting,
+// the host is held for every source.
+//
+// What fails a page source, in source health (Result.Err): an unreadable
+// listing page; a links selector that matches no link (`selector "article h3
+// a" matched 0 links on https://…`); a new article list none of which
+// could be had — every article tried failed (a body selector that matched
+// nothing, no readable text, an HTTP error, a refused address), or
+// robots.txt disallowed every link and none is stored. Otherwise the
+// articles that yielded nothing, robots.txt refusals included, are listed in
+// Result.Warning (a *PartialError) and the others are kept. A full_text
+// feed fails when every article page it tried failed; its items still come.
 package scraper
 
 import (
@@ -99,11 +150,13 @@ type Result struct {
 
 // Options configure a Fetcher. Zero values get the defaults of SPEC §2.
 type Options struct {
-	UserAgent     string        // default "newswatch/0.1"
-	Timeout       time.Duration // per request, body included; default 20s
-	MaxBody       int64         // bytes per response after decompression; default 10 MB
-	Concurrency   int           // sources in flight in FetchAll; default 8
-	PerHostDelay  time.Duration // minimum spacing of requests to one host; 0: none
+	UserAgent    string        // default "newswatch/0.1"
+	Timeout      time.Duration // per request, body included; default 20s
+	MaxBody      int64         // bytes per response after decompression; default 10 MB
+	Concurrency  int           // sources in flight in FetchAll; default 8
+	PerHostDelay time.Duration // minimum spacing of requests to one host; 0: none
+	// RespectRobots: page sources and article fetches obey robots.txt
+	// (feeds are published to be fetched and are not checked).
 	RespectRobots bool
 	// AllowPrivate lets every source reach loopback, private and link-local
 	// addresses, not only sources whose own URL is in those ranges.
