@@ -298,7 +298,12 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 	bySection := map[string][]StoryView{}
 	ref := 0
 	var links []LinkRef
+	// An item whose link was refused as unsafe (the scraper keeps only
+	// http and https) gets no number: 0 tells the templates to show no link.
 	next := func(u string) int {
+		if u == "" {
+			return 0
+		}
 		ref++
 		links = append(links, LinkRef{Ref: ref, URL: u})
 		return ref

@@ -244,13 +244,21 @@ func TestFault15ScriptInTitle(t *testing.T) {
 	if strings.Contains(strings.ToLower(ls[0].html), "<script") {
 		t.Error("HTML part contains <script")
 	}
+	// The javascript: and data: links are dropped: their stories carry no
+	// link at all, not an empty one.
+	if strings.Contains(ls[0].html, `href=""`) {
+		t.Error(`HTML part has an empty href=""`)
+	}
+	if m := regexp.MustCompile(`(?m)^\[\d+\] *$`).FindString(ls[0].text); m != "" {
+		t.Errorf("text part lists an empty link %q", m)
+	}
 	for _, tok := range []string{"t15a", "t15b", "t15c", "t15d", "t15e", "t15f"} {
 		if !strings.Contains(ls[0].html, tok) || mentions(ls, tok) != 1 {
 			t.Errorf("story %s not delivered", tok)
 		}
 	}
 	if t.Failed() || os.Getenv("FAULTTEST_SHOW") != "" {
-		t.Logf("HTML part:\n%s", ls[0].html)
+		t.Logf("HTML part:\n%s\ntext part:\n%s", ls[0].html, ls[0].text)
 	}
 }
 

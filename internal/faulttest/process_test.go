@@ -410,7 +410,7 @@ func TestFault19TwoWriters(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var items []string
-	for i := range 300 {
+	for i := range 2000 {
 		items = append(items, item(fmt.Sprintf("Harbour log %d", i), fmt.Sprintf("https://log.example/%d", i), "", "Cargo volumes."))
 	}
 	feed := serve(t, func(w http.ResponseWriter, r *http.Request) {
@@ -429,19 +429,32 @@ func TestFault19TwoWriters(t *testing.T) {
 	}, smtptest.Options{})
 	daemon := w.start("-log-format", "text", "run")
 	time.Sleep(300 * time.Millisecond)
+	// Two manual loops beside the daemon: one fetching back to back, one
+	// alternating fetch and send.
+	var outMu sync.Mutex
 	var outputs []string
-	for i := range 12 {
-		cmd := "fetch"
-		if i%4 == 3 {
-			cmd = "send"
-		}
-		r := w.run(cmd)
-		outputs = append(outputs, r.stdout+r.stderr)
-		if r.code != 0 {
-			t.Errorf("%s beside the daemon: %s", cmd, r)
-		}
-		time.Sleep(time.Duration(50+rand.IntN(200)) * time.Millisecond)
+	var wg sync.WaitGroup
+	for loop := range 2 {
+		wg.Go(func() {
+			for i := range 8 {
+				cmd := "fetch"
+				if loop == 1 && i%2 == 1 {
+					cmd = "send"
+				}
+				r := w.start(cmd).wait()
+				outMu.Lock()
+				outputs = append(outputs, r.stdout+r.stderr)
+				outMu.Unlock()
+				if r.code != 0 {
+					t.Errorf("%s beside the daemon: %s", cmd, r)
+				}
+				if loop == 1 {
+					time.Sleep(time.Duration(50+rand.IntN(150)) * time.Millisecond)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	if err := daemon.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +490,7 @@ func TestFault19TwoWriters(t *testing.T) {
 	mu.Lock()
 	served := len(items)
 	mu.Unlock()
-	if len(stored) > served || len(stored) < 300 {
+	if len(stored) > served || len(stored) < 2000 {
 		t.Errorf("%d items stored of %d served", len(stored), served)
 	}
 	ls := w.letters()
