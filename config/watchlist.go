@@ -65,7 +65,7 @@ func namesOf[T any](list []T, name func(T) string) []string {
 // folderName rejects digest names that cannot name a folder under output.dir.
 func (c *checker) folderName(key, name string) {
 	if name == "." || name == ".." || strings.ContainsAny(name, `/\`) || strings.ContainsFunc(name, unicode.IsControl) {
-		c.errorf(key, "%q cannot name a folder under output.dir: avoid / and \\", name)
+		c.errorf(key, "%q cannot name a folder under output.dir: avoid / and \\, line breaks and other control characters", name)
 	}
 }
 

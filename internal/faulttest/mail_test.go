@@ -384,6 +384,18 @@ all_news = true
 		t.Logf("subject: %q", w.mail.Messages()[0].Subject)
 	})
 
+	t.Run("digest name", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t, conf{digest: "Brief\nBcc: name@evil.example", sources: []src{goodSource(t, "t16name")}}, smtptest.Options{})
+		r := w.mustRun(2, "once")
+		if !strings.Contains(r.stderr, "digests[0].name") || !strings.Contains(r.stderr, "control characters") {
+			t.Errorf("the refusal does not name the key and the reason:\n%s", r.stderr)
+		}
+		if n := len(w.mail.Messages()); n != 0 {
+			t.Errorf("%d messages sent", n)
+		}
+	})
+
 	t.Run("outbox subject", func(t *testing.T) {
 		t.Parallel()
 		srv := smtptest.New(t, smtptest.Options{})
