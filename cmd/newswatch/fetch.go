@@ -72,6 +72,7 @@ type sourceOutcome struct {
 	fresh    int
 	cached   bool
 	err      error
+	warning  error // a source that worked but lost some articles
 	matched  []matchedItem
 }
 
@@ -140,7 +141,7 @@ func (q quietLogger) Debug(msg string, args ...any) { q.l.Debug(msg, args...) }
 
 // save records one source's result: its items in one transaction, its health.
 func (a *app) save(ctx context.Context, r scraper.Result) *sourceOutcome {
-	out := &sourceOutcome{name: r.Source, duration: r.Duration, items: len(r.Items), cached: r.NotModified, err: r.Err}
+	out := &sourceOutcome{name: r.Source, duration: r.Duration, items: len(r.Items), cached: r.NotModified, err: r.Err, warning: r.Warning}
 	run := store.Run{
 		Source:   r.Source,
 		Started:  a.now().Add(-r.Duration),
@@ -203,6 +204,11 @@ func (s *fetchSummary) print(w io.Writer) {
 			if o := s.bySource[n]; o.err != nil {
 				fmt.Fprintf(w, "  %v\n", o.err) // the error names the source
 			}
+		}
+	}
+	for _, n := range names {
+		if o := s.bySource[n]; o.err == nil && o.warning != nil {
+			fmt.Fprintf(w, "warning: %s: %v\n", n, o.warning)
 		}
 	}
 	fmt.Fprintf(w, "fetched %d %s in %s: %d new %s, %d new %s, %d failed\n",
