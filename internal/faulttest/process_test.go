@@ -10,7 +10,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,10 +29,11 @@ type stageGate struct {
 	once    sync.Once
 	hit     chan smtptest.Event
 	release chan struct{}
+	done    chan struct{} // closed when the held session goes on
 }
 
 func newStageGate(stage smtptest.Stage) *stageGate {
-	return &stageGate{stage: stage, hit: make(chan smtptest.Event, 1), release: make(chan struct{})}
+	return &stageGate{stage: stage, hit: make(chan smtptest.Event, 1), release: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (g *stageGate) onStage(ev smtptest.Event) {
@@ -40,6 +43,7 @@ func (g *stageGate) onStage(ev smtptest.Event) {
 	g.once.Do(func() {
 		g.hit <- ev
 		<-g.release
+		close(g.done)
 	})
 }
 
@@ -85,6 +89,7 @@ func TestFault18SendKilledAtSMTPStages(t *testing.T) {
 				w.mail.SetFaults(*tt.fault)
 			}
 			close(gate.release)
+			<-gate.done // the fault, if any, is for this session, not the next one
 			w.mustRun(0, "send")
 			w.mail.Close() // the killed session is over, whatever it did
 			ms := w.mail.Messages()
@@ -293,7 +298,10 @@ func TestFault18KillNine(t *testing.T) {
 		rounds = 10
 	}
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	if s, err := strconv.ParseUint(os.Getenv("FAULTTEST_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Logf("seed %d (FAULTTEST_SEED=%d repeats this run's choices)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 18))
 	typical := 60 * time.Millisecond
 	start := time.Now()
