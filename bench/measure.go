@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+// procResult is one run of `newswatch fetch`.
+type procResult struct {
+	Wall     time.Duration
+	CPU      time.Duration // user + system
+	MaxRSS   int64         // bytes, from getrusage of the child
+	Stats    Stats
+	Sources  int
+	NewItems int
+	Matches  int
+	Failed   int
+	Summary  string // newswatch's summary line
+}
+
+// buildNewswatch builds ./cmd/newswatch of the module at root into dir.
+func buildNewswatch(ctx context.Context, root, dir string) (string, error) {
+	bin := filepath.Join(dir, "newswatch")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/newswatch")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/newswatch: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// moduleRoot is the folder of the go.mod governing the working directory.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("not inside the newswatch module: run from the repository")
+	}
+	return filepath.Dir(mod), nil
+}
+
+var summaryRE = regexp.MustCompile(`fetched (\d+) sources? in \S+: (\d+) new items?, (\d+) new match(?:es)?, (\d+) failed`)
+
+// runFetch runs `newswatch -config cfg fetch` and measures it.
+//
+// The binary is started through this program's -measure-child mode, not
+// directly: Go starts children with vfork, and Linux carries the parent's
+// peak RSS into the child's ru_maxrss at exec, so a direct child of this
+// process (which holds the farm) would report this process's peak. The
+// small intermediate process bounds that error by its own ~10 MB, below
+// newswatch's floor.
+func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return procResult{}, err
+	}
+	ru, err := os.CreateTemp("", "newswatch-rusage-")
+	if err != nil {
+		return procResult{}, err
+	}
+	ru.Close()
+	defer os.Remove(ru.Name())
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, self, "-measure-child", ru.Name(), bin, "-config", cfg, "fetch")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	farm.Reset()
+	err = cmd.Run()
+	res := procResult{Stats: farm.Stats()}
+	if b, rerr := os.ReadFile(ru.Name()); rerr == nil {
+		var wall, user, sys int64
+		if _, serr := fmt.Sscan(string(b), &wall, &user, &sys, &res.MaxRSS); serr == nil {
+			res.Wall, res.CPU = time.Duration(wall), time.Duration(user+sys)
+		}
+	}
+	out := stdout.String()
+	if m := summaryRE.FindStringSubmatch(out); m != nil {
+		res.Sources, _ = strconv.Atoi(m[1])
+		res.NewItems, _ = strconv.Atoi(m[2])
+		res.Matches, _ = strconv.Atoi(m[3])
+		res.Failed, _ = strconv.Atoi(m[4])
+		res.Summary = m[0]
+	}
+	if err != nil {
+		return res, fmt.Errorf("%s fetch: %w\nstderr: %s\nstdout tail: %s", bin, err, tail(stderr.String(), 2000), tail(out, 500))
+	}
+	if res.Summary == "" || res.Wall == 0 {
+		return res, fmt.Errorf("%s fetch: no summary line or no measurement: %s", bin, tail(out, 500))
+	}
+	if res.Failed > 0 {
+		return res, fmt.Errorf("%s fetch: %d sources failed: %s", bin, res.Failed, tail(out, 1500))
+	}
+	return res, nil
+}
+
+// measureChild runs argv with this process's standard streams, then writes
+// its wall time, user and system CPU time (ns) and peak RSS (bytes) to the
+// file out, and returns its exit code.
+func measureChild(out string, argv []string) int {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	ps := cmd.ProcessState
+	if ps == nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	m := fmt.Sprintf("%d %d %d %d\n", wall, ps.UserTime(), ps.SystemTime(), maxRSS(ps))
+	if werr := os.WriteFile(out, []byte(m), 0o644); werr != nil {
+		fmt.Fprintln(os.Stderr, "bench:", werr)
+		return 1
+	}
+	return ps.ExitCode()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// validators are what a conditional client remembers of each URL.
+type validators struct {
+	mu   sync.Mutex
+	etag map[string]string
+	lm   map[string]string
+}
+
+func newValidators() *validators {
+	return &validators{etag: map[string]string{}, lm: map[string]string{}}
+}
+
+// download GETs urls with conc workers over one keep-alive transport that
+// asks for gzip and decodes it, discards the bodies, and remembers the
+// validators for the next call: the "physical limit" of fetching.
+func download(ctx context.Context, urls []string, conc int, v *validators) (time.Duration, error) {
+	tr := &http.Transport{
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        max(conc*4, 64),
+		MaxIdleConnsPerHost: max(conc, 2),
+		IdleConnTimeout:     90 * time.Second,
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, conc)
+	start := time.Now()
+	for w := range min(conc, len(urls)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(urls) || errs[w] != nil {
+					return
+				}
+				errs[w] = get(ctx, client, urls[i], v)
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), errors.Join(errs...)
+}
+
+func get(ctx context.Context, client *http.Client, url string, v *validators) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	if e := v.etag[url]; e != "" {
+		req.Header.Set("If-None-Match", e)
+	}
+	if lm := v.lm[url]; lm != "" {
+		req.Header.Set("If-Modified-Since", lm)
+	}
+	v.mu.Unlock()
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return fmt.Errorf("get %s: %w", url, err)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		v.mu.Lock()
+		v.etag[url], v.lm[url] = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		v.mu.Unlock()
+	case http.StatusNotModified:
+	default:
+		return fmt.Errorf("get %s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+// newParser is gofeed configured as newswatch's scraper configures it.
+func newParser() *gofeed.Parser {
+	p := gofeed.NewParser()
+	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	return p
+}
+
+// parseAll parses bodies with gofeed in workers goroutines and returns the
+// time it took and the number of items found.
+func parseAll(bodies [][]byte, workers int) (time.Duration, int, error) {
+	var next, items atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	start := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			p := newParser()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(bodies) {
+					return
+				}
+				f, err := p.Parse(bytes.NewReader(bodies[i]))
+				if err != nil {
+					errs[w] = fmt.Errorf("parse feed %d: %w", i, err)
+					return
+				}
+				items.Add(int64(len(f.Items)))
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), int(items.Load()), errors.Join(errs...)
+}

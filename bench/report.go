@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// machineInfo describes where the figures were taken.
+type machineInfo struct {
+	cpus       int
+	model      string
+	memory     string
+	goVersion  string
+	loadBefore string
+	loadAfter  string
+	revision   string
+}
+
+func machine() machineInfo {
+	m := machineInfo{cpus: runtime.NumCPU(), goVersion: runtime.Version(), loadBefore: loadAvg()}
+	m.model = procField("/proc/cpuinfo", "model name")
+	m.revision = revision()
+	if kb := procField("/proc/meminfo", "MemTotal"); kb != "" {
+		var n int64
+		fmt.Sscanf(kb, "%d", &n)
+		m.memory = fmt.Sprintf("%.1f GiB", float64(n)/(1<<20))
+	}
+	return m
+}
+
+// procField returns the value of the first "key: value" line of a /proc file.
+func procField(path, key string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// revision names the code measured: the commit, and whether the working
+// tree differed from it.
+func revision() string {
+	head, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown revision"
+	}
+	rev := "commit " + strings.TrimSpace(string(head))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		rev += fmt.Sprintf(" with %d modified files", strings.Count(string(st), "\n"))
+	}
+	return rev
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func secs(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "–"
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// report writes the Markdown tables and the target check.
+func (b *bench) report(w io.Writer, m machineInfo, cmdline string) {
+	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s RAM, %s, %s/%s. Load average before %s, after %s. Code: %s.\n\n",
+		m.cpus, m.model, m.memory, m.goVersion, runtime.GOOS, runtime.GOARCH, m.loadBefore, m.loadAfter, m.revision)
+	fmt.Fprintf(w, "Command: `%s`. Wall times: best of %d, the worst in parentheses; CPU: the least of the %d; peak RSS: the largest; download and parse: the best.\n\n", cmdline, b.o.reps, b.o.reps)
+
+	fmt.Fprintln(w, "| feeds | run | newswatch wall | CPU (user+sys) | CPU/feed | peak RSS | requests (304) | on the wire | wire/feed | download | parse 1 goroutine (2) | newswatch ÷ (download + parse) |")
+	fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, c := range b.cells {
+		if c.latency != 0 || c.terms != b.o.terms {
+			continue
+		}
+		r, worst := c.best(), c.worst()
+		dl, p1, pn := minDur(c.dl), minDur(c.parse1), minDur(c.parseN)
+		ratio := "–"
+		if dl+p1 > 0 {
+			ratio = fmt.Sprintf("%.2f (%.2f)", r.Wall.Seconds()/(dl+p1).Seconds(), r.Wall.Seconds()/(dl+pn).Seconds())
+		}
+		parse := "–"
+		if c.parsed > 0 {
+			parse = fmt.Sprintf("%s (%s)", secs(p1), secs(pn))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s (%s) | %s | %.2f ms | %s | %s (%s) | %s | %s | %s | %s | %s |\n",
+			thousands(c.feeds), c.phase, secs(r.Wall), secs(worst.Wall), secs(c.minCPU()),
+			float64(c.minCPU())/float64(time.Millisecond)/float64(c.feeds), mb(c.maxRSS()),
+			thousands(int(r.Stats.Requests)), thousands(int(r.Stats.NotModified)), mb(r.Stats.Wire()),
+			mb(r.Stats.Wire()/int64(c.feeds)), secs(dl), parse, ratio)
+	}
+	fmt.Fprintln(w, "\n(2): the ratio against download + parse on GOMAXPROCS goroutines, the tighter limit on this machine.")
+
+	if lat := b.latencyCells(); len(lat) > 0 {
+		fmt.Fprintln(w, "\n| feeds | run | latency | concurrency | requests | bound = latency × requests ÷ concurrency | newswatch wall | ÷ bound | download | ÷ bound |")
+		fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+		for _, c := range lat {
+			r := c.best()
+			bound := time.Duration(int64(c.latency) * r.Stats.Requests / int64(b.o.concurrency))
+			dl := minDur(c.dl)
+			fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %s (%s) | %.2f | %s | %.2f |\n",
+				thousands(c.feeds), c.phase, c.latency, b.o.concurrency, thousands(int(r.Stats.Requests)), secs(bound),
+				secs(r.Wall), secs(c.worst().Wall), r.Wall.Seconds()/bound.Seconds(), secs(dl), dl.Seconds()/bound.Seconds())
+		}
+	}
+
+	if small, full := b.find(b.o.matchN, cold, 2, 0), b.find(b.o.matchN, cold, b.o.terms, 0); small != nil && full != nil {
+		s, f := small.best(), full.best()
+		fmt.Fprintln(w, "\n| feeds | run | watchlist terms | newswatch wall | CPU (user+sys) | peak RSS |")
+		fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: |")
+		for _, x := range []struct {
+			terms int
+			r     procResult
+			c     *cell
+		}{{2, s, small}, {b.o.terms, f, full}} {
+			fmt.Fprintf(w, "| %s | cold | %s | %s (%s) | %s | %s |\n", thousands(x.c.feeds), thousands(x.terms),
+				secs(x.r.Wall), secs(x.c.worst().Wall), secs(x.c.minCPU()), mb(x.c.maxRSS()))
+		}
+		fmt.Fprintf(w, "\nA %s-term watchlist instead of 2 terms: wall %+.1f %%, CPU %+.1f %%.\n", thousands(b.o.terms),
+			100*(f.Wall.Seconds()/s.Wall.Seconds()-1), 100*(full.minCPU().Seconds()/small.minCPU().Seconds()-1))
+	}
+	for _, c := range b.cells {
+		if c.phase == warm && c.latency == 0 {
+			if r := c.best(); r.Stats.Sample != "" {
+				fmt.Fprintf(w, "\nA conditional request as newswatch sends it (headers as Go's server parsed them; %d bytes per request on the wire on average):\n\n```\n%s```\n",
+					r.Stats.RxBytes/max(r.Stats.Requests, 1), strings.ReplaceAll(r.Stats.Sample, "\r\n", "\n"))
+				break
+			}
+		}
+	}
+	b.targets(w)
+}
+
+func (b *bench) latencyCells() []*cell {
+	var out []*cell
+	for _, c := range b.cells {
+		if c.latency != 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (b *bench) find(feeds int, phase string, terms int, latency time.Duration) *cell {
+	return b.byName[fmt.Sprint(feeds, phase, terms, latency)]
+}
+
+// targets checks issue 9's targets against the best runs.
+func (b *bench) targets(w io.Writer) {
+	fmt.Fprintln(w, "\nTargets (issue 9):")
+	check := func(ok bool, format string, args ...any) {
+		mark := "missed"
+		if ok {
+			mark = "met"
+		}
+		fmt.Fprintf(w, "- %s: %s\n", fmt.Sprintf(format, args...), mark)
+	}
+	terms := b.o.terms
+	if c := b.find(1000, cold, terms, 0); c != nil {
+		r := c.best()
+		lim := minDur(c.dl) + minDur(c.parse1)
+		cpu := float64(c.minCPU()) / float64(time.Millisecond) / 1000
+		check(r.Wall <= 6*time.Second, "cold 1,000 feeds ≤ 6 s: %s", secs(r.Wall))
+		check(cpu <= 10, "cold 1,000 feeds ≤ 10 ms CPU per feed: %.2f ms", cpu)
+		check(r.Wall.Seconds() <= 2*lim.Seconds(), "cold 1,000 within 2× of download + parse (%s): %.2f×", secs(lim), r.Wall.Seconds()/lim.Seconds())
+		check(c.maxRSS() <= 60<<20, "peak RSS at 1,000 feeds ≤ 60 MB: %s", mb(c.maxRSS()))
+		check(r.Stats.Gzipped == r.Stats.OK, "gzip requested on every request: %d of %d responses gzipped", r.Stats.Gzipped, r.Stats.OK)
+		if c5 := b.find(5000, cold, terms, 0); c5 != nil {
+			r5, r1 := c5.maxRSS(), c.maxRSS()
+			check(float64(r5) <= 1.3*float64(r1), "peak RSS at 5,000 feeds within 1.3× of 1,000: %s, %.2f×", mb(r5), float64(r5)/float64(r1))
+		}
+	}
+	if c := b.find(1000, warm, terms, 0); c != nil {
+		r := c.best()
+		per := r.Stats.Wire() / 1000
+		check(r.Wall <= 300*time.Millisecond, "warm 1,000 feeds (all 304) ≤ 0.3 s: %s", secs(r.Wall))
+		check(per <= 400, "warm: ≤ 400 bytes on the wire per unchanged feed: %d B (request %d B + response %d B)",
+			per, r.Stats.RxBytes/1000, r.Stats.TxBytes/1000)
+	}
+	if c := b.find(b.o.latencyN, cold, terms, b.o.latency); c != nil {
+		r := c.best()
+		bound := time.Duration(int64(c.latency) * r.Stats.Requests / int64(b.o.concurrency))
+		check(r.Wall.Seconds() <= 1.5*bound.Seconds(), "cold %s feeds with %s latency, concurrency %d, within 1.5× of %s: %.2f×",
+			thousands(c.feeds), c.latency, b.o.concurrency, secs(bound), r.Wall.Seconds()/bound.Seconds())
+	}
+	if small, full := b.find(b.o.matchN, cold, 2, 0), b.find(b.o.matchN, cold, terms, 0); small != nil && full != nil {
+		s, f := small.minCPU(), full.minCPU()
+		check(f.Seconds() < 1.1*s.Seconds(), "a %s-term watchlist costs < 10 %% more CPU than a 2-term one in the cold run (the cost of matching itself, text preparation included, is in the profile): %+.1f %%",
+			thousands(terms), 100*(f.Seconds()/s.Seconds()-1))
+	}
+}
