@@ -125,7 +125,7 @@ database = "newswatch.db"
 max_age = "72h"
 
 [http]
-user_agent = "newswatch-bench/0.1"
+# user_agent: newswatch's default, so that requests have their real size.
 timeout = "20s"
 max_body = "10MB"
 concurrency = %d
