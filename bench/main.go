@@ -153,6 +153,16 @@ func (c *cell) minCPU() time.Duration {
 	return slices.MinFunc(c.runs, func(a, b procResult) int { return int(a.CPU - b.CPU) }).CPU
 }
 
+// medianCPU is the median CPU time of the repetitions.
+func (c *cell) medianCPU() time.Duration {
+	cpu := make([]time.Duration, len(c.runs))
+	for i, r := range c.runs {
+		cpu[i] = r.CPU
+	}
+	slices.Sort(cpu)
+	return cpu[len(cpu)/2]
+}
+
 // maxRSS is the largest peak RSS of the repetitions (a ceiling is the target).
 func (c *cell) maxRSS() int64 {
 	return slices.MaxFunc(c.runs, func(a, b procResult) int { return int(a.MaxRSS - b.MaxRSS) }).MaxRSS

@@ -142,7 +142,7 @@ func (b *bench) report(w io.Writer, m machineInfo, cmdline string) {
 
 	if small, full := b.find(b.o.matchN, cold, 2, 0), b.find(b.o.matchN, cold, b.o.terms, 0); small != nil && full != nil {
 		s, f := small.best(), full.best()
-		fmt.Fprintln(w, "\n| feeds | run | watchlist terms | newswatch wall | CPU (user+sys) | peak RSS |")
+		fmt.Fprintln(w, "\n| feeds | run | watchlist terms | newswatch wall | CPU (user+sys), least (median) | peak RSS |")
 		fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: |")
 		for _, x := range []struct {
 			terms int
@@ -150,10 +150,10 @@ func (b *bench) report(w io.Writer, m machineInfo, cmdline string) {
 			c     *cell
 		}{{2, s, small}, {b.o.terms, f, full}} {
 			fmt.Fprintf(w, "| %s | cold | %s | %s (%s) | %s | %s |\n", thousands(x.c.feeds), thousands(x.terms),
-				secs(x.r.Wall), secs(x.c.worst().Wall), secs(x.c.minCPU()), mb(x.c.maxRSS()))
+				secs(x.r.Wall), secs(x.c.worst().Wall), fmt.Sprintf("%s (%s)", secs(x.c.minCPU()), secs(x.c.medianCPU())), mb(x.c.maxRSS()))
 		}
-		fmt.Fprintf(w, "\nA %s-term watchlist instead of 2 terms: wall %+.1f %%, CPU %+.1f %%.\n", thousands(b.o.terms),
-			100*(f.Wall.Seconds()/s.Wall.Seconds()-1), 100*(full.minCPU().Seconds()/small.minCPU().Seconds()-1))
+		fmt.Fprintf(w, "\nA %s-term watchlist instead of 2 terms: wall %+.1f %%, median CPU %+.1f %%.\n", thousands(b.o.terms),
+			100*(f.Wall.Seconds()/s.Wall.Seconds()-1), 100*(full.medianCPU().Seconds()/small.medianCPU().Seconds()-1))
 	}
 	for _, c := range b.cells {
 		if c.phase == warm && c.latency == 0 {
@@ -220,8 +220,8 @@ func (b *bench) targets(w io.Writer) {
 			thousands(c.feeds), c.latency, b.o.concurrency, secs(bound), r.Wall.Seconds()/bound.Seconds())
 	}
 	if small, full := b.find(b.o.matchN, cold, 2, 0), b.find(b.o.matchN, cold, terms, 0); small != nil && full != nil {
-		s, f := small.minCPU(), full.minCPU()
-		check(f.Seconds() < 1.1*s.Seconds(), "a %s-term watchlist costs < 10 %% more CPU than a 2-term one in the cold run (the cost of matching itself, text preparation included, is in the profile): %+.1f %%",
+		s, f := small.medianCPU(), full.medianCPU()
+		check(f.Seconds() < 1.1*s.Seconds(), "a %s-term watchlist costs < 10 %% more CPU (median) than a 2-term one in the cold run (the cost of matching itself, text preparation included, is in the profile): %+.1f %%",
 			thousands(terms), 100*(f.Seconds()/s.Seconds()-1))
 	}
 }
