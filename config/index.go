@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -135,6 +136,8 @@ type indexer struct {
 	p      *unstable.Parser
 	ix     *index
 	arrays map[string]int // [[header]] path → number of tables seen
+
+	newlines []int // offsets of the '\n' bytes in the document
 }
 
 // buildIndex parses data and records every key with its line. data must
@@ -144,6 +147,11 @@ func buildIndex(data []byte) (*index, error) {
 		p:      &unstable.Parser{},
 		ix:     &index{byPath: map[string]int{}},
 		arrays: map[string]int{},
+	}
+	for i, c := range data {
+		if c == '\n' {
+			w.newlines = append(w.newlines, i)
+		}
 	}
 	w.p.Reset(data)
 	table := ""
@@ -168,7 +176,10 @@ func (w *indexer) line(n *unstable.Node, fallback int) int {
 	if n == nil || n.Raw.Length == 0 {
 		return fallback
 	}
-	return w.p.Shape(n.Raw).Start.Line
+	// The parser's Shape counts lines from the start of the file on every
+	// call, which made loading quadratic in the file's size: the line is
+	// the number of newlines before the offset, plus one.
+	return sort.SearchInts(w.newlines, int(n.Raw.Offset)) + 1
 }
 
 // header records a [table] or [[table]] header and returns the path that the
