@@ -137,27 +137,59 @@ func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, err
 	var added []Item
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		added, err = s.saveItems(ctx, tx, run.Source, items)
-		if err != nil {
+		added, err = s.saveRun(ctx, tx, run, items)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: save run of %s: %w", run.Source, err)
+	}
+	return added, nil
+}
+
+// SaveRuns records runs that returned no items (not modified, failed, or
+// empty) in one transaction: a fetch where most sources answer 304 commits
+// once, not once per source.
+func (s *Store) SaveRuns(ctx context.Context, runs []Run) error {
+	for _, run := range runs {
+		if err := checkRun(run, nil); err != nil {
 			return err
 		}
-		if _, err := tx.StmtContext(ctx, s.stmts.saveHealth).ExecContext(ctx, healthArgs(run)...); err != nil {
-			return err
-		}
-		if run.Status == StatusError {
-			if _, err := tx.StmtContext(ctx, s.stmts.logError).ExecContext(ctx,
-				run.Source, run.Started.UnixNano(), int64(run.Duration), run.Err); err != nil {
-				return err
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	now := s.now()
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		for _, run := range runs {
+			if run.Started.IsZero() {
+				run.Started = now
 			}
-			if _, err := tx.StmtContext(ctx, s.stmts.pruneErrors).ExecContext(ctx,
-				s.now().Add(-errorRetention).UnixNano()); err != nil {
-				return err
+			if _, err := s.saveRun(ctx, tx, run, nil); err != nil {
+				return fmt.Errorf("store: save run of %s: %w", run.Source, err)
 			}
 		}
 		return nil
 	})
+}
+
+// saveRun is SaveRun inside tx.
+func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, run Run, items []Item) ([]Item, error) {
+	added, err := s.saveItems(ctx, tx, run.Source, items)
 	if err != nil {
-		return nil, fmt.Errorf("store: save run of %s: %w", run.Source, err)
+		return nil, err
+	}
+	if _, err := tx.StmtContext(ctx, s.stmts.saveHealth).ExecContext(ctx, healthArgs(run)...); err != nil {
+		return nil, err
+	}
+	if run.Status == StatusError {
+		if _, err := tx.StmtContext(ctx, s.stmts.logError).ExecContext(ctx,
+			run.Source, run.Started.UnixNano(), int64(run.Duration), run.Err); err != nil {
+			return nil, err
+		}
+		if _, err := tx.StmtContext(ctx, s.stmts.pruneErrors).ExecContext(ctx,
+			s.now().Add(-errorRetention).UnixNano()); err != nil {
+			return nil, err
+		}
 	}
 	return added, nil
 }
@@ -287,6 +319,37 @@ func healthArgs(run Run) []any {
 	}
 	return []any{run.Source, etag, lastModified, run.Status, started,
 		success, lastError, failing, failures, int64(run.Duration), run.Items}
+}
+
+// Validator is what a source's last successful response said about its
+// version: the conditional GET of the next fetch sends it back.
+type Validator struct {
+	ETag, LastModified string
+}
+
+// AllValidators returns every source's validators in one query, keyed by
+// source name; a source never fetched successfully has none.
+func (s *Store) AllValidators(ctx context.Context) (map[string]Validator, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name, etag, last_modified FROM sources WHERE etag != '' OR last_modified != ''`)
+	if err != nil {
+		return nil, fmt.Errorf("store: validators: %w", err)
+	}
+	defer rows.Close()
+	all := make(map[string]Validator)
+	for rows.Next() {
+		var (
+			name string
+			v    Validator
+		)
+		if err := rows.Scan(&name, &v.ETag, &v.LastModified); err != nil {
+			return nil, fmt.Errorf("store: validators: %w", err)
+		}
+		all[name] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: validators: %w", err)
+	}
+	return all, nil
 }
 
 // Validators returns the ETag and Last-Modified saved for a source.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -299,6 +300,13 @@ func TestValidators(t *testing.T) {
 			if etag != st.etag || modified != st.modified {
 				t.Errorf("Validators = %q, %q; want %q, %q", etag, modified, st.etag, st.modified)
 			}
+			all, err := s.AllValidators(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := all["feed"]; got != (Validator{st.etag, st.modified}) {
+				t.Errorf("AllValidators[feed] = %+v; want %q, %q", got, st.etag, st.modified)
+			}
 		})
 	}
 	// The failed batch left nothing behind: b was rolled back with boom.
@@ -315,6 +323,22 @@ func TestValidators(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	// A run saved alone and a run saved in a batch of runs leave the same health.
+	savers := map[string]func(s *Store, run Run) error{
+		"SaveRun": func(s *Store, run Run) error {
+			_, err := s.SaveRun(context.Background(), run, nil)
+			return err
+		},
+		"SaveRuns": func(s *Store, run Run) error {
+			return s.SaveRuns(context.Background(), []Run{run})
+		},
+	}
+	for name, save := range savers {
+		t.Run(name, func(t *testing.T) { testHealth(t, save) })
+	}
+}
+
+func testHealth(t *testing.T, save func(*Store, Run) error) {
 	ctx := context.Background()
 	s := open(t)
 	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
@@ -336,7 +360,7 @@ func TestHealth(t *testing.T) {
 		t.Run(fmt.Sprintf("%d_%s", i, st.status), func(t *testing.T) {
 			run := Run{Source: "feed", Started: at(i), Duration: time.Duration(i+1) * time.Millisecond,
 				Status: st.status, Err: st.err, Items: i}
-			if _, err := s.SaveRun(ctx, run, nil); err != nil {
+			if err := save(s, run); err != nil {
 				t.Fatal(err)
 			}
 			hs, err := s.Health(ctx)
@@ -362,6 +386,52 @@ func TestHealth(t *testing.T) {
 	}
 	if want := []string{"feed: HTTP 500", "feed: HTTP 502", "feed: timeout"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("SourceErrors = %v, want %v", got, want)
+	}
+}
+
+// TestSaveRuns saves many sources' runs in one transaction: all or nothing.
+func TestSaveRuns(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	if _, err := s.SaveRun(ctx, Run{Source: "a", Status: StatusOK, ETag: `"a1"`}, []Item{item("x")}); err != nil {
+		t.Fatal(err)
+	}
+	runs := []Run{
+		{Source: "a", Started: t0, Status: StatusNotModified},
+		{Source: "b", Started: t0, Status: StatusError, Err: "HTTP 503"},
+		{Source: "c", Started: t0, Status: StatusOK, LastModified: "Mon, 02 Mar 2026 06:00:00 GMT"},
+	}
+	bad := append(slices.Clone(runs), Run{Source: "d", Status: "weird"})
+	if err := s.SaveRuns(ctx, bad); err == nil {
+		t.Fatal("SaveRuns with an unknown status succeeded")
+	}
+	if hs, _ := s.Health(ctx); len(hs) != 1 {
+		t.Fatalf("a rejected batch saved %d sources' health, want only the earlier one", len(hs))
+	}
+	if err := s.SaveRuns(ctx, runs); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := s.Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, h := range hs {
+		status[h.Source] = h.LastStatus
+	}
+	if want := map[string]string{"a": StatusNotModified, "b": StatusError, "c": StatusOK}; !reflect.DeepEqual(status, want) {
+		t.Errorf("statuses = %v, want %v", status, want)
+	}
+	all, err := s.AllValidators(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Validator{"a": {ETag: `"a1"`}, "c": {LastModified: "Mon, 02 Mar 2026 06:00:00 GMT"}}
+	if !reflect.DeepEqual(all, want) {
+		t.Errorf("AllValidators = %v, want %v", all, want)
+	}
+	if errs, _ := s.SourceErrors(ctx, t0); len(errs) != 1 || errs[0].Source != "b" {
+		t.Errorf("SourceErrors = %+v, want b's", errs)
 	}
 }
 
