@@ -76,34 +76,74 @@ type sourceOutcome struct {
 	matched  []matchedItem
 }
 
+// matchedItem is what the summary and the metrics need of a match: not the
+// hits' spans and reasons, which would keep every match of a large fetch in
+// memory until it ends.
 type matchedItem struct {
 	title, link string
-	hits        []match.Hit
+	tags        []matchTag
 }
+
+type matchTag struct {
+	company string
+	topics  []string
+}
+
+// healthBatch is how many item-less runs (mostly 304s) are saved per
+// transaction.
+const healthBatch = 256
 
 // fetch fetches srcs, stores each source's batch as it arrives and matches the
 // new items. One failing source never stops the others: its error is recorded
 // as source health and returned in the summary.
 func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, progress func(string)) (*fetchSummary, error) {
 	start := time.Now()
+	validators, err := a.st.AllValidators(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read state of sources: %w", err)
+	}
 	in := make([]scraper.Source, 0, len(srcs))
 	for _, s := range srcs {
-		etag, lm, err := a.st.Validators(ctx, s.Name)
-		if err != nil {
-			return nil, fmt.Errorf("read state of source %q: %w", s.Name, err)
-		}
+		v := validators[s.Name]
 		in = append(in, scraper.Source{
 			Name: s.Name, Feed: s.Feed, Page: s.Page, Links: s.Links, Body: s.Body,
-			FullText: s.FullText, ETag: etag, LastModified: lm,
+			FullText: s.FullText, ETag: v.ETag, LastModified: v.LastModified,
 		})
 	}
 	sum := &fetchSummary{sources: len(srcs), bySource: map[string]*sourceOutcome{}}
-	var mu sync.Mutex
+	var (
+		mu      sync.Mutex
+		pending []store.Run      // item-less runs not saved yet
+		waiting []*sourceOutcome // their outcomes
+	)
+	flush := func() {
+		if err := a.st.SaveRuns(ctx, pending); err != nil {
+			for _, o := range waiting {
+				if o.err == nil {
+					o.err = fmt.Errorf("store health of %q: %w", o.name, err)
+					sum.failed++
+				}
+			}
+		}
+		pending, waiting = pending[:0], waiting[:0]
+	}
 	// Articles already stored are not fetched again (page sources, full_text).
 	a.fetcher.WithKnown(a.st.Known).FetchAll(ctx, in, func(r scraper.Result) {
-		out := a.save(ctx, r)
+		run := a.run(r)
+		var out *sourceOutcome
+		if len(r.Items) > 0 {
+			out = a.save(ctx, r, run)
+		} else {
+			out = &sourceOutcome{name: r.Source, duration: r.Duration, cached: r.NotModified, err: r.Err, warning: r.Warning}
+		}
 		mu.Lock()
 		defer mu.Unlock()
+		if len(r.Items) == 0 {
+			pending, waiting = append(pending, run), append(waiting, out)
+			if len(pending) >= healthBatch {
+				flush()
+			}
+		}
 		sum.bySource[r.Source] = out
 		sum.newItems += out.fresh
 		sum.matches += len(out.matched)
@@ -121,6 +161,7 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, p
 			progress(r.Source)
 		}
 	})
+	flush()
 	sum.elapsed = time.Since(start)
 	return sum, ctx.Err()
 }
@@ -139,9 +180,8 @@ type quietLogger struct{ l *slog.Logger }
 func (q quietLogger) Warn(msg string, args ...any)  { q.l.Debug(msg, args...) }
 func (q quietLogger) Debug(msg string, args ...any) { q.l.Debug(msg, args...) }
 
-// save records one source's result: its items in one transaction, its health.
-func (a *app) save(ctx context.Context, r scraper.Result) *sourceOutcome {
-	out := &sourceOutcome{name: r.Source, duration: r.Duration, items: len(r.Items), cached: r.NotModified, err: r.Err, warning: r.Warning}
+// run is the health record of one source's result.
+func (a *app) run(r scraper.Result) store.Run {
 	run := store.Run{
 		Source:   r.Source,
 		Started:  a.now().Add(-r.Duration),
@@ -156,6 +196,13 @@ func (a *app) save(ctx context.Context, r scraper.Result) *sourceOutcome {
 	default:
 		run.Status, run.ETag, run.LastModified = store.StatusOK, r.ETag, r.LastModified
 	}
+	return run
+}
+
+// save stores one source's items and its health in one transaction, and
+// matches the items that were new.
+func (a *app) save(ctx context.Context, r scraper.Result, run store.Run) *sourceOutcome {
+	out := &sourceOutcome{name: r.Source, duration: r.Duration, items: len(r.Items), cached: r.NotModified, err: r.Err, warning: r.Warning}
 	items := make([]store.Item, len(r.Items))
 	for i, it := range r.Items {
 		items[i] = store.Item{
@@ -170,9 +217,15 @@ func (a *app) save(ctx context.Context, r scraper.Result) *sourceOutcome {
 	}
 	out.fresh = len(fresh)
 	for _, it := range fresh {
-		if hits := a.wl.Match(digest.ItemText(it)); len(hits) > 0 {
-			out.matched = append(out.matched, matchedItem{title: it.Title, link: it.Link, hits: hits})
+		hits := a.wl.Match(digest.ItemText(it))
+		if len(hits) == 0 {
+			continue
 		}
+		m := matchedItem{title: it.Title, link: it.Link, tags: make([]matchTag, len(hits))}
+		for i, h := range hits {
+			m.tags[i] = matchTag{company: h.Company, topics: slices.Clone(h.Topics)}
+		}
+		out.matched = append(out.matched, m)
 	}
 	return out
 }
@@ -192,8 +245,8 @@ func (s *fetchSummary) print(w io.Writer) {
 			len(o.matched), plural(len(o.matched), "match", "matches"))
 		for _, m := range o.matched {
 			var tags []string
-			for _, h := range m.hits {
-				tags = append(tags, h.Company+" ["+strings.Join(h.Topics, ", ")+"]")
+			for _, t := range m.tags {
+				tags = append(tags, t.company+" ["+strings.Join(t.topics, ", ")+"]")
 			}
 			fmt.Fprintf(w, "  + %s\n    %s\n    %s\n", match.Prepare(m.title), strings.Join(tags, "; "), m.link)
 		}

@@ -72,12 +72,12 @@ func (m *metrics) observeFetch(sum *fetchSummary) {
 		m.lastSuccess.WithLabelValues("fetch:" + name).Set(now)
 		m.itemsStored.Add(float64(o.fresh))
 		for _, it := range o.matched {
-			for _, h := range it.hits {
-				for _, t := range h.Topics {
-					m.matches.WithLabelValues(h.Company, t).Inc()
+			for _, tag := range it.tags {
+				for _, t := range tag.topics {
+					m.matches.WithLabelValues(tag.company, t).Inc()
 				}
-				if len(h.Topics) == 0 {
-					m.matches.WithLabelValues(h.Company, "").Inc()
+				if len(tag.topics) == 0 {
+					m.matches.WithLabelValues(tag.company, "").Inc()
 				}
 			}
 		}
