@@ -116,37 +116,60 @@ func TestFault01Timeout(t *testing.T) {
 	}
 }
 
+// TestConditionalGet: the second fetch sends the validators back and a 304
+// yields no items. With an ETag only If-None-Match is sent: a server must
+// ignore If-Modified-Since next to it (RFC 9110 §13.1.3), so it would only
+// cost bytes on every request.
 func TestConditionalGet(t *testing.T) {
-	const etag, lastMod = `"v1"`, "Mon, 05 Jan 2026 07:30:00 GMT"
-	var hits, notModified atomic.Int32
-	body := fixture(t, "rss2.xml")
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		if r.Header.Get("If-None-Match") == etag && r.Header.Get("If-Modified-Since") == lastMod {
-			notModified.Add(1)
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		w.Header().Set("ETag", etag)
-		w.Header().Set("Last-Modified", lastMod)
-		_, _ = w.Write(body)
-	})
-	f := newTestFetcher(t, Options{})
-	first := f.Fetch(t.Context(), Source{Name: "cond", Feed: srv.URL})
-	mustOK(t, first)
-	if first.NotModified || len(first.Items) != 3 || first.ETag != etag || first.LastModified != lastMod {
-		t.Fatalf("first fetch: notModified=%v items=%d etag=%q lastmod=%q", first.NotModified, len(first.Items), first.ETag, first.LastModified)
-	}
-	second := f.Fetch(t.Context(), Source{Name: "cond", Feed: srv.URL, ETag: first.ETag, LastModified: first.LastModified})
-	mustOK(t, second)
-	if !second.NotModified || len(second.Items) != 0 {
-		t.Fatalf("second fetch: notModified=%v items=%d", second.NotModified, len(second.Items))
-	}
-	if second.ETag != etag || second.LastModified != lastMod {
-		t.Errorf("validators on 304 = %q %q, want the source's own", second.ETag, second.LastModified)
-	}
-	if hits.Load() != 2 || notModified.Load() != 1 {
-		t.Errorf("hits=%d notModified=%d", hits.Load(), notModified.Load())
+	const lastMod = "Mon, 05 Jan 2026 07:30:00 GMT"
+	for _, tc := range []struct {
+		name       string
+		etag       string
+		wantHeader string // the one conditional header the second request carries
+		wantValue  string
+	}{
+		{"etag and last-modified", `"v1"`, "If-None-Match", `"v1"`},
+		{"last-modified only", "", "If-Modified-Since", lastMod},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hits, notModified atomic.Int32
+			body := fixture(t, "rss2.xml")
+			srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				inm, ims := r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since")
+				if inm != "" || ims != "" {
+					other := map[string]string{"If-None-Match": ims, "If-Modified-Since": inm}[tc.wantHeader]
+					if r.Header.Get(tc.wantHeader) == tc.wantValue && other == "" {
+						notModified.Add(1)
+						w.WriteHeader(http.StatusNotModified)
+						return
+					}
+					t.Errorf("conditional headers: If-None-Match %q, If-Modified-Since %q; want only %s: %s", inm, ims, tc.wantHeader, tc.wantValue)
+				}
+				if tc.etag != "" {
+					w.Header().Set("ETag", tc.etag)
+				}
+				w.Header().Set("Last-Modified", lastMod)
+				_, _ = w.Write(body)
+			})
+			f := newTestFetcher(t, Options{})
+			first := f.Fetch(t.Context(), Source{Name: "cond", Feed: srv.URL})
+			mustOK(t, first)
+			if first.NotModified || len(first.Items) != 3 || first.ETag != tc.etag || first.LastModified != lastMod {
+				t.Fatalf("first fetch: notModified=%v items=%d etag=%q lastmod=%q", first.NotModified, len(first.Items), first.ETag, first.LastModified)
+			}
+			second := f.Fetch(t.Context(), Source{Name: "cond", Feed: srv.URL, ETag: first.ETag, LastModified: first.LastModified})
+			mustOK(t, second)
+			if !second.NotModified || len(second.Items) != 0 {
+				t.Fatalf("second fetch: notModified=%v items=%d", second.NotModified, len(second.Items))
+			}
+			if second.ETag != tc.etag || second.LastModified != lastMod {
+				t.Errorf("validators on 304 = %q %q, want the source's own", second.ETag, second.LastModified)
+			}
+			if hits.Load() != 2 || notModified.Load() != 1 {
+				t.Errorf("hits=%d notModified=%d", hits.Load(), notModified.Load())
+			}
+		})
 	}
 }
 
