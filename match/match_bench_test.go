@@ -2,11 +2,13 @@ package match
 
 import (
 	"fmt"
+	"html"
 	"math/rand/v2"
 	"os"
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -533,4 +535,39 @@ func appendKey(lx *lexer, dst []byte) []byte {
 		return append(dst, lx.s[lx.tok.start:lx.tok.end]...)
 	}
 	return append(dst, lx.key...)
+}
+
+// BenchmarkPrepare measures turning feed HTML into text: the seed articles
+// as a feed's content:encoded carries them, paragraphs, links, emphasis,
+// typographic entities and a tracking image.
+func BenchmarkPrepare(b *testing.B) {
+	var docs []string
+	size := 0
+	for _, f := range []string{"alibaba-denies-ft-report.txt", "belgium-monitors-alibaba.txt"} {
+		raw, err := os.ReadFile("testdata/" + f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var sb strings.Builder
+		for i, p := range strings.Split(string(raw), "\n") {
+			if strings.TrimSpace(p) == "" {
+				continue
+			}
+			p = strings.ReplaceAll(html.EscapeString(p), "&#39;", "&#8217;")
+			if i%3 == 1 {
+				p = `<a href="https://example.com/story?id=` + strconv.Itoa(i) + `" rel="noopener">` + p + `</a>`
+			}
+			fmt.Fprintf(&sb, "<p class=\"story-body\">%s <em>(%d)</em></p>\n", p, i)
+		}
+		sb.WriteString(`<img src="https://example.com/pixel.gif" width="1" height="1" alt=""/>`)
+		docs = append(docs, sb.String())
+		size += sb.Len()
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range docs {
+			Prepare(d)
+		}
+	}
 }

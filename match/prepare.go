@@ -1,13 +1,10 @@
 package match
 
 import (
-	"bytes"
 	"html"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	xhtml "golang.org/x/net/html"
 )
 
 // maxPasses bounds how many times escaped markup is unwrapped: feed content
@@ -62,11 +59,19 @@ func prepare(s string, wantMap bool) (string, []int) {
 }
 
 // Elements dropped with their content.
-var dropRaw = map[string]bool{ // the tokenizer returns their content as one text token
+var dropRaw = map[string]bool{ // raw text: their content is not markup
 	"script": true, "style": true, "noscript": true, "iframe": true, "noembed": true, "noframes": true,
 }
 var dropNested = map[string]bool{ // their content is markup: track depth
 	"template": true, "object": true, "svg": true, "math": true,
+}
+
+// rawText are the elements whose content an HTML tokenizer reads as text up
+// to their end tag: the dropped ones above, and title, textarea, xmp and
+// plaintext, whose content is kept.
+var rawText = map[string]bool{
+	"script": true, "style": true, "noscript": true, "iframe": true, "noembed": true, "noframes": true,
+	"title": true, "textarea": true, "xmp": true, "plaintext": true,
 }
 
 // Elements that do not separate words.
@@ -78,69 +83,246 @@ var inline = map[string]bool{
 	"var": true, "wbr": true,
 }
 
-// stripPass removes tags and decodes entities once.
+// markup is what starts at a '<'.
+type markup int
+
+const (
+	notMarkup markup = iota // a literal '<'
+	startTag
+	endTag
+	cdata
+	ignored // comment, doctype, processing instruction, "</>", a tag cut off by the end
+)
+
+// stripPass removes tags and decodes entities once. It splits s as the
+// HTML5 tokenizer does, as far as plain text needs: tags (attribute values
+// may hold '>'), comments, doctypes and processing instructions, CDATA
+// sections, and raw-text elements (script, style, title…) whose content
+// runs to their end tag. A tag cut off by the end of s is dropped. This
+// replaced golang.org/x/net/html's Tokenizer, whose 4 KB buffer per call
+// was a third of all the memory a fetch allocated.
 func stripPass(s string, wantMap bool) (string, []int) {
 	e := emitter{wantMap: wantMap}
 	e.out = make([]byte, 0, len(s))
 	if wantMap {
 		e.m = make([]int, 0, len(s)+1)
 	}
-	z := xhtml.NewTokenizer(strings.NewReader(s))
-	z.AllowCDATA(true)
-	off := 0
-	skipText := false
-	depth := 0
-	for {
-		tt := z.Next()
-		raw := z.Raw()
-		start := off
-		off += len(raw)
-		switch tt {
-		case xhtml.ErrorToken:
-			if wantMap {
-				e.m = append(e.m, len(s))
+	depth := 0 // inside elements dropped with their markup content
+	text := 0  // start of the text not emitted yet
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
+			break
+		}
+		lt := i + j
+		kind, name, end := scanMarkup(s, lt)
+		if kind == notMarkup {
+			i = lt + 1
+			continue
+		}
+		if depth == 0 {
+			decodeEntities(&e, s[text:lt], text)
+		}
+		i, text = end, end
+		switch kind {
+		case cdata:
+			if depth == 0 {
+				body := s[lt+len("<![CDATA[") : end]
+				e.raw(strings.TrimSuffix(body, "]]>"), lt+len("<![CDATA["))
 			}
-			return string(e.out), e.m
-		case xhtml.TextToken:
-			if skipText || depth > 0 {
-				skipText = false
-				continue
+		case startTag, endTag:
+			if !inline[name] {
+				e.space(lt)
 			}
-			if bytes.HasPrefix(raw, []byte("<![CDATA[")) {
-				body := bytes.TrimSuffix(raw[len("<![CDATA["):], []byte("]]>"))
-				e.raw(body, start+len("<![CDATA["))
-				continue
-			}
-			decodeEntities(&e, raw, start)
-		case xhtml.StartTagToken, xhtml.SelfClosingTagToken, xhtml.EndTagToken:
-			skipText = false
-			name, _ := z.TagName()
-			tag := string(name)
-			if tt != xhtml.EndTagToken && dropRaw[tag] {
-				skipText = true
-			}
-			if dropNested[tag] {
-				switch tt {
-				case xhtml.StartTagToken:
-					depth++
-				case xhtml.EndTagToken:
+			if dropNested[name] {
+				if kind == endTag {
 					depth = max(depth-1, 0)
+				} else if s[end-2] != '/' { // not self-closing
+					depth++
 				}
 			}
-			if !inline[tag] {
-				e.space(start)
+			if kind == startTag && rawText[name] {
+				// Self-closing or not, the content runs to the end tag.
+				stop := rawTextEnd(s, end, name)
+				if depth == 0 && !dropRaw[name] {
+					decodeEntities(&e, s[end:stop], end)
+				}
+				i, text = stop, stop
 			}
-		default: // comments, doctypes
-			skipText = false
 		}
+	}
+	if depth == 0 {
+		decodeEntities(&e, s[text:], text)
+	}
+	if wantMap {
+		e.m = append(e.m, len(s))
+	}
+	return string(e.out), e.m
+}
+
+// scanMarkup reads the markup that starts with the '<' at s[lt]: its kind,
+// the lower-case tag name for tags, and the offset just past it.
+func scanMarkup(s string, lt int) (kind markup, name string, end int) {
+	i := lt + 1
+	if i >= len(s) {
+		return notMarkup, "", 0
+	}
+	switch c := s[i]; {
+	case isLetter(c):
+		return scanTag(s, i, startTag)
+	case c == '/':
+		i++
+		switch {
+		case i >= len(s):
+			return notMarkup, "", 0
+		case s[i] == '>':
+			return ignored, "", i + 1
+		case isLetter(s[i]):
+			return scanTag(s, i, endTag)
+		}
+		return ignored, "", closeAngle(s, i) // a bogus comment
+	case c == '!':
+		rest := s[i+1:]
+		switch {
+		case strings.HasPrefix(rest, "--"):
+			return ignored, "", commentEnd(s, i+3)
+		case strings.HasPrefix(rest, "[CDATA["):
+			if k := strings.Index(s[i+8:], "]]>"); k >= 0 {
+				return cdata, "", i + 8 + k + 3
+			}
+			return cdata, "", len(s)
+		}
+		return ignored, "", closeAngle(s, i) // doctype, bogus comment
+	case c == '?':
+		return ignored, "", closeAngle(s, i)
+	}
+	return notMarkup, "", 0
+}
+
+// scanTag reads a tag whose name starts at s[i]: the name runs to white
+// space, '/' or '>'; attribute values in quotes may hold any of them.
+func scanTag(s string, i int, kind markup) (markup, string, int) {
+	n := i
+	for n < len(s) && !isSpace(s[n]) && s[n] != '/' && s[n] != '>' {
+		n++
+	}
+	name := lowerName(s[i:n])
+	for i = n; i < len(s); {
+		switch c := s[i]; {
+		case c == '>':
+			return kind, name, i + 1
+		case isSpace(c) || c == '/':
+			i++
+		default: // an attribute: name, then maybe = and a value
+			i++ // the first character may be '='
+			for i < len(s) && !isSpace(s[i]) && s[i] != '/' && s[i] != '>' && s[i] != '=' {
+				i++
+			}
+			i = skipSpace(s, i)
+			if i >= len(s) || s[i] != '=' {
+				continue
+			}
+			i = skipSpace(s, i+1)
+			if i < len(s) && (s[i] == '"' || s[i] == '\'') {
+				k := strings.IndexByte(s[i+1:], s[i])
+				if k < 0 {
+					return ignored, "", len(s)
+				}
+				i += k + 2
+				continue
+			}
+			for i < len(s) && !isSpace(s[i]) && s[i] != '>' {
+				i++
+			}
+		}
+	}
+	return ignored, "", len(s) // cut off: dropped
+}
+
+// rawTextEnd returns where the content of the raw-text element name, which
+// starts at s[from], ends: at its end tag, or at the end of s.
+func rawTextEnd(s string, from int, name string) int {
+	if name == "plaintext" {
+		return len(s)
+	}
+	for i := from; ; {
+		k := strings.Index(s[i:], "</")
+		if k < 0 {
+			return len(s)
+		}
+		i += k
+		n := i + 2 + len(name)
+		if n <= len(s) && strings.EqualFold(s[i+2:n], name) && (n == len(s) || isSpace(s[n]) || s[n] == '/' || s[n] == '>') {
+			return i
+		}
+		i += 2
 	}
 }
 
+// commentEnd returns the offset past the comment whose text starts at
+// s[i] (after "<!--"): "<!-->" and "<!--->" are empty comments, others
+// end at "-->" or "--!>", or at the end of s.
+func commentEnd(s string, i int) int {
+	rest := s[i:]
+	switch {
+	case strings.HasPrefix(rest, ">"):
+		return i + 1
+	case strings.HasPrefix(rest, "->"):
+		return i + 2
+	}
+	for k := i; ; {
+		d := strings.Index(s[k:], "--")
+		if d < 0 {
+			return len(s)
+		}
+		k += d + 2
+		if strings.HasPrefix(s[k:], ">") {
+			return k + 1
+		}
+		if strings.HasPrefix(s[k:], "!>") {
+			return k + 2
+		}
+		k-- // "--->": the dashes may overlap
+	}
+}
+
+// closeAngle returns the offset past the first '>' at or after s[i], or the
+// end of s.
+func closeAngle(s string, i int) int {
+	if k := strings.IndexByte(s[i:], '>'); k >= 0 {
+		return i + k + 1
+	}
+	return len(s)
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// isSpace reports HTML's ASCII white space.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// lowerName lower-cases an ASCII tag name without allocating when it is
+// lower-case already, as nearly all are.
+func lowerName(n string) string {
+	for i := 0; i < len(n); i++ {
+		if c := n[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(n)
+		}
+	}
+	return n
+}
+
 // decodeEntities emits raw (from s[base:]) with character references decoded.
-func decodeEntities(e *emitter, raw []byte, base int) {
+func decodeEntities(e *emitter, raw string, base int) {
 	i := 0
 	for i < len(raw) {
-		j := bytes.IndexByte(raw[i:], '&')
+		j := strings.IndexByte(raw[i:], '&')
 		if j < 0 {
 			e.raw(raw[i:], base+i)
 			return
@@ -148,7 +330,7 @@ func decodeEntities(e *emitter, raw []byte, base int) {
 		e.raw(raw[i:i+j], base+i)
 		i += j
 		if n := entityLen(raw[i:]); n > 0 {
-			piece := string(raw[i : i+n])
+			piece := raw[i : i+n]
 			if dec := html.UnescapeString(piece); dec != piece {
 				e.fixed(dec, base+i)
 				i += n
@@ -162,7 +344,7 @@ func decodeEntities(e *emitter, raw []byte, base int) {
 
 // entityLen returns the length of the character reference candidate at the
 // start of b ("&amp;", "&#8217;", "&#x2019;", "&amp" without ';'), 0 if none.
-func entityLen(b []byte) int {
+func entityLen(b string) int {
 	if len(b) < 2 || b[0] != '&' {
 		return 0
 	}
@@ -206,9 +388,9 @@ func hasEntity(s string) bool {
 			return false
 		}
 		i += j
-		b := []byte(s[i:min(len(s), i+50)])
+		b := s[i:min(len(s), i+50)]
 		if n := entityLen(b); n > 0 && b[n-1] == ';' {
-			if piece := string(b[:n]); html.UnescapeString(piece) != piece {
+			if piece := b[:n]; html.UnescapeString(piece) != piece {
 				return true
 			}
 		}
@@ -270,15 +452,30 @@ type emitter struct {
 }
 
 // raw emits b, which starts at offset base of the input.
-func (e *emitter) raw(b []byte, base int) {
+func (e *emitter) raw(b string, base int) {
 	for i := 0; i < len(b); {
 		c := b[i]
+		if c > ' ' && c < 0x7f { // a run of printable ASCII, copied at once
+			j := i + 1
+			for j < len(b) && b[j] > ' ' && b[j] < 0x7f {
+				j++
+			}
+			e.flushSpace()
+			e.out = append(e.out, b[i:j]...)
+			if e.wantMap {
+				for k := i; k < j; k++ {
+					e.m = append(e.m, base+k)
+				}
+			}
+			i = j
+			continue
+		}
 		if c < utf8.RuneSelf {
 			e.put(rune(c), 1, base+i)
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(b[i:])
+		r, size := utf8.DecodeRuneInString(b[i:])
 		e.put(r, size, base+i)
 		i += size
 	}
@@ -298,6 +495,20 @@ func (e *emitter) space(src int) {
 	}
 }
 
+// flushSpace writes the white space seen before the character that follows,
+// unless it led the text.
+func (e *emitter) flushSpace() {
+	if e.pending {
+		if len(e.out) > 0 {
+			e.out = append(e.out, ' ')
+			if e.wantMap {
+				e.m = append(e.m, e.spaceAt)
+			}
+		}
+		e.pending = false
+	}
+}
+
 func (e *emitter) put(r rune, size int, src int) {
 	switch {
 	case r == ' ' || r >= '\t' && r <= '\r':
@@ -314,15 +525,7 @@ func (e *emitter) put(r rune, size int, src int) {
 	case dropped(r):
 		return
 	}
-	if e.pending {
-		if len(e.out) > 0 {
-			e.out = append(e.out, ' ')
-			if e.wantMap {
-				e.m = append(e.m, e.spaceAt)
-			}
-		}
-		e.pending = false
-	}
+	e.flushSpace()
 	n := len(e.out)
 	e.out = utf8.AppendRune(e.out, r)
 	if e.wantMap {
