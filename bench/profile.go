@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -277,7 +278,12 @@ func newPipeline(ctx context.Context, path string) (*pipeline, error) {
 // matchedItem is what cmd/newswatch keeps of a match until it prints the summary.
 type matchedItem struct {
 	title, link string
-	hits        []match.Hit
+	tags        []matchTag
+}
+
+type matchTag struct {
+	company string
+	topics  []string
 }
 
 type pipelineSummary struct {
@@ -290,21 +296,36 @@ type pipelineSummary struct {
 	fetch, save, match                         time.Duration // summed over the workers
 }
 
+// healthBatch is cmd/newswatch's number of item-less runs per transaction.
+const healthBatch = 256
+
 // fetch mirrors (*app).fetch and (*app).save of cmd/newswatch/fetch.go.
 func (p *pipeline) fetch(ctx context.Context) (pipelineSummary, error) {
 	sum := pipelineSummary{bySource: map[string][]matchedItem{}}
 	begin := time.Now()
+	validators, err := p.st.AllValidators(ctx)
+	if err != nil {
+		return sum, err
+	}
 	in := make([]scraper.Source, 0, len(p.cfg.Sources))
 	for _, s := range p.cfg.Sources {
-		etag, lm, err := p.st.Validators(ctx, s.Name)
-		if err != nil {
-			return sum, err
-		}
+		v := validators[s.Name]
 		in = append(in, scraper.Source{Name: s.Name, Feed: s.Feed, Page: s.Page, Links: s.Links, Body: s.Body,
-			FullText: s.FullText, ETag: etag, LastModified: lm})
+			FullText: s.FullText, ETag: v.ETag, LastModified: v.LastModified})
 	}
 	sum.validators = time.Since(begin)
-	var mu sync.Mutex
+	var (
+		mu      sync.Mutex
+		pending []store.Run
+	)
+	flush := func() {
+		t0 := time.Now()
+		if err := p.st.SaveRuns(ctx, pending); err != nil {
+			sum.failed += len(pending)
+		}
+		sum.save += time.Since(t0)
+		pending = pending[:0]
+	}
 	fetchStart := time.Now()
 	p.f.FetchAll(ctx, in, func(r scraper.Result) {
 		t0 := time.Now()
@@ -317,22 +338,40 @@ func (p *pipeline) fetch(ctx context.Context) (pipelineSummary, error) {
 		default:
 			run.Status, run.ETag, run.LastModified = store.StatusOK, r.ETag, r.LastModified
 		}
-		items := make([]store.Item, len(r.Items))
-		for i, it := range r.Items {
-			items[i] = store.Item{Key: it.Key, Link: it.Link, GUID: it.GUID, Title: it.Title, Summary: it.Summary,
-				Content: it.Content, Body: it.Body, Published: it.Published}
-		}
-		fresh, err := p.st.SaveRun(ctx, run, items)
-		t1 := time.Now()
-		var matched []matchedItem
-		for _, it := range fresh {
-			if hits := p.wl.Match(digest.ItemText(it)); len(hits) > 0 {
-				matched = append(matched, matchedItem{title: it.Title, link: it.Link, hits: hits})
+		var (
+			fresh   []store.Item
+			err     error
+			matched []matchedItem
+		)
+		if len(r.Items) > 0 {
+			items := make([]store.Item, len(r.Items))
+			for i, it := range r.Items {
+				items[i] = store.Item{Key: it.Key, Link: it.Link, GUID: it.GUID, Title: it.Title, Summary: it.Summary,
+					Content: it.Content, Body: it.Body, Published: it.Published}
 			}
+			fresh, err = p.st.SaveRun(ctx, run, items)
+		}
+		t1 := time.Now()
+		for _, it := range fresh {
+			hits := p.wl.Match(digest.ItemText(it))
+			if len(hits) == 0 {
+				continue
+			}
+			m := matchedItem{title: it.Title, link: it.Link, tags: make([]matchTag, len(hits))}
+			for i, h := range hits {
+				m.tags[i] = matchTag{company: h.Company, topics: slices.Clone(h.Topics)}
+			}
+			matched = append(matched, m)
 		}
 		t2 := time.Now()
 		mu.Lock()
 		defer mu.Unlock()
+		if len(r.Items) == 0 {
+			pending = append(pending, run)
+			if len(pending) >= healthBatch {
+				flush()
+			}
+		}
 		sum.items += len(r.Items)
 		if r.NotModified {
 			sum.notModified++
@@ -347,6 +386,7 @@ func (p *pipeline) fetch(ctx context.Context) (pipelineSummary, error) {
 			sum.failed++
 		}
 	})
+	flush()
 	sum.fetchAll = time.Since(fetchStart)
 	return sum, ctx.Err()
 }
