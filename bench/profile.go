@@ -275,7 +275,8 @@ func newPipeline(ctx context.Context, path string) (*pipeline, error) {
 	return &pipeline{cfg: cfg, wl: wl, st: st, f: f, load: t1.Sub(t0), compile: t2.Sub(t1), open: t3.Sub(t2)}, nil
 }
 
-// matchedItem is what cmd/newswatch keeps of a match until it prints the summary.
+// matchedItem is what cmd/newswatch makes of a match to print it as its
+// source completes.
 type matchedItem struct {
 	title, link string
 	tags        []matchTag
@@ -287,9 +288,6 @@ type matchTag struct {
 }
 
 type pipelineSummary struct {
-	// bySource keeps each source's matches, as cmd/newswatch's fetch
-	// summary does, so that heap profiles see what it retains.
-	bySource                                   map[string][]matchedItem
 	items, fresh, matched, failed, notModified int
 	validators                                 time.Duration // reading every source's validators
 	fetchAll                                   time.Duration // wall time of FetchAll
@@ -301,7 +299,7 @@ const healthBatch = 256
 
 // fetch mirrors (*app).fetch and (*app).save of cmd/newswatch/fetch.go.
 func (p *pipeline) fetch(ctx context.Context) (pipelineSummary, error) {
-	sum := pipelineSummary{bySource: map[string][]matchedItem{}}
+	sum := pipelineSummary{}
 	begin := time.Now()
 	validators, err := p.st.AllValidators(ctx)
 	if err != nil {
@@ -378,7 +376,6 @@ func (p *pipeline) fetch(ctx context.Context) (pipelineSummary, error) {
 		}
 		sum.fresh += len(fresh)
 		sum.matched += len(matched)
-		sum.bySource[r.Source] = matched
 		sum.fetch += r.Duration
 		sum.save += t1.Sub(t0)
 		sum.match += t2.Sub(t1)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -44,7 +43,7 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 		}
 		return a.dryRun(ctx, e.stdout, srcs[0])
 	}
-	sum, err := a.fetch(ctx, srcs, quietLogger{e.log}, progressTo(e.stderr, len(srcs)))
+	sum, err := a.fetch(ctx, srcs, quietLogger{e.log}, reportTo(e.stdout, e.stderr, len(srcs)))
 	if err != nil {
 		return err
 	}
@@ -55,14 +54,16 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// fetchSummary is what one fetch of the sources produced.
+// fetchSummary is what one fetch of the sources produced. Each source's
+// matches go to the report callback as the source completes and are not
+// kept: a fetch of 5,000 sources holds no more memory than one of 100.
 type fetchSummary struct {
 	sources  int
 	failed   int
 	newItems int
 	matches  int
 	elapsed  time.Duration
-	bySource map[string]*sourceOutcome
+	problems []*sourceOutcome // sources that failed or lost some articles
 }
 
 type sourceOutcome struct {
@@ -94,9 +95,10 @@ type matchTag struct {
 const healthBatch = 256
 
 // fetch fetches srcs, stores each source's batch as it arrives and matches the
-// new items. One failing source never stops the others: its error is recorded
-// as source health and returned in the summary.
-func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, progress func(string)) (*fetchSummary, error) {
+// new items; report, when not nil, gets each source's outcome as it completes,
+// one at a time. One failing source never stops the others: its error is
+// recorded as source health and returned in the summary.
+func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, report func(*sourceOutcome)) (*fetchSummary, error) {
 	start := time.Now()
 	validators, err := a.st.AllValidators(ctx)
 	if err != nil {
@@ -110,7 +112,7 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, p
 			FullText: s.FullText, ETag: v.ETag, LastModified: v.LastModified,
 		})
 	}
-	sum := &fetchSummary{sources: len(srcs), bySource: map[string]*sourceOutcome{}}
+	sum := &fetchSummary{sources: len(srcs)}
 	var (
 		mu      sync.Mutex
 		pending []store.Run      // item-less runs not saved yet
@@ -122,6 +124,7 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, p
 				if o.err == nil {
 					o.err = fmt.Errorf("store health of %q: %w", o.name, err)
 					sum.failed++
+					sum.problems = append(sum.problems, o)
 				}
 			}
 		}
@@ -144,7 +147,9 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, p
 				flush()
 			}
 		}
-		sum.bySource[r.Source] = out
+		if out.err != nil || out.warning != nil {
+			sum.problems = append(sum.problems, out)
+		}
 		sum.newItems += out.fresh
 		sum.matches += len(out.matched)
 		if out.err != nil {
@@ -157,8 +162,8 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, p
 		if r.Warning != nil { // some articles of a source that worked
 			log.Warn("source incomplete", "source", r.Source, "warning", r.Warning)
 		}
-		if progress != nil {
-			progress(r.Source)
+		if report != nil {
+			report(out)
 		}
 	})
 	flush()
@@ -230,38 +235,21 @@ func (a *app) save(ctx context.Context, r scraper.Result, run store.Run) *source
 	return out
 }
 
+// print lists the sources that failed or lost articles, by name, and the
+// summary line.
 func (s *fetchSummary) print(w io.Writer) {
-	names := make([]string, 0, len(s.bySource))
-	for n := range s.bySource {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		o := s.bySource[n]
-		if len(o.matched) == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "%s: %d new %s, %d %s\n", n, o.fresh, plural(o.fresh, "item", "items"),
-			len(o.matched), plural(len(o.matched), "match", "matches"))
-		for _, m := range o.matched {
-			var tags []string
-			for _, t := range m.tags {
-				tags = append(tags, t.company+" ["+strings.Join(t.topics, ", ")+"]")
-			}
-			fmt.Fprintf(w, "  + %s\n    %s\n    %s\n", match.Prepare(m.title), strings.Join(tags, "; "), m.link)
-		}
-	}
+	slices.SortFunc(s.problems, func(a, b *sourceOutcome) int { return strings.Compare(a.name, b.name) })
 	if s.failed > 0 {
 		fmt.Fprintln(w, "errors:")
-		for _, n := range names {
-			if o := s.bySource[n]; o.err != nil {
+		for _, o := range s.problems {
+			if o.err != nil {
 				fmt.Fprintf(w, "  %v\n", o.err) // the error names the source
 			}
 		}
 	}
-	for _, n := range names {
-		if o := s.bySource[n]; o.err == nil && o.warning != nil {
-			fmt.Fprintf(w, "warning: %s: %v\n", n, o.warning)
+	for _, o := range s.problems {
+		if o.err == nil {
+			fmt.Fprintf(w, "warning: %s: %v\n", o.name, o.warning)
 		}
 	}
 	fmt.Fprintf(w, "fetched %d %s in %s: %d new %s, %d new %s, %d failed\n",
@@ -269,18 +257,39 @@ func (s *fetchSummary) print(w io.Writer) {
 		s.newItems, plural(s.newItems, "item", "items"), s.matches, plural(s.matches, "match", "matches"), s.failed)
 }
 
-// progressTo returns a progress callback that redraws one line on a
-// terminal, or nil when w is not one.
-func progressTo(w io.Writer, total int) func(string) {
-	if !isTerminal(w) {
-		return nil
+// printMatches writes a source's new matches: title, companies with their
+// topics, link.
+func (o *sourceOutcome) printMatches(w io.Writer) {
+	fmt.Fprintf(w, "%s: %d new %s, %d %s\n", o.name, o.fresh, plural(o.fresh, "item", "items"),
+		len(o.matched), plural(len(o.matched), "match", "matches"))
+	for _, m := range o.matched {
+		var tags []string
+		for _, t := range m.tags {
+			tags = append(tags, t.company+" ["+strings.Join(t.topics, ", ")+"]")
+		}
+		fmt.Fprintf(w, "  + %s\n    %s\n    %s\n", match.Prepare(m.title), strings.Join(tags, "; "), m.link)
 	}
+}
+
+// reportTo returns the report callback of the fetch and once commands: each
+// source's new matches are printed to stdout as the source completes, and
+// on a terminal stderr shows a progress line, cleared before each print.
+func reportTo(stdout, stderr io.Writer, total int) func(*sourceOutcome) {
+	tty := isTerminal(stderr)
 	done := 0
-	return func(name string) {
+	return func(o *sourceOutcome) {
 		done++
-		fmt.Fprintf(w, "\r\x1b[K[%d/%d] %s", done, total, name)
-		if done == total {
-			fmt.Fprint(w, "\r\x1b[K")
+		if len(o.matched) > 0 {
+			if tty {
+				fmt.Fprint(stderr, "\r\x1b[K")
+			}
+			o.printMatches(stdout)
+		}
+		if tty {
+			fmt.Fprintf(stderr, "\r\x1b[K[%d/%d] %s", done, total, o.name)
+			if done == total {
+				fmt.Fprint(stderr, "\r\x1b[K")
+			}
 		}
 	}
 }

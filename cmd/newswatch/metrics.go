@@ -61,24 +61,22 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-func (m *metrics) observeFetch(sum *fetchSummary) {
-	now := float64(time.Now().Unix())
-	for name, o := range sum.bySource {
-		m.fetchDuration.WithLabelValues(name).Observe(o.duration.Seconds())
-		if o.err != nil {
-			m.fetchErrors.WithLabelValues(name).Inc()
-			continue
-		}
-		m.lastSuccess.WithLabelValues("fetch:" + name).Set(now)
-		m.itemsStored.Add(float64(o.fresh))
-		for _, it := range o.matched {
-			for _, tag := range it.tags {
-				for _, t := range tag.topics {
-					m.matches.WithLabelValues(tag.company, t).Inc()
-				}
-				if len(tag.topics) == 0 {
-					m.matches.WithLabelValues(tag.company, "").Inc()
-				}
+// observeSource records one source's fetch as it completes.
+func (m *metrics) observeSource(o *sourceOutcome) {
+	m.fetchDuration.WithLabelValues(o.name).Observe(o.duration.Seconds())
+	if o.err != nil {
+		m.fetchErrors.WithLabelValues(o.name).Inc()
+		return
+	}
+	m.lastSuccess.WithLabelValues("fetch:" + o.name).Set(float64(time.Now().Unix()))
+	m.itemsStored.Add(float64(o.fresh))
+	for _, it := range o.matched {
+		for _, tag := range it.tags {
+			for _, t := range tag.topics {
+				m.matches.WithLabelValues(tag.company, t).Inc()
+			}
+			if len(tag.topics) == 0 {
+				m.matches.WithLabelValues(tag.company, "").Inc()
 			}
 		}
 	}

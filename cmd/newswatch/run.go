@@ -259,14 +259,13 @@ func (d *daemon) sharedFetch(ctx context.Context) {
 	}()
 
 	a := d.current()
-	sum, err := a.fetch(ctx, a.cfg.Sources, sourceLogger{d.log}, nil)
+	sum, err := a.fetch(ctx, a.cfg.Sources, sourceLogger{d.log}, d.metrics.observeSource)
 	if err != nil {
 		d.log.Error("fetch", "error", err)
 	}
 	if sum == nil {
 		return
 	}
-	d.metrics.observeFetch(sum)
 	d.noteRound(sum.sources - sum.failed)
 	d.log.Info("fetch done", "sources", sum.sources, "failed", sum.failed, "new_items", sum.newItems,
 		"new_matches", sum.matches, "duration", sum.elapsed.Round(time.Millisecond))
