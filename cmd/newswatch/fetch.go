@@ -119,7 +119,9 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, r
 		waiting []*sourceOutcome // their outcomes
 	)
 	flush := func() {
-		if err := a.st.SaveRuns(ctx, pending); err != nil {
+		// Health is recorded even when the fetch was cut short (shutdown,
+		// deadline): the sources that did answer are not left unrecorded.
+		if err := a.st.SaveRuns(context.WithoutCancel(ctx), pending); err != nil {
 			for _, o := range waiting {
 				if o.err == nil {
 					o.err = fmt.Errorf("store health of %q: %w", o.name, err)

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+)
+
+// TestFetchCutShortRecordsHealth: a fetch whose context ends (shutdown, job
+// deadline) still records the health of the item-less sources it got an
+// answer for, though those are saved in batches after their callbacks.
+func TestFetchCutShortRecordsHealth(t *testing.T) {
+	cfg := writeConfig(t, feedServer(t).URL, "")
+	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	e.config = cfg
+	a, err := openApp(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var itemless []string
+	_, _ = a.fetch(ctx, a.cfg.Sources, quietLogger{e.log}, func(o *sourceOutcome) {
+		cancel() // cut short once the first source is in
+		if o.items == 0 {
+			itemless = append(itemless, o.name)
+		}
+	})
+	if len(itemless) == 0 {
+		t.Fatal("no item-less source reported")
+	}
+	hs, err := a.st.Health(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]bool{}
+	for _, h := range hs {
+		recorded[h.Source] = true
+	}
+	for _, name := range itemless {
+		if !recorded[name] {
+			t.Errorf("%s answered but its health was not recorded (recorded: %v)", name, recorded)
+		}
+	}
+}
