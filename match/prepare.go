@@ -66,13 +66,9 @@ var dropNested = map[string]bool{ // their content is markup: track depth
 	"template": true, "object": true, "svg": true, "math": true,
 }
 
-// rawText are the elements whose content an HTML tokenizer reads as text up
-// to their end tag: the dropped ones above, and title, textarea, xmp and
-// plaintext, whose content is kept.
-var rawText = map[string]bool{
-	"script": true, "style": true, "noscript": true, "iframe": true, "noembed": true, "noframes": true,
-	"title": true, "textarea": true, "xmp": true, "plaintext": true,
-}
+// keptRaw are the other elements whose content an HTML tokenizer reads as
+// text up to their end tag, like dropRaw's; their content is kept.
+var keptRaw = map[string]bool{"title": true, "textarea": true, "xmp": true, "plaintext": true}
 
 // Elements that do not separate words.
 var inline = map[string]bool{
@@ -141,7 +137,7 @@ func stripPass(s string, wantMap bool) (string, []int) {
 					depth++
 				}
 			}
-			if kind == startTag && rawText[name] {
+			if kind == startTag && (dropRaw[name] || keptRaw[name]) {
 				// Self-closing or not, the content runs to the end tag.
 				stop := rawTextEnd(s, end, name)
 				if depth == 0 && !dropRaw[name] {
