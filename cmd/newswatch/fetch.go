@@ -43,7 +43,7 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 		}
 		return a.dryRun(ctx, e.stdout, srcs[0])
 	}
-	sum, err := a.fetch(ctx, srcs, quietLogger{e.log}, reportTo(e.stdout, e.stderr, len(srcs)))
+	sum, err := a.fetch(ctx, srcs, quietLogger{e.log}, progressTo(e.stderr, len(srcs)))
 	if err != nil {
 		return err
 	}
@@ -54,16 +54,22 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// fetchSummary is what one fetch of the sources produced. Each source's
-// matches go to the report callback as the source completes and are not
-// kept: a fetch of 5,000 sources holds no more memory than one of 100.
+// fetchSummary is what one fetch of the sources produced. Of each source's
+// matches it keeps only the text that print shows, not the hits: a fetch of
+// 5,000 sources holds little more memory than one of 100.
 type fetchSummary struct {
 	sources  int
 	failed   int
 	newItems int
 	matches  int
 	elapsed  time.Duration
+	blocks   []matchBlock     // the new matches, a block per source
 	problems []*sourceOutcome // sources that failed or lost some articles
+}
+
+// matchBlock is one source's new matches as print shows them.
+type matchBlock struct {
+	source, text string
 }
 
 type sourceOutcome struct {
@@ -152,6 +158,11 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log loggerLike, r
 		if out.err != nil || out.warning != nil {
 			sum.problems = append(sum.problems, out)
 		}
+		if len(out.matched) > 0 {
+			var b strings.Builder
+			out.printMatches(&b)
+			sum.blocks = append(sum.blocks, matchBlock{source: out.name, text: b.String()})
+		}
 		sum.newItems += out.fresh
 		sum.matches += len(out.matched)
 		if out.err != nil {
@@ -237,9 +248,13 @@ func (a *app) save(ctx context.Context, r scraper.Result, run store.Run) *source
 	return out
 }
 
-// print lists the sources that failed or lost articles, by name, and the
-// summary line.
+// print lists the new matches source by source, the sources that failed or
+// lost articles, and the summary line; sources by name.
 func (s *fetchSummary) print(w io.Writer) {
+	slices.SortFunc(s.blocks, func(a, b matchBlock) int { return strings.Compare(a.source, b.source) })
+	for _, b := range s.blocks {
+		io.WriteString(w, b.text)
+	}
 	slices.SortFunc(s.problems, func(a, b *sourceOutcome) int { return strings.Compare(a.name, b.name) })
 	if s.failed > 0 {
 		fmt.Fprintln(w, "errors:")
@@ -273,25 +288,18 @@ func (o *sourceOutcome) printMatches(w io.Writer) {
 	}
 }
 
-// reportTo returns the report callback of the fetch and once commands: each
-// source's new matches are printed to stdout as the source completes, and
-// on a terminal stderr shows a progress line, cleared before each print.
-func reportTo(stdout, stderr io.Writer, total int) func(*sourceOutcome) {
-	tty := isTerminal(stderr)
+// progressTo returns a report callback that redraws one progress line on
+// a terminal, or nil when w is not one.
+func progressTo(w io.Writer, total int) func(*sourceOutcome) {
+	if !isTerminal(w) {
+		return nil
+	}
 	done := 0
 	return func(o *sourceOutcome) {
 		done++
-		if len(o.matched) > 0 {
-			if tty {
-				fmt.Fprint(stderr, "\r\x1b[K")
-			}
-			o.printMatches(stdout)
-		}
-		if tty {
-			fmt.Fprintf(stderr, "\r\x1b[K[%d/%d] %s", done, total, o.name)
-			if done == total {
-				fmt.Fprint(stderr, "\r\x1b[K")
-			}
+		fmt.Fprintf(w, "\r\x1b[K[%d/%d] %s", done, total, o.name)
+		if done == total {
+			fmt.Fprint(w, "\r\x1b[K")
 		}
 	}
 }
