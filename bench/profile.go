@@ -280,8 +280,8 @@ func newPipeline(ctx context.Context, path string) (*pipeline, error) {
 	return &pipeline{cfg: cfg, wl: wl, st: st, f: f, load: t1.Sub(t0), compile: t2.Sub(t1), open: t3.Sub(t2)}, nil
 }
 
-// matchedItem is what cmd/newswatch makes of a match to print it as its
-// source completes.
+// matchedItem is what cmd/newswatch makes of a match as its source
+// completes (it then keeps only the printed text).
 type matchedItem struct {
 	title, link string
 	tags        []matchTag
