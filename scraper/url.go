@@ -33,7 +33,8 @@ func isTrackingParam(rawKey string) bool {
 // https, the host lower-case without a trailing dot, default ports (80, 443),
 // user info and the fragment are dropped, an empty path becomes "/", and the
 // query loses its tracking parameters (utm_*, mc_*, fbclid, gclid and other
-// click identifiers) and is sorted.
+// click identifiers) and is sorted, with spaces and non-ASCII bytes
+// percent-encoded as a browser sends them.
 //
 // http and https are folded into one identity because sites serve the same
 // article under both and feeds switch between them; an item seen first over
@@ -50,7 +51,7 @@ func NormalizeURL(link string) (string, error) {
 	if scheme != "http" && scheme != "https" || u.Opaque != "" {
 		return "", fmt.Errorf("normalize url %q: %w", link, ErrUnsafeURL)
 	}
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	host := strings.TrimRight(strings.ToLower(u.Hostname()), ".") // "example.com." and "example.com" are one host
 	if host == "" {
 		return "", fmt.Errorf("normalize url %q: no host: %w", link, ErrUnsafeURL)
 	}
@@ -80,7 +81,7 @@ func normalizeQuery(raw string) string {
 	if raw == "" {
 		return ""
 	}
-	parts := strings.Split(raw, "&")
+	parts := strings.Split(escapeQuery(raw), "&")
 	kept := parts[:0]
 	for _, p := range parts {
 		if p == "" {
@@ -101,6 +102,34 @@ func normalizeQuery(raw string) string {
 		return strings.Compare(a, b)
 	})
 	return strings.Join(kept, "&")
+}
+
+// escapeQuery percent-encodes the bytes of a raw query that a browser
+// would: spaces and bytes outside ASCII. Everything else, "%zz" included,
+// is kept as published.
+func escapeQuery(q string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if c > ' ' && c < 0x7f {
+			if b.Len() > 0 {
+				b.WriteByte(c)
+			}
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(q) + 8)
+			b.WriteString(q[:i])
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	if b.Len() == 0 {
+		return q
+	}
+	return b.String()
 }
 
 // resolveLink resolves a link as published against base (the final URL of the

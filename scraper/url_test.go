@@ -19,6 +19,7 @@ func TestNormalizeURL(t *testing.T) {
 		{"same key sorted by value", "https://example.com/a?t=2&t=1", "https://example.com/a?t=1&t=2"},
 		{"only tracking params", "https://example.com/a?utm_source=x", "https://example.com/a"},
 		{"empty pairs dropped", "https://example.com/a?&&b=1&", "https://example.com/a?b=1"},
+		{"query spaces and non-ASCII escaped", "https://example.com/a?q=a b&r=é", "https://example.com/a?q=a%20b&r=%C3%A9"},
 		{"escaping kept", "https://example.com/a?q=a%26b&x=%20", "https://example.com/a?q=a%26b&x=%20"},
 		{"default http port", "http://example.com:80/a", "https://example.com/a"},
 		{"default https port", "https://example.com:443/a", "https://example.com/a"},
@@ -26,6 +27,7 @@ func TestNormalizeURL(t *testing.T) {
 		{"http folded into https", "http://example.com/a", "https://example.com/a"},
 		{"empty path", "https://example.com", "https://example.com/"},
 		{"trailing dot in host", "https://example.com./a", "https://example.com/a"},
+		{"trailing dots in host", "https://example.com../a", "https://example.com/a"},
 		{"user info dropped", "https://user:pw@example.com/a", "https://example.com/a"},
 		{"ipv6 host", "http://[2001:DB8::1]:80/a", "https://[2001:db8::1]/a"},
 		{"surrounding space", "  https://example.com/a \n", "https://example.com/a"},
@@ -45,7 +47,7 @@ func TestNormalizeURL(t *testing.T) {
 }
 
 func TestNormalizeURLRejects(t *testing.T) {
-	for _, in := range []string{"", "javascript:alert(1)", "data:text/html,x", "mailto:a@b", "ftp://example.com/x", "/relative", "http://", "http:opaque", "file:///etc/passwd"} {
+	for _, in := range []string{"", "javascript:alert(1)", "data:text/html,x", "mailto:a@b", "ftp://example.com/x", "/relative", "http://", "http:opaque", "file:///etc/passwd", "http://..", "https://./a"} {
 		t.Run(in, func(t *testing.T) {
 			if got, err := NormalizeURL(in); err == nil {
 				t.Errorf("NormalizeURL(%q) = %q, want an error", in, got)
