@@ -75,6 +75,9 @@ type SMTP struct {
 	Username    string `toml:"username"`
 	PasswordEnv string `toml:"password_env"`
 	From        string `toml:"from"`
+	// Timeout bounds connecting and each SMTP command (key timeout,
+	// default 30s).
+	Timeout time.Duration `toml:"-"`
 }
 
 // Output holds the [output] table.

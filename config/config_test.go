@@ -112,6 +112,7 @@ func TestInvalid(t *testing.T) {
 			{3, "smtp.port", "70000 is not a port"},
 			{4, "smtp.security", `"ssl" is not one of starttls, tls, none`},
 			{6, "smtp.from", `"nobody" is not an email address`},
+			{7, "smtp.timeout", "not a duration"},
 		}},
 		{"smtp_empty.toml", []problem{
 			{3, "smtp.host", "required when [smtp] is present"},
@@ -519,8 +520,8 @@ from = "n@example.org"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.SMTP.Port != 587 || cfg.SMTP.Security != "starttls" {
-		t.Errorf("smtp defaults = %d %q, want 587 starttls", cfg.SMTP.Port, cfg.SMTP.Security)
+	if cfg.SMTP.Port != 587 || cfg.SMTP.Security != "starttls" || cfg.SMTP.Timeout != 30*time.Second {
+		t.Errorf("smtp defaults = %d %q %v, want 587 starttls 30s", cfg.SMTP.Port, cfg.SMTP.Security, cfg.SMTP.Timeout)
 	}
 }
 

@@ -13,7 +13,7 @@ type document struct {
 	Templates     string    `toml:"templates"`
 	Listen        string    `toml:"listen"`
 	HTTP          httpDoc   `toml:"http"`
-	SMTP          SMTP      `toml:"smtp"` // used only when [smtp] is present
+	SMTP          smtpDoc   `toml:"smtp"` // used only when [smtp] is present
 	Output        Output    `toml:"output"`
 	Sources       []Source  `toml:"sources"`
 	Companies     []Company `toml:"companies"`
@@ -30,6 +30,11 @@ type httpDoc struct {
 	RespectRobots bool   `toml:"respect_robots"`
 }
 
+type smtpDoc struct {
+	SMTP
+	Timeout string `toml:"timeout"`
+}
+
 // defaults returns the document that the file's keys are decoded over.
 func defaults() document {
 	return document{
@@ -44,7 +49,7 @@ func defaults() document {
 			PerHostDelay:  "1s",
 			RespectRobots: true,
 		},
-		SMTP:   SMTP{Security: "starttls"},
+		SMTP:   smtpDoc{SMTP: SMTP{Security: "starttls"}, Timeout: "30s"},
 		Output: Output{Dir: "digests"},
 	}
 }

@@ -86,6 +86,7 @@ var schema = map[string]want{
 	"smtp.username":     wantString,
 	"smtp.password_env": wantString,
 	"smtp.from":         wantString,
+	"smtp.timeout":      wantString,
 
 	"output":     wantTable,
 	"output.dir": wantString,

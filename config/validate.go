@@ -176,10 +176,12 @@ var defaultPorts = map[string]int{"starttls": 587, "tls": 465, "none": 25}
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func (c *checker) smtp(s SMTP) *SMTP {
+func (c *checker) smtp(d smtpDoc) *SMTP {
 	if !c.ix.has("smtp") {
 		return nil
 	}
+	s := d.SMTP
+	s.Timeout = c.duration("smtp.timeout", d.Timeout, false)
 	if strings.TrimSpace(s.Host) == "" {
 		c.errorf("smtp.host", "required when [smtp] is present (omit the whole table to write digests to output.dir)")
 	} else if _, _, err := net.SplitHostPort(s.Host); err == nil {

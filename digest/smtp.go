@@ -44,8 +44,8 @@ type senderOptions struct {
 // configured host.
 func WithTLSConfig(c *tls.Config) Option { return func(o *senderOptions) { o.tlsConfig = c } }
 
-// WithTimeout bounds connecting and each SMTP command (default
-// DefaultTimeout).
+// WithTimeout bounds connecting and each SMTP command (default: c.Timeout,
+// else DefaultTimeout).
 func WithTimeout(d time.Duration) Option { return func(o *senderOptions) { o.timeout = d } }
 
 // WithZones gives each digest's time zone, for the Date header and the
@@ -92,7 +92,7 @@ type smtpSender struct {
 // message goes to the others (Delivered). A message is delivered as soon as
 // the server answered 250 to its DATA, even if the connection then drops.
 func NewSMTPSender(c config.SMTP, password func() (string, error), opts ...Option) Sender {
-	s := &smtpSender{cfg: c, password: password, opts: senderOptions{timeout: DefaultTimeout}}
+	s := &smtpSender{cfg: c, password: password, opts: senderOptions{timeout: c.Timeout}}
 	for _, o := range opts {
 		o(&s.opts)
 	}
