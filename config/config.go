@@ -41,7 +41,8 @@ type Config struct {
 	Database      string         // absolute path (relative paths resolved against the config file's folder)
 	FetchSchedule string
 	MaxAge        time.Duration
-	Templates     string // absolute folder or ""
+	Retain        time.Duration // items' text and old digests are pruned after it; 0 keeps everything
+	Templates     string        // absolute folder or ""
 	Listen        string
 	HTTP          HTTP
 	SMTP          *SMTP // nil when the [smtp] table is absent: file delivery

@@ -137,6 +137,9 @@ func TestInvalid(t *testing.T) {
 			{7, "http.per_host_delay", "must be more than 0"},
 			{11, "companies[0].near", "must be 0"},
 		}},
+		{"retain.toml", []problem{
+			{2, "retain", `"48h" must be longer than max_age (72h)`},
+		}},
 		{"max_body.toml", []problem{
 			{2, "http.max_body", "must be more than 0 bytes"},
 		}},
@@ -264,6 +267,7 @@ func TestDefaults(t *testing.T) {
 		{"Database", cfg.Database, filepath.Join(dir, "newswatch.db")},
 		{"FetchSchedule", cfg.FetchSchedule, "*/30 * * * *"},
 		{"MaxAge", cfg.MaxAge, 72 * time.Hour},
+		{"Retain", cfg.Retain, 90 * 24 * time.Hour},
 		{"Templates", cfg.Templates, ""},
 		{"Listen", cfg.Listen, ""},
 		{"UserAgent", cfg.HTTP.UserAgent, "newswatch/0.1 (+https://github.com/newswatch)"},
@@ -301,6 +305,8 @@ func TestValid(t *testing.T) {
 		{"Output.Dir", cfg.Output.Dir, filepath.Join(dir, "out")},
 		{"file: feed made absolute", cfg.Sources[0].Feed, "file://" + filepath.ToSlash(filepath.Join(dir, "feeds", "seed.xml"))},
 		{"MaxAge", cfg.MaxAge, 48 * time.Hour},
+		{"Retain 0 keeps everything", cfg.Retain, time.Duration(0)},
+		{"SMTP timeout", cfg.SMTP.Timeout, 45 * time.Second},
 		{"MaxBody as bytes", cfg.HTTP.MaxBody, int64(524288)},
 		{"PerHostDelay", cfg.HTTP.PerHostDelay, 250 * time.Millisecond},
 		{"RespectRobots", cfg.HTTP.RespectRobots, false},
@@ -554,5 +560,26 @@ func TestParseSize(t *testing.T) {
 				t.Errorf("ParseSize(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
 			}
 		})
+	}
+}
+
+func TestRetainDefault(t *testing.T) {
+	for _, tt := range []struct {
+		doc  string
+		want time.Duration
+	}{
+		{``, DefaultRetain},
+		{`max_age = "24h"`, DefaultRetain},
+		{`max_age = "2400h"`, 4800 * time.Hour}, // twice max_age when that is longer
+		{"max_age = \"2400h\"\nretain = \"2500h\"", 2500 * time.Hour},
+		{`retain = "0s"`, 0},
+	} {
+		cfg, err := Parse("n.toml", []byte(tt.doc))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.doc, err)
+		}
+		if cfg.Retain != tt.want {
+			t.Errorf("%q: Retain = %v, want %v", tt.doc, cfg.Retain, tt.want)
+		}
 	}
 }

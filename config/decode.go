@@ -10,6 +10,7 @@ type document struct {
 	Database      string    `toml:"database"`
 	FetchSchedule string    `toml:"fetch_schedule"`
 	MaxAge        string    `toml:"max_age"`
+	Retain        string    `toml:"retain"`
 	Templates     string    `toml:"templates"`
 	Listen        string    `toml:"listen"`
 	HTTP          httpDoc   `toml:"http"`

@@ -68,6 +68,7 @@ var schema = map[string]want{
 	"database":       wantString,
 	"fetch_schedule": wantString,
 	"max_age":        wantDuration,
+	"retain":         wantDuration,
 	"templates":      wantString,
 	"listen":         wantString,
 

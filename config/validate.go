@@ -28,6 +28,7 @@ func (c *checker) build(doc *document, abs string) *Config {
 	cfg.Database = c.database(doc.Database, base)
 	c.schedule("fetch_schedule", doc.FetchSchedule)
 	cfg.MaxAge = c.duration("max_age", doc.MaxAge, false)
+	cfg.Retain = c.retain(doc.Retain, cfg.MaxAge, doc.MaxAge)
 	cfg.Templates = c.templates(doc.Templates, base)
 	c.listen(doc.Listen)
 	cfg.HTTP = c.http(doc.HTTP)
@@ -39,6 +40,24 @@ func (c *checker) build(doc *document, abs string) *Config {
 	cfg.Digests = c.digests(doc.Digests, cfg)
 	c.warn(cfg)
 	return cfg
+}
+
+// DefaultRetain is how long items keep their text when retain is not set
+// (at least twice max_age).
+const DefaultRetain = 90 * 24 * time.Hour
+
+// retain is how long items keep their text: as written, longer than
+// maxAge, or 0 to keep everything; unset, the larger of DefaultRetain and
+// twice maxAge.
+func (c *checker) retain(s string, maxAge time.Duration, maxAgeText string) time.Duration {
+	if !c.ix.has("retain") {
+		return max(DefaultRetain, 2*maxAge)
+	}
+	d := c.duration("retain", s, true)
+	if d > 0 && d <= maxAge {
+		c.errorf("retain", "%q must be longer than max_age (%s), or \"0\" to keep everything", s, maxAgeText)
+	}
+	return d
 }
 
 // location resolves an IANA zone name; "" gives fallback.

@@ -567,17 +567,20 @@ func (s *Store) queryItems(ctx context.Context, where []string, args []any, limi
 	return items, rows.Err()
 }
 
-// pruneChunk bounds how many items one pruning transaction deletes, so the
+// pruneChunk bounds how many items one pruning transaction looks at, so the
 // write lock is never held for long.
 const pruneChunk = 2000
 
-// Prune deletes what is no longer needed before the given time, and returns
-// how many items went: items first seen before it that no pending message
-// carries (with their sources), sent and failed messages created before it
-// except each digest's latest sent one (which starts its next window), and
-// failed-run records older than 30 days. Deleted items are forgotten: one that
-// a feed still lists comes back as new, so before should be well past any
-// feed's memory and max_age.
+// Prune keeps the store from growing without bound, and returns how many
+// items lost their text. Items first seen before the cut that no pending
+// message carries keep their key, link, title and dates but lose their
+// summary, content and body, the bulk of the file: a feed that still lists
+// one never brings it back as new, and `check -days` past the cut matches
+// titles only. Sent and failed messages created before the cut go, except
+// each digest's latest sent one (which starts its next window), and so do
+// failed-run records older than 30 days. Each call resumes after the last
+// item the previous one looked at, so a daily prune reads only the items
+// that aged past its cut since.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	cut := nullTime(before)
 	if !cut.Valid {
@@ -586,24 +589,37 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	for {
 		var n int64
+		more := false
 		err := s.writeTx(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `DELETE FROM items WHERE id IN (
-				SELECT i.id FROM items AS i
-				WHERE i.first_seen < ? AND NOT EXISTS (
-					SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
-					WHERE mi.item_id = i.id AND m.status = 'pending')
-				LIMIT ?)`, cut, pruneChunk)
+			var from int64
+			err := tx.QueryRowContext(ctx, `SELECT item_id FROM prune_state WHERE id = 1`).Scan(&from)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			upto, full, err := agedItems(ctx, tx, from, cut.Int64)
+			if err != nil || upto == from {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE items SET summary = '', content = '', body = ''
+				WHERE id > ? AND id <= ? AND (summary != '' OR content != '' OR body != '')
+					AND NOT EXISTS (SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
+						WHERE mi.item_id = items.id AND m.status = 'pending')`, from, upto)
 			if err != nil {
 				return err
 			}
-			n, err = res.RowsAffected()
+			if n, err = res.RowsAffected(); err != nil {
+				return err
+			}
+			more = full
+			_, err = tx.ExecContext(ctx, `INSERT INTO prune_state (id, item_id) VALUES (1, ?)
+				ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id`, upto)
 			return err
 		})
 		if err != nil {
 			return total, fmt.Errorf("store: prune items: %w", err)
 		}
 		total += int(n)
-		if n < pruneChunk {
+		if !more {
 			break
 		}
 	}
@@ -621,4 +637,28 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 		return total, fmt.Errorf("store: prune messages: %w", err)
 	}
 	return total, nil
+}
+
+// agedItems walks the items after id from in id order (the order they were
+// stored in) up to the first one seen at or after cut, at most pruneChunk
+// of them: it returns the last id before that one, and whether it stopped
+// only because the chunk was full.
+func agedItems(ctx context.Context, tx *sql.Tx, from, cut int64) (upto int64, full bool, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, first_seen FROM items WHERE id > ? ORDER BY id LIMIT ?`, from, pruneChunk)
+	if err != nil {
+		return from, false, err
+	}
+	defer rows.Close()
+	upto, n := from, 0
+	for rows.Next() {
+		var id, seen int64
+		if err := rows.Scan(&id, &seen); err != nil {
+			return from, false, err
+		}
+		if seen >= cut {
+			return upto, false, rows.Err()
+		}
+		upto, n = id, n+1
+	}
+	return upto, n == pruneChunk, rows.Err()
 }

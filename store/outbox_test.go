@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -253,12 +255,19 @@ func TestItemsQuery(t *testing.T) {
 	}
 }
 
+// text is an item with a body, as Prune sees it.
+func text(key string) Item {
+	it := item(key)
+	it.Summary, it.Content, it.Body = "summary of "+key, "<p>content of "+key+"</p>", "body of "+key
+	return it
+}
+
 func TestPrune(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	old := save(t, s, "src", item("old-sent"), item("old-pending"), item("old-free"))
+	old := save(t, s, "src", text("old-sent"), text("old-pending"), text("old-free"))
 	cut := s.now()
-	fresh := save(t, s, "src", item("fresh"))
+	fresh := save(t, s, "src", text("fresh"))
 
 	var msgs []Message
 	for i, m := range []struct {
@@ -290,14 +299,23 @@ func TestPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n != 2 {
-		t.Errorf("Prune removed %d items, want 2 (old-sent, old-free)", n)
+		t.Errorf("Prune dropped the text of %d items, want 2 (old-sent, old-free)", n)
 	}
 	items, err := s.Items(ctx, ItemQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"fresh", "old-pending"}; !reflect.DeepEqual(keys(items), want) {
-		t.Errorf("after Prune items = %v, want %v", keys(items), want)
+	if want := []string{"fresh", "old-free", "old-pending", "old-sent"}; !reflect.DeepEqual(sorted(keys(items)), want) {
+		t.Errorf("after Prune items = %v, want all of %v", keys(items), want)
+	}
+	for _, it := range items {
+		kept := it.Key == "fresh" || it.Key == "old-pending"
+		if hasText := it.Summary != "" && it.Content != "" && it.Body != ""; hasText != kept {
+			t.Errorf("item %s after Prune: summary %q content %q body %q; text kept = %v, want %v", it.Key, it.Summary, it.Content, it.Body, hasText, kept)
+		}
+		if it.Title != "Title "+it.Key || it.Link == "" {
+			t.Errorf("item %s lost its title or link: %+v", it.Key, it)
+		}
 	}
 	ms, err := s.Messages(ctx)
 	if err != nil {
@@ -312,9 +330,48 @@ func TestPrune(t *testing.T) {
 	if want := []int64{msgs[1].ID, msgs[2].ID}; !reflect.DeepEqual(left, want) {
 		t.Errorf("after Prune messages = %v, want %v", left, want)
 	}
-	if added := save(t, s, "src", item("old-free")); len(added) != 1 {
-		t.Errorf("a pruned key fetched again is not new: %v", keys(added))
+	if added := save(t, s, "src", text("old-free")); len(added) != 0 {
+		t.Errorf("an item whose text was pruned comes back as new when a feed lists it again: %v", keys(added))
 	}
+	if n, err := s.Prune(ctx, cut); err != nil || n != 0 {
+		t.Errorf("Prune again with the same cut: %d, %v; want 0", n, err)
+	}
+}
+
+// TestPruneResumes: Prune works through more than one chunk, stops at the
+// first item seen at or after the cut, and the next call starts after the
+// last item the previous one looked at.
+func TestPruneResumes(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	var batch []Item
+	for i := range 2*pruneChunk + 5 {
+		batch = append(batch, text(fmt.Sprintf("old-%d", i)))
+	}
+	save(t, s, "src", batch...)
+	cut := s.now()
+	save(t, s, "src", text("new"))
+
+	if n, err := s.Prune(ctx, cut); err != nil || n != len(batch) {
+		t.Fatalf("Prune = %d, %v; want %d", n, err, len(batch))
+	}
+	if n, err := s.Prune(ctx, s.now()); err != nil || n != 1 {
+		t.Fatalf("the next Prune = %d, %v; want 1 (the item seen after the first cut)", n, err)
+	}
+	items, err := s.Items(ctx, ItemQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Summary != "" || it.Body != "" {
+			t.Fatalf("item %s kept its text", it.Key)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	slices.Sort(s)
+	return s
 }
 
 func TestLease(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"os"
 	"strings"
@@ -101,6 +102,23 @@ func (a *app) newComposer() *digest.Composer {
 }
 
 func (a *app) Close() error { return a.st.Close() }
+
+// prune drops the text of items first seen more than retain ago and the
+// old digests (store.Prune); retain = "0" keeps everything. A failure is
+// logged, not returned: nothing the next run needs is lost by it.
+func (a *app) prune(ctx context.Context, log *slog.Logger) {
+	if a.cfg.Retain <= 0 {
+		return
+	}
+	cut := a.now().Add(-a.cfg.Retain)
+	n, err := a.st.Prune(ctx, cut)
+	switch {
+	case err != nil:
+		log.Error("prune the store", "retain", a.cfg.Retain, "error", err)
+	case n > 0:
+		log.Info("pruned the store: old items keep their title and link only", "items", n, "first_seen_before", cut.Format(time.RFC3339))
+	}
+}
 
 // messageDomain is the right-hand side of Message-IDs: the sender's domain.
 func messageDomain(cfg *config.Config) string {

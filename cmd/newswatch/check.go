@@ -121,6 +121,9 @@ func backtest(cfg *config.Config, wl *match.Watchlist, items []store.Item) *back
 
 func (r *backtestResult) print(w io.Writer, cfg *config.Config, days, total int) {
 	fmt.Fprintf(w, "\nBacktest on %d %s stored in the last %d days:\n", total, plural(total, "item", "items"), days)
+	if window := time.Duration(days) * 24 * time.Hour; cfg.Retain > 0 && window > cfg.Retain {
+		fmt.Fprintf(w, "(items first seen more than %.4g days ago, the retain setting, keep only their titles to match on)\n", cfg.Retain.Hours()/24)
+	}
 	fmt.Fprintln(w, "\nCompanies (relevant items):")
 	for _, c := range cfg.Companies {
 		printTally(w, c.Name, r.companies[c.Name])

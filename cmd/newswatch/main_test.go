@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"newswatch/store"
 )
 
 // feedServer serves the example feeds (built from the seed stories, with
@@ -225,5 +228,75 @@ func TestUsageErrors(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.want, errOut)
 			}
 		})
+	}
+}
+
+// TestOncePrunes: `once` drops the text of the items first seen more than
+// retain ago, keeps their titles and links, and the feeds that still list
+// them do not bring them back as new; younger items keep their text.
+func TestOncePrunes(t *testing.T) {
+	ctx := context.Background()
+	srv := feedServer(t)
+	cfg := writeConfig(t, srv.URL, "")
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = bytes.Replace(text, []byte(`max_age = "87600h"`), []byte("max_age = \"720h\"\nretain = \"1440h\""), 1)
+	if err := os.WriteFile(cfg, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "-config", cfg, "once"); code != exitOK {
+		t.Fatalf("once exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// Age the items stored first: first seen 100 days ago.
+	dbPath := filepath.Join(filepath.Dir(cfg), "nw.db")
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mid int64
+	if err := db.QueryRowContext(ctx, `SELECT (min(id) + max(id)) / 2 FROM items`).Scan(&mid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE items SET first_seen = first_seen - ? WHERE id <= ?`, int64(100*24*time.Hour), mid); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	code, out, errOut := runCmd(t, "-config", cfg, "once")
+	if code != exitOK {
+		t.Fatalf("second once exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, " 0 new items") {
+		t.Errorf("pruned items came back as new:\n%s", out)
+	}
+	st, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	items, err := st.Items(ctx, store.ItemQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aged, young int
+	for _, it := range items {
+		if it.Title == "" || it.Link == "" {
+			t.Errorf("item %s lost its title or link", it.Key)
+		}
+		hasText := it.Summary != "" || it.Content != "" || it.Body != ""
+		switch {
+		case it.ID <= mid && hasText:
+			t.Errorf("item %s, first seen 100 days ago, kept its text", it.Key)
+		case it.ID <= mid:
+			aged++
+		case hasText:
+			young++
+		}
+	}
+	if aged == 0 || young == 0 {
+		t.Errorf("%d aged items without text, %d young items with text; want some of each", aged, young)
 	}
 }

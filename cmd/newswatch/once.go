@@ -23,5 +23,7 @@ func cmdOnce(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.send(ctx, e.stdout, e.log, specs, a.now().Truncate(time.Minute))
+	err = a.send(ctx, e.stdout, e.log, specs, a.now().Truncate(time.Minute))
+	a.prune(ctx, e.log)
+	return err
 }

@@ -28,6 +28,7 @@ const (
 	digestDeadline   = 15 * time.Minute
 	shutdownDeadline = 30 * time.Second
 	retryEvery       = "@every 1m"
+	pruneSchedule    = "30 3 * * *" // and at start-up
 )
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -152,6 +153,7 @@ func (d *daemon) startup() {
 				d.digestJob(dg.Name, slot)
 			}
 		}
+		d.pruneJob()
 	})
 }
 
@@ -203,6 +205,11 @@ func (d *daemon) schedule(a *app) error {
 		defer cancel()
 		d.deliver(ctx, d.current(), false)
 	}))
+	prune, err := parseSchedule(pruneSchedule, a.cfg.Location)
+	if err != nil {
+		return err
+	}
+	c.Schedule(prune, d.tracked(d.pruneJob))
 	d.mu.Lock()
 	old := d.cron
 	d.cron, d.app = c, a
@@ -226,6 +233,13 @@ func (d *daemon) tracked(f func()) cron.Job {
 // slotNow is the slot a digest tick stands for: cron fires at the slot's
 // second, give or take scheduling latency.
 func slotNow(a *app) time.Time { return a.now().Truncate(time.Second) }
+
+// pruneJob keeps the database from growing without bound (app.prune).
+func (d *daemon) pruneJob() {
+	ctx, cancel := context.WithTimeout(d.jobs, fetchDeadline)
+	defer cancel()
+	d.current().prune(ctx, d.log)
+}
 
 func (d *daemon) fetchJob() {
 	if d.beforeFetch != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -424,4 +425,59 @@ func TestDaemonHealthzMetrics(t *testing.T) {
 		return strings.Contains(body, `newswatch_fetch_duration_seconds_count{source="Live"}`) &&
 			strings.Contains(body, `newswatch_digests_total{result="sent"}`)
 	})
+}
+
+// TestDaemonPrunesAtStartup: `run` drops the text of the items first seen
+// more than retain ago when it starts (and daily at 03:30).
+func TestDaemonPrunesAtStartup(t *testing.T) {
+	fsrv := httptest.NewServer(&liveFeed{})
+	defer fsrv.Close()
+	msrv := smtptest.New(t, smtptest.Options{})
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "newswatch.toml")
+	cfg := strings.Replace(fmt.Sprintf(daemonConfig, msrv.Port(), fsrv.URL, ""), `max_age = "87600h"`, "max_age = \"72h\"\nretain = \"720h\"", 1)
+	cfg = strings.Replace(cfg, `fetch_schedule = "@every 1s"`, `fetch_schedule = "0 0 1 1 *"`, 1)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dbPath := filepath.Join(dir, "nw.db")
+	st, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := store.Item{Key: "https://news.example/old", Link: "https://news.example/old", Title: "Cainiao spying", Summary: "Old text."}
+	if _, err := st.SaveRun(ctx, store.Run{Source: "Live", Started: time.Now(), Status: store.StatusOK, Items: 1}, []store.Item{old}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE items SET first_seen = first_seen - ?`, int64(60*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	summary := func() string {
+		var s string
+		if err := db.QueryRowContext(ctx, `SELECT summary FROM items WHERE key = ?`, old.Key).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	var out, errb syncWriter
+	out.w, errb.w = &bytes.Buffer{}, &bytes.Buffer{}
+	go func() { done <- run(runCtx, []string{"-config", cfgPath, "run"}, &out, &errb) }()
+	waitFor(t, 20*time.Second, "the old item's text to go", func() bool { return summary() == "" })
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("run exit %d\n%s", code, errb.String())
+	}
+	db.Close()
+	if !strings.Contains(errb.String(), "pruned the store") {
+		t.Errorf("the daemon does not log the prune:\n%s", errb.String())
+	}
 }
