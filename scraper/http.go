@@ -498,14 +498,29 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// hostGate spaces requests to one host by a fixed delay (per_host_delay).
-// It is shared by every request a Fetcher makes, so page and article fetches
-// draw on the same politeness budget as feeds.
+// hostGate spaces requests to one host by per_host_delay, or by the host's
+// robots.txt Crawl-delay when that is longer. It is shared by every request
+// a Fetcher makes, so page and article fetches draw on the same politeness
+// budget as feeds.
 type hostGate struct {
 	delay time.Duration
-	held  atomic.Bool // hold was called: wait must look even when delay is 0
+	held  atomic.Bool // hold or slow was called: wait must look even when delay is 0
 	mu    sync.Mutex
 	next  map[string]time.Time
+	crawl map[string]time.Duration // Crawl-delay by host
+}
+
+// slow spaces requests to host by at least d from now on (a robots.txt
+// Crawl-delay).
+func (g *hostGate) slow(host string, d time.Duration) {
+	host = strings.ToLower(host)
+	g.mu.Lock()
+	if g.crawl == nil {
+		g.crawl = map[string]time.Duration{}
+	}
+	g.crawl[host] = d
+	g.mu.Unlock()
+	g.held.Store(true)
 }
 
 // hold makes requests to host wait until d from now (a Retry-After), for
@@ -540,8 +555,8 @@ func (g *hostGate) wait(ctx context.Context, host string) error {
 	if at.Before(now) {
 		at = now
 	}
-	if g.delay > 0 {
-		g.next[host] = at.Add(g.delay)
+	if d := max(g.delay, g.crawl[host]); d > 0 {
+		g.next[host] = at.Add(d)
 	}
 	g.mu.Unlock()
 

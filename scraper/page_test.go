@@ -422,6 +422,64 @@ func TestPageRobots(t *testing.T) {
 	})
 }
 
+// TestPageCrawlDelay: a robots.txt Crawl-delay for our agent (or for all),
+// at most maxCrawlDelay, spaces the requests to its host when it is longer
+// than per_host_delay; one for another agent does not.
+func TestPageCrawlDelay(t *testing.T) {
+	const margin = 250 * time.Millisecond
+	for _, tt := range []struct {
+		name, robots string
+		want         time.Duration // the host's spacing after robots.txt
+		fetch        bool          // fetch a listing with 3 articles and look at their spacing
+	}{
+		{"for our agent", "User-agent: newswatch\nCrawl-delay: 1\nDisallow: /private/\n", time.Second, true},
+		{"for all agents", "User-agent: *\nCrawl-delay: 1.5\n", 1500 * time.Millisecond, true},
+		{"for another agent", "User-agent: otherbot\nCrawl-delay: 1\n\nUser-agent: *\nDisallow: /private/\n", 0, false},
+		{"bounded", "User-agent: *\nCrawl-delay: 3600\n", maxCrawlDelay, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSite(t)
+			s.handle("/robots.txt", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, tt.robots) })
+			f := newTestFetcher(t, Options{UserAgent: testUA, RespectRobots: true, Concurrency: 4})
+			u, _ := url.Parse(s.URL + "/business")
+			if err := f.checkRobots(t.Context(), u, s.URL); err != nil {
+				t.Fatal(err)
+			}
+			f.hosts.mu.Lock()
+			got := f.hosts.crawl[u.Hostname()]
+			f.hosts.mu.Unlock()
+			if got != tt.want {
+				t.Errorf("spacing for %s after robots.txt: %v, want %v", u.Hostname(), got, tt.want)
+			}
+			if !tt.fetch {
+				return
+			}
+			res := f.Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a", MaxArticles: 3})
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			var times []time.Time
+			for _, r := range s.log() {
+				if r.Path != "/robots.txt" && r.Path != "/business" {
+					times = append(times, r.At)
+				}
+			}
+			if len(times) != 3 {
+				t.Fatalf("%d article requests, want 3: %q", len(times), s.paths())
+			}
+			slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+			closest := times[len(times)-1].Sub(times[0])
+			for i := 1; i < len(times); i++ {
+				closest = min(closest, times[i].Sub(times[i-1]))
+			}
+			if closest < tt.want-margin {
+				t.Errorf("article requests %v apart, want at least the Crawl-delay of %v", closest, tt.want)
+			}
+		})
+	}
+}
+
 // TestPageRetryAfter: 429 and 503 are waited out (Retry-After, else a short
 // backoff) and retried; a Retry-After beyond the bound fails the article.
 func TestPageRetryAfter(t *testing.T) {
@@ -580,7 +638,7 @@ func TestPageRedirects(t *testing.T) {
 // across sources, and two hosts are served in parallel. Times are taken on
 // the server.
 func TestPagePerHostDelay(t *testing.T) {
-	const delay, margin = 300 * time.Millisecond, 100 * time.Millisecond
+	const delay, margin = 400 * time.Millisecond, 150 * time.Millisecond
 	s := newSite(t)
 	f := newTestFetcher(t, Options{PerHostDelay: delay, Concurrency: 4})
 	addr := netip.MustParseAddrPort(s.Listener.Addr().String())

@@ -24,6 +24,10 @@ const (
 	// error, 429, 5xx: all of the host is off limits meanwhile) is
 	// remembered, so one run does not ask for it before every article.
 	robotsRetry = 5 * time.Minute
+	// maxCrawlDelay bounds the Crawl-delay a robots.txt may ask for: its
+	// spacing applies to every page and article fetch from that host, and a
+	// fetch has minutes, not hours.
+	maxCrawlDelay = 30 * time.Second
 )
 
 // robotsCache holds robots.txt per scheme and host for every source of a
@@ -63,8 +67,12 @@ func (f *Fetcher) checkRobots(ctx context.Context, u *url.URL, source string) er
 	if u.RawQuery != "" {
 		path += "?" + u.RawQuery
 	}
-	if agent := robotsAgent(f.opts.UserAgent); !data.TestAgent(path, agent) {
+	agent := robotsAgent(f.opts.UserAgent)
+	if !data.TestAgent(path, agent) {
 		return fmt.Errorf("%w (user agent %q)", ErrRobotsDisallowed, agent)
+	}
+	if g := data.FindGroup(agent); g != nil && g.CrawlDelay > 0 {
+		f.hosts.slow(u.Hostname(), min(g.CrawlDelay, maxCrawlDelay))
 	}
 	return nil
 }
