@@ -83,6 +83,10 @@ type Outcome struct {
 	Next      time.Time // next attempt, for a retry
 	Err       error     // the failure; for a sent message, the rejected recipients if any
 	Rejected  map[string]string
+	// Owed lists, for a message sent to some recipients only, those
+	// refused for now (4xx): the message stays pending for them alone
+	// and is tried again at Next.
+	Owed []string
 }
 
 // Report lists the messages a Deliver run sent, left for a retry, or
@@ -99,6 +103,13 @@ type Report struct {
 // Delivered; a temporary failure keeps it pending with the next attempt
 // after policy's backoff; a permanent one marks it failed with the
 // server's reply.
+//
+// A message the server accepted for some recipients and refused for now
+// (4xx) for others is in Report.Sent with those others in Outcome.Owed: it
+// stays pending, addressed to them alone, with the same Message-ID, and
+// its items stay claimed. If they are then refused for good, it is marked
+// sent with the refusal (in Report.Failed): its items are not released,
+// the other recipients have them.
 //
 // The error is about the outbox itself (reading it, recording an outcome)
 // or ctx; per-message failures are in the Report. Delivery is at least
@@ -167,6 +178,10 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message,
 		if se != nil {
 			o.Rejected = se.Rejected
 		}
+		if o.Owed = owed(m.To, o.Rejected); len(o.Owed) > 0 {
+			o.Next = now.Add(policy.Backoff(o.Attempt))
+			return o, sent, markPartial(ctx, st, m, o, now, log)
+		}
 		// MarkSent with a context that outlives a cancellation: the
 		// server has the message, recording that is what avoids a
 		// duplicate.
@@ -190,6 +205,16 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message,
 		log.Warn("message not sent, will retry", "message_id", m.MessageID, "attempt", o.Attempt,
 			"next_attempt", o.Next, "err", sendErr)
 		return o, retry, nil
+	case !m.Sent.IsZero():
+		// The other recipients had it (MarkPartial): it ends sent, and
+		// its items stay claimed.
+		o.Err, o.Rejected = sendErr, se.Rejected
+		if err := st.MarkDelivered(context.WithoutCancel(ctx), m.ID, sendErr.Error()); err != nil {
+			return o, failed, err
+		}
+		log.Error("remaining recipients refused for good; the others had the message", "message_id", m.MessageID,
+			"attempt", o.Attempt, "code", se.Code, "err", sendErr)
+		return o, failed, nil
 	default:
 		o.Err, o.Rejected = sendErr, se.Rejected
 		if err := st.MarkFailed(context.WithoutCancel(ctx), m.ID, sendErr.Error()); err != nil {
@@ -199,6 +224,37 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message,
 			"code", se.Code, "err", sendErr)
 		return o, failed, nil
 	}
+}
+
+// markPartial keeps m pending for the recipients in o.Owed alone.
+func markPartial(ctx context.Context, st *store.Store, m store.Message, o Outcome, now time.Time, log *slog.Logger) error {
+	why := fmt.Sprintf("delivered to the other recipients; will retry %s: %v", strings.Join(o.Owed, ", "), o.Err)
+	if err := st.MarkPartial(context.WithoutCancel(ctx), m.ID, now, o.Owed, why, o.Next); err != nil {
+		log.Error("message sent to some recipients but not recorded, it will be sent again to all", "message_id", m.MessageID, "err", err)
+		return err
+	}
+	log.Warn("message sent, some recipients refused for now: will retry them alone", "message_id", m.MessageID,
+		"rejected", rejectedList(o.Rejected), "attempt", o.Attempt, "next_attempt", o.Next)
+	return nil
+}
+
+// owed returns the entries of to whose address was refused with a 4xx
+// reply, in to's order and form.
+func owed(to []string, rejected map[string]string) []string {
+	var out []string
+	for _, r := range to {
+		addr := r
+		if a, err := parseAddress(r); err == nil {
+			addr = a.Address
+		}
+		for k, why := range rejected {
+			if strings.EqualFold(k, addr) && strings.HasPrefix(why, "4") {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // classify returns err as a *SendError; an error of another type is

@@ -277,6 +277,85 @@ func TestDeliverPartialRejection(t *testing.T) {
 	}
 }
 
+// TestDeliverPartialTemporary: one recipient refused for now (452) while
+// the other accepts: the message stays pending for that one alone, a run
+// before the backoff ends tries nothing, and the next delivers it to them
+// with the same Message-ID, so every recipient has every item once. Refused
+// for good on the retry, the message ends sent with the refusal recorded,
+// and its items stay claimed: the first recipient has them.
+func TestDeliverPartialTemporary(t *testing.T) {
+	const two = "Ånalyst Zwei <two@example.org>"
+	for _, tt := range []struct {
+		name  string
+		retry []smtptest.Fault // the server's faults on the retry
+	}{
+		{"accepted on the retry", nil},
+		{"refused for good on the retry", []smtptest.Fault{{Stage: smtptest.Rcpt, Code: 550, Message: "mailbox gone", Rcpts: []string{"two@example.org"}}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := openStore(t)
+			ms, links := outbox(t, st, 1)
+			s := newSMTP(t, authOpts(), "starttls", 2*time.Second)
+			s.srv.SetFaults(smtptest.Fault{Stage: smtptest.Rcpt, Code: 452, Message: "mailbox full", Rcpts: []string{"two@example.org"}})
+			rep, err := Deliver(ctx, st, s.sender, t0, RetryPolicy{})
+			if err != nil || len(rep.Sent) != 1 || !slices.Equal(rep.Sent[0].Owed, []string{two}) {
+				t.Fatalf("report %+v, %v; want one sent, owed to %s", rep, err, two)
+			}
+			m := statuses(t, st)[ms[0].MessageID]
+			if m.Status != store.MessagePending || !slices.Equal(m.To, []string{two}) || m.Sent.IsZero() ||
+				!m.NextAttempt.Equal(t0.Add(time.Minute)) || !strings.Contains(m.LastError, "452") {
+				t.Fatalf("after a partial delivery: %+v", m)
+			}
+			if rep, err := Deliver(ctx, st, s.sender, t0.Add(30*time.Second), RetryPolicy{}); err != nil || len(rep.Sent)+len(rep.Retry)+len(rep.Failed) != 0 {
+				t.Fatalf("a run before the backoff ended: %+v, %v", rep, err)
+			}
+
+			s.srv.SetFaults(tt.retry...)
+			rep, err = Deliver(ctx, st, s.sender, t0.Add(time.Minute), RetryPolicy{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m = statuses(t, st)[ms[0].MessageID]
+			got := s.srv.Messages()
+			if tt.retry == nil {
+				if len(rep.Sent) != 1 || len(rep.Sent[0].Owed) != 0 || m.Status != store.MessageSent {
+					t.Fatalf("retry: report %+v, message %+v", rep, m)
+				}
+				if len(got) != 2 || strings.Join(got[0].To, ",") != "analyst@example.org" || strings.Join(got[1].To, ",") != "two@example.org" {
+					t.Fatalf("server got %d messages (%v), want one to each recipient", len(got), got)
+				}
+				for _, g := range got {
+					if g.MessageID != strings.Trim(ms[0].MessageID, "<>") {
+						t.Errorf("Message-ID %q, want %q", g.MessageID, ms[0].MessageID)
+					}
+					if l := linkRE.FindAllString(parseEML(t, g.Data).parts["text/plain"], -1); !slices.Equal(sorted(l), sorted(links)) {
+						t.Errorf("copy to %v carries %v, want %v", g.To, l, links)
+					}
+				}
+				return
+			}
+			if len(rep.Failed) != 1 || m.Status != store.MessageSent || !strings.Contains(m.LastError, "550") || m.Sent.IsZero() {
+				t.Fatalf("refused for good: report %+v, message %+v", rep, m)
+			}
+			if len(got) != 1 {
+				t.Errorf("server got %d messages, want 1", len(got))
+			}
+			again := store.Message{Digest: m.Digest, Slot: t0.Add(time.Hour), MessageID: "<again@newswatch.test>", To: []string{"analyst@example.org"},
+				Created: t0.Add(time.Hour), ItemIDs: m.ItemIDs}
+			if err := st.CreateMessage(ctx, &again); !errors.Is(err, store.ErrClaimed) {
+				t.Errorf("the items of a message the first recipient had are free again: %v", err)
+			}
+		})
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
 // TestDeliverOrderAndImmediate: oldest first; Immediate ignores the next
 // attempt time.
 func TestDeliverOrderAndImmediate(t *testing.T) {

@@ -244,6 +244,33 @@ func (s *Store) MarkRetry(ctx context.Context, id int64, errMsg string, next tim
 		next_attempt = ?, lease_pid = 0, lease_until = NULL WHERE id = ?`, errMsg, nullTime(next), id)
 }
 
+// MarkPartial records that the server accepted the message for some
+// recipients and refused the others for now: it stays pending, addressed
+// to those others only (owed), until next. Sent is set by the first
+// partial delivery and kept; the items stay claimed. It counts one more
+// attempt.
+func (s *Store) MarkPartial(ctx context.Context, id int64, at time.Time, owed []string, errMsg string, next time.Time) error {
+	if at.IsZero() {
+		at = s.now()
+	}
+	to, err := json.Marshal(owed)
+	if err != nil {
+		return fmt.Errorf("store: mark partial %d: %w", id, err)
+	}
+	return s.update(ctx, "mark partial", id, `UPDATE messages SET to_json = ?, sent = coalesce(sent, ?), attempts = attempts + 1,
+		last_error = ?, next_attempt = ?, lease_pid = 0, lease_until = NULL WHERE id = ? AND status = 'pending'`,
+		string(to), nullTime(at), errMsg, nullTime(next), id)
+}
+
+// MarkDelivered ends a message that went out to some recipients (see
+// MarkPartial) and was then refused for good by the rest: status sent,
+// Sent kept, the refusal in LastError. Its items stay claimed: the others
+// have them. It counts one more attempt.
+func (s *Store) MarkDelivered(ctx context.Context, id int64, errMsg string) error {
+	return s.update(ctx, "mark delivered", id, `UPDATE messages SET status = 'sent', sent = coalesce(sent, ?), attempts = attempts + 1,
+		last_error = ?, next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, nullTime(s.now()), errMsg, id)
+}
+
 // MarkFailed records a permanent failure; its items become unclaimed again.
 // It counts one more attempt: the one the server refused.
 func (s *Store) MarkFailed(ctx context.Context, id int64, errMsg string) error {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"newswatch/config"
@@ -43,8 +46,14 @@ func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 	if err != nil {
 		return err
 	}
-	if n := len(rep.Retry) + len(rep.Failed); n > 0 {
-		return fmt.Errorf("%d %s not delivered (kept in the outbox: see `newswatch status`)", n, plural(n, "digest", "digests"))
+	n := len(rep.Retry) + len(rep.Failed)
+	for _, o := range rep.Sent {
+		if len(o.Owed) > 0 {
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("%d %s not delivered to every recipient (kept in the outbox: see `newswatch status`)", n, plural(n, "digest", "digests"))
 	}
 	return nil
 }
@@ -57,8 +66,11 @@ func printReport(w io.Writer, rep digest.Report, cfg *config.Config) {
 	}
 	for _, o := range rep.Sent {
 		fmt.Fprintf(w, "%s: %s: %s\n", o.Digest, where, o.Subject)
-		for addr, why := range o.Rejected {
-			fmt.Fprintf(w, "  recipient %s rejected: %s\n", addr, why)
+		for _, addr := range slices.Sorted(maps.Keys(o.Rejected)) {
+			fmt.Fprintf(w, "  recipient %s rejected: %s\n", addr, o.Rejected[addr])
+		}
+		if len(o.Owed) > 0 {
+			fmt.Fprintf(w, "  will retry %s alone (attempt %d, next %s)\n", strings.Join(o.Owed, ", "), o.Attempt+1, o.Next.Format("15:04:05"))
 		}
 	}
 	for _, o := range rep.Retry {

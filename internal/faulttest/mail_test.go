@@ -426,7 +426,9 @@ all_news = true
 // one (421, 451 at RCPT or at the end of DATA, a reset during DATA) keeps the
 // digest pending and the next `send` delivers it exactly once with all its
 // stories; a permanent one (550, 552) marks it failed with the server's
-// reply and releases its stories for the next digest; 250 then a dropped
+// reply and releases its stories for the next digest; a 452 for one of two
+// recipients keeps the digest for that one alone, and the next `send`
+// delivers it to them with the same Message-ID; 250 then a dropped
 // connection counts as delivered; STARTTLS missing under security =
 // "starttls" fails before any AUTH or MAIL.
 func TestFault17SMTP(t *testing.T) {
@@ -537,6 +539,43 @@ func TestFault17SMTP(t *testing.T) {
 		}
 		if ms := outbox(t, w); ms[0].Status != store.MessageSent {
 			t.Errorf("status %q, want sent", ms[0].Status)
+		}
+	})
+
+	// One recipient refused for now while the other accepts: the digest
+	// stays in the outbox for that one alone, and the next send delivers
+	// it to them, with the same Message-ID and every story.
+	t.Run("452 for one recipient", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t, conf{sources: sources, to: []string{"analyst@example.org", "deputy@example.org"}}, smtptest.Options{})
+		w.mail.SetFaults(smtptest.Fault{Stage: smtptest.Rcpt, Code: 452, Message: "mailbox full", Rcpts: []string{"deputy@example.org"}})
+		r := w.mustRun(1, "once")
+		if !strings.Contains(r.stdout, "recipient deputy@example.org rejected: 452") || !strings.Contains(r.stdout, "will retry deputy@example.org alone") {
+			t.Errorf("once does not say whom it will retry:\n%s", r)
+		}
+		ms := outbox(t, w)
+		if len(ms) != 1 || ms[0].Status != store.MessagePending || strings.Join(ms[0].To, ",") != "deputy@example.org" {
+			t.Fatalf("outbox after the partial delivery: %+v", ms)
+		}
+		if st := w.mustRun(0, "status"); !strings.Contains(st.stdout, "delivered to the other recipients") {
+			t.Errorf("status does not show the digest owed to deputy:\n%s", st.stdout)
+		}
+		w.mail.SetFaults()
+		w.mustRun(0, "send")
+		ls := w.letters()
+		if len(ls) != 2 {
+			t.Fatalf("%d messages, want one per recipient", len(ls))
+		}
+		for i, want := range []string{"analyst@example.org", "deputy@example.org"} {
+			l := ls[i]
+			if strings.Join(l.msg.To, ",") != want || l.msg.MessageID != strings.Trim(ms[0].MessageID, "<>") {
+				t.Errorf("message %d: to %v, Message-ID %s; want to %s with %s", i, l.msg.To, l.msg.MessageID, want, ms[0].MessageID)
+			}
+			wantDeliveredOnce(t, ls[i:i+1], tokens...)
+		}
+		w.mustRun(0, "send")
+		if n := len(w.mail.Messages()); n != 2 {
+			t.Errorf("a further send delivered %d messages in all", n)
 		}
 	})
 
