@@ -136,7 +136,7 @@ func TestDeliverFaults(t *testing.T) {
 			} else {
 				srv.SetFaults(*tt.fault)
 			}
-			opts := []Option{WithTLSConfig(srv.ClientTLSConfig()), WithTimeout(500 * time.Millisecond)}
+			opts := []Option{WithTLSConfig(srv.ClientTLSConfig()), WithTimeout(2 * time.Second)}
 			sender := NewSMTPSender(cfg, password(testPass), opts...)
 			ctx := context.Background()
 

@@ -25,7 +25,7 @@ func TestFetchAllOneFailureNeverStopsOthers(t *testing.T) {
 		{Name: "slow", Feed: slow.URL},
 		{Name: "atom", Feed: atom.URL},
 	}
-	f := newTestFetcher(t, Options{Concurrency: 2, Timeout: 500 * time.Millisecond})
+	f := newTestFetcher(t, Options{Concurrency: 2, Timeout: 2 * time.Second})
 	var mu sync.Mutex
 	got := map[string]Result{}
 	f.FetchAll(t.Context(), srcs, func(r Result) {

@@ -58,7 +58,7 @@ database = "nw.db"
 max_age = "87600h"
 
 [http]
-timeout = "1s"
+timeout = "3s"  # the healthy feeds answer well within it on a loaded machine; "Too Slow" never does
 per_host_delay = "0s"
 
 [output]

@@ -636,10 +636,10 @@ host = "127.0.0.1"
 port = %d
 security = "none"
 from = "Newswatch <newswatch@faulttest.example>"
-timeout = "300ms"`, w.mail.Port())})
+timeout = "1s"`, w.mail.Port())})
 				w.mail.SetFaults(smtptest.Fault{Stage: stage, Delay: 10 * time.Second, Times: 1})
 				r := w.mustRun(1, "once")
-				if !strings.Contains(r.stdout, "will retry") || !strings.Contains(r.stdout, "no reply within 300ms") {
+				if !strings.Contains(r.stdout, "will retry") || !strings.Contains(r.stdout, "no reply within 1s") {
 					t.Errorf("once does not say the server timed out and it will retry:\n%s", r)
 				}
 				ms := outbox(t, w)
