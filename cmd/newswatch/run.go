@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -374,6 +375,7 @@ func (d *daemon) watch(ctx context.Context, reload chan<- struct{}) func() {
 		w.Close()
 		return func() {}
 	}
+	last := fileSum(path)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -386,7 +388,12 @@ func (d *daemon) watch(ctx context.Context, reload chan<- struct{}) func() {
 				if !ok {
 					return
 				}
-				if filepath.Clean(ev.Name) == path && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
+				// The file itself written or replaced, or any entry of its
+				// folder created or renamed: a symlinked config (a
+				// Kubernetes ConfigMap) changes by a swap of the link it
+				// points through, which fsnotify reports only under that
+				// link's name.
+				if filepath.Clean(ev.Name) == path && ev.Op&fsnotify.Write != 0 || ev.Op&(fsnotify.Create|fsnotify.Rename) != 0 {
 					debounce = time.After(200 * time.Millisecond)
 				}
 			case err, ok := <-w.Errors:
@@ -396,6 +403,11 @@ func (d *daemon) watch(ctx context.Context, reload chan<- struct{}) func() {
 				d.log.Warn("config watch", "error", err)
 			case <-debounce:
 				debounce = nil
+				sum := fileSum(path)
+				if sum == last {
+					continue // the folder changed, not the file
+				}
+				last = sum
 				select {
 				case reload <- struct{}{}:
 				default:
@@ -409,6 +421,16 @@ func (d *daemon) watch(ctx context.Context, reload chan<- struct{}) func() {
 // shutdown stops new jobs and waits for the ones in flight up to the
 // deadline; then their context is cancelled (a send in progress is left
 // pending, never marked sent unless the server accepted it).
+// fileSum is the SHA-256 of the file at path (through symlinks), or zero
+// when it cannot be read.
+func fileSum(path string) [sha256.Size]byte {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return [sha256.Size]byte{}
+	}
+	return sha256.Sum256(data)
+}
+
 func (d *daemon) shutdown() error {
 	d.mu.Lock()
 	c := d.cron

@@ -116,7 +116,7 @@ func deliveredWith(srv *smtptest.Server, s string) int {
 // TestDaemonEndToEnd runs `newswatch run` as a subprocess against a live feed
 // and a loopback SMTP server: new items arrive in exactly one digest, a
 // config edit adding a company takes effect, an invalid edit changes nothing,
-// and SIGTERM exits 0 promptly.
+// and SIGTERM exits 0 within the shutdown deadline.
 func TestDaemonEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("daemon end-to-end test runs for several seconds")
@@ -184,8 +184,8 @@ func TestDaemonEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("daemon exit after SIGTERM: %v", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("daemon still running 5 s after SIGTERM")
+	case <-time.After(shutdownDeadline + 5*time.Second):
+		t.Fatalf("daemon still running %v after SIGTERM, past its %v shutdown deadline", shutdownDeadline+5*time.Second, shutdownDeadline)
 	}
 	t.Logf("daemon stopped %s after SIGTERM", time.Since(start).Round(time.Millisecond))
 
@@ -479,5 +479,72 @@ func TestDaemonPrunesAtStartup(t *testing.T) {
 	db.Close()
 	if !strings.Contains(errb.String(), "pruned the store") {
 		t.Errorf("the daemon does not log the prune:\n%s", errb.String())
+	}
+}
+
+// TestDaemonReloadsSymlinkedConfig: a config reached through symlinks, as a
+// Kubernetes ConfigMap mounts it (newswatch.toml -> ..data/newswatch.toml,
+// ..data -> a dated folder), is reloaded when ..data is swapped to a new
+// folder; entries of the folder that change without changing the config
+// (the database) do not reload it.
+func TestDaemonReloadsSymlinkedConfig(t *testing.T) {
+	fsrv := httptest.NewServer(&liveFeed{})
+	defer fsrv.Close()
+	msrv := smtptest.New(t, smtptest.Options{})
+	dir := t.TempDir()
+	version := func(name, extra string) {
+		t.Helper()
+		cfg := strings.Replace(fmt.Sprintf(daemonConfig, msrv.Port(), fsrv.URL, extra), `database = "nw.db"`, `database = "`+filepath.Join(dir, "nw.db")+`"`, 1)
+		cfg = strings.Replace(cfg, `fetch_schedule = "@every 1s"`, `fetch_schedule = "0 0 1 1 *"`, 1)
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "newswatch.toml"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	version("..2026_11_30_v1", "")
+	if err := os.Symlink("..2026_11_30_v1", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "newswatch.toml")
+	if err := os.Symlink(filepath.Join("..data", "newswatch.toml"), cfgPath); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, errb syncWriter
+	out.w, errb.w = &bytes.Buffer{}, &bytes.Buffer{}
+	go func() { done <- run(ctx, []string{"-config", cfgPath, "run"}, &out, &errb) }()
+	defer func() {
+		cancel()
+		if code := <-done; code != exitOK {
+			t.Errorf("run exit %d\n%s", code, errb.String())
+		}
+	}()
+	waitFor(t, 20*time.Second, "the daemon to start", func() bool { return strings.Contains(errb.String(), "daemon started") })
+
+	// A new file in the folder: no reload (a slow machine could only make
+	// this pass wrongly, never fail wrongly).
+	if err := os.WriteFile(filepath.Join(dir, "unrelated.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if strings.Contains(errb.String(), "config reloaded") {
+		t.Errorf("a new file beside the config reloaded it:\n%s", errb.String())
+	}
+	// The ConfigMap update: a new dated folder, a temporary link to it,
+	// renamed over ..data.
+	version("..2026_11_30_v2", huaweiCompany)
+	if err := os.Symlink("..2026_11_30_v2", filepath.Join(dir, "..data_tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the reload", func() bool { return strings.Contains(errb.String(), "config reloaded") })
+	if !strings.Contains(errb.String(), "companies=2") && !strings.Contains(errb.String(), `"companies":2`) {
+		t.Errorf("the reload did not pick up the new company:\n%s", errb.String())
 	}
 }
