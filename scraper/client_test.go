@@ -136,3 +136,18 @@ func TestPerHostDelay(t *testing.T) {
 		}
 	}
 }
+
+// TestHostGateCrawlDelay: a Crawl-delay is kept per host (without port,
+// case-insensitive) and a later robots.txt without one removes it.
+func TestHostGateCrawlDelay(t *testing.T) {
+	g := &hostGate{next: map[string]time.Time{}}
+	g.slow("News.Example", 2*time.Second)
+	g.slow("other.example", 0)
+	if d := g.crawl["news.example"]; d != 2*time.Second || len(g.crawl) != 1 {
+		t.Fatalf("crawl = %v, want news.example: 2s only", g.crawl)
+	}
+	g.slow("news.example", 0)
+	if len(g.crawl) != 0 {
+		t.Errorf("crawl = %v after a robots.txt without Crawl-delay, want empty", g.crawl)
+	}
+}

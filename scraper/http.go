@@ -511,15 +511,20 @@ type hostGate struct {
 }
 
 // slow spaces requests to host by at least d from now on (a robots.txt
-// Crawl-delay).
+// Crawl-delay); 0 removes the spacing. Hosts are named without port, as
+// for per_host_delay.
 func (g *hostGate) slow(host string, d time.Duration) {
 	host = strings.ToLower(host)
 	g.mu.Lock()
+	defer g.mu.Unlock()
+	if d <= 0 {
+		delete(g.crawl, host)
+		return
+	}
 	if g.crawl == nil {
 		g.crawl = map[string]time.Duration{}
 	}
 	g.crawl[host] = d
-	g.mu.Unlock()
 	g.held.Store(true)
 }
 

@@ -228,7 +228,10 @@ func (a *app) save(ctx context.Context, r scraper.Result, run store.Run) *source
 			Content: it.Content, Body: it.Body, Published: it.Published,
 		}
 	}
-	fresh, err := a.st.SaveRun(ctx, run, items)
+	// Saved even when the fetch was cut short (shutdown, job deadline)
+	// after these items arrived: a page source whose articles take longer
+	// than the deadline (a long Crawl-delay) still makes progress.
+	fresh, err := a.st.SaveRun(context.WithoutCancel(ctx), run, items)
 	if err != nil {
 		out.err = fmt.Errorf("store items of %q: %w", r.Source, err)
 		return out

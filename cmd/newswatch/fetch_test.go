@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+
+	"newswatch/scraper"
 )
 
 // TestFetchCutShortRecordsHealth: a fetch whose context ends (shutdown, job
@@ -43,5 +45,30 @@ func TestFetchCutShortRecordsHealth(t *testing.T) {
 		if !recorded[name] {
 			t.Errorf("%s answered but its health was not recorded (recorded: %v)", name, recorded)
 		}
+	}
+}
+
+// TestSaveAfterCancel: items that arrived before the fetch was cut short
+// are stored, so the next run does not fetch them again.
+func TestSaveAfterCancel(t *testing.T) {
+	cfg := writeConfig(t, feedServer(t).URL, "")
+	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	e.config = cfg
+	a, err := openApp(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := scraper.Result{Source: "Markets Wire", Items: []scraper.Item{
+		{Key: "https://news.example/cut", Link: "https://news.example/cut", Title: "Cainiao spying probe"},
+	}}
+	out := a.save(ctx, r, a.run(r))
+	if out.err != nil || out.fresh != 1 {
+		t.Fatalf("save after cancel: err %v, %d new", out.err, out.fresh)
+	}
+	if known, err := a.st.Known(context.Background(), []string{"https://news.example/cut"}); err != nil || !known["https://news.example/cut"] {
+		t.Errorf("the item is not stored: %v, %v", known, err)
 	}
 }
