@@ -24,6 +24,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -35,10 +36,11 @@ import (
 
 // Config is the whole configuration after defaults, decoding and validation.
 type Config struct {
-	Path          string         // the file it was read from (absolute)
-	Timezone      string         // IANA name as written ("" = machine's)
-	Location      *time.Location // resolved Timezone
-	Database      string         // absolute path (relative paths resolved against the config file's folder)
+	Path          string            // the file it was read from (absolute)
+	Sum           [sha256.Size]byte // SHA-256 of the bytes it was parsed from
+	Timezone      string            // IANA name as written ("" = machine's)
+	Location      *time.Location    // resolved Timezone
+	Database      string            // absolute path (relative paths resolved against the config file's folder)
 	FetchSchedule string
 	MaxAge        time.Duration
 	Retain        time.Duration // items' text and old digests are pruned after it; 0 keeps everything
@@ -153,6 +155,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	cfg.Sum = sha256.Sum256(data)
 	cfg.Warnings = c.warnings()
 	return cfg, nil
 }

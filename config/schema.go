@@ -87,7 +87,7 @@ var schema = map[string]want{
 	"smtp.username":     wantString,
 	"smtp.password_env": wantString,
 	"smtp.from":         wantString,
-	"smtp.timeout":      wantString,
+	"smtp.timeout":      wantDuration,
 
 	"output":     wantTable,
 	"output.dir": wantString,

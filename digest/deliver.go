@@ -87,7 +87,15 @@ type Outcome struct {
 	// refused for now (4xx): the message stays pending for them alone
 	// and is tried again at Next.
 	Owed []string
+	// Partial is set on a failure of a message that other recipients
+	// had already received: it is recorded as sent, its items claimed.
+	Partial bool
 }
+
+// owedFor is how long recipients refused for now are tried again after
+// the others received the message; then it is given up on, as a mail
+// server gives up on a queued message after a few days.
+const owedFor = 72 * time.Hour
 
 // Report lists the messages a Deliver run sent, left for a retry, or
 // marked failed.
@@ -99,17 +107,18 @@ type Report struct {
 
 // Deliver sends the pending messages of the outbox that are due (next
 // attempt at or before now, or all with policy.Immediate), oldest first. A
-// message is marked sent only when s returned nil or a SendError with
-// Delivered; a temporary failure keeps it pending with the next attempt
-// after policy's backoff; a permanent one marks it failed with the
-// server's reply.
+// message s returned nil for, or a SendError with Delivered and no
+// recipient refused for now, is marked sent; a temporary failure keeps it
+// pending with the next attempt after policy's backoff; a permanent one
+// marks it failed with the server's reply.
 //
 // A message the server accepted for some recipients and refused for now
 // (4xx) for others is in Report.Sent with those others in Outcome.Owed: it
 // stays pending, addressed to them alone, with the same Message-ID, and
-// its items stay claimed. If they are then refused for good, it is marked
-// sent with the refusal (in Report.Failed): its items are not released,
-// the other recipients have them.
+// its items stay claimed. If they are then refused for good, or still
+// refused 72 hours later, it is marked sent with the reason (in
+// Report.Failed, Outcome.Partial): its items are not released, the other
+// recipients have them.
 //
 // The error is about the outbox itself (reading it, recording an outcome)
 // or ctx; per-message failures are in the Report. Delivery is at least
@@ -196,9 +205,27 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message,
 			log.Info("message sent", "message_id", m.MessageID, "attempt", o.Attempt)
 		}
 		return o, sent, nil
+	case se.Temporary && !m.Sent.IsZero() && now.Sub(m.Sent) >= owedFor:
+		// Still refused for now, days after the others had it: give up
+		// on these recipients as a mail server gives up on a queued
+		// message.
+		o.Err, o.Rejected, o.Partial = sendErr, se.Rejected, true
+		why := fmt.Sprintf("gave up after %v on %s: %v", owedFor, strings.Join(m.To, ", "), sendErr)
+		if err := st.MarkDelivered(context.WithoutCancel(ctx), m.ID, why); err != nil {
+			return o, failed, err
+		}
+		log.Error("gave up on the remaining recipients; the others had the message", "message_id", m.MessageID,
+			"attempt", o.Attempt, "err", sendErr)
+		return o, failed, nil
 	case se.Temporary:
 		o.Err, o.Rejected = sendErr, se.Rejected
 		o.Next = now.Add(policy.Backoff(o.Attempt))
+		if o.Owed = owed(m.To, se.Rejected); !m.Sent.IsZero() && len(o.Owed) > 0 && len(o.Owed) < len(m.To) {
+			// Some of the recipients still owed were refused for good:
+			// keep the others only.
+			return o, retry, markPartial(ctx, st, m, o, now, log)
+		}
+		o.Owed = nil
 		if err := st.MarkRetry(context.WithoutCancel(ctx), m.ID, sendErr.Error(), o.Next); err != nil {
 			return o, retry, err
 		}
@@ -208,7 +235,7 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message,
 	case !m.Sent.IsZero():
 		// The other recipients had it (MarkPartial): it ends sent, and
 		// its items stay claimed.
-		o.Err, o.Rejected = sendErr, se.Rejected
+		o.Err, o.Rejected, o.Partial = sendErr, se.Rejected, true
 		if err := st.MarkDelivered(context.WithoutCancel(ctx), m.ID, sendErr.Error()); err != nil {
 			return o, failed, err
 		}

@@ -350,6 +350,50 @@ func TestDeliverPartialTemporary(t *testing.T) {
 	}
 }
 
+// TestDeliverPartialMixedAndGiveUp: of the recipients still owed, one
+// refused for good on a retry is dropped while the other stays owed; still
+// refused for now 72 hours after the first delivery, the message is given
+// up on and ends sent, its items claimed.
+func TestDeliverPartialMixedAndGiveUp(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	s := newSMTP(t, authOpts(), "starttls", 2*time.Second)
+	m := testMessage()
+	m.ID, m.To = 0, []string{"analyst@example.org", "two@example.org", "three@example.org"}
+	if err := st.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	full := func(rcpts ...string) smtptest.Fault {
+		return smtptest.Fault{Stage: smtptest.Rcpt, Code: 452, Message: "mailbox full", Rcpts: rcpts}
+	}
+	s.srv.SetFaults(full("two@example.org", "three@example.org"))
+	if rep, err := Deliver(ctx, st, s.sender, t0, RetryPolicy{}); err != nil || len(rep.Sent) != 1 || len(rep.Sent[0].Owed) != 2 {
+		t.Fatalf("first run: %+v, %v", rep, err)
+	}
+
+	s.srv.SetFaults(full("two@example.org"), smtptest.Fault{Stage: smtptest.Rcpt, Code: 550, Message: "no such user", Rcpts: []string{"three@example.org"}})
+	rep, err := Deliver(ctx, st, s.sender, t0.Add(time.Hour), RetryPolicy{})
+	if err != nil || len(rep.Retry) != 1 {
+		t.Fatalf("mixed refusal: %+v, %v", rep, err)
+	}
+	got := statuses(t, st)[m.MessageID]
+	if got.Status != store.MessagePending || !slices.Equal(got.To, []string{"two@example.org"}) || !strings.Contains(got.LastError, "550") {
+		t.Fatalf("after a mixed refusal: %+v; want pending for two@ only, the 550 recorded", got)
+	}
+
+	rep, err = Deliver(ctx, st, s.sender, got.Sent.Add(owedFor+time.Minute), RetryPolicy{})
+	if err != nil || len(rep.Failed) != 1 || !rep.Failed[0].Partial {
+		t.Fatalf("after %v: %+v, %v; want given up (Partial)", owedFor, rep, err)
+	}
+	got = statuses(t, st)[m.MessageID]
+	if got.Status != store.MessageSent || !strings.Contains(got.LastError, "gave up") {
+		t.Errorf("given up: %+v", got)
+	}
+	if n := s.srv.Count(m.MessageID); n != 1 {
+		t.Errorf("server has %d copies, want the first one only", n)
+	}
+}
+
 func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)

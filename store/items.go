@@ -571,8 +571,8 @@ func (s *Store) queryItems(ctx context.Context, where []string, args []any, limi
 // write lock is never held for long.
 const pruneChunk = 2000
 
-// Prune keeps the store from growing without bound, and returns how many
-// items lost their text. Items first seen before the cut that no pending
+// Prune keeps the store from growing with old text, and returns how many
+// items lost theirs. Items first seen before the cut that no pending
 // message carries keep their key, link, title and dates but lose their
 // summary, content and body, the bulk of the file: a feed that still lists
 // one never brings it back as new, and `check -days` past the cut matches
@@ -580,7 +580,9 @@ const pruneChunk = 2000
 // each digest's latest sent one (which starts its next window), and so do
 // failed-run records older than 30 days. Each call resumes after the last
 // item the previous one looked at, so a daily prune reads only the items
-// that aged past its cut since.
+// that aged past its cut since; an item a pending message held then loses
+// its text when that message is deleted. Item rows stay (a few hundred
+// bytes each), and the file does not shrink: SQLite reuses the freed pages.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	cut := nullTime(before)
 	if !cut.Valid {
@@ -624,13 +626,30 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 		}
 	}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		// Items the walk above left alone because a pending message held
+		// them lose their text when that message, sent or failed by now,
+		// is deleted below.
+		res, err := tx.ExecContext(ctx, `UPDATE items SET summary = '', content = '', body = ''
+			WHERE id IN (SELECT mi.item_id FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
+					WHERE m.status IN ('sent', 'failed') AND m.created < ?)
+				AND first_seen < ? AND (summary != '' OR content != '' OR body != '')
+				AND NOT EXISTS (SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
+					WHERE mi.item_id = items.id AND m.status = 'pending')`, cut, cut)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		total += int(n)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM messages AS m
 			WHERE m.status IN ('sent', 'failed') AND m.created < ?
 				AND m.id IS NOT (SELECT l.id FROM messages AS l
 					WHERE l.digest = m.digest AND l.status = 'sent' ORDER BY l.slot DESC LIMIT 1)`, cut); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM source_errors WHERE at < ?`, s.now().Add(-errorRetention).UnixNano())
+		_, err = tx.ExecContext(ctx, `DELETE FROM source_errors WHERE at < ?`, s.now().Add(-errorRetention).UnixNano())
 		return err
 	})
 	if err != nil {

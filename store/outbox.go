@@ -228,12 +228,13 @@ func (s *Store) LastSlot(ctx context.Context, digest string) (time.Time, bool, e
 }
 
 // MarkSent records that the server accepted the message: status sent, Sent =
-// at, one more attempt, no error and no next attempt.
+// at (kept when a partial delivery set it first), one more attempt, no
+// error and no next attempt.
 func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error {
 	if at.IsZero() {
 		at = s.now()
 	}
-	return s.update(ctx, "mark sent", id, `UPDATE messages SET status = 'sent', sent = ?, attempts = attempts + 1,
+	return s.update(ctx, "mark sent", id, `UPDATE messages SET status = 'sent', sent = coalesce(sent, ?), attempts = attempts + 1,
 		last_error = '', next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, nullTime(at), id)
 }
 

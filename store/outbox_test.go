@@ -336,6 +336,19 @@ func TestPrune(t *testing.T) {
 	if n, err := s.Prune(ctx, cut); err != nil || n != 0 {
 		t.Errorf("Prune again with the same cut: %d, %v; want 0", n, err)
 	}
+
+	// The pending message goes out; the next prune, past the walk's
+	// cursor, drops the text of the item it held.
+	if err := s.MarkSent(ctx, msgs[1].ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Prune(ctx, cut); err != nil || n != 1 {
+		t.Errorf("Prune after the pending message was sent: %d, %v; want 1 (old-pending)", n, err)
+	}
+	items, err = s.Items(ctx, ItemQuery{Key: "old-pending"})
+	if err != nil || len(items) != 1 || items[0].Summary != "" || items[0].Body != "" {
+		t.Errorf("old-pending after its message was sent and pruned: %+v, %v", items, err)
+	}
 }
 
 // TestPruneResumes: Prune works through more than one chunk, stops at the

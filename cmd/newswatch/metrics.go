@@ -43,7 +43,7 @@ func newMetrics() *metrics {
 			Name: "newswatch_matches_total", Help: "New items relevant for a company, per company and topic.",
 		}, []string{"company", "topic"}),
 		digests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "newswatch_digests_total", Help: "Digest delivery outcomes: sent, retry, failed.",
+			Name: "newswatch_digests_total", Help: "Digest delivery outcomes: sent, partial (some recipients to retry), retry, failed.",
 		}, []string{"result"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "newswatch_last_success_timestamp_seconds", Help: "Unix time of the last success: fetch per source, and delivery.",
@@ -83,7 +83,15 @@ func (m *metrics) observeSource(o *sourceOutcome) {
 }
 
 func (m *metrics) observeDelivery(rep digest.Report) {
-	m.digests.WithLabelValues("sent").Add(float64(len(rep.Sent)))
+	for _, o := range rep.Sent {
+		// Sent to some recipients, owed to others: counted as sent when
+		// the last of them has it.
+		result := "sent"
+		if len(o.Owed) > 0 {
+			result = "partial"
+		}
+		m.digests.WithLabelValues(result).Inc()
+	}
 	m.digests.WithLabelValues("retry").Add(float64(len(rep.Retry)))
 	m.digests.WithLabelValues("failed").Add(float64(len(rep.Failed)))
 	if len(rep.Sent) > 0 {

@@ -375,7 +375,7 @@ func (d *daemon) watch(ctx context.Context, reload chan<- struct{}) func() {
 		w.Close()
 		return func() {}
 	}
-	last := fileSum(path)
+	last := d.current().cfg.Sum // the content acted on last
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -404,8 +404,8 @@ func (d *daemon) watch(ctx context.Context, reload chan<- struct{}) func() {
 			case <-debounce:
 				debounce = nil
 				sum := fileSum(path)
-				if sum == last {
-					continue // the folder changed, not the file
+				if sum == last || sum == d.current().cfg.Sum {
+					continue // the folder changed, not the file; or SIGHUP reloaded it
 				}
 				last = sum
 				select {
@@ -418,9 +418,6 @@ func (d *daemon) watch(ctx context.Context, reload chan<- struct{}) func() {
 	return func() { w.Close(); <-done }
 }
 
-// shutdown stops new jobs and waits for the ones in flight up to the
-// deadline; then their context is cancelled (a send in progress is left
-// pending, never marked sent unless the server accepted it).
 // fileSum is the SHA-256 of the file at path (through symlinks), or zero
 // when it cannot be read.
 func fileSum(path string) [sha256.Size]byte {
@@ -431,6 +428,9 @@ func fileSum(path string) [sha256.Size]byte {
 	return sha256.Sum256(data)
 }
 
+// shutdown stops new jobs and waits for the ones in flight up to the
+// deadline; then their context is cancelled (a send in progress is left
+// pending, never marked sent unless the server accepted it).
 func (d *daemon) shutdown() error {
 	d.mu.Lock()
 	c := d.cron

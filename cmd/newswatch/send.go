@@ -77,6 +77,10 @@ func printReport(w io.Writer, rep digest.Report, cfg *config.Config) {
 		fmt.Fprintf(w, "%s: not sent, will retry (attempt %d, next %s): %v\n", o.Digest, o.Attempt, o.Next.Format("15:04:05"), o.Err)
 	}
 	for _, o := range rep.Failed {
+		if o.Partial {
+			fmt.Fprintf(w, "%s: the other recipients had it; the rest failed for good: %v\n", o.Digest, o.Err)
+			continue
+		}
 		fmt.Fprintf(w, "%s: failed for good: %v\n", o.Digest, o.Err)
 	}
 }
