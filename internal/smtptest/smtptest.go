@@ -242,8 +242,9 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server: it ends pending delays, closes the listener and
-// every connection. It is safe to call more than once.
+// Close stops the server: it ends pending delays (their sessions hang up
+// instead of going on), closes the listener and every connection. It is
+// safe to call more than once.
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
@@ -365,16 +366,22 @@ func (s *Server) fault(st Stage, rcpt string) (Fault, bool) {
 	return Fault{}, false
 }
 
-// wait sleeps for d or until the server closes.
-func (s *Server) wait(d time.Duration) {
-	if d <= 0 {
-		return
+// wait sleeps for d or until the server closes; it reports whether the
+// server is closing, when the session must end rather than go on.
+func (s *Server) wait(d time.Duration) (closing bool) {
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.done:
+		}
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
 	case <-s.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -457,9 +464,9 @@ func (c *faultConn) connectStage(p []byte) (n int, err error, done bool) {
 	if !ok {
 		return 0, nil, false
 	}
-	c.s.wait(f.Delay)
+	closing := c.s.wait(f.Delay)
 	switch {
-	case f.Drop:
+	case f.Drop || closing:
 		c.Conn.Close()
 		return 0, net.ErrClosed, true
 	case f.Code != 0 && !c.s.opts.ImplicitTLS:
@@ -509,9 +516,9 @@ func (ss *session) stage(ev Event) error {
 	if !ok {
 		return nil
 	}
-	ss.s.wait(f.Delay)
+	closing := ss.s.wait(f.Delay)
 	switch {
-	case f.Drop:
+	case f.Drop || closing:
 		ss.drop()
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "connection dropped (test fault)"}
 	case f.Code != 0:
@@ -605,8 +612,11 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (ss *session) Data(r io.Reader) error {
 	ss.s.notify(Event{Stage: DataBody, Session: ss.id, TLS: ss.tls})
 	if f, ok := ss.s.fault(DataBody, ""); ok {
-		ss.s.wait(f.Delay)
+		closing := ss.s.wait(f.Delay)
 		switch {
+		case closing:
+			ss.drop()
+			return errors.New("smtptest: server closed during DATA")
 		case f.Drop:
 			// Take part of the body, then hang up while the client is
 			// still writing.
@@ -642,8 +652,7 @@ func (ss *session) Data(r io.Reader) error {
 		ss.fc.onNextWrite(func() {
 			ss.s.notify(Event{Stage: Accepted, Session: ss.id, TLS: ss.tls, MessageID: m.MessageID})
 			if f, ok := ss.s.fault(Accepted, ""); ok {
-				ss.s.wait(f.Delay)
-				if f.Drop {
+				if closing := ss.s.wait(f.Delay); closing || f.Drop {
 					ss.drop()
 				}
 			}
