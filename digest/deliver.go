@@ -260,7 +260,7 @@ func markPartial(ctx context.Context, st *store.Store, m store.Message, o Outcom
 		log.Error("message sent to some recipients but not recorded, it will be sent again to all", "message_id", m.MessageID, "err", err)
 		return err
 	}
-	log.Warn("message sent, some recipients refused for now: will retry them alone", "message_id", m.MessageID,
+	log.Warn("some recipients refused for now: will retry them alone", "delivered_to_others", true, "message_id", m.MessageID,
 		"rejected", rejectedList(o.Rejected), "attempt", o.Attempt, "next_attempt", o.Next)
 	return nil
 }
