@@ -9,22 +9,29 @@ import (
 	"newswatch/scraper"
 )
 
-// TestFetchCutShortRecordsHealth: a fetch whose context ends (shutdown, job
-// deadline) still records the health of the item-less sources it got an
-// answer for, though those are saved in batches after their callbacks.
-func TestFetchCutShortRecordsHealth(t *testing.T) {
-	cfg := writeConfig(t, feedServer(t).URL, "")
+// testApp opens the app of writeConfig's configuration over feedServer,
+// closed when the test ends.
+func testApp(t *testing.T) *app {
+	t.Helper()
 	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
-	e.config = cfg
+	e.config = writeConfig(t, feedServer(t).URL, "")
 	a, err := openApp(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// TestFetchCutShortRecordsHealth: a fetch whose context ends (shutdown, job
+// deadline) still records the health of the item-less sources it got an
+// answer for, though those are saved in batches after their callbacks.
+func TestFetchCutShortRecordsHealth(t *testing.T) {
+	a := testApp(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var itemless []string
-	_, _ = a.fetch(ctx, a.cfg.Sources, quietLogger{e.log}, func(o *sourceOutcome) {
+	_, _ = a.fetch(ctx, a.cfg.Sources, quietLogger{slog.New(slog.DiscardHandler)}, func(o *sourceOutcome) {
 		cancel() // cut short once the first source is in
 		if o.items == 0 {
 			itemless = append(itemless, o.name)
@@ -51,14 +58,7 @@ func TestFetchCutShortRecordsHealth(t *testing.T) {
 // TestSaveAfterCancel: items that arrived before the fetch was cut short
 // are stored, so the next run does not fetch them again.
 func TestSaveAfterCancel(t *testing.T) {
-	cfg := writeConfig(t, feedServer(t).URL, "")
-	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
-	e.config = cfg
-	a, err := openApp(context.Background(), e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := testApp(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := scraper.Result{Source: "Markets Wire", Items: []scraper.Item{
