@@ -597,8 +597,7 @@ func TestPageRedirects(t *testing.T) {
 			}
 			return nil, fmt.Errorf("no such host %q", host)
 		}
-		var pub *httptest.Server
-		pub = publicSource(t, f, func(w http.ResponseWriter, r *http.Request) {
+		pub := publicSource(t, f, func(w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
 			case "/business":
 				fmt.Fprint(w, `<html><body>

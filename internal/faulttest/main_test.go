@@ -13,8 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,11 +33,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	nwBin = filepath.Join(dir, "newswatch")
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	build := exec.Command(goCmd, "build", "-o", nwBin, "newswatch/cmd/newswatch")
+	build := exec.Command("go", "build", "-o", nwBin, "newswatch/cmd/newswatch")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "faulttest: build newswatch:", err)
@@ -442,16 +436,4 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// messageIDs returns the distinct Message-IDs of the letters, sorted.
-func messageIDs(ls []letter) []string {
-	var ids []string
-	for _, l := range ls {
-		if !slices.Contains(ids, l.msg.MessageID) {
-			ids = append(ids, l.msg.MessageID)
-		}
-	}
-	slices.Sort(ids)
-	return ids
 }
