@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"newswatch/digest/story"
 	"newswatch/match"
 	"newswatch/store"
 )
@@ -283,9 +284,9 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 	if loc == nil {
 		loc = time.UTC
 	}
-	cands := make([]Candidate, len(entries))
+	cands := make([]story.Candidate, len(entries))
 	for i, e := range entries {
-		cands[i] = Candidate{
+		cands[i] = story.Candidate{
 			Key:       e.item.Key,
 			Source:    firstSource(e.item),
 			Title:     e.text.Title,
@@ -308,7 +309,7 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 		links = append(links, LinkRef{Ref: ref, URL: u})
 		return ref
 	}
-	for _, group := range GroupStories(cands) {
+	for _, group := range story.Group(cands) {
 		lead := entries[group[0]]
 		sv := storyView(lead, loc)
 		sv.Ref = next(lead.item.Link)

@@ -1,3 +1,4 @@
-// Package digest selects matched items for a digest, groups them into
-// stories, renders the mail and delivers it through the outbox (SPEC §5).
+// Package digest selects the matched items a digest has not covered yet,
+// groups them into stories (package digest/story), renders the mail and
+// delivers it through the outbox.
 package digest

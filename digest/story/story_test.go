@@ -1,4 +1,4 @@
-package digest
+package story
 
 import (
 	"cmp"
@@ -13,20 +13,20 @@ import (
 	"time"
 )
 
-// storyLabelled is one item of testdata/stories/items.json with the event it
+// labelled is one item of testdata/stories/items.json with the event it
 // reports.
-type storyLabelled struct {
+type labelled struct {
 	Event string
 	Candidate
 }
 
-func storyLoad(t *testing.T) ([]Candidate, []string) {
+func loadLabelled(t *testing.T) ([]Candidate, []string) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "stories", "items.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var items []storyLabelled
+	var items []labelled
 	if err := json.Unmarshal(b, &items); err != nil {
 		t.Fatalf("items.json: %v", err)
 	}
@@ -41,8 +41,8 @@ func storyLoad(t *testing.T) ([]Candidate, []string) {
 	return cs, events
 }
 
-// storyPairCounts compares a grouping with the labels pair by pair.
-func storyPairCounts(stories [][]int, events []string) (tp, fp, fn int, wrong, missed [][2]int) {
+// pairCounts compares a grouping with the labels pair by pair.
+func pairCounts(stories [][]int, events []string) (tp, fp, fn int, wrong, missed [][2]int) {
 	story := make([]int, len(events))
 	for s, members := range stories {
 		for _, i := range members {
@@ -67,7 +67,7 @@ func storyPairCounts(stories [][]int, events []string) (tp, fp, fn int, wrong, m
 	return tp, fp, fn, wrong, missed
 }
 
-func storyRatio(a, b int) float64 {
+func ratio(a, b int) float64 {
 	if b == 0 {
 		return 1
 	}
@@ -75,7 +75,7 @@ func storyRatio(a, b int) float64 {
 }
 
 // TestStoriesPrecisionRecall measures pairwise precision and recall of
-// GroupStories on the labelled set: a pair of items is a true positive when
+// Group on the labelled set: a pair of items is a true positive when
 // both share a story and an event label. It measures three ways:
 //
 //   - dated: the set as one digest, with the items' own dates;
@@ -84,12 +84,12 @@ func storyRatio(a, b int) float64 {
 //   - pairs alone: every pair of items grouped as a digest of two, undated,
 //     where IDF knows nothing and average linkage cannot help.
 func TestStoriesPrecisionRecall(t *testing.T) {
-	cs, events := storyLoad(t)
+	cs, events := loadLabelled(t)
 	distinct := map[string]bool{}
 	for _, e := range events {
 		distinct[e] = true
 	}
-	t.Logf("%d items, %d events, threshold %.2f", len(cs), len(distinct), StoryThreshold)
+	t.Logf("%d items, %d events, threshold %.2f", len(cs), len(distinct), Threshold)
 
 	undated := slices.Clone(cs)
 	for i := range undated {
@@ -97,7 +97,7 @@ func TestStoriesPrecisionRecall(t *testing.T) {
 	}
 	check := func(mode string, tp, fp, fn int) {
 		t.Helper()
-		precision, recall := storyRatio(tp, tp+fp), storyRatio(tp, tp+fn)
+		precision, recall := ratio(tp, tp+fp), ratio(tp, tp+fn)
 		t.Logf("%s: pairs: %d true, %d false, %d missed; precision %.3f recall %.3f",
 			mode, tp, fp, fn, precision, recall)
 		if precision < 0.9 || recall < 0.8 {
@@ -109,8 +109,8 @@ func TestStoriesPrecisionRecall(t *testing.T) {
 		name string
 		cs   []Candidate
 	}{{"dated", cs}, {"undated", undated}} {
-		stories := GroupStories(mode.cs)
-		tp, fp, fn, wrong, missed := storyPairCounts(stories, events)
+		stories := Group(mode.cs)
+		tp, fp, fn, wrong, missed := pairCounts(stories, events)
 		t.Logf("%s: %d stories", mode.name, len(stories))
 		for _, p := range wrong {
 			t.Logf("  %s: wrongly merged: %q (%s) + %q (%s)", mode.name,
@@ -125,7 +125,7 @@ func TestStoriesPrecisionRecall(t *testing.T) {
 	var tp, fp, fn int
 	for i := range undated {
 		for j := i + 1; j < len(undated); j++ {
-			together := len(GroupStories([]Candidate{undated[i], undated[j]})) == 1
+			together := len(Group([]Candidate{undated[i], undated[j]})) == 1
 			switch same := events[i] == events[j]; {
 			case same && together:
 				tp++
@@ -141,20 +141,20 @@ func TestStoriesPrecisionRecall(t *testing.T) {
 	check("pairs alone", tp, fp, fn)
 
 	if testing.Verbose() {
-		storyLogMargins(t, undated, events)
+		logMargins(t, undated, events)
 		var sweep strings.Builder
 		for th := 0.10; th < 0.405; th += 0.05 {
-			tp, fp, fn, _, _ := storyPairCounts(storyGroup(undated, th), events)
-			fmt.Fprintf(&sweep, " %.2f→P%.2f/R%.2f", th, storyRatio(tp, tp+fp), storyRatio(tp, tp+fn))
+			tp, fp, fn, _, _ := pairCounts(group(undated, th), events)
+			fmt.Fprintf(&sweep, " %.2f→P%.2f/R%.2f", th, ratio(tp, tp+fp), ratio(tp, tp+fn))
 		}
 		t.Logf("undated threshold sweep:%s", sweep.String())
 	}
 }
 
-// storyLogMargins logs the closest pairs of different events and the
+// logMargins logs the closest pairs of different events and the
 // weakest pairs of one event, to show how far the threshold is from both.
-func storyLogMargins(t *testing.T, cs []Candidate, events []string) {
-	docs := storyVectors(cs)
+func logMargins(t *testing.T, cs []Candidate, events []string) {
+	docs := vectors(cs)
 	type pair struct {
 		i, j int
 		sim  float64
@@ -162,7 +162,7 @@ func storyLogMargins(t *testing.T, cs []Candidate, events []string) {
 	var near, far []pair
 	for i := range cs {
 		for j := i + 1; j < len(cs); j++ {
-			s, ok := storyPair(&docs[i], &docs[j])
+			s, ok := pairSim(&docs[i], &docs[j])
 			if !ok {
 				continue
 			}
@@ -238,9 +238,9 @@ func TestStoriesGroup(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := GroupStories(tt.in)
+			got := Group(tt.in)
 			if !slices.EqualFunc(got, tt.want, slices.Equal) {
-				t.Errorf("GroupStories = %v, want %v", got, tt.want)
+				t.Errorf("Group = %v, want %v", got, tt.want)
 			}
 		})
 	}
@@ -249,7 +249,7 @@ func TestStoriesGroup(t *testing.T) {
 // TestStoriesDeterministic checks that the grouping does not depend on the
 // input order or on map iteration: every shuffle yields the same stories.
 func TestStoriesDeterministic(t *testing.T) {
-	cs, _ := storyLoad(t)
+	cs, _ := loadLabelled(t)
 	canon := func(in []Candidate, stories [][]int) []string {
 		var out []string
 		for _, s := range stories {
@@ -261,15 +261,15 @@ func TestStoriesDeterministic(t *testing.T) {
 		}
 		return out
 	}
-	want := canon(cs, GroupStories(cs))
-	if again := canon(cs, GroupStories(cs)); !slices.Equal(again, want) {
+	want := canon(cs, Group(cs))
+	if again := canon(cs, Group(cs)); !slices.Equal(again, want) {
 		t.Fatalf("second run differs:\n%v\nwant\n%v", again, want)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 20 {
 		shuffled := slices.Clone(cs)
 		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-		if got := canon(shuffled, GroupStories(shuffled)); !slices.Equal(got, want) {
+		if got := canon(shuffled, Group(shuffled)); !slices.Equal(got, want) {
 			t.Fatalf("shuffled input grouped differently:\n%v\nwant\n%v", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
@@ -290,11 +290,11 @@ func TestStoriesTokens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		for _, tok := range storyTokens(tt.in) {
+		for _, tok := range tokens(tt.in) {
 			got = append(got, tok.term)
 		}
 		if !slices.Equal(got, tt.want) {
-			t.Errorf("storyTokens(%q) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("tokens(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -311,7 +311,7 @@ func FuzzStories(f *testing.F) {
 			{Source: "other", Title: a, Text: a + " " + b, Published: time.Unix(at/2, 0), Companies: []string{a}},
 		}
 		seen := make([]int, len(cs))
-		for _, s := range GroupStories(cs) {
+		for _, s := range Group(cs) {
 			for _, i := range s {
 				seen[i]++
 			}
@@ -331,7 +331,7 @@ func BenchmarkStoriesGroup2000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var items []storyLabelled
+	var items []labelled
 	if err := json.Unmarshal(raw, &items); err != nil {
 		b.Fatal(err)
 	}
@@ -343,6 +343,6 @@ func BenchmarkStoriesGroup2000(b *testing.B) {
 		cs = append(cs, c)
 	}
 	for b.Loop() {
-		GroupStories(cs)
+		Group(cs)
 	}
 }

@@ -1,7 +1,6 @@
-// # Stories
-//
-// GroupStories merges the items of one digest that report the same event
-// from different outlets (SPEC §4). Outlets rarely agree on a headline, so
+// Package story groups the items of one digest that report the same event
+// from different outlets into stories, so a digest shows each event once
+// with the other outlets as "also reported by". Outlets rarely agree on a headline, so
 // an item is compared on its whole text, not on its title:
 //
 //   - Tokens: runs of Unicode letters and digits, lower-cased. Han, Kana and
@@ -24,7 +23,7 @@
 //     outlet and not near-duplicates (text cosine below 0.8), never share a
 //     story, so no story spans more than 48 h. Items whose company sets are
 //     both non-empty and disjoint have similarity 0.
-//   - Clustering: average linkage with threshold StoryThreshold. Pairs at or
+//   - Clustering: average linkage with threshold Threshold. Pairs at or
 //     above it link items into candidate groups (single link); inside each
 //     group, clusters merge greedily, best first, while the mean similarity
 //     over all their cross pairs is at or above the threshold and no gated
@@ -43,7 +42,7 @@
 // 1.00 and recall 0.91 with dates removed; precision 0.98 and recall 0.90
 // when every pair is grouped alone. Precision stays 1.00 from 0.15 to 0.35,
 // recall drops above 0.30.
-package digest
+package story
 
 import (
 	"cmp"
@@ -55,19 +54,19 @@ import (
 	"unicode/utf8"
 )
 
-// StoryThreshold is the similarity at or above which two items, or the mean
+// Threshold is the similarity at or above which two items, or the mean
 // over two groups of items, are taken to report the same event. It sits in
 // the middle of the range where the labelled set keeps full precision with
 // recall above 0.9.
-const StoryThreshold = 0.20
+const Threshold = 0.20
 
 const (
-	storyWindowSec  = int64(48 * time.Hour / time.Second)
-	storyDuplicate  = 0.8 // text cosine above which one outlet's two items are one
-	storyTextWeight = 0.45
-	storyTitleWt    = 0.30
-	storyEntityWt   = 0.25
-	storyTitleBoost = 2 // a title token counts as this many body tokens
+	windowSec    = int64(48 * time.Hour / time.Second)
+	duplicateCos = 0.8 // text cosine above which one outlet's two items are one
+	textWeight   = 0.45
+	titleWeight  = 0.30
+	entityWeight = 0.25
+	titleBoost   = 2 // a title token counts as this many body tokens
 )
 
 // Candidate is one matched item offered for story grouping.
@@ -81,19 +80,19 @@ type Candidate struct {
 	Score     float64 // relevance; the best-scored item leads its story
 }
 
-// GroupStories partitions cs into stories: each inner slice holds indexes into
+// Group partitions cs into stories: each inner slice holds indexes into
 // cs of items that report the same event, the lead (best score, then newest)
 // first; stories ordered by their lead's score, then recency. Deterministic.
-func GroupStories(cs []Candidate) [][]int {
-	return storyGroup(cs, StoryThreshold)
+func Group(cs []Candidate) [][]int {
+	return group(cs, Threshold)
 }
 
-// storyGroup is GroupStories with the threshold as a parameter, for tuning.
-func storyGroup(cs []Candidate, threshold float64) [][]int {
+// group is Group with the threshold as a parameter, for tuning.
+func group(cs []Candidate, threshold float64) [][]int {
 	if len(cs) == 0 {
 		return nil
 	}
-	docs := storyVectors(cs)
+	docs := vectors(cs)
 	n := len(cs)
 
 	// Single-link pass: union items whose pair similarity reaches the threshold.
@@ -109,7 +108,7 @@ func storyGroup(cs []Candidate, threshold float64) [][]int {
 		return i
 	}
 	link := func(i, j int) {
-		if s, ok := storyPair(&docs[i], &docs[j]); ok && s >= threshold {
+		if s, ok := pairSim(&docs[i], &docs[j]); ok && s >= threshold {
 			if a, b := find(i), find(j); a != b {
 				parent[max(a, b)] = min(a, b)
 			}
@@ -128,7 +127,7 @@ func storyGroup(cs []Candidate, threshold float64) [][]int {
 	slices.SortStableFunc(dated, func(a, b int) int { return cmp.Compare(docs[a].unix, docs[b].unix) })
 	for x, i := range dated {
 		for _, j := range dated[x+1:] {
-			if docs[j].unix-docs[i].unix > storyWindowSec {
+			if docs[j].unix-docs[i].unix > windowSec {
 				break
 			}
 			link(i, j)
@@ -158,18 +157,18 @@ func storyGroup(cs []Candidate, threshold float64) [][]int {
 			stories = append(stories, comp)
 			continue
 		}
-		stories = append(stories, storyAverageLink(docs, comp, threshold)...)
+		stories = append(stories, averageLink(docs, comp, threshold)...)
 	}
 
 	for _, s := range stories {
-		slices.SortFunc(s, func(a, b int) int { return storyLeadOrder(cs, a, b) })
+		slices.SortFunc(s, func(a, b int) int { return leadOrder(cs, a, b) })
 	}
-	slices.SortFunc(stories, func(a, b []int) int { return storyLeadOrder(cs, a[0], b[0]) })
+	slices.SortFunc(stories, func(a, b []int) int { return leadOrder(cs, a[0], b[0]) })
 	return stories
 }
 
-// storyLeadOrder orders items by score, then recency, then input position.
-func storyLeadOrder(cs []Candidate, a, b int) int {
+// leadOrder orders items by score, then recency, then input position.
+func leadOrder(cs []Candidate, a, b int) int {
 	if c := cmp.Compare(cs[b].Score, cs[a].Score); c != 0 {
 		return c
 	}
@@ -179,15 +178,15 @@ func storyLeadOrder(cs []Candidate, a, b int) int {
 	return cmp.Compare(a, b)
 }
 
-// storyAverageLink splits one single-link group (indexes into docs, ascending)
+// averageLink splits one single-link group (indexes into docs, ascending)
 // into average-link clusters.
-func storyAverageLink(docs []storyDoc, comp []int, threshold float64) [][]int {
+func averageLink(docs []doc, comp []int, threshold float64) [][]int {
 	m := len(comp)
 	sum := make([]float64, m*m) // summed pair similarity between clusters
 	banned := make([]bool, m*m) // clusters hold a gated pair
 	for a := range m {
 		for b := a + 1; b < m; b++ {
-			s, ok := storyPair(&docs[comp[a]], &docs[comp[b]])
+			s, ok := pairSim(&docs[comp[a]], &docs[comp[b]])
 			sum[a*m+b], sum[b*m+a] = s, s
 			banned[a*m+b], banned[b*m+a] = !ok, !ok
 		}
@@ -266,51 +265,51 @@ func storyAverageLink(docs []storyDoc, comp []int, threshold float64) [][]int {
 	return out
 }
 
-// storyDoc is one candidate reduced to what comparisons need.
-type storyDoc struct {
+// doc is one candidate reduced to what comparisons need.
+type doc struct {
 	source    string
 	dated     bool
 	unix      int64    // published, in seconds
 	companies []string // lower-cased, sorted
-	text      []storyWeight
-	title     []storyWeight // IDF weights of distinct title terms
+	text      []weight
+	title     []weight // IDF weights of distinct title terms
 	titleSum  float64
-	entities  []storyWeight
+	entities  []weight
 }
 
-// storyWeight is one term's weight in a vector sorted by term.
-type storyWeight struct {
+// weight is one term's weight in a vector sorted by term.
+type weight struct {
 	term int32
 	w    float64
 }
 
-// storyPair returns the similarity of two items; ok is false when a gate
+// pairSim returns the similarity of two items; ok is false when a gate
 // forbids them to share a story.
-func storyPair(a, b *storyDoc) (sim float64, ok bool) {
+func pairSim(a, b *doc) (sim float64, ok bool) {
 	if a.dated && b.dated {
-		if d := a.unix - b.unix; d > storyWindowSec || d < -storyWindowSec {
+		if d := a.unix - b.unix; d > windowSec || d < -windowSec {
 			return 0, false
 		}
 	}
 	text := -1.0
 	if a.source != "" && a.source == b.source {
-		if text = storyDot(a.text, b.text); text < storyDuplicate {
+		if text = dot(a.text, b.text); text < duplicateCos {
 			return 0, false
 		}
 	}
-	if len(a.companies) > 0 && len(b.companies) > 0 && !storyShare(a.companies, b.companies) {
+	if len(a.companies) > 0 && len(b.companies) > 0 && !share(a.companies, b.companies) {
 		return 0, true
 	}
 	if text < 0 {
-		text = storyDot(a.text, b.text)
+		text = dot(a.text, b.text)
 	}
-	title := 0.5 * (storyContain(a.title, a.titleSum, b.text) + storyContain(b.title, b.titleSum, a.text))
-	ent := storyDot(a.entities, b.entities)
-	return storyTextWeight*text + storyTitleWt*title + storyEntityWt*ent, true
+	title := 0.5 * (contain(a.title, a.titleSum, b.text) + contain(b.title, b.titleSum, a.text))
+	ent := dot(a.entities, b.entities)
+	return textWeight*text + titleWeight*title + entityWeight*ent, true
 }
 
-// storyDot is the dot product of two sorted vectors.
-func storyDot(a, b []storyWeight) float64 {
+// dot is the dot product of two sorted vectors.
+func dot(a, b []weight) float64 {
 	var s float64
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
@@ -327,8 +326,8 @@ func storyDot(a, b []storyWeight) float64 {
 	return s
 }
 
-// storyContain is the weighted share of title terms present in text.
-func storyContain(title []storyWeight, total float64, text []storyWeight) float64 {
+// contain is the weighted share of title terms present in text.
+func contain(title []weight, total float64, text []weight) float64 {
 	if total == 0 {
 		return 0
 	}
@@ -348,8 +347,8 @@ func storyContain(title []storyWeight, total float64, text []storyWeight) float6
 	return s / total
 }
 
-// storyShare reports whether two sorted string sets intersect.
-func storyShare(a, b []string) bool {
+// share reports whether two sorted string sets intersect.
+func share(a, b []string) bool {
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch c := strings.Compare(a[i], b[j]); {
 		case c < 0:
@@ -363,8 +362,8 @@ func storyShare(a, b []string) bool {
 	return false
 }
 
-// storyVectors tokenises every candidate and builds its weighted vectors.
-func storyVectors(cs []Candidate) []storyDoc {
+// vectors tokenises every candidate and builds its weighted vectors.
+func vectors(cs []Candidate) []doc {
 	ids := map[string]int32{}
 	id := func(t string) int32 {
 		v, ok := ids[t]
@@ -385,7 +384,7 @@ func storyVectors(cs []Candidate) []storyDoc {
 	names := map[string]bool{}
 	for _, c := range cs {
 		for _, co := range c.Companies {
-			for _, t := range storyTokens(co) {
+			for _, t := range tokens(co) {
 				names[t.term] = true
 			}
 		}
@@ -394,14 +393,14 @@ func storyVectors(cs []Candidate) []storyDoc {
 	var df []int
 	for i, c := range cs {
 		r := counts{tf: map[int32]int{}, title: map[int32]bool{}, entities: map[int32]bool{}}
-		titleToks := storyTokens(c.Title)
-		textToks := storyTokens(c.Text)
+		titleToks := tokens(c.Title)
+		textToks := tokens(c.Text)
 		for _, t := range titleToks {
 			if names[t.term] {
 				continue
 			}
 			k := id(t.term)
-			r.tf[k] += storyTitleBoost
+			r.tf[k] += titleBoost
 			r.title[k] = true
 			// A headline is capitalised by style, not by meaning: only
 			// acronyms and numbers count as entities there, unless the item
@@ -434,7 +433,7 @@ func storyVectors(cs []Candidate) []storyDoc {
 		idf[k] = math.Log((n+1)/float64(d+1)) + 1
 	}
 
-	docs := make([]storyDoc, len(cs))
+	docs := make([]doc, len(cs))
 	for i, c := range cs {
 		r := raw[i]
 		d := &docs[i]
@@ -445,29 +444,29 @@ func storyVectors(cs []Candidate) []storyDoc {
 			d.companies = append(d.companies, strings.ToLower(strings.TrimSpace(co)))
 		}
 		slices.Sort(d.companies)
-		d.text = make([]storyWeight, 0, len(r.tf))
+		d.text = make([]weight, 0, len(r.tf))
 		for k, f := range r.tf {
-			d.text = append(d.text, storyWeight{k, (1 + math.Log(float64(f))) * idf[k]})
+			d.text = append(d.text, weight{k, (1 + math.Log(float64(f))) * idf[k]})
 		}
-		storyNormalise(d.text)
+		normalise(d.text)
 		for k := range r.title {
-			d.title = append(d.title, storyWeight{k, idf[k]})
+			d.title = append(d.title, weight{k, idf[k]})
 		}
-		slices.SortFunc(d.title, func(a, b storyWeight) int { return cmp.Compare(a.term, b.term) })
+		slices.SortFunc(d.title, func(a, b weight) int { return cmp.Compare(a.term, b.term) })
 		for _, w := range d.title {
 			d.titleSum += w.w
 		}
 		for k := range r.entities {
-			d.entities = append(d.entities, storyWeight{k, idf[k]})
+			d.entities = append(d.entities, weight{k, idf[k]})
 		}
-		storyNormalise(d.entities)
+		normalise(d.entities)
 	}
 	return docs
 }
 
-// storyNormalise sorts v by term and scales it to unit length.
-func storyNormalise(v []storyWeight) {
-	slices.SortFunc(v, func(a, b storyWeight) int { return cmp.Compare(a.term, b.term) })
+// normalise sorts v by term and scales it to unit length.
+func normalise(v []weight) {
+	slices.SortFunc(v, func(a, b weight) int { return cmp.Compare(a.term, b.term) })
 	var ss float64
 	for _, w := range v {
 		ss += w.w * w.w
@@ -481,44 +480,44 @@ func storyNormalise(v []storyWeight) {
 	}
 }
 
-// storyToken is one normalised term and what its spelling said about it.
-type storyToken struct {
+// token is one normalised term and what its spelling said about it.
+type token struct {
 	term          string
 	capital       bool // began with an upper-case letter
 	sentenceStart bool // first word of a sentence, so capitalised anyway
 	strong        bool // acronym, number or identifier: an entity wherever it stands
 }
 
-// storyTokens splits s into terms: words of letters and digits, CJK runs as
+// tokens splits s into terms: words of letters and digits, CJK runs as
 // bigrams, stop words dropped.
-func storyTokens(s string) []storyToken {
-	var out []storyToken
+func tokens(s string) []token {
+	var out []token
 	start := true // at the start of a sentence
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case storyCJK(r):
+		case isCJK(r):
 			j := i
 			var run []rune
 			for j < len(s) {
 				r2, sz := utf8.DecodeRuneInString(s[j:])
-				if !storyCJK(r2) {
+				if !isCJK(r2) {
 					break
 				}
 				run = append(run, r2)
 				j += sz
 			}
 			if len(run) == 1 {
-				out = append(out, storyToken{term: string(run)})
+				out = append(out, token{term: string(run)})
 			}
 			for k := 0; k+1 < len(run); k++ {
-				out = append(out, storyToken{term: string(run[k : k+2])})
+				out = append(out, token{term: string(run[k : k+2])})
 			}
 			i = j
 			start = false
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			j := storyWordEnd(s, i)
-			out = storyAppendWord(out, s[i:j], start)
+			j := wordEnd(s, i)
+			out = appendWord(out, s[i:j], start)
 			i = j
 			start = false
 		default:
@@ -532,14 +531,14 @@ func storyTokens(s string) []storyToken {
 	return out
 }
 
-// storyWordEnd returns the end of the word starting at i: letters, digits and
+// wordEnd returns the end of the word starting at i: letters, digits and
 // marks, joined across '-' always and across '.' or ',' between digits.
-func storyWordEnd(s string, i int) int {
+func wordEnd(s string, i int) int {
 	j := i
 	var prev rune
 	for j < len(s) {
 		r, sz := utf8.DecodeRuneInString(s[j:])
-		if storyCJK(r) {
+		if isCJK(r) {
 			break
 		}
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
@@ -549,7 +548,7 @@ func storyWordEnd(s string, i int) int {
 		}
 		if r == '-' || r == '.' || r == ',' {
 			next, nsz := utf8.DecodeRuneInString(s[j+sz:])
-			joins := r == '-' && (unicode.IsLetter(next) || unicode.IsDigit(next)) && !storyCJK(next)
+			joins := r == '-' && (unicode.IsLetter(next) || unicode.IsDigit(next)) && !isCJK(next)
 			joins = joins || (unicode.IsDigit(prev) && unicode.IsDigit(next))
 			if joins {
 				prev = next
@@ -562,15 +561,15 @@ func storyWordEnd(s string, i int) int {
 	return j
 }
 
-// storyAppendWord normalises one word (which may hold hyphens) and appends
+// appendWord normalises one word (which may hold hyphens) and appends
 // its terms to out.
-func storyAppendWord(out []storyToken, w string, start bool) []storyToken {
+func appendWord(out []token, w string, start bool) []token {
 	hasDigit := strings.IndexFunc(w, unicode.IsDigit) >= 0
 	if hasDigit {
 		// Numbers and identifiers stay whole: "CVE-2025-0282", "1,000" = "1000".
 		t := strings.ToLower(strings.ReplaceAll(w, ",", ""))
 		if utf8.RuneCountInString(t) >= 2 {
-			out = append(out, storyToken{term: t, strong: true})
+			out = append(out, token{term: t, strong: true})
 		}
 		return out
 	}
@@ -579,16 +578,16 @@ func storyAppendWord(out []storyToken, w string, start bool) []storyToken {
 			continue
 		}
 		lower := strings.ToLower(part)
-		if storyStop[lower] {
+		if stopWords[lower] {
 			start = false
 			continue
 		}
 		first, _ := utf8.DecodeRuneInString(part)
-		tok := storyToken{
-			term:          storyStem(lower),
+		tok := token{
+			term:          stem(lower),
 			capital:       unicode.IsUpper(first),
 			sentenceStart: start,
-			strong:        storyAcronym(part),
+			strong:        acronym(part),
 		}
 		out = append(out, tok)
 		start = false
@@ -596,8 +595,8 @@ func storyAppendWord(out []storyToken, w string, start bool) []storyToken {
 	return out
 }
 
-// storyAcronym reports whether w is written in capitals (PLA, VSSE, EU).
-func storyAcronym(w string) bool {
+// acronym reports whether w is written in capitals (PLA, VSSE, EU).
+func acronym(w string) bool {
 	upper := 0
 	for _, r := range w {
 		if unicode.IsLower(r) {
@@ -610,10 +609,10 @@ func storyAcronym(w string) bool {
 	return upper >= 2
 }
 
-// storyStem strips the commonest English inflections from a lower-case word,
+// stem strips the commonest English inflections from a lower-case word,
 // then a final "e", so that fine, fines and fined meet in "fin".
-func storyStem(w string) string {
-	if !storyASCII(w) {
+func stem(w string) string {
+	if !isASCII(w) {
 		return w
 	}
 	switch n := len(w); {
@@ -634,7 +633,7 @@ func storyStem(w string) string {
 	return w
 }
 
-func storyASCII(w string) bool {
+func isASCII(w string) bool {
 	for i := 0; i < len(w); i++ {
 		if w[i] >= utf8.RuneSelf {
 			return false
@@ -643,16 +642,16 @@ func storyASCII(w string) bool {
 	return true
 }
 
-// storyCJK reports whether r belongs to a script written without spaces.
-func storyCJK(r rune) bool {
+// isCJK reports whether r belongs to a script written without spaces.
+func isCJK(r rune) bool {
 	if r < 0x1100 { // below Hangul Jamo: Latin, Greek, Cyrillic, Arabic, Indic...
 		return false
 	}
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
 }
 
-// storyStop holds English function words and news boilerplate.
-var storyStop = func() map[string]bool {
+// stopWords holds English function words and news boilerplate.
+var stopWords = func() map[string]bool {
 	m := map[string]bool{}
 	for w := range strings.FieldsSeq(`
 a about above across after afterwards again against all almost alone along already also although always am among
