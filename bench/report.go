@@ -181,9 +181,9 @@ func (b *bench) find(feeds int, phase string, terms int, latency time.Duration) 
 	return b.byName[fmt.Sprint(feeds, phase, terms, latency)]
 }
 
-// targets checks issue 9's targets against the best runs.
+// targets checks the fetching targets (see BENCHMARKS.md) against the best runs.
 func (b *bench) targets(w io.Writer) {
-	fmt.Fprintln(w, "\nTargets (issue 9):")
+	fmt.Fprintln(w, "\nTargets:")
 	check := func(ok bool, format string, args ...any) {
 		mark := "missed"
 		if ok {
