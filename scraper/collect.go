@@ -6,29 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"strings"
-	"time"
 
 	"github.com/gocolly/colly/v2"
-	"golang.org/x/net/html/charset"
-)
-
-// Retries of a page or article request answered 429 or 503.
-const (
-	maxRetries = 2
-	// maxRetryWait bounds the Retry-After we wait for; a longer one fails
-	// the request (the next run tries again).
-	maxRetryWait = 30 * time.Second
-	// retryWait is the first wait when the answer has no Retry-After; it
-	// doubles for the second retry.
-	retryWait = time.Second
-	// maxHTMLDepth bounds element nesting in the pages we parse (see
-	// htmlTooDeep); real pages stay within a few dozen levels.
-	maxHTMLDepth = 512
 )
 
 // ErrNotHTML: a page or article is not an HTML document.
@@ -150,34 +132,6 @@ func (b *pooledBody) Close() error {
 	return nil
 }
 
-// htmlContentType completes a Content-Type for colly, which converts to
-// UTF-8 only by the charset parameter: a missing (or octet-stream) type is
-// sniffed, and an HTML type without charset gets the one the page declares
-// (<meta charset>, byte order mark), else UTF-8 when the bytes are, else
-// windows-1252, as browsers do.
-func htmlContentType(ct string, body []byte) string {
-	if mt, _, _ := strings.Cut(ct, ";"); strings.TrimSpace(mt) == "" || strings.EqualFold(strings.TrimSpace(mt), "application/octet-stream") {
-		ct = http.DetectContentType(body)
-	}
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || !isHTML(mt) {
-		return ct
-	}
-	if _, name, _ := charset.DetermineEncoding(body, ct); params["charset"] == "" && name != "" {
-		params["charset"] = name
-		if s := mime.FormatMediaType(mt, params); s != "" {
-			return s
-		}
-	}
-	return ct
-}
-
-func isHTML(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	return mt == "text/html" || mt == "application/xhtml+xml"
-}
-
 // newCollector returns a colly collector over client, set up for one visit
 // with our rules rather than colly's defaults: our User-Agent, no colly
 // robots.txt handling (checkRobots does it, with a cache shared by all
@@ -248,99 +202,4 @@ func (f *Fetcher) visit(ctx context.Context, client *http.Client, link string, s
 		return nil, fmt.Errorf("%w (Content-Type %q)", ErrNotHTML, page.ContentType)
 	}
 	return page, nil
-}
-
-// htmlTooDeep reports whether the elements of an HTML document may nest
-// deeper than limit. The HTML parser has no depth limit, its cost grows
-// with the depth for every tag, and selector matching and text extraction
-// recurse, so a page of nothing but "<div>" must be refused before parsing.
-// The count is an upper bound: start tags minus end tags of the elements
-// that need one, skipping comments and the content of raw-text elements.
-func htmlTooDeep(b []byte, limit int) bool {
-	depth := 0
-	for i := 0; ; {
-		j := bytes.IndexByte(b[i:], '<')
-		if j < 0 || i+j+1 >= len(b) {
-			return false
-		}
-		i += j + 1
-		switch c := b[i]; {
-		case c == '!':
-			if bytes.HasPrefix(b[i:], []byte("!--")) {
-				i = skipPast(b, i+3, "-->")
-			} else {
-				i = skipPast(b, i, ">")
-			}
-		case c == '?':
-			i = skipPast(b, i, ">")
-		case c == '/':
-			name := tagName(b[i+1:])
-			if name != "" && !noEndTag[name] && depth > 0 {
-				depth--
-			}
-			i = skipPast(b, i, ">")
-		case isASCIILetter(c):
-			name := tagName(b[i:])
-			end, _ := tagEnd(b, i)
-			i = end
-			switch {
-			case rawText[name]:
-				i = skipRawText(b, i, name)
-			case !noEndTag[name]:
-				if depth++; depth > limit {
-					return true
-				}
-			}
-		}
-		if i >= len(b) {
-			return false
-		}
-	}
-}
-
-func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-
-// tagName returns the lower-cased tag name at the start of b.
-func tagName(b []byte) string {
-	n := 0
-	for n < len(b) && n < 32 && (isASCIILetter(b[n]) || n > 0 && (b[n] >= '0' && b[n] <= '9' || b[n] == '-')) {
-		n++
-	}
-	return strings.ToLower(string(b[:n]))
-}
-
-// skipRawText returns the offset of the end tag of the raw-text element
-// name whose content starts at i.
-func skipRawText(b []byte, i int, name string) int {
-	end := []byte("</" + name)
-	for i < len(b) {
-		k := bytes.Index(b[i:], []byte("</"))
-		if k < 0 {
-			return len(b)
-		}
-		i += k
-		if len(b)-i >= len(end) && bytes.EqualFold(b[i:i+len(end)], end) {
-			return i
-		}
-		i += 2
-	}
-	return len(b)
-}
-
-// rawText elements hold text, not tags, up to their end tag.
-var rawText = map[string]bool{
-	"script": true, "style": true, "textarea": true, "title": true, "xmp": true,
-	"iframe": true, "noembed": true, "noframes": true, "plaintext": true,
-}
-
-// noEndTag: void elements, and elements whose end tag is optional and that
-// the parser closes when a sibling starts, so they do not nest when unclosed.
-var noEndTag = map[string]bool{
-	"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true,
-	"img": true, "input": true, "link": true, "meta": true, "param": true,
-	"source": true, "track": true, "wbr": true, "keygen": true, "frame": true,
-	"basefont": true, "bgsound": true, "image": true,
-	"p": true, "li": true, "dt": true, "dd": true, "option": true, "optgroup": true,
-	"tr": true, "td": true, "th": true, "thead": true, "tbody": true, "tfoot": true,
-	"rb": true, "rt": true, "rp": true, "rtc": true, "colgroup": true,
 }

@@ -2,7 +2,6 @@ package scraper
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -295,115 +294,6 @@ func firstOutsideChrome(root *html.Node, a atom.Atom) *html.Node {
 	return found
 }
 
-var publishedMetas = []string{
-	"article:published_time", "og:article:published_time", "datepublished",
-	"pubdate", "publishdate", "dc.date.issued", "dcterms.issued",
-}
-
-func pageDate(doc *html.Node, metas map[string]string, body []*html.Node) time.Time {
-	for _, k := range publishedMetas {
-		if t := parseHTMLDate(metas[k]); !t.IsZero() {
-			return t
-		}
-	}
-	if t := parseHTMLDate(jsonLDDate(doc)); !t.IsZero() {
-		return t
-	}
-	isTime := func(n *html.Node) bool { return n.DataAtom == atom.Time && attr(n, "datetime") != "" }
-	for _, b := range body {
-		if n := first(b, isTime); n != nil {
-			if t := parseHTMLDate(attr(n, "datetime")); !t.IsZero() {
-				return t
-			}
-		}
-	}
-	var found time.Time
-	walk(doc, func(n *html.Node) bool {
-		switch {
-		case !found.IsZero():
-			return false
-		case n.DataAtom == atom.Aside, n.DataAtom == atom.Nav, n.DataAtom == atom.Footer:
-			return false
-		case n.Type == html.ElementNode && isTime(n):
-			found = parseHTMLDate(attr(n, "datetime"))
-		}
-		return true
-	})
-	return found
-}
-
-// maxJSONLD bounds the JSON-LD we decode per script element.
-const maxJSONLD = 1 << 20
-
-// jsonLDDate returns the datePublished of the page's JSON-LD, preferring an
-// object typed as an article.
-func jsonLDDate(doc *html.Node) string {
-	var best, fallback string
-	walk(doc, func(n *html.Node) bool {
-		if n.Type != html.ElementNode || n.DataAtom != atom.Script {
-			return true
-		}
-		if !strings.EqualFold(strings.TrimSpace(attr(n, "type")), "application/ld+json") || n.FirstChild == nil {
-			return false
-		}
-		data := n.FirstChild.Data
-		if len(data) > maxJSONLD || best != "" {
-			return false
-		}
-		var v any
-		if json.Unmarshal([]byte(data), &v) != nil {
-			return false
-		}
-		findDatePublished(v, 0, &best, &fallback)
-		return false
-	})
-	if best != "" {
-		return best
-	}
-	return fallback
-}
-
-func findDatePublished(v any, depth int, best, fallback *string) {
-	if depth > 16 || *best != "" {
-		return
-	}
-	switch v := v.(type) {
-	case []any:
-		for _, e := range v {
-			findDatePublished(e, depth+1, best, fallback)
-		}
-	case map[string]any:
-		if d, ok := v["datePublished"].(string); ok && d != "" {
-			if isArticleType(v["@type"]) {
-				*best = d
-				return
-			}
-			if *fallback == "" {
-				*fallback = d
-			}
-		}
-		for k, e := range v {
-			if k != "datePublished" {
-				findDatePublished(e, depth+1, best, fallback)
-			}
-		}
-	}
-}
-
-func isArticleType(t any) bool {
-	switch t := t.(type) {
-	case string:
-		return strings.HasSuffix(t, "Article") || t == "BlogPosting" || t == "Report"
-	case []any:
-		for _, e := range t {
-			if isArticleType(e) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 var htmlDateLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999Z0700",
@@ -415,33 +305,6 @@ var htmlDateLayouts = []string{
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02 15:04",
 	"2006-01-02",
-}
-
-// parseHTMLDate reads the dates pages put in metadata: ISO 8601 forms, else
-// RFC 822 forms (parseLooseDate). A date without zone is UTC.
-func parseHTMLDate(s string) time.Time {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 64 {
-		return time.Time{}
-	}
-	for _, layout := range htmlDateLayouts {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t
-		}
-	}
-	return parseLooseDate(s)
-}
-
-// clampDate applies the rules of feed dates: UTC, zero before 1990, never
-// after the fetch.
-func clampDate(t, fetched time.Time) time.Time {
-	if t.IsZero() || t.Year() < minYear {
-		return time.Time{}
-	}
-	if t.After(fetched) {
-		t = fetched
-	}
-	return t.UTC()
 }
 
 // skipText are elements whose content is not article text.
