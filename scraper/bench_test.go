@@ -10,7 +10,7 @@ import (
 )
 
 // benchFeed returns an RSS or Atom feed of n items with about 2 KB of prose
-// each, close to the farm of issue 9.
+// each, close to the feed farm of bench/.
 func benchFeed(seed, n int, atom bool) []byte {
 	prose := strings.Repeat("Officials said the logistics company had shared customer data with partners abroad, and analysts questioned the ties. ", 17)
 	var b bytes.Buffer
@@ -36,8 +36,8 @@ func benchFeed(seed, n int, atom bool) []byte {
 	return b.Bytes()
 }
 
-// BenchmarkFetchAll fetches 1,000 gzip-served feeds of 50 items (issue 9's
-// cold run, scraper only): ns/op is the time for all 1,000.
+// BenchmarkFetchAll fetches 1,000 gzip-served feeds of 50 items (a cold run
+// of the feed farm, scraper only): ns/op is the time for all 1,000.
 func BenchmarkFetchAll(b *testing.B) {
 	const distinct, total = 20, 1000
 	bodies := make([][]byte, distinct)

@@ -71,7 +71,7 @@ func TestKeepAliveReusesConnections(t *testing.T) {
 }
 
 // TestNotModifiedWireBytes: an unchanged feed costs at most 400 bytes on the
-// wire, request and response together (issue 9).
+// wire, request and response together.
 func TestNotModifiedWireBytes(t *testing.T) {
 	const etag, lastMod = `"5f3c-1b2a9d"`, "Mon, 05 Jan 2026 07:30:00 GMT"
 	srv, cl := serveCounting(t, func(w http.ResponseWriter, r *http.Request) {
@@ -103,8 +103,8 @@ func TestHTTP2WhereOffered(t *testing.T) {
 	t.Cleanup(srv.Close)
 	f := newTestFetcher(t, Options{})
 	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
-	for _, c := range []*http.Client{f.clients.public, f.clients.private} {
-		c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots}
+	for _, tr := range []*http.Transport{f.transports.public, f.transports.private} {
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots}
 	}
 	mustOK(t, fetchURL(t, f, srv.URL+"/feed"))
 	if proto.Load() != 2 {

@@ -1,8 +1,8 @@
 package scraper
 
-// Tests named TestFaultNN follow the cases of issue 8 ("Hostile feeds, broken
-// servers and bad mail") that concern fetching and parsing; they are the base
-// of the full fault suite.
+// Tests named TestFaultNN are the cases of the fault suite (hostile feeds,
+// broken servers) that concern fetching and parsing; internal/faulttest runs
+// the rest against the built binary.
 
 import (
 	"bytes"

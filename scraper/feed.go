@@ -27,7 +27,7 @@ var (
 func newFeedParser() *gofeed.Parser {
 	p := gofeed.NewParser()
 	// The image scan runs an HTML parse of every description; we never
-	// use images, and it is ~15% of parse time (issue 9).
+	// use images, and it is ~15% of parse time.
 	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
 	return p
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"strings"
@@ -17,7 +18,7 @@ import (
 	"time"
 )
 
-// Limits that are not configurable: SPEC §6 fixes the redirect count.
+// Limits that are not configurable: at most 10 redirects are followed.
 const (
 	maxRedirects   = 10
 	maxHeaderBytes = 1 << 20
@@ -27,7 +28,7 @@ const (
 )
 
 // acceptFeeds prefers feed types; it is kept short because it is sent with
-// every conditional GET (issue 9: ≤ 400 bytes on the wire per unchanged feed).
+// every conditional GET (an unchanged feed costs at most 400 bytes on the wire).
 const acceptFeeds = "application/rss+xml,application/atom+xml,application/feed+json,*/*;q=0.8"
 
 // Errors a fetch can wrap; test with errors.Is.
@@ -35,7 +36,7 @@ var (
 	// ErrTooLarge: the body, after decompression, is over Options.MaxBody.
 	ErrTooLarge = errors.New("response too large")
 	// ErrBlockedAddress: a connection to a loopback, private, link-local,
-	// unspecified or multicast address was refused (SPEC §6).
+	// unspecified or multicast address was refused.
 	ErrBlockedAddress = errors.New("refused to connect to a loopback, private or link-local address")
 	// ErrTooManyRedirects: more than 10 redirects.
 	ErrTooManyRedirects = errors.New("too many redirects")
@@ -91,19 +92,17 @@ func putBuffer(b *bytes.Buffer) {
 
 var gzipPool sync.Pool // *gzip.Reader
 
-// httpClients holds the two clients a Fetcher uses. public refuses, at dial
-// time, every address that isPrivateAddr reports; private is for sources
-// whose own URL is in those ranges. Keeping them apart means a connection
-// opened for an intranet source is never reused by a public source's redirect.
-type httpClients struct {
-	public, private *http.Client
+// transports holds the two connection pools a Fetcher uses. public refuses,
+// at dial time, every address that isPrivateAddr reports; private is for
+// sources whose own URL is in those ranges. Keeping them apart means a
+// connection opened for an intranet source is never reused by a public
+// source's redirect.
+type transports struct {
+	public, private *http.Transport
 }
 
-func (f *Fetcher) newClients() httpClients {
-	return httpClients{
-		public:  &http.Client{Transport: f.newTransport(true), CheckRedirect: checkRedirect},
-		private: &http.Client{Transport: f.newTransport(false), CheckRedirect: checkRedirect},
-	}
+func (f *Fetcher) newTransports() transports {
+	return transports{public: f.newTransport(true), private: f.newTransport(false)}
 }
 
 func (f *Fetcher) newTransport(guard bool) *http.Transport {
@@ -141,8 +140,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// request is one GET. Page and article fetches (page.go) use it too, so that
-// every request of a source follows the same rules.
+// request is one GET of a feed or robots.txt. Pages and articles go through
+// colly (collect.go) over the same client, so every request of a source
+// follows the same rules.
 type request struct {
 	URL string
 	// Source is the URL of the source the request is made for; it decides
@@ -173,28 +173,15 @@ func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
 	default:
 		return nil, fmt.Errorf("%w %q", ErrScheme, u.Scheme)
 	}
-	if err := f.hosts.wait(ctx, u.Hostname()); err != nil {
-		return nil, err
-	}
-
-	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
-	defer cancel()
-
-	client := f.clients.public
-	if f.mayUsePrivate(ctx, src) {
-		client = f.clients.private
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("User-Agent", f.opts.UserAgent)
 	accept := r.Accept
 	if accept == "" {
 		accept = acceptFeeds
 	}
 	req.Header.Set("Accept", accept)
-	req.Header.Set("Accept-Encoding", "gzip")
 	// A server must ignore If-Modified-Since when If-None-Match is present
 	// (RFC 9110 §13.1.3): sending both would only cost 50 bytes a request.
 	if r.ETag != "" {
@@ -202,31 +189,164 @@ func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
 	} else if r.LastModified != "" {
 		req.Header.Set("If-Modified-Since", r.LastModified)
 	}
-
-	resp, err := client.Do(req)
+	resp, err := f.client(ctx, src, false).Do(req)
 	if err != nil {
-		return nil, f.requestError(ctx, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the caller names the URL
+		}
+		return nil, err
 	}
 	defer resp.Body.Close()
-
 	out := &response{
 		URL:          resp.Request.URL,
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
 		ContentType:  resp.Header.Get("Content-Type"),
 	}
-	switch {
-	case resp.StatusCode == http.StatusNotModified:
+	if resp.StatusCode == http.StatusNotModified {
 		out.NotModified = true
 		return out, nil
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, statusError(resp)
 	}
-	out.Body, err = f.decodeBody(resp)
+	pb, ok := resp.Body.(*pooledBody)
+	if !ok {
+		return nil, fmt.Errorf("internal error: response body of type %T", resp.Body)
+	}
+	out.Body, pb.buf = pb.buf, nil
+	return out, nil
+}
+
+// client returns the http.Client for the requests of the source at src:
+// every hop goes through roundTripper, redirects follow checkRedirect.
+// Page requests (html) get a cookie jar for the one fetch, so that consent
+// redirects that set a cookie work, and their HTML checked (see
+// roundTripper).
+func (f *Fetcher) client(ctx context.Context, src *url.URL, html bool) *http.Client {
+	c := &http.Client{
+		Transport:     &roundTripper{f: f, private: f.mayUsePrivate(ctx, src), html: html},
+		CheckRedirect: checkRedirect,
+	}
+	if html {
+		c.Jar, _ = cookiejar.New(nil) // never fails without options
+	}
+	return c
+}
+
+// roundTripper is the one request path of a Fetcher: feeds, robots.txt,
+// pages and articles, each hop of each. A hop waits for its host's turn
+// (per_host_delay, Crawl-delay, a Retry-After seen by any source), then
+// has Options.Timeout for the whole exchange, body included; it goes
+// through the guarded connection pool of the source's private-address
+// policy (decided once, from the source's URL), with our User-Agent, gzip
+// decoded under the body limit. A 429 or 503 is waited out (Retry-After,
+// bounded) and retried, the host held for every source meanwhile. The
+// body is read completely here, into a pooled buffer (*pooledBody). A 304
+// and redirects are returned as they are; any other non-2xx answer is an
+// *HTTPError. For pages (html), an HTML body gets its charset labelled and
+// is refused when nested too deep, before colly parses it.
+type roundTripper struct {
+	f       *Fetcher
+	private bool
+	html    bool
+}
+
+// acceptHTML is the Accept of page and article requests.
+const acceptHTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+
+func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body.Close() // GET only; RoundTrip must close it
+	}
+	if s := req.URL.Scheme; s != "http" && s != "https" {
+		return nil, fmt.Errorf("%w %q", ErrScheme, s)
+	}
+	for attempt := 0; ; attempt++ {
+		resp, err := t.once(req)
+		var he *HTTPError
+		if attempt == maxRetries || !errors.As(err, &he) ||
+			he.Status != http.StatusTooManyRequests && he.Status != http.StatusServiceUnavailable {
+			return resp, err
+		}
+		wait := he.RetryAfter
+		if wait == 0 {
+			wait = retryWait << attempt
+		}
+		if wait > maxRetryWait {
+			return nil, err
+		}
+		t.f.log.Debug("retrying", "url", req.URL.Redacted(), "status", he.Status, "wait", wait)
+		t.f.hosts.hold(req.URL.Hostname(), wait)
+	}
+}
+
+func (t *roundTripper) once(req *http.Request) (*http.Response, error) {
+	f := t.f
+	if err := f.hosts.wait(req.Context(), req.URL.Hostname()); err != nil {
+		return nil, err
+	}
+	// The timeout starts after the politeness wait, and covers the body:
+	// it is read completely here.
+	ctx, cancel := context.WithTimeout(req.Context(), f.opts.Timeout)
+	defer cancel()
+	out := req.Clone(ctx)
+	out.Header.Set("User-Agent", f.opts.UserAgent)
+	out.Header.Set("Accept-Encoding", "gzip")
+	if a := out.Header.Get("Accept"); a == "" || a == "*/*" {
+		out.Header.Set("Accept", acceptHTML)
+	}
+	pool := f.transports.public
+	if t.private {
+		pool = f.transports.private
+	}
+	resp, err := pool.RoundTrip(out)
 	if err != nil {
 		return nil, f.requestError(ctx, err)
 	}
-	return out, nil
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified,
+		resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "":
+		// A redirect is followed by the client (through us again); neither
+		// it nor a 304 has a body we need.
+		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+		resp.Body = http.NoBody
+		return resp, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return nil, statusError(resp)
+	}
+	buf, err := f.decodeBody(resp)
+	if err != nil {
+		return nil, f.requestError(ctx, err)
+	}
+	if t.html {
+		ct := htmlContentType(resp.Header.Get("Content-Type"), buf.Bytes())
+		if isHTML(ct) && htmlTooDeep(buf.Bytes(), maxHTMLDepth) {
+			putBuffer(buf)
+			return nil, fmt.Errorf("%w: elements nested deeper than %d", ErrMalformed, maxHTMLDepth)
+		}
+		resp.Header.Set("Content-Type", ct)
+	}
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	resp.ContentLength = int64(buf.Len())
+	resp.Uncompressed = true // colly must not gunzip again
+	resp.Body = &pooledBody{Reader: bytes.NewReader(buf.Bytes()), buf: buf}
+	return resp, nil
+}
+
+// pooledBody returns its buffer to the pool when closed.
+type pooledBody struct {
+	*bytes.Reader
+	buf *bytes.Buffer
+}
+
+func (b *pooledBody) Close() error {
+	if b.buf != nil {
+		b.Reader.Reset(nil)
+		putBuffer(b.buf)
+		b.buf = nil
+	}
+	return nil
 }
 
 // statusError drains a little of resp's body, so the connection can be

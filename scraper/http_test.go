@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -230,5 +231,42 @@ func TestFault03BodyLimitPlusOne(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestFeedRetryAfter: feeds take the request path of pages: a 429 or 503 is
+// waited out and retried, and every redirect hop waits for its host's turn.
+func TestFeedRetryAfter(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	var mu sync.Mutex
+	var calls []string
+	var times []time.Time
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.URL.Path)
+		times = append(times, time.Now())
+		n := len(calls)
+		mu.Unlock()
+		switch {
+		case n == 1:
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case r.URL.Path == "/old":
+			http.Redirect(w, r, "/feed", http.StatusMovedPermanently)
+		default:
+			_, _ = w.Write(fixture(t, "rss2.xml"))
+		}
+	})
+	f := newTestFetcher(t, Options{PerHostDelay: delay})
+	res := fetchURL(t, f, srv.URL+"/old")
+	mustOK(t, res)
+	if want := "/old /old /feed"; strings.Join(calls, " ") != want {
+		t.Fatalf("requests %q, want %q", strings.Join(calls, " "), want)
+	}
+	if gap := times[1].Sub(times[0]); gap < time.Second-50*time.Millisecond {
+		t.Errorf("retry %v after the 503, want >= its Retry-After of 1s", gap)
+	}
+	if gap := times[2].Sub(times[1]); gap < delay-50*time.Millisecond {
+		t.Errorf("redirect hop %v after the first, want >= per-host delay %v", gap, delay)
 	}
 }

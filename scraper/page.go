@@ -114,7 +114,7 @@ func (f *Fetcher) fetchPage(ctx context.Context, src Source) Result {
 	if err := f.checkRobots(ctx, pageURL, src.Page); err != nil {
 		return fail(fmt.Errorf("fetch %s: %w", src.Page, err))
 	}
-	client := f.pageClient(ctx, pageURL)
+	client := f.client(ctx, pageURL, true)
 	links, err := f.listLinks(ctx, client, src)
 	if err != nil {
 		return fail(err)
@@ -293,7 +293,7 @@ func (f *Fetcher) fullText(ctx context.Context, src Source, items []Item) (*Part
 	for k, i := range todo {
 		urls[k] = items[i].Link
 	}
-	results := f.fetchArticles(ctx, src.Feed, f.pageClient(ctx, feedURL), urls, body, src.Body)
+	results := f.fetchArticles(ctx, src.Feed, f.client(ctx, feedURL, true), urls, body, src.Body)
 	fetched := f.now()
 	partial.Attempted = len(todo)
 	for k, i := range todo {

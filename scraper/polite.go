@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Retries of a page or article request answered 429 or 503.
+// Retries of a request answered 429 or 503.
 const (
 	maxRetries = 2
 	// maxRetryWait bounds the Retry-After we wait for; a longer one fails

@@ -1,12 +1,17 @@
-// Package scraper fetches sources and turns them into items (SPEC §6).
+// Package scraper fetches sources and turns them into items.
 //
-// Every request of a Fetcher goes through one shared HTTP client
-// configuration (http.go): keep-alive and HTTP/2 where offered, a per-request
-// timeout, gzip always requested and decoded by us, a body limit applied after
-// decompression (a larger body is an error, never a truncated parse), at most
-// 10 redirects, http and https only (file:// only for a file:// source), and
-// conditional GET with ETag and Last-Modified. Options.PerHostDelay spaces
-// requests to one host across all sources. A file:// source is read under the
+// Every request of a Fetcher — feeds, robots.txt, listing pages and
+// articles, and each redirect hop of each — takes one path (http.go,
+// roundTripper): it waits for its host's turn (Options.PerHostDelay, a
+// robots.txt Crawl-delay, a Retry-After, across all sources; polite.go),
+// then has Options.Timeout for the exchange, body included; keep-alive and
+// HTTP/2 where offered, gzip always requested and decoded by us, a body
+// limit applied after decompression (a larger body is an error, never a
+// truncated parse), at most 10 redirects, http and https only (file:// only
+// for a file:// source), and conditional GET with ETag and Last-Modified for
+// feeds. A 429 or 503 is retried twice, after its Retry-After (else 1 s,
+// then 2 s); a Retry-After beyond 30 s fails the request; while waiting,
+// the host is held for every source. A file:// source is read under the
 // same limit; its validator is a weak ETag of size and modification time.
 //
 // A source may not reach a loopback, private, link-local, unspecified or
@@ -28,11 +33,9 @@
 // # Page sources and full text
 //
 // A page source (Source.Page with a Links CSS selector) is fetched with colly
-// (collect.go), whose HTTP client is ours: pageTransport sends each hop
-// through the same guarded transports as feeds, with our User-Agent, the
-// body limit after decompression, a timeout per hop, at most 10 redirects,
-// http and https only, and the private-address policy of the source's own
-// URL. colly's own defaults (its user agent, its robots.txt switch, its body
+// (collect.go) for link discovery and selectors, over the same request path
+// as feeds, with the private-address policy of the source's own URL and a
+// cookie jar for the one fetch. colly's own defaults (its user agent, its robots.txt switch, its body
 // limit that truncates silently, COLLY_* environment variables) are all
 // overridden. The links are the href of each element the selector matches,
 // or of the first link inside it, resolved against the page and its <base>,
@@ -60,11 +63,8 @@
 // temoto/robotstxt, fetched through our client, kept an hour per host for
 // all sources; a 4xx robots.txt allows everything, a 429, 5xx or network
 // error allows nothing for five minutes, as RFC 9309 says). A source's
-// articles are fetched one after another per host and hosts in parallel;
-// Options.PerHostDelay spaces requests to one host across all sources and
-// feeds. A 429 or 503 is retried twice, after its Retry-After (else 1 s,
-// then 2 s); a Retry-After beyond 30 s fails the request. While waiting,
-// the host is held for every source.
+// articles are fetched one after another per host and hosts in parallel,
+// under the per-host spacing and retries of every request.
 //
 // What fails a page source, in source health (Result.Err): an unreadable
 // listing page; a links selector that matches no link (`selector "article h3
@@ -148,7 +148,7 @@ type Result struct {
 	Links []string
 }
 
-// Options configure a Fetcher. Zero values get the defaults of SPEC §2.
+// Options configure a Fetcher. Zero values get the defaults below.
 type Options struct {
 	UserAgent    string        // default "newswatch/0.1"
 	Timeout      time.Duration // per request, body included; default 20s
@@ -183,13 +183,13 @@ const (
 // Fetcher fetches sources over one shared HTTP client. It is safe for
 // concurrent use; keep one for the life of the process so connections are reused.
 type Fetcher struct {
-	opts    Options
-	log     *slog.Logger
-	clients httpClients
-	hosts   *hostGate
-	robots  *robotsCache
-	parser  *gofeed.Parser
-	now     func() time.Time
+	opts       Options
+	log        *slog.Logger
+	transports transports
+	hosts      *hostGate
+	robots     *robotsCache
+	parser     *gofeed.Parser
+	now        func() time.Time
 
 	// Test hooks, set before the first fetch. lookup replaces DNS;
 	// treatAsPublic exempts addresses from the private-address check, so a
@@ -224,7 +224,7 @@ func New(o Options) *Fetcher {
 		parser: newFeedParser(),
 		now:    time.Now,
 	}
-	f.clients = f.newClients()
+	f.transports = f.newTransports()
 	return f
 }
 

@@ -12,8 +12,8 @@ import (
 var ErrUnsafeURL = errors.New("not an absolute http(s) URL")
 
 // trackingParams are query parameters that only identify a campaign or a
-// click, never the article: SPEC §4 names utm_*, fbclid, gclid and mc_*; the
-// other click identifiers below are their equivalents at other ad networks.
+// click, never the article: utm_*, fbclid, gclid and mc_*, and the other
+// click identifiers below, their equivalents at other ad networks.
 var trackingParams = map[string]bool{
 	"fbclid": true, "gclid": true, "dclid": true, "gbraid": true, "wbraid": true,
 	"msclkid": true, "yclid": true, "twclid": true, "igshid": true,
@@ -29,7 +29,7 @@ func isTrackingParam(rawKey string) bool {
 	return strings.HasPrefix(k, "utm_") || strings.HasPrefix(k, "mc_") || trackingParams[k]
 }
 
-// NormalizeURL returns the identity form of a link (SPEC §4): the scheme is
+// NormalizeURL returns the identity form of a link: the scheme is
 // https, the host lower-case without a trailing dot, default ports (80, 443),
 // user info and the fragment are dropped, an empty path becomes "/", and the
 // query loses its tracking parameters (utm_*, mc_*, fbclid, gclid and other
