@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"newswatch/config"
+	"newswatch/deliver"
 	"newswatch/digest"
 	"newswatch/match"
 	"newswatch/scraper"
@@ -26,7 +27,7 @@ type app struct {
 	fetcher  *scraper.Fetcher
 	now      func() time.Time
 
-	senderOpts []digest.Option // extra SMTP options (tests: TLS roots)
+	senderOpts []deliver.Option // extra SMTP options (tests: TLS roots)
 }
 
 // loadConfig reads and validates the configuration and everything that
@@ -173,8 +174,8 @@ func (a *app) digestNames() []string {
 }
 
 // sender is the outbox's way out: SMTP when configured, else the output folder.
-func (a *app) sender() digest.Sender {
-	zones := digest.WithZones(func(name string) *time.Location {
+func (a *app) sender() deliver.Sender {
+	zones := deliver.WithZones(func(name string) *time.Location {
 		for _, d := range a.cfg.Digests {
 			if d.Name == name {
 				return d.Location
@@ -183,10 +184,10 @@ func (a *app) sender() digest.Sender {
 		return a.cfg.Location
 	})
 	if a.cfg.SMTP == nil {
-		return digest.NewFileSender(a.cfg.Output.Dir, zones)
+		return deliver.NewFileSender(a.cfg.Output.Dir, zones)
 	}
 	smtp := *a.cfg.SMTP
-	return digest.NewSMTPSender(smtp, func() (string, error) { return smtp.Password(os.Getenv) }, append(a.senderOpts, zones)...)
+	return deliver.NewSMTPSender(smtp, func() (string, error) { return smtp.Password(os.Getenv) }, append(a.senderOpts, zones)...)
 }
 
 func contains(list []string, s string) bool {

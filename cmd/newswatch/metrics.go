@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"newswatch/digest"
+	"newswatch/deliver"
 	"newswatch/store"
 )
 
@@ -82,7 +82,7 @@ func (m *metrics) observeSource(o *sourceOutcome) {
 	}
 }
 
-func (m *metrics) observeDelivery(rep digest.Report) {
+func (m *metrics) observeDelivery(rep deliver.Report) {
 	for _, o := range rep.Sent {
 		// Sent to some recipients, owed to others: counted as sent when
 		// the last of them has it.

@@ -18,7 +18,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/robfig/cron/v3"
 
-	"newswatch/digest"
+	"newswatch/deliver"
 	"newswatch/store"
 )
 
@@ -327,7 +327,7 @@ func (d *daemon) digestJob(name string, slot time.Time) {
 
 // deliver sends the due messages of the outbox; immediate ignores backoff.
 func (d *daemon) deliver(ctx context.Context, a *app, immediate bool) {
-	rep, err := digest.Deliver(ctx, a.st, a.sender(), a.now(), digest.RetryPolicy{Immediate: immediate, Logger: d.log})
+	rep, err := deliver.Deliver(ctx, a.st, a.sender(), a.now(), deliver.RetryPolicy{Immediate: immediate, Logger: d.log})
 	if err != nil {
 		d.log.Error("deliver", "error", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"newswatch/config"
+	"newswatch/deliver"
 	"newswatch/digest"
 	"newswatch/store"
 )
@@ -41,7 +42,7 @@ func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 			return err
 		}
 	}
-	rep, err := digest.Deliver(ctx, a.st, a.sender(), a.now(), digest.RetryPolicy{Immediate: true, Logger: log})
+	rep, err := deliver.Deliver(ctx, a.st, a.sender(), a.now(), deliver.RetryPolicy{Immediate: true, Logger: log})
 	printReport(w, rep, a.cfg)
 	if err != nil {
 		return err
@@ -59,7 +60,7 @@ func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 }
 
 // printReport says what happened to each message of a delivery run.
-func printReport(w io.Writer, rep digest.Report, cfg *config.Config) {
+func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
 	where := "sent"
 	if cfg.SMTP == nil {
 		where = "written to " + cfg.Output.Dir

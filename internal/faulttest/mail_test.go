@@ -26,7 +26,7 @@ import (
 	"golang.org/x/net/html"
 
 	"newswatch/config"
-	"newswatch/digest"
+	"newswatch/deliver"
 	"newswatch/internal/smtptest"
 	"newswatch/store"
 )
@@ -333,7 +333,7 @@ func TestFault16SubjectInjection(t *testing.T) {
 			if strings.ContainsAny(m.Subject, "\r\n") || strings.Contains(m.Subject, "evil.example>") {
 				t.Errorf("decoded subject %q", m.Subject)
 			}
-			if n := len([]rune(m.Subject)); n > digest.MaxSubject {
+			if n := len([]rune(m.Subject)); n > deliver.MaxSubject {
 				t.Errorf("subject of %d characters", n)
 			}
 		}
@@ -413,8 +413,8 @@ all_news = true
 				t.Fatal(err)
 			}
 		}
-		sender := digest.NewSMTPSender(config.SMTP{Host: srv.Host(), Port: srv.Port(), Security: "none", From: "Newswatch <nw@faulttest.example>"}, nil)
-		rep, err := digest.Deliver(context.Background(), st, sender, time.Now(), digest.RetryPolicy{Immediate: true})
+		sender := deliver.NewSMTPSender(config.SMTP{Host: srv.Host(), Port: srv.Port(), Security: "none", From: "Newswatch <nw@faulttest.example>"}, nil)
+		rep, err := deliver.Deliver(context.Background(), st, sender, time.Now(), deliver.RetryPolicy{Immediate: true})
 		if err != nil || len(rep.Sent) != len(subjectAttacks) {
 			t.Fatalf("deliver: %v, report %+v", err, rep)
 		}

@@ -1,4 +1,4 @@
-package digest
+package deliver
 
 import (
 	"bufio"
