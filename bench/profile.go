@@ -11,16 +11,12 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"newswatch/config"
-	"newswatch/digest"
-	"newswatch/match"
-	"newswatch/scraper"
+	"newswatch/ingest"
 	"newswatch/store"
 )
 
@@ -57,8 +53,8 @@ func serve(ctx context.Context, o *options, stdout io.Writer) error {
 	return nil
 }
 
-// profile runs the cold fetch of o.profileN feeds in this process, wired as
-// cmd/newswatch/fetch.go wires it, under the CPU profiler, then writes a
+// profile runs the cold fetch of o.profileN feeds in this process through
+// package ingest, as cmd/newswatch runs it, under the CPU profiler, then writes a
 // heap profile and prints the top entries of both with `go tool pprof`.
 func profile(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	// The default rate (one sample per 512 KB) is too coarse to tell what
@@ -173,7 +169,7 @@ func profile(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		secs(p.load), secs(p.compile), secs(p.open), len(p.cfg.Sources), secs(cold.validators), secs(cold.fetchAll))
 	fmt.Fprintf(stdout, "  items %d, new %d, matched %d, failed sources %d; farm counters (requests ok 304 gzipped rx tx): %s\n",
 		cold.items, cold.fresh, cold.matched, cold.failed, stats)
-	fmt.Fprintf(stdout, "  summed over the %d workers: fetch+parse %s, store.SaveRun %s (waiting for the writer included), digest.ItemText+Match %s\n",
+	fmt.Fprintf(stdout, "  summed over the %d workers: fetch+parse %s, store.SaveRun %s (waiting for the writer included), match.ItemText+Match %s\n",
 		o.concurrency, secs(cold.fetch), secs(cold.save), secs(cold.match))
 	fmt.Fprintf(stdout, "  allocated %s in %d GCs\n", mb(alloc), gcs)
 	per := time.Duration(warmRuns)
@@ -234,12 +230,12 @@ func writeHeap(path string) error {
 	return f.Close()
 }
 
-// pipeline is newswatch's fetch wired as cmd/newswatch wires it.
+// pipeline is newswatch's fetch as cmd/newswatch builds it (package
+// ingest), with the time each start-up step took.
 type pipeline struct {
 	cfg *config.Config
-	wl  *match.Watchlist
 	st  *store.Store
-	f   *scraper.Fetcher
+	p   *ingest.Pipeline
 
 	load, compile, open time.Duration // start-up steps
 }
@@ -251,15 +247,7 @@ func newPipeline(ctx context.Context, path string) (*pipeline, error) {
 		return nil, err
 	}
 	t1 := time.Now()
-	cs := make([]match.Company, len(cfg.Companies))
-	for i, c := range cfg.Companies {
-		cs[i] = match.Company{Name: c.Name, Aliases: c.Aliases, Exclude: c.Exclude, AllNews: c.AllNews, Near: c.Near}
-	}
-	ts := make([]match.Topic, len(cfg.Topics))
-	for i, t := range cfg.Topics {
-		ts[i] = match.Topic{Name: t.Name, Terms: t.Terms}
-	}
-	wl, err := match.Compile(cs, ts)
+	wl, err := ingest.CompileWatchlist(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -269,126 +257,30 @@ func newPipeline(ctx context.Context, path string) (*pipeline, error) {
 		return nil, err
 	}
 	t3 := time.Now()
-	f := scraper.New(scraper.Options{
-		UserAgent:     cfg.HTTP.UserAgent,
-		Timeout:       cfg.HTTP.Timeout,
-		MaxBody:       cfg.HTTP.MaxBody,
-		Concurrency:   cfg.HTTP.Concurrency,
-		PerHostDelay:  cfg.HTTP.PerHostDelay,
-		RespectRobots: cfg.HTTP.RespectRobots,
-	})
-	return &pipeline{cfg: cfg, wl: wl, st: st, f: f, load: t1.Sub(t0), compile: t2.Sub(t1), open: t3.Sub(t2)}, nil
-}
-
-// matchedItem is what cmd/newswatch makes of a match as its source
-// completes (it then keeps only the printed text).
-type matchedItem struct {
-	title, link string
-	tags        []matchTag
-}
-
-type matchTag struct {
-	company string
-	topics  []string
+	return &pipeline{cfg: cfg, st: st, p: ingest.New(cfg, st, wl), load: t1.Sub(t0), compile: t2.Sub(t1), open: t3.Sub(t2)}, nil
 }
 
 type pipelineSummary struct {
 	items, fresh, matched, failed, notModified int
 	validators                                 time.Duration // reading every source's validators
-	fetchAll                                   time.Duration // wall time of FetchAll
+	fetchAll                                   time.Duration // wall time of fetching, saving and matching
 	fetch, save, match                         time.Duration // summed over the workers
 }
 
-// healthBatch is cmd/newswatch's number of item-less runs per transaction.
-const healthBatch = 256
-
-// fetch mirrors (*app).fetch and (*app).save of cmd/newswatch/fetch.go.
+// fetch runs the pipeline over every configured source once.
 func (p *pipeline) fetch(ctx context.Context) (pipelineSummary, error) {
-	sum := pipelineSummary{}
-	begin := time.Now()
-	validators, err := p.st.AllValidators(ctx)
-	if err != nil {
-		return sum, err
-	}
-	in := make([]scraper.Source, 0, len(p.cfg.Sources))
-	for _, s := range p.cfg.Sources {
-		v := validators[s.Name]
-		in = append(in, scraper.Source{Name: s.Name, Feed: s.Feed, Page: s.Page, Links: s.Links, Body: s.Body,
-			FullText: s.FullText, ETag: v.ETag, LastModified: v.LastModified})
-	}
-	sum.validators = time.Since(begin)
-	var (
-		mu      sync.Mutex
-		pending []store.Run
-	)
-	flush := func() {
-		t0 := time.Now()
-		if err := p.st.SaveRuns(ctx, pending); err != nil {
-			sum.failed += len(pending)
-		}
-		sum.save += time.Since(t0)
-		pending = pending[:0]
-	}
-	fetchStart := time.Now()
-	p.f.FetchAll(ctx, in, func(r scraper.Result) {
-		t0 := time.Now()
-		run := store.Run{Source: r.Source, Started: time.Now().Add(-r.Duration), Duration: r.Duration, Items: len(r.Items)}
-		switch {
-		case r.Err != nil:
-			run.Status, run.Err = store.StatusError, r.Err.Error()
-		case r.NotModified:
-			run.Status = store.StatusNotModified
-		default:
-			run.Status, run.ETag, run.LastModified = store.StatusOK, r.ETag, r.LastModified
-		}
-		var (
-			fresh   []store.Item
-			err     error
-			matched []matchedItem
-		)
-		if len(r.Items) > 0 {
-			items := make([]store.Item, len(r.Items))
-			for i, it := range r.Items {
-				items[i] = store.Item{Key: it.Key, Link: it.Link, GUID: it.GUID, Title: it.Title, Summary: it.Summary,
-					Content: it.Content, Body: it.Body, Published: it.Published}
-			}
-			fresh, err = p.st.SaveRun(ctx, run, items)
-		}
-		t1 := time.Now()
-		for _, it := range fresh {
-			hits := p.wl.Match(digest.ItemText(it))
-			if len(hits) == 0 {
-				continue
-			}
-			m := matchedItem{title: it.Title, link: it.Link, tags: make([]matchTag, len(hits))}
-			for i, h := range hits {
-				m.tags[i] = matchTag{company: h.Company, topics: slices.Clone(h.Topics)}
-			}
-			matched = append(matched, m)
-		}
-		t2 := time.Now()
-		mu.Lock()
-		defer mu.Unlock()
-		if len(r.Items) == 0 {
-			pending = append(pending, run)
-			if len(pending) >= healthBatch {
-				flush()
-			}
-		}
-		sum.items += len(r.Items)
-		if r.NotModified {
+	var sum pipelineSummary
+	run, err := p.p.Run(ctx, p.cfg.Sources, func(o ingest.Outcome) {
+		sum.items += o.Items
+		if o.NotModified {
 			sum.notModified++
 		}
-		sum.fresh += len(fresh)
-		sum.matched += len(matched)
-		sum.fetch += r.Duration
-		sum.save += t1.Sub(t0)
-		sum.match += t2.Sub(t1)
-		if r.Err != nil || err != nil {
-			sum.failed++
-		}
+		sum.fetch += o.Fetch
+		sum.save += o.Save
+		sum.match += o.Match
 	})
-	flush()
-	sum.fetchAll = time.Since(fetchStart)
-	return sum, ctx.Err()
+	sum.fresh, sum.matched, sum.failed = run.New, run.Matches, run.Failed
+	sum.validators, sum.fetchAll = run.State, run.Elapsed-run.State
+	sum.save += run.HealthSave
+	return sum, err
 }

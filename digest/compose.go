@@ -49,28 +49,6 @@ const windowMargin = time.Minute
 // snippetLen is the length of a story's snippet, in bytes of text.
 const snippetLen = 300
 
-// ItemText is the text the matcher sees for an item: title, and summary,
-// content and extracted body with HTML removed. Every caller (fetch, digests,
-// check) uses it so they agree on what matched.
-func ItemText(it store.Item) match.Text {
-	body := match.Prepare(it.Summary)
-	for _, part := range []string{it.Content, it.Body} {
-		p := match.Prepare(part)
-		if p == "" || strings.Contains(body, p) {
-			continue
-		}
-		if strings.Contains(p, body) {
-			body = p
-			continue
-		}
-		if body != "" {
-			body += "\n"
-		}
-		body += p
-	}
-	return match.Text{Title: match.Prepare(it.Title), Body: body}
-}
-
 // Compose selects the items the digest has not covered yet, groups them
 // into stories and renders the message for slot. It records nothing.
 func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) (Draft, error) {
@@ -171,7 +149,7 @@ type entry struct {
 func (c *Composer) relevant(spec Spec, items []store.Item) []entry {
 	var out []entry
 	for _, it := range items {
-		text := ItemText(it)
+		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 		var e *entry
 		for _, h := range c.Watchlist.Match(text) {
 			if !spec.wants(h) {

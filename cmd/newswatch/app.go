@@ -12,8 +12,8 @@ import (
 	"newswatch/config"
 	"newswatch/deliver"
 	"newswatch/digest"
+	"newswatch/ingest"
 	"newswatch/match"
-	"newswatch/scraper"
 	"newswatch/store"
 )
 
@@ -24,7 +24,7 @@ type app struct {
 	wl       *match.Watchlist
 	tmpl     *digest.Templates
 	composer *digest.Composer
-	fetcher  *scraper.Fetcher
+	ingest   *ingest.Pipeline
 	now      func() time.Time
 
 	senderOpts []deliver.Option // extra SMTP options (tests: TLS roots)
@@ -37,7 +37,7 @@ func loadConfig(path string) (*config.Config, *match.Watchlist, *digest.Template
 	if err != nil {
 		return nil, nil, nil, usageError{err}
 	}
-	wl, err := compileWatchlist(cfg)
+	wl, err := ingest.CompileWatchlist(cfg)
 	if err != nil {
 		return nil, nil, nil, usageError{fmt.Errorf("%s: %w", cfg.Path, err)}
 	}
@@ -46,18 +46,6 @@ func loadConfig(path string) (*config.Config, *match.Watchlist, *digest.Template
 		return nil, nil, nil, usageError{fmt.Errorf("%s: templates: %w", cfg.Path, err)}
 	}
 	return cfg, wl, tmpl, nil
-}
-
-func compileWatchlist(cfg *config.Config) (*match.Watchlist, error) {
-	cs := make([]match.Company, len(cfg.Companies))
-	for i, c := range cfg.Companies {
-		cs[i] = match.Company{Name: c.Name, Aliases: c.Aliases, Exclude: c.Exclude, AllNews: c.AllNews, Near: c.Near}
-	}
-	ts := make([]match.Topic, len(cfg.Topics))
-	for i, t := range cfg.Topics {
-		ts[i] = match.Topic{Name: t.Name, Terms: t.Terms}
-	}
-	return match.Compile(cs, ts)
 }
 
 // openApp loads the configuration and opens the store.
@@ -70,21 +58,16 @@ func openApp(ctx context.Context, e *env) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
 	}
-	a := &app{cfg: cfg, st: st, wl: wl, tmpl: tmpl, now: time.Now}
-	a.composer = a.newComposer()
-	a.fetcher = newFetcher(cfg)
-	return a, nil
+	return newApp(cfg, wl, tmpl, st, time.Now), nil
 }
 
-func newFetcher(cfg *config.Config) *scraper.Fetcher {
-	return scraper.New(scraper.Options{
-		UserAgent:     cfg.HTTP.UserAgent,
-		Timeout:       cfg.HTTP.Timeout,
-		MaxBody:       cfg.HTTP.MaxBody,
-		Concurrency:   cfg.HTTP.Concurrency,
-		PerHostDelay:  cfg.HTTP.PerHostDelay,
-		RespectRobots: cfg.HTTP.RespectRobots,
-	})
+// newApp wires the pipeline and the composer of one configuration over an
+// open store: at start-up, and again on each reload of the daemon.
+func newApp(cfg *config.Config, wl *match.Watchlist, tmpl *digest.Templates, st *store.Store, now func() time.Time) *app {
+	a := &app{cfg: cfg, st: st, wl: wl, tmpl: tmpl, now: now}
+	a.composer = a.newComposer()
+	a.ingest = ingest.New(cfg, st, wl, ingest.WithClock(now))
+	return a
 }
 
 func (a *app) newComposer() *digest.Composer {

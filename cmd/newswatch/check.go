@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"newswatch/config"
-	"newswatch/digest"
 	"newswatch/match"
 	"newswatch/scraper"
 	"newswatch/store"
@@ -89,7 +88,7 @@ func backtest(cfg *config.Config, wl *match.Watchlist, items []store.Item) *back
 		r.topics[t.Name] = &tally{}
 	}
 	for _, it := range items {
-		text := digest.ItemText(it)
+		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 		for _, th := range wl.Find(text) {
 			r.seen[th.Term] = true
 		}
@@ -188,7 +187,7 @@ func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Wa
 		return usagef("-item: no stored item with link %s (key %s)", link, key)
 	}
 	it := items[0]
-	text := digest.ItemText(it)
+	text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 	fmt.Fprintf(w, "\n%s\n%s\nsources: %s; first seen %s\n\n", text.Title, it.Link, strings.Join(it.Sources, ", "), it.FirstSeen.Format(time.RFC3339))
 	for _, v := range wl.Explain(text) {
 		if v.Relevant {

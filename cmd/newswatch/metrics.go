@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"newswatch/deliver"
+	"newswatch/ingest"
 	"newswatch/store"
 )
 
@@ -62,21 +63,21 @@ func (m *metrics) handler() http.Handler {
 }
 
 // observeSource records one source's fetch as it completes.
-func (m *metrics) observeSource(o *sourceOutcome) {
-	m.fetchDuration.WithLabelValues(o.name).Observe(o.duration.Seconds())
-	if o.err != nil {
-		m.fetchErrors.WithLabelValues(o.name).Inc()
+func (m *metrics) observeSource(o ingest.Outcome) {
+	m.fetchDuration.WithLabelValues(o.Source).Observe(o.Fetch.Seconds())
+	if o.Err != nil {
+		m.fetchErrors.WithLabelValues(o.Source).Inc()
 		return
 	}
-	m.lastSuccess.WithLabelValues("fetch:" + o.name).Set(float64(time.Now().Unix()))
-	m.itemsStored.Add(float64(o.fresh))
-	for _, it := range o.matched {
-		for _, tag := range it.tags {
-			for _, t := range tag.topics {
-				m.matches.WithLabelValues(tag.company, t).Inc()
+	m.lastSuccess.WithLabelValues("fetch:" + o.Source).Set(float64(time.Now().Unix()))
+	m.itemsStored.Add(float64(o.New))
+	for _, it := range o.Matches {
+		for _, h := range it.Hits {
+			for _, t := range h.Topics {
+				m.matches.WithLabelValues(h.Company, t).Inc()
 			}
-			if len(tag.topics) == 0 {
-				m.matches.WithLabelValues(tag.company, "").Inc()
+			if len(h.Topics) == 0 {
+				m.matches.WithLabelValues(h.Company, "").Inc()
 			}
 		}
 	}

@@ -14,7 +14,7 @@ func cmdOnce(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	sum, err := a.fetch(ctx, a.cfg.Sources, quietLogger{e.log}, progressTo(e.stderr, len(a.cfg.Sources)))
+	sum, err := a.fetch(ctx, a.cfg.Sources, e.log, progressTo(e.stderr, len(a.cfg.Sources)))
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"newswatch/deliver"
+	"newswatch/ingest"
 	"newswatch/store"
 )
 
@@ -274,16 +275,22 @@ func (d *daemon) sharedFetch(ctx context.Context) {
 	}()
 
 	a := d.current()
-	sum, err := a.fetch(ctx, a.cfg.Sources, sourceLogger{d.log}, d.metrics.observeSource)
+	sum, err := a.ingest.Run(ctx, a.cfg.Sources, func(o ingest.Outcome) {
+		logOutcome(d.log, o, slog.LevelWarn, slog.LevelInfo)
+		d.metrics.observeSource(o)
+	})
+	for _, o := range sum.Unrecorded {
+		d.log.Warn("source health not saved", "source", o.Source, "error", o.Err)
+	}
 	if err != nil {
 		d.log.Error("fetch", "error", err)
+		if ctx.Err() == nil {
+			return // the sources' state could not be read: nothing was fetched
+		}
 	}
-	if sum == nil {
-		return
-	}
-	d.noteRound(sum.sources - sum.failed)
-	d.log.Info("fetch done", "sources", sum.sources, "failed", sum.failed, "new_items", sum.newItems,
-		"new_matches", sum.matches, "duration", sum.elapsed.Round(time.Millisecond))
+	d.noteRound(sum.Sources - sum.Failed)
+	d.log.Info("fetch done", "sources", sum.Sources, "failed", sum.Failed, "new_items", sum.New,
+		"new_matches", sum.Matches, "duration", sum.Elapsed.Round(time.Millisecond))
 }
 
 // digestJob fetches, then composes the digest for slot and delivers it.
@@ -348,9 +355,7 @@ func (d *daemon) reload() {
 		d.log.Warn("config reload: a new database path takes effect on restart", "database", cfg.Database)
 		cfg.Database = old.cfg.Database
 	}
-	a := &app{cfg: cfg, st: old.st, wl: wl, tmpl: tmpl, now: old.now}
-	a.composer = a.newComposer()
-	a.fetcher = newFetcher(cfg)
+	a := newApp(cfg, wl, tmpl, old.st, old.now)
 	if err := d.schedule(a); err != nil {
 		d.log.Error("config reload rejected, keeping the running configuration", "error", err)
 		d.metrics.reloads.WithLabelValues("rejected").Inc()
@@ -507,10 +512,3 @@ func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...)
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "error", err)...)
 }
-
-// sourceLogger logs each source's outcome at info level: the daemon's log
-// has one line per source per fetch.
-type sourceLogger struct{ l *slog.Logger }
-
-func (s sourceLogger) Warn(msg string, args ...any)  { s.l.Warn(msg, args...) }
-func (s sourceLogger) Debug(msg string, args ...any) { s.l.Info(msg, args...) }

@@ -1,0 +1,261 @@
+// Package ingest is newswatch's main job: fetch the configured sources, save
+// what they yield together with each source's health, and match the new items
+// against the watchlist.
+//
+// A Pipeline is built once per configuration from the store and a compiled
+// watchlist; every command that fetches (fetch, once, the daemon, the
+// benchmark) runs it, so they all store and match alike. It does not log:
+// each source's Outcome goes to the caller's report function, which prints
+// or logs it at the caller's own level.
+//
+// The rules it keeps:
+//   - One failing source never stops the others: its error is recorded as
+//     that source's health and reported in its Outcome.
+//   - A source's items and its health are saved in one transaction as soon
+//     as the source completes, even when the fetch is being cut short
+//     (shutdown, a job's deadline): a source whose articles take longer than
+//     the deadline still makes progress.
+//   - The health of sources that yield no items (mostly 304 Not Modified) is
+//     saved in batches, also when the fetch is cut short, so no source that
+//     answered is left unrecorded.
+//   - Articles already stored are not fetched again (page sources and
+//     full_text feeds), and only new items are matched: a re-fetch announces
+//     nothing twice.
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"newswatch/config"
+	"newswatch/match"
+	"newswatch/scraper"
+	"newswatch/store"
+)
+
+// healthBatch is how many item-less runs (mostly 304s) are saved per
+// transaction: one per source would make a warm fetch of thousands of
+// sources wait on the database writer.
+const healthBatch = 256
+
+// Pipeline fetches, saves and matches for one configuration.
+type Pipeline struct {
+	st      *store.Store
+	wl      *match.Watchlist
+	fetcher *scraper.Fetcher
+	now     func() time.Time
+}
+
+// Option changes how a Pipeline is built.
+type Option func(*Pipeline)
+
+// WithClock makes the pipeline date health records by now instead of the
+// system clock.
+func WithClock(now func() time.Time) Option {
+	return func(p *Pipeline) { p.now = now }
+}
+
+// New builds the pipeline of cfg: its fetcher follows cfg's [http] settings,
+// st keeps what it fetches, and wl (CompileWatchlist(cfg)) matches it.
+func New(cfg *config.Config, st *store.Store, wl *match.Watchlist, opts ...Option) *Pipeline {
+	p := &Pipeline{st: st, wl: wl, fetcher: NewFetcher(cfg), now: time.Now}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// Watchlist is the compiled watchlist the pipeline matches with.
+func (p *Pipeline) Watchlist() *match.Watchlist { return p.wl }
+
+// CompileWatchlist compiles cfg's companies and topics.
+func CompileWatchlist(cfg *config.Config) (*match.Watchlist, error) {
+	cs := make([]match.Company, len(cfg.Companies))
+	for i, c := range cfg.Companies {
+		cs[i] = match.Company{Name: c.Name, Aliases: c.Aliases, Exclude: c.Exclude, AllNews: c.AllNews, Near: c.Near}
+	}
+	ts := make([]match.Topic, len(cfg.Topics))
+	for i, t := range cfg.Topics {
+		ts[i] = match.Topic{Name: t.Name, Terms: t.Terms}
+	}
+	return match.Compile(cs, ts)
+}
+
+// NewFetcher is the scraper configured by cfg's [http] settings.
+func NewFetcher(cfg *config.Config) *scraper.Fetcher {
+	return scraper.New(scraper.Options{
+		UserAgent:     cfg.HTTP.UserAgent,
+		Timeout:       cfg.HTTP.Timeout,
+		MaxBody:       cfg.HTTP.MaxBody,
+		Concurrency:   cfg.HTTP.Concurrency,
+		PerHostDelay:  cfg.HTTP.PerHostDelay,
+		RespectRobots: cfg.HTTP.RespectRobots,
+	})
+}
+
+// ScraperSource is what the scraper needs of a configured source, without
+// the validators of a conditional GET.
+func ScraperSource(s config.Source) scraper.Source {
+	return scraper.Source{Name: s.Name, Feed: s.Feed, Page: s.Page, Links: s.Links, Body: s.Body, FullText: s.FullText}
+}
+
+// Outcome is what one source's fetch came to.
+type Outcome struct {
+	Source      string
+	Items       int  // items the source yielded
+	New         int  // of those, the ones not stored before
+	NotModified bool // the source answered 304 Not Modified
+	// Err is nil when the source was fetched and saved; it names the source.
+	Err error
+	// Warning names the articles a source that worked could not get.
+	Warning error
+	// Matches are the new items relevant for at least one company.
+	Matches []Match
+	// Fetch is the time spent fetching and parsing; Save the time spent
+	// saving the items and health (waiting for the database writer
+	// included; 0 for an item-less source, whose health is saved in a
+	// batch); Match the time spent matching the new items.
+	Fetch, Save, Match time.Duration
+}
+
+// Match is a new item with the companies it is relevant for.
+type Match struct {
+	Item store.Item
+	Hits []match.Hit
+}
+
+// Summary is what a Run came to as a whole.
+type Summary struct {
+	Sources int // sources fetched
+	Failed  int // sources whose Outcome has an error, Unrecorded included
+	New     int // new items stored
+	Matches int // new items relevant for a company
+	// Unrecorded are item-less sources that were reported as fetched but
+	// whose health could not be saved afterwards, in their batch; each has
+	// Err set.
+	Unrecorded []Outcome
+	// Elapsed is the whole run; State, of it, reading the sources' stored
+	// validators; HealthSave saving item-less sources' health in batches.
+	Elapsed, State, HealthSave time.Duration
+}
+
+// Run fetches srcs, saves each source's items and health as it completes
+// and matches the new items. report, when not nil, gets each source's
+// Outcome as it completes, one call at a time. The error is that of reading
+// the sources' state, or ctx's when the run was cut short; the Summary is
+// valid either way.
+func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Outcome)) (Summary, error) {
+	start := time.Now()
+	sum := Summary{Sources: len(srcs)}
+	validators, err := p.st.AllValidators(ctx)
+	if err != nil {
+		return sum, fmt.Errorf("read state of sources: %w", err)
+	}
+	in := make([]scraper.Source, 0, len(srcs))
+	for _, s := range srcs {
+		src := ScraperSource(s)
+		v := validators[s.Name]
+		src.ETag, src.LastModified = v.ETag, v.LastModified
+		in = append(in, src)
+	}
+	sum.State = time.Since(start)
+	var (
+		mu      sync.Mutex
+		pending []store.Run // item-less runs not saved yet
+		waiting []Outcome   // their outcomes
+	)
+	flush := func() {
+		t := time.Now()
+		// Health is recorded even when the fetch was cut short: the
+		// sources that did answer are not left unrecorded.
+		if err := p.st.SaveRuns(context.WithoutCancel(ctx), pending); err != nil {
+			for _, o := range waiting {
+				if o.Err == nil {
+					o.Err = fmt.Errorf("store health of %q: %w", o.Source, err)
+					sum.Failed++
+					sum.Unrecorded = append(sum.Unrecorded, o)
+				}
+			}
+		}
+		sum.HealthSave += time.Since(t)
+		pending, waiting = pending[:0], waiting[:0]
+	}
+	p.fetcher.WithKnown(p.st.Known).FetchAll(ctx, in, func(r scraper.Result) {
+		run := p.record(r)
+		out := Outcome{Source: r.Source, Items: len(r.Items), NotModified: r.NotModified, Err: r.Err, Warning: r.Warning, Fetch: r.Duration}
+		if len(r.Items) > 0 {
+			p.save(ctx, r, run, &out)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(r.Items) == 0 {
+			pending, waiting = append(pending, run), append(waiting, out)
+			if len(pending) >= healthBatch {
+				flush()
+			}
+		}
+		sum.New += out.New
+		sum.Matches += len(out.Matches)
+		if out.Err != nil {
+			sum.Failed++
+		}
+		if report != nil {
+			report(out)
+		}
+	})
+	mu.Lock()
+	flush()
+	mu.Unlock()
+	sum.Elapsed = time.Since(start)
+	return sum, ctx.Err()
+}
+
+// record is the health record of one source's result.
+func (p *Pipeline) record(r scraper.Result) store.Run {
+	run := store.Run{
+		Source:   r.Source,
+		Started:  p.now().Add(-r.Duration),
+		Duration: r.Duration,
+		Items:    len(r.Items),
+	}
+	switch {
+	case r.Err != nil:
+		run.Status, run.Err = store.StatusError, r.Err.Error()
+	case r.NotModified:
+		run.Status = store.StatusNotModified
+	default:
+		run.Status, run.ETag, run.LastModified = store.StatusOK, r.ETag, r.LastModified
+	}
+	return run
+}
+
+// save stores one source's items and its health in one transaction, and
+// matches the items that were new.
+func (p *Pipeline) save(ctx context.Context, r scraper.Result, run store.Run, out *Outcome) {
+	t0 := time.Now()
+	items := make([]store.Item, len(r.Items))
+	for i, it := range r.Items {
+		items[i] = store.Item{
+			Key: it.Key, Link: it.Link, GUID: it.GUID, Title: it.Title, Summary: it.Summary,
+			Content: it.Content, Body: it.Body, Published: it.Published,
+		}
+	}
+	// Saved even when the fetch was cut short after these items arrived.
+	fresh, err := p.st.SaveRun(context.WithoutCancel(ctx), run, items)
+	t1 := time.Now()
+	out.Save = t1.Sub(t0)
+	if err != nil {
+		out.Err = fmt.Errorf("store items of %q: %w", r.Source, err)
+		return
+	}
+	out.New = len(fresh)
+	for _, it := range fresh {
+		hits := p.wl.Match(match.ItemText(it.Title, it.Summary, it.Content, it.Body))
+		if len(hits) > 0 {
+			out.Matches = append(out.Matches, Match{Item: it, Hits: hits})
+		}
+	}
+	out.Match = time.Since(t1)
+}

@@ -1,0 +1,196 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"newswatch/config"
+	"newswatch/scraper"
+	"newswatch/store"
+)
+
+const rss = `<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Wire</title>
+<item><title>Cainiao accused of spying on customers</title><link>https://news.example/cainiao-spying</link>
+<description>Officials say the Alibaba logistics arm shared data.</description></item>
+<item><title>Markets close higher</title><link>https://news.example/markets</link>
+<description>Nothing about tracked companies.</description></item>
+</channel></rss>`
+
+// server serves the RSS above at /feed (with an ETag, so a second fetch is a
+// 304) and fails at /broken.
+func server(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/feed", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, rss)
+	})
+	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// pipeline builds the pipeline of a config with sources Wire (/feed) and
+// Broken (/broken) over a fresh store, with its clock at now.
+func pipeline(t *testing.T, now time.Time) (*Pipeline, *config.Config, *store.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "newswatch.toml")
+	toml := fmt.Sprintf(`database = "nw.db"
+[http]
+per_host_delay = "0s"
+[output]
+dir = "out"
+[[sources]]
+name = "Wire"
+feed = "%[1]s/feed"
+[[sources]]
+name = "Broken"
+feed = "%[1]s/broken"
+[[companies]]
+name = "Alibaba"
+aliases = ["Cainiao"]
+[[topics]]
+name = "Espionage"
+terms = ["spying"]
+[[digests]]
+name = "Morning"
+schedule = "0 7 * * *"
+to = ["a@example.org"]
+`, server(t).URL)
+	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, err := CompileWatchlist(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return New(cfg, st, wl, WithClock(func() time.Time { return now })), cfg, st
+}
+
+func TestRun(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	p, cfg, st := pipeline(t, now)
+	ctx := context.Background()
+	got := map[string]Outcome{}
+	sum, err := p.Run(ctx, cfg.Sources, func(o Outcome) { got[o.Source] = o })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Sources != 2 || sum.Failed != 1 || sum.New != 2 || sum.Matches != 1 {
+		t.Errorf("summary %+v, want 2 sources, 1 failed, 2 new, 1 match", sum)
+	}
+	wire := got["Wire"]
+	if wire.Err != nil || wire.Items != 2 || wire.New != 2 || len(wire.Matches) != 1 {
+		t.Fatalf("Wire: %+v", wire)
+	}
+	m := wire.Matches[0]
+	if m.Item.Link != "https://news.example/cainiao-spying" || len(m.Hits) != 1 || m.Hits[0].Company != "Alibaba" {
+		t.Errorf("Wire's match: %+v", m)
+	}
+	if wire.Fetch <= 0 || wire.Save <= 0 {
+		t.Errorf("Wire's timings: fetch %v, save %v", wire.Fetch, wire.Save)
+	}
+	if b := got["Broken"]; b.Err == nil {
+		t.Errorf("Broken: no error: %+v", b)
+	}
+
+	hs, err := st.Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 2 {
+		t.Fatalf("health of %d sources, want 2: %+v", len(hs), hs)
+	}
+	for _, h := range hs {
+		// Health is dated by the pipeline's clock, not the machine's.
+		if h.LastRun.After(now) || h.LastRun.Before(now.Add(-time.Minute)) {
+			t.Errorf("%s: last run %v, want just before %v (the pipeline's clock)", h.Source, h.LastRun, now)
+		}
+	}
+
+	// A second run: the feed answers 304, nothing is new or matched again.
+	got = map[string]Outcome{}
+	sum, err = p.Run(ctx, cfg.Sources, func(o Outcome) { got[o.Source] = o })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got["Wire"].NotModified || sum.New != 0 || sum.Matches != 0 {
+		t.Errorf("second run: Wire %+v, summary %+v; want not modified, nothing new", got["Wire"], sum)
+	}
+}
+
+// TestRunCutShortRecordsHealth: a run whose context ends (shutdown, job
+// deadline) still records the health of the item-less sources it got an
+// answer for, though those are saved in batches after they were reported.
+func TestRunCutShortRecordsHealth(t *testing.T) {
+	p, cfg, st := pipeline(t, time.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var itemless []string
+	_, _ = p.Run(ctx, cfg.Sources, func(o Outcome) {
+		cancel() // cut short once the first source is in
+		if o.Items == 0 {
+			itemless = append(itemless, o.Source)
+		}
+	})
+	if len(itemless) == 0 {
+		t.Fatal("no item-less source reported")
+	}
+	hs, err := st.Health(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]bool{}
+	for _, h := range hs {
+		recorded[h.Source] = true
+	}
+	for _, name := range itemless {
+		if !recorded[name] {
+			t.Errorf("%s answered but its health was not recorded (recorded: %v)", name, recorded)
+		}
+	}
+}
+
+// TestSaveAfterCancel: items that arrived before the fetch was cut short
+// are stored, so the next run does not fetch them again.
+func TestSaveAfterCancel(t *testing.T) {
+	p, _, st := pipeline(t, time.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := scraper.Result{Source: "Wire", Items: []scraper.Item{
+		{Key: "https://news.example/cut", Link: "https://news.example/cut", Title: "Cainiao spying probe"},
+	}}
+	var out Outcome
+	p.save(ctx, r, p.record(r), &out)
+	if out.Err != nil || out.New != 1 || len(out.Matches) != 1 {
+		t.Fatalf("save after cancel: err %v, %d new, %d matches", out.Err, out.New, len(out.Matches))
+	}
+	if known, err := st.Known(context.Background(), []string{"https://news.example/cut"}); err != nil || !known["https://news.example/cut"] {
+		t.Errorf("the item is not stored: %v, %v", known, err)
+	}
+}
