@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,9 +104,8 @@ func TestHTTP2WhereOffered(t *testing.T) {
 	t.Cleanup(srv.Close)
 	f := newTestFetcher(t, Options{})
 	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
-	for _, tr := range []*http.Transport{f.transports.public, f.transports.private} {
-		tr.TLSClientConfig = &tls.Config{RootCAs: roots}
-	}
+	f.transports.public.TLSClientConfig = &tls.Config{RootCAs: roots}
+	f.pool(f.access(t.Context(), mustParse(t, srv.URL))).TLSClientConfig = &tls.Config{RootCAs: roots}
 	mustOK(t, fetchURL(t, f, srv.URL+"/feed"))
 	if proto.Load() != 2 {
 		t.Errorf("served over HTTP/%d, want HTTP/2", proto.Load())
@@ -150,4 +150,13 @@ func TestHostGateCrawlDelay(t *testing.T) {
 	if len(g.crawl) != 0 {
 		t.Errorf("crawl = %v after a robots.txt without Crawl-delay, want empty", g.crawl)
 	}
+}
+
+func mustParse(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -38,7 +38,11 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		res.Err = fmt.Errorf("source %q: fetch %s: %w", src.Name, src.Feed, err)
 		return res
 	}
-	resp, err := f.get(ctx, request{URL: src.Feed, ETag: src.ETag, LastModified: src.LastModified})
+	var acc access
+	if u, err := url.Parse(src.Feed); err == nil {
+		acc = f.access(ctx, u)
+	}
+	resp, err := f.get(ctx, request{URL: src.Feed, Access: acc, ETag: src.ETag, LastModified: src.LastModified})
 	if err != nil {
 		return fail(err)
 	}
@@ -55,7 +59,7 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		return fail(err)
 	}
 	if src.FullText {
-		partial, err := f.fullText(ctx, src, items)
+		partial, err := f.fullText(ctx, src, acc, items)
 		if err != nil {
 			return fail(err)
 		}

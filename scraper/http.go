@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -92,33 +93,64 @@ func putBuffer(b *bytes.Buffer) {
 
 var gzipPool sync.Pool // *gzip.Reader
 
-// transports holds the two connection pools a Fetcher uses. public refuses,
-// at dial time, every address that isPrivateAddr reports; private is for
-// sources whose own URL is in those ranges. Keeping them apart means a
-// connection opened for an intranet source is never reused by a public
-// source's redirect.
+// transports holds the connection pools of a Fetcher. public refuses, at
+// dial time, every address that isPrivateAddr reports; each private
+// source's pool (by access key) reaches public addresses and the private
+// ones it was allowed for. Keeping them apart means a connection opened for
+// an intranet source is never reused by a public source's redirect.
 type transports struct {
-	public, private *http.Transport
+	public  *http.Transport
+	mu      sync.Mutex
+	private map[string]*http.Transport
 }
 
-func (f *Fetcher) newTransports() transports {
-	return transports{public: f.newTransport(true), private: f.newTransport(false)}
+// maxPrivatePools bounds the pools kept for private sources; beyond it
+// they are dropped (and their idle connections closed) and made anew.
+const maxPrivatePools = 256
+
+func (f *Fetcher) newTransports() *transports {
+	return &transports{public: f.newTransport(access{}), private: map[string]*http.Transport{}}
 }
 
-func (f *Fetcher) newTransport(guard bool) *http.Transport {
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	if guard {
-		// The check runs on the address actually being connected, after
-		// DNS, so a name that resolves (or re-resolves) to a private
-		// address is refused as well as a literal one.
-		d.ControlContext = func(_ context.Context, _, address string, _ syscall.RawConn) error {
-			return f.checkDial(address)
+// pool returns the connection pool for a source with access acc.
+func (f *Fetcher) pool(acc access) *http.Transport {
+	if acc.key == "" {
+		return f.transports.public
+	}
+	ts := f.transports
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if t := ts.private[acc.key]; t != nil {
+		return t
+	}
+	if len(ts.private) >= maxPrivatePools {
+		for k, t := range ts.private {
+			t.CloseIdleConnections()
+			delete(ts.private, k)
 		}
+	}
+	t := f.newTransport(acc)
+	ts.private[acc.key] = t
+	return t
+}
+
+func (f *Fetcher) newTransport(acc access) *http.Transport {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	// The check runs on the address actually being connected, after DNS,
+	// so a name that resolves (or re-resolves) to a private address is
+	// refused as well as a literal one, on every hop.
+	d.ControlContext = func(_ context.Context, _, address string, _ syscall.RawConn) error {
+		if acc.key != "" {
+			if ap, err := netip.ParseAddrPort(address); err == nil && acc.allows(ap.Addr()) {
+				return nil
+			}
+		}
+		return f.checkDial(address)
 	}
 	idle := max(f.opts.Concurrency, 2)
 	return &http.Transport{
 		Proxy:                  nil, // a proxy would defeat the address check; no environment reads in leaf packages
-		DialContext:            f.dialer(d),
+		DialContext:            f.dialer(d, acc),
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           max(idle*4, 64),
 		MaxIdleConnsPerHost:    idle,
@@ -146,9 +178,10 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 type request struct {
 	URL string
 	// Source is the URL of the source the request is made for; it decides
-	// whether private addresses may be reached and whether file:// may be
-	// read. Empty: URL itself (the source's own feed or page).
-	Source             string
+	// whether file:// may be read. Empty: URL itself.
+	Source string
+	// Access is what the source may connect to (public when zero).
+	Access             access
 	ETag, LastModified string // validators for a conditional GET
 	Accept             string // default: feed types
 }
@@ -189,7 +222,7 @@ func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
 	} else if r.LastModified != "" {
 		req.Header.Set("If-Modified-Since", r.LastModified)
 	}
-	resp, err := f.client(ctx, src, false).Do(req)
+	resp, err := f.client(r.Access, false).Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -216,14 +249,14 @@ func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
 	return out, nil
 }
 
-// client returns the http.Client for the requests of the source at src:
+// client returns the http.Client for the requests of a source with access acc:
 // every hop goes through roundTripper, redirects follow checkRedirect.
 // Page requests (html) get a cookie jar for the one fetch, so that consent
 // redirects that set a cookie work, and their HTML checked (see
 // roundTripper).
-func (f *Fetcher) client(ctx context.Context, src *url.URL, html bool) *http.Client {
+func (f *Fetcher) client(acc access, html bool) *http.Client {
 	c := &http.Client{
-		Transport:     &roundTripper{f: f, private: f.mayUsePrivate(ctx, src), html: html},
+		Transport:     &roundTripper{f: f, pool: f.pool(acc), html: html},
 		CheckRedirect: checkRedirect,
 	}
 	if html {
@@ -245,9 +278,9 @@ func (f *Fetcher) client(ctx context.Context, src *url.URL, html bool) *http.Cli
 // *HTTPError. For pages (html), an HTML body gets its charset labelled and
 // is refused when nested too deep, before colly parses it.
 type roundTripper struct {
-	f       *Fetcher
-	private bool
-	html    bool
+	f    *Fetcher
+	pool *http.Transport
+	html bool
 }
 
 // acceptHTML is the Accept of page and article requests.
@@ -294,11 +327,7 @@ func (t *roundTripper) once(req *http.Request) (*http.Response, error) {
 	if a := out.Header.Get("Accept"); a == "" || a == "*/*" {
 		out.Header.Set("Accept", acceptHTML)
 	}
-	pool := f.transports.public
-	if t.private {
-		pool = f.transports.private
-	}
-	resp, err := pool.RoundTrip(out)
+	resp, err := t.pool.RoundTrip(out)
 	if err != nil {
 		return nil, f.requestError(ctx, err)
 	}

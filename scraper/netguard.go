@@ -6,23 +6,33 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 )
 
-// dialer dials through d; when a test installed f.lookup, names are resolved
-// with it and each address is dialled in turn (still through d's check).
-func (f *Fetcher) dialer(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+// dialer dials through d. A name that acc pins is dialled at its pinned
+// addresses only, never resolved again, so a name that rebinds after the
+// source was judged cannot move the source elsewhere. When a test installed
+// f.lookup, other names are resolved with it and each address is dialled
+// in turn (still through d's check).
+func (f *Fetcher) dialer(d *net.Dialer, acc access) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if f.lookup == nil {
-			return d.DialContext(ctx, network, addr)
-		}
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
 			return nil, err
 		}
-		ips, err := f.resolve(ctx, host)
-		if err != nil {
-			return nil, err
+		var ips []netip.Addr
+		switch {
+		case acc.pinned != nil && strings.EqualFold(host, acc.host):
+			ips = acc.pinned
+		case f.lookup == nil:
+			return d.DialContext(ctx, network, addr)
+		default:
+			if ips, err = f.resolve(ctx, host); err != nil {
+				return nil, err
+			}
 		}
 		var first error
 		for _, ip := range ips {
@@ -72,13 +82,17 @@ func (f *Fetcher) blocked(ap netip.AddrPort) bool {
 var (
 	// Ranges that are not public but that netip's predicates do not name.
 	otherBlocked = []netip.Prefix{
-		netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
-		netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT, cloud-internal
-		netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
-		netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
-		netip.MustParsePrefix("240.0.0.0/4"),    // reserved, includes broadcast
-		netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
-		netip.MustParsePrefix("2001:db8::/32"),  // documentation
+		netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+		netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT, cloud-internal
+		netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+		netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+		netip.MustParsePrefix("240.0.0.0/4"),     // reserved, includes broadcast
+		netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+		netip.MustParsePrefix("2001:db8::/32"),   // documentation
+		netip.MustParsePrefix("192.0.2.0/24"),    // documentation (TEST-NET-1)
+		netip.MustParsePrefix("198.51.100.0/24"), // documentation (TEST-NET-2)
+		netip.MustParsePrefix("203.0.113.0/24"),  // documentation (TEST-NET-3)
+		netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
 	}
 	// IPv6 ranges that carry an IPv4 address in their last 4 bytes.
 	embeddedIPv4 = []netip.Prefix{
@@ -105,6 +119,9 @@ func isPrivateAddr(ip netip.Addr) bool {
 			return true
 		}
 	}
+	if ownAddrs()[ip] {
+		return true
+	}
 	if ip.Is6() {
 		for _, p := range embeddedIPv4 {
 			if p.Contains(ip) {
@@ -116,14 +133,29 @@ func isPrivateAddr(ip netip.Addr) bool {
 	return false
 }
 
-// mayUsePrivate reports whether a source may connect to private addresses:
-// Options.AllowPrivate, or its own URL's host is (or resolves to) one.
-func (f *Fetcher) mayUsePrivate(ctx context.Context, u *url.URL) bool {
+// access is what one source may connect to. A public source (the zero
+// value) reaches public addresses only. A private source also reaches the
+// addresses it was allowed for, pinned: its host's addresses as resolved
+// when the fetch started (or the literal address of its URL), or every
+// address with Options.AllowPrivate.
+type access struct {
+	key    string       // "" public; names the pool and the robots.txt cache entry otherwise
+	host   string       // the source's host, dialled at pinned only
+	pinned []netip.Addr // the private addresses the source may reach
+	all    bool         // Options.AllowPrivate: every address
+}
+
+// access decides from the configuration alone whether the source at u is
+// private: Options.AllowPrivate, a literal private address in its URL, or
+// a host name every address of which is private. A name that answers one
+// public address among private ones is a public source: mixing answers
+// cannot open the intranet to it.
+func (f *Fetcher) access(ctx context.Context, u *url.URL) access {
 	if f.opts.AllowPrivate {
-		return true
+		return access{key: "private:*", all: true}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return false
+		return access{}
 	}
 	port := u.Port()
 	if port == "" {
@@ -131,16 +163,45 @@ func (f *Fetcher) mayUsePrivate(ctx context.Context, u *url.URL) bool {
 	}
 	p, err := strconv.ParseUint(port, 10, 16)
 	if err != nil {
-		return false
+		return access{}
 	}
-	ips, err := f.resolve(ctx, u.Hostname())
-	if err != nil {
-		return false
+	host := u.Hostname()
+	ips, err := f.resolve(ctx, host)
+	if err != nil || len(ips) == 0 {
+		return access{}
 	}
 	for _, ip := range ips {
-		if f.blocked(netip.AddrPortFrom(ip, uint16(p))) {
-			return true
+		if !f.blocked(netip.AddrPortFrom(ip, uint16(p))) {
+			return access{}
 		}
 	}
-	return false
+	ips = slices.Clone(ips)
+	slices.SortFunc(ips, netip.Addr.Compare)
+	ips = slices.Compact(ips)
+	key := "private:" + strings.ToLower(host)
+	for _, ip := range ips {
+		key += " " + ip.String()
+	}
+	return access{key: key, host: host, pinned: ips}
 }
+
+// allows reports whether a private source may connect to ip.
+func (a access) allows(ip netip.Addr) bool {
+	return a.all || slices.Contains(a.pinned, ip.Unmap()) || slices.Contains(a.pinned, ip)
+}
+
+// ownAddrs are the addresses of this machine's interfaces: a public name
+// that resolves to one of them reaches a service listening here.
+var ownAddrs = sync.OnceValue(func() map[netip.Addr]bool {
+	m := map[netip.Addr]bool{}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return m
+	}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			m[p.Addr().Unmap()] = true
+		}
+	}
+	return m
+})

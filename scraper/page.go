@@ -111,10 +111,11 @@ func (f *Fetcher) fetchPage(ctx context.Context, src Source) Result {
 	if err != nil {
 		return fail(err)
 	}
-	if err := f.checkRobots(ctx, pageURL, src.Page); err != nil {
+	acc := f.access(ctx, pageURL)
+	if err := f.checkRobots(ctx, pageURL, acc); err != nil {
 		return fail(fmt.Errorf("fetch %s: %w", src.Page, err))
 	}
-	client := f.client(ctx, pageURL, true)
+	client := f.client(acc, true)
 	links, err := f.listLinks(ctx, client, src)
 	if err != nil {
 		return fail(err)
@@ -122,7 +123,7 @@ func (f *Fetcher) fetchPage(ctx context.Context, src Source) Result {
 	for _, l := range links {
 		res.Links = append(res.Links, l.URL)
 	}
-	items, partial, err := f.pageArticles(ctx, src, client, links, body)
+	items, partial, err := f.pageArticles(ctx, src, acc, client, links, body)
 	if err != nil {
 		return fail(err)
 	}
@@ -198,7 +199,7 @@ func withoutFragment(link string) string {
 // link-only items (so the store records this source for them, and nothing
 // is fetched), the others fetched and extracted, up to src.MaxArticles,
 // with the articles that yielded nothing.
-func (f *Fetcher) pageArticles(ctx context.Context, src Source, client *http.Client, links []link, body cascadia.Selector) ([]Item, *PartialError, error) {
+func (f *Fetcher) pageArticles(ctx context.Context, src Source, acc access, client *http.Client, links []link, body cascadia.Selector) ([]Item, *PartialError, error) {
 	keys := make([]string, len(links))
 	for i, l := range links {
 		keys[i] = l.Key
@@ -221,7 +222,7 @@ func (f *Fetcher) pageArticles(ctx context.Context, src Source, client *http.Cli
 	for i, l := range todo {
 		urls[i] = l.URL
 	}
-	results := f.fetchArticles(ctx, src.Page, client, urls, body, src.Body)
+	results := f.fetchArticles(ctx, acc, client, urls, body, src.Body)
 	fetched := f.now()
 	partial := &PartialError{What: "articles", Attempted: len(todo)}
 	for i, l := range todo {
@@ -258,7 +259,7 @@ func (f *Fetcher) known(ctx context.Context, keys []string) (map[string]bool, er
 // that has a link (up to src.MaxArticles) and puts its text in Item.Body.
 // An item whose page failed keeps its feed text; the failures come back as
 // a *PartialError. Other errors (the known-keys lookup) fail the source.
-func (f *Fetcher) fullText(ctx context.Context, src Source, items []Item) (*PartialError, error) {
+func (f *Fetcher) fullText(ctx context.Context, src Source, acc access, items []Item) (*PartialError, error) {
 	partial := &PartialError{What: "full texts"}
 	body, err := compileBody(src.Body)
 	if err != nil {
@@ -285,15 +286,11 @@ func (f *Fetcher) fullText(ctx context.Context, src Source, items []Item) (*Part
 	if len(todo) == 0 {
 		return partial, nil
 	}
-	feedURL, err := url.Parse(src.Feed)
-	if err != nil {
-		return partial, err
-	}
 	urls := make([]string, len(todo))
 	for k, i := range todo {
 		urls[k] = items[i].Link
 	}
-	results := f.fetchArticles(ctx, src.Feed, f.client(ctx, feedURL, true), urls, body, src.Body)
+	results := f.fetchArticles(ctx, acc, f.client(acc, true), urls, body, src.Body)
 	fetched := f.now()
 	partial.Attempted = len(todo)
 	for k, i := range todo {
@@ -322,7 +319,7 @@ type articleResult struct {
 // fetchArticles fetches and extracts links: one after another on one host,
 // hosts in parallel (at most Options.Concurrency at once). The per-host delay
 // applies on top, across all sources. Results are in the order of links.
-func (f *Fetcher) fetchArticles(ctx context.Context, source string, client *http.Client, links []string, body cascadia.Selector, bodySel string) []articleResult {
+func (f *Fetcher) fetchArticles(ctx context.Context, acc access, client *http.Client, links []string, body cascadia.Selector, bodySel string) []articleResult {
 	out := make([]articleResult, len(links))
 	byHost := map[string][]int{}
 	var hosts []string
@@ -347,7 +344,7 @@ func (f *Fetcher) fetchArticles(ctx context.Context, source string, client *http
 					out[i].err = err
 					continue
 				}
-				out[i].art, out[i].err = f.fetchArticle(ctx, source, client, links[i], body, bodySel)
+				out[i].art, out[i].err = f.fetchArticle(ctx, acc, client, links[i], body, bodySel)
 			}
 		})
 	}
@@ -357,7 +354,7 @@ func (f *Fetcher) fetchArticles(ctx context.Context, source string, client *http
 
 // fetchArticle fetches one article page and extracts it. It runs on its own
 // goroutine, so a panic on hostile input is recovered here.
-func (f *Fetcher) fetchArticle(ctx context.Context, source string, client *http.Client, link string, body cascadia.Selector, bodySel string) (a article, err error) {
+func (f *Fetcher) fetchArticle(ctx context.Context, acc access, client *http.Client, link string, body cascadia.Selector, bodySel string) (a article, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			f.log.Error("panic while extracting an article", "url", link, "panic", p, "stack", string(debug.Stack()))
@@ -368,7 +365,7 @@ func (f *Fetcher) fetchArticle(ctx context.Context, source string, client *http.
 	if err != nil {
 		return a, err
 	}
-	if err := f.checkRobots(ctx, u, source); err != nil {
+	if err := f.checkRobots(ctx, u, acc); err != nil {
 		return a, err
 	}
 	page, err := f.visit(ctx, client, link, nil)

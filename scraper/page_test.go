@@ -443,7 +443,7 @@ func TestPageCrawlDelay(t *testing.T) {
 			s.handle("/robots.txt", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, tt.robots) })
 			f := newTestFetcher(t, Options{UserAgent: testUA, RespectRobots: true, Concurrency: 4})
 			u, _ := url.Parse(s.URL + "/business")
-			if err := f.checkRobots(t.Context(), u, s.URL); err != nil {
+			if err := f.checkRobots(t.Context(), u, f.access(t.Context(), u)); err != nil {
 				t.Fatal(err)
 			}
 			f.hosts.mu.Lock()

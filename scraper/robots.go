@@ -31,8 +31,8 @@ const (
 	maxCrawlDelay = 10 * time.Second
 )
 
-// robotsCache holds robots.txt per scheme and host for every source of a
-// Fetcher. Concurrent lookups of one host wait for a single fetch.
+// robotsCache holds robots.txt per scheme, host and access (public, or
+// which private source) for every source of a Fetcher. Concurrent lookups of one host wait for a single fetch.
 type robotsCache struct {
 	mu      sync.Mutex
 	entries map[string]*robotsEntry
@@ -48,15 +48,16 @@ type robotsEntry struct {
 // checkRobots returns nil when Options.RespectRobots is off or robots.txt of
 // u's host lets our user agent fetch u; otherwise an error wrapping
 // ErrRobotsDisallowed, or the reason robots.txt could not be read (then u
-// is not fetched either). source is the URL of the source asking, for the
-// private-address policy of the robots.txt request.
-func (f *Fetcher) checkRobots(ctx context.Context, u *url.URL, source string) error {
+// is not fetched either). acc is the access of the source asking: the
+// robots.txt request is made with it, and cached for it, so a refusal met
+// by a public source does not fail an intranet source of the same origin.
+func (f *Fetcher) checkRobots(ctx context.Context, u *url.URL, acc access) error {
 	if !f.opts.RespectRobots {
 		return nil
 	}
 	origin := strings.ToLower(u.Scheme + "://" + u.Host)
-	data, err := f.robots.get(ctx, origin, func(ctx context.Context) (*robotstxt.RobotsData, time.Duration, error) {
-		return f.fetchRobots(ctx, origin+"/robots.txt", source)
+	data, err := f.robots.get(ctx, origin+" "+acc.key, func(ctx context.Context) (*robotstxt.RobotsData, time.Duration, error) {
+		return f.fetchRobots(ctx, origin+"/robots.txt", acc)
 	})
 	if err != nil {
 		return fmt.Errorf("robots.txt of %s: %w", origin, err)
@@ -94,8 +95,8 @@ func robotsAgent(ua string) string {
 // fetchRobots reads one robots.txt through the shared client. As RFC 9309
 // says: a 4xx but 429 means no rules; 429, 5xx and unreachable mean
 // nothing may be fetched for now.
-func (f *Fetcher) fetchRobots(ctx context.Context, link, source string) (*robotstxt.RobotsData, time.Duration, error) {
-	resp, err := f.get(ctx, request{URL: link, Source: source, Accept: "text/plain,*/*;q=0.5"})
+func (f *Fetcher) fetchRobots(ctx context.Context, link string, acc access) (*robotstxt.RobotsData, time.Duration, error) {
+	resp, err := f.get(ctx, request{URL: link, Access: acc, Accept: "text/plain,*/*;q=0.5"})
 	var he *HTTPError
 	switch {
 	case errors.As(err, &he) && he.Status >= 400 && he.Status < 500 && he.Status != http.StatusTooManyRequests:

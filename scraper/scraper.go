@@ -14,11 +14,18 @@
 // the host is held for every source. A file:// source is read under the
 // same limit; its validator is a weak ETag of size and modification time.
 //
-// A source may not reach a loopback, private, link-local, unspecified or
-// multicast address, on any hop, unless its own URL's host is in those ranges
-// (or Options.AllowPrivate is set). The check runs in the dialer on the
-// address being connected, so DNS rebinding is refused too. Sources allowed
-// private addresses use a separate connection pool.
+// A source may not reach a loopback, private, link-local, unspecified,
+// multicast or documentation address, nor one of this machine's own
+// addresses, on any hop (redirects, full_text article links, page links),
+// unless it is a private source (netguard.go). A source is private only by
+// its configuration: a literal private address in its URL, or a host name
+// every address of which is private when the fetch starts (or
+// Options.AllowPrivate); a name answering one public address among private
+// ones is public. A private source is pinned: its host is dialled at those
+// addresses only, and besides public addresses it reaches those and no other
+// private one. The check runs in the dialer on the address being connected,
+// so DNS rebinding is refused too. Each private source has its own
+// connection pool, and its own robots.txt cache entries.
 //
 // Feeds (feed.go) are parsed with gofeed after the body is converted to UTF-8
 // (byte order mark, then the XML prolog or Content-Type charset; bytes that
@@ -185,7 +192,7 @@ const (
 type Fetcher struct {
 	opts       Options
 	log        *slog.Logger
-	transports transports
+	transports *transports
 	hosts      *hostGate
 	robots     *robotsCache
 	parser     *gofeed.Parser
