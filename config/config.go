@@ -1,4 +1,5 @@
-// Package config loads and validates newswatch.toml (SPEC §2).
+// Package config loads and validates newswatch.toml, the one configuration
+// file (config.example.toml shows every key).
 //
 // Loading runs in three steps: defaults first, then the file is decoded with
 // unknown keys and wrongly typed values rejected, then every rule of the

@@ -401,7 +401,7 @@ func TestWarnings(t *testing.T) {
 		path + `:7: companies[1].aliases[0]: "cainiao" also names company "Alibaba"`,
 		path + `:11: topics[0].terms[1]: "spy agency" is redundant: "spy" (topics[0].terms[0])`,
 		path + `:11: topics[0].terms[3]: "Spy" repeats topics[0].terms[0]`,
-		path + `:15: topics[1].terms[2]: "PLA Navy" is redundant: "PLA" (topics[1].terms[0])`,
+		path + `:15: topics[1].terms[2]: "PLA Navy" repeats topics[1].terms[1]`,
 		path + `:15: topics[1].terms[4]: "解放军" is redundant: "军" (topics[1].terms[3])`,
 		path + `:20: sources[0].links: only used with page`,
 	}
@@ -424,27 +424,51 @@ func hasPrefixIn(list []string, prefix string) bool {
 	return false
 }
 
-func TestSubPhrase(t *testing.T) {
+// TestWarningsFollowMatching shows warnings that follow the matcher's word
+// rules (NFKC, ’ and ' alike, hyphen-joined forms, case-sensitive capitals,
+// every script written without spaces), where a check of its own got each
+// of these wrong.
+func TestWarningsFollowMatching(t *testing.T) {
 	tests := []struct {
-		short, long string
-		want        bool
+		name  string
+		doc   string
+		wants []string // warnings, "" for none
 	}{
-		{"spy", "spy agency", true},
-		{"spy", "spying", false},
-		{"data access", "customer data access", true},
-		{"data", "metadata", false},
-		{"PLA", "PLA Navy", true},
-		{"PLA", "pla navy", false}, // "PLA" is case-sensitive, "pla navy" is not
-		{"pla", "PLA Navy", true},
-		{"People", "People's Liberation Army", true},
-		{"军", "解放军", true},
-		{"华为", "阿里巴巴", false},
-		{"x", "", false},
+		{"full-width alias names two companies",
+			"[[companies]]\nname = \"Cainiao\"\n[[companies]]\nname = \"Alibaba\"\naliases = [\"ＣＡＩＮＩＡＯ\"]\n",
+			[]string{`n.toml:5: companies[1].aliases[0]: "ＣＡＩＮＩＡＯ" also names company "Cainiao"`}},
+		{"curly apostrophe repeats a term",
+			"[[topics]]\nname = \"t\"\nterms = [\"People's Liberation Army\", \"People’s Liberation Army\"]\n",
+			[]string{`n.toml:3: topics[0].terms[1]: "People’s Liberation Army" repeats topics[0].terms[0]`}},
+		{"hyphenated term covers the joined form",
+			"[[topics]]\nname = \"t\"\nterms = [\"e-commerce\", \"ecommerce fraud\"]\n",
+			[]string{`n.toml:3: topics[0].terms[1]: "ecommerce fraud" is redundant: "e-commerce" (topics[0].terms[0])`}},
+		{"Thai is written without spaces",
+			"[[topics]]\nname = \"t\"\nterms = [\"ทหาร\", \"กองทหาร\"]\n",
+			[]string{`n.toml:3: topics[0].terms[1]: "กองทหาร" is redundant: "ทหาร" (topics[0].terms[0])`}},
+		{"capitals do not cover a term in any case",
+			"[[topics]]\nname = \"t\"\nterms = [\"PLA\", \"PLA Navy\"]\n",
+			nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.short+" in "+tt.long, func(t *testing.T) {
-			if got := subPhrase(tt.short, tt.long); got != tt.want {
-				t.Errorf("subPhrase(%q, %q) = %v, want %v", tt.short, tt.long, got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("n.toml", []byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range cfg.Warnings {
+				if strings.Contains(w, "companies[") || strings.Contains(w, "topics[") {
+					got = append(got, w)
+				}
+			}
+			if len(got) != len(tt.wants) {
+				t.Fatalf("warnings = %q, want %q", got, tt.wants)
+			}
+			for i, w := range tt.wants {
+				if !strings.HasPrefix(got[i], w) {
+					t.Errorf("warning %q, want %q", got[i], w)
+				}
 			}
 		})
 	}
@@ -477,7 +501,7 @@ func TestExampleConfig(t *testing.T) {
 	}
 	alibaba := cfg.Companies[0]
 	if alibaba.Name != "Alibaba" || !strings.Contains(strings.Join(alibaba.Aliases, "|"), "Cainiao|阿里巴巴") {
-		t.Errorf("first company = %+v, want Alibaba with the SPEC's aliases", alibaba)
+		t.Errorf("first company = %+v, want Alibaba with the example's aliases", alibaba)
 	}
 	d := cfg.Digests[0]
 	if d.Name != "Morning brief" || d.Schedule != "0 7 * * *" || d.Location.String() != "Europe/Brussels" {

@@ -62,7 +62,8 @@ func (w want) String() string {
 	return "unknown"
 }
 
-// schema maps every key of SPEC §2, indexes written as [], to its type.
+// schema maps every key of the configuration, indexes written as [], to its
+// type; a key missing here is an unknown key.
 var schema = map[string]want{
 	"timezone":       wantString,
 	"database":       wantString,

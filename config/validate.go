@@ -15,7 +15,7 @@ import (
 )
 
 // build turns the decoded document into a Config, checking every rule of
-// SPEC §2 and recording problems in c. abs is the config file's absolute path.
+// the configuration contract and recording problems in c. abs is the config file's absolute path.
 func (c *checker) build(doc *document, abs string) *Config {
 	base := filepath.Dir(abs)
 	cfg := &Config{

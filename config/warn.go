@@ -1,9 +1,9 @@
 package config
 
 import (
+	"newswatch/match"
 	"slices"
 	"strings"
-	"unicode"
 )
 
 // warn records settings that are valid but probably not what was meant.
@@ -16,9 +16,10 @@ func (c *checker) warn(cfg *Config) {
 }
 
 // sharedAliases warns when a name or alias belongs to two companies: every
-// item that mentions it then counts for both.
+// item that mentions it then counts for both. Two aliases are the same when
+// the matcher sees the same words in them (NFKC, case folded, ’ and ' alike).
 func (c *checker) sharedAliases(list []Company) {
-	owner := map[string]int{} // folded name or alias → company index
+	owner := map[string]int{} // words of a name or alias → company index
 	for i, co := range list {
 		k := indexPath("companies", i)
 		c.claim(owner, list, i, k+".name", co.Name)
@@ -29,13 +30,13 @@ func (c *checker) sharedAliases(list []Company) {
 }
 
 func (c *checker) claim(owner map[string]int, list []Company, i int, key, alias string) {
-	f := fold(alias)
-	if f == "" {
+	words := strings.Join(match.Words(alias), " ")
+	if words == "" {
 		return
 	}
-	o, ok := owner[f]
+	o, ok := owner[words]
 	if !ok {
-		owner[f] = i
+		owner[words] = i
 		return
 	}
 	if o != i {
@@ -43,15 +44,18 @@ func (c *checker) claim(owner map[string]int, list []Company, i int, key, alias 
 	}
 }
 
-// redundantTerms warns about a term that can never add a match because a
-// shorter term of the same topic occurs, as whole words, inside it.
+// redundantTerms warns about a term that can never add a match because
+// another term of the same topic occurs in every text it matches, under the
+// matcher's own word rules. Of two terms that match the same texts, the
+// later one is reported as a repeat.
 func (c *checker) redundantTerms(key string, terms []string) {
+	cmp := match.CompileTerms(terms)
 	for j, long := range terms {
 		for i, short := range terms {
-			if i == j || short == "" || long == "" || !subPhrase(short, long) {
+			if !cmp.Covers(i, j) {
 				continue
 			}
-			if fold(short) == fold(long) {
+			if cmp.Covers(j, i) {
 				if i < j {
 					c.warnf(indexPath(key, j), "%q repeats %s", long, indexPath(key, i))
 					break
@@ -62,40 +66,6 @@ func (c *checker) redundantTerms(key string, terms []string) {
 			break
 		}
 	}
-}
-
-// subPhrase reports whether short occurs inside long as whole words, under
-// the matching rules of SPEC §3: case-insensitive unless short is written in
-// capitals, substrings for scripts written without spaces.
-func subPhrase(short, long string) bool {
-	if !allCaps(short) {
-		short, long = strings.ToLower(short), strings.ToLower(long)
-	}
-	if strings.ContainsFunc(short, spaceless) {
-		return strings.Contains(long, short)
-	}
-	sw, lw := words(short), words(long)
-	if len(sw) == 0 {
-		return false
-	}
-	for i := 0; i+len(sw) <= len(lw); i++ {
-		if slices.Equal(lw[i:i+len(sw)], sw) {
-			return true
-		}
-	}
-	return false
-}
-
-func allCaps(s string) bool {
-	return strings.ContainsFunc(s, unicode.IsUpper) && !strings.ContainsFunc(s, unicode.IsLower)
-}
-
-func spaceless(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
-}
-
-func words(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 func (c *checker) emptySections(cfg *Config) {
