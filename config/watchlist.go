@@ -38,6 +38,7 @@ func (c *checker) topics(list []Topic) []Topic {
 
 func (c *checker) digests(list []Digest, cfg *Config) []Digest {
 	seen := nameSet{}
+	ids := identities{}
 	companies := namesOf(cfg.Companies, func(co Company) string { return co.Name })
 	topics := namesOf(cfg.Topics, func(t Topic) string { return t.Name })
 	for i := range list {
@@ -45,6 +46,7 @@ func (c *checker) digests(list []Digest, cfg *Config) []Digest {
 		d := &list[i]
 		d.Name = c.name(seen, k+".name", d.Name)
 		c.folderName(k+".name", d.Name)
+		c.identity(ids, k+".name", d.Name)
 		c.schedule(k+".schedule", d.Schedule)
 		c.recipients(k+".to", d.To)
 		c.refs(k+".companies", d.Companies, companies, "company", "[[companies]]")

@@ -12,9 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"newswatch/config"
 	"newswatch/store"
 )
 
@@ -69,7 +68,7 @@ func (f *fileSender) Send(ctx context.Context, m store.Message) error {
 	if loc != nil {
 		t = t.In(loc)
 	}
-	dir := filepath.Join(f.dir, FileName(m.Digest))
+	dir := filepath.Join(f.dir, config.FolderName(m.Digest))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return &SendError{Temporary: true, Err: fmt.Errorf("file: %w", err)}
 	}
@@ -149,34 +148,4 @@ func writeAtomic(path string, data []byte) (err error) {
 		d.Close()
 	}
 	return nil
-}
-
-// FileName turns a digest name into a folder name: letters, digits, '.',
-// '_' and '-' stay, any other run of characters becomes one '-', leading
-// and trailing dots and dashes go (so no "..", no hidden folder), and the
-// result is at most 80 bytes; "digest" when nothing is left.
-func FileName(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range name {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-' {
-			if dash {
-				b.WriteByte('-')
-				dash = false
-			}
-			b.WriteRune(r)
-			continue
-		}
-		dash = true
-	}
-	s := strings.Trim(b.String(), ".-")
-	for len(s) > 80 {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	s = strings.Trim(s, ".-")
-	if s == "" {
-		return "digest"
-	}
-	return s
 }

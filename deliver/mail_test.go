@@ -300,24 +300,3 @@ func TestEncodeSubjectRoundTrip(t *testing.T) {
 		}
 	}
 }
-
-func TestFileName(t *testing.T) {
-	tests := map[string]string{
-		"Morning brief":        "Morning-brief",
-		"../../etc/passwd":     "etc-passwd",
-		"..":                   "digest",
-		"":                     "digest",
-		"阿里巴巴 / Cainiao":       "阿里巴巴-Cainiao",
-		".hidden":              "hidden",
-		"a\x00b":               "a-b",
-		"C:\\Windows\\win.ini": "C-Windows-win.ini",
-	}
-	for in, want := range tests {
-		if got := FileName(in); got != want {
-			t.Errorf("FileName(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if got := FileName(strings.Repeat("é", 100)); len(got) > 80 || !utf8.ValidString(got) {
-		t.Errorf("long name: %q (%d bytes)", got, len(got))
-	}
-}

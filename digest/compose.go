@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"newswatch/config"
 	"newswatch/digest/story"
 	"newswatch/match"
 	"newswatch/store"
@@ -111,31 +112,13 @@ func (c *Composer) Record(ctx context.Context, d *Draft) error {
 	return nil
 }
 
-// MessageID is the stable Message-ID of a digest's slot.
+// MessageID is the stable Message-ID of a digest's slot, built on the
+// digest's identity [config.Slug] (validation keeps it unique).
 func MessageID(name string, slot time.Time, domain string) string {
 	if domain == "" {
 		domain = "newswatch.invalid"
 	}
-	return fmt.Sprintf("<%s.%d@%s>", slug(name), slot.Unix(), domain)
-}
-
-func slug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-			dash = false
-		} else if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	out := strings.TrimSuffix(b.String(), "-")
-	if out == "" {
-		return "digest"
-	}
-	return out
+	return fmt.Sprintf("<%s.%d@%s>", config.Slug(name), slot.Unix(), domain)
 }
 
 // entry is a relevant item with its best hit for this digest.
