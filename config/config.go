@@ -31,29 +31,28 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/robfig/cron/v3"
 )
 
 // Config is the whole configuration after defaults, decoding and validation.
 type Config struct {
-	Path          string            // the file it was read from (absolute)
-	Sum           [sha256.Size]byte // SHA-256 of the bytes it was parsed from
-	Timezone      string            // IANA name as written ("" = machine's)
-	Location      *time.Location    // resolved Timezone
-	Database      string            // absolute path (relative paths resolved against the config file's folder)
-	FetchSchedule string
-	MaxAge        time.Duration
-	Retain        time.Duration // items' text and old digests are pruned after it; 0 keeps everything
-	Templates     string        // absolute folder or ""
-	Listen        string
-	HTTP          HTTP
-	SMTP          *SMTP // nil when the [smtp] table is absent: file delivery
-	Output        Output
-	Sources       []Source
-	Companies     []Company
-	Topics        []Topic
-	Digests       []Digest
+	Path           string            // the file it was read from (absolute)
+	Sum            [sha256.Size]byte // SHA-256 of the bytes it was parsed from
+	Timezone       string            // IANA name as written ("" = machine's)
+	Location       *time.Location    // resolved Timezone
+	Database       string            // absolute path (relative paths resolved against the config file's folder)
+	FetchSchedule  string
+	FetchTimetable *Schedule // FetchSchedule parsed, in Location
+	MaxAge         time.Duration
+	Retain         time.Duration // items' text and old digests are pruned after it; 0 keeps everything
+	Templates      string        // absolute folder or ""
+	Listen         string
+	HTTP           HTTP
+	SMTP           *SMTP // nil when the [smtp] table is absent: file delivery
+	Output         Output
+	Sources        []Source
+	Companies      []Company
+	Topics         []Topic
+	Digests        []Digest
 
 	// Warnings are doubtful but valid settings (an alias shared by two
 	// companies, a term made redundant by a shorter one in the same topic),
@@ -124,6 +123,7 @@ type Digest struct {
 	SendEmpty bool           `toml:"send_empty"`
 	Timezone  string         `toml:"timezone"`
 	Location  *time.Location `toml:"-"` // Timezone resolved, else the global Location
+	Timetable *Schedule      `toml:"-"` // Schedule parsed, in Location
 }
 
 // ErrPasswordUnset is returned (wrapped) by SMTP.Password when the variable
@@ -175,19 +175,4 @@ func (s *SMTP) Password(getenv func(string) string) (string, error) {
 	}
 	return "", fmt.Errorf("[smtp] password_env names %s, which is unset or empty: export %s=<password> before sending, or remove password_env to send without AUTH: %w",
 		s.PasswordEnv, s.PasswordEnv, ErrPasswordUnset)
-}
-
-// scheduleParser accepts the standard 5 fields and the descriptors
-// (@daily, @hourly, "@every 2h", ...).
-var scheduleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseSchedule parses a fetch_schedule or digest schedule the way Load
-// validates it: a 5-field cron expression or a descriptor such as "@daily" or
-// "@every 2h". The schedule runs in the zone of the cron.Cron it is added to.
-func ParseSchedule(spec string) (cron.Schedule, error) {
-	s, err := scheduleParser.Parse(spec)
-	if err != nil {
-		return nil, fmt.Errorf("parse schedule %q: %w", spec, err)
-	}
-	return s, nil
 }

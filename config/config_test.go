@@ -382,7 +382,7 @@ func TestSchedules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
-			_, err := ParseSchedule(tt.spec)
+			_, err := ParseSchedule(tt.spec, time.UTC)
 			if (err == nil) != tt.ok {
 				t.Errorf("ParseSchedule(%q) error = %v, want ok = %v", tt.spec, err, tt.ok)
 			}

@@ -26,7 +26,7 @@ func (c *checker) build(doc *document, abs string) *Config {
 	}
 	cfg.Location = c.location("timezone", doc.Timezone, time.Local)
 	cfg.Database = c.database(doc.Database, base)
-	c.schedule("fetch_schedule", doc.FetchSchedule)
+	cfg.FetchTimetable = c.schedule("fetch_schedule", doc.FetchSchedule, cfg.Location)
 	cfg.MaxAge = c.duration("max_age", doc.MaxAge, false)
 	cfg.Retain = c.retain(doc.Retain, cfg.MaxAge, doc.MaxAge)
 	cfg.Templates = c.templates(doc.Templates, base)
@@ -73,14 +73,16 @@ func (c *checker) location(key, name string, fallback *time.Location) *time.Loca
 	return loc
 }
 
-func (c *checker) schedule(key, spec string) {
+func (c *checker) schedule(key, spec string, loc *time.Location) *Schedule {
 	if strings.TrimSpace(spec) == "" {
 		c.errorf(key, `required: a cron expression such as "0 7 * * *", or "@daily", "@every 2h"`)
-		return
+		return nil
 	}
-	if _, err := ParseSchedule(spec); err != nil {
+	s, err := ParseSchedule(spec, loc)
+	if err != nil {
 		c.wrap(key, err, `bad cron expression (want 5 fields "min hour day month weekday", or @daily, "@every 2h")`)
 	}
+	return s
 }
 
 // duration parses a Go duration that must be positive, or not negative when

@@ -47,11 +47,11 @@ func (c *checker) digests(list []Digest, cfg *Config) []Digest {
 		d.Name = c.name(seen, k+".name", d.Name)
 		c.folderName(k+".name", d.Name)
 		c.identity(ids, k+".name", d.Name)
-		c.schedule(k+".schedule", d.Schedule)
 		c.recipients(k+".to", d.To)
 		c.refs(k+".companies", d.Companies, companies, "company", "[[companies]]")
 		c.refs(k+".topics", d.Topics, topics, "topic", "[[topics]]")
 		d.Location = c.location(k+".timezone", d.Timezone, cfg.Location)
+		d.Timetable = c.schedule(k+".schedule", d.Schedule, d.Location)
 	}
 	return list
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// Exit codes (SPEC §1).
+// Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
 const (
 	exitOK      = 0
 	exitFailure = 1

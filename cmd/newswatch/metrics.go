@@ -149,13 +149,9 @@ func (d *daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	now := a.now()
-	if s, err := parseSchedule(a.cfg.FetchSchedule, a.cfg.Location); err == nil {
-		rep.Next["fetch"] = s.Next(now)
-	}
+	rep.Next["fetch"] = a.cfg.FetchTimetable.Next(now)
 	for _, dg := range a.cfg.Digests {
-		if s, err := parseSchedule(dg.Schedule, dg.Location); err == nil {
-			rep.Next[dg.Name] = s.Next(now)
-		}
+		rep.Next[dg.Name] = dg.Timetable.Next(now)
 	}
 	code := http.StatusOK
 	if !d.healthy() {

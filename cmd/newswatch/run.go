@@ -18,6 +18,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/robfig/cron/v3"
 
+	"newswatch/config"
 	"newswatch/deliver"
 	"newswatch/ingest"
 	"newswatch/store"
@@ -146,11 +147,7 @@ func (d *daemon) startup() {
 			if !ok {
 				continue
 			}
-			s, err := parseSchedule(dg.Schedule, dg.Location)
-			if err != nil {
-				continue
-			}
-			if slot, missed := s.Prev(last, now); missed {
+			if slot, missed := dg.Timetable.Prev(last, now); missed {
 				d.log.Info("catching up on a missed digest", "digest", dg.Name, "slot", slot, "last_slot", last)
 				d.digestJob(dg.Name, slot)
 			}
@@ -185,20 +182,12 @@ func (d *daemon) schedule(a *app) error {
 		cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)),
 		cron.WithLogger(logger),
 	)
-	fetchSched, err := parseSchedule(a.cfg.FetchSchedule, a.cfg.Location)
-	if err != nil {
-		return fmt.Errorf("fetch_schedule: %w", err)
-	}
-	c.Schedule(fetchSched, d.tracked(func() { d.fetchJob() }))
+	c.Schedule(a.cfg.FetchTimetable, d.tracked(func() { d.fetchJob() }))
 	for _, dg := range a.cfg.Digests {
-		s, err := parseSchedule(dg.Schedule, dg.Location)
-		if err != nil {
-			return fmt.Errorf("digest %q: %w", dg.Name, err)
-		}
 		name := dg.Name
-		c.Schedule(s, d.tracked(func() { d.digestJob(name, slotNow(a)) }))
+		c.Schedule(dg.Timetable, d.tracked(func() { d.digestJob(name, slotNow(a)) }))
 	}
-	retry, err := parseSchedule(retryEvery, a.cfg.Location)
+	retry, err := config.ParseSchedule(retryEvery, a.cfg.Location)
 	if err != nil {
 		return err
 	}
@@ -207,7 +196,7 @@ func (d *daemon) schedule(a *app) error {
 		defer cancel()
 		d.deliver(ctx, d.current(), false)
 	}))
-	prune, err := parseSchedule(pruneSchedule, a.cfg.Location)
+	prune, err := config.ParseSchedule(pruneSchedule, a.cfg.Location)
 	if err != nil {
 		return err
 	}

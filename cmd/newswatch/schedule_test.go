@@ -1,70 +1,73 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
-// TestScheduleDST checks that a daily digest fires exactly once on the days
-// the clocks change, where robfig/cron alone skips or repeats it.
-func TestScheduleDST(t *testing.T) {
-	ny, err := time.LoadLocation("America/New_York")
+// TestScheduleAgreesOnDST: on the day Brussels springs forward, 02:30 does
+// not exist; the daemon's cron, `status` and /healthz all put the next slot
+// of a 02:30 digest at 03:30 CEST (robfig/cron on its own skips the day).
+func TestScheduleAgreesOnDST(t *testing.T) {
+	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	e.config = writeConfig(t, feedServer(t).URL, `
+[[digests]]
+name = "Night"
+schedule = "30 2 * * *"
+to = ["night@example.org"]
+`)
+	a, err := openApp(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name string
-		spec string
-		day  time.Time
-		want []string // local times of the slots that day
-	}{
-		{"spring forward 02:30", "30 2 * * *", time.Date(2026, 3, 8, 0, 0, 0, 0, ny), []string{"03:30 EDT"}},
-		{"fall back 01:30", "30 1 * * *", time.Date(2026, 11, 1, 0, 0, 0, 0, ny), []string{"01:30 EDT"}},
-		{"ordinary day 07:00", "0 7 * * *", time.Date(2026, 11, 2, 0, 0, 0, 0, ny), []string{"07:00 EST"}},
-		{"hourly on fall back", "0 * * * *", time.Date(2026, 11, 1, 0, 0, 0, 0, ny), nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := parseSchedule(tt.spec, ny)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			dayEnd := tt.day.AddDate(0, 0, 1)
-			for at := s.Next(tt.day.Add(-time.Second)); at.Before(dayEnd); at = s.Next(at) {
-				got = append(got, at.In(ny).Format("15:04 MST"))
-			}
-			if tt.want == nil {
-				// Every wall-clock hour once: 24 slots, none twice.
-				if len(got) != 24 {
-					t.Fatalf("hourly slots on fall-back day = %d (%v), want 24", len(got), got)
-				}
-				return
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("slots = %v, want %v", got, tt.want)
-			}
-			for i := range got {
-				if got[i] != tt.want[i] {
-					t.Fatalf("slots = %v, want %v", got, tt.want)
-				}
-			}
-		})
-	}
-}
+	defer a.Close()
+	loc := a.cfg.Location
+	now := time.Date(2026, 3, 29, 0, 0, 0, 0, loc)
+	a.now = func() time.Time { return now }
+	want := time.Date(2026, 3, 29, 3, 30, 0, 0, loc)
 
-func TestSchedulePrevCatchUp(t *testing.T) {
-	s, err := parseSchedule("0 7 * * *", time.UTC)
-	if err != nil {
+	d := newDaemon(e, a)
+	if err := d.schedule(a); err != nil {
 		t.Fatal(err)
 	}
-	last := time.Date(2026, 11, 20, 7, 0, 0, 0, time.UTC)
-	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	prev, ok := s.Prev(last, now)
-	if !ok || !prev.Equal(time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC)) {
-		t.Fatalf("Prev = %v, %v; want 2026-11-23 07:00", prev, ok)
+	night := a.cfg.Digests[len(a.cfg.Digests)-1]
+	var daemonNext time.Time
+	for _, en := range d.cron.Entries() {
+		if en.Schedule == cron.Schedule(night.Timetable) {
+			daemonNext = en.Schedule.Next(now)
+		}
 	}
-	if _, ok := s.Prev(prev, now); ok {
-		t.Fatal("Prev after the latest slot found another")
+	d.shutdown()
+	if !daemonNext.Equal(want) {
+		t.Errorf("daemon: next slot %v, want %v", daemonNext, want)
+	}
+
+	var status bytes.Buffer
+	if err := a.printSchedule(&status, now); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(status.String(), "2026-03-29 03:30 CEST") {
+		t.Errorf("status: want the next slot 2026-03-29 03:30 CEST in\n%s", status.String())
+	}
+
+	rec := httptest.NewRecorder()
+	d.serveHealth(rec, httptest.NewRequest("GET", "/healthz", nil))
+	var health struct {
+		Next map[string]time.Time `json:"next"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &health); err != nil {
+		t.Fatalf("/healthz: %v\n%s", err, rec.Body.String())
+	}
+	if got := health.Next["Night"]; !got.Equal(want) {
+		t.Errorf("/healthz: next slot %v, want %v", got, want)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"newswatch/store"
 )
 
@@ -76,22 +74,12 @@ func (a *app) printOutbox(w io.Writer, msgs []store.Message) {
 	tw.Flush()
 }
 
-// scheduleParser reads the schedules config accepts: 5 fields, @descriptors, @every.
-var scheduleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
 func (a *app) printSchedule(w io.Writer, now time.Time) error {
 	fmt.Fprintln(w, "\nNext scheduled:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	next := func(spec string, loc *time.Location) string {
-		s, err := scheduleParser.Parse(spec)
-		if err != nil {
-			return "invalid schedule: " + err.Error()
-		}
-		return when(s.Next(now.In(loc)), loc)
-	}
-	fmt.Fprintf(tw, "  fetch\t%s\t%s\n", a.cfg.FetchSchedule, next(a.cfg.FetchSchedule, a.cfg.Location))
+	fmt.Fprintf(tw, "  fetch\t%s\t%s\n", a.cfg.FetchSchedule, when(a.cfg.FetchTimetable.Next(now), a.cfg.Location))
 	for _, d := range a.cfg.Digests {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", d.Name, d.Schedule, next(d.Schedule, d.Location))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", d.Name, d.Schedule, when(d.Timetable.Next(now), d.Location))
 	}
 	return tw.Flush()
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -7,7 +7,9 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// schedule is a digest's or the fetch's timetable in its zone.
+// Schedule is a digest's or the fetch's timetable in its zone; Load parses
+// fetch_schedule and each digest's schedule into one, and the daemon, status
+// and /healthz all read their times from it.
 //
 // robfig/cron evaluates 5-field specs on the zone's clock instants, so on a
 // spring-forward day a 02:30 job never fires and on a fall-back day a 01:30
@@ -15,22 +17,28 @@ import (
 // slot fires exactly once, at its first instant; a slot inside a DST gap fires
 // one gap later (02:30 → 03:30 EDT). "@every D" keeps its
 // meaning of real elapsed time.
-type schedule struct {
+type Schedule struct {
+	text  string
 	spec  *cron.SpecSchedule // evaluated in wall-clock space (UTC stands for the wall clock)
 	every cron.Schedule      // @every: real time
 	loc   *time.Location
 }
 
-// parseSchedule reads a 5-field spec, a @descriptor or "@every D" in loc.
-func parseSchedule(spec string, loc *time.Location) (*schedule, error) {
+// scheduleParser accepts the standard 5 fields and the descriptors
+// (@daily, @hourly, "@every 2h", ...).
+var scheduleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseSchedule reads a 5-field cron expression, a descriptor such as
+// "@daily" or "@every 2h", in loc (nil: the machine's zone).
+func ParseSchedule(spec string, loc *time.Location) (*Schedule, error) {
 	s, err := scheduleParser.Parse(spec)
 	if err != nil {
-		return nil, fmt.Errorf("schedule %q: %w", spec, err)
+		return nil, fmt.Errorf("parse schedule %q: %w", spec, err)
 	}
 	if loc == nil {
 		loc = time.Local
 	}
-	sc := &schedule{loc: loc}
+	sc := &Schedule{text: spec, loc: loc}
 	switch v := s.(type) {
 	case *cron.SpecSchedule:
 		wall := *v
@@ -42,8 +50,11 @@ func parseSchedule(spec string, loc *time.Location) (*schedule, error) {
 	return sc, nil
 }
 
+// String is the schedule as written.
+func (s *Schedule) String() string { return s.text }
+
 // Next returns the first slot after t.
-func (s *schedule) Next(t time.Time) time.Time {
+func (s *Schedule) Next(t time.Time) time.Time {
 	if s.every != nil {
 		return s.every.Next(t)
 	}
@@ -64,7 +75,7 @@ func (s *schedule) Next(t time.Time) time.Time {
 
 // Prev returns the last slot at or before now, searching forward from
 // after (exclusive); ok is false when no slot lies in (after, now].
-func (s *schedule) Prev(after, now time.Time) (time.Time, bool) {
+func (s *Schedule) Prev(after, now time.Time) (time.Time, bool) {
 	var last time.Time
 	found := false
 	for t, i := s.Next(after), 0; !t.IsZero() && !t.After(now) && i < 1_000_000; t, i = s.Next(t), i+1 {
