@@ -43,6 +43,7 @@ type Config struct {
 	FetchSchedule  string
 	FetchTimetable *Schedule // FetchSchedule parsed, in Location
 	MaxAge         time.Duration
+	FetchTimeout   time.Duration // one fetch of every source; the sources not done by then fail with a timeout
 	Retain         time.Duration // items' text and old digests are pruned after it; 0 keeps everything
 	Templates      string        // absolute folder or ""
 	Listen         string
@@ -96,7 +97,18 @@ type Source struct {
 	Links    string `toml:"links"`
 	Body     string `toml:"body"`
 	FullText bool   `toml:"full_text"`
+	// MaxArticles bounds the article pages one fetch of a page source or
+	// full_text feed requests, newest first; the rest come on the next
+	// fetch. DefaultMaxArticles when not set.
+	MaxArticles int `toml:"max_articles"`
 }
+
+// DefaultMaxArticles is max_articles when a source does not set it.
+const DefaultMaxArticles = 30
+
+// DefaultFetchTimeout is fetch_timeout when not set: how long one fetch of
+// every source (fetch, once, a daemon's fetch slot) may take.
+const DefaultFetchTimeout = 10 * time.Minute
 
 // Company is one [[companies]] entry.
 type Company struct {

@@ -267,6 +267,8 @@ func TestDefaults(t *testing.T) {
 		{"Database", cfg.Database, filepath.Join(dir, "newswatch.db")},
 		{"FetchSchedule", cfg.FetchSchedule, "*/30 * * * *"},
 		{"MaxAge", cfg.MaxAge, 72 * time.Hour},
+		{"FetchTimeout", cfg.FetchTimeout, 10 * time.Minute},
+		{"MaxArticles", cfg.Sources[0].MaxArticles, DefaultMaxArticles},
 		{"Retain", cfg.Retain, 90 * 24 * time.Hour},
 		{"Templates", cfg.Templates, ""},
 		{"Listen", cfg.Listen, ""},

@@ -10,6 +10,7 @@ type document struct {
 	Database      string    `toml:"database"`
 	FetchSchedule string    `toml:"fetch_schedule"`
 	MaxAge        string    `toml:"max_age"`
+	FetchTimeout  string    `toml:"fetch_timeout"`
 	Retain        string    `toml:"retain"`
 	Templates     string    `toml:"templates"`
 	Listen        string    `toml:"listen"`
@@ -42,6 +43,7 @@ func defaults() document {
 		Database:      "newswatch.db",
 		FetchSchedule: "*/30 * * * *",
 		MaxAge:        "72h",
+		FetchTimeout:  "10m",
 		HTTP: httpDoc{
 			UserAgent:     "newswatch/0.1 (+https://github.com/newswatch)",
 			Timeout:       "20s",

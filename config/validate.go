@@ -28,6 +28,7 @@ func (c *checker) build(doc *document, abs string) *Config {
 	cfg.Database = c.database(doc.Database, base)
 	cfg.FetchTimetable = c.schedule("fetch_schedule", doc.FetchSchedule, cfg.Location)
 	cfg.MaxAge = c.duration("max_age", doc.MaxAge, false)
+	cfg.FetchTimeout = c.duration("fetch_timeout", doc.FetchTimeout, false)
 	cfg.Retain = c.retain(doc.Retain, cfg.MaxAge, doc.MaxAge)
 	cfg.Templates = c.templates(doc.Templates, base)
 	c.listen(doc.Listen)
@@ -290,6 +291,12 @@ func (c *checker) sources(list []Source, base string) []Source {
 		c.sourceURL(k, s, base)
 		c.selector(k+".links", s.Links)
 		c.selector(k+".body", s.Body)
+		switch {
+		case !c.ix.has(k + ".max_articles"):
+			s.MaxArticles = DefaultMaxArticles
+		case s.MaxArticles < 1:
+			c.errorf(k+".max_articles", "must be at least 1, not %d", s.MaxArticles)
+		}
 	}
 	return list
 }

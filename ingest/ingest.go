@@ -98,7 +98,7 @@ func NewFetcher(cfg *config.Config) *scraper.Fetcher {
 // ScraperSource is what the scraper needs of a configured source, without
 // the validators of a conditional GET.
 func ScraperSource(s config.Source) scraper.Source {
-	return scraper.Source{Name: s.Name, Feed: s.Feed, Page: s.Page, Links: s.Links, Body: s.Body, FullText: s.FullText}
+	return scraper.Source{Name: s.Name, Feed: s.Feed, Page: s.Page, Links: s.Links, Body: s.Body, FullText: s.FullText, MaxArticles: s.MaxArticles}
 }
 
 // Outcome is what one source's fetch came to.

@@ -58,8 +58,10 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		}
 		return fail(err)
 	}
+	heldBack := false
 	if src.FullText {
-		partial, err := f.fullText(ctx, src, acc, items)
+		var partial *PartialError
+		partial, items, heldBack, err = f.fullText(ctx, src, acc, items)
 		if err != nil {
 			return fail(err)
 		}
@@ -74,7 +76,11 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		}
 	}
 	res.Items = items
-	res.ETag, res.LastModified = resp.ETag, resp.LastModified
+	// Items held back for the next fetch must come again: the validators
+	// are not advanced, so that fetch gets the whole feed, not a 304.
+	if !heldBack {
+		res.ETag, res.LastModified = resp.ETag, resp.LastModified
+	}
 	return res
 }
 

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/andybalholm/cascadia"
 	"github.com/gocolly/colly/v2"
@@ -256,14 +258,18 @@ func (f *Fetcher) known(ctx context.Context, keys []string) (map[string]bool, er
 }
 
 // fullText fetches the article page of each new item of a full_text feed
-// that has a link (up to src.MaxArticles) and puts its text in Item.Body.
-// An item whose page failed keeps its feed text; the failures come back as
-// a *PartialError. Other errors (the known-keys lookup) fail the source.
-func (f *Fetcher) fullText(ctx context.Context, src Source, acc access, items []Item) (*PartialError, error) {
-	partial := &PartialError{What: "full texts"}
+// that has a link and puts its text in Item.Body: at most src.MaxArticles,
+// newest first (items without a date after dated ones, in feed order). The
+// new items beyond that bound are held back: left out of the returned
+// items, so they are not stored and come again, with their page, on the
+// next fetch (heldBack reports it). An item whose page failed keeps its
+// feed text; the failures come back as a *PartialError. Other errors (the
+// known-keys lookup) fail the source.
+func (f *Fetcher) fullText(ctx context.Context, src Source, acc access, items []Item) (partial *PartialError, kept []Item, heldBack bool, err error) {
+	partial = &PartialError{What: "full texts"}
 	body, err := compileBody(src.Body)
 	if err != nil {
-		return partial, err
+		return partial, items, false, err
 	}
 	var idx []int
 	keys := make([]string, 0, len(items))
@@ -275,16 +281,36 @@ func (f *Fetcher) fullText(ctx context.Context, src Source, acc access, items []
 	}
 	known, err := f.known(ctx, keys)
 	if err != nil {
-		return partial, err
+		return partial, items, false, err
 	}
-	todo := idx[:0]
+	var todo []int
 	for _, i := range idx {
-		if !known[items[i].Key] && (src.MaxArticles <= 0 || len(todo) < src.MaxArticles) {
+		if !known[items[i].Key] {
 			todo = append(todo, i)
 		}
 	}
+	if src.MaxArticles > 0 && len(todo) > src.MaxArticles {
+		slices.SortStableFunc(todo, func(a, b int) int { return newerFirst(items[a].Published, items[b].Published) })
+		held := make(map[int]bool, len(todo)-src.MaxArticles)
+		for _, i := range todo[src.MaxArticles:] {
+			held[i] = true
+		}
+		todo = todo[:src.MaxArticles]
+		slices.Sort(todo)
+		kept = make([]Item, 0, len(items)-len(held))
+		defer func() {
+			for i, it := range items {
+				if !held[i] {
+					kept = append(kept, it)
+				}
+			}
+		}()
+		heldBack = true
+	} else {
+		kept = items
+	}
 	if len(todo) == 0 {
-		return partial, nil
+		return partial, kept, heldBack, nil
 	}
 	urls := make([]string, len(todo))
 	for k, i := range todo {
@@ -308,7 +334,20 @@ func (f *Fetcher) fullText(ctx context.Context, src Source, acc access, items []
 			it.Published = clampDate(r.art.Published, fetched)
 		}
 	}
-	return partial, nil
+	return partial, kept, heldBack, nil
+}
+
+// newerFirst orders dates newest first, unknown (zero) dates last.
+func newerFirst(a, b time.Time) int {
+	switch {
+	case a.Equal(b):
+		return 0
+	case a.IsZero():
+		return 1
+	case b.IsZero():
+		return -1
+	}
+	return b.Compare(a)
 }
 
 type articleResult struct {

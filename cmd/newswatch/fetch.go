@@ -71,6 +71,11 @@ type matchBlock struct {
 // passed to progress when not nil.
 func (a *app) fetch(ctx context.Context, srcs []config.Source, log *slog.Logger, progress func(ingest.Outcome)) (*fetchSummary, error) {
 	fs := &fetchSummary{}
+	if a.cfg.FetchTimeout > 0 { // fetch_timeout: the sources not done by then fail with a timeout
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.cfg.FetchTimeout)
+		defer cancel()
+	}
 	sum, err := a.ingest.Run(ctx, srcs, func(o ingest.Outcome) {
 		logOutcome(log, o, slog.LevelDebug, slog.LevelDebug)
 		if o.Err != nil || o.Warning != nil {

@@ -236,7 +236,11 @@ func (d *daemon) fetchJob() {
 	if d.beforeFetch != nil {
 		d.beforeFetch()
 	}
-	ctx, cancel := context.WithTimeout(d.jobs, fetchDeadline)
+	deadline := fetchDeadline
+	if t := d.current().cfg.FetchTimeout; t > 0 {
+		deadline = t
+	}
+	ctx, cancel := context.WithTimeout(d.jobs, deadline)
 	defer cancel()
 	d.sharedFetch(ctx)
 }
