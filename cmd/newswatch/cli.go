@@ -68,7 +68,7 @@ type command struct {
 
 var commands = []command{
 	{"run", "run", "daemon: fetch and send digests on their schedules", cmdRun},
-	{"once", "once", "fetch, then deliver every digest that has something new", cmdOnce},
+	{"once", "once [-q]", "fetch, then deliver each digest whose scheduled slot has come (for system cron)", cmdOnce},
 	{"fetch", "fetch [-source NAME] [-dry-run]", "fetch the sources now and show the new matches", cmdFetch},
 	{"send", "send [NAME]", "compose and deliver digests now (all when no NAME), retrying pending ones first", cmdSend},
 	{"preview", "preview [NAME] [-o FILE]", "render a digest as send would, recording nothing (text to stdout, HTML to FILE)", cmdPreview},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,10 @@ import (
 	"newswatch/ingest"
 	"newswatch/match"
 )
+
+// errEverySourceFailed makes fetch and once exit non-zero, so that cron
+// monitoring sees an outage.
+var errEverySourceFailed = errors.New("every source failed: see the errors above and `newswatch status`")
 
 func cmdFetch(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("fetch")
@@ -46,7 +51,7 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 	}
 	sum.print(e.stdout)
 	if sum.Failed == len(srcs) && len(srcs) > 0 {
-		return fmt.Errorf("every source failed: see the errors above and `newswatch status`")
+		return errEverySourceFailed
 	}
 	return nil
 }

@@ -1,12 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"time"
+
+	"newswatch/digest"
+	"newswatch/ingest"
 )
 
+// cmdOnce is the main job for system cron: fetch, then deliver each digest
+// that is due. A digest is due when its latest scheduled slot is later than
+// its last recorded delivery (scheduled, or forced by `send`): one digest
+// for the whole window however many slots passed, as the daemon catches up.
+// A digest never delivered is due at once. Run from cron every few minutes,
+// it sends exactly the configured digests.
 func cmdOnce(ctx context.Context, e *env, args []string) error {
-	if _, err := e.parse(e.flags("once"), args); err != nil {
+	fs := e.flags("once")
+	quiet := fs.Bool("q", false, "print nothing unless something failed (cron mails whatever is printed)")
+	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
 	a, err := openApp(ctx, e)
@@ -14,16 +28,68 @@ func cmdOnce(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	sum, err := a.fetch(ctx, a.cfg.Sources, e.log, progressTo(e.stderr, len(a.cfg.Sources)))
-	if err != nil {
-		return err
+	out := e.stdout
+	var held bytes.Buffer
+	progress := progressTo(e.stderr, len(a.cfg.Sources))
+	if *quiet {
+		out, progress = &held, nil
 	}
-	sum.print(e.stdout)
+	failed, err := a.once(ctx, e, out, progress)
+	if *quiet && (failed || err != nil) {
+		io.Copy(e.stdout, &held)
+	}
+	return err
+}
+
+// once fetches and delivers what is due, printing to w; failed reports a
+// source that failed even when the run as a whole did not.
+func (a *app) once(ctx context.Context, e *env, w io.Writer, progress func(ingest.Outcome)) (failed bool, err error) {
+	sum, err := a.fetch(ctx, a.cfg.Sources, e.log, progress)
+	if err != nil {
+		return true, err
+	}
+	sum.print(w)
 	specs, err := a.specs(nil)
 	if err != nil {
-		return err
+		return true, err
 	}
-	err = a.send(ctx, e.stdout, e.log, specs, a.now().Truncate(time.Minute))
+	now := a.now()
+	for _, spec := range specs {
+		slot, due, err := a.due(ctx, spec, now)
+		if err != nil {
+			return true, err
+		}
+		if !due {
+			continue
+		}
+		if err := a.compose(ctx, w, spec, slot); err != nil {
+			return true, err
+		}
+	}
+	err = a.deliverPending(ctx, w, e.log)
 	a.prune(ctx, e.log)
-	return err
+	if n := len(a.cfg.Sources); sum.Failed == n && n > 0 {
+		return true, errors.Join(errEverySourceFailed, err)
+	}
+	return sum.Failed > 0 || err != nil, err
+}
+
+// due says whether spec's latest scheduled slot at now is later than its
+// last recorded one, and returns that slot; a digest never recorded is due
+// now.
+func (a *app) due(ctx context.Context, spec digest.Spec, now time.Time) (time.Time, bool, error) {
+	last, ok, err := a.st.LastSlot(ctx, spec.Name)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if !ok {
+		return now.Truncate(time.Minute), true, nil
+	}
+	for _, d := range a.cfg.Digests {
+		if d.Name == spec.Name {
+			slot, due := d.Timetable.Prev(last, now)
+			return slot, due, nil
+		}
+	}
+	return time.Time{}, false, nil
 }

@@ -42,6 +42,13 @@ func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 			return err
 		}
 	}
+	return a.deliverPending(ctx, w, log)
+}
+
+// deliverPending delivers every pending message of the outbox now, backoff
+// ignored, and prints what happened to each; the error counts the digests
+// not delivered to every recipient.
+func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
 	rep, err := deliver.Deliver(ctx, a.st, a.sender(), a.now(), deliver.RetryPolicy{Immediate: true, Logger: log})
 	printReport(w, rep, a.cfg)
 	if err != nil {

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// onceConfig writes a config with one file:// feed (or a missing one when
+// broken) and a send_empty digest "Daily" at 07:00 Brussels time.
+func onceConfig(t *testing.T, broken bool) string {
+	t.Helper()
+	feed, err := filepath.Abs(filepath.Join("..", "..", "examples", "feeds", "markets.rss"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if broken {
+		feed += ".missing"
+	}
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`timezone = "Europe/Brussels"
+database = "nw.db"
+max_age = "87600h"
+[output]
+dir = "out"
+[[sources]]
+name = "Markets Wire"
+feed = "file://%s"
+[[companies]]
+name = "Alibaba"
+aliases = ["Cainiao"]
+[[topics]]
+name = "Espionage"
+terms = ["espionage", "spying"]
+[[digests]]
+name = "Daily"
+schedule = "0 7 * * *"
+to = ["analyst@example.org"]
+send_empty = true
+`, feed)
+	path := filepath.Join(dir, "newswatch.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestOnceSendsWhenDue: once delivers a digest only when its latest
+// scheduled slot is later than its last delivery, one digest for a whole
+// missed window; a digest never delivered goes out on the first run.
+func TestOnceSendsWhenDue(t *testing.T) {
+	path := onceConfig(t, false)
+	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	e.config = path
+	a, err := openApp(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	loc := a.cfg.Location
+	mails := func() int {
+		files, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "out", "Daily", "*.eml"))
+		return len(files)
+	}
+	for _, step := range []struct {
+		now  time.Time
+		want int // mails written so far
+	}{
+		{time.Date(2026, 3, 2, 8, 0, 0, 0, loc), 1},   // never delivered: now
+		{time.Date(2026, 3, 2, 8, 10, 0, 0, loc), 1},  // not due again
+		{time.Date(2026, 3, 2, 23, 50, 0, 0, loc), 1}, // nor later that day
+		{time.Date(2026, 3, 3, 7, 0, 30, 0, loc), 2},  // the 07:00 slot has come
+		{time.Date(2026, 3, 3, 7, 10, 0, 0, loc), 2},  // and is delivered
+		{time.Date(2026, 3, 6, 9, 0, 0, 0, loc), 3},   // three slots missed: one digest
+	} {
+		a.now = func() time.Time { return step.now }
+		if _, err := a.once(context.Background(), e, io.Discard, nil); err != nil {
+			t.Fatalf("%v: %v", step.now, err)
+		}
+		if got := mails(); got != step.want {
+			t.Fatalf("after once at %v: %d digests, want %d", step.now, got, step.want)
+		}
+	}
+}
+
+// TestOnceQuietAndExit: `once -q` prints nothing when all went well, and
+// prints the errors and exits 1 when every source failed.
+func TestOnceQuietAndExit(t *testing.T) {
+	path := onceConfig(t, false)
+	code, out, errOut := runCmd(t, "-config", path, "once", "-q")
+	if code != exitOK || out != "" || errOut != "" {
+		t.Errorf("once -q: exit %d, stdout %q, stderr %q; want 0 and nothing printed", code, out, errOut)
+	}
+	code, out, _ = runCmd(t, "-config", path, "once")
+	if code != exitOK || out == "" {
+		t.Errorf("once: exit %d, stdout %q; want 0 and the fetch summary", code, out)
+	}
+
+	broken := onceConfig(t, true)
+	code, out, errOut = runCmd(t, "-config", broken, "once", "-q")
+	if code != exitFailure {
+		t.Errorf("once -q with every source failing: exit %d, want %d", code, exitFailure)
+	}
+	if out == "" || errOut == "" {
+		t.Errorf("once -q with every source failing printed stdout %q, stderr %q; want the errors", out, errOut)
+	}
+}
