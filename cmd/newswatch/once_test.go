@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -108,5 +109,36 @@ func TestOnceQuietAndExit(t *testing.T) {
 	}
 	if out == "" || errOut == "" {
 		t.Errorf("once -q with every source failing printed stdout %q, stderr %q; want the errors", out, errOut)
+	}
+}
+
+// TestSendAgainSameMinute: a send after a completed one in the same minute
+// delivers again under a new Message-ID instead of reporting the slot as
+// recorded.
+func TestSendAgainSameMinute(t *testing.T) {
+	path := onceConfig(t, false)
+	for i := range 2 {
+		if code, out, errOut := runCmd(t, "-config", path, "send", "Daily"); code != exitOK {
+			t.Fatalf("send %d: exit %d\n%s%s", i+1, code, out, errOut)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(path), "out", "Daily", "*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\r\n") {
+			if strings.HasPrefix(line, "Message-ID:") || strings.HasPrefix(line, "Message-Id:") {
+				ids[line] = true
+			}
+		}
+	}
+	if len(files) != 2 || len(ids) != 2 {
+		t.Errorf("%d digests with %d Message-IDs (%v), want 2 and 2", len(files), len(ids), ids)
 	}
 }

@@ -94,26 +94,40 @@ func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
 }
 
 // compose puts the digest for slot in the outbox, unless it has nothing new
-// (and send_empty is off) or the slot was recorded before.
+// (and send_empty is off). When slot was recorded before and that digest was
+// sent, what is new goes out under a new identity (the slot a second later:
+// a new Message-ID); when it is still pending, it is left to be delivered
+// with its own Message-ID (a send cut short by a crash is not duplicated).
 func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot time.Time) error {
-	d, err := a.composer.Compose(ctx, spec, slot, a.now())
-	if err != nil {
-		return err
-	}
-	if d.Empty && !spec.SendEmpty {
-		fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
-		return nil
-	}
-	if err := a.composer.Record(ctx, &d); err != nil {
-		if errors.Is(err, store.ErrSlotTaken) {
-			fmt.Fprintf(w, "%s: the digest of %s was already recorded\n", spec.Name, slot.In(spec.Location).Format("2006-01-02 15:04"))
+	for {
+		d, err := a.composer.Compose(ctx, spec, slot, a.now())
+		if err != nil {
+			return err
+		}
+		if d.Empty && !spec.SendEmpty {
+			fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
 			return nil
 		}
-		if errors.Is(err, store.ErrClaimed) {
+		err = a.composer.Record(ctx, &d)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, store.ErrSlotTaken):
+			last, ok, lerr := a.st.LastSent(ctx, spec.Name)
+			if lerr != nil {
+				return lerr
+			}
+			if ok && !last.Slot.Before(slot) {
+				slot = slot.Add(time.Second) // that one was sent: a new identity
+				continue
+			}
+			fmt.Fprintf(w, "%s: the digest of %s is already in the outbox\n", spec.Name, when(slot, spec.Location))
+			return nil
+		case errors.Is(err, store.ErrClaimed):
 			fmt.Fprintf(w, "%s: another send claimed these items at the same moment; they go out with it\n", spec.Name)
 			return nil
+		default:
+			return err
 		}
-		return err
 	}
-	return nil
 }
