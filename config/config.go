@@ -50,10 +50,16 @@ type Config struct {
 	HTTP           HTTP
 	SMTP           *SMTP // nil when the [smtp] table is absent: file delivery
 	Output         Output
-	Sources        []Source
+	Sources        []Source // the enabled sources, in file order
 	Companies      []Company
 	Topics         []Topic
-	Digests        []Digest
+	Digests        []Digest // the enabled digests, in file order
+
+	// PausedSources and PausedDigests are the entries with enabled = false:
+	// validated like the others, kept out of Sources and Digests so that
+	// nothing fetches or sends them, listed for status.
+	PausedSources []Source
+	PausedDigests []Digest
 
 	// Warnings are doubtful but valid settings (an alias shared by two
 	// companies, a term made redundant by a shorter one in the same topic),
@@ -101,6 +107,9 @@ type Source struct {
 	// full_text feed requests, newest first; the rest come on the next
 	// fetch. DefaultMaxArticles when not set.
 	MaxArticles int `toml:"max_articles"`
+	// Enabled is the enabled key: true unless written false. A source
+	// with enabled = false is kept in PausedSources and never fetched.
+	Enabled bool `toml:"enabled"`
 }
 
 // DefaultMaxArticles is max_articles when a source does not set it.
@@ -134,8 +143,9 @@ type Digest struct {
 	Topics    []string       `toml:"topics"`
 	SendEmpty bool           `toml:"send_empty"`
 	Timezone  string         `toml:"timezone"`
-	Location  *time.Location `toml:"-"` // Timezone resolved, else the global Location
-	Timetable *Schedule      `toml:"-"` // Schedule parsed, in Location
+	Location  *time.Location `toml:"-"`       // Timezone resolved, else the global Location
+	Timetable *Schedule      `toml:"-"`       // Schedule parsed, in Location
+	Enabled   bool           `toml:"enabled"` // default true; false: kept in PausedDigests, never sent
 }
 
 // ErrPasswordUnset is returned (wrapped) by SMTP.Password when the variable
@@ -154,7 +164,7 @@ func Load(path string) (*Config, error) {
 
 // Parse decodes and validates data as if it had been read from path, which
 // names the file in errors and anchors relative paths; nothing is read from
-// disk except to check that a templates folder exists.
+// disk except to check that a templates folder and file: feeds exist.
 func Parse(path string, data []byte) (*Config, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -59,8 +62,9 @@ func defaults() document {
 
 // decode checks the TOML syntax, indexes the keys, rejects unknown keys and
 // wrong types, and decodes over the defaults. The returned checker holds the
-// problems found so far (unknown keys) for build to add to. A non-nil error
-// means the file could not be decoded at all.
+// problems found so far (unknown keys, wrong types: those values are left
+// out of the document, the rest is decoded) for build to add to. A non-nil
+// error means the file could not be decoded at all.
 func decode(file string, data []byte) (*document, *checker, error) {
 	// A generic decode first: it catches what the syntax tree alone does not
 	// (duplicate keys, redefined tables), with the decoder's line.
@@ -73,13 +77,72 @@ func decode(file string, data []byte) (*document, *checker, error) {
 		return nil, nil, &Error{File: file, Msg: "cannot read keys", Err: err}
 	}
 	c := &checker{file: file, ix: ix}
-	if !c.checkSchema() {
-		return nil, nil, c.err()
-	}
 	doc := defaults()
-	if err := toml.Unmarshal(data, &doc); err != nil {
-		c.errs = append(c.errs, decodeError(file, data, err))
+	wrong := c.checkSchema()
+	if len(wrong) == 0 {
+		if err := toml.Unmarshal(data, &doc); err != nil {
+			c.errs = append(c.errs, decodeError(file, data, err))
+			return nil, nil, c.err()
+		}
+		return &doc, c, nil
+	}
+	// Decode what is left, so that bad values elsewhere are reported in the
+	// same run as the wrong types.
+	for _, p := range wrong {
+		c.bad = append(c.bad, drop(generic, p))
+	}
+	rest, err := toml.Marshal(generic)
+	if err == nil {
+		err = toml.Unmarshal(rest, &doc)
+	}
+	if err != nil {
+		// Not expected: the schema accepted every value left. The wrong
+		// types found are still worth reporting.
 		return nil, nil, c.err()
 	}
 	return &doc, c, nil
+}
+
+// drop deletes the value at path (as the index writes it: sources[3].links)
+// from a generically decoded document and returns the path it deleted: an
+// element of a list takes its whole list with it, since removing the
+// element alone would renumber the ones after it.
+func drop(doc map[string]any, path string) string {
+	for strings.HasSuffix(path, "]") {
+		path = parentPath(path)
+	}
+	parent, name := "", path
+	if i := strings.LastIndex(path, "."); i >= 0 {
+		parent, name = path[:i], path[i+1:]
+	}
+	if m, ok := lookup(doc, parent).(map[string]any); ok {
+		delete(m, name)
+	}
+	return path
+}
+
+// lookup returns the value at path in a generically decoded document, or nil.
+func lookup(v any, path string) any {
+	for path != "" {
+		var seg string
+		seg, path, _ = strings.Cut(path, ".")
+		name, rest, _ := strings.Cut(seg, "[")
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[name]
+		for rest != "" {
+			var idx string
+			idx, rest, _ = strings.Cut(rest, "]")
+			rest = strings.TrimPrefix(rest, "[")
+			i, err := strconv.Atoi(idx)
+			list, ok := v.([]any)
+			if err != nil || !ok || i < 0 || i >= len(list) {
+				return nil
+			}
+			v = list[i]
+		}
+	}
+	return v
 }

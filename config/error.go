@@ -48,6 +48,14 @@ type checker struct {
 	ix    *index
 	errs  []*Error
 	warns []*Error
+	// bad holds the keys already reported as unknown or of the wrong type:
+	// a later rule about them or their children would only repeat that.
+	bad []string
+}
+
+// reported reports whether key is, or lies under, a key in c.bad.
+func (c *checker) reported(key string) bool {
+	return underAny(key, c.bad)
 }
 
 func (c *checker) newError(key string, err error, format string, args ...any) *Error {
@@ -56,16 +64,25 @@ func (c *checker) newError(key string, err error, format string, args ...any) *E
 
 // errorf records a problem at key.
 func (c *checker) errorf(key, format string, args ...any) {
+	if c.reported(key) {
+		return
+	}
 	c.errs = append(c.errs, c.newError(key, nil, format, args...))
 }
 
 // wrap records a problem at key caused by err.
 func (c *checker) wrap(key string, err error, format string, args ...any) {
+	if c.reported(key) {
+		return
+	}
 	c.errs = append(c.errs, c.newError(key, err, format, args...))
 }
 
 // warnf records a warning at key.
 func (c *checker) warnf(key, format string, args ...any) {
+	if c.reported(key) {
+		return
+	}
 	c.warns = append(c.warns, c.newError(key, nil, format, args...))
 }
 

@@ -103,6 +103,7 @@ var schema = map[string]want{
 	"sources[].body":         wantString,
 	"sources[].full_text":    wantBool,
 	"sources[].max_articles": wantInteger,
+	"sources[].enabled":      wantBool,
 
 	"companies":             wantTables,
 	"companies[]":           wantTable,
@@ -132,15 +133,15 @@ var schema = map[string]want{
 	"digests[].topics[]":    wantString,
 	"digests[].send_empty":  wantBool,
 	"digests[].timezone":    wantString,
+	"digests[].enabled":     wantBool,
 }
 
-// checkSchema reports unknown keys and values of the wrong type. It returns
-// false when a type is wrong, since the file then cannot be decoded.
-func (c *checker) checkSchema() bool {
-	typesOK := true
-	var bad []string // paths already reported: their children are not
+// checkSchema reports unknown keys and values of the wrong type, and
+// returns the paths of the values of the wrong type: decode drops them so
+// that the rest of the file can still be checked.
+func (c *checker) checkSchema() (wrongType []string) {
 	for _, e := range c.ix.entries {
-		if underAny(e.path, bad) {
+		if c.reported(e.path) {
 			continue
 		}
 		norm := normalPath(e.path)
@@ -150,13 +151,13 @@ func (c *checker) checkSchema() bool {
 			c.errorf(e.path, "unknown key%s", suggest(norm))
 		case !w.accepts(e.kind):
 			c.errorf(e.path, "must be %s, not %s", w, e.kind)
-			typesOK = false
+			wrongType = append(wrongType, e.path)
 		default:
 			continue
 		}
-		bad = append(bad, e.path)
+		c.bad = append(c.bad, e.path)
 	}
-	return typesOK
+	return wrongType
 }
 
 func underAny(path string, parents []string) bool {

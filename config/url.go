@@ -1,7 +1,10 @@
 package config
 
 import (
+	"errors"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -40,7 +43,13 @@ func (c *checker) fileURL(key string, u *url.URL, raw, base string) string {
 		c.errorf(key, "file URL %q has no path", raw)
 		return raw
 	}
-	abs := url.URL{Scheme: "file", Path: filepath.ToSlash(resolve(filepath.FromSlash(p), base))}
+	path := resolve(filepath.FromSlash(p), base)
+	if info, err := os.Stat(path); err != nil {
+		c.warnf(key, "%s: %s: the source fails until it can be read", path, statReason(err))
+	} else if info.IsDir() {
+		c.warnf(key, "%s is a folder, not a feed file", path)
+	}
+	abs := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
 	return abs.String()
 }
 
@@ -63,4 +72,15 @@ func (c *checker) host(key string, u *url.URL) {
 	if u.Hostname() == "" {
 		c.errorf(key, "URL %q has no host", u.String())
 	}
+}
+
+// statReason says briefly why a file could not be found or read.
+func statReason(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	return err.Error()
 }

@@ -39,8 +39,28 @@ func (c *checker) build(doc *document, abs string) *Config {
 	cfg.Companies = c.companies(doc.Companies)
 	cfg.Topics = c.topics(doc.Topics)
 	cfg.Digests = c.digests(doc.Digests, cfg)
+	cfg.Sources, cfg.PausedSources = split(cfg.Sources, func(s Source) bool { return s.Enabled })
+	cfg.Digests, cfg.PausedDigests = split(cfg.Digests, func(d Digest) bool { return d.Enabled })
 	c.warn(cfg)
 	return cfg
+}
+
+// enabled is the value of the enabled key of the entry at key: true unless
+// written otherwise.
+func (c *checker) enabled(key string, v bool) bool {
+	return v || !c.ix.has(key+".enabled")
+}
+
+// split returns the entries of list for which on is true, and the others.
+func split[T any](list []T, on func(T) bool) (yes, no []T) {
+	for _, v := range list {
+		if on(v) {
+			yes = append(yes, v)
+		} else {
+			no = append(no, v)
+		}
+	}
+	return yes, no
 }
 
 // DefaultRetain is how long items keep their text when retain is not set
@@ -68,7 +88,11 @@ func (c *checker) location(key, name string, fallback *time.Location) *time.Loca
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		c.wrap(key, err, "not a time zone: use an IANA name such as \"Europe/Brussels\" or \"UTC\"")
+		if s := suggestZone(name); s != "" {
+			c.wrap(key, err, "not a time zone%s", didYouMean(s))
+		} else {
+			c.wrap(key, err, "not a time zone: use an IANA name such as \"Europe/Brussels\" or \"UTC\"")
+		}
 		return fallback
 	}
 	return loc
@@ -287,6 +311,7 @@ func (c *checker) sources(list []Source, base string) []Source {
 	for i := range list {
 		k := indexPath("sources", i)
 		s := &list[i]
+		s.Enabled = c.enabled(k, s.Enabled)
 		s.Name = c.name(seen, k+".name", s.Name)
 		c.sourceURL(k, s, base)
 		c.selector(k+".links", s.Links)

@@ -69,7 +69,10 @@ func (c *checker) redundantTerms(key string, terms []string) {
 }
 
 func (c *checker) emptySections(cfg *Config) {
-	if len(cfg.Sources) == 0 {
+	switch {
+	case len(cfg.Sources) == 0 && len(cfg.PausedSources) > 0:
+		c.warnf("sources", "every source is paused (enabled = false): nothing will be fetched")
+	case len(cfg.Sources) == 0:
 		c.warnf("sources", "no [[sources]]: nothing will be fetched")
 	}
 	if len(cfg.Companies) == 0 {
@@ -79,7 +82,10 @@ func (c *checker) emptySections(cfg *Config) {
 	if len(cfg.Topics) == 0 && needTopics {
 		c.warnf("topics", "no [[topics]]: only companies with all_news = true can match")
 	}
-	if len(cfg.Digests) == 0 {
+	switch {
+	case len(cfg.Digests) == 0 && len(cfg.PausedDigests) > 0:
+		c.warnf("digests", "every digest is paused (enabled = false): matches are stored but never sent")
+	case len(cfg.Digests) == 0:
 		c.warnf("digests", "no [[digests]]: matches are stored but never sent")
 	}
 }

@@ -44,6 +44,7 @@ func (c *checker) digests(list []Digest, cfg *Config) []Digest {
 	for i := range list {
 		k := indexPath("digests", i)
 		d := &list[i]
+		d.Enabled = c.enabled(k, d.Enabled)
 		d.Name = c.name(seen, k+".name", d.Name)
 		c.folderName(k+".name", d.Name)
 		c.identity(ids, k+".name", d.Name)
@@ -89,16 +90,34 @@ func (c *checker) refs(key string, list, known []string, what, section string) {
 	}
 }
 
-// closest suggests the known name nearest to name, ignoring case.
+// closest suggests the known name nearest to name, ignoring case, as
+// ` (did you mean "x"?)`, or "" when none is near.
 func closest(name string, known []string) string {
-	best, bestDist := "", len(name)/3+1
+	return didYouMean(nearestName(name, known))
+}
+
+// Suggest returns ` (did you mean "x"?)` with the name in known nearest to
+// name (ignoring case, at most a third of its letters apart), or "" when
+// none is near: for messages about an unknown source or digest name.
+func Suggest(name string, known []string) string {
+	return closest(name, known)
+}
+
+// nearestName returns the name in known nearest to name, ignoring case and
+// spaces, when at most about a third of its letters differ; else "".
+func nearestName(name string, known []string) string {
+	best, bestDist := "", len([]rune(name))/3+1
 	for _, k := range known {
 		if d := distance(fold(name), fold(k)); d < bestDist || (d == bestDist && best == "") {
 			best, bestDist = k, d
 		}
 	}
-	if best == "" {
+	return best
+}
+
+func didYouMean(name string) string {
+	if name == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return fmt.Sprintf(" (did you mean %q?)", name)
 }
