@@ -62,7 +62,33 @@ func extractPage(page []byte, pageURL *url.URL, body cascadia.Selector, bodySel 
 	if err != nil {
 		return article{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	return extract(doc, pageURL, body, bodySel)
+	a, err := extract(doc, pageURL, body, bodySel)
+	a.Body = capText(a.Body, maxBodyText)
+	return a, err
+}
+
+// maxBodyText bounds the article text kept per item. News articles are a
+// few tens of KB of text; the bound keeps a fetch of many huge pages (up to
+// max_articles of them, each up to max_body) from holding them all in
+// memory and in the database.
+const maxBodyText = 256 << 10
+
+// capText cuts s to at most n bytes, at a paragraph, else a word, else a
+// rune boundary, and marks the cut with "…".
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := s[:n]
+	for !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	if i := strings.LastIndex(cut, "\n\n"); i > n/2 {
+		cut = cut[:i]
+	} else if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return cut + " …"
 }
 
 // extract takes title, date and body text from an article page. The body is
