@@ -96,6 +96,8 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	"newswatch/internal/safetext"
 )
 
 // Source is one source to fetch, with the validators of its last successful fetch.
@@ -257,6 +259,10 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source) (res Result) {
 				Err: fmt.Errorf("source %q: internal error: %v", src.Name, p)}
 		}
 		res.Duration = time.Since(start)
+		// A server controls much of an error's text (status line, TLS
+		// certificate names): escapes and line breaks must not reach a
+		// terminal, a log line or the digest footer.
+		res.Err, res.Warning = safetext.Error(res.Err), safetext.Error(res.Warning)
 		if res.Err != nil {
 			log.Debug("fetch failed", "duration", res.Duration, "error", res.Err)
 		} else {

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"newswatch/internal/safetext"
 	"newswatch/store"
 )
 
@@ -47,9 +48,9 @@ func (a *app) printHealth(w io.Writer, hs []store.Health) {
 			fmt.Fprintf(tw, "  %s\tnever fetched\t-\t-\t-\t\n", s.Name)
 			continue
 		}
-		errText := h.LastError
+		errText := safetext.Line(h.LastError) // servers write much of it: no raw escapes on the terminal
 		if h.LastStatus == store.StatusError && !h.FailingSince.IsZero() {
-			errText = fmt.Sprintf("(%d %s since %s) %s", h.Failures, plural(h.Failures, "failure", "failures"), when(h.FailingSince, loc), h.LastError)
+			errText = fmt.Sprintf("(%d %s since %s) %s", h.Failures, plural(h.Failures, "failure", "failures"), when(h.FailingSince, loc), errText)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\n", s.Name, h.LastStatus, when(h.LastRun, loc), when(h.LastSuccess, loc), h.Items, errText)
 	}
@@ -69,7 +70,7 @@ func (a *app) printOutbox(w io.Writer, msgs []store.Message) {
 		if m.Status == store.MessagePending {
 			next = when(m.NextAttempt, a.cfg.Location)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", m.Digest, when(m.Slot, a.cfg.Location), m.Status, m.Attempts, next, m.LastError)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", m.Digest, when(m.Slot, a.cfg.Location), m.Status, m.Attempts, next, safetext.Line(m.LastError))
 	}
 	tw.Flush()
 }
