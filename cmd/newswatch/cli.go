@@ -67,6 +67,7 @@ type command struct {
 }
 
 var commands = []command{
+	{"init", "init [FILE]", "write a commented starter config (never overwrites)", cmdInit},
 	{"run", "run", "daemon: fetch and send digests on their schedules", cmdRun},
 	{"once", "once [-q]", "fetch, then deliver each digest whose scheduled slot has come (for system cron)", cmdOnce},
 	{"fetch", "fetch [-source NAME] [-dry-run]", "fetch the sources now and show the new matches", cmdFetch},
@@ -83,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("newswatch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	e.register(fs)
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() { printUsage(stderr) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -90,11 +92,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	if *showVersion {
+		return report(e, cmdVersion(ctx, e, nil))
+	}
 	if fs.NArg() == 0 {
 		printUsage(stderr)
 		return exitUsage
 	}
 	name := fs.Arg(0)
+	if name == "help" {
+		printUsage(stdout)
+		return exitOK
+	}
 	for _, c := range commands {
 		if c.name != name {
 			continue
@@ -124,11 +133,19 @@ func report(e *env, err error) int {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: newswatch [-config FILE] [-v] COMMAND [ARGS]")
+	fmt.Fprintln(w, "usage: newswatch [-config FILE] [-v] [-log-format auto|text|json] COMMAND [ARGS]")
+	fmt.Fprintln(w, "       newswatch help | -version")
 	fmt.Fprintln(w)
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-32s %s\n", c.usage, c.summary)
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Flags (before or after the command):")
+	fmt.Fprintln(w, "  -config FILE       configuration file (default $NEWSWATCH_CONFIG, else ./newswatch.toml)")
+	fmt.Fprintln(w, "  -v                 debug logs")
+	fmt.Fprintln(w, "  -log-format F      auto (text on a terminal, else JSON), text or json")
+	fmt.Fprintln(w, "  -version           print the version")
+	fmt.Fprintln(w, "  COMMAND -h         the command's own flags")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.")
 }

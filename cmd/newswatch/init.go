@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// starterConfig is what `init` writes: one company, one topic, one source,
+// one digest, no [smtp] (digests are written to files until it is added).
+const starterConfig = `# newswatch configuration: edit, then run "newswatch check".
+# Every key: see config.example.toml and README.md.
+
+timezone = "UTC"               # IANA zone for schedules and dates, e.g. "Europe/Brussels"
+database = "newswatch.db"      # created on first run, next to this file
+fetch_schedule = "*/30 * * * *" # when "newswatch run" polls the sources
+max_age = "72h"                # older items are ignored
+
+# Without an [smtp] table digests are written to this folder as .eml and
+# .html files. To mail them, add:
+#   [smtp]
+#   host = "smtp.example.org"
+#   port = 587
+#   username = "newswatch@example.org"
+#   password_env = "NEWSWATCH_SMTP_PASSWORD"
+#   from = "Newswatch <newswatch@example.org>"
+[output]
+dir = "digests"
+
+# What to read: RSS, Atom or JSON Feed URLs (or a page with a links selector).
+[[sources]]
+name = "The Record"
+feed = "https://therecord.media/feed"
+
+# Who to watch: a name and the other names it goes by.
+[[companies]]
+name = "Alibaba"
+aliases = ["Alibaba Group", "Alibaba Cloud", "Cainiao"]
+
+# What about them: an item is kept when a company and a topic term occur.
+[[topics]]
+name = "Espionage"
+terms = ["espionage", "spying", "spy"]
+
+# When and to whom: one grouped digest per schedule.
+[[digests]]
+name = "Morning brief"
+schedule = "0 7 * * *"
+to = ["you@example.org"]
+`
+
+func cmdInit(ctx context.Context, e *env, args []string) error {
+	pos, err := e.parse(e.flags("init"), args)
+	if err != nil {
+		return err
+	}
+	path := e.config
+	switch len(pos) {
+	case 0:
+	case 1:
+		path = pos[0]
+	default:
+		return usagef("init takes at most one FILE, got %d", len(pos))
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if errors.Is(err, fs.ErrExist) {
+		return usagef("%s already exists: init never overwrites a config (name another FILE, or edit it)", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(starterConfig); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, `wrote %s. Next:
+  1. edit [[sources]], [[companies]], [[topics]] and the digest's "to" and "timezone"
+  2. newswatch -config %[1]s check        # validate, then see what the keywords match
+  3. newswatch -config %[1]s fetch        # fetch now and show the matches
+  4. cron: */10 * * * * newswatch -config %[1]s once -q
+`, path)
+	return nil
+}

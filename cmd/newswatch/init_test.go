@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInit: init writes a starter config that check accepts, says what to
+// edit, and never overwrites.
+func TestInit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "newswatch.toml")
+	code, out, errOut := runCmd(t, "init", path)
+	if code != exitOK || !strings.Contains(out, "edit [[sources]]") {
+		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "check"); code != exitOK {
+		t.Errorf("check of the starter config: exit %d\n%s%s", code, out, errOut)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(before, "# mine\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runCmd(t, "init", path)
+	if code != exitUsage || !strings.Contains(errOut, "already exists") {
+		t.Errorf("init over an existing file: exit %d, stderr %q; want 2 and a refusal", code, errOut)
+	}
+	if after, _ := os.ReadFile(path); !strings.HasSuffix(string(after), "# mine\n") {
+		t.Error("init overwrote the existing file")
+	}
+}
+
+// TestHelpAndVersion: help and --version work, version names the build.
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
+		code, out, errOut := runCmd(t, args...)
+		if code != exitOK || !strings.Contains(out+errOut, "init [FILE]") || !strings.Contains(out+errOut, "-config") {
+			t.Errorf("%v: exit %d, output %q", args, code, out+errOut)
+		}
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		code, out, _ := runCmd(t, args...)
+		if code != exitOK || !strings.HasPrefix(out, "newswatch ") {
+			t.Errorf("%v: exit %d, stdout %q", args, code, out)
+		}
+	}
+}
