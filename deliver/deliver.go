@@ -110,7 +110,9 @@ type Report struct {
 // message s returned nil for, or a SendError with Delivered and no
 // recipient refused for now, is marked sent; a temporary failure keeps it
 // pending with the next attempt after policy's backoff; a permanent one
-// marks it failed with the server's reply.
+// marks it failed with the server's reply. A message refused for now by
+// every try for 72 hours after it was composed is marked failed too, its
+// items released into the next digest.
 //
 // A message the server accepted for some recipients and refused for now
 // (4xx) for others is in Report.Sent with those others in Outcome.Owed: it
@@ -215,6 +217,18 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message,
 			return o, failed, err
 		}
 		log.Error("gave up on the remaining recipients; the others had the message", "message_id", m.MessageID,
+			"attempt", o.Attempt, "err", sendErr)
+		return o, failed, nil
+	case se.Temporary && m.Sent.IsZero() && now.Sub(m.Created) >= owedFor:
+		// Refused for now by every try for days: give up as a mail
+		// server gives up on a queued message. Marked failed, its
+		// stories go into the next digest and the failure is reported.
+		o.Err, o.Rejected = sendErr, se.Rejected
+		why := fmt.Sprintf("gave up after %v: %v", owedFor, sendErr)
+		if err := st.MarkFailed(context.WithoutCancel(ctx), m.ID, why); err != nil {
+			return o, failed, err
+		}
+		log.Error("message not accepted for 72 hours, marked failed", "message_id", m.MessageID,
 			"attempt", o.Attempt, "err", sendErr)
 		return o, failed, nil
 	case se.Temporary:

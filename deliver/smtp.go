@@ -160,7 +160,26 @@ func (s *smtpSender) Send(ctx context.Context, m store.Message) (err error) {
 		return err
 	}
 	defer client.Close()
-	return s.transact(client, msg, from, rcpts)
+	err = s.transact(client, msg, from, rcpts)
+	if err == nil || !sizeRefused(err) {
+		return err
+	}
+	// Refused for its size: offer the same digest smaller, in the same
+	// session, rather than fail it and release its stories into a next
+	// digest that would be as big.
+	for _, small := range trimmed(m, err) {
+		if client.UpdateDeadline(s.opts.timeout) != nil || client.Reset() != nil {
+			return err
+		}
+		smallMsg, merr := NewMsg(small, s.cfg.From, s.opts.location(m.Digest))
+		if merr != nil {
+			return err
+		}
+		if err = s.transact(client, smallMsg, from, rcpts); err == nil || !sizeRefused(err) {
+			return err
+		}
+	}
+	return err
 }
 
 // transact runs MAIL, RCPT and DATA on an open session.

@@ -212,7 +212,7 @@ func TestSMTPFaults(t *testing.T) {
 		{"451 at RCPT", smtptest.Fault{Stage: smtptest.Rcpt, Code: 451}, true, 451},
 		{"550 at RCPT", smtptest.Fault{Stage: smtptest.Rcpt, Code: 550}, false, 550},
 		{"451 at DATA", smtptest.Fault{Stage: smtptest.DataEnd, Code: 451}, true, 451},
-		{"552 at DATA", smtptest.Fault{Stage: smtptest.DataEnd, Code: 552}, false, 552},
+		{"550 at DATA", smtptest.Fault{Stage: smtptest.DataEnd, Code: 550}, false, 550}, // 552 gets a trimmed resend: TestDeliverSizeRefusalResendsTrimmed
 		{"554 at DATA", smtptest.Fault{Stage: smtptest.DataEnd, Code: 554}, false, 554},
 		{"reset during DATA", smtptest.Fault{Stage: smtptest.DataBody, Drop: true}, true, 0},
 		{"dropped before the final reply", smtptest.Fault{Stage: smtptest.DataEnd, Drop: true}, true, 0},

@@ -425,7 +425,7 @@ all_news = true
 // TestFault17SMTP: each SMTP fault through `newswatch once`: a temporary
 // one (421, 451 at RCPT or at the end of DATA, a reset during DATA) keeps the
 // digest pending and the next `send` delivers it exactly once with all its
-// stories; a permanent one (550, 552) marks it failed with the server's
+// stories; a permanent one (550, 552 also to the trimmed resend) marks it failed with the server's
 // reply and releases its stories for the next digest; a 452 for one of two
 // recipients keeps the digest for that one alone, and the next `send`
 // delivers it to them with the same Message-ID; 250 then a dropped
