@@ -136,17 +136,24 @@ type Topic struct {
 
 // Digest is one [[digests]] entry.
 type Digest struct {
-	Name      string         `toml:"name"`
-	Schedule  string         `toml:"schedule"`
-	To        []string       `toml:"to"`
-	Companies []string       `toml:"companies"`
-	Topics    []string       `toml:"topics"`
-	SendEmpty bool           `toml:"send_empty"`
-	Timezone  string         `toml:"timezone"`
-	Location  *time.Location `toml:"-"`       // Timezone resolved, else the global Location
-	Timetable *Schedule      `toml:"-"`       // Schedule parsed, in Location
-	Enabled   bool           `toml:"enabled"` // default true; false: kept in PausedDigests, never sent
+	Name      string   `toml:"name"`
+	Schedule  string   `toml:"schedule"`
+	To        []string `toml:"to"`
+	Companies []string `toml:"companies"`
+	Topics    []string `toml:"topics"`
+	SendEmpty bool     `toml:"send_empty"`
+	// MaxStories caps the stories shown in full; the rest are listed by
+	// title under "and N more" (default DefaultMaxStories).
+	MaxStories int            `toml:"max_stories"`
+	Timezone   string         `toml:"timezone"`
+	Location   *time.Location `toml:"-"`       // Timezone resolved, else the global Location
+	Timetable  *Schedule      `toml:"-"`       // Schedule parsed, in Location
+	Enabled    bool           `toml:"enabled"` // default true; false: kept in PausedDigests, never sent
 }
+
+// DefaultMaxStories is a digest's max_stories when the file does not set
+// it: a digest any mail server takes, read in a few minutes.
+const DefaultMaxStories = 50
 
 // ErrPasswordUnset is returned (wrapped) by SMTP.Password when the variable
 // named by password_env is unset or empty.

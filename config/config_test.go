@@ -148,6 +148,7 @@ func TestInvalid(t *testing.T) {
 			{6, "http.concurrency", "must be at least 1"},
 			{7, "http.per_host_delay", "must be more than 0"},
 			{11, "companies[0].near", "must be 0"},
+			{17, "digests[0].max_stories", "must be at least 1"},
 		}},
 		{"retain.toml", []problem{
 			{2, "retain", `"48h" must be longer than max_age (72h)`},
@@ -331,6 +332,8 @@ func TestValid(t *testing.T) {
 		{"own zone", cfg.Digests[0].Location.String(), "Asia/Tokyo"},
 		{"global zone", cfg.Digests[1].Location.String(), "UTC"},
 		{"SendEmpty", cfg.Digests[0].SendEmpty, true},
+		{"MaxStories", cfg.Digests[0].MaxStories, 20},
+		{"MaxStories default", cfg.Digests[1].MaxStories, DefaultMaxStories},
 		{"Warnings", len(cfg.Warnings), 0},
 	}
 	for _, c := range checks {

@@ -132,6 +132,7 @@ var schema = map[string]want{
 	"digests[].topics":      wantList,
 	"digests[].topics[]":    wantString,
 	"digests[].send_empty":  wantBool,
+	"digests[].max_stories": wantInteger,
 	"digests[].timezone":    wantString,
 	"digests[].enabled":     wantBool,
 }

@@ -48,6 +48,11 @@ func (c *checker) digests(list []Digest, cfg *Config) []Digest {
 		d.Name = c.name(seen, k+".name", d.Name)
 		c.folderName(k+".name", d.Name)
 		c.identity(ids, k+".name", d.Name)
+		if _, set := c.ix.byPath[k+".max_stories"]; !set {
+			d.MaxStories = DefaultMaxStories
+		} else if d.MaxStories < 1 {
+			c.errorf(k+".max_stories", "must be at least 1, not %d", d.MaxStories)
+		}
 		c.recipients(k+".to", d.To)
 		c.refs(k+".companies", d.Companies, companies, "company", "[[companies]]")
 		c.refs(k+".topics", d.Topics, topics, "topic", "[[topics]]")

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"newswatch/config"
 	"newswatch/digest/story"
@@ -23,6 +24,9 @@ type Spec struct {
 	Topics    []string // empty: all
 	SendEmpty bool
 	Location  *time.Location
+	// MaxStories caps the stories shown in full; the others are listed
+	// by title. 0: no cap.
+	MaxStories int
 }
 
 // Composer builds digests from the stored items.
@@ -270,8 +274,17 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 		links = append(links, LinkRef{Ref: ref, URL: u})
 		return ref
 	}
+	var more []MoreView
+	shown := 0
 	for _, group := range story.Group(cands) {
 		lead := entries[group[0]]
+		if spec.MaxStories > 0 && shown >= spec.MaxStories {
+			// Past the cap: listed by title, its items claimed all the
+			// same, so the next digest is no bigger than the cap.
+			more = append(more, MoreView{Title: shortTitle(lead.text.Title, lead.item.Link), Source: firstSource(lead.item)})
+			continue
+		}
+		shown++
 		sv := storyView(lead, loc)
 		sv.Ref = next(lead.item.Link)
 		for _, src := range lead.item.Sources[min(1, len(lead.item.Sources)):] {
@@ -279,13 +292,13 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 		}
 		for _, idx := range group[1:] {
 			o := entries[idx]
-			a := AlsoView{Source: firstSource(o.item), Title: o.text.Title, Link: o.item.Link}
+			a := AlsoView{Source: firstSource(o.item), Title: shortTitle(o.text.Title, o.item.Link), Link: o.item.Link}
 			a.Ref = next(o.item.Link)
 			sv.Also = append(sv.Also, a)
 		}
 		bySection[lead.hit.Company] = append(bySection[lead.hit.Company], sv)
 	}
-	v := View{Name: spec.Name, Date: now.In(loc).Format("Mon 2 Jan 2006"), Links: links}
+	v := View{Name: spec.Name, Date: now.In(loc).Format("Mon 2 Jan 2006"), Links: links, More: more}
 	for company, stories := range bySection {
 		v.Sections = append(v.Sections, Section{Company: company, Stories: stories})
 		v.Count += len(stories)
@@ -297,7 +310,7 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 		}
 		return a.Company < b.Company
 	})
-	v.Empty = v.Count == 0
+	v.Empty = v.Count == 0 && len(more) == 0
 	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
 	return v
 }
@@ -309,7 +322,8 @@ func summaryLines(name string, day time.Time, v View) (summary, subject string) 
 	if v.Empty {
 		return "Nothing new", fmt.Sprintf("%s · %s · nothing new", name, date)
 	}
-	parts := []string{fmt.Sprintf("%d %s", v.Count, plural(v.Count, "story", "stories"))}
+	total := v.Count + len(v.More)
+	parts := []string{fmt.Sprintf("%d %s", total, plural(total, "story", "stories"))}
 	var top []string
 	for _, s := range v.Sections {
 		parts = append(parts, fmt.Sprintf("%s %d", s.Company, len(s.Stories)))
@@ -340,15 +354,12 @@ func itemTime(it store.Item) time.Time {
 
 func storyView(e entry, loc *time.Location) StoryView {
 	sv := StoryView{
-		Title:   e.text.Title,
+		Title:   shortTitle(e.text.Title, e.item.Link),
 		Link:    e.item.Link,
 		Source:  firstSource(e.item),
 		Time:    itemTime(e.item).In(loc).Format("Mon 2 Jan 15:04 MST"),
 		Topics:  e.hit.Topics,
 		Reasons: reasons(e.hit),
-	}
-	if sv.Title == "" {
-		sv.Title = e.item.Link
 	}
 	sv.Meta = sv.Source + " · " + sv.Time
 	if len(sv.Topics) > 0 {
@@ -361,6 +372,29 @@ func storyView(e entry, loc *time.Location) StoryView {
 	}
 	sv.SnippetText = b.String()
 	return sv
+}
+
+// maxTitle is the most of a title a digest shows, in characters: a feed
+// can send a megabyte of title.
+const maxTitle = 300
+
+// shortTitle is title cut to maxTitle characters (with "…"), or link when
+// the title is empty.
+func shortTitle(title, link string) string {
+	if title == "" {
+		title = link
+	}
+	if utf8.RuneCountInString(title) <= maxTitle {
+		return title
+	}
+	n := 0
+	for i := range title {
+		if n == maxTitle-1 {
+			return strings.TrimSpace(title[:i]) + "…"
+		}
+		n++
+	}
+	return title
 }
 
 // reasons says why an item matched: `"Alibaba" in title; espionage, PLA`.

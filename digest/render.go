@@ -26,6 +26,14 @@ type View struct {
 	Sections []Section
 	Health   HealthView
 	Links    []LinkRef // every link of the digest, numbered, for the text part
+	// More lists the stories past the digest's max_stories, by title.
+	More []MoreView
+}
+
+// MoreView is a story past a digest's max_stories: its title and source.
+type MoreView struct {
+	Title  string
+	Source string
 }
 
 // Section is one company's part of a digest.

@@ -128,12 +128,13 @@ func (a *app) specs(names []string) ([]digest.Spec, error) {
 			continue
 		}
 		out = append(out, digest.Spec{
-			Name:      d.Name,
-			To:        d.To,
-			Companies: d.Companies,
-			Topics:    d.Topics,
-			SendEmpty: d.SendEmpty,
-			Location:  d.Location,
+			Name:       d.Name,
+			To:         d.To,
+			Companies:  d.Companies,
+			Topics:     d.Topics,
+			SendEmpty:  d.SendEmpty,
+			MaxStories: d.MaxStories,
+			Location:   d.Location,
 		})
 	}
 	for _, n := range names {
