@@ -249,7 +249,8 @@ func (c *checker) smtp(d smtpDoc) *SMTP {
 func (c *checker) smtpAuth(s SMTP) {
 	switch {
 	case s.PasswordEnv != "" && !envNameRE.MatchString(s.PasswordEnv):
-		c.errorf("smtp.password_env", "%q is not an environment variable name: put the name of the variable that holds the password here, never the password", s.PasswordEnv)
+		// The value is not repeated: it may well be the password itself.
+		c.errorf("smtp.password_env", "is not an environment variable name (letters, digits and _): put the name of the variable that holds the password here, never the password (the value is not shown)")
 	case s.Username != "" && s.PasswordEnv == "":
 		c.errorf("smtp.password_env", "required when username is set: the name of the environment variable that holds the password")
 	case s.Username == "" && s.PasswordEnv != "":

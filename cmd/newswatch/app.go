@@ -143,7 +143,11 @@ func (a *app) specs(names []string) ([]digest.Spec, error) {
 			found = found || s.Name == n
 		}
 		if !found {
-			return nil, usagef("no digest named %q in %s (have: %s)", n, a.cfg.Path, strings.Join(a.digestNames(), ", "))
+			var paused []string
+			for _, d := range a.cfg.PausedDigests {
+				paused = append(paused, d.Name)
+			}
+			return nil, unknownName("digest", n, a.cfg.Path, a.digestNames(), paused)
 		}
 	}
 	return out, nil
@@ -181,4 +185,22 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// unknownName is the usage error for a source or digest name given on the
+// command line that is not among the enabled ones: paused (enabled = false),
+// or unknown with the nearest name suggested.
+func unknownName(what, name, path string, known, paused []string) error {
+	if contains(paused, name) {
+		return usagef("%s %q is paused (enabled = false in %s): set enabled = true to use it", what, name, path)
+	}
+	return usagef("no %s named %q in %s%s (have: %s)", what, name, path, config.Suggest(name, append(known, paused...)), strings.Join(known, ", "))
+}
+
+func sourceNames(list []config.Source) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = s.Name
+	}
+	return out
 }

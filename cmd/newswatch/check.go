@@ -33,10 +33,14 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: ok: %d sources, %d companies, %d topics, %d digests\n",
-		cfg.Path, len(cfg.Sources), len(cfg.Companies), len(cfg.Topics), len(cfg.Digests))
+	fmt.Fprintf(e.stdout, "%s: ok: %d sources, %d companies, %d topics, %d digests%s\n",
+		cfg.Path, len(cfg.Sources), len(cfg.Companies), len(cfg.Topics), len(cfg.Digests), pausedNote(cfg))
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(e.stdout, "warning: %s\n", w)
+	}
+	if _, err := cfg.SMTP.Password(os.Getenv); err != nil {
+		// Not an error here: the variable may be set where the daemon runs.
+		fmt.Fprintf(e.stdout, "warning: %v\n", err)
 	}
 	if _, err := os.Stat(cfg.Database); errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(e.stdout, "no database yet at %s: run `newswatch fetch` first to backtest the keywords\n", cfg.Database)
@@ -228,4 +232,19 @@ func inTitle(spans []match.Span) bool {
 		}
 	}
 	return false
+}
+
+// pausedNote is ", 1 source and 2 digests paused", or "" when none is.
+func pausedNote(cfg *config.Config) string {
+	var parts []string
+	if n := len(cfg.PausedSources); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s", n, plural(n, "source", "sources")))
+	}
+	if n := len(cfg.PausedDigests); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s", n, plural(n, "digest", "digests")))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, " and ") + " paused)"
 }

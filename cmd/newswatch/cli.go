@@ -177,6 +177,10 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = args[1:]
 	}
 	e.log = newLogger(e.stderr, e.level(), e.logFormat)
+	// The standard logger (net/http's "Unsolicited response…" lines) goes
+	// through the same handler, as warnings, so the JSON log stays JSON.
+	slog.SetDefault(e.log)
+	slog.SetLogLoggerLevel(slog.LevelWarn)
 	return pos, nil
 }
 

@@ -35,7 +35,7 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 	if *only != "" {
 		i := slices.IndexFunc(srcs, func(s config.Source) bool { return s.Name == *only })
 		if i < 0 {
-			return usagef("no source named %q in %s", *only, a.cfg.Path)
+			return unknownName("source", *only, a.cfg.Path, sourceNames(a.cfg.Sources), sourceNames(a.cfg.PausedSources))
 		}
 		srcs = srcs[i : i+1]
 	}
