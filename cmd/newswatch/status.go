@@ -2,17 +2,25 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"newswatch/config"
 	"newswatch/internal/safetext"
 	"newswatch/store"
 )
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(e.flags("status"), args); err != nil {
+		return err
+	}
+	if err := databaseExists(e.config); err != nil {
 		return err
 	}
 	a, err := openApp(ctx, e)
@@ -30,7 +38,45 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	a.printHealth(e.stdout, hs)
 	a.printOutbox(e.stdout, msgs)
+	if err := a.printDelivered(ctx, e.stdout); err != nil {
+		return err
+	}
 	return a.printSchedule(e.stdout, a.now())
+}
+
+// databaseExists says so when the configured SQLite file is missing, so
+// that status reports nothing fetched yet rather than creating an empty
+// database. A PostgreSQL URL is left to store.Open.
+func databaseExists(configPath string) error {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return usageError{err}
+	}
+	if strings.Contains(cfg.Database, "://") {
+		return nil
+	}
+	if _, err := os.Stat(cfg.Database); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s yet: nothing was fetched with this config (run `newswatch fetch` or `newswatch once` first)", cfg.Database)
+	}
+	return nil
+}
+
+// printDelivered lists each digest's last delivery.
+func (a *app) printDelivered(ctx context.Context, w io.Writer) error {
+	fmt.Fprintln(w, "\nLast delivered:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, d := range a.cfg.Digests {
+		m, ok, err := a.st.LastSent(ctx, d.Name)
+		if err != nil {
+			return err
+		}
+		at := "never"
+		if ok {
+			at = when(m.Sent, d.Location)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", d.Name, at)
+	}
+	return tw.Flush()
 }
 
 func (a *app) printHealth(w io.Writer, hs []store.Health) {
@@ -48,11 +94,17 @@ func (a *app) printHealth(w io.Writer, hs []store.Health) {
 			fmt.Fprintf(tw, "  %s\tnever fetched\t-\t-\t-\t\n", s.Name)
 			continue
 		}
-		errText := safetext.Line(h.LastError) // servers write much of it: no raw escapes on the terminal
+		// The row names the source already; servers write much of the
+		// rest: no raw escapes on the terminal.
+		errText := safetext.Line(strings.TrimPrefix(h.LastError, fmt.Sprintf("source %q: ", s.Name)))
 		if h.LastStatus == store.StatusError && !h.FailingSince.IsZero() {
 			errText = fmt.Sprintf("(%d %s since %s) %s", h.Failures, plural(h.Failures, "failure", "failures"), when(h.FailingSince, loc), errText)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\n", s.Name, h.LastStatus, when(h.LastRun, loc), when(h.LastSuccess, loc), h.Items, errText)
+		status, items := h.LastStatus, fmt.Sprint(h.Items)
+		if h.LastStatus == store.StatusNotModified {
+			status, items = "ok", "not modified"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", s.Name, status, when(h.LastRun, loc), when(h.LastSuccess, loc), items, errText)
 	}
 	tw.Flush()
 }

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStatusMissingDatabase: status on a config whose database does not
+// exist says so and creates nothing.
+func TestStatusMissingDatabase(t *testing.T) {
+	path := onceConfig(t, false)
+	code, _, errOut := runCmd(t, "-config", path, "status")
+	if code != exitFailure || !strings.Contains(errOut, "no database at") {
+		t.Errorf("status without a database: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "nw.db")); err == nil {
+		t.Error("status created the database")
+	}
+}
+
+// TestStatusRows: a 304 shows as "not modified", an error does not repeat
+// the source's name, and each digest's last delivery is listed.
+func TestStatusRows(t *testing.T) {
+	path := onceConfig(t, false)
+	for range 2 { // the second fetch of the file is not modified
+		if code, out, errOut := runCmd(t, "-config", path, "once"); code != exitOK {
+			t.Fatalf("once: exit %d\n%s%s", code, out, errOut)
+		}
+	}
+	code, out, errOut := runCmd(t, "-config", path, "status")
+	if code != exitOK {
+		t.Fatalf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "not modified") {
+		t.Errorf("status does not show the 304 as not modified:\n%s", out)
+	}
+	if !strings.Contains(out, "Last delivered:") || strings.Contains(out, "Daily  never") {
+		t.Errorf("status does not show Daily's last delivery:\n%s", out)
+	}
+
+	broken := onceConfig(t, true)
+	runCmd(t, "-config", broken, "once")
+	_, out, _ = runCmd(t, "-config", broken, "status")
+	if strings.Count(out, "Markets Wire") != 1 {
+		t.Errorf("the failing source's name is repeated in its row:\n%s", out)
+	}
+}
