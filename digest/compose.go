@@ -261,19 +261,10 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 			Score:     e.hit.Score,
 		}
 	}
+	// leadsRef marks an "also reported by" entry that shares its lead's
+	// link, until the links are numbered.
+	const leadsRef = -1
 	bySection := map[string][]StoryView{}
-	ref := 0
-	var links []LinkRef
-	// An item whose link was refused as unsafe (the scraper keeps only
-	// http and https) gets no number: 0 tells the templates to show no link.
-	next := func(u string) int {
-		if u == "" {
-			return 0
-		}
-		ref++
-		links = append(links, LinkRef{Ref: ref, URL: u})
-		return ref
-	}
 	var more []MoreView
 	shown := 0
 	for _, group := range story.Group(cands) {
@@ -286,19 +277,16 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 		}
 		shown++
 		sv := storyView(lead, loc)
-		sv.Ref = next(lead.item.Link)
 		for _, src := range lead.item.Sources[min(1, len(lead.item.Sources)):] {
-			sv.Also = append(sv.Also, AlsoView{Ref: sv.Ref, Source: src, Title: sv.Title, Link: sv.Link})
+			sv.Also = append(sv.Also, AlsoView{Ref: leadsRef, Source: src, Title: sv.Title, Link: sv.Link})
 		}
 		for _, idx := range group[1:] {
 			o := entries[idx]
-			a := AlsoView{Source: firstSource(o.item), Title: shortTitle(o.text.Title, o.item.Link), Link: o.item.Link}
-			a.Ref = next(o.item.Link)
-			sv.Also = append(sv.Also, a)
+			sv.Also = append(sv.Also, AlsoView{Source: firstSource(o.item), Title: shortTitle(o.text.Title, o.item.Link), Link: o.item.Link})
 		}
 		bySection[lead.hit.Company] = append(bySection[lead.hit.Company], sv)
 	}
-	v := View{Name: spec.Name, Date: now.In(loc).Format("Mon 2 Jan 2006"), Links: links, More: more}
+	v := View{Name: spec.Name, Date: now.In(loc).Format("Mon 2 Jan 2006"), More: more}
 	for company, stories := range bySection {
 		v.Sections = append(v.Sections, Section{Company: company, Stories: stories})
 		v.Count += len(stories)
@@ -310,9 +298,41 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 		}
 		return a.Company < b.Company
 	})
+	v.Links = numberLinks(v.Sections, leadsRef)
 	v.Empty = v.Count == 0 && len(more) == 0
 	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
 	return v
+}
+
+// numberLinks numbers the links of the stories in reading order (down the
+// sections, each story's link then its "also reported by" links) and
+// returns them for the text part's list. An item whose link was refused as
+// unsafe (the scraper keeps only http and https) gets no number: 0 tells
+// the templates to show no link. An entry with Ref leadsRef shares its
+// lead's link and number.
+func numberLinks(sections []Section, leadsRef int) []LinkRef {
+	var links []LinkRef
+	next := func(u string) int {
+		if u == "" {
+			return 0
+		}
+		links = append(links, LinkRef{Ref: len(links) + 1, URL: u})
+		return len(links)
+	}
+	for _, sec := range sections {
+		for i := range sec.Stories {
+			sv := &sec.Stories[i]
+			sv.Ref = next(sv.Link)
+			for j := range sv.Also {
+				if a := &sv.Also[j]; a.Ref == leadsRef {
+					a.Ref = sv.Ref
+				} else {
+					a.Ref = next(a.Link)
+				}
+			}
+		}
+	}
+	return links
 }
 
 // summaryLines returns the top line ("9 stories · Alibaba 6 · Huawei 2") and
