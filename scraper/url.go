@@ -43,7 +43,7 @@ func isTrackingParam(rawKey string) bool {
 //
 // Links that are not absolute http(s) URLs return an error wrapping ErrUnsafeURL.
 func NormalizeURL(link string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(link))
+	u, err := url.Parse(escapeStrayPercent(strings.TrimSpace(link)))
 	if err != nil {
 		return "", fmt.Errorf("normalize url: %w", err)
 	}
@@ -132,6 +132,36 @@ func escapeQuery(q string) string {
 	return b.String()
 }
 
+// escapeStrayPercent writes a '%' that does not start an escape ("rises-4%-
+// despite") as "%25", as browsers read it, where url.Parse refuses the
+// link. The query is left as published: url.Parse accepts it, and its
+// bytes are part of the item's identity.
+func escapeStrayPercent(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	inQuery := false
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		switch s[i] {
+		case '?':
+			inQuery = true
+		case '#':
+			inQuery = false
+		case '%':
+			if !inQuery && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
+				b.WriteString("25")
+			}
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
 // resolveLink resolves a link as published against base (the final URL of the
 // feed, after redirects) and returns it only when the result is an absolute
 // http or https URL; anything else (javascript:, data:, mailto:, garbage)
@@ -144,6 +174,7 @@ func resolveLink(base *url.URL, raw string) string {
 	if strings.ContainsAny(raw, "\r\n\t") {
 		raw = strings.NewReplacer("\r", "", "\n", "", "\t", "").Replace(raw)
 	}
+	raw = escapeStrayPercent(raw)
 	var u *url.URL
 	var err error
 	if base != nil {

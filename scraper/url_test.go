@@ -130,3 +130,31 @@ func FuzzNormalizeURL(f *testing.F) {
 		}
 	})
 }
+
+// A stray '%' in a published link (a headline's "4%") is kept, escaped, as
+// a browser does, rather than the link dropped as an invalid escape.
+func TestStrayPercentKept(t *testing.T) {
+	const link = "https://news.example/huawei-shares-rises-4%-despite-us-ban"
+	const want = "https://news.example/huawei-shares-rises-4%25-despite-us-ban"
+	if got := resolveLink(nil, link); got != want {
+		t.Errorf("resolveLink(%q) = %q, want %q", link, got, want)
+	}
+	got, err := NormalizeURL(link)
+	if err != nil || got != want {
+		t.Errorf("NormalizeURL(%q) = %q, %v; want %q", link, got, err, want)
+	}
+	if again, err := NormalizeURL(want); err != nil || again != want {
+		t.Errorf("NormalizeURL(%q) = %q, %v; want it unchanged", want, again, err)
+	}
+	// Valid escapes stay as they are.
+	if got := resolveLink(nil, "https://news.example/caf%C3%A9?q=%41"); got != "https://news.example/caf%C3%A9?q=%41" {
+		t.Errorf("a valid escape changed: %q", got)
+	}
+}
+
+// A query keeps its bytes as published: they are part of the identity.
+func TestStrayPercentQueryKept(t *testing.T) {
+	if got, err := NormalizeURL("https://news.example/a-4%-b?q=%zz"); err != nil || got != "https://news.example/a-4%25-b?q=%zz" {
+		t.Errorf("got %q, %v", got, err)
+	}
+}
