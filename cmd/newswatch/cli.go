@@ -71,7 +71,7 @@ var commands = []command{
 	{"run", "run", "daemon: fetch and send digests on their schedules", cmdRun},
 	{"once", "once [-q]", "fetch, then deliver each digest whose scheduled slot has come (for system cron)", cmdOnce},
 	{"fetch", "fetch [-source NAME] [-dry-run]", "fetch the sources now and show the new matches", cmdFetch},
-	{"send", "send [NAME]", "compose and deliver digests now (all when no NAME), retrying pending ones first", cmdSend},
+	{"send", "send [-test [-to ADDR]] [NAME]", "compose and deliver digests now (all when no NAME), retrying pending ones first; -test: a test message only", cmdSend},
 	{"preview", "preview [NAME] [-o FILE]", "render a digest as send would, recording nothing (text to stdout, HTML to FILE)", cmdPreview},
 	{"check", "check [-days N] [-item URL]", "validate the config, then backtest the keywords on stored items", cmdCheck},
 	{"status", "status", "source health, pending and failed digests, next scheduled times", cmdStatus},

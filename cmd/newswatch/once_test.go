@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"newswatch/internal/smtptest"
 )
 
 // onceConfig writes a config with one file:// feed (or a missing one when
@@ -140,5 +142,41 @@ func TestSendAgainSameMinute(t *testing.T) {
 	}
 	if len(files) != 2 || len(ids) != 2 {
 		t.Errorf("%d digests with %d Message-IDs (%v), want 2 and 2", len(files), len(ids), ids)
+	}
+}
+
+// TestSendTest: send -test delivers a test message now, to -to when given,
+// through SMTP (or to the output folder without it), and records nothing.
+func TestSendTest(t *testing.T) {
+	path := onceConfig(t, false)
+	code, out, errOut := runCmd(t, "-config", path, "send", "-test")
+	if code != exitOK || !strings.Contains(out, "Daily: test message written to") {
+		t.Fatalf("send -test without smtp: exit %d\n%s%s", code, out, errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "out", "Daily", "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("%d test messages written, want 1", len(files))
+	}
+
+	msrv := smtptest.New(t, smtptest.Options{})
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtp := fmt.Sprintf("[smtp]\nhost = \"127.0.0.1\"\nport = %d\nsecurity = \"none\"\nfrom = \"Newswatch <newswatch@example.org>\"\n", msrv.Port())
+	if err := os.WriteFile(path, []byte(strings.Replace(string(cfg), "[output]", smtp+"[output]", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd(t, "-config", path, "send", "-test", "-to", "me@example.org", "Daily")
+	if code != exitOK || !strings.Contains(out, "accepted by 127.0.0.1") {
+		t.Fatalf("send -test through smtp: exit %d\n%s%s", code, out, errOut)
+	}
+	msgs := msrv.Messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "me@example.org" {
+		t.Fatalf("smtp server got %+v, want one message to me@example.org", msgs)
+	}
+	// Nothing was recorded: the first real send is still due.
+	if code, out, _ := runCmd(t, "-config", path, "status"); code != exitOK || !strings.Contains(out, "Daily  never") {
+		t.Errorf("status after send -test: exit %d\n%s", code, out)
 	}
 }

@@ -18,15 +18,27 @@ import (
 )
 
 func cmdSend(ctx context.Context, e *env, args []string) error {
-	names, err := e.parse(e.flags("send"), args)
+	fs := e.flags("send")
+	test := fs.Bool("test", false, "send a short test message now through the digest's channels, whatever is pending")
+	to := fs.String("to", "", "with -test: send it to this address instead of the digest's recipients")
+	names, err := e.parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *to != "" && !*test {
+		return usagef("-to goes with -test")
 	}
 	a, err := openApp(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *test {
+		if len(names) > 1 {
+			return usagef("send -test takes at most one digest NAME")
+		}
+		return a.sendTest(ctx, e.stdout, strings.Join(names, ""), *to)
+	}
 	specs, err := a.specs(names)
 	if err != nil {
 		return err
@@ -78,11 +90,11 @@ func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
 			fmt.Fprintf(w, "  recipient %s rejected: %s\n", addr, o.Rejected[addr])
 		}
 		if len(o.Owed) > 0 {
-			fmt.Fprintf(w, "  will retry %s alone (attempt %d, next %s)\n", strings.Join(o.Owed, ", "), o.Attempt+1, o.Next.Format("15:04:05"))
+			fmt.Fprintf(w, "  will retry %s alone (attempt %d, next %s)\n", strings.Join(o.Owed, ", "), o.Attempt+1, o.Next.In(cfg.Location).Format("15:04:05 MST"))
 		}
 	}
 	for _, o := range rep.Retry {
-		fmt.Fprintf(w, "%s: not sent, will retry (attempt %d, next %s): %v\n", o.Digest, o.Attempt, o.Next.Format("15:04:05"), o.Err)
+		fmt.Fprintf(w, "%s: not sent, will retry (attempt %d, next %s): %v\n", o.Digest, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
 	}
 	for _, o := range rep.Failed {
 		if o.Partial {

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"newswatch/config"
+	"newswatch/store"
+)
+
+// testChannel is one way a digest leaves newswatch, for `send -test`: send
+// delivers m now and returns what the other side answered.
+type testChannel struct {
+	kind string
+	send func(ctx context.Context, m store.Message) (string, error)
+}
+
+// testChannels are the channels a digest of d goes through; each kind of
+// channel has its own function building its testChannel.
+func (a *app) testChannels(d config.Digest) []testChannel {
+	return []testChannel{a.mailChannel()}
+}
+
+// mailChannel is the configured SMTP server, else the output folder.
+func (a *app) mailChannel() testChannel {
+	s := a.sender()
+	if a.cfg.SMTP == nil {
+		return testChannel{kind: "file", send: func(ctx context.Context, m store.Message) (string, error) {
+			if err := s.Send(ctx, m); err != nil {
+				return "", err
+			}
+			return "written to " + a.cfg.Output.Dir, nil
+		}}
+	}
+	return testChannel{kind: "smtp", send: func(ctx context.Context, m store.Message) (string, error) {
+		if err := s.Send(ctx, m); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("accepted by %s:%d for %s", a.cfg.SMTP.Host, a.cfg.SMTP.Port, strings.Join(m.To, ", ")), nil
+	}}
+}
+
+// sendTest sends a short test message for the named digest (the first when
+// name is empty) through each of its channels now, whatever is pending,
+// recording nothing; to, when set, replaces the digest's recipients.
+func (a *app) sendTest(ctx context.Context, w io.Writer, name, to string) error {
+	if len(a.cfg.Digests) == 0 {
+		return usagef("no [[digests]] in %s: a test message is sent as one of them", a.cfg.Path)
+	}
+	d := a.cfg.Digests[0]
+	if name != "" {
+		specs, err := a.specs([]string{name})
+		if err != nil {
+			return err
+		}
+		for _, c := range a.cfg.Digests {
+			if c.Name == specs[0].Name {
+				d = c
+			}
+		}
+	}
+	rcpt := d.To
+	if to != "" {
+		rcpt = []string{to}
+	}
+	now := a.now()
+	stamp := when(now, d.Location)
+	m := store.Message{
+		Digest:    d.Name,
+		Slot:      now,
+		Created:   now,
+		MessageID: fmt.Sprintf("<test.%d@%s>", now.UnixNano(), messageDomain(a.cfg)),
+		Subject:   fmt.Sprintf("newswatch test message for %s, %s", d.Name, stamp),
+		To:        rcpt,
+		Text: fmt.Sprintf("This is a test message from newswatch, sent %s as the digest %q would be.\n"+
+			"If you read it, delivery works. Nothing pending was sent and nothing was recorded.\n", stamp, d.Name),
+	}
+	failed := 0
+	for _, c := range a.testChannels(d) {
+		answer, err := c.send(ctx, m)
+		if err != nil {
+			failed++
+			fmt.Fprintf(w, "%s: test message failed (%s): %v\n", d.Name, c.kind, err)
+			continue
+		}
+		fmt.Fprintf(w, "%s: test message %s\n", d.Name, answer)
+	}
+	if failed > 0 {
+		return fmt.Errorf("the test message could not be delivered through %d %s", failed, plural(failed, "channel", "channels"))
+	}
+	return nil
+}
