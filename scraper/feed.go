@@ -50,8 +50,27 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		res.NotModified = true
 		return res
 	}
-	defer resp.release()
+	defer func() { resp.release() }()
 	items, err := f.parseFeed(resp.Body.Bytes(), resp.ContentType, resp.URL, f.now())
+	if errors.Is(err, ErrNotFeed) && looksHTML(resp) {
+		// A web page in place of a feed: follow the feed it advertises
+		// (or serves at a common path), and say which one was used.
+		feeds, derr := f.feedsOf(ctx, resp, acc)
+		if derr != nil {
+			return fail(fmt.Errorf("%w; feed discovery: %w", err, derr))
+		}
+		res.FeedURL = feeds[0].URL
+		resp.release()
+		resp, err = f.get(ctx, request{URL: res.FeedURL, Access: acc, ETag: src.ETag, LastModified: src.LastModified})
+		if err != nil {
+			return fail(fmt.Errorf("discovered feed %s: %w", res.FeedURL, err))
+		}
+		if resp.NotModified {
+			res.NotModified = true
+			return res
+		}
+		items, err = f.parseFeed(resp.Body.Bytes(), resp.ContentType, resp.URL, f.now())
+	}
 	if err != nil {
 		if resp.URL.String() != src.Feed {
 			err = fmt.Errorf("redirected to %s: %w", resp.URL.Redacted(), err)
@@ -219,4 +238,13 @@ func dedupeKeys(items []Item) []Item {
 		out = append(out, it)
 	}
 	return out
+}
+
+// looksHTML reports whether a response is an HTML page.
+func looksHTML(r *response) bool {
+	if r.Body == nil {
+		return false
+	}
+	head := bytes.ToLower(r.Body.Bytes()[:min(r.Body.Len(), 4096)])
+	return isHTML(r.ContentType) || bytes.Contains(head, []byte("<html")) || bytes.Contains(head, []byte("<!doctype html"))
 }

@@ -71,7 +71,7 @@ type response struct {
 }
 
 func (r *response) release() {
-	if r.Body != nil {
+	if r != nil && r.Body != nil {
 		putBuffer(r.Body)
 		r.Body = nil
 	}

@@ -141,6 +141,9 @@ type Result struct {
 	Source      string
 	Items       []Item
 	NotModified bool // 304: nothing changed
+	// FeedURL is the feed used when the source's feed URL is a web page
+	// advertising it (feed discovery); "" otherwise.
+	FeedURL string
 	// ETag and LastModified are the validators to keep for the next fetch:
 	// the response's on success, the Source's own on 304 and on error.
 	ETag         string

@@ -75,6 +75,8 @@ var commands = []command{
 	{"preview", "preview [NAME] [-o FILE]", "render a digest as send would, recording nothing (text to stdout, HTML to FILE)", cmdPreview},
 	{"check", "check [-days N] [-item URL]", "validate the config, then backtest the keywords on stored items", cmdCheck},
 	{"status", "status", "source health, pending and failed digests, next scheduled times", cmdStatus},
+	{"discover", "discover URL", "list a web page's feeds as ready [[sources]] entries", cmdDiscover},
+	{"opml", "opml import FILE | opml export", "print [[sources]] entries for an OPML file's feeds; write the configured feeds as OPML", cmdOPML},
 	{"templates", "templates", "print the built-in templates", cmdTemplates},
 	{"version", "version", "print the version", cmdVersion},
 }
