@@ -7,8 +7,6 @@ package faulttest
 // good source's story is delivered once, and nothing else is touched.
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -27,6 +25,7 @@ import (
 	xunicode "golang.org/x/text/encoding/unicode"
 
 	"newswatch/internal/smtptest"
+	"newswatch/internal/testutil"
 	"newswatch/store"
 )
 
@@ -71,7 +70,7 @@ func TestFault01SilentAndTricklingServers(t *testing.T) {
 			c.Close()
 		}
 	})
-	trickle := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	trickle := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		w.WriteHeader(http.StatusOK)
 		for _, b := range []byte(rss(story("t01trickled"))) {
@@ -104,32 +103,17 @@ func TestFault01SilentAndTricklingServers(t *testing.T) {
 	}
 }
 
-// gzipBomb is gzip data of about 1 MB that inflates to 1 GiB of zeros.
-func gzipBomb(t *testing.T) []byte {
-	t.Helper()
-	var member bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&member, gzip.BestCompression)
-	zeros := make([]byte, 1<<20)
-	for range 16 {
-		_, _ = zw.Write(zeros)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return bytes.Repeat(member.Bytes(), 64) // gzip is multi-member: 64 × 16 MiB
-}
-
 // TestFault02GzipBomb: a gzip bomb as Content-Encoding, as a .gz file over
 // HTTP and as a .gz file on disk: each source fails "too large" under a 1 MB
 // limit, the process stays small, the good source is delivered.
 func TestFault02GzipBomb(t *testing.T) {
 	t.Parallel()
-	bomb := gzipBomb(t)
+	bomb := testutil.GzipBomb(t, 1<<30)
 	path := filepath.Join(t.TempDir(), "feed.xml.gz")
 	if err := os.WriteFile(path, bomb, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/encoded" {
 			w.Header().Set("Content-Encoding", "gzip")
 			w.Header().Set("Content-Type", "application/rss+xml")
@@ -170,7 +154,7 @@ func TestFault03BodyLimitPlusOne(t *testing.T) {
 			second += "\n"                                  // the limit + 1
 			var phase atomic.Int32
 			var inm sync.Map // phase → If-None-Match received
-			srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 				p := phase.Load()
 				inm.Store(p, r.Header.Get("If-None-Match"))
 				body, etag := first, `"v1"`
@@ -223,18 +207,11 @@ func TestFault03BodyLimitPlusOne(t *testing.T) {
 func TestFault04BillionLaughsAndXXE(t *testing.T) {
 	t.Parallel()
 	var trapped atomic.Int32
-	trap := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	trap := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		trapped.Add(1)
 		_, _ = io.WriteString(w, `<!ENTITY leak "LEAKED">`)
 	})
-	laughs := `<!ENTITY lol "lol">`
-	for i := 1; i <= 9; i++ {
-		prev := "lol"
-		if i > 1 {
-			prev = fmt.Sprintf("lol%d", i-1)
-		}
-		laughs += fmt.Sprintf(`<!ENTITY lol%d "%s">`, i, strings.Repeat("&"+prev+";", 10))
-	}
+	laughs := testutil.Laughs()
 	body := func(dtd, title string) string {
 		return `<?xml version="1.0"?>` + dtd + `<rss version="2.0"><channel><title>t</title>` +
 			item("Cainiao espionage "+title, "https://x.example/"+strings.Trim(title, "&;"), "", "Spying: "+title) + `</channel></rss>`
@@ -246,7 +223,7 @@ func TestFault04BillionLaughsAndXXE(t *testing.T) {
 		"/param":   body(`<!DOCTYPE rss [<!ENTITY % remote SYSTEM "`+trap.URL+`/dtd"> %remote;]>`, "&leak;"),
 		"/extdtd":  body(`<!DOCTYPE rss SYSTEM "`+trap.URL+`/rss.dtd">`, "&leak;"),
 	}
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		_, _ = io.WriteString(w, docs[r.URL.Path])
 	})
@@ -287,7 +264,7 @@ func TestFault05DeepNesting(t *testing.T) {
 		"/atom": deep(`<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>Cainiao espionage t05deep</title><content type="xhtml">`, "<div>", "</div>", `</content></entry></feed>`),
 		"/json": deep(`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","title":"Cainiao espionage t05deep","x":`, "[", "]", `}]}`),
 	}
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, docs[r.URL.Path]) })
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, docs[r.URL.Path]) })
 	w := newWorld(t, conf{sources: []src{
 		{name: "Deep RSS", feed: srv.URL + "/rss"},
 		{name: "Deep Atom", feed: srv.URL + "/atom"},
@@ -353,7 +330,7 @@ type httptestServer struct {
 func serveRedirects(t *testing.T) *httptestServer {
 	t.Helper()
 	s := &httptestServer{}
-	h := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	h := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
 		var n int
 		var token string
@@ -430,7 +407,7 @@ func TestFault07Charsets(t *testing.T) {
 		"/dirty":    {"", doc("UTF-8", "Cainiao espionage Caf\xe9 \xffne\x08at\uFFFEly\x00", "t07dirty"), "Cainiao espionage Caf\uFFFD \uFFFDneatly t07dirty"},
 		"/charrefs": {"", doc("", "Cainiao espionage a&#8;b&#xFFFE;c&#xD800;d", "t07refs"), "Cainiao espionage abcd t07refs"},
 	}
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		f := feeds[r.URL.Path]
 		if f.contentType != "" {
 			w.Header().Set("Content-Type", f.contentType)
@@ -553,7 +530,7 @@ func TestFault09Dates(t *testing.T) {
 func TestFault10RelativeLinks(t *testing.T) {
 	t.Parallel()
 	var srvURL string
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/old/rss":
 			http.Redirect(w, r, "/new/feeds/rss.xml", http.StatusMovedPermanently)
@@ -601,7 +578,7 @@ func TestFault11HTMLInsteadOfFeed(t *testing.T) {
 	var limited atomic.Bool
 	var body atomic.Value
 	body.Store(rss(story("t11a")))
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if limited.Load() {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("ETag", `"rate-limit"`)
@@ -651,7 +628,7 @@ func TestFault12ItemCounts(t *testing.T) {
 	}
 	var window atomic.Value // the items the big feed lists now
 	window.Store(big)
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/empty" {
 			_, _ = io.WriteString(w, rss())
 			return
@@ -716,7 +693,7 @@ func TestFault13DuplicateIdentities(t *testing.T) {
 		"/wire-b": rss(
 			item("Cainiao espionage ring exposed t13same", "https://SAME.example:443/story?utm_medium=x&id=7", "b-1", "Police exposed a ring.")),
 	}
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, docs[r.URL.Path]) })
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, docs[r.URL.Path]) })
 	w := newWorld(t, conf{sources: []src{
 		{name: "Same GUID", feed: srv.URL + "/guid"},
 		{name: "Same link", feed: srv.URL + "/link"},

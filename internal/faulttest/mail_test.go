@@ -28,6 +28,7 @@ import (
 	"newswatch/config"
 	"newswatch/deliver"
 	"newswatch/internal/smtptest"
+	"newswatch/internal/testutil"
 	"newswatch/store"
 )
 
@@ -79,7 +80,7 @@ func TestFault14ETag304AfterFailedProcessing(t *testing.T) {
 		onServe     func() // before the body is written (first request only)
 	}
 	feedServer := func(t *testing.T, s *server, body string) string {
-		return serve(t, func(w http.ResponseWriter, r *http.Request) {
+		return testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
 			s.inm = append(s.inm, r.Header.Get("If-None-Match"))
 			hook := s.onServe

@@ -14,12 +14,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"newswatch/internal/smtptest"
+	"newswatch/internal/testutil"
 	"newswatch/store"
 )
 
@@ -155,8 +155,8 @@ func (r result) String() string {
 type proc struct {
 	cmd    *exec.Cmd
 	start  time.Time
-	stdout lockedBuffer
-	stderr lockedBuffer
+	stdout testutil.LockedBuffer
+	stderr testutil.LockedBuffer
 	done   chan struct{}
 	res    result
 }
@@ -397,18 +397,10 @@ func story(token string) string {
 	return item("Cainiao espionage probe "+token, "https://news.example/"+token, "", "Investigators suspect spying at the Cainiao hub.")
 }
 
-// serve starts an HTTP server on 127.0.0.1 for the test.
-func serve(t *testing.T, h http.HandlerFunc) *httptest.Server {
-	t.Helper()
-	s := httptest.NewServer(h)
-	t.Cleanup(s.Close)
-	return s
-}
-
 // serveFeed serves body as an RSS feed on every path.
 func serveFeed(t *testing.T, body string) *httptest.Server {
 	t.Helper()
-	return serve(t, func(w http.ResponseWriter, r *http.Request) {
+	return testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		_, _ = io.WriteString(w, body)
 	})
@@ -418,22 +410,4 @@ func serveFeed(t *testing.T, body string) *httptest.Server {
 func goodSource(t *testing.T, token string) src {
 	t.Helper()
 	return src{name: "Good", feed: serveFeed(t, rss(story(token))).URL + "/feed.xml"}
-}
-
-// lockedBuffer is a bytes.Buffer safe for the exec copier and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

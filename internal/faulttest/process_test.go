@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"newswatch/internal/smtptest"
+	"newswatch/internal/testutil"
 )
 
 // stageGate blocks the first session's given stage until released, and
@@ -310,7 +311,7 @@ func TestFault18KillNine(t *testing.T) {
 		k := &killRound{t: t, rng: rng, accepted: map[string][]int{}, sessions: map[int]int{},
 			served: make(chan *dbLock, 1), reached: make(chan smtptest.Event, 1)}
 		k.addItems(round, 1+rng.IntN(3))
-		feed := serve(t, k.serveFeed)
+		feed := testutil.Serve(t, k.serveFeed)
 		k.w = newWorld(t, conf{sources: []src{{name: "Wire", feed: feed.URL + "/feed"}}}, smtptest.Options{OnStage: k.onStage})
 		k.db = filepath.Join(k.w.dir, "nw.db")
 
@@ -421,7 +422,7 @@ func TestFault19TwoWriters(t *testing.T) {
 	for i := range 2000 {
 		items = append(items, item(fmt.Sprintf("Harbour log %d", i), fmt.Sprintf("https://log.example/%d", i), "", "Cargo volumes."))
 	}
-	feed := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	feed := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		i := len(items)
 		tok := fmt.Sprintf("t19m%03d", i)
