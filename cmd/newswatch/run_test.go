@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"newswatch/internal/smtptest"
+	"newswatch/internal/testutil"
 	"newswatch/store"
 )
 
@@ -138,7 +139,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	}
 	writeCfg("")
 
-	stderr := &syncWriter{w: &bytes.Buffer{}}
+	stderr := &testutil.LockedBuffer{}
 	cmd := exec.Command(os.Args[0], "-config", cfgPath, "-log-format", "text", "run")
 	cmd.Env = append(os.Environ(), "NEWSWATCH_BE_MAIN=1")
 	cmd.Stderr = stderr
@@ -199,25 +200,6 @@ func TestDaemonEndToEnd(t *testing.T) {
 	}
 }
 
-// syncWriter makes a bytes.Buffer safe to write from the exec copier while
-// the test reads it.
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.String()
-}
-
 // TestDaemonCatchUp: a database whose last delivered slot is three days old
 // gets one digest at start-up, not three.
 func TestDaemonCatchUp(t *testing.T) {
@@ -258,8 +240,7 @@ func TestDaemonCatchUp(t *testing.T) {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan int, 1)
-	var out, errb syncWriter
-	out.w, errb.w = &bytes.Buffer{}, &bytes.Buffer{}
+	var out, errb testutil.LockedBuffer
 	go func() { done <- run(runCtx, []string{"-config", cfgPath, "run"}, &out, &errb) }()
 	waitFor(t, 20*time.Second, "the catch-up digest", func() bool { return len(msrv.Messages()) > 0 })
 	cancel()
@@ -290,8 +271,7 @@ func TestDaemonSingleInstance(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var out, errb syncWriter
-	out.w, errb.w = &bytes.Buffer{}, &bytes.Buffer{}
+	var out, errb testutil.LockedBuffer
 	go func() { done <- run(ctx, []string{"-config", cfgPath, "-log-format", "text", "run"}, &out, &errb) }()
 	defer func() { cancel(); <-done }()
 	waitFor(t, 10*time.Second, "the first daemon", func() bool {
@@ -318,9 +298,9 @@ func freeAddr(t *testing.T) string {
 
 // startDaemon runs the daemon in process on cfgPath; stop it with the
 // returned function, which returns the exit code.
-func startDaemon(t *testing.T, cfgPath string, setup func(*daemon)) (stop func() int, log *syncWriter) {
+func startDaemon(t *testing.T, cfgPath string, setup func(*daemon)) (stop func() int, log *testutil.LockedBuffer) {
 	t.Helper()
-	log = &syncWriter{w: &bytes.Buffer{}}
+	log = &testutil.LockedBuffer{}
 	e := &env{stdout: log, stderr: log}
 	e.config, e.daemon, e.logFormat = cfgPath, true, "text"
 	e.log = newLogger(log, e.level(), e.logFormat)
@@ -468,8 +448,7 @@ func TestDaemonPrunesAtStartup(t *testing.T) {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan int, 1)
-	var out, errb syncWriter
-	out.w, errb.w = &bytes.Buffer{}, &bytes.Buffer{}
+	var out, errb testutil.LockedBuffer
 	go func() { done <- run(runCtx, []string{"-config", cfgPath, "run"}, &out, &errb) }()
 	waitFor(t, 20*time.Second, "the old item's text to go", func() bool { return summary() == "" })
 	cancel()
@@ -514,8 +493,7 @@ func TestDaemonReloadsSymlinkedConfig(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var out, errb syncWriter
-	out.w, errb.w = &bytes.Buffer{}, &bytes.Buffer{}
+	var out, errb testutil.LockedBuffer
 	go func() { done <- run(ctx, []string{"-config", cfgPath, "run"}, &out, &errb) }()
 	defer func() {
 		cancel()
