@@ -33,8 +33,9 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: ok: %d sources, %d companies, %d topics, %d digests%s\n",
-		cfg.Path, len(cfg.Sources), len(cfg.Companies), len(cfg.Topics), len(cfg.Digests), pausedNote(cfg))
+	fmt.Fprintf(e.stdout, "%s: ok: %s, %s, %s, %s%s\n", cfg.Path,
+		count(len(cfg.Sources), "source", "sources"), count(len(cfg.Companies), "company", "companies"),
+		count(len(cfg.Topics), "topic", "topics"), count(len(cfg.Digests), "digest", "digests"), pausedNote(cfg))
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(e.stdout, "warning: %s\n", w)
 	}

@@ -45,7 +45,7 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 		}
 		return a.dryRun(ctx, e.stdout, srcs[0])
 	}
-	sum, err := a.fetch(ctx, srcs, e.log, progressTo(e.stderr, len(srcs)))
+	sum, err := a.fetch(ctx, srcs, e.log, e.progressTo(e.stderr, len(srcs)))
 	if err != nil {
 		return err
 	}
@@ -156,9 +156,10 @@ func printMatches(w io.Writer, o ingest.Outcome) {
 }
 
 // progressTo returns a report callback that redraws one progress line on
-// a terminal, or nil when w is not one.
-func progressTo(w io.Writer, total int) func(ingest.Outcome) {
-	if !isTerminal(w) {
+// a terminal, or nil when w is not one or carries debug logs (-v), whose
+// lines the redrawn line would garble.
+func (e *env) progressTo(w io.Writer, total int) func(ingest.Outcome) {
+	if !isTerminal(w) || e.verbose {
 		return nil
 	}
 	done := 0
@@ -169,6 +170,11 @@ func progressTo(w io.Writer, total int) func(ingest.Outcome) {
 			fmt.Fprint(w, "\r\x1b[K")
 		}
 	}
+}
+
+// count is n with its noun: "1 company", "2 companies".
+func count(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, one, many))
 }
 
 func plural(n int, one, many string) string {

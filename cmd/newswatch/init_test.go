@@ -15,8 +15,11 @@ func TestInit(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "edit [[sources]]") {
 		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, out, errOut := runCmd(t, "-config", path, "check"); code != exitOK {
+	if code, out, errOut := runCmd(t, "-config", path, "check"); code != exitOK || !strings.Contains(out, "ok: 1 source, 1 company, 1 topic, 1 digest") {
 		t.Errorf("check of the starter config: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "preview"); code != exitOK || !strings.Contains(out, "To: you@example.org\n") {
+		t.Errorf("preview of the starter config: exit %d\n%s%s", code, out, errOut)
 	}
 	before, err := os.ReadFile(path)
 	if err != nil {

@@ -30,7 +30,7 @@ func cmdOnce(ctx context.Context, e *env, args []string) error {
 	defer a.Close()
 	out := e.stdout
 	var held bytes.Buffer
-	progress := progressTo(e.stderr, len(a.cfg.Sources))
+	progress := e.progressTo(e.stderr, len(a.cfg.Sources))
 	if *quiet {
 		out, progress = &held, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -24,7 +25,7 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *out != "" && len(specs) != 1 {
-		return usagef("-o writes one digest: name it (have: %v)", a.digestNames())
+		return usagef("-o writes one digest: name it (have: %s)", strings.Join(a.digestNames(), ", "))
 	}
 	now := a.now()
 	for i, spec := range specs {
@@ -35,7 +36,7 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 		if i > 0 {
 			fmt.Fprintln(e.stdout)
 		}
-		fmt.Fprintf(e.stdout, "Subject: %s\nTo: %v\n\n%s", d.Message.Subject, d.Message.To, d.Message.Text)
+		fmt.Fprintf(e.stdout, "Subject: %s\nTo: %s\n\n%s", d.Message.Subject, strings.Join(d.Message.To, ", "), d.Message.Text)
 		if *out != "" {
 			if err := os.WriteFile(*out, []byte(d.Message.HTML), 0o644); err != nil {
 				return fmt.Errorf("write preview: %w", err)
