@@ -34,6 +34,9 @@ type SendError struct {
 	// recipients not in Rejected: the message went out, with those
 	// exceptions.
 	Delivered bool
+	// RetryAfter is the wait the receiver asked for (an HTTP Retry-After),
+	// 0 when it named none: the next try is no sooner.
+	RetryAfter time.Duration
 	// Err is the failure, prefixed with where it happened.
 	Err error
 }
@@ -233,7 +236,7 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message,
 		return o, failed, nil
 	case se.Temporary:
 		o.Err, o.Rejected = sendErr, se.Rejected
-		o.Next = now.Add(policy.Backoff(o.Attempt))
+		o.Next = now.Add(max(policy.Backoff(o.Attempt), se.RetryAfter))
 		if o.Owed = owed(m.To, se.Rejected); !m.Sent.IsZero() && len(o.Owed) > 0 && len(o.Owed) < len(m.To) {
 			// Some of the recipients still owed were refused for good:
 			// keep the others only.

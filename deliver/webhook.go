@@ -1,0 +1,148 @@
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"newswatch/store"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SignatureHeader carries a webhook body's HMAC-SHA256 under the secret,
+// as "sha256=" and the lower-case hex digest, so the receiver can check the
+// body came from this sender unchanged.
+const SignatureHeader = "X-Newswatch-Signature"
+
+// Webhook posts JSON documents to one http(s) URL.
+//
+// URL may hold ${VAR} references, expanded from the environment at each
+// send and never kept: errors name the URL as configured, so a token in a
+// variable is not printed.
+type Webhook struct {
+	URL string
+	// Secret returns the signing secret; nil or "" sends no signature.
+	Secret func() (string, error)
+	// Client sends the request; nil: a client with DefaultTimeout.
+	Client *http.Client
+	// Getenv looks up ${VAR}; nil: os.Getenv.
+	Getenv func(string) string
+}
+
+// Post sends body with Content-Type application/json, Idempotency-Key key
+// (the same on every try of one delivery, so the receiver can drop a
+// repeat) and, with a secret, the signature header.
+//
+// A 2xx answer is success (nil). The error is a *SendError: temporary for
+// 5xx, 408, 429 (with RetryAfter from a Retry-After header), timeouts and
+// connection failures; permanent for other 4xx and anything else.
+func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
+	fail := func(temporary bool, code int, format string, args ...any) *SendError {
+		return &SendError{Temporary: temporary, Code: code,
+			Err: fmt.Errorf("webhook %s: "+format, append([]any{w.URL}, args...)...)}
+	}
+	getenv := w.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	target := os.Expand(w.URL, getenv)
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fail(false, 0, "not an http(s) URL once its variables are expanded")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return fail(false, 0, "%v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	if w.Secret != nil {
+		secret, err := w.Secret()
+		if err != nil {
+			return fail(false, 0, "signing secret: %v", err)
+		}
+		if secret != "" {
+			req.Header.Set(SignatureHeader, Sign(secret, body))
+		}
+	}
+	client := w.Client
+	if client == nil {
+		client = &http.Client{Timeout: DefaultTimeout}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		// url.Error repeats the expanded URL, secrets and all: keep its
+		// cause only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fail(true, 0, "%v", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	code := resp.StatusCode
+	switch {
+	case code >= 200 && code < 300:
+		return nil
+	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+		se := fail(true, code, "%s", resp.Status)
+		se.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return se
+	default:
+		return fail(false, code, "%s", resp.Status)
+	}
+}
+
+// Sign returns the signature header value of body under secret:
+// "sha256=" and the hex HMAC-SHA256.
+func Sign(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date; 0 when
+// absent or unreadable.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// NewWebhookSender is a [Sender] posting, for each outbox message, the
+// document doc builds from it, with the message's Message-ID as the
+// Idempotency-Key.
+func NewWebhookSender(w *Webhook, doc func(store.Message) ([]byte, error)) Sender {
+	return webhookSender{w, doc}
+}
+
+type webhookSender struct {
+	w   *Webhook
+	doc func(store.Message) ([]byte, error)
+}
+
+func (s webhookSender) Send(ctx context.Context, m store.Message) error {
+	body, err := s.doc(m)
+	if err != nil {
+		return &SendError{Err: fmt.Errorf("webhook %s: %w", s.w.URL, err)}
+	}
+	return s.w.Post(ctx, m.MessageID, body)
+}

@@ -1,0 +1,155 @@
+package deliver
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"newswatch/store"
+)
+
+// receiver is a webhook endpoint answering codes in turn (the last one
+// for ever after), recording every request.
+type receiver struct {
+	mu       sync.Mutex
+	codes    []int
+	header   http.Header // extra response headers
+	keys     []string
+	bodies   [][]byte
+	sigs     []string
+	accepted int
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	code := r.codes[min(len(r.keys), len(r.codes)-1)]
+	r.keys = append(r.keys, req.Header.Get("Idempotency-Key"))
+	r.bodies = append(r.bodies, body)
+	r.sigs = append(r.sigs, req.Header.Get(SignatureHeader))
+	if req.Header.Get("Content-Type") != "application/json" {
+		code = http.StatusUnsupportedMediaType
+	}
+	for k, v := range r.header {
+		w.Header()[k] = v
+	}
+	if code/100 == 2 {
+		r.accepted++
+	}
+	w.WriteHeader(code)
+}
+
+func jsonDoc(m store.Message) ([]byte, error) {
+	return json.Marshal(map[string]any{"digest": m.Digest, "subject": m.Subject, "message_id": m.MessageID})
+}
+
+// A webhook answering 500 twice then 200 gets one accepted delivery, the
+// same Idempotency-Key on every try, and nothing more once it succeeded.
+func TestWebhookRetriesThenOnce(t *testing.T) {
+	st := openStore(t)
+	ms, _ := outbox(t, st, 1)
+	rcv := &receiver{codes: []int{500, 500, 200}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	sender := NewWebhookSender(&Webhook{URL: srv.URL + "/hook"}, jsonDoc)
+	ctx := context.Background()
+	for i := range 4 {
+		if _, err := Deliver(ctx, st, sender, t0.Add(time.Duration(i)*time.Hour), RetryPolicy{Immediate: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rcv.keys) != 3 || rcv.accepted != 1 {
+		t.Fatalf("%d posts, %d accepted; want 3 posts, 1 accepted", len(rcv.keys), rcv.accepted)
+	}
+	for _, k := range rcv.keys {
+		if k != ms[0].MessageID {
+			t.Errorf("Idempotency-Key %q, want the Message-ID %q", k, ms[0].MessageID)
+		}
+	}
+	if m := statuses(t, st)[ms[0].MessageID]; m.Status != store.MessageSent {
+		t.Errorf("status %s, want sent", m.Status)
+	}
+}
+
+// 410 Gone is permanent: the delivery is marked failed with the answer.
+func TestWebhookGoneFails(t *testing.T) {
+	st := openStore(t)
+	ms, _ := outbox(t, st, 1)
+	srv := httptest.NewServer(&receiver{codes: []int{410}})
+	defer srv.Close()
+	rep, err := Deliver(context.Background(), st, NewWebhookSender(&Webhook{URL: srv.URL}, jsonDoc), t0, RetryPolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := statuses(t, st)[ms[0].MessageID]
+	if len(rep.Failed) != 1 || m.Status != store.MessageFailed || !strings.Contains(m.LastError, "410") {
+		t.Errorf("report %+v, status %s, last error %q; want failed with 410", rep, m.Status, m.LastError)
+	}
+}
+
+// 429 with Retry-After: the next try is no sooner than asked.
+func TestWebhookRetryAfter(t *testing.T) {
+	st := openStore(t)
+	ms, _ := outbox(t, st, 1)
+	srv := httptest.NewServer(&receiver{codes: []int{429}, header: http.Header{"Retry-After": {"600"}}})
+	defer srv.Close()
+	if _, err := Deliver(context.Background(), st, NewWebhookSender(&Webhook{URL: srv.URL}, jsonDoc), t0, RetryPolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	m := statuses(t, st)[ms[0].MessageID]
+	if m.Status != store.MessagePending || !m.NextAttempt.Equal(t0.Add(10*time.Minute)) {
+		t.Errorf("status %s, next attempt %v; want pending, retried after 10 minutes", m.Status, m.NextAttempt.Sub(t0))
+	}
+}
+
+// With a secret, the signature header is the body's HMAC-SHA256, which
+// the receiver can check.
+func TestWebhookSignature(t *testing.T) {
+	rcv := &receiver{codes: []int{204}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	w := &Webhook{URL: srv.URL, Secret: func() (string, error) { return "s3cret", nil }}
+	body := []byte(`{"digest":"Morning brief"}`)
+	if err := w.Post(context.Background(), "<k@x>", body); err != nil {
+		t.Fatal(err)
+	}
+	// Recomputed by hand, as a receiver would.
+	want := Sign("s3cret", rcv.bodies[0])
+	if rcv.sigs[0] != want || !strings.HasPrefix(want, "sha256=") || len(want) != len("sha256=")+64 {
+		t.Errorf("signature %q, want %q", rcv.sigs[0], want)
+	}
+	if Sign("other", body) == want {
+		t.Error("signature does not depend on the secret")
+	}
+}
+
+// A token in the URL comes from the environment at send time and is
+// never in an error.
+func TestWebhookSecretNotPrinted(t *testing.T) {
+	srv := httptest.NewServer(&receiver{codes: []int{200}})
+	addr := srv.URL
+	srv.Close() // refused from now on
+	w := &Webhook{URL: addr + "/hook?token=${HOOK_TOKEN}", Getenv: func(k string) string {
+		if k == "HOOK_TOKEN" {
+			return "tok-9f8e7d"
+		}
+		return ""
+	}}
+	err := w.Post(context.Background(), "<k@x>", []byte("{}"))
+	if err == nil {
+		t.Fatal("post to a closed port succeeded")
+	}
+	if se := classify(err); !se.Temporary {
+		t.Errorf("connection refused is permanent: %v", err)
+	}
+	if strings.Contains(err.Error(), "tok-9f8e7d") || !strings.Contains(err.Error(), "${HOOK_TOKEN}") {
+		t.Errorf("error %q shows the secret or hides the configured URL", err)
+	}
+}
