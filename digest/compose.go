@@ -66,9 +66,9 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		windowStart = last.CoveredUntil.Add(-windowMargin)
 	}
 	items, err := c.Store.Items(ctx, store.ItemQuery{
-		FirstSeenAfter: windowStart,
-		Since:          now.Add(-c.MaxAge),
-		UnclaimedBy:    spec.Name,
+		ChangedAfter: windowStart,
+		Since:        now.Add(-c.MaxAge),
+		UnclaimedBy:  spec.Name,
 	})
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: select items: %w", spec.Name, err)

@@ -18,9 +18,11 @@
 //   - The health of sources that yield no items (mostly 304 Not Modified) is
 //     saved in batches, also when the fetch is cut short, so no source that
 //     answered is left unrecorded.
-//   - Articles already stored are not fetched again (page sources and
-//     full_text feeds), and only new items are matched: a re-fetch announces
-//     nothing twice.
+//   - Articles already stored with their own text are not fetched again
+//     (page sources and full_text feeds), and only new items, and items a
+//     richer copy changed before any digest claimed them, are matched: a
+//     re-fetch announces nothing twice.
+//   - Links are stored without tracking parameters.
 package ingest
 
 import (
@@ -111,7 +113,9 @@ type Outcome struct {
 	Err error
 	// Warning names the articles a source that worked could not get.
 	Warning error
-	// Matches are the new items relevant for at least one company.
+	// Matches are the new items relevant for at least one company, and
+	// the stored ones this source gave a richer copy that are relevant now
+	// and no digest has claimed yet (Item.Richer).
 	Matches []Match
 	// Fetch is the time spent fetching and parsing; Save the time spent
 	// saving the items and health (waiting for the database writer
@@ -154,7 +158,9 @@ func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Ou
 		return sum, fmt.Errorf("read state of sources: %w", err)
 	}
 	in := make([]scraper.Source, 0, len(srcs))
+	sites := make(map[string]string, len(srcs))
 	for _, s := range srcs {
+		sites[s.Name] = s.Feed + s.Page
 		src := ScraperSource(s)
 		v := validators[s.Name]
 		src.ETag, src.LastModified = v.ETag, v.LastModified
@@ -184,6 +190,7 @@ func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Ou
 	}
 	p.fetcher.WithKnown(p.st.Known).FetchAll(ctx, in, func(r scraper.Result) {
 		run := p.record(r)
+		run.Site = sites[r.Source]
 		out := Outcome{Source: r.Source, Items: len(r.Items), NotModified: r.NotModified, Err: r.Err, Warning: r.Warning, Fetch: r.Duration}
 		if len(r.Items) > 0 {
 			p.save(ctx, r, run, &out)
@@ -232,13 +239,14 @@ func (p *Pipeline) record(r scraper.Result) store.Run {
 }
 
 // save stores one source's items and its health in one transaction, and
-// matches the items that were new.
+// matches the items that were new and those a richer copy changed (an
+// aggregator's title first, the outlet's full text now).
 func (p *Pipeline) save(ctx context.Context, r scraper.Result, run store.Run, out *Outcome) {
 	t0 := time.Now()
 	items := make([]store.Item, len(r.Items))
 	for i, it := range r.Items {
 		items[i] = store.Item{
-			Key: it.Key, Link: it.Link, GUID: it.GUID, Title: it.Title, Summary: it.Summary,
+			Key: it.Key, Link: scraper.CleanLink(it.Link), GUID: it.GUID, Title: it.Title, Summary: it.Summary,
 			Content: it.Content, Body: it.Body, Published: it.Published,
 		}
 	}
@@ -250,8 +258,10 @@ func (p *Pipeline) save(ctx context.Context, r scraper.Result, run store.Run, ou
 		out.Err = fmt.Errorf("store items of %q: %w", r.Source, err)
 		return
 	}
-	out.New = len(fresh)
 	for _, it := range fresh {
+		if !it.Richer {
+			out.New++
+		}
 		hits := p.wl.Match(match.ItemText(it.Title, it.Summary, it.Content, it.Body))
 		if len(hits) > 0 {
 			out.Matches = append(out.Matches, Match{Item: it, Hits: hits})

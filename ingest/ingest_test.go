@@ -183,7 +183,7 @@ func TestSaveAfterCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := scraper.Result{Source: "Wire", Items: []scraper.Item{
-		{Key: "https://news.example/cut", Link: "https://news.example/cut", Title: "Cainiao spying probe"},
+		{Key: "https://news.example/cut", Link: "https://news.example/cut", Title: "Cainiao spying probe", Body: "The article."},
 	}}
 	var out Outcome
 	p.save(ctx, r, p.record(r), &out)

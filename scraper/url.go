@@ -191,3 +191,26 @@ func resolveLink(base *url.URL, raw string) string {
 	}
 	return u.String()
 }
+
+// CleanLink is link as published without its tracking parameters (those
+// NormalizeURL drops): the canonical link an item keeps and a digest shows.
+// Everything else (scheme, host, the order and escaping of the other
+// parameters, the fragment) is kept; a link that does not parse is returned
+// as it is.
+func CleanLink(link string) string {
+	u, err := url.Parse(link)
+	if err != nil || u.RawQuery == "" {
+		return link
+	}
+	parts := strings.Split(u.RawQuery, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		key, _, _ := strings.Cut(p, "=")
+		if p != "" && !isTrackingParam(key) {
+			kept = append(kept, p)
+		}
+	}
+	u.RawQuery = strings.Join(kept, "&")
+	u.ForceQuery = false
+	return u.String()
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -23,6 +24,11 @@ type Item struct {
 	Published time.Time // zero when unknown
 	FirstSeen time.Time
 	Sources   []string // every source that carried it, the first one first
+	// Richer marks an item SaveRun returns that was stored already and
+	// took this batch's copy as its best one (see copies.go): its text
+	// changed, so it must be matched again. Only items no digest has
+	// claimed are returned so.
+	Richer bool
 }
 
 // Run statuses.
@@ -42,6 +48,9 @@ type Run struct {
 	Err          string // when Status is StatusError
 	ETag         string // validators, kept only when Status is StatusOK
 	LastModified string
+	// Site is the source's feed or page URL: a copy of an article from the
+	// article's own site is preferred to other sources' copies.
+	Site string
 }
 
 // errorRetention is how long failed runs are kept for SourceErrors.
@@ -52,6 +61,10 @@ const errorRetention = 30 * 24 * time.Hour
 type writeStmts struct {
 	lookup      *sql.Stmt
 	insertItem  *sql.Stmt
+	copyText    *sql.Stmt
+	takeCopy    *sql.Stmt
+	fillCopy    *sql.Stmt
+	claimed     *sql.Stmt
 	linkSource  *sql.Stmt
 	saveHealth  *sql.Stmt
 	logError    *sql.Stmt
@@ -63,14 +76,26 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		stmt  **sql.Stmt
 		query string
 	}{
-		// The batch's keys that are stored, and whether this source already
-		// carried them: one statement for the whole batch.
+		// The batch's keys that are stored, whether this source already
+		// carried them, and what SaveRun needs to rank the stored copy
+		// against the batch's: one statement for the whole batch. An item
+		// Prune has passed (its text may be gone) takes no copy.
 		{&w.lookup, `SELECT i.key, i.id,
-				EXISTS (SELECT 1 FROM item_sources AS s WHERE s.item_id = i.id AND s.source = ?)
+				EXISTS (SELECT 1 FROM item_sources AS s WHERE s.item_id = i.id AND s.source = ?),
+				i.own, i.size, i.article, i.published, i.first_seen,
+				i.id <= coalesce((SELECT p.item_id FROM prune_state AS p WHERE p.id = 1), 0)
 			FROM json_each(?) AS j JOIN items AS i ON i.key = j.value`},
-		{&w.insertItem, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		{&w.insertItem, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen,
+				own, article, size, updated)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO NOTHING`},
+		{&w.copyText, `SELECT link, guid, title, summary, content, body FROM items WHERE id = ?`},
+		{&w.takeCopy, `UPDATE items SET link = ?, guid = ?, title = ?, summary = ?, content = ?, body = ?,
+				published = coalesce(?, published), own = ?, size = ?, article = article | ?, updated = ?
+			WHERE id = ?`},
+		{&w.fillCopy, `UPDATE items SET published = coalesce(published, ?), article = article | ? WHERE id = ?`},
+		{&w.claimed, `SELECT EXISTS (SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
+			WHERE mi.item_id = ? AND m.status IN ('pending', 'sent'))`},
 		{&w.linkSource, `INSERT INTO item_sources (item_id, source, first_seen) VALUES (?, ?, ?)
 			ON CONFLICT (item_id, source) DO NOTHING`},
 		// A success (ok or not modified) ends a failure streak; an error
@@ -103,7 +128,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.lookup, w.insertItem, w.linkSource, w.saveHealth, w.logError, w.pruneErrors} {
+	for _, st := range []*sql.Stmt{w.lookup, w.insertItem, w.copyText, w.takeCopy, w.fillCopy, w.claimed, w.linkSource, w.saveHealth, w.logError, w.pruneErrors} {
 		if st != nil {
 			st.Close()
 		}
@@ -111,11 +136,20 @@ func (w *writeStmts) close() {
 }
 
 // SaveRun records run as source health and, in the same transaction, stores
-// items: unknown keys are inserted (FirstSeen = now), known ones only gain the
-// source. Validators are written after the items, in the same transaction,
-// and only when run.Status is StatusOK, so a batch that fails to commit never
-// leaves validators that would hide its items from the next fetch.
-// It returns the items that were new, with ID, FirstSeen and Sources set.
+// items: unknown keys are inserted (FirstSeen = now); known ones gain the
+// source, and take this copy's link and text when it is the better copy of
+// the article (see copies.go). Validators are written after the items, in
+// the same transaction, and only when run.Status is StatusOK, so a batch that
+// fails to commit never leaves validators that would hide its items from the
+// next fetch.
+// It returns the items that were new, with ID, FirstSeen and Sources set,
+// then those that took a richer copy and no digest has claimed yet, with
+// Richer set: both are to be matched.
+//
+// When the transaction fails (a full disk, a broken file) the run is
+// recorded on its own as a failure of the source, with the error, so the
+// source does not look never fetched or healthy; the items come back on the
+// next fetch, the validators having been left alone.
 //
 // FirstSeen is taken once the write lock is held, so first-seen times follow
 // the order in which batches commit. Every item needs a Key.
@@ -141,7 +175,18 @@ func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, err
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: save run of %s: %w", run.Source, err)
+		err = fmt.Errorf("store: save run of %s: %w", run.Source, err)
+		if ctx.Err() == nil {
+			failed := run
+			failed.Status, failed.Err, failed.ETag, failed.LastModified = StatusError, err.Error(), "", ""
+			if herr := s.writeTx(ctx, func(tx *sql.Tx) error {
+				_, err := s.saveRun(ctx, tx, failed, nil)
+				return err
+			}); herr != nil {
+				err = errors.Join(err, fmt.Errorf("store: record the failure of %s: %w", run.Source, herr))
+			}
+		}
+		return nil, err
 	}
 	return added, nil
 }
@@ -174,7 +219,7 @@ func (s *Store) SaveRuns(ctx context.Context, runs []Run) error {
 
 // saveRun is SaveRun inside tx.
 func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, run Run, items []Item) ([]Item, error) {
-	added, err := s.saveItems(ctx, tx, run.Source, items)
+	added, err := s.saveItems(ctx, tx, run, items)
 	if err != nil {
 		return nil, err
 	}
@@ -196,17 +241,24 @@ func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, run Run, items []Item) 
 
 // known is a stored item as the batch lookup sees it.
 type known struct {
-	id     int64
-	linked bool // the batch's source already carried it
+	id        int64
+	linked    bool // the batch's source already carried it
+	rank      copyRank
+	article   bool
+	published sql.NullInt64
+	firstSeen int64
+	pruned    bool // Prune has passed it: it takes no copy
 }
 
-// saveItems inserts the new items of one source's batch and links every item
-// to the source. It runs inside the transaction, which holds the write lock,
-// so the lookup stays true until commit.
-func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, source string, items []Item) ([]Item, error) {
+// saveItems inserts the new items of one source's batch, merges the copies
+// of stored ones (copies.go) and links every item to the source. It runs
+// inside the transaction, which holds the write lock, so the lookup stays
+// true until commit.
+func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item) ([]Item, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
+	source := run.Source
 	// Taken once the lock is held: first-seen times follow commit order.
 	now := s.now().UTC()
 	seen := now.UnixNano()
@@ -229,7 +281,8 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, source string, items 
 			key string
 			k   known
 		)
-		if err := rows.Scan(&key, &k.id, &k.linked); err != nil {
+		if err := rows.Scan(&key, &k.id, &k.linked, &k.rank.own, &k.rank.size, &k.article,
+			&k.published, &k.firstSeen, &k.pruned); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("look up keys: %w", err)
 		}
@@ -241,18 +294,24 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, source string, items 
 
 	var (
 		added  []Item
+		richer = map[int64]int{} // item ID → index in added
 		insert *sql.Stmt
 		link   = tx.StmtContext(ctx, s.stmts.linkSource)
 	)
 	for _, it := range items {
+		rank := rankOf(it, run.Site)
+		// A copy with the page's body, or from the article's own site,
+		// is the article's own text: its page need not be fetched.
+		article := rank.own || it.Body != ""
+		published := nullTime(it.Published)
 		k, ok := stored[it.Key]
-		if !ok {
+		switch {
+		case !ok:
 			if insert == nil {
 				insert = tx.StmtContext(ctx, s.stmts.insertItem)
 			}
-			published := nullTime(it.Published)
 			res, err := insert.ExecContext(ctx, it.Key, it.Link, it.GUID, it.Title, it.Summary,
-				it.Content, it.Body, published, seen)
+				it.Content, it.Body, published, seen, rank.own, article, rank.size, seen)
 			if err != nil {
 				return nil, fmt.Errorf("item %s: %w", it.Key, err)
 			}
@@ -262,9 +321,53 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, source string, items 
 			if k.id, err = res.LastInsertId(); err != nil {
 				return nil, fmt.Errorf("item %s: %w", it.Key, err)
 			}
+			k.rank, k.article, k.published, k.firstSeen = rank, article, published, seen
 			it.ID, it.FirstSeen, it.Published = k.id, now, fromNanos(published)
 			it.Sources = []string{source}
 			added = append(added, it)
+		case k.pruned:
+			// Its text may be gone: a copy would bring it back as news.
+		default:
+			better, err := s.betterCopy(ctx, tx, k, it, rank)
+			if err != nil {
+				return nil, fmt.Errorf("item %s: %w", it.Key, err)
+			}
+			if better {
+				if _, err := tx.StmtContext(ctx, s.stmts.takeCopy).ExecContext(ctx, it.Link, it.GUID, it.Title,
+					it.Summary, it.Content, it.Body, published, rank.own, rank.size, article, seen, k.id); err != nil {
+					return nil, fmt.Errorf("item %s: %w", it.Key, err)
+				}
+				if published.Valid {
+					k.published = published
+				}
+				k.rank, k.article = rank, k.article || article
+				it.ID, it.FirstSeen, it.Published, it.Richer = k.id, time.Unix(0, k.firstSeen).UTC(), fromNanos(k.published), true
+				if i, ok := richer[k.id]; ok { // a key repeated within the batch
+					added[i] = it
+					break
+				}
+				if i := slices.IndexFunc(added, func(a Item) bool { return a.ID == k.id }); i >= 0 {
+					it.Richer, it.Sources = false, added[i].Sources // new in this batch: still new
+					added[i] = it
+					break
+				}
+				var claimed bool
+				if err := tx.StmtContext(ctx, s.stmts.claimed).QueryRowContext(ctx, k.id).Scan(&claimed); err != nil {
+					return nil, fmt.Errorf("item %s: %w", it.Key, err)
+				}
+				if !claimed {
+					richer[k.id] = len(added)
+					added = append(added, it)
+				}
+			} else if !k.published.Valid && published.Valid || !k.article && article {
+				if _, err := tx.StmtContext(ctx, s.stmts.fillCopy).ExecContext(ctx, published, article, k.id); err != nil {
+					return nil, fmt.Errorf("item %s: %w", it.Key, err)
+				}
+				if !k.published.Valid {
+					k.published = published
+				}
+				k.article = k.article || article
+			}
 		}
 		if !k.linked {
 			if _, err := link.ExecContext(ctx, k.id, source, seen); err != nil {
@@ -275,6 +378,20 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, source string, items 
 		stored[it.Key] = k // a key repeated within the batch is not new again
 	}
 	return added, nil
+}
+
+// betterCopy reports whether copy it, of rank r, is better than the one
+// stored for k.
+func (s *Store) betterCopy(ctx context.Context, tx *sql.Tx, k known, it Item, r copyRank) (bool, error) {
+	if c := r.compare(k.rank); c != 0 {
+		return c > 0, nil
+	}
+	var cur Item
+	if err := tx.StmtContext(ctx, s.stmts.copyText).QueryRowContext(ctx, k.id).Scan(&cur.Link, &cur.GUID,
+		&cur.Title, &cur.Summary, &cur.Content, &cur.Body); err != nil {
+		return false, err
+	}
+	return compareText(it, cur) > 0, nil
 }
 
 func checkRun(run Run, items []Item) error {
@@ -365,8 +482,12 @@ func (s *Store) Validators(ctx context.Context, source string) (etag, lastModifi
 	return etag, lastModified, nil
 }
 
-// Known reports which of keys are already stored: the map holds true for
-// each stored key and nothing for the others.
+// Known reports which of keys are stored with the article's own text (a copy
+// from its own site or one with the page's body), whose article page need
+// not be fetched again: the map holds true for each such key and nothing
+// for the others. A key stored only through another site's copy (an
+// aggregator's title) is not known, so the outlet's own full text is still
+// fetched and merged.
 func (s *Store) Known(ctx context.Context, keys []string) (map[string]bool, error) {
 	known := make(map[string]bool)
 	if len(keys) == 0 {
@@ -376,7 +497,7 @@ func (s *Store) Known(ctx context.Context, keys []string) (map[string]bool, erro
 	if err != nil {
 		return nil, fmt.Errorf("store: known: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT i.key FROM json_each(?) AS j JOIN items AS i ON i.key = j.value`, string(arr))
+	rows, err := s.r.QueryContext(ctx, `SELECT i.key FROM json_each(?) AS j JOIN items AS i ON i.key = j.value WHERE i.article = 1`, string(arr))
 	if err != nil {
 		return nil, fmt.Errorf("store: known: %w", err)
 	}
@@ -468,14 +589,18 @@ func (s *Store) SourceErrors(ctx context.Context, since time.Time) ([]Run, error
 // ItemQuery selects stored items.
 type ItemQuery struct {
 	FirstSeenAfter time.Time // zero: no bound
-	Since          time.Time // published (first seen when unknown) at or after; zero: no bound
-	UnclaimedBy    string    // digest name: skip items claimed by its pending or sent messages
-	Key            string    // one item by key
-	Limit          int       // 0: no limit
+	// ChangedAfter selects items first seen, or given a richer copy, after
+	// it; zero: no bound. A digest selects by it, so an item a richer copy
+	// made relevant is considered again.
+	ChangedAfter time.Time
+	Since        time.Time // published (first seen when unknown) at or after; zero: no bound
+	UnclaimedBy  string    // digest name: skip items claimed by its pending or sent messages
+	Key          string    // one item by key
+	Limit        int       // 0: no limit
 }
 
 // Items returns the items q selects, newest first: by published time (first
-// seen when unknown), then by ID. FirstSeenAfter and Key use an index; a
+// seen when unknown), then by ID. FirstSeenAfter, ChangedAfter and Key use an index; a
 // query bounded by Since alone reads the whole table.
 func (s *Store) Items(ctx context.Context, q ItemQuery) ([]Item, error) {
 	var (
@@ -484,6 +609,10 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) ([]Item, error) {
 	)
 	if t := nullTime(q.FirstSeenAfter); t.Valid {
 		where = append(where, `i.first_seen > ?`)
+		args = append(args, t)
+	}
+	if t := nullTime(q.ChangedAfter); t.Valid {
+		where = append(where, `i.updated > ?`)
 		args = append(args, t)
 	}
 	if t := nullTime(q.Since); t.Valid {

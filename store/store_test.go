@@ -48,7 +48,7 @@ func open(t testing.TB) *Store {
 }
 
 func item(key string) Item {
-	return Item{Key: key, Link: "https://example.org/" + key, Title: "Title " + key}
+	return Item{Key: key, Link: "https://example.org/" + key, Title: "Title " + key, Body: "Body of " + key}
 }
 
 func save(t testing.TB, s *Store, source string, items ...Item) []Item {
@@ -584,5 +584,36 @@ func TestOpenOddPath(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), ""); err == nil {
 		t.Error("Open with an empty path succeeded")
+	}
+}
+
+// TestSaveRunFailureRecorded: when a source's items cannot be saved (a full
+// disk, here a trigger), the source is recorded as failed with the error
+// rather than left "never fetched".
+func TestSaveRunFailureRecorded(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	if _, err := s.w.Exec(`CREATE TRIGGER full BEFORE INSERT ON items
+		BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.SaveRun(ctx, Run{Source: "feed", Status: StatusOK, ETag: `"v1"`, Items: 1}, []Item{item("a")})
+	if err == nil {
+		t.Fatal("SaveRun succeeded through the trigger")
+	}
+	hs, err := s.Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 1 || hs[0].Source != "feed" || hs[0].LastStatus != StatusError || hs[0].Failures != 1 ||
+		!strings.Contains(hs[0].LastError, "disk is full") || hs[0].LastRun.IsZero() {
+		t.Fatalf("health after a failed save = %+v, want feed failed with the error", hs)
+	}
+	if etag, _, _ := s.Validators(ctx, "feed"); etag != "" {
+		t.Errorf("validator %q kept from a batch that was not saved", etag)
+	}
+	errs, err := s.SourceErrors(ctx, t0)
+	if err != nil || len(errs) != 1 {
+		t.Errorf("SourceErrors = %+v, %v; want the failed save", errs, err)
 	}
 }
