@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"newswatch/internal/testutil"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func BenchmarkFetchAll(b *testing.B) {
 		raw += len(f)
 		bodies[i] = gzipBytes(&testing.T{}, f)
 	}
-	srv := serve(&testing.T{}, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(&testing.T{}, func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Header().Set("ETag", `"`+r.URL.Path+`"`)

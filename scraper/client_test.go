@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"newswatch/internal/testutil"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -118,7 +119,7 @@ func TestPerHostDelay(t *testing.T) {
 	const delay, margin = 400 * time.Millisecond, 150 * time.Millisecond
 	var mu sync.Mutex
 	var times []time.Time
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		times = append(times, time.Now())
 		mu.Unlock()

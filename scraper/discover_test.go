@@ -3,6 +3,7 @@ package scraper
 import (
 	"fmt"
 	"net/http"
+	"newswatch/internal/testutil"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ import (
 // which feed was used; Discover lists a page's feeds.
 func TestFeedDiscovery(t *testing.T) {
 	rss := fixture(t, "rss2.xml")
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/news":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")

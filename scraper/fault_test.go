@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"newswatch/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,21 +32,12 @@ func rssWith(items string) string {
 	return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title><link>https://site.example/</link>` + items + `</channel></rss>`
 }
 
-// gzipBomb returns gzip data of about size/1000 bytes that inflates to size
-// bytes of zeros: 16 MB members, concatenated (gzip is multi-member).
-func gzipBomb(t *testing.T, size int64) []byte {
-	t.Helper()
-	const member = 16 << 20
-	one := gzipBytes(t, make([]byte, member))
-	return bytes.Repeat(one, int(size/member))
-}
-
 // TestFault02GzipBomb: a few hundred KB that inflate to 1 GB, as
 // Content-Encoding and as a .gz file over HTTP and file://: the body-limit
 // error, with memory bounded by the limit.
 func TestFault02GzipBomb(t *testing.T) {
 	const limit = 1 << 20
-	bomb := gzipBomb(t, 1<<30)
+	bomb := testutil.GzipBomb(t, 1<<30)
 	path := filepath.Join(t.TempDir(), "feed.xml.gz")
 	if err := os.WriteFile(path, bomb, 0o600); err != nil {
 		t.Fatal(err)
@@ -55,14 +47,14 @@ func TestFault02GzipBomb(t *testing.T) {
 		source func(t *testing.T) string
 	}{
 		{"content-encoding", func(t *testing.T) string {
-			return serve(t, func(w http.ResponseWriter, r *http.Request) {
+			return testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Encoding", "gzip")
 				w.Header().Set("Content-Type", "application/rss+xml")
 				_, _ = w.Write(bomb)
 			}).URL + "/feed"
 		}},
 		{"gz file over http", func(t *testing.T) string {
-			return serveBytes(t, "application/gzip", bomb).URL + "/feed.xml.gz"
+			return testutil.ServeBytes(t, "application/gzip", bomb).URL + "/feed.xml.gz"
 		}},
 		{"gz file on disk", func(t *testing.T) string {
 			return (&url.URL{Scheme: "file", Path: path}).String()
@@ -90,18 +82,11 @@ func TestFault02GzipBomb(t *testing.T) {
 // external entities never resolved: fast, no file read, no request made.
 func TestFault04BillionLaughsAndXXE(t *testing.T) {
 	var requests atomic.Int32
-	trap := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	trap := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
 		_, _ = w.Write([]byte(`<!ENTITY leak "LEAKED">`))
 	})
-	laughs := `<!ENTITY lol "lol">`
-	for i := 1; i <= 9; i++ {
-		prev := "lol"
-		if i > 1 {
-			prev = fmt.Sprintf("lol%d", i-1)
-		}
-		laughs += fmt.Sprintf(`<!ENTITY lol%d "%s">`, i, strings.Repeat("&"+prev+";", 10))
-	}
+	laughs := testutil.Laughs()
 	docs := map[string]string{
 		"billion laughs": `<?xml version="1.0"?><!DOCTYPE rss [` + laughs + `]>` +
 			`<rss version="2.0"><channel><title>&lol9;</title><item><title>a &lol9; b</title><link>https://x.example/1</link><description>&lol9;&lol9;</description></item></channel></rss>`,
@@ -118,7 +103,7 @@ func TestFault04BillionLaughsAndXXE(t *testing.T) {
 	}
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {
-			srv := serveBytes(t, "application/xml", []byte(doc))
+			srv := testutil.ServeBytes(t, "application/xml", []byte(doc))
 			res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 			if requests.Load() != 0 {
 				t.Errorf("the parser made %d requests for external entities", requests.Load())
@@ -158,7 +143,7 @@ func TestFault05DeepNesting(t *testing.T) {
 	}
 	for name, body := range tests {
 		t.Run(name, func(t *testing.T) {
-			srv := serveBytes(t, "", body)
+			srv := testutil.ServeBytes(t, "", body)
 			res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 			if !errors.Is(res.Err, ErrMalformed) {
 				t.Fatalf("err = %v, want ErrMalformed", res.Err)
@@ -172,7 +157,7 @@ func TestFault05DeepNesting(t *testing.T) {
 // source. Its handler redirects every request to target (when set).
 func publicSource(t *testing.T, f *Fetcher, handler http.HandlerFunc) *httptest.Server {
 	t.Helper()
-	srv := serve(t, handler)
+	srv := testutil.Serve(t, handler)
 	ap := netip.MustParseAddrPort(srv.Listener.Addr().String())
 	prev := f.treatAsPublic
 	f.treatAsPublic = func(a netip.AddrPort) bool {
@@ -192,7 +177,7 @@ func redirectTo(target string) http.HandlerFunc {
 // the refusal happens at dial time.
 func TestFault06PrivateRedirects(t *testing.T) {
 	var hits atomic.Int32
-	private := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	private := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		_, _ = w.Write([]byte(rssWith(`<item><title>secret</title></item>`)))
 	})
@@ -260,7 +245,7 @@ func TestFault06PrivateRedirects(t *testing.T) {
 
 	t.Run("private source may use private addresses", func(t *testing.T) {
 		hits.Store(0)
-		src := serve(t, redirectTo(private.URL+"/feed")) // 127.0.0.1 itself
+		src := testutil.Serve(t, redirectTo(private.URL+"/feed")) // 127.0.0.1 itself
 		res := fetchURL(t, newTestFetcher(t, Options{}), src.URL)
 		mustOK(t, res)
 		if hits.Load() != 1 {
@@ -295,7 +280,7 @@ func TestFault06PrivateRedirects(t *testing.T) {
 
 	for _, target := range []string{"file:///etc/passwd", "ftp://ftp.example/feed", "gopher://x.example/"} {
 		t.Run("scheme "+target, func(t *testing.T) {
-			src := serve(t, redirectTo(target))
+			src := testutil.Serve(t, redirectTo(target))
 			res := fetchURL(t, newTestFetcher(t, Options{}), src.URL)
 			if !errors.Is(res.Err, ErrScheme) {
 				t.Fatalf("err = %v, want ErrScheme", res.Err)
@@ -308,7 +293,7 @@ func TestFault06PrivateRedirects(t *testing.T) {
 // error; 10 hops are followed.
 func TestFault06RedirectLimit(t *testing.T) {
 	var hits atomic.Int32
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		if r.URL.Path == "/loop" {
 			http.Redirect(w, r, "/loop", http.StatusMovedPermanently)
@@ -397,7 +382,7 @@ func TestFault07Charsets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := serveBytes(t, tt.contentType, tt.body)
+			srv := testutil.ServeBytes(t, tt.contentType, tt.body)
 			res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 			mustOK(t, res)
 			if len(res.Items) != 1 {
@@ -425,7 +410,7 @@ func TestFault07CleanTextNeverPanics(t *testing.T) {
 // a clear "not a feed" error, not an empty feed.
 func TestFault08CommentsBeforeRoot(t *testing.T) {
 	body := `<?xml version="1.0"?><!-- ` + strings.Repeat("padding ", 700) + ` -->` + rssWith(`<item><title>x</title></item>`)[len(`<?xml version="1.0" encoding="UTF-8"?>`):]
-	srv := serveBytes(t, "application/rss+xml", []byte(body))
+	srv := testutil.ServeBytes(t, "application/rss+xml", []byte(body))
 	res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 	if !errors.Is(res.Err, ErrNotFeed) || !strings.Contains(res.Err.Error(), "4 KB") {
 		t.Fatalf("err = %v, want ErrNotFeed naming the 4 KB window", res.Err)
@@ -471,7 +456,7 @@ func TestFault09Dates(t *testing.T) {
 		{},
 		{},
 	}
-	srv := serveBytes(t, "application/rss+xml", []byte(rssWith(items)))
+	srv := testutil.ServeBytes(t, "application/rss+xml", []byte(rssWith(items)))
 	res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 	mustOK(t, res)
 	if len(res.Items) != len(dates) {
@@ -521,7 +506,7 @@ func TestFault10RelativeLinksAfterRedirect(t *testing.T) {
 	atom := `<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/atom-base/"><title>t</title>` +
 		`<entry><title>a</title><id>1</id><link href="entry-a"/></entry>` +
 		`<entry xml:base="https://other.example/dir/"><title>b</title><id>2</id><link href="entry-b"/></entry></feed>`
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/old/rss":
 			http.Redirect(w, r, "/new/feeds/rss.xml", http.StatusMovedPermanently)
@@ -568,7 +553,7 @@ func TestFault11HTMLInsteadOfFeed(t *testing.T) {
 	}
 	for name, p := range pages {
 		t.Run(name, func(t *testing.T) {
-			srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", p.contentType)
 				w.Header().Set("ETag", `"rate-limit"`)
 				_, _ = w.Write([]byte(p.body))
@@ -589,7 +574,7 @@ func TestFault11HTMLInsteadOfFeed(t *testing.T) {
 // distinct keys; an item that leaves and comes back keeps its key.
 func TestFault12ItemCounts(t *testing.T) {
 	t.Run("zero items", func(t *testing.T) {
-		srv := serveBytes(t, "application/rss+xml", []byte(rssWith("")))
+		srv := testutil.ServeBytes(t, "application/rss+xml", []byte(rssWith("")))
 		res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 		mustOK(t, res)
 		if len(res.Items) != 0 {
@@ -601,7 +586,7 @@ func TestFault12ItemCounts(t *testing.T) {
 		for i := range 1000 {
 			fmt.Fprintf(&b, `<item><title>Story %d</title><link>https://x.example/s/%d?utm_source=rss</link><guid>g%d</guid></item>`, i, i, i)
 		}
-		srv := serveBytes(t, "application/rss+xml", []byte(rssWith(b.String())))
+		srv := testutil.ServeBytes(t, "application/rss+xml", []byte(rssWith(b.String())))
 		res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 		mustOK(t, res)
 		keys := map[string]bool{}
@@ -617,7 +602,7 @@ func TestFault12ItemCounts(t *testing.T) {
 		b := `<item><title>B</title><link>https://x.example/b</link></item>`
 		c := `<item><title>C</title><pubDate>Mon, 05 Jan 2026 10:00:00 GMT</pubDate></item>`
 		var body atomic.Value
-		srv := serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(body.Load().(string))) })
+		srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(body.Load().(string))) })
 		f := newTestFetcher(t, Options{})
 		keys := func(items string) []string {
 			body.Store(rssWith(items))
@@ -658,7 +643,7 @@ func TestFault13DuplicateIdentities(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := serveBytes(t, "application/rss+xml", []byte(rssWith(tt.items)))
+			srv := testutil.ServeBytes(t, "application/rss+xml", []byte(rssWith(tt.items)))
 			f := newTestFetcher(t, Options{})
 			res := fetchURL(t, f, srv.URL)
 			mustOK(t, res)

@@ -2,6 +2,7 @@ package scraper
 
 import (
 	"net/url"
+	"newswatch/internal/testutil"
 	"path/filepath"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestFetchFeedFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := serveBytes(t, tt.contentType, fixture(t, tt.fixture))
+			srv := testutil.ServeBytes(t, tt.contentType, fixture(t, tt.fixture))
 			f := newTestFetcher(t, Options{})
 			res := fetchURL(t, f, srv.URL+"/feed")
 			mustOK(t, res)

@@ -3,6 +3,7 @@ package scraper
 import (
 	"context"
 	"net/http"
+	"newswatch/internal/testutil"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,11 +13,11 @@ import (
 // TestFetchAllOneFailureNeverStopsOthers: a 500, malformed XML and a timeout
 // are each reported by name while the other sources' items arrive.
 func TestFetchAllOneFailureNeverStopsOthers(t *testing.T) {
-	good := serveBytes(t, "application/rss+xml", fixture(t, "rss2.xml"))
-	atom := serveBytes(t, "application/atom+xml", fixture(t, "atom.xml"))
-	broken := serve(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
-	malformed := serveBytes(t, "text/xml", []byte("<rss><channel><item><title>x</channel>"))
-	slow := serve(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	good := testutil.ServeBytes(t, "application/rss+xml", fixture(t, "rss2.xml"))
+	atom := testutil.ServeBytes(t, "application/atom+xml", fixture(t, "atom.xml"))
+	broken := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
+	malformed := testutil.ServeBytes(t, "text/xml", []byte("<rss><channel><item><title>x</channel>"))
+	slow := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 
 	srcs := []Source{
 		{Name: "good", Feed: good.URL},
@@ -60,7 +61,7 @@ func TestFetchAllConcurrencyAndCancel(t *testing.T) {
 	var inFlight, peak atomic.Int32
 	release := make(chan struct{})
 	started := make(chan struct{}, 100)
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		started <- struct{}{}

@@ -2,8 +2,6 @@ package scraper
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,25 +16,6 @@ func newTestFetcher(t *testing.T, o Options) *Fetcher {
 	f := New(o)
 	f.now = func() time.Time { return fixedNow }
 	return f
-}
-
-// serve starts an httptest server (127.0.0.1) for the test's duration.
-func serve(t *testing.T, h http.HandlerFunc) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// serveBytes serves body with the given Content-Type on every path.
-func serveBytes(t *testing.T, contentType string, body []byte) *httptest.Server {
-	t.Helper()
-	return serve(t, func(w http.ResponseWriter, r *http.Request) {
-		if contentType != "" {
-			w.Header().Set("Content-Type", contentType)
-		}
-		_, _ = w.Write(body)
-	})
 }
 
 func fixture(t *testing.T, name string) []byte {

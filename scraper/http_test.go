@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"newswatch/internal/testutil"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,7 @@ func TestHTTPStatusErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 				for k, v := range tt.header {
 					w.Header().Set(k, v)
 				}
@@ -69,7 +70,7 @@ func TestHTTPStatusErrors(t *testing.T) {
 }
 
 func TestMalformedXML(t *testing.T) {
-	srv := serveBytes(t, "application/rss+xml", []byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>broken</item></channel>`))
+	srv := testutil.ServeBytes(t, "application/rss+xml", []byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>broken</item></channel>`))
 	res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 	if !errors.Is(res.Err, ErrMalformed) {
 		t.Fatalf("err = %v, want ErrMalformed", res.Err)
@@ -103,7 +104,7 @@ func TestFault01Timeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := serve(t, tt.handler)
+			srv := testutil.Serve(t, tt.handler)
 			f := newTestFetcher(t, Options{Timeout: 300 * time.Millisecond})
 			res := fetchURL(t, f, srv.URL)
 			if !errors.Is(res.Err, context.DeadlineExceeded) || !strings.Contains(res.Err.Error(), "timed out after 300ms") {
@@ -131,7 +132,7 @@ func TestConditionalGet(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var hits, notModified atomic.Int32
 			body := fixture(t, "rss2.xml")
-			srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 				hits.Add(1)
 				inm, ims := r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since")
 				if inm != "" || ims != "" {
@@ -172,7 +173,7 @@ func TestConditionalGet(t *testing.T) {
 
 func TestGzipAlwaysRequestedAndDecoded(t *testing.T) {
 	body := gzipBytes(t, fixture(t, "rss2.xml"))
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Accept-Encoding") != "gzip" {
 			t.Errorf("Accept-Encoding = %q", r.Header.Get("Accept-Encoding"))
 		}
@@ -199,7 +200,7 @@ func TestFault03BodyLimitPlusOne(t *testing.T) {
 			name := mode + map[int]string{0: "/at limit", 1: "/limit+1"}[extra]
 			t.Run(name, func(t *testing.T) {
 				b := append(bytes.Clone(body), bytes.Repeat([]byte("\n"), extra)...)
-				srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("ETag", `"new"`)
 					switch mode {
 					case "gzip":
@@ -241,7 +242,7 @@ func TestFeedRetryAfter(t *testing.T) {
 	var mu sync.Mutex
 	var calls []string
 	var times []time.Time
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		calls = append(calls, r.URL.Path)
 		times = append(times, time.Now())

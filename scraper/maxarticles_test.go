@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"newswatch/internal/testutil"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,7 +18,7 @@ import (
 func TestMaxArticles(t *testing.T) {
 	var pages atomic.Int32
 	var srvURL string
-	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/a/") {
 			pages.Add(1)
 			fmt.Fprintf(w, `<html><body><article><p>Text of article %s, long enough to read.</p></article></body></html>`, r.URL.Path)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"newswatch/internal/testutil"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -38,7 +39,7 @@ func portOf(t *testing.T, srv *httptest.Server) int {
 // request reaches that host.
 func TestMixedDNSAnswers(t *testing.T) {
 	var internalHits atomic.Int32
-	internal := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	internal := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		internalHits.Add(1)
 		_, _ = w.Write(fixture(t, "rss2.xml"))
 	})
@@ -73,7 +74,7 @@ func TestMixedDNSAnswers(t *testing.T) {
 func TestRebindingPrivateSource(t *testing.T) {
 	var hits, internalHits atomic.Int32
 	var port int
-	intranet := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	intranet := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		if r.URL.Path == "/article" {
 			fmt.Fprint(w, `<html><body><article><p>Intranet article text about port volumes.</p></article></body></html>`)

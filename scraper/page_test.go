@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"newswatch/internal/testutil"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,7 +43,7 @@ type site struct {
 func newSite(t *testing.T) *site {
 	t.Helper()
 	s := &site{handlers: map[string]http.HandlerFunc{}}
-	s.Server = serve(t, s.serveHTTP)
+	s.Server = testutil.Serve(t, s.serveHTTP)
 	return s
 }
 
@@ -586,7 +587,7 @@ func TestPageRedirects(t *testing.T) {
 
 	t.Run("public source", func(t *testing.T) {
 		var privateHits atomic.Int32
-		private := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		private := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 			privateHits.Add(1)
 			fmt.Fprint(w, `<html><body><article><p>internal</p></article></body></html>`)
 		})
@@ -851,7 +852,7 @@ func TestFullTextEveryPageFails(t *testing.T) {
 // only. Each failure is reported and never stops the other articles.
 func TestPageClientLimits(t *testing.T) {
 	const limit = 1 << 20
-	bomb := gzipBomb(t, 64<<20)
+	bomb := testutil.GzipBomb(t, 64<<20)
 	s := newSite(t)
 	s.handle("/business", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<html><body>`)
