@@ -109,6 +109,9 @@ type Outcome struct {
 	Items       int  // items the source yielded
 	New         int  // of those, the ones not stored before
 	NotModified bool // the source answered 304 Not Modified
+	// FeedURL is the feed used when the source's feed URL is a web page
+	// that advertises it (scraper.Result.FeedURL); "" otherwise.
+	FeedURL string
 	// Err is nil when the source was fetched and saved; it names the source.
 	Err error
 	// Warning names the articles a source that worked could not get.
@@ -191,7 +194,7 @@ func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Ou
 	p.fetcher.WithKnown(p.st.Known).FetchAll(ctx, in, func(r scraper.Result) {
 		run := p.record(r)
 		run.Site = sites[r.Source]
-		out := Outcome{Source: r.Source, Items: len(r.Items), NotModified: r.NotModified, Err: r.Err, Warning: r.Warning, Fetch: r.Duration}
+		out := Outcome{Source: r.Source, Items: len(r.Items), NotModified: r.NotModified, FeedURL: r.FeedURL, Err: r.Err, Warning: r.Warning, Fetch: r.Duration}
 		if len(r.Items) > 0 {
 			p.save(ctx, r, run, &out)
 		}

@@ -103,3 +103,49 @@ to = ["me@example.org"]
 		t.Errorf("re-import of the export prints entries:\n%s", out.String())
 	}
 }
+
+// TestFetchSaysDiscoveredFeed: fetch follows a page to the feed it
+// advertises and says which feed it used.
+func TestFetchSaysDiscoveredFeed(t *testing.T) {
+	rss, err := os.ReadFile(filepath.Join("..", "..", "examples", "feeds", "markets.rss"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/markets.rss" {
+			w.Header().Set("Content-Type", "application/rss+xml")
+			_, _ = w.Write(rss)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><head><link rel="alternate" type="application/rss+xml" href="/markets.rss"></head><body></body></html>`)
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "newswatch.toml")
+	cfg := fmt.Sprintf(`database = "nw.db"
+[http]
+per_host_delay = "0s"
+[output]
+dir = "out"
+[[sources]]
+name = "Markets"
+feed = "%s/markets"
+[[companies]]
+name = "Alibaba"
+[[digests]]
+name = "Morning"
+schedule = "0 7 * * *"
+to = ["me@example.org"]
+`, srv.URL)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"-config", cfgPath, "fetch"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
+	}
+	if want := "Markets: its feed URL is a web page; used the feed it advertises, " + srv.URL + "/markets.rss"; !strings.Contains(out.String(), want) {
+		t.Errorf("output does not say %q:\n%s", want, out.String())
+	}
+}

@@ -64,6 +64,7 @@ type fetchSummary struct {
 	ingest.Summary
 	blocks   []matchBlock     // the new matches, a block per source
 	problems []ingest.Outcome // sources that failed or lost some articles
+	found    []ingest.Outcome // sources whose feed URL is a page advertising the feed used
 }
 
 // matchBlock is one source's new matches as print shows them.
@@ -85,6 +86,9 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log *slog.Logger,
 		logOutcome(log, o, slog.LevelDebug, slog.LevelDebug)
 		if o.Err != nil || o.Warning != nil {
 			fs.problems = append(fs.problems, o)
+		}
+		if o.FeedURL != "" {
+			fs.found = append(fs.found, o)
 		}
 		if len(o.Matches) > 0 {
 			var b strings.Builder
@@ -108,7 +112,7 @@ func logOutcome(log *slog.Logger, o ingest.Outcome, problem, ok slog.Level) {
 		log.Log(ctx, problem, "source failed", "source", o.Source, "duration", o.Fetch.Round(time.Millisecond), "error", o.Err)
 	} else {
 		log.Log(ctx, ok, "source fetched", "source", o.Source, "duration", o.Fetch.Round(time.Millisecond),
-			"items", o.Items, "new", o.New, "not_modified", o.NotModified)
+			"items", o.Items, "new", o.New, "not_modified", o.NotModified, "discovered_feed", o.FeedURL)
 	}
 	if o.Warning != nil { // some articles of a source that worked
 		log.Log(ctx, problem, "source incomplete", "source", o.Source, "warning", o.Warning)
@@ -135,6 +139,10 @@ func (s *fetchSummary) print(w io.Writer) {
 		if o.Err == nil {
 			fmt.Fprintf(w, "warning: %s: %v\n", o.Source, o.Warning)
 		}
+	}
+	slices.SortFunc(s.found, func(a, b ingest.Outcome) int { return strings.Compare(a.Source, b.Source) })
+	for _, o := range s.found {
+		fmt.Fprintf(w, "%s: its feed URL is a web page; used the feed it advertises, %s (`newswatch discover` prints an entry for it)\n", o.Source, o.FeedURL)
 	}
 	fmt.Fprintf(w, "fetched %d %s in %s: %d new %s, %d new %s, %d failed\n",
 		s.Sources, plural(s.Sources, "source", "sources"), s.Elapsed.Round(time.Millisecond),
