@@ -73,7 +73,7 @@ func TestFault01SilentAndTricklingServers(t *testing.T) {
 	trickle := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		w.WriteHeader(http.StatusOK)
-		for _, b := range []byte(rss(story("t01trickled"))) {
+		for _, b := range []byte(testutil.RSS(story("t01trickled"))) {
 			_, _ = w.Write([]byte{b})
 			w.(http.Flusher).Flush()
 			select {
@@ -147,8 +147,8 @@ func TestFault03BodyLimitPlusOne(t *testing.T) {
 	for _, mode := range []string{"content-length", "chunked"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			first := rss(story("t03first"))
-			second := rss(story("t03first"), story("t03second"))
+			first := testutil.RSS(story("t03first"))
+			second := testutil.RSS(story("t03first"), story("t03second"))
 			limit := len(second)
 			first += strings.Repeat("\n", limit-len(first)) // exactly the limit
 			second += "\n"                                  // the limit + 1
@@ -214,7 +214,7 @@ func TestFault04BillionLaughsAndXXE(t *testing.T) {
 	laughs := testutil.Laughs()
 	body := func(dtd, title string) string {
 		return `<?xml version="1.0"?>` + dtd + `<rss version="2.0"><channel><title>t</title>` +
-			item("Cainiao espionage "+title, "https://x.example/"+strings.Trim(title, "&;"), "", "Spying: "+title) + `</channel></rss>`
+			testutil.Item("Cainiao espionage "+title, "https://x.example/"+strings.Trim(title, "&;"), "", "Spying: "+title) + `</channel></rss>`
 	}
 	docs := map[string]string{
 		"/laughs":  body(`<!DOCTYPE rss [`+laughs+`]>`, "&lol9;"),
@@ -352,7 +352,7 @@ func serveRedirects(t *testing.T) *httptestServer {
 				return
 			}
 			w.Header().Set("Content-Type", "application/rss+xml")
-			_, _ = io.WriteString(w, rss(story(token)))
+			_, _ = io.WriteString(w, testutil.RSS(story(token)))
 		}
 	})
 	s.URL = h.URL
@@ -395,7 +395,7 @@ func TestFault07Charsets(t *testing.T) {
 		}
 		desc := strings.Repeat(token+"word"+token[len(token)-2:]+" ", 20)
 		return decl + `<rss version="2.0"><channel><title>c</title>` +
-			item(title+" "+token, "https://x.example/"+token, "", desc) + `</channel></rss>`
+			testutil.Item(title+" "+token, "https://x.example/"+token, "", desc) + `</channel></rss>`
 	}
 	type feed struct{ contentType, body, want string }
 	feeds := map[string]feed{
@@ -487,7 +487,7 @@ func TestFault09Dates(t *testing.T) {
 		}
 		items = append(items, it)
 	}
-	feed := serveFeed(t, rss(items...))
+	feed := serveFeed(t, testutil.RSS(items...))
 	stored := map[string]map[string]time.Time{}
 	for _, tz := range []string{"UTC", "America/New_York"} {
 		w := newWorld(t, conf{sources: []src{{name: "Dates", feed: feed.URL}}}, smtptest.Options{})
@@ -537,9 +537,9 @@ func TestFault10RelativeLinks(t *testing.T) {
 		case "/old/atom":
 			http.Redirect(w, r, "/new/feeds/atom.xml", http.StatusMovedPermanently)
 		case "/new/feeds/rss.xml":
-			_, _ = io.WriteString(w, rss(
-				item("Cainiao espionage t10rel", "t10rel", "", "Spying."),
-				item("Cainiao espionage t10root", "/t10root", "", "More spying.")))
+			_, _ = io.WriteString(w, testutil.RSS(
+				testutil.Item("Cainiao espionage t10rel", "t10rel", "", "Spying."),
+				testutil.Item("Cainiao espionage t10root", "/t10root", "", "More spying.")))
 		case "/new/feeds/atom.xml":
 			_, _ = io.WriteString(w, `<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/atom-base/"><title>t</title>`+
 				`<entry><title>Cainiao espionage t10base</title><id>1</id><link href="t10base"/><summary>Spying there.</summary></entry>`+
@@ -577,7 +577,7 @@ func TestFault11HTMLInsteadOfFeed(t *testing.T) {
 	t.Parallel()
 	var limited atomic.Bool
 	var body atomic.Value
-	body.Store(rss(story("t11a")))
+	body.Store(testutil.RSS(story("t11a")))
 	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if limited.Load() {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -600,7 +600,7 @@ func TestFault11HTMLInsteadOfFeed(t *testing.T) {
 		t.Errorf("stored items after the HTML page: %d", len(its))
 	}
 	limited.Store(false)
-	body.Store(rss(story("t11a"), story("t11b")))
+	body.Store(testutil.RSS(story("t11a"), story("t11b")))
 	w.mustRun(0, "once")
 	ls := w.letters()
 	wantNotDelivered(t, ls, "t11page")
@@ -624,16 +624,16 @@ func TestFault12ItemCounts(t *testing.T) {
 		if i%10 == 0 {
 			title = fmt.Sprintf("Cainiao espionage report %d t12m%03d", i, i)
 		}
-		big = append(big, item(title, fmt.Sprintf("https://big.example/%d?utm_source=rss", i), "", fmt.Sprintf("Entry %d of the register, filed under t12x%03d.", i, i)))
+		big = append(big, testutil.Item(title, fmt.Sprintf("https://big.example/%d?utm_source=rss", i), "", fmt.Sprintf("Entry %d of the register, filed under t12x%03d.", i, i)))
 	}
 	var window atomic.Value // the items the big feed lists now
 	window.Store(big)
 	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/empty" {
-			_, _ = io.WriteString(w, rss())
+			_, _ = io.WriteString(w, testutil.RSS())
 			return
 		}
-		_, _ = io.WriteString(w, rss(window.Load().([]string)...))
+		_, _ = io.WriteString(w, testutil.RSS(window.Load().([]string)...))
 	})
 	w := newWorld(t, conf{sources: []src{
 		{name: "Empty", feed: srv.URL + "/empty"},
@@ -679,19 +679,19 @@ func TestFault12ItemCounts(t *testing.T) {
 func TestFault13DuplicateIdentities(t *testing.T) {
 	t.Parallel()
 	docs := map[string]string{
-		"/guid": rss(
-			item("Cainiao espionage warehouse t13g1", "https://g.example/1", "same", "Warehouse staff questioned."),
-			item("Cainiao spying scanners t13g2", "https://g.example/2", "same", "Scanners sent data abroad."),
-			item("Cainiao espionage fine t13g3", "", "same", "Regulator fines the firm.")),
-		"/link": rss(
-			item("Cainiao espionage trial opens t13l1", "https://l.example/", "", "A trial opens in Liège."),
-			item("Cainiao spying audit published t13l2", "https://l.example/", "", "Auditors publish findings."),
-			item("Cainiao espionage minister resigns t13l3", "https://l.example/", "", "The minister resigns.")),
-		"/wire-a": rss(
-			item("Cainiao espionage ring exposed t13same", "https://same.example/story?id=7&utm_source=rss&fbclid=x", "a-1", "Police exposed a ring."),
-			item("Cainiao espionage ring exposed t13same", "http://same.example/story?id=7#comments", "a-2", "Police exposed a ring.")),
-		"/wire-b": rss(
-			item("Cainiao espionage ring exposed t13same", "https://SAME.example:443/story?utm_medium=x&id=7", "b-1", "Police exposed a ring.")),
+		"/guid": testutil.RSS(
+			testutil.Item("Cainiao espionage warehouse t13g1", "https://g.example/1", "same", "Warehouse staff questioned."),
+			testutil.Item("Cainiao spying scanners t13g2", "https://g.example/2", "same", "Scanners sent data abroad."),
+			testutil.Item("Cainiao espionage fine t13g3", "", "same", "Regulator fines the firm.")),
+		"/link": testutil.RSS(
+			testutil.Item("Cainiao espionage trial opens t13l1", "https://l.example/", "", "A trial opens in Liège."),
+			testutil.Item("Cainiao spying audit published t13l2", "https://l.example/", "", "Auditors publish findings."),
+			testutil.Item("Cainiao espionage minister resigns t13l3", "https://l.example/", "", "The minister resigns.")),
+		"/wire-a": testutil.RSS(
+			testutil.Item("Cainiao espionage ring exposed t13same", "https://same.example/story?id=7&utm_source=rss&fbclid=x", "a-1", "Police exposed a ring."),
+			testutil.Item("Cainiao espionage ring exposed t13same", "http://same.example/story?id=7#comments", "a-2", "Police exposed a ring.")),
+		"/wire-b": testutil.RSS(
+			testutil.Item("Cainiao espionage ring exposed t13same", "https://SAME.example:443/story?utm_medium=x&id=7", "b-1", "Police exposed a ring.")),
 	}
 	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, docs[r.URL.Path]) })
 	w := newWorld(t, conf{sources: []src{

@@ -104,7 +104,7 @@ func TestFault14ETag304AfterFailedProcessing(t *testing.T) {
 	t.Run("killed before the items commit", func(t *testing.T) {
 		t.Parallel()
 		s := &server{}
-		w := newWorld(t, conf{sources: []src{{name: "Feed", feed: feedServer(t, s, rss(story("t14killed")))}}}, smtptest.Options{})
+		w := newWorld(t, conf{sources: []src{{name: "Feed", feed: feedServer(t, s, testutil.RSS(story("t14killed")))}}}, smtptest.Options{})
 		served := make(chan *dbLock, 1)
 		s.mu.Lock()
 		s.onServe = func() { served <- lockDB(t, filepath.Join(w.dir, "nw.db")) }
@@ -135,7 +135,7 @@ func TestFault14ETag304AfterFailedProcessing(t *testing.T) {
 	t.Run("item insert fails", func(t *testing.T) {
 		t.Parallel()
 		s := &server{}
-		w := newWorld(t, conf{sources: []src{{name: "Feed", feed: feedServer(t, s, rss(story("t14insert")))}}}, smtptest.Options{})
+		w := newWorld(t, conf{sources: []src{{name: "Feed", feed: feedServer(t, s, testutil.RSS(story("t14insert")))}}}, smtptest.Options{})
 		w.mustRun(0, "status") // creates the database
 		db, err := sql.Open("sqlite", "file:"+filepath.Join(w.dir, "nw.db")+"?_pragma=busy_timeout(5000)")
 		if err != nil {
@@ -165,7 +165,7 @@ func TestFault14ETag304AfterFailedProcessing(t *testing.T) {
 	t.Run("delivery failed after the items commit", func(t *testing.T) {
 		t.Parallel()
 		s := &server{}
-		w := newWorld(t, conf{sources: []src{{name: "Feed", feed: feedServer(t, s, rss(story("t14pending")))}}}, smtptest.Options{})
+		w := newWorld(t, conf{sources: []src{{name: "Feed", feed: feedServer(t, s, testutil.RSS(story("t14pending")))}}}, smtptest.Options{})
 		w.mail.SetFaults(smtptest.Fault{Stage: smtptest.Connect, Code: 421})
 		w.mustRun(1, "once")
 		w.mail.SetFaults()
@@ -225,15 +225,15 @@ func htmlProblems(doc string) []string {
 func TestFault15ScriptInTitle(t *testing.T) {
 	t.Parallel()
 	items := []string{
-		item(`<![CDATA[<script>alert(1)</script> Cainiao espionage t15a]]>`, "https://x.example/a", "", "Spying."),
-		item(`Cainiao espionage &lt;img src=x onerror=alert(2)&gt; t15b`, "https://x.example/b", "",
+		testutil.Item(`<![CDATA[<script>alert(1)</script> Cainiao espionage t15a]]>`, "https://x.example/a", "", "Spying."),
+		testutil.Item(`Cainiao espionage &lt;img src=x onerror=alert(2)&gt; t15b`, "https://x.example/b", "",
 			`<![CDATA[<a href="javascript:alert(3)" onclick="alert(4)">click</a> spying <iframe src="data:text/html;base64,PHNjcmlwdD5hbGVydCg1KTwvc2NyaXB0Pg=="></iframe><img src=x onerror="alert(6)"><svg onload="alert(7)"></svg><p style="background:url(javascript:alert(8))">styled</p>]]>`),
-		item(`Cainiao espionage t15c`, "javascript:alert(9)", "c-guid", "Spying with a javascript: link."),
-		item(`Cainiao espionage t15d`, "data:text/html,&lt;script&gt;alert(10)&lt;/script&gt;", "d-guid", "Spying with a data: link."),
-		item(`&lt;script&gt;alert(11)&lt;/script&gt; Cainiao espionage t15e`, "https://x.example/e\" onmouseover=\"alert(12)", "", "Quote in the link."),
-		item(`<![CDATA[<a href="vbscript:msgbox(13)">Cainiao</a> espionage <b onmouseover=alert(14)>t15f</b>]]>`, "https://x.example/f", "", "<![CDATA[<meta http-equiv=refresh content=0;url=javascript:alert(15)> spying]]>"),
+		testutil.Item(`Cainiao espionage t15c`, "javascript:alert(9)", "c-guid", "Spying with a javascript: link."),
+		testutil.Item(`Cainiao espionage t15d`, "data:text/html,&lt;script&gt;alert(10)&lt;/script&gt;", "d-guid", "Spying with a data: link."),
+		testutil.Item(`&lt;script&gt;alert(11)&lt;/script&gt; Cainiao espionage t15e`, "https://x.example/e\" onmouseover=\"alert(12)", "", "Quote in the link."),
+		testutil.Item(`<![CDATA[<a href="vbscript:msgbox(13)">Cainiao</a> espionage <b onmouseover=alert(14)>t15f</b>]]>`, "https://x.example/f", "", "<![CDATA[<meta http-equiv=refresh content=0;url=javascript:alert(15)> spying]]>"),
 	}
-	w := newWorld(t, conf{sources: []src{{name: "Hostile <b>source</b>", feed: serveFeed(t, rss(items...)).URL}}}, smtptest.Options{})
+	w := newWorld(t, conf{sources: []src{{name: "Hostile <b>source</b>", feed: serveFeed(t, testutil.RSS(items...)).URL}}}, smtptest.Options{})
 	w.mustRun(0, "once")
 	ls := w.letters()
 	if len(ls) != 1 {
@@ -344,14 +344,14 @@ func TestFault16SubjectInjection(t *testing.T) {
 		t.Parallel()
 		var items []string
 		for name, title := range subjectAttacks {
-			items = append(items, item("<![CDATA["+title+"]]>", "https://x.example/"+strings.ReplaceAll(name, " ", "-"), "", "Spying."))
+			items = append(items, testutil.Item("<![CDATA["+title+"]]>", "https://x.example/"+strings.ReplaceAll(name, " ", "-"), "", "Spying."))
 		}
-		items = append(items, item("Cainiao espionage t16refs&#13;&#10;Bcc: refs@evil.example", "https://x.example/refs", "", "Spying."))
+		items = append(items, testutil.Item("Cainiao espionage t16refs&#13;&#10;Bcc: refs@evil.example", "https://x.example/refs", "", "Spying."))
 		// Companies with hostile names, each with more stories than
 		// Alibaba so that the subject lists all three.
 		for alias, n := range map[string]int{"t16evil": 9, "t16enc": 8, "t16long": 7} {
 			for i := range n {
-				items = append(items, item(fmt.Sprintf("Dispatch %d on %s", i, alias), fmt.Sprintf("https://x.example/%s/%d", alias, i), "",
+				items = append(items, testutil.Item(fmt.Sprintf("Dispatch %d on %s", i, alias), fmt.Sprintf("https://x.example/%s/%d", alias, i), "",
 					strings.Repeat(fmt.Sprintf("u%d%s ", i, alias), 5)))
 			}
 		}
@@ -371,11 +371,11 @@ name = "` + strings.Repeat("Long", 500) + `"
 aliases = ["t16long"]
 all_news = true
 `
-		w := newWorld(t, conf{company: companies, sources: []src{{name: "Hostile", feed: serveFeed(t, rss(items...)).URL}}}, smtptest.Options{})
+		w := newWorld(t, conf{company: companies, sources: []src{{name: "Hostile", feed: serveFeed(t, testutil.RSS(items...)).URL}}}, smtptest.Options{})
 		r := w.run("once")
 		if r.code == 2 {
 			t.Logf("config refused the hostile company names: %s", r.stderr)
-			w.write(conf{sources: []src{{name: "Hostile", feed: serveFeed(t, rss(items...)).URL}}})
+			w.write(conf{sources: []src{{name: "Hostile", feed: serveFeed(t, testutil.RSS(items...)).URL}}})
 			r = w.run("once")
 		}
 		if r.code != 0 {
@@ -434,7 +434,7 @@ all_news = true
 // "starttls" fails before any AUTH or MAIL.
 func TestFault17SMTP(t *testing.T) {
 	t.Parallel()
-	feed := serveFeed(t, rss(story("t17one"), item("Cainiao spying second t17two", "https://news.example/t17two", "", "Another spying story entirely.")))
+	feed := serveFeed(t, testutil.RSS(story("t17one"), testutil.Item("Cainiao spying second t17two", "https://news.example/t17two", "", "Another spying story entirely.")))
 	sources := []src{{name: "Wire", feed: feed.URL}}
 	tokens := []string{"t17one", "t17two"}
 

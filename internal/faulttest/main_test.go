@@ -369,32 +369,9 @@ func wantNotDelivered(t *testing.T, ls []letter, strs ...string) {
 	}
 }
 
-// rss is an RSS 2.0 document with the items.
-func rss(items ...string) string {
-	return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed</title><link>https://feed.example/</link>` +
-		strings.Join(items, "") + `</channel></rss>`
-}
-
-// item is an RSS item; link and guid may be empty.
-func item(title, link, guid, desc string) string {
-	var b strings.Builder
-	b.WriteString("<item><title>" + title + "</title>")
-	if link != "" {
-		b.WriteString("<link>" + link + "</link>")
-	}
-	if guid != "" {
-		b.WriteString("<guid>" + guid + "</guid>")
-	}
-	if desc != "" {
-		b.WriteString("<description>" + desc + "</description>")
-	}
-	b.WriteString("</item>")
-	return b.String()
-}
-
 // story is a matching item whose title carries token.
 func story(token string) string {
-	return item("Cainiao espionage probe "+token, "https://news.example/"+token, "", "Investigators suspect spying at the Cainiao hub.")
+	return testutil.Item("Cainiao espionage probe "+token, "https://news.example/"+token, "", "Investigators suspect spying at the Cainiao hub.")
 }
 
 // serveFeed serves body as an RSS feed on every path.
@@ -409,5 +386,5 @@ func serveFeed(t *testing.T, body string) *httptest.Server {
 // goodSource is a healthy source with one matching story, token.
 func goodSource(t *testing.T, token string) src {
 	t.Helper()
-	return src{name: "Good", feed: serveFeed(t, rss(story(token))).URL + "/feed.xml"}
+	return src{name: "Good", feed: serveFeed(t, testutil.RSS(story(token))).URL + "/feed.xml"}
 }

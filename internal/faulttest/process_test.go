@@ -75,7 +75,7 @@ func TestFault18SendKilledAtSMTPStages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			gate := newStageGate(tt.stage)
-			feed := serveFeed(t, rss(story("t18one"), item("Cainiao spying second t18two", "https://news.example/t18two", "", "Another spying case.")))
+			feed := serveFeed(t, testutil.RSS(story("t18one"), testutil.Item("Cainiao spying second t18two", "https://news.example/t18two", "", "Another spying case.")))
 			w := newWorld(t, conf{sources: []src{{name: "Wire", feed: feed.URL}}}, smtptest.Options{OnStage: gate.onStage})
 			w.mustRun(0, "fetch")
 			p := w.start("send")
@@ -154,19 +154,19 @@ func (k *killRound) addItems(round, n int) {
 		i := len(k.items)
 		tok := fmt.Sprintf("k%02dm%d", round, i)
 		k.matched = append(k.matched, tok)
-		k.items = append(k.items, item("Cainiao espionage case "+tok, "https://news.example/"+tok, "",
+		k.items = append(k.items, testutil.Item("Cainiao espionage case "+tok, "https://news.example/"+tok, "",
 			strings.Repeat(tok+"x ", 6)+"Investigators suspect spying."))
 		if k.rng.IntN(3) == 0 {
 			dec := fmt.Sprintf("k%02dd%d", round, i)
 			k.decoys = append(k.decoys, dec)
-			k.items = append(k.items, item("Harbour log "+dec, "https://news.example/"+dec, "", "Cargo volumes rose."))
+			k.items = append(k.items, testutil.Item("Harbour log "+dec, "https://news.example/"+dec, "", "Cargo volumes rose."))
 		}
 	}
 }
 
 func (k *killRound) serveFeed(w http.ResponseWriter, r *http.Request) {
 	k.mu.Lock()
-	body := rss(k.items...)
+	body := testutil.RSS(k.items...)
 	var lock *dbLock
 	if k.armed && k.point == afterFetch {
 		k.armed = false
@@ -420,14 +420,14 @@ func TestFault19TwoWriters(t *testing.T) {
 	var mu sync.Mutex
 	var items []string
 	for i := range 2000 {
-		items = append(items, item(fmt.Sprintf("Harbour log %d", i), fmt.Sprintf("https://log.example/%d", i), "", "Cargo volumes."))
+		items = append(items, testutil.Item(fmt.Sprintf("Harbour log %d", i), fmt.Sprintf("https://log.example/%d", i), "", "Cargo volumes."))
 	}
 	feed := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		i := len(items)
 		tok := fmt.Sprintf("t19m%03d", i)
-		items = append(items, item("Cainiao espionage case "+tok, "https://news.example/"+tok+"?utm_source=rss", "", strings.Repeat(tok+"x ", 5)+"Spying."))
-		body := rss(items...)
+		items = append(items, testutil.Item("Cainiao espionage case "+tok, "https://news.example/"+tok+"?utm_source=rss", "", strings.Repeat(tok+"x ", 5)+"Spying."))
+		body := testutil.RSS(items...)
 		mu.Unlock()
 		_, _ = io.WriteString(w, body)
 	})

@@ -91,3 +91,28 @@ func (l *LockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// RSS is an RSS 2.0 document, channel "Feed" at https://feed.example/,
+// with the items (see Item) in order.
+func RSS(items ...string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed</title><link>https://feed.example/</link>` +
+		strings.Join(items, "") + `</channel></rss>`
+}
+
+// Item is an RSS item; link, guid and desc are left out when empty. The
+// strings go in as written: a test can put markup or entities in them.
+func Item(title, link, guid, desc string) string {
+	var b strings.Builder
+	b.WriteString("<item><title>" + title + "</title>")
+	if link != "" {
+		b.WriteString("<link>" + link + "</link>")
+	}
+	if guid != "" {
+		b.WriteString("<guid>" + guid + "</guid>")
+	}
+	if desc != "" {
+		b.WriteString("<description>" + desc + "</description>")
+	}
+	b.WriteString("</item>")
+	return b.String()
+}
