@@ -1,20 +1,26 @@
 # Build: docker build -t newswatch .
-# Run:   docker run -d -v newswatch-data:/data -e NEWSWATCH_SMTP_PASSWORD newswatch
-# The volume holds newswatch.toml, the SQLite database and the digests folder
-# (relative paths in the config resolve against the config file's folder).
+# Run:   docker run -d --name newswatch \
+#          -v /path/to/newswatch.toml:/etc/newswatch/newswatch.toml:ro \
+#          -v newswatch-data:/data \
+#          -e NEWSWATCH_SMTP_PASSWORD newswatch
+# The image holds no configuration: bind-mount yours (newswatch init writes a
+# starter one). In it, set database = "/data/newswatch.db" and
+# [output] dir = "/data/digests" so that state lives on the volume.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/newswatch ./cmd/newswatch
-RUN mkdir -p /out/data && cp config.example.toml /out/data/newswatch.toml
+RUN mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/newswatch /usr/local/bin/newswatch
 COPY --from=build --chown=65532:65532 /out/data /data
-ENV NEWSWATCH_CONFIG=/data/newswatch.toml
+ENV NEWSWATCH_CONFIG=/etc/newswatch/newswatch.toml
 VOLUME /data
 USER 65532:65532
+# No shell in the image: the health check is the binary's exit code.
+HEALTHCHECK --interval=5m --timeout=30s CMD ["/usr/local/bin/newswatch", "status", "-q"]
 ENTRYPOINT ["/usr/local/bin/newswatch"]
 CMD ["run"]

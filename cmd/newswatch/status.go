@@ -17,7 +17,9 @@ import (
 )
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
-	if _, err := e.parse(e.flags("status"), args); err != nil {
+	fs := e.flags("status")
+	quiet := fs.Bool("q", false, "print nothing; exit 1 when no source worked in its last run or a digest failed for good (a health check)")
+	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
 	if err := databaseExists(e.config); err != nil {
@@ -36,12 +38,33 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *quiet {
+		return unhealthy(hs, msgs)
+	}
 	a.printHealth(e.stdout, hs)
 	a.printOutbox(e.stdout, msgs)
 	if err := a.printDelivered(ctx, e.stdout); err != nil {
 		return err
 	}
 	return a.printSchedule(e.stdout, a.now())
+}
+
+// unhealthy is status -q's verdict: an error when sources were fetched but
+// none worked in its last run, or when a digest failed for good.
+func unhealthy(hs []store.Health, msgs []store.Message) error {
+	ok := len(hs) == 0
+	for _, h := range hs {
+		ok = ok || h.LastStatus != store.StatusError
+	}
+	if !ok {
+		return errEverySourceFailed
+	}
+	for _, m := range msgs {
+		if m.Status == store.MessageFailed {
+			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, when(m.Slot, time.UTC), m.LastError)
+		}
+	}
+	return nil
 }
 
 // databaseExists says so when the configured SQLite file is missing, so

@@ -47,3 +47,18 @@ func TestStatusRows(t *testing.T) {
 		t.Errorf("the failing source's name is repeated in its row:\n%s", out)
 	}
 }
+
+// TestStatusQuiet: status -q prints nothing and its exit code is a health
+// check: 0 when a source worked, 1 when every source failed.
+func TestStatusQuiet(t *testing.T) {
+	good := onceConfig(t, false)
+	runCmd(t, "-config", good, "once")
+	if code, out, errOut := runCmd(t, "-config", good, "status", "-q"); code != exitOK || out != "" || errOut != "" {
+		t.Errorf("status -q, healthy: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	broken := onceConfig(t, true)
+	runCmd(t, "-config", broken, "once")
+	if code, out, _ := runCmd(t, "-config", broken, "status", "-q"); code != exitFailure || out != "" {
+		t.Errorf("status -q, every source failing: exit %d, stdout %q", code, out)
+	}
+}
