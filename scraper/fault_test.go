@@ -28,10 +28,6 @@ import (
 	xunicode "golang.org/x/text/encoding/unicode"
 )
 
-func rssWith(items string) string {
-	return `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title><link>https://site.example/</link>` + items + `</channel></rss>`
-}
-
 // TestFault02GzipBomb: a few hundred KB that inflate to 1 GB, as
 // Content-Encoding and as a .gz file over HTTP and file://: the body-limit
 // error, with memory bounded by the limit.
@@ -179,7 +175,7 @@ func TestFault06PrivateRedirects(t *testing.T) {
 	var hits atomic.Int32
 	private := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		_, _ = w.Write([]byte(rssWith(`<item><title>secret</title></item>`)))
+		_, _ = w.Write([]byte(testutil.RSS(`<item><title>secret</title></item>`)))
 	})
 	privatePort := private.Listener.Addr().String()
 	privatePort = privatePort[strings.LastIndexByte(privatePort, ':')+1:]
@@ -409,7 +405,7 @@ func TestFault07CleanTextNeverPanics(t *testing.T) {
 // TestFault08CommentsBeforeRoot: more than 4 KB before the root element is
 // a clear "not a feed" error, not an empty feed.
 func TestFault08CommentsBeforeRoot(t *testing.T) {
-	body := `<?xml version="1.0"?><!-- ` + strings.Repeat("padding ", 700) + ` -->` + rssWith(`<item><title>x</title></item>`)[len(`<?xml version="1.0" encoding="UTF-8"?>`):]
+	body := `<?xml version="1.0"?><!-- ` + strings.Repeat("padding ", 700) + ` -->` + testutil.RSS(`<item><title>x</title></item>`)[len(`<?xml version="1.0" encoding="UTF-8"?>`):]
 	srv := testutil.ServeBytes(t, "application/rss+xml", []byte(body))
 	res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 	if !errors.Is(res.Err, ErrNotFeed) || !strings.Contains(res.Err.Error(), "4 KB") {
@@ -456,7 +452,7 @@ func TestFault09Dates(t *testing.T) {
 		{},
 		{},
 	}
-	srv := testutil.ServeBytes(t, "application/rss+xml", []byte(rssWith(items)))
+	srv := testutil.ServeBytes(t, "application/rss+xml", []byte(testutil.RSS(items)))
 	res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 	mustOK(t, res)
 	if len(res.Items) != len(dates) {
@@ -502,7 +498,7 @@ func TestFault09Dates(t *testing.T) {
 // TestFault10RelativeLinksAfterRedirect: relative links, with and without
 // xml:base, resolve against the final URL.
 func TestFault10RelativeLinksAfterRedirect(t *testing.T) {
-	rss := rssWith(`<item><title>a</title><link>item-a</link></item><item><title>b</title><link>/root-b</link></item><item><title>c</title><link>//cdn.example/c</link></item>`)
+	rss := testutil.RSS(`<item><title>a</title><link>item-a</link></item><item><title>b</title><link>/root-b</link></item><item><title>c</title><link>//cdn.example/c</link></item>`)
 	atom := `<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/atom-base/"><title>t</title>` +
 		`<entry><title>a</title><id>1</id><link href="entry-a"/></entry>` +
 		`<entry xml:base="https://other.example/dir/"><title>b</title><id>2</id><link href="entry-b"/></entry></feed>`
@@ -574,7 +570,7 @@ func TestFault11HTMLInsteadOfFeed(t *testing.T) {
 // distinct keys; an item that leaves and comes back keeps its key.
 func TestFault12ItemCounts(t *testing.T) {
 	t.Run("zero items", func(t *testing.T) {
-		srv := testutil.ServeBytes(t, "application/rss+xml", []byte(rssWith("")))
+		srv := testutil.ServeBytes(t, "application/rss+xml", []byte(testutil.RSS("")))
 		res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 		mustOK(t, res)
 		if len(res.Items) != 0 {
@@ -586,7 +582,7 @@ func TestFault12ItemCounts(t *testing.T) {
 		for i := range 1000 {
 			fmt.Fprintf(&b, `<item><title>Story %d</title><link>https://x.example/s/%d?utm_source=rss</link><guid>g%d</guid></item>`, i, i, i)
 		}
-		srv := testutil.ServeBytes(t, "application/rss+xml", []byte(rssWith(b.String())))
+		srv := testutil.ServeBytes(t, "application/rss+xml", []byte(testutil.RSS(b.String())))
 		res := fetchURL(t, newTestFetcher(t, Options{}), srv.URL)
 		mustOK(t, res)
 		keys := map[string]bool{}
@@ -605,7 +601,7 @@ func TestFault12ItemCounts(t *testing.T) {
 		srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(body.Load().(string))) })
 		f := newTestFetcher(t, Options{})
 		keys := func(items string) []string {
-			body.Store(rssWith(items))
+			body.Store(testutil.RSS(items))
 			res := fetchURL(t, f, srv.URL)
 			mustOK(t, res)
 			var ks []string
@@ -643,7 +639,7 @@ func TestFault13DuplicateIdentities(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := testutil.ServeBytes(t, "application/rss+xml", []byte(rssWith(tt.items)))
+			srv := testutil.ServeBytes(t, "application/rss+xml", []byte(testutil.RSS(tt.items)))
 			f := newTestFetcher(t, Options{})
 			res := fetchURL(t, f, srv.URL)
 			mustOK(t, res)

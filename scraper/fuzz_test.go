@@ -2,6 +2,7 @@ package scraper
 
 import (
 	"net/url"
+	"newswatch/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,7 @@ func FuzzParseFeed(f *testing.F) {
 			f.Add(b, "")
 		}
 	}
-	f.Add([]byte(rssWith(`<item><title>a&#8;b</title><link>javascript:x</link><guid>g</guid></item><item><title>a</title><guid>g</guid></item>`)), "text/xml; charset=windows-1251")
+	f.Add([]byte(testutil.RSS(`<item><title>a&#8;b</title><link>javascript:x</link><guid>g</guid></item><item><title>a</title><guid>g</guid></item>`)), "text/xml; charset=windows-1251")
 	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><feed xmlns="http://www.w3.org/2005/Atom" xml:base="x/"><entry><title>caf`+"\xe9"+`</title><link href="../y"/></entry></feed>`), "")
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","url":"/rel","title":"\u0008t","date_published":"0001-01-01T00:00:00Z"}]}`), "application/feed+json")
 	base, _ := url.Parse("https://feeds.example/dir/feed.xml")

@@ -687,7 +687,7 @@ func TestFullTextFeed(t *testing.T) {
 	s := newSite(t)
 	s.handle("/feed", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
-		fmt.Fprint(w, rssWith(`
+		fmt.Fprint(w, testutil.RSS(`
 			<item><title>Logistics firm faces probe</title><link>/news/cainiao-probe</link><description>A Belgian investigation into an airport hub.</description></item>
 			<item><title>Port volumes</title><link>/news/port-volumes</link><description>Known already.</description></item>
 			<item><title>Gone</title><link>/news/gone</link><description>Deleted article.</description></item>
@@ -838,7 +838,7 @@ func TestPartialOutcome(t *testing.T) {
 func TestFullTextEveryPageFails(t *testing.T) {
 	s := newSite(t)
 	s.handle("/feed", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, rssWith(`<item><title>Gone</title><link>/news/gone</link><description>Summary.</description></item>`))
+		fmt.Fprint(w, testutil.RSS(`<item><title>Gone</title><link>/news/gone</link><description>Summary.</description></item>`))
 	})
 	res := newTestFetcher(t, Options{}).Fetch(t.Context(), Source{Name: "Feed", Feed: s.URL + "/feed", FullText: true})
 	var he *HTTPError
