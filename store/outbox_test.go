@@ -305,7 +305,7 @@ func TestPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"fresh", "old-free", "old-pending", "old-sent"}; !reflect.DeepEqual(sorted(keys(items)), want) {
+	if want := []string{"fresh", "old-free", "old-pending", "old-sent"}; !reflect.DeepEqual(slices.Sorted(slices.Values(keys(items))), want) {
 		t.Errorf("after Prune items = %v, want all of %v", keys(items), want)
 	}
 	for _, it := range items {
@@ -380,11 +380,6 @@ func TestPruneResumes(t *testing.T) {
 			t.Fatalf("item %s kept its text", it.Key)
 		}
 	}
-}
-
-func sorted(s []string) []string {
-	slices.Sort(s)
-	return s
 }
 
 func TestLease(t *testing.T) {
