@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
@@ -57,6 +59,9 @@ type env struct {
 	globals
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	// zone is the configuration's time zone once it is loaded: log times
+	// are written in it, as every other time newswatch prints.
+	zone atomic.Pointer[time.Location]
 }
 
 type command struct {
@@ -178,7 +183,7 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-	e.log = newLogger(e.stderr, e.level(), e.logFormat)
+	e.log = newLoggerIn(e.stderr, e.level(), e.logFormat, e.zone.Load)
 	// The standard logger (net/http's "Unsolicited response…" lines) goes
 	// through the same handler, as warnings, so the JSON log stays JSON.
 	slog.SetDefault(e.log)
@@ -199,7 +204,18 @@ func (g *globals) level() slog.Level {
 }
 
 func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level}
+	return newLoggerIn(w, level, format, func() *time.Location { return nil })
+}
+
+// newLoggerIn is newLogger writing each record's time in zone() when that
+// is not nil.
+func newLoggerIn(w io.Writer, level slog.Level, format string, zone func() *time.Location) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if loc := zone(); loc != nil && len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
+			a.Value = slog.TimeValue(a.Value.Time().In(loc))
+		}
+		return a
+	}}
 	switch strings.ToLower(format) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,5 +61,21 @@ func TestStatusQuiet(t *testing.T) {
 	runCmd(t, "-config", broken, "once")
 	if code, out, _ := runCmd(t, "-config", broken, "status", "-q"); code != exitFailure || out != "" {
 		t.Errorf("status -q, every source failing: exit %d, stdout %q", code, out)
+	}
+}
+
+// TestLogTimesInConfigZone: log lines carry the configuration's zone.
+func TestLogTimesInConfigZone(t *testing.T) {
+	path := onceConfig(t, false) // Europe/Brussels
+	_, _, errOut := runCmd(t, "-config", path, "-v", "-log-format", "json", "fetch")
+	line, _, _ := strings.Cut(errOut, "\n")
+	var rec struct {
+		Time string `json:"time"`
+	}
+	if err := json.Unmarshal([]byte(line), &rec); err != nil {
+		t.Fatalf("first log line %q: %v", line, err)
+	}
+	if !strings.HasSuffix(rec.Time, "+01:00") && !strings.HasSuffix(rec.Time, "+02:00") {
+		t.Errorf("log time %q is not in Brussels time", rec.Time)
 	}
 }
