@@ -82,7 +82,8 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
   1. edit [[sources]], [[companies]], [[topics]] and the digest's "to" and "timezone"
   2. newswatch -config %[1]s check        # validate, then see what the keywords match
   3. newswatch -config %[1]s fetch        # fetch now and show the matches
-  4. cron: */10 * * * * newswatch -config %[1]s once -q
+  4. newswatch -config %[1]s send -test   # a test message now (to files until [smtp] is set)
+  5. cron: */10 * * * * newswatch -config %[1]s once -q
 `, path)
 	return nil
 }
