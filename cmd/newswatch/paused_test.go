@@ -105,6 +105,15 @@ func TestPausedSourceAndDigest(t *testing.T) {
 	if got := asked(); len(got) != 1 {
 		t.Errorf("feeds asked for %q after the refusals, want only the first /on", got)
 	}
+	code, out, errOut = runCmd(t, "-config", path, "status")
+	if code != exitOK {
+		t.Fatalf("status: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"Off", "Paused"} {
+		if !strings.Contains(out, "  "+want+" ") || !strings.Contains(out[strings.Index(out, "  "+want+" "):], "paused (enabled = false)") {
+			t.Errorf("status does not show %s as paused:\n%s", want, out)
+		}
+	}
 }
 
 // TestCheckPasswordEnv: a password pasted into password_env is refused and

@@ -99,6 +99,9 @@ func (a *app) printDelivered(ctx context.Context, w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", d.Name, at)
 	}
+	for _, d := range a.cfg.PausedDigests {
+		fmt.Fprintf(tw, "  %s\tpaused (enabled = false)\n", d.Name)
+	}
 	return tw.Flush()
 }
 
@@ -128,6 +131,13 @@ func (a *app) printHealth(w io.Writer, hs []store.Health) {
 			status, items = "ok", "not modified"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", s.Name, status, when(h.LastRun, loc), when(h.LastSuccess, loc), items, errText)
+	}
+	for _, s := range a.cfg.PausedSources {
+		last := "-"
+		if h, ok := byName[s.Name]; ok {
+			last = when(h.LastRun, loc)
+		}
+		fmt.Fprintf(tw, "  %s\tpaused (enabled = false)\t%s\t-\t-\t\n", s.Name, last)
 	}
 	tw.Flush()
 }
