@@ -127,3 +127,38 @@ func TestPublicSourcesRefuseNonPublicRanges(t *testing.T) {
 		t.Error("a public address counts as private")
 	}
 }
+
+// TestRobotsCachePerAccess: a public source whose article link points at an
+// intranet host gets no robots.txt from it (the address is refused); that
+// refusal is not what the operator's own intranet source then finds in the
+// cache.
+func TestRobotsCachePerAccess(t *testing.T) {
+	intranet := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nAllow: /\n")
+		case "/business":
+			fmt.Fprint(w, `<html><body><article><h3><a href="/article">Port</a></h3></article></body></html>`)
+		default:
+			fmt.Fprint(w, `<html><body><article><p>Intranet article text about port volumes.</p></article></body></html>`)
+		}
+	})
+	public, err := serveOn(t, "127.0.0.2:0", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<rss version="2.0"><channel><title>p</title><item><title>One</title><link>%s/article</link></item></channel></rss>`, intranet.URL)
+	})
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	f := newTestFetcher(t, Options{RespectRobots: true})
+	publicAddr := netip.MustParseAddr("127.0.0.2")
+	f.treatAsPublic = func(ap netip.AddrPort) bool { return ap.Addr() == publicAddr }
+	res := f.Fetch(t.Context(), Source{Name: "public", Feed: public.URL + "/feed", FullText: true})
+	if !errors.Is(res.Err, ErrBlockedAddress) {
+		t.Fatalf("public source: err = %v, want its intranet article refused", res.Err)
+	}
+	res = f.Fetch(t.Context(), Source{Name: "intranet", Page: intranet.URL + "/business", Links: "article h3 a"})
+	if res.Err != nil || len(res.Items) != 1 {
+		t.Errorf("intranet source after the public one: err = %v, %d items", res.Err, len(res.Items))
+	}
+}
