@@ -185,7 +185,7 @@ func TestNewMsgRejectsBadInput(t *testing.T) {
 	}
 }
 
-// TestSubjectInjection is issue 8 case 16: whatever the title, one folded
+// TestSubjectInjection is fault case 16 (see internal/faulttest): whatever the title, one folded
 // Subject header and no new header.
 func TestSubjectInjection(t *testing.T) {
 	long := strings.Repeat("Alibaba espionage ", 120) // ~2,000 characters

@@ -150,7 +150,7 @@ func TestSMTPPasswordUnavailable(t *testing.T) {
 	}
 }
 
-// TestSMTPNoStartTLSOffered is issue 8 case 17's last fault: security is
+// TestSMTPNoStartTLSOffered is the last SMTP fault of fault case 17 (see internal/faulttest): security is
 // starttls and the server does not offer it: fail, and no AUTH in clear.
 func TestSMTPNoStartTLSOffered(t *testing.T) {
 	s := newSMTP(t, smtptest.Options{Username: testUser, Password: testPass, AllowInsecureAuth: true}, "starttls", 5*time.Second)

@@ -1,9 +1,9 @@
-// Package faulttest is the fault suite of issue 8 ("Hostile feeds, broken
-// servers and bad mail"): black-box tests that build the real newswatch
+// Package faulttest is the fault suite (hostile feeds, broken servers and bad
+// mail): black-box tests that build the real newswatch
 // binary once and drive it against hostile HTTP servers and a loopback SMTP
 // server ([newswatch/internal/smtptest]), everything on 127.0.0.1.
 //
-// The package holds tests only. Each case of the issue has a test named
+// The package holds tests only. Each case below has a test named
 // TestFaultNN…; cases also tested closer to the code keep those tests:
 //
 //	case                                   here (full pipeline)                  also
@@ -22,8 +22,8 @@
 //	13 duplicate identities                TestFault13DuplicateIdentities        scraper TestFault13DuplicateIdentities, TestFault13SameArticleOnce
 //	14 304 after failed processing         TestFault14ETag304AfterFailedProcessing
 //	15 script in a title                   TestFault15ScriptInTitle              digest TestComposeEscapesFeedHTML
-//	16 header injection in the subject     TestFault16SubjectInjection           digest TestSubjectInjection
-//	17 SMTP faults                         TestFault17SMTP                       digest TestSMTPFaults, TestDeliverFaults
+//	16 header injection in the subject     TestFault16SubjectInjection           deliver TestSubjectInjection
+//	17 SMTP faults                         TestFault17SMTP                       deliver TestSMTPFaults, TestDeliverFaults
 //	18 kill -9 at random points            TestFault18KillNine, TestFault18SendKilledAtSMTPStages
 //	19 a daemon and a fetch on one file    TestFault19TwoWriters                 store TestConcurrentWriters
 //	20 a panicking job in the daemon       (not repeated here)                   cmd/newswatch TestDaemonJobPanics

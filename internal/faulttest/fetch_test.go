@@ -1,6 +1,6 @@
 package faulttest
 
-// Cases 1–13 of issue 8 under the full pipeline: `newswatch once` fetches a
+// Fault cases 1–13 (see the package doc) under the full pipeline: `newswatch once` fetches a
 // hostile source beside a good one, stores, matches and delivers to the
 // loopback SMTP server. Each test asserts the pipeline's outcome: the
 // hostile source fails (or is cleaned) with a clear error in its health, the
@@ -176,8 +176,8 @@ func TestFault03BodyLimitPlusOne(t *testing.T) {
 
 			phase.Store(1)
 			r := w.run("once")
-			if r.code != 0 {
-				t.Errorf("once after the oversized body: %s", r)
+			if r.code != 1 { // its only source failed: cron must see it
+				t.Errorf("once after the oversized body: want exit 1, got %s", r)
 			}
 			wantSourceFailed(t, w, "Limited", fmt.Sprintf("response too large: over %d bytes", limit))
 			etag, _, err := w.store().Validators(context.Background(), "Limited")
@@ -591,7 +591,7 @@ func TestFault11HTMLInsteadOfFeed(t *testing.T) {
 	w := newWorld(t, conf{sources: []src{{name: "Limited", feed: srv.URL + "/feed"}}}, smtptest.Options{})
 	w.mustRun(0, "once")
 	limited.Store(true)
-	w.mustRun(0, "once")
+	w.mustRun(1, "once") // its only source failed: exit 1 so that cron sees it
 	wantSourceFailed(t, w, "Limited", "not a feed")
 	if etag, _, _ := w.store().Validators(context.Background(), "Limited"); etag != `"v1"` {
 		t.Errorf("ETag after the HTML page = %q, want \"v1\"", etag)

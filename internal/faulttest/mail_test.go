@@ -1,6 +1,6 @@
 package faulttest
 
-// Cases 14–17 of issue 8: conditional GET after a failed run, hostile text
+// Fault cases 14–17 (see the package doc): conditional GET after a failed run, hostile text
 // in the mail, and SMTP faults, through `newswatch once` and `send` (and,
 // for what the binary cannot reach in reasonable time, the outbox's Deliver
 // with the real store and SMTP sender).
@@ -136,7 +136,7 @@ func TestFault14ETag304AfterFailedProcessing(t *testing.T) {
 		t.Parallel()
 		s := &server{}
 		w := newWorld(t, conf{sources: []src{{name: "Feed", feed: feedServer(t, s, testutil.RSS(story("t14insert")))}}}, smtptest.Options{})
-		w.mustRun(0, "status") // creates the database
+		w.store() // creates the database
 		db, err := sql.Open("sqlite", "file:"+filepath.Join(w.dir, "nw.db")+"?_pragma=busy_timeout(5000)")
 		if err != nil {
 			t.Fatal(err)

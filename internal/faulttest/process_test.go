@@ -1,6 +1,6 @@
 package faulttest
 
-// Cases 18 and 19 of issue 8, and the crash test of issue 5: newswatch killed
+// Fault cases 18 and 19 (see the package doc), and the send crash test: newswatch killed
 // with SIGKILL at chosen and at random points, and two processes writing one
 // database.
 
@@ -48,7 +48,7 @@ func (g *stageGate) onStage(ev smtptest.Event) {
 	})
 }
 
-// TestFault18SendKilledAtSMTPStages is issue 5's crash test: `newswatch send`
+// TestFault18SendKilledAtSMTPStages is the send crash test: `newswatch send`
 // is killed with SIGKILL while the server holds the session at one stage,
 // then started again; the server counts the messages. Killed before DATA or
 // during DATA (the body not fully received), the digest arrives once; killed
