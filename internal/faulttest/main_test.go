@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net/http"
 	"net/http/httptest"
 	"net/mail"
 	"os"
@@ -377,10 +376,7 @@ func story(token string) string {
 // serveFeed serves body as an RSS feed on every path.
 func serveFeed(t *testing.T, body string) *httptest.Server {
 	t.Helper()
-	return testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		_, _ = io.WriteString(w, body)
-	})
+	return testutil.ServeBytes(t, "application/rss+xml", []byte(body))
 }
 
 // goodSource is a healthy source with one matching story, token.
