@@ -95,3 +95,26 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// checkSchema returns ErrSchemaOutdated unless every migration this binary
+// knows has been applied, without writing anything.
+func checkSchema(ctx context.Context, db *sql.DB) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	var current int
+	err = db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current)
+	if err != nil && strings.Contains(err.Error(), "no such table") {
+		current, err = 0, nil
+	}
+	switch {
+	case err != nil:
+		return err
+	case current > len(ms):
+		return fmt.Errorf("database schema version %d is newer than this newswatch knows (%d); use a newer binary", current, len(ms))
+	case current < len(ms):
+		return fmt.Errorf("schema version %d, this newswatch needs %d; run `newswatch fetch` (or any command that writes) once to upgrade it: %w", current, len(ms), ErrSchemaOutdated)
+	}
+	return nil
+}

@@ -80,7 +80,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	s := &Store{path: abs, now: time.Now}
-	s.w, err = sql.Open("sqlite", dsn(abs, false))
+	s.w, err = sql.Open("sqlite", dsn(abs, writer))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -101,7 +101,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 
-	s.r, err = sql.Open("sqlite", dsn(abs, true))
+	s.r, err = sql.Open("sqlite", dsn(abs, readPool))
 	if err != nil {
 		s.stmts.close()
 		s.w.Close()
@@ -117,19 +117,91 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// ErrSchemaOutdated is returned by OpenReadOnly when the database was
+// written by an older newswatch and needs its migrations first.
+var ErrSchemaOutdated = errors.New("store: database schema needs an upgrade")
+
+// OpenReadOnly opens an existing database for reading only: it creates
+// nothing, takes no lock and writes nothing, so it works on a read-only
+// file or folder and beside a process holding a long write transaction.
+// The schema must be current (else ErrSchemaOutdated: a command that
+// writes, such as fetch, upgrades it). Every write method of the returned
+// Store fails.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{path: abs, now: time.Now}
+	// A read-only WAL database can be read when its -wal and -shm files
+	// exist or can be created; in a read-only folder after a clean close
+	// neither holds, and then nobody is writing: open it as immutable.
+	for _, m := range []dsnMode{readOnly, immutable} {
+		s.r, err = sql.Open("sqlite", dsn(abs, m))
+		if err == nil {
+			err = checkSchema(ctx, s.r)
+		}
+		if err == nil || errors.Is(err, ErrSchemaOutdated) {
+			break
+		}
+		if s.r != nil {
+			s.r.Close()
+			s.r = nil
+		}
+	}
+	if err != nil {
+		if s.r != nil {
+			s.r.Close()
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	s.w = s.r // writes fail: every connection is read-only
+	if err := s.stmts.prepare(ctx, s.w); err != nil {
+		s.stmts.close()
+		s.r.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsnMode is how a connection opens the file.
+type dsnMode int
+
+const (
+	writer    dsnMode = iota // the one writing connection
+	readPool                 // the read pool beside the writer
+	readOnly                 // OpenReadOnly: the file opened read-only
+	immutable                // OpenReadOnly where the WAL files cannot be made
+)
+
 // dsn is the modernc.org/sqlite data source name for the file at abs. The
 // pragmas run on every new connection, busy_timeout first.
-func dsn(abs string, readOnly bool) string {
+func dsn(abs string, m dsnMode) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
+	switch m {
+	case writer:
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	case readPool:
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "query_only(1)")
+	case readOnly:
+		q.Set("mode", "ro")
+		q.Add("_pragma", "query_only(1)")
+	case immutable:
+		q.Set("mode", "ro")
+		q.Set("immutable", "1")
+		q.Add("_pragma", "query_only(1)")
+	}
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
 	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
 	return u.String()
 }
@@ -145,7 +217,7 @@ func (s *Store) Close() error {
 		if s.r != nil {
 			errs = append(errs, s.r.Close())
 		}
-		if s.w != nil {
+		if s.w != nil && s.w != s.r {
 			// Keeps the query planner's statistics fresh; cheap when nothing changed.
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			_, _ = s.w.ExecContext(ctx, "PRAGMA optimize")

@@ -532,7 +532,7 @@ func TestMigrateUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", dsn(path, false))
+	db, err := sql.Open("sqlite", dsn(path, writer))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,14 +48,29 @@ func loadConfig(path string) (*config.Config, *match.Watchlist, *digest.Template
 	return cfg, wl, tmpl, nil
 }
 
-// openApp loads the configuration and opens the store.
+// openApp loads the configuration and opens the store, creating or
+// upgrading it.
 func openApp(ctx context.Context, e *env) (*app, error) {
+	return openAppWith(ctx, e, store.Open)
+}
+
+// openAppReadOnly is openApp for the commands that only read (status,
+// check, preview): they work on a read-only or busy database, and create
+// or upgrade nothing.
+func openAppReadOnly(ctx context.Context, e *env) (*app, error) {
+	if err := databaseExists(e.config); err != nil {
+		return nil, err
+	}
+	return openAppWith(ctx, e, store.OpenReadOnly)
+}
+
+func openAppWith(ctx context.Context, e *env, open func(context.Context, string) (*store.Store, error)) (*app, error) {
 	cfg, wl, tmpl, err := loadConfig(e.config)
 	if err != nil {
 		return nil, err
 	}
 	e.zone.Store(cfg.Location)
-	st, err := store.Open(ctx, cfg.Database)
+	st, err := open(ctx, cfg.Database)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
 	}

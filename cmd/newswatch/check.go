@@ -47,7 +47,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "no database yet at %s: run `newswatch fetch` first to backtest the keywords\n", cfg.Database)
 		return nil
 	}
-	st, err := store.Open(ctx, cfg.Database)
+	st, err := store.OpenReadOnly(ctx, cfg.Database)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", cfg.Database, err)
 	}

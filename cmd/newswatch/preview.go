@@ -15,7 +15,11 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, e)
+	open := openAppReadOnly
+	if databaseExists(e.config) != nil {
+		open = openApp // nothing fetched yet: an empty database shows what an empty digest looks like
+	}
+	a, err := open(ctx, e)
 	if err != nil {
 		return err
 	}

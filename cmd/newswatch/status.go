@@ -22,10 +22,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
-	if err := databaseExists(e.config); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e)
+	a, err := openAppReadOnly(ctx, e)
 	if err != nil {
 		return err
 	}

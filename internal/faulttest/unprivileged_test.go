@@ -1,0 +1,192 @@
+package faulttest
+
+// Runs as an unprivileged user (nobody) and beside a busy writer: the
+// commands that only read must work on a database they cannot write, and
+// the install steps of the systemd unit must give the service's dynamic
+// user a config it can read.
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"newswatch/internal/smtptest"
+)
+
+// nobody is the unprivileged user the tests run newswatch as.
+var nobody = &syscall.Credential{Uid: 65534, Gid: 65534}
+
+// publicDir returns a fresh folder that every user can traverse (t.TempDir's
+// parent is private to its owner), removed after the test.
+func publicDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "newswatch-public-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// needRoot skips a test that must switch users.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run newswatch as nobody")
+	}
+}
+
+// runAs runs the binary at bin as cred with args and returns its result.
+func runAs(t *testing.T, cred *syscall.Credential, dir, bin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	if err != nil && r.code == 0 {
+		r.code = -1
+	}
+	return r
+}
+
+// copyFile copies src to dst with mode.
+func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dst, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadOnlyCommandsBesideAWriter: status, check and preview answer while
+// another process holds the database's write lock; they used to wait for
+// it to run their migration check and fail with "database is locked".
+func TestReadOnlyCommandsBesideAWriter(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, conf{noSMTP: true}, smtptest.Options{})
+	w.write(conf{noSMTP: true, sources: []src{goodSource(t, "t-busy")}})
+	w.mustRun(0, "once")
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(w.dir, "nw.db")+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`INSERT INTO items (key, first_seen) VALUES ('held', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"status"}, {"check"}, {"preview"}} {
+		r := w.run(args...)
+		if r.code != 0 {
+			t.Errorf("newswatch %s beside a writer: %s", args[0], r)
+		}
+	}
+	if r := w.run("status"); !strings.Contains(r.stdout, "Good") {
+		t.Errorf("status beside a writer does not list the source:\n%s", r)
+	}
+}
+
+// TestReadOnlyCommandsOnAReadOnlyDatabase: as a user who may read the
+// database but not write it or its folder, status, check and preview work
+// and leave no file behind; fetch fails with a clear error.
+func TestReadOnlyCommandsOnAReadOnlyDatabase(t *testing.T) {
+	needRoot(t)
+	t.Parallel()
+	dir := publicDir(t)
+	w := &world{t: t, dir: dir, mail: smtptest.New(t, smtptest.Options{})}
+	w.cfg = filepath.Join(dir, "newswatch.toml")
+	w.write(conf{noSMTP: true, sources: []src{goodSource(t, "t-readonly")}})
+	w.mustRun(0, "once")
+	bin := filepath.Join(dir, "newswatch")
+	copyFile(t, nwBin, bin, 0o755)
+	for _, f := range []string{"newswatch.toml", "nw.db"} {
+		if err := os.Chmod(filepath.Join(dir, f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := os.ReadDir(dir)
+	for _, args := range [][]string{{"status"}, {"check"}, {"preview"}} {
+		r := runAs(t, nobody, dir, bin, append([]string{"-config", w.cfg}, args...)...)
+		if r.code != 0 {
+			t.Errorf("newswatch %s as nobody on a read-only database: %s", args[0], r)
+		}
+		if args[0] == "status" && !strings.Contains(r.stdout, "Good") {
+			t.Errorf("status as nobody does not list the source:\n%s", r)
+		}
+	}
+	if after, _ := os.ReadDir(dir); len(after) != len(before) {
+		t.Errorf("read-only commands left files behind: %d entries before, %d after", len(before), len(after))
+	}
+	r := runAs(t, nobody, dir, bin, "-config", w.cfg, "fetch")
+	if r.code == 0 || !strings.Contains(r.stderr, "nw.db") {
+		t.Errorf("fetch as nobody on a read-only database: want a failure naming the database, got %s", r)
+	}
+}
+
+// TestSystemdInstallStepsGiveAReadableConfig follows the install steps at
+// the top of deploy/newswatch.service in a scratch root: the starter config
+// that init writes is private to root until the step's chmod 0644, after
+// which the service's unprivileged user can run check on it.
+func TestSystemdInstallStepsGiveAReadableConfig(t *testing.T) {
+	needRoot(t)
+	t.Parallel()
+	unit, err := os.ReadFile(filepath.Join("..", "..", "deploy", "newswatch.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(unit), "chmod 0644 /etc/newswatch/newswatch.toml") || !strings.Contains(string(unit), "setpriv --reuid=nobody") {
+		t.Fatal("deploy/newswatch.service no longer shows the chmod 0644 and unprivileged check steps this test follows")
+	}
+	root := publicDir(t)
+	bin := filepath.Join(root, "newswatch")
+	copyFile(t, nwBin, bin, 0o755) // install -m 0755 newswatch /usr/local/bin/newswatch
+	etc := filepath.Join(root, "etc")
+	if err := os.Mkdir(etc, 0o755); err != nil { // ConfigurationDirectory: 0755
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(etc, "newswatch.toml")
+	if r := runAs(t, nil, root, bin, "init", cfg); r.code != 0 {
+		t.Fatalf("init: %s", r)
+	}
+	if r := runAs(t, nobody, root, bin, "-config", cfg, "check"); r.code == 0 {
+		t.Errorf("check as nobody before the chmod step succeeded: the step would be needless\n%s", r)
+	}
+	if err := os.Chmod(cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runAs(t, nobody, root, bin, "-config", cfg, "check"); r.code != 0 || !strings.Contains(r.stdout, "ok:") {
+		t.Errorf("check as nobody after the install steps: %s", r)
+	}
+}
