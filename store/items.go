@@ -778,6 +778,10 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 					WHERE l.digest = m.digest AND l.status = 'sent' ORDER BY l.slot DESC LIMIT 1)`, cut); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM empty_slots WHERE slot < ?
+				AND slot < (SELECT max(e.slot) FROM empty_slots AS e WHERE e.digest = empty_slots.digest)`, cut); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM source_errors WHERE at < ?`, s.now().Add(-errorRetention).UnixNano())
 		return err
 	})

@@ -221,10 +221,23 @@ func (s *Store) LastSent(ctx context.Context, digest string) (Message, bool, err
 // LastSlot returns the latest slot recorded for the digest, whatever its status.
 func (s *Store) LastSlot(ctx context.Context, digest string) (time.Time, bool, error) {
 	var slot sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, `SELECT max(slot) FROM messages WHERE digest = ?`, digest).Scan(&slot); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT max(slot) FROM (
+			SELECT max(slot) AS slot FROM messages WHERE digest = ?
+			UNION ALL SELECT max(slot) FROM empty_slots WHERE digest = ?) AS slots`, digest, digest).Scan(&slot); err != nil {
 		return time.Time{}, false, fmt.Errorf("store: last slot of %s: %w", digest, err)
 	}
 	return fromNanos(slot), slot.Valid, nil
+}
+
+// RecordEmpty records that digest's slot was composed with nothing to
+// send: the slot is done (LastSlot counts it) without a message.
+func (s *Store) RecordEmpty(ctx context.Context, digest string, slot time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO empty_slots (digest, slot) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+		digest, slot.UTC().UnixNano())
+	if err != nil {
+		return fmt.Errorf("store: record empty slot of %s: %w", digest, err)
+	}
+	return nil
 }
 
 // MarkSent records that the server accepted the message: status sent, Sent =

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"newswatch/internal/smtptest"
+	"newswatch/internal/testutil"
 )
 
 // onceConfig writes a config with one file:// feed (or a missing one when
@@ -81,6 +82,62 @@ func TestOnceSendsWhenDue(t *testing.T) {
 		{time.Date(2026, 3, 3, 7, 10, 0, 0, loc), 2},  // and is delivered
 		{time.Date(2026, 3, 6, 9, 0, 0, 0, loc), 3},   // three slots missed: one digest
 	} {
+		a.now = func() time.Time { return step.now }
+		if _, err := a.once(context.Background(), e, io.Discard, nil); err != nil {
+			t.Fatalf("%v: %v", step.now, err)
+		}
+		if got := mails(); got != step.want {
+			t.Fatalf("after once at %v: %d digests, want %d", step.now, got, step.want)
+		}
+	}
+}
+
+// TestOnceEmptySlotIsDone: a due digest with nothing to send (send_empty
+// off) completes its slot; a story arriving later that day waits for the
+// next slot instead of going out at the next cron run.
+func TestOnceEmptySlotIsDone(t *testing.T) {
+	path := onceConfig(t, false)
+	feed := filepath.Join(filepath.Dir(path), "wire.rss")
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.NewReplacer("send_empty = true", "send_empty = false",
+		`feed = "file://`, `feed = "file:wire.rss" # `).Replace(string(cfg)))
+	if err := os.WriteFile(path, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeFeed := func(items ...string) {
+		if err := os.WriteFile(feed, []byte(testutil.RSS(items...)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	e.config = path
+	a, err := openApp(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	loc := a.cfg.Location
+	mails := func() int {
+		files, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "out", "Daily", "*.eml"))
+		return len(files)
+	}
+	writeFeed(testutil.Item("Markets close higher", "https://news.example/markets", "", "Nothing tracked."))
+	for _, step := range []struct {
+		now   time.Time
+		story bool // a matching story is in the feed from this step on
+		want  int
+	}{
+		{time.Date(2026, 3, 2, 7, 0, 30, 0, loc), false, 0}, // due, nothing to send
+		{time.Date(2026, 3, 2, 10, 0, 0, 0, loc), true, 0},  // a story arrives: not due
+		{time.Date(2026, 3, 2, 23, 50, 0, 0, loc), true, 0}, // still not
+		{time.Date(2026, 3, 3, 7, 0, 30, 0, loc), true, 1},  // the next slot takes it
+	} {
+		if step.story {
+			writeFeed(testutil.Item("Cainiao accused of spying", "https://news.example/cainiao-spying", "", "Espionage claims."))
+		}
 		a.now = func() time.Time { return step.now }
 		if _, err := a.once(context.Background(), e, io.Discard, nil); err != nil {
 			t.Fatalf("%v: %v", step.now, err)

@@ -118,7 +118,9 @@ func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot t
 		}
 		if d.Empty && !spec.SendEmpty {
 			fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
-			return nil
+			// The slot is done: a later `once` must not send its stories
+			// off schedule.
+			return a.st.RecordEmpty(ctx, spec.Name, slot)
 		}
 		err = a.composer.Record(ctx, &d)
 		switch {
