@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -35,6 +36,12 @@ type Message struct {
 	Sent         time.Time
 	CoveredUntil time.Time // items first seen up to here are covered
 	ItemIDs      []int64
+	// Doc is the digest as a JSON document, for webhooks and chat
+	// messages; empty when the digest has no such channel.
+	Doc string
+	// Channels names the message's other channels than mail (its
+	// `notify` URLs, secret parts masked), sorted; each is a [Delivery].
+	Channels []string
 }
 
 // CreateMessage records m as pending and claims its items, in one transaction.
@@ -62,6 +69,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 		created = s.now()
 	}
 	created = created.UTC()
+	channels := slices.Compact(slices.Sorted(slices.Values(m.Channels)))
 
 	var id int64
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
@@ -90,13 +98,19 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 		}
 
 		err = tx.QueryRowContext(ctx, `INSERT INTO messages (digest, slot, message_id, subject, to_json,
-				text, html, status, attempts, last_error, next_attempt, created, sent, covered_until)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, '', ?, ?, NULL, ?)
+				text, html, status, attempts, last_error, next_attempt, created, sent, covered_until, doc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, '', ?, ?, NULL, ?, ?)
 			RETURNING id`,
 			m.Digest, slot, m.MessageID, m.Subject, string(to), m.Text, m.HTML,
-			nullTime(m.NextAttempt), created.UnixNano(), nullTime(m.CoveredUntil)).Scan(&id)
+			nullTime(m.NextAttempt), created.UnixNano(), nullTime(m.CoveredUntil), m.Doc).Scan(&id)
 		if err != nil {
 			return err
+		}
+		for _, ch := range channels {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (message_id, channel, status) VALUES (?, ?, 'pending')`,
+				id, ch); err != nil {
+				return fmt.Errorf("channel %s: %w", ch, err)
+			}
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO message_items (message_id, item_id)
 			SELECT DISTINCT ?, value FROM json_each(?)`, id, string(ids))
@@ -117,7 +131,15 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 	m.LastError = ""
 	m.Created = created
 	m.Sent = time.Time{}
+	m.Channels = nonEmpty(channels)
 	return nil
+}
+
+func nonEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 func nonNil[T any](s []T) []T {
@@ -137,7 +159,8 @@ func countDistinct(ids []int64) int {
 
 const messageColumns = `m.id, m.digest, m.slot, m.message_id, m.subject, m.to_json, m.text, m.html,
 	m.status, m.attempts, m.last_error, m.next_attempt, m.created, m.sent, m.covered_until,
-	(SELECT json_group_array(mi.item_id ORDER BY mi.item_id) FROM message_items AS mi WHERE mi.message_id = m.id)`
+	(SELECT json_group_array(mi.item_id ORDER BY mi.item_id) FROM message_items AS mi WHERE mi.message_id = m.id),
+	m.doc, (SELECT json_group_array(d.channel ORDER BY d.channel) FROM deliveries AS d WHERE d.message_id = m.id)`
 
 // queryMessages runs a SELECT of messageColumns from messages AS m, followed by tail.
 func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]Message, error) {
@@ -152,10 +175,10 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 			m                   Message
 			slot, created       int64
 			next, sent, covered sql.NullInt64
-			to, ids             string
+			to, ids, channels   string
 		)
 		if err := rows.Scan(&m.ID, &m.Digest, &slot, &m.MessageID, &m.Subject, &to, &m.Text, &m.HTML,
-			&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &covered, &ids); err != nil {
+			&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &covered, &ids, &m.Doc, &channels); err != nil {
 			return nil, err
 		}
 		m.Slot, m.Created = time.Unix(0, slot).UTC(), time.Unix(0, created).UTC()
@@ -166,9 +189,10 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 		if err := json.Unmarshal([]byte(ids), &m.ItemIDs); err != nil {
 			return nil, fmt.Errorf("items of message %d: %w", m.ID, err)
 		}
-		if len(m.To) == 0 {
-			m.To = nil
+		if err := json.Unmarshal([]byte(channels), &m.Channels); err != nil {
+			return nil, fmt.Errorf("channels of message %d: %w", m.ID, err)
 		}
+		m.To, m.Channels = nonEmpty(m.To), nonEmpty(m.Channels)
 		if len(m.ItemIDs) == 0 {
 			m.ItemIDs = nil
 		}

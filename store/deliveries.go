@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Delivery is one message's way out through one channel other than mail (a
+// webhook or chat service URL): tried, retried and recorded on its own, so
+// one channel failing holds back no other, and a channel that had the
+// message is never sent it again.
+type Delivery struct {
+	Message     Message // the digest it carries
+	Channel     string  // as in Message.Channels
+	Status      string  // MessagePending, MessageSent or MessageFailed
+	Attempts    int
+	LastError   string
+	NextAttempt time.Time
+	Sent        time.Time
+}
+
+// Deliveries returns the deliveries with one of the statuses (all when
+// none), oldest message first, then by channel.
+func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]Delivery, error) {
+	q := `SELECT message_id, channel, status, attempts, last_error, next_attempt, sent FROM deliveries`
+	var args []any
+	if len(statuses) > 0 {
+		q += ` WHERE status IN (?` + strings.Repeat(`, ?`, len(statuses)-1) + `)`
+		for _, st := range statuses {
+			args = append(args, st)
+		}
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY message_id, channel`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries: %w", err)
+	}
+	var ds []Delivery
+	for rows.Next() {
+		var (
+			d          Delivery
+			next, sent sql.NullInt64
+		)
+		if err := rows.Scan(&d.Message.ID, &d.Channel, &d.Status, &d.Attempts, &d.LastError, &next, &sent); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: deliveries: %w", err)
+		}
+		d.NextAttempt, d.Sent = fromNanos(next), fromNanos(sent)
+		ds = append(ds, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: deliveries: %w", err)
+	}
+	msgs := map[int64]Message{}
+	for i := range ds {
+		id := ds[i].Message.ID
+		m, ok := msgs[id]
+		if !ok {
+			if m, err = s.Message(ctx, id); err != nil {
+				return nil, fmt.Errorf("store: deliveries: %w", err)
+			}
+			msgs[id] = m
+		}
+		ds[i].Message = m
+	}
+	return ds, nil
+}
+
+// LeaseDelivery takes the right to send message id through channel until
+// the given time, as [Store.Lease] does for mail: ErrLeased when another
+// live sender holds it or it is no longer pending.
+func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string, until time.Time) error {
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		var (
+			status string
+			pid    int
+			end    sql.NullInt64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT status, lease_pid, lease_until FROM deliveries
+			WHERE message_id = ? AND channel = ?`, id, channel).Scan(&status, &pid, &end)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: lease %d via %s: %w", id, channel, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store: lease %d via %s: %w", id, channel, err)
+		}
+		if status != MessagePending {
+			return fmt.Errorf("store: lease %d via %s: %s: %w", id, channel, status, ErrLeased)
+		}
+		if end.Valid && s.now().UnixNano() < end.Int64 && processAlive(pid) {
+			return fmt.Errorf("store: lease %d via %s: held by process %d: %w", id, channel, pid, ErrLeased)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_pid = ?, lease_until = ?
+			WHERE message_id = ? AND channel = ?`, os.Getpid(), until.UTC().UnixNano(), id, channel); err != nil {
+			return fmt.Errorf("store: lease %d via %s: %w", id, channel, err)
+		}
+		return nil
+	})
+}
+
+// MarkDeliverySent records that channel accepted message id: sent at at,
+// one more attempt.
+func (s *Store) MarkDeliverySent(ctx context.Context, id int64, channel string, at time.Time) error {
+	if at.IsZero() {
+		at = s.now()
+	}
+	return s.markDelivery(ctx, "mark sent", id, channel, `UPDATE deliveries SET status = 'sent', sent = ?,
+		attempts = attempts + 1, last_error = '', next_attempt = NULL, lease_pid = 0, lease_until = NULL
+		WHERE message_id = ? AND channel = ?`, nullTime(at), id, channel)
+}
+
+// MarkDeliveryRetry records a temporary failure of channel: pending until next.
+func (s *Store) MarkDeliveryRetry(ctx context.Context, id int64, channel, errMsg string, next time.Time) error {
+	return s.markDelivery(ctx, "mark retry", id, channel, `UPDATE deliveries SET attempts = attempts + 1,
+		last_error = ?, next_attempt = ?, lease_pid = 0, lease_until = NULL
+		WHERE message_id = ? AND channel = ? AND status = 'pending'`, errMsg, nullTime(next), id, channel)
+}
+
+// MarkDeliveryFailed records that channel refused message id for good.
+func (s *Store) MarkDeliveryFailed(ctx context.Context, id int64, channel, errMsg string) error {
+	return s.markDelivery(ctx, "mark failed", id, channel, `UPDATE deliveries SET status = 'failed',
+		attempts = attempts + 1, last_error = ?, next_attempt = NULL, lease_pid = 0, lease_until = NULL
+		WHERE message_id = ? AND channel = ?`, errMsg, id, channel)
+}
+
+// markDelivery runs one UPDATE of a delivery, then, for a message without
+// recipients, brings the message's status in line with its channels:
+// pending while one of them is, sent once one of them had it (its items
+// stay claimed), failed when every one failed (its items are released to
+// the next digest).
+func (s *Store) markDelivery(ctx context.Context, op string, id int64, channel, query string, args ...any) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE messages SET
+			status = CASE
+				WHEN EXISTS (SELECT 1 FROM deliveries AS d WHERE d.message_id = messages.id AND d.status = 'pending') THEN 'pending'
+				WHEN EXISTS (SELECT 1 FROM deliveries AS d WHERE d.message_id = messages.id AND d.status = 'sent') THEN 'sent'
+				ELSE 'failed' END,
+			sent = (SELECT min(d.sent) FROM deliveries AS d WHERE d.message_id = messages.id),
+			attempts = (SELECT max(d.attempts) FROM deliveries AS d WHERE d.message_id = messages.id),
+			last_error = coalesce((SELECT min(d.last_error) FROM deliveries AS d
+				WHERE d.message_id = messages.id AND d.status = 'failed'), '')
+			WHERE id = ? AND to_json = '[]'`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s %d via %s: %w", op, id, channel, err)
+	}
+	return nil
+}

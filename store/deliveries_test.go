@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestDeliveries(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	added := save(t, s, "src", item("a"), item("b"))
+	hook, chat := "https://hooks.example.org/${TOKEN}", "ntfy://***@ntfy.example.org/news"
+	m := Message{Digest: "D", Slot: t0, MessageID: "<d@x>", Doc: `{"digest":"D"}`,
+		Channels: []string{hook, chat, hook}, ItemIDs: ids(added)}
+	if err := s.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{hook, chat}; !reflect.DeepEqual(m.Channels, want) {
+		t.Fatalf("channels %q, want %q (sorted, once each)", m.Channels, want)
+	}
+	got, err := s.Message(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, m) {
+		t.Fatalf("stored %+v\nwant   %+v", got, m)
+	}
+	status := func() string {
+		t.Helper()
+		got, err := s.Message(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status
+	}
+
+	until := time.Now().Add(time.Minute)
+	if err := s.LeaseDelivery(ctx, m.ID, hook, until); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LeaseDelivery(ctx, m.ID, hook, until); !errors.Is(err, ErrLeased) {
+		t.Fatalf("second lease while held: %v, want ErrLeased", err)
+	}
+	// Each channel has its own lease.
+	if err := s.LeaseDelivery(ctx, m.ID, chat, until); err != nil {
+		t.Fatalf("lease of the other channel: %v", err)
+	}
+	if err := s.MarkDeliveryRetry(ctx, m.ID, hook, "503", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDeliverySent(ctx, m.ID, chat, t0); err != nil {
+		t.Fatal(err)
+	}
+	// One channel had it, one is still pending: the message is pending.
+	if st := status(); st != MessagePending {
+		t.Fatalf("message status with a channel pending: %s", st)
+	}
+	if err := s.LeaseDelivery(ctx, m.ID, chat, until); !errors.Is(err, ErrLeased) {
+		t.Fatalf("lease of a sent channel: %v, want ErrLeased", err)
+	}
+	pending, err := s.Deliveries(ctx, MessagePending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0].Channel != hook || pending[0].Attempts != 1 || pending[0].LastError != "503" ||
+		!pending[0].NextAttempt.Equal(t0.Add(time.Minute)) || pending[0].Message.Doc != m.Doc {
+		t.Fatalf("pending deliveries: %+v", pending)
+	}
+	if err := s.MarkDeliveryFailed(ctx, m.ID, hook, "410 Gone"); err != nil {
+		t.Fatal(err)
+	}
+	// One had it: sent, the items stay claimed, the refusal is kept.
+	got, _ = s.Message(ctx, m.ID)
+	if got.Status != MessageSent || got.LastError != "410 Gone" || !got.Sent.Equal(t0) {
+		t.Fatalf("message after one channel sent, one failed: %+v", got)
+	}
+	if items, _ := s.Items(ctx, ItemQuery{UnclaimedBy: "D"}); len(items) != 0 {
+		t.Fatalf("items released though a channel had them: %v", keys(items))
+	}
+
+	t.Run("every channel failed", func(t *testing.T) {
+		m := Message{Digest: "E", Slot: t0, MessageID: "<e@x>", Channels: []string{hook}, ItemIDs: ids(added)}
+		if err := s.CreateMessage(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkDeliveryFailed(ctx, m.ID, hook, "404 Not Found"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.Message(ctx, m.ID)
+		if got.Status != MessageFailed || got.LastError != "404 Not Found" {
+			t.Fatalf("message after its only channel failed: %+v", got)
+		}
+		if items, _ := s.Items(ctx, ItemQuery{UnclaimedBy: "E"}); len(items) != 2 {
+			t.Fatalf("items not released: %v", keys(items))
+		}
+	})
+	t.Run("mail keeps its own status", func(t *testing.T) {
+		m := Message{Digest: "F", Slot: t0, MessageID: "<f@x>", To: []string{"a@example.org"}, Channels: []string{hook}}
+		if err := s.CreateMessage(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkDeliverySent(ctx, m.ID, hook, t0); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Message(ctx, m.ID); got.Status != MessagePending {
+			t.Fatalf("a webhook's success settled the mail: %+v", got)
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		if err := s.MarkDeliverySent(ctx, m.ID, "https://other.example.org/", t0); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("mark of an unknown channel: %v, want ErrNotFound", err)
+		}
+	})
+}
