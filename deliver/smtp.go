@@ -130,18 +130,26 @@ func (s *smtpSender) fail(temporary bool, code int, format string, args ...any) 
 }
 
 // Send delivers m. See NewSMTPSender.
-func (s *smtpSender) Send(ctx context.Context, m store.Message) (err error) {
+func (s *smtpSender) Send(ctx context.Context, m store.Message) error {
+	_, err := s.SendReply(ctx, m)
+	return err
+}
+
+// SendReply delivers m like Send and returns the server's answer to the
+// end of the message ("250 2.0.0 Ok: queued as …"), for `send -test` to
+// show. The answer is network text: print it through safetext.
+func (s *smtpSender) SendReply(ctx context.Context, m store.Message) (reply string, err error) {
 	msg, err := NewMsg(m, s.cfg.From, s.opts.location(m.Digest))
 	if err != nil {
-		return s.fail(false, 0, "%w", err)
+		return "", s.fail(false, 0, "%w", err)
 	}
 	from, err := msg.GetSender(false)
 	if err != nil {
-		return s.fail(false, 0, "%w: %w", ErrBadMessage, err)
+		return "", s.fail(false, 0, "%w: %w", ErrBadMessage, err)
 	}
 	rcpts, err := msg.GetRecipients()
 	if err != nil {
-		return s.fail(false, 0, "%w: %w", ErrBadMessage, err)
+		return "", s.fail(false, 0, "%w: %w", ErrBadMessage, err)
 	}
 
 	conn := &connGuard{}
@@ -157,33 +165,34 @@ func (s *smtpSender) Send(ctx context.Context, m store.Message) (err error) {
 
 	client, err := s.dial(ctx, conn)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer client.Close()
-	err = s.transact(client, msg, from, rcpts)
+	reply, err = s.transact(client, msg, from, rcpts)
 	if err == nil || !sizeRefused(err) {
-		return err
+		return reply, err
 	}
 	// Refused for its size: offer the same digest smaller, in the same
 	// session, rather than fail it and release its stories into a next
 	// digest that would be as big.
 	for _, small := range trimmed(m, err) {
 		if client.UpdateDeadline(s.opts.timeout) != nil || client.Reset() != nil {
-			return err
+			return "", err
 		}
 		smallMsg, merr := NewMsg(small, s.cfg.From, s.opts.location(m.Digest))
 		if merr != nil {
-			return err
+			return "", err
 		}
-		if err = s.transact(client, smallMsg, from, rcpts); err == nil || !sizeRefused(err) {
-			return err
+		if reply, err = s.transact(client, smallMsg, from, rcpts); err == nil || !sizeRefused(err) {
+			return reply, err
 		}
 	}
-	return err
+	return "", err
 }
 
-// transact runs MAIL, RCPT and DATA on an open session.
-func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string, rcpts []string) error {
+// transact runs MAIL, RCPT and DATA on an open session, and returns the
+// server's answer to the end of the message.
+func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string, rcpts []string) (string, error) {
 	step := func(what string, err error) *SendError {
 		temp, code := classifyReply(err)
 		return s.fail(temp, code, "%s: %w", what, asReply(err))
@@ -191,17 +200,17 @@ func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string,
 	deadline := func() error { return client.UpdateDeadline(s.opts.timeout) }
 
 	if err := deadline(); err != nil {
-		return step("MAIL FROM", err)
+		return "", step("MAIL FROM", err)
 	}
 	if err := client.Mail(from); err != nil {
-		return step("MAIL FROM", err)
+		return "", step("MAIL FROM", err)
 	}
 	rejected := map[string]string{}
 	var accepted []string
 	var lastReply *textproto.Error
 	for _, r := range rcpts {
 		if err := deadline(); err != nil {
-			return step("RCPT TO", err)
+			return "", step("RCPT TO", err)
 		}
 		err := client.Rcpt(r)
 		var reply *textproto.Error
@@ -212,7 +221,7 @@ func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string,
 			rejected[strings.Trim(r, "<>")] = replyText(reply)
 			lastReply = reply
 		default:
-			return step("RCPT TO "+r, err)
+			return "", step("RCPT TO "+r, err)
 		}
 	}
 	if len(accepted) == 0 {
@@ -220,21 +229,25 @@ func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string,
 		_ = client.Quit()
 		se := s.fail(rejectedTemporary(rejected), lastReply.Code, "all recipients rejected: %s", rejectedList(rejected))
 		se.Rejected = rejected
-		return se
+		return "", se
 	}
 
 	if err := deadline(); err != nil {
-		return step("DATA", err)
+		return "", step("DATA", err)
 	}
 	w, err := client.Data()
 	if err != nil {
-		return step("DATA", err)
+		return "", step("DATA", err)
 	}
 	if _, err := msg.WriteTo(w); err != nil {
-		return step("sending message", err)
+		return "", step("sending message", err)
 	}
 	if err := w.Close(); err != nil {
-		return step("end of DATA", err)
+		return "", step("end of DATA", err)
+	}
+	reply := "250"
+	if r, ok := w.(interface{ ServerResponse() string }); ok && r.ServerResponse() != "" {
+		reply += " " + r.ServerResponse()
 	}
 	// 250: the server has the message. What happens to the connection
 	// from here on does not change that.
@@ -243,9 +256,9 @@ func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string,
 	if len(rejected) > 0 {
 		se := s.fail(rejectedTemporary(rejected), lastReply.Code, "recipients rejected: %s", rejectedList(rejected))
 		se.Rejected, se.Delivered = rejected, true
-		return se
+		return reply, se
 	}
-	return nil
+	return reply, nil
 }
 
 func rejectedTemporary(rejected map[string]string) bool {

@@ -225,7 +225,7 @@ func TestSendTest(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut = runCmd(t, "-config", path, "send", "-test", "-to", "me@example.org", "Daily")
-	if code != exitOK || !strings.Contains(out, "accepted by 127.0.0.1") {
+	if code != exitOK || !strings.Contains(out, "accepted by 127.0.0.1") || !strings.Contains(out, ": 250 2.0.0 OK") {
 		t.Fatalf("send -test through smtp: exit %d\n%s%s", code, out, errOut)
 	}
 	msgs := msrv.Messages()

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"newswatch/config"
+	"newswatch/internal/safetext"
 	"newswatch/store"
 )
 
@@ -35,10 +36,23 @@ func (a *app) mailChannel() testChannel {
 		}}
 	}
 	return testChannel{kind: "smtp", send: func(ctx context.Context, m store.Message) (string, error) {
-		if err := s.Send(ctx, m); err != nil {
+		reply := ""
+		var err error
+		if r, ok := s.(interface {
+			SendReply(context.Context, store.Message) (string, error)
+		}); ok {
+			reply, err = r.SendReply(ctx, m)
+		} else {
+			err = s.Send(ctx, m)
+		}
+		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("accepted by %s:%d for %s", a.cfg.SMTP.Host, a.cfg.SMTP.Port, strings.Join(m.To, ", ")), nil
+		answer := fmt.Sprintf("accepted by %s:%d for %s", a.cfg.SMTP.Host, a.cfg.SMTP.Port, strings.Join(m.To, ", "))
+		if reply != "" {
+			answer += ": " + safetext.Line(reply)
+		}
+		return answer, nil
 	}}
 }
 
