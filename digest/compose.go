@@ -8,10 +8,10 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"newswatch/config"
 	"newswatch/digest/story"
+	"newswatch/internal/safetext"
 	"newswatch/match"
 	"newswatch/store"
 )
@@ -404,17 +404,7 @@ func shortTitle(title, link string) string {
 	if title == "" {
 		title = link
 	}
-	if utf8.RuneCountInString(title) <= maxTitle {
-		return title
-	}
-	n := 0
-	for i := range title {
-		if n == maxTitle-1 {
-			return strings.TrimSpace(title[:i]) + "…"
-		}
-		n++
-	}
-	return title
+	return safetext.Short(title, maxTitle)
 }
 
 // reasons says why an item matched: `"Alibaba" in title; espionage, PLA`.

@@ -12,6 +12,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/ingest"
+	"newswatch/internal/safetext"
 	"newswatch/match"
 )
 
@@ -149,6 +150,10 @@ func (s *fetchSummary) print(w io.Writer) {
 		s.New, plural(s.New, "item", "items"), s.Matches, plural(s.Matches, "match", "matches"), s.Failed)
 }
 
+// maxTitle is the most of a title fetch prints, in characters, as digests
+// show it.
+const maxTitle = 300
+
 // printMatches writes a source's new matches: title, companies with their
 // topics, link.
 func printMatches(w io.Writer, o ingest.Outcome) {
@@ -159,7 +164,7 @@ func printMatches(w io.Writer, o ingest.Outcome) {
 		for _, h := range m.Hits {
 			tags = append(tags, h.Company+" ["+strings.Join(h.Topics, ", ")+"]")
 		}
-		fmt.Fprintf(w, "  + %s\n    %s\n    %s\n", match.Prepare(m.Item.Title), strings.Join(tags, "; "), m.Item.Link)
+		fmt.Fprintf(w, "  + %s\n    %s\n    %s\n", safetext.Short(match.Prepare(m.Item.Title), maxTitle), strings.Join(tags, "; "), m.Item.Link)
 	}
 }
 
@@ -231,7 +236,7 @@ func (a *app) dryRun(ctx context.Context, w io.Writer, s config.Source) error {
 		if r := []rune(body); len(r) > 200 {
 			body = string(r[:200]) + "…"
 		}
-		fmt.Fprintf(w, "\n%s\n  %s\n  %s\n  %s\n", text.Title, it.Link, date, body)
+		fmt.Fprintf(w, "\n%s\n  %s\n  %s\n  %s\n", safetext.Short(text.Title, maxTitle), it.Link, date, body)
 		if hits := a.wl.Match(text); len(hits) > 0 {
 			for _, h := range hits {
 				fmt.Fprintf(w, "  matches %s [%s]\n", h.Company, strings.Join(h.Topics, ", "))

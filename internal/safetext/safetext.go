@@ -96,3 +96,20 @@ type lineError struct {
 
 func (e *lineError) Error() string { return e.msg }
 func (e *lineError) Unwrap() error { return e.err }
+
+// Short returns s cut to at most n characters, the last of them "…" when
+// it was cut (a feed can send a megabyte of title). Cuts fall between
+// characters, never inside one.
+func Short(s string, n int) string {
+	if n < 1 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	count := 0
+	for i := range s {
+		if count == n-1 {
+			return strings.TrimSpace(s[:i]) + "…"
+		}
+		count++
+	}
+	return s
+}

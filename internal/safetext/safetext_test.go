@@ -3,7 +3,9 @@ package safetext
 import (
 	"errors"
 	"io"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestLine(t *testing.T) {
@@ -35,5 +37,27 @@ func TestErrorKeepsChain(t *testing.T) {
 	}
 	if e := errors.New("clean"); Error(e) != e {
 		t.Error("a clean error is wrapped")
+	}
+}
+
+func TestShort(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"eleven char", 10, "eleven ch…"},
+		{"早报早报早报", 4, "早报早…"},
+		{"a word  split", 8, "a word…"},
+	} {
+		if got := Short(tc.in, tc.n); got != tc.want {
+			t.Errorf("Short(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+	big := strings.Repeat("Supercalifragilistic", 52000)
+	if got := Short(big, 300); utf8.RuneCountInString(got) != 300 {
+		t.Errorf("a 1 MB title cut to %d characters, want 300", utf8.RuneCountInString(got))
 	}
 }
