@@ -39,7 +39,7 @@ type Config struct {
 	Sum            [sha256.Size]byte // SHA-256 of the bytes it was parsed from
 	Timezone       string            // IANA name as written ("" = machine's)
 	Location       *time.Location    // resolved Timezone
-	Database       string            // absolute path (relative paths resolved against the config file's folder)
+	Database       string            // SQLite: absolute path (relative paths resolved against the config file's folder); or a PostgreSQL URL
 	FetchSchedule  string
 	FetchTimetable *Schedule // FetchSchedule parsed, in Location
 	MaxAge         time.Duration

@@ -367,6 +367,11 @@ feed = "file:///data/a.xml"
 name = "f"
 feed = "https://example.org/feed"
 `, ":memory:", "/srv/nw/digests", "https://example.org/feed"},
+		{"postgres URL kept", "/srv/nw/newswatch.toml", `database = "postgres://nw@db.example.org:5432/news?sslmode=require"
+[[sources]]
+name = "f"
+feed = "https://example.org/feed"
+`, "postgres://nw@db.example.org:5432/news?sslmode=require", "/srv/nw/digests", "https://example.org/feed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

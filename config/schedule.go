@@ -84,6 +84,24 @@ func (s *Schedule) Prev(after, now time.Time) (time.Time, bool) {
 	return last, found
 }
 
+// Slot is the slot a tick at now stands for, the same in every daemon that
+// runs the schedule whenever it started: the last slot at or before now;
+// for "@every D", now rounded down to a multiple of D.
+func (s *Schedule) Slot(now time.Time) time.Time {
+	if s.every != nil {
+		if d, ok := s.every.(cron.ConstantDelaySchedule); ok && d.Delay > 0 {
+			return now.Truncate(d.Delay)
+		}
+		return now.Truncate(time.Second)
+	}
+	for _, back := range []time.Duration{time.Hour, 25 * time.Hour, 32 * 24 * time.Hour, 367 * 24 * time.Hour} {
+		if t, ok := s.Prev(now.Add(-back), now); ok {
+			return t
+		}
+	}
+	return now.Truncate(time.Second)
+}
+
 func toWall(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }

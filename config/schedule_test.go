@@ -68,3 +68,25 @@ func TestSchedulePrevCatchUp(t *testing.T) {
 		t.Fatal("Prev after the latest slot found another")
 	}
 }
+
+func TestScheduleSlot(t *testing.T) {
+	loc := time.UTC
+	at := time.Date(2026, 3, 2, 8, 17, 41, 500, loc)
+	for _, tt := range []struct {
+		spec string
+		want time.Time
+	}{
+		{"*/15 * * * *", time.Date(2026, 3, 2, 8, 15, 0, 0, loc)},
+		{"0 7 * * *", time.Date(2026, 3, 2, 7, 0, 0, 0, loc)},
+		{"0 9 * * *", time.Date(2026, 3, 1, 9, 0, 0, 0, loc)},
+		{"@every 10s", time.Date(2026, 3, 2, 8, 17, 40, 0, loc)},
+	} {
+		s, err := ParseSchedule(tt.spec, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Slot(at); !got.Equal(tt.want) {
+			t.Errorf("%s: Slot = %s, want %s", tt.spec, got, tt.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -139,8 +140,17 @@ func resolve(p, base string) string {
 	return filepath.Join(base, p)
 }
 
+// database is an SQLite file's path, resolved, or a PostgreSQL URL as it
+// is. An error never repeats the URL: it may carry a password.
 func (c *checker) database(p, base string) string {
 	if p == ":memory:" {
+		return p
+	}
+	if l := strings.ToLower(p); strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://") {
+		u, err := url.Parse(p)
+		if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			c.errorf("database", "not a PostgreSQL URL of the form postgres://user@host:5432/database")
+		}
 		return p
 	}
 	return c.path("database", p, base)

@@ -164,10 +164,6 @@ func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, poli
 
 type outcomeKind int
 
-// leaseFor bounds how long a live sender may hold a message it is sending;
-// a sender that died releases it at once.
-const leaseFor = 15 * time.Minute
-
 const (
 	sent outcomeKind = iota + 1
 	retry
@@ -177,13 +173,16 @@ const (
 func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message, now time.Time,
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
 	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Attempt: m.Attempts + 1}
-	if err := st.Lease(ctx, m.ID, now.Add(leaseFor)); err != nil {
+	// The lease is held while the message is being sent; a sender that
+	// dies stops renewing it, and another takes the message over.
+	if err := st.Lease(ctx, m.ID); err != nil {
 		if errors.Is(err, store.ErrLeased) {
 			log.Info("message is being sent by another sender, skipped", "message_id", m.MessageID)
 			return o, 0, nil
 		}
 		return o, retry, err
 	}
+	defer st.HoldMessage(ctx, m.ID)()
 	sendErr := s.Send(ctx, m)
 	se := classify(sendErr)
 	switch {

@@ -48,6 +48,8 @@ type Pipeline struct {
 	wl      *match.Watchlist
 	fetcher *scraper.Fetcher
 	now     func() time.Time
+
+	concurrency int // sources in flight at once
 }
 
 // Option changes how a Pipeline is built.
@@ -62,7 +64,7 @@ func WithClock(now func() time.Time) Option {
 // New builds the pipeline of cfg: its fetcher follows cfg's [http] settings,
 // st keeps what it fetches, and wl (CompileWatchlist(cfg)) matches it.
 func New(cfg *config.Config, st *store.Store, wl *match.Watchlist, opts ...Option) *Pipeline {
-	p := &Pipeline{st: st, wl: wl, fetcher: NewFetcher(cfg), now: time.Now}
+	p := &Pipeline{st: st, wl: wl, fetcher: NewFetcher(cfg), now: time.Now, concurrency: cfg.HTTP.Concurrency}
 	for _, o := range opts {
 		o(p)
 	}

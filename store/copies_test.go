@@ -34,7 +34,9 @@ var (
 // TestSaveRunMergesCopies stores the three copies in every order: the item
 // keeps the outlet's own link, text and date and every source, whatever the
 // order; a richer copy arriving after a poorer one is reported as Richer.
-func TestSaveRunMergesCopies(t *testing.T) {
+func TestSaveRunMergesCopies(t *testing.T) { both(t, testSaveRunMergesCopies) }
+
+func testSaveRunMergesCopies(t *testing.T) {
 	ctx := context.Background()
 	copies := []copyOf{aggCopy, outletCopy, hostileCopy}
 	var want *Item
@@ -88,7 +90,9 @@ func TestSaveRunMergesCopies(t *testing.T) {
 // TestSaveRunKnownAfterOwnCopy: a key stored through another site's
 // title-only copy is not known, so the outlet's full text is still fetched;
 // the outlet's copy or a copy with the page's body makes it known.
-func TestSaveRunKnownAfterOwnCopy(t *testing.T) {
+func TestSaveRunKnownAfterOwnCopy(t *testing.T) { both(t, testSaveRunKnownAfterOwnCopy) }
+
+func testSaveRunKnownAfterOwnCopy(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	key := aggCopy.item.Key
@@ -120,7 +124,9 @@ func TestSaveRunKnownAfterOwnCopy(t *testing.T) {
 // window that a richer copy changed is selected again by ChangedAfter,
 // unless a message of the digest claimed it; a claimed one is not reported
 // as Richer.
-func TestRicherCopyReachesNextDigest(t *testing.T) {
+func TestRicherCopyReachesNextDigest(t *testing.T) { both(t, testRicherCopyReachesNextDigest) }
+
+func testRicherCopyReachesNextDigest(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	save := func(c copyOf, it Item) []Item {

@@ -35,7 +35,7 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]Delivery,
 			args = append(args, st)
 		}
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY message_id, channel`, args...)
+	rows, err := s.r.QueryContext(ctx, s.q(q+` ORDER BY message_id, channel`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}
@@ -81,8 +81,8 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string, unt
 			pid    int
 			end    sql.NullInt64
 		)
-		err := tx.QueryRowContext(ctx, `SELECT status, lease_pid, lease_until FROM deliveries
-			WHERE message_id = ? AND channel = ?`, id, channel).Scan(&status, &pid, &end)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT status, lease_pid, lease_until FROM deliveries
+			WHERE message_id = ? AND channel = ?`), id, channel).Scan(&status, &pid, &end)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: lease %d via %s: %w", id, channel, ErrNotFound)
 		}
@@ -92,11 +92,11 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string, unt
 		if status != MessagePending {
 			return fmt.Errorf("store: lease %d via %s: %s: %w", id, channel, status, ErrLeased)
 		}
-		if end.Valid && s.now().UnixNano() < end.Int64 && processAlive(pid) {
+		if end.Valid && s.now().UnixNano() < end.Int64 && (s.d.shared() || processAlive(pid)) {
 			return fmt.Errorf("store: lease %d via %s: held by process %d: %w", id, channel, pid, ErrLeased)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET lease_pid = ?, lease_until = ?
-			WHERE message_id = ? AND channel = ?`, os.Getpid(), until.UTC().UnixNano(), id, channel); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET lease_pid = ?, lease_until = ?
+			WHERE message_id = ? AND channel = ?`), os.Getpid(), until.UTC().UnixNano(), id, channel); err != nil {
 			return fmt.Errorf("store: lease %d via %s: %w", id, channel, err)
 		}
 		return nil
@@ -135,7 +135,7 @@ func (s *Store) MarkDeliveryFailed(ctx context.Context, id int64, channel, errMs
 // the next digest).
 func (s *Store) markDelivery(ctx context.Context, op string, id int64, channel, query string, args ...any) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
+		res, err := tx.ExecContext(ctx, s.q(query), args...)
 		if err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func (s *Store) markDelivery(ctx context.Context, op string, id int64, channel, 
 		} else if n == 0 {
 			return ErrNotFound
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE messages SET
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE messages SET
 			status = CASE
 				WHEN EXISTS (SELECT 1 FROM deliveries AS d WHERE d.message_id = messages.id AND d.status = 'pending') THEN 'pending'
 				WHEN EXISTS (SELECT 1 FROM deliveries AS d WHERE d.message_id = messages.id AND d.status = 'sent') THEN 'sent'
@@ -153,7 +153,7 @@ func (s *Store) markDelivery(ctx context.Context, op string, id int64, channel, 
 			attempts = (SELECT max(d.attempts) FROM deliveries AS d WHERE d.message_id = messages.id),
 			last_error = coalesce((SELECT min(d.last_error) FROM deliveries AS d
 				WHERE d.message_id = messages.id AND d.status = 'failed'), '')
-			WHERE id = ? AND to_json = '[]'`, id)
+			WHERE id = ? AND to_json = '[]'`), id)
 		return err
 	})
 	if err != nil {

@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-func TestDeliveries(t *testing.T) {
+func TestDeliveries(t *testing.T) { both(t, testDeliveries) }
+
+func testDeliveries(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	added := save(t, s, "src", item("a"), item("b"))

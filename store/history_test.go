@@ -7,7 +7,9 @@ import (
 	"time"
 )
 
-func TestDelivered(t *testing.T) {
+func TestDelivered(t *testing.T) { both(t, testDelivered) }
+
+func testDelivered(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	added := save(t, s, "src", item("a"), item("b"), item("c"), item("d"))

@@ -71,7 +71,7 @@ type writeStmts struct {
 	pruneErrors *sql.Stmt
 }
 
-func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
@@ -84,11 +84,12 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 				EXISTS (SELECT 1 FROM item_sources AS s WHERE s.item_id = i.id AND s.source = ?),
 				i.own, i.size, i.article, i.published, i.first_seen,
 				i.id <= coalesce((SELECT p.item_id FROM prune_state AS p WHERE p.id = 1), 0)
-			FROM json_each(?) AS j JOIN items AS i ON i.key = j.value`},
+			FROM ` + s.d.each("text") + ` JOIN items AS i ON i.key = j.value`},
 		{&w.insertItem, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen,
 				own, article, size, updated)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (key) DO NOTHING`},
+			ON CONFLICT (key) DO NOTHING
+			RETURNING id`},
 		{&w.copyText, `SELECT link, guid, title, summary, content, body FROM items WHERE id = ?`},
 		{&w.takeCopy, `UPDATE items SET link = ?, guid = ?, title = ?, summary = ?, content = ?, body = ?,
 				published = coalesce(?, published), own = ?, size = ?, article = article | ?, updated = ?
@@ -118,7 +119,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.logError, `INSERT INTO source_errors (source, at, duration, error) VALUES (?, ?, ?, ?)`},
 		{&w.pruneErrors, `DELETE FROM source_errors WHERE at < ?`},
 	} {
-		st, err := db.PrepareContext(ctx, p.query)
+		st, err := s.w.PrepareContext(ctx, s.q(p.query))
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)
 		}
@@ -310,15 +311,12 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 			if insert == nil {
 				insert = tx.StmtContext(ctx, s.stmts.insertItem)
 			}
-			res, err := insert.ExecContext(ctx, it.Key, it.Link, it.GUID, it.Title, it.Summary,
-				it.Content, it.Body, published, seen, rank.own, article, rank.size, seen)
+			err := insert.QueryRowContext(ctx, it.Key, it.Link, it.GUID, it.Title, it.Summary,
+				it.Content, it.Body, published, seen, flag(rank.own), flag(article), rank.size, seen).Scan(&k.id)
+			if errors.Is(err, sql.ErrNoRows) {
+				err = errors.New("not inserted: the key is stored already")
+			}
 			if err != nil {
-				return nil, fmt.Errorf("item %s: %w", it.Key, err)
-			}
-			if n, err := res.RowsAffected(); err != nil || n != 1 {
-				return nil, fmt.Errorf("item %s: not inserted (%d rows, %v)", it.Key, n, err)
-			}
-			if k.id, err = res.LastInsertId(); err != nil {
 				return nil, fmt.Errorf("item %s: %w", it.Key, err)
 			}
 			k.rank, k.article, k.published, k.firstSeen = rank, article, published, seen
@@ -334,7 +332,7 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 			}
 			if better {
 				if _, err := tx.StmtContext(ctx, s.stmts.takeCopy).ExecContext(ctx, it.Link, it.GUID, it.Title,
-					it.Summary, it.Content, it.Body, published, rank.own, rank.size, article, seen, k.id); err != nil {
+					it.Summary, it.Content, it.Body, published, flag(rank.own), rank.size, flag(article), seen, k.id); err != nil {
 					return nil, fmt.Errorf("item %s: %w", it.Key, err)
 				}
 				if published.Valid {
@@ -360,7 +358,7 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 					added = append(added, it)
 				}
 			} else if !k.published.Valid && published.Valid || !k.article && article {
-				if _, err := tx.StmtContext(ctx, s.stmts.fillCopy).ExecContext(ctx, published, article, k.id); err != nil {
+				if _, err := tx.StmtContext(ctx, s.stmts.fillCopy).ExecContext(ctx, published, flag(article), k.id); err != nil {
 					return nil, fmt.Errorf("item %s: %w", it.Key, err)
 				}
 				if !k.published.Valid {
@@ -378,6 +376,14 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 		stored[it.Key] = k // a key repeated within the batch is not new again
 	}
 	return added, nil
+}
+
+// flag is b as the INTEGER 0 or 1 a flag column holds.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // betterCopy reports whether copy it, of rank r, is better than the one
@@ -447,7 +453,7 @@ type Validator struct {
 // AllValidators returns every source's validators in one query, keyed by
 // source name; a source never fetched successfully has none.
 func (s *Store) AllValidators(ctx context.Context) (map[string]Validator, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name, etag, last_modified FROM sources WHERE etag != '' OR last_modified != ''`)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT name, etag, last_modified FROM sources WHERE etag != '' OR last_modified != ''`))
 	if err != nil {
 		return nil, fmt.Errorf("store: validators: %w", err)
 	}
@@ -471,7 +477,7 @@ func (s *Store) AllValidators(ctx context.Context) (map[string]Validator, error)
 
 // Validators returns the ETag and Last-Modified saved for a source.
 func (s *Store) Validators(ctx context.Context, source string) (etag, lastModified string, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT etag, last_modified FROM sources WHERE name = ?`, source).
+	err = s.r.QueryRowContext(ctx, s.q(`SELECT etag, last_modified FROM sources WHERE name = ?`), source).
 		Scan(&etag, &lastModified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil
@@ -497,7 +503,7 @@ func (s *Store) Known(ctx context.Context, keys []string) (map[string]bool, erro
 	if err != nil {
 		return nil, fmt.Errorf("store: known: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT i.key FROM json_each(?) AS j JOIN items AS i ON i.key = j.value WHERE i.article = 1`, string(arr))
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT i.key FROM `+s.d.each("text")+` JOIN items AS i ON i.key = j.value WHERE i.article = 1`), string(arr))
 	if err != nil {
 		return nil, fmt.Errorf("store: known: %w", err)
 	}
@@ -530,8 +536,8 @@ type Health struct {
 
 // Health returns every source's health, by name.
 func (s *Store) Health(ctx context.Context) ([]Health, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name, last_status, last_run, last_success, last_error,
-		failing_since, failures, duration, items FROM sources ORDER BY name`)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT name, last_status, last_run, last_success, last_error,
+		failing_since, failures, duration, items FROM sources ORDER BY name`))
 	if err != nil {
 		return nil, fmt.Errorf("store: health: %w", err)
 	}
@@ -562,8 +568,8 @@ func (s *Store) Health(ctx context.Context) ([]Health, error) {
 // failed since the last digest, even those that have recovered. Failed runs
 // are kept for 30 days.
 func (s *Store) SourceErrors(ctx context.Context, since time.Time) ([]Run, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT source, at, duration, error FROM source_errors
-		WHERE at >= ? ORDER BY at, rowid`, nullTime(since))
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT source, at, duration, error FROM source_errors
+		WHERE at >= ? ORDER BY at, rowid`), nullTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("store: source errors: %w", err)
 	}
@@ -647,7 +653,7 @@ func (s *Store) ItemsByIDs(ctx context.Context, ids []int64) ([]Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: items by id: %w", err)
 	}
-	items, err := s.queryItems(ctx, []string{`i.id IN (SELECT value FROM json_each(?))`}, []any{string(arr)}, 0)
+	items, err := s.queryItems(ctx, []string{`i.id IN (SELECT j.value FROM ` + s.d.each("bigint") + `)`}, []any{string(arr)}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("store: items by id: %w", err)
 	}
@@ -660,7 +666,9 @@ func (s *Store) queryItems(ctx context.Context, where []string, args []any, limi
 	var b strings.Builder
 	b.WriteString(`SELECT i.id, i.key, i.link, i.guid, i.title, i.summary, i.content, i.body,
 		i.published, i.first_seen,
-		(SELECT json_group_array(src.source ORDER BY src.rowid) FROM item_sources AS src WHERE src.item_id = i.id)
+		(SELECT `)
+	b.WriteString(s.d.jsonArray("src.source", "src.rowid"))
+	b.WriteString(` FROM item_sources AS src WHERE src.item_id = i.id)
 		FROM items AS i`)
 	if len(where) > 0 {
 		b.WriteString(" WHERE ")
@@ -671,7 +679,7 @@ func (s *Store) queryItems(ctx context.Context, where []string, args []any, limi
 		b.WriteString(" LIMIT ?")
 		args = append(args, limit)
 	}
-	rows, err := s.r.QueryContext(ctx, b.String(), args...)
+	rows, err := s.r.QueryContext(ctx, s.q(b.String()), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -723,18 +731,18 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 		more := false
 		err := s.writeTx(ctx, func(tx *sql.Tx) error {
 			var from int64
-			err := tx.QueryRowContext(ctx, `SELECT item_id FROM prune_state WHERE id = 1`).Scan(&from)
+			err := tx.QueryRowContext(ctx, s.q(`SELECT item_id FROM prune_state WHERE id = 1`)).Scan(&from)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			upto, full, err := agedItems(ctx, tx, from, cut.Int64)
+			upto, full, err := s.agedItems(ctx, tx, from, cut.Int64)
 			if err != nil || upto == from {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE items SET summary = '', content = '', body = ''
+			res, err := tx.ExecContext(ctx, s.q(`UPDATE items SET summary = '', content = '', body = ''
 				WHERE id > ? AND id <= ? AND (summary != '' OR content != '' OR body != '')
 					AND NOT EXISTS (SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
-						WHERE mi.item_id = items.id AND m.status = 'pending')`, from, upto)
+						WHERE mi.item_id = items.id AND m.status = 'pending')`), from, upto)
 			if err != nil {
 				return err
 			}
@@ -742,8 +750,8 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 				return err
 			}
 			more = full
-			_, err = tx.ExecContext(ctx, `INSERT INTO prune_state (id, item_id) VALUES (1, ?)
-				ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id`, upto)
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO prune_state (id, item_id) VALUES (1, ?)
+				ON CONFLICT (id) DO UPDATE SET item_id = excluded.item_id`), upto)
 			return err
 		})
 		if err != nil {
@@ -758,12 +766,12 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 		// Items the walk above left alone because a pending message held
 		// them lose their text when that message, sent or failed by now,
 		// is deleted below.
-		res, err := tx.ExecContext(ctx, `UPDATE items SET summary = '', content = '', body = ''
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE items SET summary = '', content = '', body = ''
 			WHERE id IN (SELECT mi.item_id FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
 					WHERE m.status IN ('sent', 'failed') AND m.created < ?)
 				AND first_seen < ? AND (summary != '' OR content != '' OR body != '')
 				AND NOT EXISTS (SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
-					WHERE mi.item_id = items.id AND m.status = 'pending')`, cut, cut)
+					WHERE mi.item_id = items.id AND m.status = 'pending')`), cut, cut)
 		if err != nil {
 			return err
 		}
@@ -772,17 +780,17 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 			return err
 		}
 		total += int(n)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM messages AS m
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM messages AS m
 			WHERE m.status IN ('sent', 'failed') AND m.created < ?
-				AND m.id IS NOT (SELECT l.id FROM messages AS l
-					WHERE l.digest = m.digest AND l.status = 'sent' ORDER BY l.slot DESC LIMIT 1)`, cut); err != nil {
+				AND m.id IS DISTINCT FROM (SELECT l.id FROM messages AS l
+					WHERE l.digest = m.digest AND l.status = 'sent' ORDER BY l.slot DESC LIMIT 1)`), cut); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM empty_slots WHERE slot < ?
-				AND slot < (SELECT max(e.slot) FROM empty_slots AS e WHERE e.digest = empty_slots.digest)`, cut); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM empty_slots WHERE slot < ?
+				AND slot < (SELECT max(e.slot) FROM empty_slots AS e WHERE e.digest = empty_slots.digest)`), cut); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM source_errors WHERE at < ?`, s.now().Add(-errorRetention).UnixNano())
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM source_errors WHERE at < ?`), s.now().Add(-errorRetention).UnixNano())
 		return err
 	})
 	if err != nil {
@@ -795,8 +803,8 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 // stored in) up to the first one seen at or after cut, at most pruneChunk
 // of them: it returns the last id before that one, and whether it stopped
 // only because the chunk was full.
-func agedItems(ctx context.Context, tx *sql.Tx, from, cut int64) (upto int64, full bool, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, first_seen FROM items WHERE id > ? ORDER BY id LIMIT ?`, from, pruneChunk)
+func (s *Store) agedItems(ctx context.Context, tx *sql.Tx, from, cut int64) (upto int64, full bool, err error) {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, first_seen FROM items WHERE id > ? ORDER BY id LIMIT ?`), from, pruneChunk)
 	if err != nil {
 		return from, false, err
 	}

@@ -2,51 +2,216 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 )
 
+// Work that daemons share is held through leases: an owner (the Store that
+// took it: host, process and a random part) and an expiry the owner pushes
+// back while it works (Hold). A lease whose owner died expires within
+// LeaseTTL, and the work is then taken over. On SQLite, where every process
+// runs on one machine, a message lease whose process is gone is also free
+// at once.
+
+// LeaseTTL is how long a lease lasts unless its owner renews it: the time
+// within which the work of a daemon that died is taken over.
+const LeaseTTL = 15 * time.Second
+
+// renewEvery is how often Hold renews a lease: several renewals fit in
+// LeaseTTL, so one slow write does not lose it.
+const renewEvery = LeaseTTL / 3
+
 // ErrLeased is returned by Lease when another sender, in this process or a
 // live other one, holds the message, or when it is no longer pending.
 var ErrLeased = errors.New("store: message is being sent by another sender")
 
-// Lease takes the right to send pending message id until the given time.
-// A lease ends with MarkSent, MarkRetry or MarkFailed, when it expires, or
-// when the process that took it is gone (killed mid-send: the next sender
-// sends the message again, with the same Message-ID).
-func (s *Store) Lease(ctx context.Context, id int64, until time.Time) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+// newOwner names a lease holder uniquely across machines and restarts.
+func newOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// Owner is the name this Store's leases are held under.
+func (s *Store) Owner() string { return s.owner }
+
+// Lease takes the right to send pending message id for LeaseTTL; Hold
+// keeps it while the message is being sent. A lease ends with MarkSent,
+// MarkRetry or MarkFailed, when it expires, or (SQLite) when the process
+// that took it is gone: killed mid-send, the next sender sends the message
+// again, with the same Message-ID.
+func (s *Store) Lease(ctx context.Context, id int64) error {
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		var (
+			status string
+			pid    int
+			end    sql.NullInt64
+		)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT status, lease_pid, lease_until FROM messages WHERE id = ?`), id).Scan(&status, &pid, &end)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: lease %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store: lease %d: %w", id, err)
+		}
+		if status != MessagePending {
+			return fmt.Errorf("store: lease %d: %s: %w", id, status, ErrLeased)
+		}
+		now := s.now()
+		if end.Valid && now.UnixNano() < end.Int64 && (s.d.shared() || processAlive(pid)) {
+			return fmt.Errorf("store: lease %d: held by another sender: %w", id, ErrLeased)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE messages SET lease_pid = ?, lease_owner = ?, lease_until = ? WHERE id = ?`),
+			os.Getpid(), s.owner, now.Add(LeaseTTL).UnixNano(), id); err != nil {
+			return fmt.Errorf("store: lease %d: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// renewMessage pushes back the expiry of this Store's lease on message id.
+func (s *Store) renewMessage(ctx context.Context, id int64) error {
+	_, err := s.w.ExecContext(ctx, s.q(`UPDATE messages SET lease_until = ?
+		WHERE id = ? AND lease_owner = ? AND status = 'pending' AND lease_until IS NOT NULL`),
+		s.now().Add(LeaseTTL).UnixNano(), id, s.owner)
+	return err
+}
+
+// HoldMessage renews this Store's lease on message id until stop is called.
+func (s *Store) HoldMessage(ctx context.Context, id int64) (stop func()) {
+	return s.hold(ctx, func(ctx context.Context) error { return s.renewMessage(ctx, id) })
+}
+
+// Claim takes, for slot, the leases of the named units of work that are
+// free: never taken, taken for an earlier slot, or taken for this one and
+// not done but expired (the owner died). It returns the names it took, at
+// most limit of them (0: no limit) in the order given, and how many of the
+// others are held for this slot by an owner that has not finished them:
+// the caller waits and claims again, and so takes them over should that
+// owner die. A name held for a later slot counts as done.
+func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit int) (claimed []string, busy int, err error) {
+	if len(names) == 0 {
+		return nil, 0, nil
+	}
+	arr, err := json.Marshal(names)
 	if err != nil {
-		return fmt.Errorf("store: lease %d: %w", id, err)
+		return nil, 0, fmt.Errorf("store: claim: %w", err)
 	}
-	defer tx.Rollback()
-	var (
-		status string
-		pid    int
-		end    sql.NullInt64
-	)
-	err = tx.QueryRowContext(ctx, `SELECT status, lease_pid, lease_until FROM messages WHERE id = ?`, id).Scan(&status, &pid, &end)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: lease %d: %w", id, ErrNotFound)
-	}
+	at := slot.UnixNano()
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		claimed, busy = nil, 0
+		now := s.now()
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT l.name, l.slot, l.until, l.done FROM leases AS l
+			WHERE l.name IN (SELECT j.value FROM `+s.d.each("text")+`)`), string(arr))
+		if err != nil {
+			return err
+		}
+		type lease struct {
+			slot, until int64
+			done        bool
+		}
+		held := make(map[string]lease)
+		for rows.Next() {
+			var (
+				name string
+				l    lease
+			)
+			if err := rows.Scan(&name, &l.slot, &l.until, &l.done); err != nil {
+				rows.Close()
+				return err
+			}
+			held[name] = l
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, name := range names {
+			l, ok := held[name]
+			switch {
+			case ok && l.slot > at, ok && l.slot == at && l.done:
+				continue
+			case ok && l.slot == at && l.until > now.UnixNano():
+				busy++
+				continue
+			}
+			if limit > 0 && len(claimed) == limit {
+				continue
+			}
+			claimed = append(claimed, name)
+		}
+		if len(claimed) == 0 {
+			return nil
+		}
+		took, err := json.Marshal(claimed)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO leases (name, slot, owner, until, done)
+			SELECT j.value, CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), 0 FROM `+s.d.each("text")+` WHERE true
+			ON CONFLICT (name) DO UPDATE SET slot = excluded.slot, owner = excluded.owner,
+				until = excluded.until, done = 0`), at, s.owner, now.Add(LeaseTTL).UnixNano(), string(took))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("store: lease %d: %w", id, err)
+		return nil, 0, fmt.Errorf("store: claim: %w", err)
 	}
-	if status != MessagePending {
-		return fmt.Errorf("store: lease %d: %s: %w", id, status, ErrLeased)
+	return claimed, busy, nil
+}
+
+// HoldClaims renews this Store's claims on names until stop is called.
+func (s *Store) HoldClaims(ctx context.Context, names []string) (stop func()) {
+	arr, _ := json.Marshal(names)
+	return s.hold(ctx, func(ctx context.Context) error {
+		_, err := s.w.ExecContext(ctx, s.q(`UPDATE leases SET until = ?
+			WHERE owner = ? AND done = 0 AND name IN (SELECT j.value FROM `+s.d.each("text")+`)`),
+			s.now().Add(LeaseTTL).UnixNano(), s.owner, string(arr))
+		return err
+	})
+}
+
+// Finish marks this Store's claims on names for slot done: no one takes
+// them again for that slot.
+func (s *Store) Finish(ctx context.Context, names []string, slot time.Time) error {
+	arr, err := json.Marshal(names)
+	if err != nil {
+		return fmt.Errorf("store: finish: %w", err)
 	}
-	if end.Valid && s.now().UnixNano() < end.Int64 && processAlive(pid) {
-		return fmt.Errorf("store: lease %d: held by process %d: %w", id, pid, ErrLeased)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET lease_pid = ?, lease_until = ? WHERE id = ?`,
-		os.Getpid(), until.UTC().UnixNano(), id); err != nil {
-		return fmt.Errorf("store: lease %d: %w", id, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: lease %d: %w", id, err)
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE leases SET done = 1
+		WHERE owner = ? AND slot = ? AND name IN (SELECT j.value FROM `+s.d.each("text")+`)`),
+		s.owner, slot.UnixNano(), string(arr)); err != nil {
+		return fmt.Errorf("store: finish: %w", err)
 	}
 	return nil
+}
+
+// hold runs renew every renewEvery until stop is called; stop waits for a
+// renewal in progress. A failed renewal is tried again at the next tick:
+// the lease lasts LeaseTTL, several ticks.
+func (s *Store) hold(ctx context.Context, renew func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(renewEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = renew(ctx)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -15,11 +15,17 @@ import (
 // LockDaemon takes the single-daemon lock for this database until release is
 // called or the process ends; ErrLocked when another process holds it.
 //
+// The lock is for SQLite only: on PostgreSQL, daemons share the work
+// (lease.go) and release is a no-op.
+//
 // The lock is flock(2) on "<database>.lock": the kernel drops it when the
 // holder exits, however it exits, so a crashed daemon never leaves a stale
 // lock behind. The file holds the holder's PID, for the error message.
 func (s *Store) LockDaemon() (release func(), err error) {
-	name := s.path + ".lock"
+	if s.d.shared() {
+		return func() {}, nil
+	}
+	name := s.name + ".lock"
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("store: lock %s: %w", name, err)

@@ -13,20 +13,25 @@ import (
 	"time"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
-// migration is one schema step: migrations/NNNN_name.sql.
+// migration is one schema step: NNNN_name.sql in the dialect's folder.
 type migration struct {
 	version int
 	name    string
 	sql     string
 }
 
-// migrations returns the embedded migrations in version order. Versions
-// start at 1 and have no gaps, so a missing file is caught at start-up.
-func migrations() ([]migration, error) {
-	files, err := fs.Glob(migrationFS, "migrations/*.sql")
+// migrations returns the dialect's embedded migrations in version order.
+// Versions start at 1 and have no gaps, so a missing file is caught at
+// start-up.
+func migrations(d dialect) ([]migration, error) {
+	dir, err := d.migrations()
+	if err != nil {
+		return nil, err
+	}
+	files, err := fs.Glob(dir, "*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +43,7 @@ func migrations() ([]migration, error) {
 		if !ok || err != nil || v < 1 {
 			return nil, fmt.Errorf("migration %s: name must start with a version number and '_'", name)
 		}
-		b, err := migrationFS.ReadFile(f)
+		b, err := fs.ReadFile(dir, f)
 		if err != nil {
 			return nil, err
 		}
@@ -54,10 +59,12 @@ func migrations() ([]migration, error) {
 }
 
 // migrate brings the schema up to date in one transaction. The transaction
-// is IMMEDIATE, so a second process opening the same file at the same moment
-// waits, then finds the migrations applied and does nothing.
-func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := migrations()
+// holds the writers' lock from the start (IMMEDIATE on SQLite, the advisory
+// lock on PostgreSQL), so a second process opening the same database at
+// the same moment waits, then finds the migrations applied and does
+// nothing.
+func migrate(ctx context.Context, db *sql.DB, d dialect) error {
+	ms, err := migrations(d)
 	if err != nil {
 		return err
 	}
@@ -66,11 +73,14 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
+	if err := d.lockWriters(ctx, tx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 		version INTEGER PRIMARY KEY,
 		name    TEXT    NOT NULL,
-		applied INTEGER NOT NULL
+		applied BIGINT  NOT NULL
 	)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -85,7 +95,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, name, applied) VALUES (?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO schema_version (version, name, applied) VALUES (?, ?, ?)`),
 			m.version, m.name, time.Now().UnixNano()); err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
@@ -98,14 +108,14 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // checkSchema returns ErrSchemaOutdated unless every migration this binary
 // knows has been applied, without writing anything.
-func checkSchema(ctx context.Context, db *sql.DB) error {
-	ms, err := migrations()
+func checkSchema(ctx context.Context, db *sql.DB, d dialect) error {
+	ms, err := migrations(d)
 	if err != nil {
 		return err
 	}
 	var current int
 	err = db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current)
-	if err != nil && strings.Contains(err.Error(), "no such table") {
+	if err != nil && (strings.Contains(err.Error(), "no such table") || strings.Contains(err.Error(), "does not exist")) {
 		current, err = 0, nil
 	}
 	switch {

@@ -76,7 +76,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 		// The transaction holds the write lock, so these checks and the
 		// inserts below cannot interleave with another writer's.
 		var taken int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM messages WHERE digest = ? AND slot = ?`,
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM messages WHERE digest = ? AND slot = ?`),
 			m.Digest, slot).Scan(&taken)
 		if err == nil {
 			return fmt.Errorf("%w: message %d", ErrSlotTaken, taken)
@@ -85,11 +85,11 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 			return err
 		}
 		var item, other int64
-		err = tx.QueryRowContext(ctx, `SELECT mi.item_id, m.id FROM message_items AS mi
+		err = tx.QueryRowContext(ctx, s.q(`SELECT mi.item_id, m.id FROM message_items AS mi
 			JOIN messages AS m ON m.id = mi.message_id
 			WHERE m.digest = ? AND m.status IN ('pending', 'sent')
-				AND mi.item_id IN (SELECT value FROM json_each(?))
-			LIMIT 1`, m.Digest, string(ids)).Scan(&item, &other)
+				AND mi.item_id IN (SELECT j.value FROM `+s.d.each("bigint")+`)
+			LIMIT 1`), m.Digest, string(ids)).Scan(&item, &other)
 		if err == nil {
 			return fmt.Errorf("%w: item %d is in message %d", ErrClaimed, item, other)
 		}
@@ -97,23 +97,23 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 			return err
 		}
 
-		err = tx.QueryRowContext(ctx, `INSERT INTO messages (digest, slot, message_id, subject, to_json,
+		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO messages (digest, slot, message_id, subject, to_json,
 				text, html, status, attempts, last_error, next_attempt, created, sent, covered_until, doc)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, '', ?, ?, NULL, ?, ?)
-			RETURNING id`,
+			RETURNING id`),
 			m.Digest, slot, m.MessageID, m.Subject, string(to), m.Text, m.HTML,
 			nullTime(m.NextAttempt), created.UnixNano(), nullTime(m.CoveredUntil), m.Doc).Scan(&id)
 		if err != nil {
 			return err
 		}
 		for _, ch := range channels {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (message_id, channel, status) VALUES (?, ?, 'pending')`,
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO deliveries (message_id, channel, status) VALUES (?, ?, 'pending')`),
 				id, ch); err != nil {
 				return fmt.Errorf("channel %s: %w", ch, err)
 			}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO message_items (message_id, item_id)
-			SELECT DISTINCT ?, value FROM json_each(?)`, id, string(ids))
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO message_items (message_id, item_id)
+			SELECT DISTINCT CAST(? AS BIGINT), j.value FROM `+s.d.each("bigint")), id, string(ids))
 		if err != nil {
 			return fmt.Errorf("claim items: %w", err)
 		}
@@ -158,13 +158,15 @@ func countDistinct(ids []int64) int {
 }
 
 const messageColumns = `m.id, m.digest, m.slot, m.message_id, m.subject, m.to_json, m.text, m.html,
-	m.status, m.attempts, m.last_error, m.next_attempt, m.created, m.sent, m.covered_until,
-	(SELECT json_group_array(mi.item_id ORDER BY mi.item_id) FROM message_items AS mi WHERE mi.message_id = m.id),
-	m.doc, (SELECT json_group_array(d.channel ORDER BY d.channel) FROM deliveries AS d WHERE d.message_id = m.id)`
+	m.status, m.attempts, m.last_error, m.next_attempt, m.created, m.sent, m.covered_until`
 
-// queryMessages runs a SELECT of messageColumns from messages AS m, followed by tail.
+// queryMessages runs a SELECT of messageColumns and the message's item IDs
+// from messages AS m, followed by tail.
 func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]Message, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages AS m `+tail, args...)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+messageColumns+`,
+		(SELECT `+s.d.jsonArray("mi.item_id", "mi.item_id")+` FROM message_items AS mi WHERE mi.message_id = m.id),
+		m.doc, (SELECT `+s.d.jsonArray("d.channel", "d.channel")+` FROM deliveries AS d WHERE d.message_id = m.id)
+		FROM messages AS m `+tail), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -245,9 +247,9 @@ func (s *Store) LastSent(ctx context.Context, digest string) (Message, bool, err
 // LastSlot returns the latest slot recorded for the digest, whatever its status.
 func (s *Store) LastSlot(ctx context.Context, digest string) (time.Time, bool, error) {
 	var slot sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, `SELECT max(slot) FROM (
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT max(slot) FROM (
 			SELECT max(slot) AS slot FROM messages WHERE digest = ?
-			UNION ALL SELECT max(slot) FROM empty_slots WHERE digest = ?) AS slots`, digest, digest).Scan(&slot); err != nil {
+			UNION ALL SELECT max(slot) FROM empty_slots WHERE digest = ?) AS slots`), digest, digest).Scan(&slot); err != nil {
 		return time.Time{}, false, fmt.Errorf("store: last slot of %s: %w", digest, err)
 	}
 	return fromNanos(slot), slot.Valid, nil
@@ -256,7 +258,7 @@ func (s *Store) LastSlot(ctx context.Context, digest string) (time.Time, bool, e
 // RecordEmpty records that digest's slot was composed with nothing to
 // send: the slot is done (LastSlot counts it) without a message.
 func (s *Store) RecordEmpty(ctx context.Context, digest string, slot time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO empty_slots (digest, slot) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO empty_slots (digest, slot) VALUES (?, ?) ON CONFLICT DO NOTHING`),
 		digest, slot.UTC().UnixNano())
 	if err != nil {
 		return fmt.Errorf("store: record empty slot of %s: %w", digest, err)
@@ -318,7 +320,7 @@ func (s *Store) MarkFailed(ctx context.Context, id int64, errMsg string) error {
 
 // update runs one UPDATE of message id, ErrNotFound when no row matched.
 func (s *Store) update(ctx context.Context, op string, id int64, query string, args ...any) error {
-	res, err := s.w.ExecContext(ctx, query, args...)
+	res, err := s.w.ExecContext(ctx, s.q(query), args...)
 	if err != nil {
 		return fmt.Errorf("store: %s %d: %w", op, id, err)
 	}

@@ -18,7 +18,9 @@ func ids(items []Item) []int64 {
 	return out
 }
 
-func TestCreateMessage(t *testing.T) {
+func TestCreateMessage(t *testing.T) { both(t, testCreateMessage) }
+
+func testCreateMessage(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	added := save(t, s, "src", item("a"), item("b"), item("c"))
@@ -87,7 +89,9 @@ func TestCreateMessage(t *testing.T) {
 	})
 }
 
-func TestMessageLifecycle(t *testing.T) {
+func TestMessageLifecycle(t *testing.T) { both(t, testMessageLifecycle) }
+
+func testMessageLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	added := save(t, s, "src", item("a"), item("b"), item("c"))
@@ -183,7 +187,9 @@ func TestMessageLifecycle(t *testing.T) {
 	}
 }
 
-func TestItemsQuery(t *testing.T) {
+func TestItemsQuery(t *testing.T) { both(t, testItemsQuery) }
+
+func testItemsQuery(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	// The fake clock gives each batch its own first-seen second: t0+1s, +2s, +3s.
@@ -262,7 +268,9 @@ func text(key string) Item {
 	return it
 }
 
-func TestPrune(t *testing.T) {
+func TestPrune(t *testing.T) { both(t, testPrune) }
+
+func testPrune(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	old := save(t, s, "src", text("old-sent"), text("old-pending"), text("old-free"))
@@ -354,7 +362,9 @@ func TestPrune(t *testing.T) {
 // TestPruneResumes: Prune works through more than one chunk, stops at the
 // first item seen at or after the cut, and the next call starts after the
 // last item the previous one looked at.
-func TestPruneResumes(t *testing.T) {
+func TestPruneResumes(t *testing.T) { both(t, testPruneResumes) }
+
+func testPruneResumes(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	var batch []Item
@@ -382,37 +392,101 @@ func TestPruneResumes(t *testing.T) {
 	}
 }
 
-func TestLease(t *testing.T) {
+func TestLease(t *testing.T) { both(t, testLease) }
+
+func testLease(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	m := Message{Digest: "D", Slot: time.Unix(1000, 0), MessageID: "<l@x>", Status: MessagePending, Created: time.Unix(1000, 0)}
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}
-	until := time.Now().Add(time.Minute)
-	if err := s.Lease(ctx, m.ID, until); err != nil {
+	if err := s.Lease(ctx, m.ID); err != nil {
 		t.Fatalf("first lease: %v", err)
 	}
-	if err := s.Lease(ctx, m.ID, until); !errors.Is(err, ErrLeased) {
+	if err := s.Lease(ctx, m.ID); !errors.Is(err, ErrLeased) {
 		t.Fatalf("second lease while held: %v, want ErrLeased", err)
+	}
+	other := another(t, s)
+	if err := other.Lease(ctx, m.ID); !errors.Is(err, ErrLeased) {
+		t.Fatalf("lease by another store while held: %v, want ErrLeased", err)
 	}
 	if err := s.MarkRetry(ctx, m.ID, "451", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Lease(ctx, m.ID, until); err != nil {
+	if err := s.Lease(ctx, m.ID); err != nil {
 		t.Fatalf("lease after the retry was recorded: %v", err)
 	}
-	// A lease whose process is gone is taken over at once.
-	if _, err := s.w.ExecContext(ctx, `UPDATE messages SET lease_pid = 999999999 WHERE id = ?`, m.ID); err != nil {
+	// The owner renews its lease; once it stops, the lease expires and
+	// another store takes it over.
+	if err := s.renewMessage(ctx, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Lease(ctx, m.ID, until); err != nil {
-		t.Fatalf("lease of a dead process not taken over: %v", err)
+	if err := other.Lease(ctx, m.ID); !errors.Is(err, ErrLeased) {
+		t.Fatalf("lease by another store while renewed: %v, want ErrLeased", err)
+	}
+	for range LeaseTTL / time.Second { // the fake clock moves a second a read
+		s.now()
+	}
+	if err := other.Lease(ctx, m.ID); err != nil {
+		t.Fatalf("expired lease not taken over: %v", err)
+	}
+	if _, ok := s.d.(sqlite); ok {
+		// On SQLite, a lease whose process is gone is taken over at once.
+		if _, err := s.w.ExecContext(ctx, `UPDATE messages SET lease_pid = 999999999 WHERE id = ?`, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Lease(ctx, m.ID); err != nil {
+			t.Fatalf("lease of a dead process not taken over: %v", err)
+		}
 	}
 	if err := s.MarkSent(ctx, m.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Lease(ctx, m.ID, until); !errors.Is(err, ErrLeased) {
+	if err := s.Lease(ctx, m.ID); !errors.Is(err, ErrLeased) {
 		t.Fatalf("lease of a sent message: %v, want ErrLeased", err)
 	}
+}
+
+func TestClaim(t *testing.T) { both(t, testClaim) }
+
+func testClaim(t *testing.T) {
+	ctx := context.Background()
+	a := open(t)
+	b := another(t, a)
+	names := []string{"source:a", "source:b", "source:c"}
+	slot := time.Unix(600, 0)
+	check := func(s *Store, slot time.Time, limit int, want []string, wantBusy int) {
+		t.Helper()
+		got, busy, err := s.Claim(ctx, names, slot, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) || busy != wantBusy {
+			t.Fatalf("Claim = %q, %d busy; want %q, %d", got, busy, want, wantBusy)
+		}
+	}
+	check(a, slot, 2, []string{"source:a", "source:b"}, 0)
+	check(b, slot, 2, []string{"source:c"}, 2)
+	check(a, slot, 0, nil, 3)
+	if err := a.Finish(ctx, names[:2], slot); err != nil {
+		t.Fatal(err)
+	}
+	check(a, slot, 0, nil, 1) // c: b holds it
+	// b dies: its claim expires and a takes c over.
+	for range LeaseTTL / time.Second {
+		a.now()
+	}
+	check(a, slot, 0, []string{"source:c"}, 0)
+	// A renewed claim does not expire.
+	stop := a.HoldClaims(ctx, []string{"source:c"})
+	stop()
+	if err := a.Finish(ctx, []string{"source:c"}, slot); err != nil {
+		t.Fatal(err)
+	}
+	check(b, slot, 0, nil, 0)
+	// The next slot starts afresh; an earlier one finds the work done.
+	next := slot.Add(time.Minute)
+	check(b, next, 0, names, 0)
+	check(a, slot, 0, nil, 0)
 }

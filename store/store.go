@@ -1,21 +1,34 @@
-// Package store keeps items, source health and the digest outbox in SQLite.
+// Package store keeps items, source health and the digest outbox in SQLite
+// or PostgreSQL.
 //
-// The database is one file in WAL mode, opened through modernc.org/sqlite
-// (pure Go). Every connection sets busy_timeout, foreign_keys and
-// synchronous=NORMAL, so several processes (a daemon beside a `fetch` or a
-// `send`) can share the file: reads run concurrently, writes are short
-// transactions begun IMMEDIATE, so a writer waits for the lock up front
-// instead of failing with SQLITE_BUSY when it upgrades a read.
+// Both databases sit behind one Store: the queries are shared, and a small
+// dialect (sqlite.go, postgres.go) says what differs: placeholders, how a
+// JSON array parameter becomes rows, how writers are serialised, the
+// daemon lock, and the migrations folder. The migrations of both carry the
+// same version numbers: version n is the same schema on either.
 //
-// Inside one process, writes go through a single connection, queued by
-// database/sql rather than by SQLite's busy handler, and reads through a pool
-// of read-only connections.
+// SQLite: the database is one file in WAL mode, opened through
+// modernc.org/sqlite (pure Go). Every connection sets busy_timeout,
+// foreign_keys and synchronous=NORMAL, so several processes (a daemon beside
+// a `fetch` or a `send`) can share the file: reads run concurrently, writes
+// are short transactions begun IMMEDIATE, so a writer waits for the lock up
+// front instead of failing with SQLITE_BUSY when it upgrades a read. Inside
+// one process, writes go through a single connection, queued by
+// database/sql rather than by SQLite's busy handler, and reads through a
+// pool of read-only connections. One daemon runs per file (LockDaemon).
+//
+// PostgreSQL ("postgres://user@host:5432/db"), through jackc/pgx: write
+// transactions take a transaction-scoped advisory lock first, the
+// equivalent of BEGIN IMMEDIATE, so batches commit in the order they began
+// and first-seen times follow commit order, as on SQLite. Several daemons
+// may share one database: they split the work through leases (lease.go).
 //
 // Times are stored as UTC nanoseconds since the Unix epoch and returned in
 // UTC; NULL means unknown or never.
 //
-// The schema lives in migrations/*.sql, embedded in the binary and applied in
-// order by Open; schema_version records which ones ran.
+// The schema lives in migrations/*.sql (SQLite) and migrations/postgres/*.sql,
+// embedded in the binary and applied in order by Open; schema_version records
+// which ones ran.
 package store
 
 import (
@@ -23,14 +36,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // ErrSlotTaken is returned by CreateMessage when the digest already has a
@@ -48,73 +55,31 @@ var ErrClaimed = errors.New("store: item already claimed by another message of t
 // ErrNotFound is returned when a message asked for by ID does not exist.
 var ErrNotFound = errors.New("store: not found")
 
-// busyTimeout is how long a connection waits for another one's lock before
-// giving up with SQLITE_BUSY. Writes are short, so this is only reached when
-// something holds the database far longer than it should.
-const busyTimeout = 10 * time.Second
-
 // Store is an open database.
 type Store struct {
-	path string
-	w    *sql.DB // one connection: every write
-	r    *sql.DB // read-only pool
-	now  func() time.Time
+	name string // the file's absolute path, or the URL with its password masked
+	d    dialect
+	// owner names this Store as the holder of its leases (lease.go).
+	owner string
+	w     *sql.DB // every write (SQLite: one connection)
+	r     *sql.DB // reads (SQLite: a read-only pool; PostgreSQL: w)
+	now   func() time.Time
 
 	stmts     writeStmts
+	rebound   sync.Map // query → the dialect's form of it
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Open opens (creating it and its directory if needed) the database at path
-// and applies migrations. Several processes may open one file at once.
-func Open(ctx context.Context, path string) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("store: open: empty database path")
+// Open opens the database and applies migrations: a PostgreSQL URL
+// (postgres:// or postgresql://), or else the path of an SQLite file,
+// created with its directory if needed. Several processes may open one
+// database at once.
+func Open(ctx context.Context, database string) (*Store, error) {
+	if IsURL(database) {
+		return openPostgres(ctx, database)
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-
-	s := &Store{path: abs, now: time.Now}
-	s.w, err = sql.Open("sqlite", dsn(abs, writer))
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	s.w.SetMaxOpenConns(1)
-	s.w.SetMaxIdleConns(1)
-	s.w.SetConnMaxLifetime(0)
-	s.w.SetConnMaxIdleTime(0)
-
-	// The writer runs the migrations, which also puts a new file in WAL mode,
-	// before any reader connects.
-	if err := migrate(ctx, s.w); err != nil {
-		s.w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	if err := s.stmts.prepare(ctx, s.w); err != nil {
-		s.stmts.close()
-		s.w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-
-	s.r, err = sql.Open("sqlite", dsn(abs, readPool))
-	if err != nil {
-		s.stmts.close()
-		s.w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	n := max(4, runtime.GOMAXPROCS(0))
-	s.r.SetMaxOpenConns(n)
-	s.r.SetMaxIdleConns(n)
-	if err := s.r.PingContext(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	return s, nil
+	return openSQLite(ctx, database)
 }
 
 // ErrSchemaOutdated is returned by OpenReadOnly when the database was
@@ -123,91 +88,35 @@ var ErrSchemaOutdated = errors.New("store: database schema needs an upgrade")
 
 // OpenReadOnly opens an existing database for reading only: it creates
 // nothing, takes no lock and writes nothing, so it works on a read-only
-// file or folder and beside a process holding a long write transaction.
+// file or folder and beside a process holding a long write transaction
+// (on PostgreSQL: in read-only transactions).
 // The schema must be current (else ErrSchemaOutdated: a command that
 // writes, such as fetch, upgrades it). Every write method of the returned
 // Store fails.
-func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+func OpenReadOnly(ctx context.Context, database string) (*Store, error) {
+	if IsURL(database) {
+		return openPostgresReadOnly(ctx, database)
 	}
-	if _, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	s := &Store{path: abs, now: time.Now}
-	// A read-only WAL database can be read when its -wal and -shm files
-	// exist or can be created; in a read-only folder after a clean close
-	// neither holds, and then nobody is writing: open it as immutable.
-	for _, m := range []dsnMode{readOnly, immutable} {
-		s.r, err = sql.Open("sqlite", dsn(abs, m))
-		if err == nil {
-			err = checkSchema(ctx, s.r)
-		}
-		if err == nil || errors.Is(err, ErrSchemaOutdated) {
-			break
-		}
-		if s.r != nil {
-			s.r.Close()
-			s.r = nil
-		}
-	}
-	if err != nil {
-		if s.r != nil {
-			s.r.Close()
-		}
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	n := max(4, runtime.GOMAXPROCS(0))
-	s.r.SetMaxOpenConns(n)
-	s.r.SetMaxIdleConns(n)
-	s.w = s.r // writes fail: every connection is read-only
-	if err := s.stmts.prepare(ctx, s.w); err != nil {
-		s.stmts.close()
-		s.r.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	return s, nil
+	return openSQLiteReadOnly(ctx, database)
 }
 
-// dsnMode is how a connection opens the file.
-type dsnMode int
-
-const (
-	writer    dsnMode = iota // the one writing connection
-	readPool                 // the read pool beside the writer
-	readOnly                 // OpenReadOnly: the file opened read-only
-	immutable                // OpenReadOnly where the WAL files cannot be made
-)
-
-// dsn is the modernc.org/sqlite data source name for the file at abs. The
-// pragmas run on every new connection, busy_timeout first.
-func dsn(abs string, m dsnMode) string {
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	switch m {
-	case writer:
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Set("_txlock", "immediate")
-	case readPool:
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "query_only(1)")
-	case readOnly:
-		q.Set("mode", "ro")
-		q.Add("_pragma", "query_only(1)")
-	case immutable:
-		q.Set("mode", "ro")
-		q.Set("immutable", "1")
-		q.Add("_pragma", "query_only(1)")
+// setup runs the migrations on the writer and prepares the statements.
+func (s *Store) setup(ctx context.Context) error {
+	s.owner = newOwner()
+	if err := migrate(ctx, s.w, s.d); err != nil {
+		return err
 	}
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
-	return u.String()
+	return s.stmts.prepare(ctx, s)
 }
 
-// Path returns the absolute path of the database file.
-func (s *Store) Path() string { return s.path }
+// Path returns the absolute path of an SQLite database file, or the
+// PostgreSQL URL with its password masked.
+func (s *Store) Path() string { return s.name }
+
+// Shared reports whether several daemons may use the database at once
+// (PostgreSQL), sharing the work through leases; on SQLite one daemon runs
+// per database.
+func (s *Store) Shared() bool { return s.d.shared() }
 
 // Close closes the database.
 func (s *Store) Close() error {
@@ -218,23 +127,37 @@ func (s *Store) Close() error {
 			errs = append(errs, s.r.Close())
 		}
 		if s.w != nil && s.w != s.r {
-			// Keeps the query planner's statistics fresh; cheap when nothing changed.
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			_, _ = s.w.ExecContext(ctx, "PRAGMA optimize")
+			s.d.beforeClose(ctx, s.w)
 			cancel()
 			errs = append(errs, s.w.Close())
 		}
 		if err := errors.Join(errs...); err != nil {
-			s.closeErr = fmt.Errorf("store: close %s: %w", s.path, err)
+			s.closeErr = fmt.Errorf("store: close %s: %w", s.name, err)
 		}
 	})
 	return s.closeErr
 }
 
-// writeTx runs fn in one IMMEDIATE transaction on the writer connection.
+// q is query in the dialect's form (placeholders); it is computed once.
+func (s *Store) q(query string) string {
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	r := s.d.rebind(query)
+	s.rebound.Store(query, r)
+	return r
+}
+
+// writeTx runs fn in one write transaction: IMMEDIATE on SQLite, behind the
+// writers' advisory lock on PostgreSQL, so writers never interleave.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
+		return err
+	}
+	if err := s.d.lockWriters(ctx, tx); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
 	if err := fn(tx); err != nil {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"newswatch/internal/testutil"
 )
 
 var t0 = time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
@@ -30,10 +32,28 @@ func (c *clock) now() time.Time {
 	return c.t
 }
 
-// open opens a store in a fresh directory with a fake clock starting at t0.
+// both runs a test against SQLite and against PostgreSQL, as subtests
+// named sqlite and postgres; open gives each the store it names.
+func both(t *testing.T, test func(t *testing.T)) {
+	t.Run("sqlite", test)
+	t.Run("postgres", test)
+}
+
+// database is a fresh database for the test: a PostgreSQL one under a
+// postgres subtest of both (skipped when no server is reachable), else an
+// SQLite file in a fresh directory.
+func database(t testing.TB) string {
+	t.Helper()
+	if slices.Contains(strings.Split(t.Name(), "/"), "postgres") {
+		return testutil.Postgres(t)
+	}
+	return filepath.Join(t.TempDir(), "newswatch.db")
+}
+
+// open opens a store in a fresh database with a fake clock starting at t0.
 func open(t testing.TB) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "newswatch.db"))
+	s, err := Open(context.Background(), database(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +65,19 @@ func open(t testing.TB) *Store {
 		}
 	})
 	return s
+}
+
+// another opens a second store on s's database, as another process would,
+// reading s's clock.
+func another(t testing.TB, s *Store) *Store {
+	t.Helper()
+	o, err := Open(context.Background(), s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.now = s.now
+	t.Cleanup(func() { o.Close() })
+	return o
 }
 
 func item(key string) Item {
@@ -71,7 +104,7 @@ func keys(items []Item) []string {
 func TestOpenMigrations(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sub", "dir", "newswatch.db")
-	ms, err := migrations()
+	ms, err := migrations(sqlite{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +145,7 @@ func TestOpenMigrations(t *testing.T) {
 			t.Errorf("%s on the writer = %d, %v; want %d", conn.name, got, err, conn.want)
 		}
 	}
-	if err := migrate(ctx, s.w); err != nil {
+	if err := migrate(ctx, s.w, s.d); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
 	if err := s.Close(); err != nil {
@@ -133,8 +166,10 @@ func TestOpenMigrations(t *testing.T) {
 	}
 }
 
-func TestOpenConcurrently(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "newswatch.db")
+func TestOpenConcurrently(t *testing.T) { both(t, testOpenConcurrently) }
+
+func testOpenConcurrently(t *testing.T) {
+	path := database(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
@@ -156,7 +191,9 @@ func TestOpenConcurrently(t *testing.T) {
 	}
 }
 
-func TestOpenNewerSchema(t *testing.T) {
+func TestOpenNewerSchema(t *testing.T) { both(t, testOpenNewerSchema) }
+
+func testOpenNewerSchema(t *testing.T) {
 	s := open(t)
 	if _, err := s.w.Exec(`INSERT INTO schema_version (version, name, applied) VALUES (999, 'future.sql', 0)`); err != nil {
 		t.Fatal(err)
@@ -167,7 +204,9 @@ func TestOpenNewerSchema(t *testing.T) {
 	}
 }
 
-func TestSaveRunDedup(t *testing.T) {
+func TestSaveRunDedup(t *testing.T) { both(t, testSaveRunDedup) }
+
+func testSaveRunDedup(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 
@@ -216,7 +255,9 @@ func TestSaveRunDedup(t *testing.T) {
 	}
 }
 
-func TestSaveRunRoundTrip(t *testing.T) {
+func TestSaveRunRoundTrip(t *testing.T) { both(t, testSaveRunRoundTrip) }
+
+func testSaveRunRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	pub := time.Date(2026, 2, 28, 23, 15, 0, 123456789, time.FixedZone("CET", 3600))
@@ -242,7 +283,9 @@ func TestSaveRunRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSaveRunRejects(t *testing.T) {
+func TestSaveRunRejects(t *testing.T) { both(t, testSaveRunRejects) }
+
+func testSaveRunRejects(t *testing.T) {
 	s := open(t)
 	for _, tc := range []struct {
 		name  string
@@ -261,14 +304,13 @@ func TestSaveRunRejects(t *testing.T) {
 	}
 }
 
-func TestValidators(t *testing.T) {
+func TestValidators(t *testing.T) { both(t, testValidators) }
+
+func testValidators(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	// A trigger makes one key fail mid-batch, as a disk error would.
-	if _, err := s.w.Exec(`CREATE TRIGGER boom BEFORE INSERT ON items WHEN NEW.key = 'boom'
-		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
-		t.Fatal(err)
-	}
+	failInserts(t, s, "boom", "boom")
 	steps := []struct {
 		name           string
 		run            Run
@@ -322,7 +364,9 @@ func TestValidators(t *testing.T) {
 	}
 }
 
-func TestHealth(t *testing.T) {
+func TestHealth(t *testing.T) { both(t, testHealth) }
+
+func testHealth(t *testing.T) {
 	// A run saved alone and a run saved in a batch of runs leave the same health.
 	savers := map[string]func(s *Store, run Run) error{
 		"SaveRun": func(s *Store, run Run) error {
@@ -334,11 +378,11 @@ func TestHealth(t *testing.T) {
 		},
 	}
 	for name, save := range savers {
-		t.Run(name, func(t *testing.T) { testHealth(t, save) })
+		t.Run(name, func(t *testing.T) { testHealthOf(t, save) })
 	}
 }
 
-func testHealth(t *testing.T, save func(*Store, Run) error) {
+func testHealthOf(t *testing.T, save func(*Store, Run) error) {
 	ctx := context.Background()
 	s := open(t)
 	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
@@ -390,7 +434,9 @@ func testHealth(t *testing.T, save func(*Store, Run) error) {
 }
 
 // TestSaveRuns saves many sources' runs in one transaction: all or nothing.
-func TestSaveRuns(t *testing.T) {
+func TestSaveRuns(t *testing.T) { both(t, testSaveRuns) }
+
+func testSaveRuns(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	if _, err := s.SaveRun(ctx, Run{Source: "a", Status: StatusOK, ETag: `"a1"`}, []Item{item("x")}); err != nil {
@@ -437,14 +483,12 @@ func TestSaveRuns(t *testing.T) {
 
 // TestConcurrentWriters has two handles on one file, as a daemon and a
 // `newswatch send` would, write at once; none may see SQLITE_BUSY.
-func TestConcurrentWriters(t *testing.T) {
+func TestConcurrentWriters(t *testing.T) { both(t, testConcurrentWriters) }
+
+func testConcurrentWriters(t *testing.T) {
 	ctx := context.Background()
 	a := open(t)
-	b, err := Open(ctx, a.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := another(t, a)
 
 	const runs = 20
 	var wg sync.WaitGroup
@@ -527,7 +571,7 @@ func TestLockDaemon(t *testing.T) {
 // binary: the later migrations run and the data stays.
 func TestMigrateUpgrade(t *testing.T) {
 	ctx := context.Background()
-	ms, err := migrations()
+	ms, err := migrations(sqlite{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -590,13 +634,12 @@ func TestOpenOddPath(t *testing.T) {
 // TestSaveRunFailureRecorded: when a source's items cannot be saved (a full
 // disk, here a trigger), the source is recorded as failed with the error
 // rather than left "never fetched".
-func TestSaveRunFailureRecorded(t *testing.T) {
+func TestSaveRunFailureRecorded(t *testing.T) { both(t, testSaveRunFailureRecorded) }
+
+func testSaveRunFailureRecorded(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	if _, err := s.w.Exec(`CREATE TRIGGER full BEFORE INSERT ON items
-		BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
-		t.Fatal(err)
-	}
+	failInserts(t, s, "", "database or disk is full")
 	_, err := s.SaveRun(ctx, Run{Source: "feed", Status: StatusOK, ETag: `"v1"`, Items: 1}, []Item{item("a")})
 	if err == nil {
 		t.Fatal("SaveRun succeeded through the trigger")
@@ -615,5 +658,34 @@ func TestSaveRunFailureRecorded(t *testing.T) {
 	errs, err := s.SourceErrors(ctx, t0)
 	if err != nil || len(errs) != 1 {
 		t.Errorf("SourceErrors = %+v, %v; want the failed save", errs, err)
+	}
+}
+
+// failInserts makes inserting the item with key (any item when "") fail
+// with msg, as a full disk would.
+func failInserts(t *testing.T, s *Store, key, msg string) {
+	t.Helper()
+	var stmts []string
+	switch s.d.(type) {
+	case sqlite:
+		when := ""
+		if key != "" {
+			when = "WHEN NEW.key = '" + key + "'"
+		}
+		stmts = []string{`CREATE TRIGGER fail BEFORE INSERT ON items ` + when + ` BEGIN SELECT RAISE(ABORT, '` + msg + `'); END`}
+	case postgres:
+		when := ""
+		if key != "" {
+			when = "WHEN (NEW.key = '" + key + "')"
+		}
+		stmts = []string{
+			`CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '` + msg + `'; END $$`,
+			`CREATE TRIGGER fail BEFORE INSERT ON items FOR EACH ROW ` + when + ` EXECUTE FUNCTION fail()`,
+		}
+	}
+	for _, q := range stmts {
+		if _, err := s.w.Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -43,13 +43,13 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		// Not an error here: the variable may be set where the daemon runs.
 		fmt.Fprintf(e.stdout, "warning: %v\n", err)
 	}
-	if _, err := os.Stat(cfg.Database); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(cfg.Database); !store.IsURL(cfg.Database) && errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(e.stdout, "no database yet at %s: run `newswatch fetch` first to backtest the keywords\n", cfg.Database)
 		return nil
 	}
 	st, err := store.OpenReadOnly(ctx, cfg.Database)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", cfg.Database, err)
+		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
 	}
 	defer st.Close()
 	if *itemURL != "" {

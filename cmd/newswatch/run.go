@@ -20,6 +20,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/deliver"
+	"newswatch/digest"
 	"newswatch/ingest"
 	"newswatch/store"
 )
@@ -31,6 +32,9 @@ const (
 	digestDeadline   = 15 * time.Minute
 	shutdownDeadline = 30 * time.Second
 	retryEvery       = "@every 1m"
+	// retrySharedEvery: on a shared database, a message left by a daemon
+	// that died mid-send is taken over soon after its lease expires.
+	retrySharedEvery = "@every 5s"
 	pruneSchedule    = "30 3 * * *" // and at start-up
 )
 
@@ -43,11 +47,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// On SQLite one daemon runs per database; on PostgreSQL the lock is a
+	// no-op and daemons share the work (store.Claim, store.Lease).
 	release, err := a.st.LockDaemon()
 	if err != nil {
 		a.Close()
 		if errors.Is(err, store.ErrLocked) {
-			return fmt.Errorf("%w: stop the other `newswatch run` first (fetch, send, check and preview may run beside it)", err)
+			return fmt.Errorf("%w: stop the other `newswatch run` first (fetch, send, check and preview may run beside it; on PostgreSQL several daemons may share one database)", err)
 		}
 		return err
 	}
@@ -184,10 +190,14 @@ func (d *daemon) schedule(a *app) error {
 	)
 	c.Schedule(a.cfg.FetchTimetable, d.tracked(func() { d.fetchJob() }))
 	for _, dg := range a.cfg.Digests {
-		name := dg.Name
-		c.Schedule(dg.Timetable, d.tracked(func() { d.digestJob(name, slotNow(a)) }))
+		name, tt := dg.Name, dg.Timetable
+		c.Schedule(dg.Timetable, d.tracked(func() { d.digestJob(name, slotOf(a, tt)) }))
 	}
-	retry, err := config.ParseSchedule(retryEvery, a.cfg.Location)
+	every := retryEvery
+	if a.st.Shared() {
+		every = retrySharedEvery
+	}
+	retry, err := config.ParseSchedule(every, a.cfg.Location)
 	if err != nil {
 		return err
 	}
@@ -221,9 +231,16 @@ func (d *daemon) tracked(f func()) cron.Job {
 	})
 }
 
-// slotNow is the slot a digest tick stands for: cron fires at the slot's
-// second, give or take scheduling latency.
-func slotNow(a *app) time.Time { return a.now().Truncate(time.Second) }
+// slotOf is the slot a tick of tt stands for. Cron fires at the slot's
+// second, give or take scheduling latency; daemons sharing a database
+// agree on the slot through the timetable, whenever each started (an
+// "@every" tick falls at a different second in each).
+func slotOf(a *app, tt *config.Schedule) time.Time {
+	if a.st.Shared() {
+		return tt.Slot(a.now())
+	}
+	return a.now().Truncate(time.Second)
+}
 
 // pruneJob keeps the database from growing without bound (app.prune).
 func (d *daemon) pruneJob() {
@@ -242,12 +259,15 @@ func (d *daemon) fetchJob() {
 	}
 	ctx, cancel := context.WithTimeout(d.jobs, deadline)
 	defer cancel()
-	d.sharedFetch(ctx)
+	a := d.current()
+	d.sharedFetch(ctx, slotOf(a, a.cfg.FetchTimetable))
 }
 
 // sharedFetch fetches every source, or, when a fetch is already running,
-// waits for that one: never two fetches at once.
-func (d *daemon) sharedFetch(ctx context.Context) {
+// waits for that one: never two fetches at once. On a shared database it
+// fetches, for slot, the sources no other daemon fetches, and returns once
+// each was fetched by one of them (ingest.RunShared).
+func (d *daemon) sharedFetch(ctx context.Context, slot time.Time) {
 	d.fetchMu.Lock()
 	if ch := d.inflight; ch != nil {
 		d.fetchMu.Unlock()
@@ -268,10 +288,19 @@ func (d *daemon) sharedFetch(ctx context.Context) {
 	}()
 
 	a := d.current()
-	sum, err := a.ingest.Run(ctx, a.cfg.Sources, func(o ingest.Outcome) {
+	report := func(o ingest.Outcome) {
 		logOutcome(d.log, o, slog.LevelWarn, slog.LevelInfo)
 		d.metrics.observeSource(o)
-	})
+	}
+	var (
+		sum ingest.Summary
+		err error
+	)
+	if a.st.Shared() {
+		sum, err = a.ingest.RunShared(ctx, a.cfg.Sources, slot, report)
+	} else {
+		sum, err = a.ingest.Run(ctx, a.cfg.Sources, report)
+	}
 	for _, o := range sum.Unrecorded {
 		d.log.Warn("source health not saved", "source", o.Source, "error", o.Err)
 	}
@@ -290,7 +319,7 @@ func (d *daemon) sharedFetch(ctx context.Context) {
 func (d *daemon) digestJob(name string, slot time.Time) {
 	ctx, cancel := context.WithTimeout(d.jobs, digestDeadline)
 	defer cancel()
-	d.sharedFetch(ctx)
+	d.sharedFetch(ctx, slot)
 	a := d.current()
 	specs, err := a.specs([]string{name})
 	if err != nil {
@@ -298,31 +327,76 @@ func (d *daemon) digestJob(name string, slot time.Time) {
 		return
 	}
 	log := d.log.With("digest", name)
-	start := time.Now()
-	dr, err := a.composer.Compose(ctx, specs[0], slot, a.now())
-	if err != nil {
-		log.Error("compose", "error", err)
+	if !a.st.Shared() {
+		if d.compose(ctx, a, specs[0], slot, log) {
+			d.deliver(ctx, a, false)
+		}
 		return
 	}
-	if dr.Empty && !specs[0].SendEmpty {
+	// One daemon composes the slot; the others wait until it is done, and
+	// take it over should that daemon die first.
+	lease := []string{"digest:" + name}
+	for {
+		claimed, busy, err := a.st.Claim(ctx, lease, slot, 1)
+		if err != nil {
+			log.Error("claim the digest slot", "slot", slot, "error", err)
+			return
+		}
+		if len(claimed) == 0 && busy == 0 {
+			log.Debug("digest slot composed by another daemon", "slot", slot)
+			break
+		}
+		if len(claimed) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		stop := a.st.HoldClaims(ctx, lease)
+		done := d.compose(ctx, a, specs[0], slot, log)
+		stop()
+		if !done {
+			return // the claim expires: another daemon tries again
+		}
+		if err := a.st.Finish(ctx, lease, slot); err != nil {
+			log.Error("finish the digest slot", "slot", slot, "error", err)
+		}
+		break
+	}
+	d.deliver(ctx, a, false)
+}
+
+// compose puts the digest of spec for slot in the outbox; done is false
+// when it failed (logged), true when it was recorded, had nothing to
+// send, or was recorded by another process.
+func (d *daemon) compose(ctx context.Context, a *app, spec digest.Spec, slot time.Time, log *slog.Logger) (done bool) {
+	start := time.Now()
+	dr, err := a.composer.Compose(ctx, spec, slot, a.now())
+	if err != nil {
+		log.Error("compose", "error", err)
+		return false
+	}
+	if dr.Empty && !spec.SendEmpty {
 		log.Info("digest skipped: nothing new", "slot", slot)
-		return
+		return true
 	}
 	if err := a.composer.Record(ctx, &dr); err != nil {
 		if errors.Is(err, store.ErrSlotTaken) {
 			log.Info("digest slot already recorded", "slot", slot)
-			return
+			return true
 		}
 		if errors.Is(err, store.ErrClaimed) {
 			log.Info("items claimed by a concurrent send", "slot", slot)
-			return
+			return true
 		}
 		log.Error("record", "error", err)
-		return
+		return false
 	}
 	log.Info("digest composed", "slot", slot, "stories", dr.View.Count, "items", len(dr.Message.ItemIDs),
 		"duration", time.Since(start).Round(time.Millisecond))
-	d.deliver(ctx, a, false)
+	return true
 }
 
 // deliver sends the due messages of the outbox; immediate ignores backoff.
@@ -345,7 +419,7 @@ func (d *daemon) reload() {
 		return
 	}
 	if cfg.Database != old.cfg.Database {
-		d.log.Warn("config reload: a new database path takes effect on restart", "database", cfg.Database)
+		d.log.Warn("config reload: a new database takes effect on restart", "database", store.Redact(cfg.Database))
 		cfg.Database = old.cfg.Database
 	}
 	a := newApp(cfg, wl, tmpl, old.st, old.now)

@@ -72,7 +72,7 @@ func databaseExists(configPath string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if strings.Contains(cfg.Database, "://") {
+	if store.IsURL(cfg.Database) {
 		return nil
 	}
 	if _, err := os.Stat(cfg.Database); errors.Is(err, fs.ErrNotExist) {

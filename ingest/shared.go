@@ -1,0 +1,102 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"newswatch/config"
+)
+
+// Daemons sharing one database (store.Store.Shared) split each fetch slot's
+// sources between them: a daemon claims a batch of the sources no one has
+// fetched for the slot, fetches them while renewing its claims, marks them
+// done, and claims again. When only sources others hold are left, it waits
+// for them: a source whose daemon died is taken over once that daemon's
+// claim expires (store.LeaseTTL), so the slot is complete when RunShared
+// returns, whichever daemons are still alive.
+
+// claimWait is how long RunShared waits before claiming again when the
+// sources left are held by other daemons.
+const claimWait = time.Second
+
+// sourceLease is the lease name of a source's fetch.
+func sourceLease(name string) string { return "source:" + name }
+
+// RunShared fetches, as Run does, the sources of srcs that no other daemon
+// fetches for slot, until every source has been fetched for it by one of
+// them. The Summary counts the sources this daemon fetched.
+func (p *Pipeline) RunShared(ctx context.Context, srcs []config.Source, slot time.Time, report func(Outcome)) (Summary, error) {
+	start := time.Now()
+	byLease := make(map[string]config.Source, len(srcs))
+	names := make([]string, len(srcs))
+	for i, s := range srcs {
+		names[i] = sourceLease(s.Name)
+		byLease[names[i]] = s
+	}
+	batch := max(16, 4*p.concurrency)
+	var total Summary
+	for {
+		claimed, busy, err := p.st.Claim(ctx, names, slot, batch)
+		if err != nil {
+			return total, fmt.Errorf("claim sources: %w", err)
+		}
+		if len(claimed) == 0 {
+			if busy == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return total, ctx.Err()
+			case <-time.After(claimWait):
+			}
+			continue
+		}
+		some := make([]config.Source, len(claimed))
+		for i, n := range claimed {
+			some[i] = byLease[n]
+		}
+		var (
+			mu      sync.Mutex
+			fetched []string
+		)
+		stop := p.st.HoldClaims(ctx, claimed)
+		sum, err := p.Run(ctx, some, func(o Outcome) {
+			mu.Lock()
+			fetched = append(fetched, sourceLease(o.Source))
+			mu.Unlock()
+			if report != nil {
+				report(o)
+			}
+		})
+		stop()
+		total.add(sum)
+		if err != nil {
+			// The claims of the sources not fetched expire: another
+			// daemon, or this one at its next tick, fetches them.
+			if ferr := p.st.Finish(context.WithoutCancel(ctx), fetched, slot); ferr != nil {
+				err = fmt.Errorf("%w (and %w)", err, ferr)
+			}
+			total.Elapsed = time.Since(start)
+			return total, err
+		}
+		if err := p.st.Finish(context.WithoutCancel(ctx), fetched, slot); err != nil {
+			total.Elapsed = time.Since(start)
+			return total, fmt.Errorf("finish sources: %w", err)
+		}
+	}
+	total.Elapsed = time.Since(start)
+	return total, ctx.Err()
+}
+
+// add counts o's sources in s.
+func (s *Summary) add(o Summary) {
+	s.Sources += o.Sources
+	s.Failed += o.Failed
+	s.New += o.New
+	s.Matches += o.Matches
+	s.Unrecorded = append(s.Unrecorded, o.Unrecorded...)
+	s.State += o.State
+	s.HealthSave += o.HealthSave
+}

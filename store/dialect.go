@@ -1,0 +1,31 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+)
+
+// dialect is what differs between the two databases; everything else, the
+// queries included, is shared.
+type dialect interface {
+	// rebind turns a query written with ? placeholders into the
+	// database's form.
+	rebind(query string) string
+	// each is a table expression, aliased j with one column value of SQL
+	// type typ ("text" or "bigint"), over the elements of a JSON array
+	// passed as the next parameter.
+	each(typ string) string
+	// jsonArray is an aggregate building a JSON array (text, "[]" when
+	// empty) of expr in order.
+	jsonArray(expr, order string) string
+	// lockWriters is run first in every write transaction and in the
+	// migration: it waits until no other writer, in any process, is in one.
+	lockWriters(ctx context.Context, tx *sql.Tx) error
+	// migrations is the folder of this database's migrations.
+	migrations() (fs.FS, error)
+	// shared reports whether several daemons may share the database.
+	shared() bool
+	// beforeClose runs on the writer just before it is closed.
+	beforeClose(ctx context.Context, db *sql.DB)
+}

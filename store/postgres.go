@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// writersLock is the advisory lock key every write transaction takes on
+// PostgreSQL ("newswatch" in ASCII): advisory locks are per database, so
+// databases on one server do not wait for each other.
+const writersLock = 0x6e657773776174
+
+// postgres is the dialect of a PostgreSQL database.
+type postgres struct{}
+
+func (postgres) shared() bool                         { return true }
+func (postgres) migrations() (fs.FS, error)           { return fs.Sub(migrationFS, "migrations/postgres") }
+func (postgres) beforeClose(context.Context, *sql.DB) {}
+func (postgres) jsonArray(expr, order string) string {
+	return `coalesce(json_agg(` + expr + ` ORDER BY ` + order + `)::text, '[]')`
+}
+
+func (postgres) each(typ string) string {
+	return `(SELECT e.value::` + typ + ` AS value FROM jsonb_array_elements_text(?::text::jsonb) AS e(value)) AS j`
+}
+
+// lockWriters takes the writers' lock until the transaction ends. Each
+// statement after it sees every write committed before it was granted.
+func (postgres) lockWriters(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(writersLock))
+	return err
+}
+
+// rebind numbers the ? placeholders outside quotes: $1, $2, …
+func (postgres) rebind(q string) string {
+	var (
+		b     strings.Builder
+		n     int
+		quote bool
+	)
+	b.Grow(len(q) + 16)
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			quote = !quote
+		case c == '?' && !quote:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// IsURL reports whether database names a PostgreSQL database
+// (postgres:// or postgresql://) rather than an SQLite file.
+func IsURL(database string) bool {
+	l := strings.ToLower(database)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// Redact is database fit to print: a URL's password, in its user part or
+// its password parameter, is masked. A path is returned as it is.
+func Redact(database string) string {
+	if !IsURL(database) {
+		return database
+	}
+	u, err := url.Parse(database)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// openPostgres connects to the database at the URL and migrates it. The
+// password, when the URL has none, comes from PGPASSWORD or the password
+// file (PGPASSFILE, ~/.pgpass), as for psql.
+func openPostgres(ctx context.Context, rawURL string) (*Store, error) {
+	s, err := connectPostgres(ctx, rawURL, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.setup(ctx); err != nil {
+		s.stmts.close()
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", s.name, err)
+	}
+	return s, nil
+}
+
+// openPostgresReadOnly is OpenReadOnly of the database at the URL: every
+// transaction of its sessions is read-only, and the schema is checked, not
+// migrated.
+func openPostgresReadOnly(ctx context.Context, rawURL string) (*Store, error) {
+	s, err := connectPostgres(ctx, rawURL, true)
+	if err != nil {
+		return nil, err
+	}
+	err = checkSchema(ctx, s.r, s.d)
+	if err == nil {
+		s.owner = newOwner()
+		err = s.stmts.prepare(ctx, s)
+	}
+	if err != nil {
+		s.stmts.close()
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", s.name, err)
+	}
+	return s, nil
+}
+
+// connectPostgres opens a pool of connections to the database at the URL
+// and checks that it answers.
+func connectPostgres(ctx context.Context, rawURL string, readOnly bool) (*Store, error) {
+	name := Redact(rawURL)
+	cfg, err := pgx.ParseConfig(rawURL) // its errors mask the password
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", name, err)
+	}
+	if readOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	s := &Store{name: name, d: postgres{}, now: time.Now}
+	s.w = stdlib.OpenDB(*cfg)
+	n := 2 * max(4, runtime.GOMAXPROCS(0))
+	s.w.SetMaxOpenConns(n)
+	s.w.SetMaxIdleConns(n)
+	s.w.SetConnMaxIdleTime(5 * time.Minute)
+	s.r = s.w
+	if err := s.w.PingContext(ctx); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", name, err)
+	}
+	return s, nil
+}

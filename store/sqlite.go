@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// busyTimeout is how long a connection waits for another one's lock before
+// giving up with SQLITE_BUSY. Writes are short, so this is only reached when
+// something holds the database far longer than it should.
+const busyTimeout = 10 * time.Second
+
+// sqlite is the dialect of an SQLite file: the queries are written in it.
+type sqlite struct{}
+
+func (sqlite) rebind(q string) string     { return q }
+func (sqlite) each(string) string         { return `json_each(?) AS j` }
+func (sqlite) shared() bool               { return false }
+func (sqlite) migrations() (fs.FS, error) { return fs.Sub(migrationFS, "migrations") }
+
+func (sqlite) jsonArray(expr, order string) string {
+	return `json_group_array(` + expr + ` ORDER BY ` + order + `)`
+}
+
+// lockWriters has nothing to do: the writer's transactions begin IMMEDIATE.
+func (sqlite) lockWriters(context.Context, *sql.Tx) error { return nil }
+
+// beforeClose keeps the query planner's statistics fresh; cheap when
+// nothing changed.
+func (sqlite) beforeClose(ctx context.Context, db *sql.DB) {
+	_, _ = db.ExecContext(ctx, "PRAGMA optimize")
+}
+
+// openSQLite opens (creating it and its directory if needed) the SQLite
+// file at path.
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty database path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+
+	s := &Store{name: abs, d: sqlite{}, now: time.Now}
+	s.w, err = sql.Open("sqlite", dsn(abs, writer))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+
+	// The writer runs the migrations, which also puts a new file in WAL mode,
+	// before any reader connects.
+	if err := s.setup(ctx); err != nil {
+		s.stmts.close()
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+
+	s.r, err = sql.Open("sqlite", dsn(abs, readPool))
+	if err != nil {
+		s.stmts.close()
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	if err := s.r.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// openSQLiteReadOnly is OpenReadOnly of the SQLite file at path.
+func openSQLiteReadOnly(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{name: abs, d: sqlite{}, now: time.Now}
+	// A read-only WAL database can be read when its -wal and -shm files
+	// exist or can be created; in a read-only folder after a clean close
+	// neither holds, and then nobody is writing: open it as immutable.
+	for _, m := range []dsnMode{readOnly, immutable} {
+		s.r, err = sql.Open("sqlite", dsn(abs, m))
+		if err == nil {
+			err = checkSchema(ctx, s.r, s.d)
+		}
+		if err == nil || errors.Is(err, ErrSchemaOutdated) {
+			break
+		}
+		if s.r != nil {
+			s.r.Close()
+			s.r = nil
+		}
+	}
+	if err != nil {
+		if s.r != nil {
+			s.r.Close()
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	s.w = s.r // writes fail: every connection is read-only
+	if err := s.stmts.prepare(ctx, s); err != nil {
+		s.stmts.close()
+		s.r.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsnMode is how a connection opens the file.
+type dsnMode int
+
+const (
+	writer    dsnMode = iota // the one writing connection
+	readPool                 // the read pool beside the writer
+	readOnly                 // OpenReadOnly: the file opened read-only
+	immutable                // OpenReadOnly where the WAL files cannot be made
+)
+
+// dsn is the modernc.org/sqlite data source name for the file at abs. The
+// pragmas run on every new connection, busy_timeout first.
+func dsn(abs string, m dsnMode) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	switch m {
+	case writer:
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	case readPool:
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "query_only(1)")
+	case readOnly:
+		q.Set("mode", "ro")
+		q.Add("_pragma", "query_only(1)")
+	case immutable:
+		q.Set("mode", "ro")
+		q.Set("immutable", "1")
+		q.Add("_pragma", "query_only(1)")
+	}
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
+	return u.String()
+}
