@@ -28,6 +28,10 @@
 //	19 a daemon and a fetch on one file    TestFault19TwoWriters                 store TestConcurrentWriters
 //	20 a panicking job in the daemon       (not repeated here)                   cmd/newswatch TestDaemonJobPanics
 //
+// Beside the cases, TestSharedDaemonsKilled runs three daemons on one
+// PostgreSQL database (a fresh one, dropped afterwards; skipped when no
+// server is reachable) and kills one mid-fetch and another mid-send.
+//
 // Run it with
 //
 //	go test -race ./internal/faulttest/ ./scraper/ -run Fault -v

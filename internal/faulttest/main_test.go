@@ -61,6 +61,7 @@ type conf struct {
 	schedule string   // digest schedule; default "0 7 * * *"
 	to       []string // default analyst@example.org
 	topLevel string   // more top-level keys
+	database string   // default nw.db in the world's folder
 	company  string   // more [[companies]] entries
 }
 
@@ -92,6 +93,9 @@ func (w *world) write(c conf) {
 	if c.digest == "" {
 		c.digest = "Brief"
 	}
+	if c.database == "" {
+		c.database = "nw.db"
+	}
 	if c.schedule == "" {
 		c.schedule = "0 7 * * *"
 	}
@@ -103,7 +107,7 @@ func (w *world) write(c conf) {
 		to = append(to, fmt.Sprintf("%q", a))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "timezone = \"Europe/Brussels\"\ndatabase = \"nw.db\"\nmax_age = \"87600h\"\n%s\n", c.topLevel)
+	fmt.Fprintf(&b, "timezone = \"Europe/Brussels\"\ndatabase = %q\nmax_age = \"87600h\"\n%s\n", c.database, c.topLevel)
 	fmt.Fprintf(&b, "[http]\ntimeout = %q\nper_host_delay = \"0s\"\nrespect_robots = false\n", c.timeout)
 	if c.maxBody != "" {
 		fmt.Fprintf(&b, "max_body = %q\n", c.maxBody)
