@@ -78,7 +78,10 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
-	v := buildView(spec, entries, now)
+	v, err := buildView(ctx, spec, entries, now)
+	if err != nil {
+		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+	}
 	v.Health = health
 	text, html, err := c.Templates.Render(v)
 	if err != nil {
@@ -244,7 +247,7 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func buildView(spec Spec, entries []entry, now time.Time) View {
+func buildView(ctx context.Context, spec Spec, entries []entry, now time.Time) (View, error) {
 	loc := spec.Location
 	if loc == nil {
 		loc = time.UTC
@@ -267,7 +270,11 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 	bySection := map[string][]StoryView{}
 	var more []MoreView
 	shown := 0
-	for _, group := range story.Group(cands) {
+	groups, err := story.Group(ctx, cands, nil)
+	if err != nil {
+		return View{}, fmt.Errorf("group stories: %w", err)
+	}
+	for _, group := range groups {
 		lead := entries[group[0]]
 		if spec.MaxStories > 0 && shown >= spec.MaxStories {
 			// Past the cap: listed by title, its items claimed all the
@@ -301,7 +308,7 @@ func buildView(spec Spec, entries []entry, now time.Time) View {
 	v.Links = numberLinks(v.Sections, leadsRef)
 	v.Empty = v.Count == 0 && len(more) == 0
 	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
-	return v
+	return v, nil
 }
 
 // numberLinks numbers the links of the stories in reading order (down the

@@ -99,15 +99,25 @@ func (p pr) String() string {
 		p.precision(), p.recall(), p.tp, p.fp, p.fn)
 }
 
-// scoreAgg groups every sample at threshold and adds up the pair counts.
-func scoreAgg(samples [][]aggItem, threshold float64) (total pr, wrong, missed [][2]aggItem) {
+// scoreAgg groups every sample and adds up the pair counts. With all set,
+// the other headlines of the file are the stored history around each
+// sample; without, a sample's own items are all the history there is.
+func scoreAgg(t testing.TB, samples [][]aggItem, all []aggItem, p params) (total pr, wrong, missed [][2]aggItem) {
 	for _, s := range samples {
 		cs := make([]Candidate, len(s))
 		events := make([]string, len(s))
+		in := map[string]bool{}
 		for i, it := range s {
 			cs[i], events[i] = it.Candidate, it.story
+			in[it.Key] = true
 		}
-		tp, fp, fn, w, m := pairCounts(group(cs, threshold), events)
+		var history []string
+		for _, it := range all {
+			if !in[it.Key] {
+				history = append(history, it.Title)
+			}
+		}
+		tp, fp, fn, w, m := pairCounts(mustGroupWith(t, cs, history, p), events)
 		total.tp += tp
 		total.fp += fp
 		total.fn += fn
@@ -129,25 +139,33 @@ func TestStoriesNewsAggregator(t *testing.T) {
 	items := loadNewsAgg(t)
 	for _, which := range []string{"tune", "check"} {
 		samples := aggSamples(items, which, 328, 3)
-		got, wrong, missed := scoreAgg(samples, Threshold)
+		got, wrong, missed := scoreAgg(t, samples, items, defaults)
+		alone, _, _ := scoreAgg(t, samples, nil, defaults)
 		t.Logf("%s half, 3 digests of 328 headlines: %v", which, got)
+		t.Logf("%s half, no history but the digest: %v", which, alone)
+		if got.precision() < 0.90 || got.recall() < 0.50 {
+			t.Errorf("%s half: %v; want precision >= 0.90, recall >= 0.50", which, got)
+		}
 		if testing.Verbose() {
 			var sweep strings.Builder
-			for th := 0.10; th < 0.505; th += 0.05 {
-				p, _, _ := scoreAgg(samples, th)
-				fmt.Fprintf(&sweep, " %.2f→P%.2f/R%.2f", th, p.precision(), p.recall())
+			for _, th := range []float64{0.08, 0.10, 0.12, 0.14, 0.15, 0.16, 0.18, 0.20, 0.25, 0.30} {
+				p := defaults
+				p.short = th
+				got, _, _ := scoreAgg(t, samples, items, p)
+				fmt.Fprintf(&sweep, " %.2f→P%.2f/R%.2f", th, got.precision(), got.recall())
 			}
-			t.Logf("%s half threshold sweep:%s", which, sweep.String())
-			for _, p := range wrong[:min(5, len(wrong))] {
+			t.Logf("%s half headline threshold sweep:%s", which, sweep.String())
+			rng := rand.New(rand.NewPCG(3, 4))
+			for range min(5, len(wrong)) {
+				p := wrong[rng.IntN(len(wrong))]
 				t.Logf("  wrongly merged: %q (%s) + %q (%s)", p[0].Title, p[0].Source, p[1].Title, p[1].Source)
 			}
-			rng := rand.New(rand.NewPCG(3, 4))
 			for range min(5, len(missed)) {
 				p := missed[rng.IntN(len(missed))]
 				t.Logf("  missed: %q (%s) + %q (%s)", p[0].Title, p[0].Source, p[1].Title, p[1].Source)
 			}
 		}
 	}
-	all, _, _ := scoreAgg(aggSamples(items, "", 0, 1), Threshold)
+	all, _, _ := scoreAgg(t, aggSamples(items, "", 0, 1), nil, defaults)
 	t.Logf("all %d headlines as one digest: %v", len(items), all)
 }
