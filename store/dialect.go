@@ -26,6 +26,9 @@ type dialect interface {
 	migrations() (fs.FS, error)
 	// shared reports whether several daemons may share the database.
 	shared() bool
+	// resetIdentities makes the generated IDs of the tables that have them
+	// follow the highest stored one, after rows were inserted with theirs.
+	resetIdentities(ctx context.Context, tx *sql.Tx) error
 	// beforeClose runs on the writer just before it is closed.
 	beforeClose(ctx context.Context, db *sql.DB)
 }

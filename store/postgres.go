@@ -34,6 +34,18 @@ func (postgres) each(typ string) string {
 	return `(SELECT e.value::` + typ + ` AS value FROM jsonb_array_elements_text(?::text::jsonb) AS e(value)) AS j`
 }
 
+// resetIdentities moves each identity column's sequence past the highest
+// value stored.
+func (postgres) resetIdentities(ctx context.Context, tx *sql.Tx) error {
+	for _, c := range [][2]string{{"items", "id"}, {"messages", "id"}, {"item_sources", "rowid"}, {"source_errors", "rowid"}} {
+		if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+c[0]+`', '`+c[1]+`'),
+			coalesce((SELECT max(`+c[1]+`) FROM `+c[0]+`), 0) + 1, false)`); err != nil {
+			return fmt.Errorf("reset the IDs of %s: %w", c[0], err)
+		}
+	}
+	return nil
+}
+
 // lockWriters takes the writers' lock until the transaction ends. Each
 // statement after it sees every write committed before it was granted.
 func (postgres) lockWriters(ctx context.Context, tx *sql.Tx) error {

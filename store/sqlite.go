@@ -35,6 +35,9 @@ func (sqlite) jsonArray(expr, order string) string {
 // lockWriters has nothing to do: the writer's transactions begin IMMEDIATE.
 func (sqlite) lockWriters(context.Context, *sql.Tx) error { return nil }
 
+// resetIdentities has nothing to do: a new rowid follows the highest one.
+func (sqlite) resetIdentities(context.Context, *sql.Tx) error { return nil }
+
 // beforeClose keeps the query planner's statistics fresh; cheap when
 // nothing changed.
 func (sqlite) beforeClose(ctx context.Context, db *sql.DB) {

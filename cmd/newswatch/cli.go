@@ -82,6 +82,7 @@ var commands = []command{
 	{"status", "status [-q]", "source health, pending and failed digests, next scheduled times", cmdStatus},
 	{"discover", "discover URL", "list a web page's feeds as ready [[sources]] entries", cmdDiscover},
 	{"opml", "opml import FILE | opml export", "print [[sources]] entries for an OPML file's feeds; write the configured feeds as OPML", cmdOPML},
+	{"copy-db", "copy-db -to URL", "copy the database (items, health, digest history) into a new one, PostgreSQL usually", cmdCopyDB},
 	{"templates", "templates", "print the built-in templates", cmdTemplates},
 	{"version", "version", "print the version", cmdVersion},
 }

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// copied are the tables CopyTo copies, parents first, and the columns that
+// keep their order of insertion (an item's sources, failed runs) where the
+// table has one: SQLite's rowid, a column of that name on PostgreSQL. The
+// daemons' leases are not copied: they hold nothing once the daemons stop.
+var copied = []struct {
+	table string
+	rowid bool
+}{
+	{"items", false},
+	{"item_sources", true},
+	{"sources", false},
+	{"source_errors", true},
+	{"messages", false},
+	{"message_items", false},
+	{"deliveries", false},
+	{"empty_slots", false},
+	{"prune_state", false},
+}
+
+// ErrNotEmpty is returned by CopyTo when the destination holds items or
+// digests already.
+var ErrNotEmpty = errors.New("store: the destination database is not empty")
+
+// CopyTo copies everything s holds (items with their sources, source
+// health and failed runs, the outbox with its history) into dst, which
+// must be empty, in one transaction: dst then carries on where s stopped,
+// announcing no stored item again and skipping no digest slot. IDs are
+// kept. It returns the rows copied, by table.
+func (s *Store) CopyTo(ctx context.Context, dst *Store) (map[string]int, error) {
+	counts := make(map[string]int, len(copied))
+	// One read transaction: every table as of one moment.
+	from, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return counts, fmt.Errorf("store: copy %s: %w", s.name, err)
+	}
+	defer from.Rollback()
+	err = dst.writeTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM items) + (SELECT count(*) FROM messages)`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrNotEmpty
+		}
+		for _, c := range copied {
+			rows, err := s.copyTable(ctx, from, tx, dst, c.table, c.rowid)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.table, err)
+			}
+			counts[c.table] = rows
+		}
+		// A sender of the source database holds nothing here.
+		for _, t := range []string{"messages", "deliveries"} {
+			if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET lease_pid = 0, lease_until = NULL`); err != nil {
+				return err
+			}
+		}
+		return dst.d.resetIdentities(ctx, tx)
+	})
+	if err != nil {
+		return counts, fmt.Errorf("store: copy %s to %s: %w", s.name, dst.name, err)
+	}
+	return counts, nil
+}
+
+// copyTable inserts every row of table, read through from, into dst
+// through tx.
+func (s *Store) copyTable(ctx context.Context, from, tx *sql.Tx, dst *Store, table string, rowid bool) (int, error) {
+	cols := "*"
+	if rowid {
+		cols = "rowid AS rowid, *"
+		if _, ok := s.d.(postgres); ok { // a column of its own there
+			cols = "*"
+		}
+	}
+	rows, err := from.QueryContext(ctx, `SELECT `+cols+` FROM `+table)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	ins, err := tx.PrepareContext(ctx, dst.q(`INSERT INTO `+table+` (`+strings.Join(names, ", ")+`)
+		VALUES (?`+strings.Repeat(`, ?`, len(names)-1)+`)`))
+	if err != nil {
+		return 0, err
+	}
+	defer ins.Close()
+	vals := make([]any, len(names))
+	ptrs := make([]any, len(names))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		if _, err := ins.ExecContext(ctx, vals...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
