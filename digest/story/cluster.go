@@ -17,8 +17,8 @@ type edge struct {
 // that share its rarest terms, nearest in time first, found through an
 // inverted index. Cost: O(n·k) comparisons however alike the items are.
 // It returns the pairs worth a merge, best first.
-func candidatePairs(ctx context.Context, docs []doc, p params) ([]edge, error) {
-	postings := map[int32][]int32{} // term → items holding it, in docs order (time)
+func candidatePairs(ctx context.Context, docs []doc, nterms int32, p params) ([]edge, error) {
+	postings := make([][]int32, nterms) // term → items holding it, in docs order (time)
 	for i, d := range docs {
 		for _, w := range d.vec {
 			postings[w.term] = append(postings[w.term], int32(i))

@@ -46,15 +46,24 @@
 // The result does not depend on the order of the items, and grouping
 // returns the context's error when it ends first (the digest's deadline).
 //
+// Cost: one tokenisation per item (stems cached per call), at most 32
+// comparisons per item, and merges that add the smaller group's vector to
+// the larger's, so time grows as n·k. On one core (go test -bench Group
+// -cpu 1): 10,000 headlines in 0.3 s, 10,000 full-text items in 0.7 s,
+// 30,000 near-identical copies of one report (one story) in 1.7 s and
+// 400 MB allocated in all; comparing every pair, as before, took 29 s for
+// 3,000 near-identical items.
+//
 // Measured (go test -run Stories -v ./digest/story/):
 //
 // Headlines only, on 3,425 real headlines grouped by a news aggregator
 // (testdata/newsagg; 45 stories; one feed per publisher): digests of 328
 // items drawn from each half of the stories, three draws each. The
-// threshold was tuned on the "tune" half only. At ShortThreshold 0.16:
-// tune half precision 0.94, recall 0.51; check half precision 0.99,
-// recall 0.61; all 3,425 as one digest precision 0.92, recall 0.61. With
-// no history but the digest's own items: 0.92 / 0.51 and 0.98 / 0.64.
+// threshold was tuned on the "tune" half only. At ShortThreshold 0.16,
+// with the rest of the file as the stored history: tune half precision
+// 0.92, recall 0.50; check half precision 0.99, recall 0.60; all 3,425 as
+// one digest precision 0.92, recall 0.61. With no history but the
+// digest's own items: 0.92 / 0.51 and 0.98 / 0.64.
 // Before this method (whole-text cosine, digest-only IDF, average linkage,
 // threshold 0.20): 0.94 / 0.28, 0.99 / 0.32 and 0.96 / 0.16. The
 // aggregator's stories are broad (a running story with several
@@ -67,6 +76,6 @@
 // each, 4 single reports, written for this purpose) at Threshold 0.12:
 // precision 1.00, recall 0.88 with the items' dates (before: 1.00 / 0.85);
 // 0.90 / 0.91 with dates removed (an IPO filing and a data-centre outage of
-// one company, both in Hong Kong, merge); 1.00 / 0.79 when every pair is
-// grouped alone.
+// one company, both in Hong Kong, merge); 1.00 / 0.76 when every pair is
+// grouped alone, with no other items to weigh words.
 package story

@@ -79,11 +79,11 @@ func group(ctx context.Context, cs []Candidate, history []string, p params) ([][
 	for i, o := range order {
 		sorted[i] = cs[o]
 	}
-	docs, err := vectors(ctx, sorted, history, p)
+	docs, nterms, err := vectors(ctx, sorted, history, p)
 	if err != nil {
 		return nil, err
 	}
-	edges, err := candidatePairs(ctx, docs, p)
+	edges, err := candidatePairs(ctx, docs, nterms, p)
 	if err != nil {
 		return nil, err
 	}

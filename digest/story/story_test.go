@@ -165,7 +165,7 @@ func TestStoriesPrecisionRecall(t *testing.T) {
 // logMargins logs the closest pairs of different events and the
 // weakest pairs of one event, to show how far the threshold is from both.
 func logMargins(t *testing.T, cs []Candidate, events []string) {
-	docs, err := vectors(context.Background(), cs, nil, defaults)
+	docs, _, err := vectors(context.Background(), cs, nil, defaults)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,46 +359,4 @@ func FuzzStories(f *testing.F) {
 			}
 		}
 	})
-}
-
-// BenchmarkStoriesGroup2000 groups a digest of 2,000 items built from the
-// labelled set with shifted dates and sources.
-func BenchmarkStoriesGroup2000(b *testing.B) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "stories", "items.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var items []labelled
-	if err := json.Unmarshal(raw, &items); err != nil {
-		b.Fatal(err)
-	}
-	cs := make([]Candidate, 0, 2000)
-	for i := 0; len(cs) < 2000; i++ {
-		c := items[i%len(items)].Candidate
-		c.Source = fmt.Sprintf("%s %d", c.Source, i)
-		c.Published = c.Published.Add(time.Duration(i/len(items)) * 6 * time.Hour)
-		cs = append(cs, c)
-	}
-	for b.Loop() {
-		if _, err := Group(context.Background(), cs, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func TestStoriesCleanTitle(t *testing.T) {
-	for in, want := range map[string]string{
-		"UPDATE 2-McDonald's February sales fall":        "McDonald's February sales fall",
-		"EXCLUSIVE-Alibaba weighs sale":                  "Alibaba weighs sale",
-		"[UPDATED] Alibaba Cloud outage":                 "Alibaba Cloud outage",
-		"BREAKING: Juan Pablo picks Nikki":               "Juan Pablo picks Nikki",
-		"SEC Asks Bond Sellers to Report Breach (2)":     "SEC Asks Bond Sellers to Report Breach",
-		"Update 3 - Libyan navy attacks ship":            "Libyan navy attacks ship",
-		"Why UPDATE matters":                             "Why UPDATE matters",
-		"US STOCKS-Futures edge lower after record high": "US STOCKS-Futures edge lower after record high",
-	} {
-		if got := cleanTitle(in); got != want {
-			t.Errorf("cleanTitle(%q) = %q, want %q", in, got, want)
-		}
-	}
 }

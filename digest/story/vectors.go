@@ -24,40 +24,81 @@ type weight struct {
 	w    float64
 }
 
+// vocabulary numbers terms densely: words, pairs of adjacent words and
+// entities each get their own number.
+type vocabulary struct {
+	words    map[string]int32
+	pairs    map[uint64]int32
+	entities map[int32]int32
+	n        int32
+}
+
+func newVocabulary() *vocabulary {
+	return &vocabulary{words: map[string]int32{}, pairs: map[uint64]int32{}, entities: map[int32]int32{}}
+}
+
+func (v *vocabulary) next() int32 { v.n++; return v.n - 1 }
+
+func (v *vocabulary) word(t string) int32 {
+	k, ok := v.words[t]
+	if !ok {
+		k = v.next()
+		v.words[t] = k
+	}
+	return k
+}
+
+func (v *vocabulary) pair(a, b int32) int32 {
+	key := uint64(uint32(a))<<32 | uint64(uint32(b))
+	k, ok := v.pairs[key]
+	if !ok {
+		k = v.next()
+		v.pairs[key] = k
+	}
+	return k
+}
+
+func (v *vocabulary) entity(w int32) int32 {
+	k, ok := v.entities[w]
+	if !ok {
+		k = v.next()
+		v.entities[w] = k
+	}
+	return k
+}
+
+// counted is one term's count in one item.
+type counted struct {
+	term int32
+	n    int
+}
+
+// counts is what tokenising one item gives.
+type counts struct {
+	tf       []counted // sorted by term
+	title    []int32   // distinct title terms
+	entities []int32   // distinct entities
+	text     int       // distinct words of the text
+}
+
 // vectors tokenises every candidate and builds its weighted vector; the
 // history texts only count towards document frequencies.
-func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([]doc, error) {
+func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([]doc, int32, error) {
 	tz := newTokenizer()
-	ids := map[string]int32{}
-	id := func(t string) int32 {
-		v, ok := ids[t]
-		if !ok {
-			v = int32(len(ids))
-			ids[t] = v
-		}
-		return v
-	}
-	type counts struct {
-		tf       map[int32]int
-		title    []int32
-		entities map[int32]bool
-		text     int
-	}
+	voc := newVocabulary()
 	raw := make([]counts, len(cs))
-	var df []int
-	count := func(terms map[int32]int) {
-		for k := range terms {
-			for int(k) >= len(df) {
-				df = append(df, 0)
-			}
-			df[k]++
-		}
-	}
+	tf := map[int32]int{}
+	inTitle := map[int32]bool{}
+	ents := map[int32]bool{}
+	inText := map[int32]bool{}
 	for i, c := range cs {
 		if i%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
-		r := counts{tf: map[int32]int{}, entities: map[int32]bool{}}
+		clear(tf)
+		clear(inTitle)
+		clear(ents)
+		clear(inText)
 		// A tracked company's name is in nearly every item of its section,
 		// and the company gate already weighs it: as words it only blurs
 		// one event into the next. Only the whole name goes, and only from
@@ -69,52 +110,87 @@ func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([
 				names = append(names, ts)
 			}
 		}
-		titleToks := dropNames(tz.tokens(cleanTitle(c.Title)), names)
-		textToks := dropNames(tz.tokens(c.Text), names)
-		for x, t := range titleToks {
-			k := id(t.term)
-			if r.tf[k] == 0 {
-				r.title = append(r.title, k)
-			}
-			r.tf[k] += titleBoost
+		var r counts
+		prev := int32(-1)
+		for _, t := range dropNames(tz.tokens(cleanTitle(c.Title)), names) {
+			k := voc.word(t.term)
 			// Two headlines that share a pair of words in a row ("true
 			// detective", "gas prices") share more than the two words.
-			if x > 0 {
-				b := id(titleToks[x-1].term + " " + t.term)
-				if r.tf[b] == 0 {
-					r.title = append(r.title, b)
+			for _, term := range []int32{k, pairOf(voc, prev, k)} {
+				if term < 0 {
+					continue
 				}
-				r.tf[b] += titleBoost
+				if !inTitle[term] {
+					inTitle[term] = true
+					r.title = append(r.title, term)
+				}
+				tf[term] += titleBoost
 			}
+			prev = k
 		}
-		inText := map[int32]bool{}
-		for x, t := range textToks {
-			k := id(t.term)
-			r.tf[k]++
+		prev = -1
+		for _, t := range dropNames(tz.tokens(c.Text), names) {
+			k := voc.word(t.term)
+			tf[k]++
 			inText[k] = true
-			if x > 0 {
-				r.tf[id(textToks[x-1].term+" "+t.term)]++
+			if b := pairOf(voc, prev, k); b >= 0 {
+				tf[b]++
 			}
+			prev = k
+			// A headline is capitalised by style, not by meaning: only
+			// the text's capitals and acronyms make entities.
 			if t.strong || (t.capital && !t.sentenceStart) {
-				r.entities[k] = true
+				if e := voc.entity(k); !ents[e] {
+					ents[e] = true
+					r.entities = append(r.entities, e)
+				}
 			}
 		}
 		r.text = len(inText)
-		count(r.tf)
+		r.tf = make([]counted, 0, len(tf))
+		for k, n := range tf {
+			r.tf = append(r.tf, counted{k, n})
+		}
+		slices.SortFunc(r.tf, func(a, b counted) int { return cmp.Compare(a.term, b.term) })
 		raw[i] = r
 	}
-	seen := map[int32]int{}
+	df := make([]int, voc.n)
+	for _, r := range raw {
+		for _, c := range r.tf {
+			df[c.term]++
+		}
+		for _, e := range r.entities {
+			df[e]++
+		}
+	}
+	seen := map[int32]bool{}
 	for h, text := range history {
 		if h%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
 		clear(seen)
+		prev := int32(-1)
 		for _, t := range tz.tokens(text) {
-			if k, ok := ids[t.term]; ok { // other terms weigh nothing here
-				seen[k] = 1
+			// Terms the digest does not use weigh nothing here.
+			k, ok := voc.words[t.term]
+			if !ok {
+				prev = -1
+				continue
 			}
+			seen[k] = true
+			if prev >= 0 {
+				if b, ok := voc.pairs[uint64(uint32(prev))<<32|uint64(uint32(k))]; ok {
+					seen[b] = true
+				}
+			}
+			if e, ok := voc.entities[k]; ok {
+				seen[e] = true
+			}
+			prev = k
 		}
-		count(seen)
+		for k := range seen {
+			df[k]++
+		}
 	}
 	n := float64(len(cs) + len(history))
 	idf := make([]float64, len(df))
@@ -135,30 +211,34 @@ func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([
 		slices.Sort(d.companies)
 		d.companies = slices.Compact(d.companies)
 		d.textTerms = r.text
-		text := make([]weight, 0, len(r.tf))
-		for k, f := range r.tf {
-			text = append(text, weight{k, (1 + math.Log(float64(f))) * idf[k]})
+		text := make([]weight, len(r.tf))
+		for x, c := range r.tf {
+			text[x] = weight{c.term, (1 + math.Log(float64(c.n))) * idf[c.term]}
 		}
 		normalise(text)
-		title := make([]weight, 0, len(r.title))
-		for _, k := range r.title {
-			title = append(title, weight{k, idf[k]})
+		title := make([]weight, len(r.title))
+		for x, k := range r.title {
+			title[x] = weight{k, idf[k]}
 		}
 		normalise(title)
-		ents := make([]weight, 0, len(r.entities))
-		for k := range r.entities {
-			ents = append(ents, weight{k + entityBase, idf[k]})
+		ent := make([]weight, len(r.entities))
+		for x, k := range r.entities {
+			ent[x] = weight{k, idf[k]}
 		}
-		normalise(ents)
-		d.vec = addScaled(addScaled(text, title, titleWeight), ents, p.entityWeight)
+		normalise(ent)
+		d.vec = addScaled(addScaled(text, title, titleWeight), ent, p.entityWeight)
 		normalise(d.vec)
 	}
-	return docs, nil
+	return docs, voc.n, nil
 }
 
-// entityBase sets entity terms apart from words in a vector: an entity
-// adds to the words it is made of.
-const entityBase = 1 << 30
+// pairOf is the term of the pair (a, b), or -1 when a is -1.
+func pairOf(voc *vocabulary, a, b int32) int32 {
+	if a < 0 {
+		return -1
+	}
+	return voc.pair(a, b)
+}
 
 // terms returns the terms of toks.
 func terms(toks []token) []string {
