@@ -144,11 +144,16 @@ type Digest struct {
 	SendEmpty bool     `toml:"send_empty"`
 	// MaxStories caps the stories shown in full; the rest are listed by
 	// title under "and N more" (default DefaultMaxStories).
-	MaxStories int            `toml:"max_stories"`
-	Timezone   string         `toml:"timezone"`
-	Location   *time.Location `toml:"-"`       // Timezone resolved, else the global Location
-	Timetable  *Schedule      `toml:"-"`       // Schedule parsed, in Location
-	Enabled    bool           `toml:"enabled"` // default true; false: kept in PausedDigests, never sent
+	MaxStories int    `toml:"max_stories"`
+	Timezone   string `toml:"timezone"`
+	// Notify lists the digest's other channels: http(s) webhooks and chat
+	// service URLs, ${VAR} expanded at send time (see MaskURL).
+	Notify []string `toml:"notify"`
+	// WebhookSecretEnv names the variable whose value signs webhook bodies.
+	WebhookSecretEnv string         `toml:"webhook_secret_env"`
+	Location         *time.Location `toml:"-"`       // Timezone resolved, else the global Location
+	Timetable        *Schedule      `toml:"-"`       // Schedule parsed, in Location
+	Enabled          bool           `toml:"enabled"` // default true; false: kept in PausedDigests, never sent
 }
 
 // DefaultMaxStories is a digest's max_stories when the file does not set

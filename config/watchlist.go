@@ -53,7 +53,10 @@ func (c *checker) digests(list []Digest, cfg *Config) []Digest {
 		} else if d.MaxStories < 1 {
 			c.errorf(k+".max_stories", "must be at least 1, not %d", d.MaxStories)
 		}
-		c.recipients(k+".to", d.To)
+		if len(d.To) > 0 || len(d.Notify) == 0 {
+			c.recipients(k+".to", d.To)
+		}
+		c.notify(k, *d)
 		c.refs(k+".companies", d.Companies, companies, "company", "[[companies]]")
 		c.refs(k+".topics", d.Topics, topics, "topic", "[[topics]]")
 		d.Location = c.location(k+".timezone", d.Timezone, cfg.Location)
@@ -79,7 +82,7 @@ func (c *checker) folderName(key, name string) {
 
 func (c *checker) recipients(key string, to []string) {
 	if len(to) == 0 {
-		c.errorf(key, `needs at least one address, e.g. to = ["analyst@example.org"]`)
+		c.errorf(key, `needs at least one address, e.g. to = ["analyst@example.org"], unless notify names another channel`)
 	}
 	for i, addr := range to {
 		c.address(indexPath(key, i), addr)
