@@ -27,6 +27,9 @@ type Spec struct {
 	// MaxStories caps the stories shown in full; the others are listed
 	// by title. 0: no cap.
 	MaxStories int
+	// Channels names the digest's notify channels (config.MaskURL); with
+	// any, the message carries its JSON document.
+	Channels []string
 }
 
 // Composer builds digests from the stored items.
@@ -91,7 +94,7 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 	for i, e := range entries {
 		ids[i] = e.item.ID
 	}
-	return Draft{
+	d := Draft{
 		Message: store.Message{
 			Digest:       spec.Name,
 			Slot:         slot,
@@ -104,10 +107,19 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 			Created:      now,
 			CoveredUntil: now,
 			ItemIDs:      ids,
+			Channels:     spec.Channels,
 		},
 		View:  v,
 		Empty: len(entries) == 0,
-	}, nil
+	}
+	if len(spec.Channels) > 0 {
+		doc, err := NewDocument(d.View, d.Message).Marshal()
+		if err != nil {
+			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+		}
+		d.Message.Doc = string(doc)
+	}
+	return d, nil
 }
 
 // Record puts a composed digest in the outbox, claiming its items. It
@@ -228,11 +240,16 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		return HealthView{}, fmt.Errorf("failed digests: %w", err)
 	}
 	for _, m := range failed {
-		if m.Created.Before(since) {
-			continue
+		if m.Created.Before(since) || len(m.To) == 0 && len(m.Channels) > 0 {
+			continue // no mail: its channels are listed below
 		}
 		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: m.LastError})
 	}
+	via, err := c.failedChannels(ctx, since, format)
+	if err != nil {
+		return HealthView{}, err
+	}
+	hv.FailedDigests = append(hv.FailedDigests, via...)
 	return hv, nil
 }
 
@@ -387,6 +404,9 @@ func storyView(e entry, loc *time.Location) StoryView {
 		Time:    itemTime(e.item).In(loc).Format("Mon 2 Jan 15:04 MST"),
 		Topics:  e.hit.Topics,
 		Reasons: reasons(e.hit),
+		// For the JSON document.
+		Published: itemTime(e.item).In(loc),
+		Matched:   matched(e.hit),
 	}
 	sv.Meta = sv.Source + " · " + sv.Time
 	if len(sv.Topics) > 0 {

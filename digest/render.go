@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	texttemplate "text/template"
+	"time"
 	"unicode/utf8"
 
 	"newswatch/templates"
@@ -53,7 +54,9 @@ type StoryView struct {
 	Snippet     []Fragment
 	SnippetText string
 	Topics      []string
-	Reasons     string // `"Alibaba" in title; espionage, PLA`
+	Reasons     string    // `"Alibaba" in title; espionage, PLA`
+	Published   time.Time // in the digest's zone
+	Matched     []string  // the aliases and terms that matched
 	Also        []AlsoView
 }
 

@@ -1,0 +1,27 @@
+package digest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"newswatch/store"
+)
+
+// failedChannels lists the deliveries through a notify channel, of digests
+// composed since, that failed for good: the footer names each with its
+// channel, so a broken webhook is seen by those who still get the mail.
+func (c *Composer) failedChannels(ctx context.Context, since time.Time, format func(time.Time) string) ([]FailedDigest, error) {
+	ds, err := c.Store.Deliveries(ctx, store.MessageFailed)
+	if err != nil {
+		return nil, fmt.Errorf("failed deliveries: %w", err)
+	}
+	var out []FailedDigest
+	for _, d := range ds {
+		if d.Message.Created.Before(since) {
+			continue
+		}
+		out = append(out, FailedDigest{Name: d.Message.Digest + " via " + d.Channel, Date: format(d.Message.Slot), Error: d.LastError})
+	}
+	return out, nil
+}

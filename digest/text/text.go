@@ -1,0 +1,117 @@
+// Package text renders a digest's JSON document as a compact chat message:
+// the subject, then one line per story (title, source, company) with its
+// link on the next line, then the stories past max_stories and the
+// sources that failed, cut to fit the service's message size.
+package text
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"newswatch/digest"
+)
+
+// Limits are the message sizes, in bytes, of the chat services whose
+// limit is known; others get DefaultLimit.
+var Limits = map[string]int{
+	"discord":    2000,
+	"telegram":   4096,
+	"ntfy":       4096,
+	"slack":      4000, // the text field's recommended maximum
+	"mattermost": 16000,
+	"matrix":     16000,
+	"teams":      20000,
+	"googlechat": 4096,
+	"pushover":   1024,
+	"gotify":     4000,
+}
+
+// DefaultLimit is the size for a service not in Limits.
+const DefaultLimit = 2000
+
+// Limit is the message size for the service named by a notify URL's scheme.
+func Limit(scheme string) int {
+	scheme, _, _ = strings.Cut(strings.ToLower(scheme), "+")
+	if n, ok := Limits[scheme]; ok {
+		return n
+	}
+	return DefaultLimit
+}
+
+// Render is doc as a message of at most limit bytes. Stories are dropped
+// from the end to fit, and counted in a last line ("… 12 more stories").
+func Render(doc digest.Document, limit int) string {
+	head := doc.Subject + "\n"
+	if doc.Summary != "" && (len(doc.Stories) > 0 || doc.Test) {
+		head += doc.Summary + "\n"
+	}
+	var lines []string
+	for _, s := range doc.Stories {
+		line := "• " + s.Title + " (" + s.Source
+		if s.Company != "" {
+			line += ", " + s.Company
+		}
+		line += ")"
+		if n := len(s.Also); n > 0 {
+			line += fmt.Sprintf(" +%d more %s", n, plural(n, "outlet", "outlets"))
+		}
+		if s.Link != "" {
+			line += "\n  " + s.Link
+		}
+		lines = append(lines, line)
+	}
+	for _, m := range doc.More {
+		lines = append(lines, "• "+m.Title+" ("+m.Source+")")
+	}
+	var tail string
+	if n := len(doc.Footer.FailingSources); n > 0 {
+		names := make([]string, n)
+		for i, f := range doc.Footer.FailingSources {
+			names[i] = f.Source
+		}
+		tail = fmt.Sprintf("%d %s failing: %s\n", n, plural(n, "source", "sources"), strings.Join(names, ", "))
+	}
+	for _, f := range doc.Footer.FailedDigests {
+		tail += fmt.Sprintf("not delivered: %s of %s\n", f.Digest, f.Date)
+	}
+	if len(doc.Stories) == 0 && len(doc.More) == 0 && !doc.Test {
+		tail = "Nothing new.\n" + tail
+	}
+
+	more := func(n int) string { return fmt.Sprintf("… %d more %s\n", n, plural(n, "story", "stories")) }
+	out := head
+	for i, l := range lines {
+		// Room for this line, and for the count of those after it
+		// should the next one not fit.
+		need := len(l) + 1 + len(tail)
+		if rest := len(lines) - i - 1; rest > 0 {
+			need += len(more(rest))
+		}
+		if len(out)+need > limit {
+			out += more(len(lines) - i)
+			break
+		}
+		out += l + "\n"
+	}
+	return clip(out+tail, limit)
+}
+
+// clip cuts s to at most limit bytes, at a character boundary.
+func clip(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	s = s[:max(limit-len("…"), 0)]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
