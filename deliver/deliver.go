@@ -80,6 +80,7 @@ func (p RetryPolicy) Backoff(n int) time.Duration {
 type Outcome struct {
 	ID        int64
 	Digest    string
+	Channel   string // a notify channel (DeliverChannels); "" for mail
 	MessageID string
 	Subject   string
 	Attempt   int       // this attempt's number, 1 for the first
@@ -140,8 +141,8 @@ func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, poli
 		return rep, fmt.Errorf("deliver: %w", err)
 	}
 	for _, m := range pending {
-		if !policy.Immediate && m.NextAttempt.After(now) {
-			continue
+		if !policy.Immediate && m.NextAttempt.After(now) || len(m.To) == 0 && len(m.Channels) > 0 {
+			continue // not due, or no mail: DeliverChannels sends it
 		}
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("deliver: %w", err)

@@ -11,11 +11,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"newswatch/store"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"newswatch/config"
+	"newswatch/store"
 )
 
 // SignatureHeader carries a webhook body's HMAC-SHA256 under the secret,
@@ -26,8 +28,8 @@ const SignatureHeader = "X-Newswatch-Signature"
 // Webhook posts JSON documents to one http(s) URL.
 //
 // URL may hold ${VAR} references, expanded from the environment at each
-// send and never kept: errors name the URL as configured, so a token in a
-// variable is not printed.
+// send and never kept: errors name the URL masked (config.MaskURL), so no
+// token is printed.
 type Webhook struct {
 	URL string
 	// Secret returns the signing secret; nil or "" sends no signature.
@@ -48,13 +50,16 @@ type Webhook struct {
 func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 	fail := func(temporary bool, code int, format string, args ...any) *SendError {
 		return &SendError{Temporary: temporary, Code: code,
-			Err: fmt.Errorf("webhook %s: "+format, append([]any{w.URL}, args...)...)}
+			Err: fmt.Errorf("webhook %s: "+format, append([]any{config.MaskURL(w.URL)}, args...)...)}
 	}
 	getenv := w.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	target := os.Expand(w.URL, getenv)
+	target, err := config.ExpandURL(w.URL, getenv)
+	if err != nil {
+		return &SendError{Err: fmt.Errorf("webhook %w", err)}
+	}
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fail(false, 0, "not an http(s) URL once its variables are expanded")
@@ -142,7 +147,7 @@ type webhookSender struct {
 func (s webhookSender) Send(ctx context.Context, m store.Message) error {
 	body, err := s.doc(m)
 	if err != nil {
-		return &SendError{Err: fmt.Errorf("webhook %s: %w", s.w.URL, err)}
+		return &SendError{Err: fmt.Errorf("webhook %s: %w", config.MaskURL(s.w.URL), err)}
 	}
 	return s.w.Post(ctx, m.MessageID, body)
 }

@@ -1,0 +1,117 @@
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"newswatch/store"
+)
+
+// Channels returns the Sender of a digest's notify channel, named as in
+// the outbox (config.MaskURL), or an error when the configuration no
+// longer has that channel.
+type Channels func(digest, channel string) (Sender, error)
+
+// DeliverChannels sends the pending deliveries through notify channels
+// that are due, as [Deliver] does for mail and by the same rules: a nil
+// error is success (recorded, never sent again), a temporary failure is
+// retried with policy's backoff (no sooner than a Retry-After asked) and
+// given up 72 hours after the digest was composed, a permanent one is
+// recorded as failed. Each channel of a message is tried and recorded on
+// its own, so one failing holds back no other; the outcomes carry the
+// channel in Outcome.Channel. Delivery is at least once: if the process
+// dies between the receiver's answer and its record, the next run sends
+// again, with the same Message-ID (the webhook's Idempotency-Key).
+func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, now time.Time, policy RetryPolicy) (Report, error) {
+	var rep Report
+	log := policy.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pending, err := st.Deliveries(ctx, store.MessagePending)
+	if err != nil {
+		return rep, fmt.Errorf("deliver: %w", err)
+	}
+	for _, d := range pending {
+		if !policy.Immediate && d.NextAttempt.After(now) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("deliver: %w", err)
+		}
+		o, kind, err := deliverChannel(ctx, st, channels, d, now, policy,
+			log.With("digest", d.Message.Digest, "channel", d.Channel))
+		switch kind {
+		case sent:
+			rep.Sent = append(rep.Sent, o)
+		case retry:
+			rep.Retry = append(rep.Retry, o)
+		case failed:
+			rep.Failed = append(rep.Failed, o)
+		}
+		if err != nil {
+			return rep, fmt.Errorf("deliver: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d store.Delivery, now time.Time,
+	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
+	m := d.Message
+	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Channel: d.Channel, Attempt: d.Attempts + 1}
+	if err := st.LeaseDelivery(ctx, m.ID, d.Channel, now.Add(leaseFor)); err != nil {
+		if errors.Is(err, store.ErrLeased) {
+			log.Info("delivery is being sent by another sender, skipped", "message_id", m.MessageID)
+			return o, 0, nil
+		}
+		return o, retry, err
+	}
+	sendErr := func() error {
+		s, err := channels(m.Digest, d.Channel)
+		if err != nil {
+			return &SendError{Err: err}
+		}
+		return s.Send(ctx, m)
+	}()
+	se := classify(sendErr)
+	// Outcomes are recorded with a context that outlives a cancellation:
+	// the receiver has answered, recording that is what avoids a
+	// duplicate.
+	rec := context.WithoutCancel(ctx)
+	switch {
+	case sendErr == nil:
+		if err := st.MarkDeliverySent(rec, m.ID, d.Channel, now); err != nil {
+			log.Error("delivered but not recorded, it will be sent again", "message_id", m.MessageID, "err", err)
+			return o, sent, err
+		}
+		log.Info("delivered", "message_id", m.MessageID, "attempt", o.Attempt)
+		return o, sent, nil
+	case se.Temporary && now.Sub(m.Created) >= owedFor:
+		o.Err = sendErr
+		why := fmt.Sprintf("gave up after %v: %v", owedFor, sendErr)
+		if err := st.MarkDeliveryFailed(rec, m.ID, d.Channel, why); err != nil {
+			return o, failed, err
+		}
+		log.Error("not accepted for 72 hours, marked failed", "message_id", m.MessageID, "attempt", o.Attempt, "err", sendErr)
+		return o, failed, nil
+	case se.Temporary:
+		o.Err = sendErr
+		o.Next = now.Add(max(policy.Backoff(o.Attempt), se.RetryAfter))
+		if err := st.MarkDeliveryRetry(rec, m.ID, d.Channel, sendErr.Error(), o.Next); err != nil {
+			return o, retry, err
+		}
+		log.Warn("not delivered, will retry", "message_id", m.MessageID, "attempt", o.Attempt, "next_attempt", o.Next, "err", sendErr)
+		return o, retry, nil
+	default:
+		o.Err = sendErr
+		if err := st.MarkDeliveryFailed(rec, m.ID, d.Channel, sendErr.Error()); err != nil {
+			return o, failed, err
+		}
+		log.Error("refused, marked failed", "message_id", m.MessageID, "attempt", o.Attempt, "code", se.Code, "err", sendErr)
+		return o, failed, nil
+	}
+}

@@ -1,0 +1,153 @@
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/nicholas-fedor/shoutrrr/pkg/router"
+	"github.com/nicholas-fedor/shoutrrr/pkg/services/chat/slack"
+	"github.com/nicholas-fedor/shoutrrr/pkg/util/jsonclient"
+
+	"newswatch/config"
+	"newswatch/store"
+)
+
+// Chat sends outbox messages as text to a chat or push service (Slack,
+// Matrix, Teams, Discord, Telegram, ntfy, …) through the shoutrrr library.
+//
+// URL may hold ${VAR} references, expanded from the environment at each
+// send and never kept; errors name the URL masked (config.MaskURL) and
+// have the expanded values and any URL the library quotes taken out.
+type Chat struct {
+	URL string
+	// Render is the message's text in at most limit bytes.
+	Render func(m store.Message, limit int) (string, error)
+	// Limit is the service's message size, in bytes.
+	Limit int
+	// Getenv looks up ${VAR}; nil: os.Getenv.
+	Getenv func(string) string
+}
+
+// Send renders m and sends it. A service answer of 5xx, 408 or 429, a
+// time-out or a connection failure is a temporary *SendError; another 4xx,
+// a URL the service refuses or a message that cannot be rendered is
+// permanent.
+func (c *Chat) Send(ctx context.Context, m store.Message) error {
+	name := config.MaskURL(c.URL)
+	getenv := c.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	target, err := config.ExpandURL(c.URL, getenv)
+	if err != nil {
+		return &SendError{Err: err}
+	}
+	text, err := c.Render(m, c.Limit)
+	if err != nil {
+		return &SendError{Err: fmt.Errorf("%s: %w", name, err)}
+	}
+	redact := redactor(c.URL, target, getenv)
+	sr, err := router.New(nil, target)
+	if err != nil {
+		return &SendError{Err: fmt.Errorf("%s: %s", name, redact(err.Error()))}
+	}
+	// The library has its own time-outs and takes no context: a send cut
+	// short here is retried later.
+	done := make(chan []error, 1)
+	go func() { done <- sr.Send(text, nil) }()
+	var errs []error
+	select {
+	case errs = <-done:
+	case <-ctx.Done():
+		return &SendError{Temporary: true, Err: fmt.Errorf("%s: %w", name, ctx.Err())}
+	}
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		code := statusCode(err)
+		return &SendError{
+			Temporary: code == 0 || code == 408 || code == 429 || code >= 500,
+			Code:      code,
+			Err:       fmt.Errorf("%s: %s", name, redact(err.Error())),
+		}
+	}
+	return nil
+}
+
+var (
+	// urlRE finds the URLs a library error quotes, tokens and all.
+	urlRE = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"']+`)
+	// statusRE finds an HTTP status line in an error ("410 Gone").
+	statusRE = regexp.MustCompile(`\b([1-5][0-9][0-9]) [A-Z][a-z]`)
+	// slackWordRE matches Slack's error code words.
+	slackWordRE = regexp.MustCompile(`^[a-z][a-z_]*$`)
+	// ntfyCodeRE finds ntfy's five-digit error code, whose first three
+	// digits are the HTTP status ("(42901)").
+	ntfyCodeRE = regexp.MustCompile(`\(([1-5][0-9][0-9])[0-9][0-9]\)`)
+)
+
+// statusCode is the HTTP status a service answered with, 0 when the error
+// names none.
+func statusCode(err error) int {
+	var je jsonclient.Error
+	if errors.As(err, &je) && je.StatusCode > 0 {
+		return je.StatusCode
+	}
+	if errors.Is(err, slack.ErrWebhookResponseFailure) {
+		// Slack's webhook answers its refusals with a code word in the
+		// body ("channel_is_archived", "invalid_token") and the library
+		// keeps only the word: all of them are for good but rate_limited.
+		// A body that is no code word came from something in the way.
+		word := err.Error()[strings.LastIndex(err.Error(), ": ")+2:]
+		switch {
+		case word == "rate_limited":
+			return http.StatusTooManyRequests
+		case slackWordRE.MatchString(word):
+			return http.StatusBadRequest
+		}
+		return 0
+	}
+	for _, re := range []*regexp.Regexp{statusRE, ntfyCodeRE} {
+		if m := re.FindStringSubmatch(err.Error()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+	}
+	return 0
+}
+
+// redactor returns a function that takes the values of raw's variables
+// and every URL (shown by scheme and host) out of a text.
+func redactor(raw, expanded string, getenv func(string) string) func(string) string {
+	var secrets []string
+	for _, name := range config.NotifyVars(raw) {
+		if v := getenv(name); len(v) >= 4 {
+			secrets = append(secrets, v, url.PathEscape(v), url.QueryEscape(v))
+		}
+	}
+	if u, err := url.Parse(expanded); err == nil && u.User != nil {
+		secrets = append(secrets, u.User.String())
+	}
+	return func(s string) string {
+		s = urlRE.ReplaceAllStringFunc(s, func(found string) string {
+			if u, err := url.Parse(found); err == nil && u.Host != "" {
+				return u.Scheme + "://" + u.Host + "/…"
+			}
+			return "…"
+		})
+		for _, v := range secrets {
+			if v != "" {
+				s = strings.ReplaceAll(s, v, "***")
+			}
+		}
+		return s
+	}
+}
