@@ -27,6 +27,7 @@
 //	18 kill -9 at random points            TestFault18KillNine, TestFault18SendKilledAtSMTPStages
 //	19 a daemon and a fetch on one file    TestFault19TwoWriters                 store TestConcurrentWriters
 //	20 a panicking job in the daemon       (not repeated here)                   cmd/newswatch TestDaemonJobPanics
+//	21 kill -9 during a webhook delivery   TestFaultWebhookKilled                deliver TestChannelRetriesThenOnce
 //
 // Beside the cases, TestSharedDaemonsKilled runs three daemons on one
 // PostgreSQL database (a fresh one, dropped afterwards; skipped when no

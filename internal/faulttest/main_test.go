@@ -62,6 +62,7 @@ type conf struct {
 	to       []string // default analyst@example.org
 	topLevel string   // more top-level keys
 	database string   // default nw.db in the world's folder
+	digestKV string   // more keys of the [[digests]] entry
 	company  string   // more [[companies]] entries
 }
 
@@ -136,6 +137,7 @@ terms = ["espionage", "spying", "шпионаж"]
 name = ` + fmt.Sprintf("%q", c.digest) + `
 schedule = ` + fmt.Sprintf("%q", c.schedule) + `
 to = [` + strings.Join(to, ", ") + `]
+` + c.digestKV + `
 `)
 	if err := os.WriteFile(w.cfg, []byte(b.String()), 0o644); err != nil {
 		w.t.Fatal(err)
