@@ -151,6 +151,7 @@ func (a *app) specs(names []string) ([]digest.Spec, error) {
 			SendEmpty:  d.SendEmpty,
 			MaxStories: d.MaxStories,
 			Location:   d.Location,
+			Channels:   channelNames(d),
 		})
 	}
 	for _, n := range names {

@@ -43,6 +43,17 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		// Not an error here: the variable may be set where the daemon runs.
 		fmt.Fprintf(e.stdout, "warning: %v\n", err)
 	}
+	for _, d := range cfg.Digests {
+		// Likewise for the secrets of the digest's channels.
+		if _, err := d.WebhookSecret(os.Getenv); err != nil {
+			fmt.Fprintf(e.stdout, "warning: %v\n", err)
+		}
+		for _, raw := range d.Notify {
+			if _, err := config.ExpandURL(raw, os.Getenv); err != nil {
+				fmt.Fprintf(e.stdout, "warning: digest %q: notify %v\n", d.Name, err)
+			}
+		}
+	}
 	if _, err := os.Stat(cfg.Database); !store.IsURL(cfg.Database) && errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(e.stdout, "no database yet at %s: run `newswatch fetch` first to backtest the keywords\n", cfg.Database)
 		return nil

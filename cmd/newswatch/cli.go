@@ -77,7 +77,7 @@ var commands = []command{
 	{"once", "once [-q]", "fetch, then deliver each digest whose scheduled slot has come (for system cron)", cmdOnce},
 	{"fetch", "fetch [-source NAME] [-dry-run]", "fetch the sources now and show the new matches", cmdFetch},
 	{"send", "send [-test [-to ADDR]] [NAME]", "compose and deliver digests now (all when no NAME), retrying pending ones first; -test: a test message only", cmdSend},
-	{"preview", "preview [NAME] [-o FILE]", "render a digest as send would, recording nothing (text to stdout, HTML to FILE)", cmdPreview},
+	{"preview", "preview [NAME] [-o FILE] [-format json]", "render a digest as send would, recording nothing (text to stdout, HTML to FILE, or the webhook JSON document)", cmdPreview},
 	{"check", "check [-days N] [-item URL]", "validate the config, then backtest the keywords on stored items", cmdCheck},
 	{"status", "status [-q]", "source health, pending and failed digests, next scheduled times", cmdStatus},
 	{"discover", "discover URL", "list a web page's feeds as ready [[sources]] entries", cmdDiscover},

@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
+
+	"newswatch/digest"
 )
 
 func cmdPreview(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("preview")
 	out := fs.String("o", "", "write the HTML part to this file")
+	format := fs.String("format", "text", "text: the mail's text part; json: the document webhooks receive (a JSON array of them for several digests)")
 	names, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -28,14 +33,25 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *format != "text" && *format != "json" {
+		return usagef("-format is text or json, not %q", *format)
+	}
+	if *format == "json" && *out != "" {
+		return usagef("-o writes the HTML part: it goes with -format text")
+	}
 	if *out != "" && len(specs) != 1 {
 		return usagef("-o writes one digest: name it (have: %s)", strings.Join(a.digestNames(), ", "))
 	}
 	now := a.now()
+	var docs []digest.Document
 	for i, spec := range specs {
 		d, err := a.composer.Compose(ctx, spec, now.Truncate(time.Minute), now)
 		if err != nil {
 			return err
+		}
+		if *format == "json" {
+			docs = append(docs, digest.NewDocument(d.View, d.Message))
+			continue
 		}
 		if i > 0 {
 			fmt.Fprintln(e.stdout)
@@ -48,5 +64,23 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "HTML part written to %s\n", *out)
 		}
 	}
+	if *format == "json" {
+		return printDocuments(e.stdout, docs)
+	}
 	return nil
+}
+
+// printDocuments writes one digest's document as a JSON object, several
+// as an array.
+func printDocuments(w io.Writer, docs []digest.Document) error {
+	var v any = docs
+	if len(docs) == 1 {
+		v = docs[0]
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }

@@ -401,7 +401,7 @@ func (d *daemon) compose(ctx context.Context, a *app, spec digest.Spec, slot tim
 
 // deliver sends the due messages of the outbox; immediate ignores backoff.
 func (d *daemon) deliver(ctx context.Context, a *app, immediate bool) {
-	rep, err := deliver.Deliver(ctx, a.st, a.sender(), a.now(), deliver.RetryPolicy{Immediate: immediate, Logger: d.log})
+	rep, err := a.deliverAll(ctx, deliver.RetryPolicy{Immediate: immediate, Logger: d.log})
 	if err != nil {
 		d.log.Error("deliver", "error", err)
 	}

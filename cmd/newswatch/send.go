@@ -61,7 +61,7 @@ func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 // ignored, and prints what happened to each; the error counts the digests
 // not delivered to every recipient.
 func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
-	rep, err := deliver.Deliver(ctx, a.st, a.sender(), a.now(), deliver.RetryPolicy{Immediate: true, Logger: log})
+	rep, err := a.deliverAll(ctx, deliver.RetryPolicy{Immediate: true, Logger: log})
 	printReport(w, rep, a.cfg)
 	if err != nil {
 		return err
@@ -73,7 +73,7 @@ func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger)
 		}
 	}
 	if n > 0 {
-		return fmt.Errorf("%d %s not delivered to every recipient (kept in the outbox: see `newswatch status`)", n, plural(n, "digest", "digests"))
+		return fmt.Errorf("%d %s not delivered to every recipient or channel (kept in the outbox: see `newswatch status`)", n, plural(n, "delivery", "deliveries"))
 	}
 	return nil
 }
@@ -85,6 +85,10 @@ func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
 		where = "written to " + cfg.Output.Dir
 	}
 	for _, o := range rep.Sent {
+		if o.Channel != "" {
+			fmt.Fprintf(w, "%s: delivered to %s: %s\n", o.Digest, o.Channel, o.Subject)
+			continue
+		}
 		fmt.Fprintf(w, "%s: %s: %s\n", o.Digest, where, o.Subject)
 		for _, addr := range slices.Sorted(maps.Keys(o.Rejected)) {
 			fmt.Fprintf(w, "  recipient %s rejected: %s\n", addr, o.Rejected[addr])
@@ -94,9 +98,17 @@ func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
 		}
 	}
 	for _, o := range rep.Retry {
+		if o.Channel != "" {
+			fmt.Fprintf(w, "%s: not delivered to %s, will retry (attempt %d, next %s): %v\n", o.Digest, o.Channel, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
+			continue
+		}
 		fmt.Fprintf(w, "%s: not sent, will retry (attempt %d, next %s): %v\n", o.Digest, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
 	}
 	for _, o := range rep.Failed {
+		if o.Channel != "" {
+			fmt.Fprintf(w, "%s: delivery to %s failed for good: %v\n", o.Digest, o.Channel, o.Err)
+			continue
+		}
 		if o.Partial {
 			fmt.Fprintf(w, "%s: the other recipients had it; the rest failed for good: %v\n", o.Digest, o.Err)
 			continue

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"newswatch/config"
+	"newswatch/digest"
 	"newswatch/internal/safetext"
 	"newswatch/store"
 )
@@ -18,10 +19,15 @@ type testChannel struct {
 	send func(ctx context.Context, m store.Message) (string, error)
 }
 
-// testChannels are the channels a digest of d goes through; each kind of
-// channel has its own function building its testChannel.
-func (a *app) testChannels(d config.Digest) []testChannel {
-	return []testChannel{a.mailChannel()}
+// testChannels are the channels a digest of d goes through (mail when it
+// has recipients, then its notify URLs); each kind of channel has its own
+// function building its testChannel.
+func (a *app) testChannels(d config.Digest, rcpt []string) []testChannel {
+	var out []testChannel
+	if len(rcpt) > 0 {
+		out = append(out, a.mailChannel())
+	}
+	return append(out, notifyChannels(d)...)
 }
 
 // mailChannel is the configured SMTP server, else the output folder.
@@ -91,8 +97,16 @@ func (a *app) sendTest(ctx context.Context, w io.Writer, name, to string) error 
 		Text: fmt.Sprintf("This is a test message from newswatch, sent %s as the digest %q would be.\n"+
 			"If you read it, delivery works. Nothing pending was sent and nothing was recorded.\n", stamp, d.Name),
 	}
+	doc, err := digest.Document{
+		Digest: d.Name, Subject: m.Subject, Slot: now.UTC(), MessageID: m.MessageID, Test: true,
+		Summary: "A test message from newswatch: if you read it, delivery works.", Stories: []digest.DocStory{},
+	}.Marshal()
+	if err != nil {
+		return err
+	}
+	m.Doc = string(doc)
 	failed := 0
-	for _, c := range a.testChannels(d) {
+	for _, c := range a.testChannels(d, rcpt) {
 		answer, err := c.send(ctx, m)
 		if err != nil {
 			failed++

@@ -35,11 +35,16 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	dels, err := a.st.Deliveries(ctx, store.MessagePending, store.MessageFailed)
+	if err != nil {
+		return err
+	}
 	if *quiet {
-		return unhealthy(hs, msgs)
+		return unhealthy(hs, msgs, dels)
 	}
 	a.printHealth(e.stdout, hs)
 	a.printOutbox(e.stdout, msgs)
+	a.printChannels(e.stdout, dels)
 	if err := a.printDelivered(ctx, e.stdout); err != nil {
 		return err
 	}
@@ -48,7 +53,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 
 // unhealthy is status -q's verdict: an error when sources were fetched but
 // none worked in its last run, or when a digest failed for good.
-func unhealthy(hs []store.Health, msgs []store.Message) error {
+func unhealthy(hs []store.Health, msgs []store.Message, dels []store.Delivery) error {
 	ok := len(hs) == 0
 	for _, h := range hs {
 		ok = ok || h.LastStatus != store.StatusError
@@ -61,7 +66,32 @@ func unhealthy(hs []store.Health, msgs []store.Message) error {
 			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, when(m.Slot, time.UTC), m.LastError)
 		}
 	}
+	for _, d := range dels {
+		if d.Status == store.MessageFailed {
+			return fmt.Errorf("digest %q of %s failed for good through %s: %s", d.Message.Digest, when(d.Message.Slot, time.UTC), d.Channel, d.LastError)
+		}
+	}
 	return nil
+}
+
+// printChannels lists the deliveries through notify channels that are
+// pending or failed, each channel masked as the outbox names it.
+func (a *app) printChannels(w io.Writer, dels []store.Delivery) {
+	if len(dels) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nChannels in the outbox:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  DIGEST\tCHANNEL\tSLOT\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
+	for _, d := range dels {
+		next := "-"
+		if d.Status == store.MessagePending {
+			next = when(d.NextAttempt, a.cfg.Location)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Message.Digest, safetext.Line(d.Channel), when(d.Message.Slot, a.cfg.Location),
+			d.Status, d.Attempts, next, safetext.Line(d.LastError))
+	}
+	tw.Flush()
 }
 
 // databaseExists says so when the configured SQLite file is missing, so
