@@ -63,13 +63,14 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d s
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
 	m := d.Message
 	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Channel: d.Channel, Attempt: d.Attempts + 1}
-	if err := st.LeaseDelivery(ctx, m.ID, d.Channel, now.Add(leaseFor)); err != nil {
+	if err := st.LeaseDelivery(ctx, m.ID, d.Channel); err != nil {
 		if errors.Is(err, store.ErrLeased) {
 			log.Info("delivery is being sent by another sender, skipped", "message_id", m.MessageID)
 			return o, 0, nil
 		}
 		return o, retry, err
 	}
+	defer st.HoldDelivery(ctx, m.ID, d.Channel)()
 	sendErr := func() error {
 		s, err := channels(m.Digest, d.Channel)
 		if err != nil {

@@ -71,10 +71,10 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]Delivery,
 	return ds, nil
 }
 
-// LeaseDelivery takes the right to send message id through channel until
-// the given time, as [Store.Lease] does for mail: ErrLeased when another
-// live sender holds it or it is no longer pending.
-func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string, until time.Time) error {
+// LeaseDelivery takes the right to send message id through channel for
+// LeaseTTL, as [Store.Lease] does for mail (HoldDelivery keeps it):
+// ErrLeased when another live sender holds it or it is no longer pending.
+func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) error {
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
 		var (
 			status string
@@ -92,14 +92,26 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string, unt
 		if status != MessagePending {
 			return fmt.Errorf("store: lease %d via %s: %s: %w", id, channel, status, ErrLeased)
 		}
-		if end.Valid && s.now().UnixNano() < end.Int64 && (s.d.shared() || processAlive(pid)) {
-			return fmt.Errorf("store: lease %d via %s: held by process %d: %w", id, channel, pid, ErrLeased)
+		now := s.now()
+		if end.Valid && now.UnixNano() < end.Int64 && (s.d.shared() || processAlive(pid)) {
+			return fmt.Errorf("store: lease %d via %s: held by another sender: %w", id, channel, ErrLeased)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET lease_pid = ?, lease_until = ?
-			WHERE message_id = ? AND channel = ?`), os.Getpid(), until.UTC().UnixNano(), id, channel); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET lease_pid = ?, lease_owner = ?, lease_until = ?
+			WHERE message_id = ? AND channel = ?`), os.Getpid(), s.owner, now.Add(LeaseTTL).UnixNano(), id, channel); err != nil {
 			return fmt.Errorf("store: lease %d via %s: %w", id, channel, err)
 		}
 		return nil
+	})
+}
+
+// HoldDelivery renews this Store's lease on message id's delivery through
+// channel until stop is called.
+func (s *Store) HoldDelivery(ctx context.Context, id int64, channel string) (stop func()) {
+	return s.hold(ctx, func(ctx context.Context) error {
+		_, err := s.w.ExecContext(ctx, s.q(`UPDATE deliveries SET lease_until = ?
+			WHERE message_id = ? AND channel = ? AND lease_owner = ? AND status = 'pending' AND lease_until IS NOT NULL`),
+			s.now().Add(LeaseTTL).UnixNano(), id, channel, s.owner)
+		return err
 	})
 }
 
@@ -110,21 +122,21 @@ func (s *Store) MarkDeliverySent(ctx context.Context, id int64, channel string, 
 		at = s.now()
 	}
 	return s.markDelivery(ctx, "mark sent", id, channel, `UPDATE deliveries SET status = 'sent', sent = ?,
-		attempts = attempts + 1, last_error = '', next_attempt = NULL, lease_pid = 0, lease_until = NULL
+		attempts = attempts + 1, last_error = '', next_attempt = NULL, lease_pid = 0, lease_owner = '', lease_until = NULL
 		WHERE message_id = ? AND channel = ?`, nullTime(at), id, channel)
 }
 
 // MarkDeliveryRetry records a temporary failure of channel: pending until next.
 func (s *Store) MarkDeliveryRetry(ctx context.Context, id int64, channel, errMsg string, next time.Time) error {
 	return s.markDelivery(ctx, "mark retry", id, channel, `UPDATE deliveries SET attempts = attempts + 1,
-		last_error = ?, next_attempt = ?, lease_pid = 0, lease_until = NULL
+		last_error = ?, next_attempt = ?, lease_pid = 0, lease_owner = '', lease_until = NULL
 		WHERE message_id = ? AND channel = ? AND status = 'pending'`, errMsg, nullTime(next), id, channel)
 }
 
 // MarkDeliveryFailed records that channel refused message id for good.
 func (s *Store) MarkDeliveryFailed(ctx context.Context, id int64, channel, errMsg string) error {
 	return s.markDelivery(ctx, "mark failed", id, channel, `UPDATE deliveries SET status = 'failed',
-		attempts = attempts + 1, last_error = ?, next_attempt = NULL, lease_pid = 0, lease_until = NULL
+		attempts = attempts + 1, last_error = ?, next_attempt = NULL, lease_pid = 0, lease_owner = '', lease_until = NULL
 		WHERE message_id = ? AND channel = ?`, errMsg, id, channel)
 }
 

@@ -39,15 +39,14 @@ func testDeliveries(t *testing.T) {
 		return got.Status
 	}
 
-	until := time.Now().Add(time.Minute)
-	if err := s.LeaseDelivery(ctx, m.ID, hook, until); err != nil {
+	if err := s.LeaseDelivery(ctx, m.ID, hook); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.LeaseDelivery(ctx, m.ID, hook, until); !errors.Is(err, ErrLeased) {
+	if err := s.LeaseDelivery(ctx, m.ID, hook); !errors.Is(err, ErrLeased) {
 		t.Fatalf("second lease while held: %v, want ErrLeased", err)
 	}
 	// Each channel has its own lease.
-	if err := s.LeaseDelivery(ctx, m.ID, chat, until); err != nil {
+	if err := s.LeaseDelivery(ctx, m.ID, chat); err != nil {
 		t.Fatalf("lease of the other channel: %v", err)
 	}
 	if err := s.MarkDeliveryRetry(ctx, m.ID, hook, "503", t0.Add(time.Minute)); err != nil {
@@ -60,7 +59,7 @@ func testDeliveries(t *testing.T) {
 	if st := status(); st != MessagePending {
 		t.Fatalf("message status with a channel pending: %s", st)
 	}
-	if err := s.LeaseDelivery(ctx, m.ID, chat, until); !errors.Is(err, ErrLeased) {
+	if err := s.LeaseDelivery(ctx, m.ID, chat); !errors.Is(err, ErrLeased) {
 		t.Fatalf("lease of a sent channel: %v, want ErrLeased", err)
 	}
 	pending, err := s.Deliveries(ctx, MessagePending)
