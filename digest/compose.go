@@ -81,7 +81,19 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
-	v, err := buildView(ctx, spec, entries, now)
+	var earlier []entry
+	var history []string
+	if len(entries) > 0 {
+		delivered, err := c.Store.Delivered(ctx, spec.Name, now.Add(-updateLookback))
+		if err != nil {
+			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+		}
+		earlier = c.relevant(spec, delivered)
+		if history, err = c.history(ctx, entries, earlier, now); err != nil {
+			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+		}
+	}
+	v, err := buildView(ctx, spec, entries, earlier, history, now)
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
@@ -138,6 +150,41 @@ func MessageID(name string, slot time.Time, domain string) string {
 		domain = "newswatch.invalid"
 	}
 	return fmt.Sprintf("<%s.%d@%s>", config.Slug(name), slot.Unix(), domain)
+}
+
+// updateLookback is how far back a digest looks for the stories it has
+// delivered, so a new report of one is shown as an update of it: a story
+// spans at most 48 h (see package story).
+const updateLookback = 48 * time.Hour
+
+// History around a digest: the stored items of the last historySpan, at
+// most historyLimit of them (the newest), weigh the words that group
+// stories.
+const (
+	historySpan  = 72 * time.Hour
+	historyLimit = 5000
+)
+
+// history returns the headline and summary of the stored items of the
+// days before now, the digest's own items left out.
+func (c *Composer) history(ctx context.Context, entries, earlier []entry, now time.Time) ([]string, error) {
+	items, err := c.Store.Items(ctx, store.ItemQuery{FirstSeenAfter: now.Add(-historySpan), Limit: historyLimit})
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	own := map[int64]bool{}
+	for _, e := range slices.Concat(entries, earlier) {
+		own[e.item.ID] = true
+	}
+	var out []string
+	for _, it := range items {
+		if own[it.ID] {
+			continue
+		}
+		t := match.ItemText(it.Title, it.Summary, "", "")
+		out = append(out, t.Title+"\n"+t.Body)
+	}
+	return out, nil
 }
 
 // entry is a relevant item with its best hit for this digest.
@@ -264,22 +311,17 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func buildView(ctx context.Context, spec Spec, entries []entry, now time.Time) (View, error) {
+func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history []string, now time.Time) (View, error) {
 	loc := spec.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	cands := make([]story.Candidate, len(entries))
-	for i, e := range entries {
-		cands[i] = story.Candidate{
-			Key:       e.item.Key,
-			Source:    firstSource(e.item),
-			Title:     e.text.Title,
-			Text:      e.text.Body,
-			Companies: append([]string{e.hit.Company}, e.other...),
-			Published: itemTime(e.item),
-			Score:     e.hit.Score,
-		}
+	// The items an earlier digest delivered take part in the grouping, so
+	// that a new report of a delivered story joins it as an update.
+	all := slices.Concat(entries, earlier)
+	cands := make([]story.Candidate, len(all))
+	for i, e := range all {
+		cands[i] = candidate(e)
 	}
 	// leadsRef marks an "also reported by" entry that shares its lead's
 	// link, until the links are numbered.
@@ -287,12 +329,23 @@ func buildView(ctx context.Context, spec Spec, entries []entry, now time.Time) (
 	bySection := map[string][]StoryView{}
 	var more []MoreView
 	shown := 0
-	groups, err := story.Group(ctx, cands, nil)
+	groups, err := story.Group(ctx, cands, history)
 	if err != nil {
 		return View{}, fmt.Errorf("group stories: %w", err)
 	}
 	for _, group := range groups {
-		lead := entries[group[0]]
+		var fresh, old []int
+		for _, idx := range group {
+			if idx < len(entries) {
+				fresh = append(fresh, idx)
+			} else {
+				old = append(old, idx)
+			}
+		}
+		if len(fresh) == 0 {
+			continue // delivered already, nothing new
+		}
+		lead := all[fresh[0]]
 		if spec.MaxStories > 0 && shown >= spec.MaxStories {
 			// Past the cap: listed by title, its items claimed all the
 			// same, so the next digest is no bigger than the cap.
@@ -300,12 +353,19 @@ func buildView(ctx context.Context, spec Spec, entries []entry, now time.Time) (
 			continue
 		}
 		shown++
-		sv := storyView(lead, loc)
-		for _, src := range lead.item.Sources[min(1, len(lead.item.Sources)):] {
-			sv.Also = append(sv.Also, AlsoView{Ref: leadsRef, Source: src, Title: sv.Title, Link: sv.Link})
+		var sv StoryView
+		if len(old) > 0 {
+			sv = updateView(all, cands, fresh, old, loc)
+		} else {
+			sv = storyView(lead, loc)
 		}
-		for _, idx := range group[1:] {
-			o := entries[idx]
+		if !sv.Folded {
+			for _, src := range lead.item.Sources[min(1, len(lead.item.Sources)):] {
+				sv.Also = append(sv.Also, AlsoView{Ref: leadsRef, Source: src, Title: sv.Title, Link: sv.Link})
+			}
+		}
+		for _, idx := range fresh[1:] {
+			o := all[idx]
 			sv.Also = append(sv.Also, AlsoView{Source: firstSource(o.item), Title: shortTitle(o.text.Title, o.item.Link), Link: o.item.Link})
 		}
 		bySection[lead.hit.Company] = append(bySection[lead.hit.Company], sv)
@@ -323,9 +383,85 @@ func buildView(ctx context.Context, spec Spec, entries []entry, now time.Time) (
 		return a.Company < b.Company
 	})
 	v.Links = numberLinks(v.Sections, leadsRef)
+	for _, sec := range v.Sections {
+		for i := range sec.Stories {
+			if sv := &sec.Stories[i]; sv.Folded {
+				sv.Line = foldedLine(*sv)
+			}
+		}
+	}
 	v.Empty = v.Count == 0 && len(more) == 0
 	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
 	return v, nil
+}
+
+// candidate is what story grouping needs of an entry.
+func candidate(e entry) story.Candidate {
+	return story.Candidate{
+		Key:       e.item.Key,
+		Source:    firstSource(e.item),
+		Title:     e.text.Title,
+		Text:      e.text.Body,
+		Companies: append([]string{e.hit.Company}, e.other...),
+		Published: itemTime(e.item),
+		Score:     e.hit.Score,
+	}
+}
+
+// updateView shows new reports (fresh, the best first) of a story an
+// earlier digest delivered (old): "update · first reported Tue by Reuters
+// · 5 outlets so far". When the new reports only restate what was
+// delivered, the story is folded into one line under the title readers
+// saw, with the new outlets; else the best new report leads it.
+func updateView(all []entry, cands []story.Candidate, fresh, old []int, loc *time.Location) StoryView {
+	first := all[old[0]]
+	outlets := map[string]bool{}
+	var seen []story.Candidate
+	for _, idx := range old {
+		e := all[idx]
+		if itemTime(e.item).Before(itemTime(first.item)) {
+			first = e
+		}
+		seen = append(seen, cands[idx])
+	}
+	folded := true
+	for _, idx := range slices.Concat(old, fresh) {
+		for _, src := range all[idx].item.Sources {
+			outlets[src] = true
+		}
+		if slices.Contains(fresh, idx) && !story.Restates(seen, cands[idx]) {
+			folded = false
+		}
+	}
+	when := itemTime(first.item).In(loc)
+	sv := storyView(all[fresh[0]], loc)
+	sv.Update = fmt.Sprintf("first reported %s by %s · %d %s so far",
+		when.Format("Mon"), firstSource(first.item), len(outlets), plural(len(outlets), "outlet", "outlets"))
+	if !folded {
+		return sv
+	}
+	lead := all[fresh[0]]
+	sv.Folded = true
+	sv.Title = shortTitle(first.text.Title, first.item.Link)
+	sv.Link = ""
+	sv.Also = []AlsoView{{Source: firstSource(lead.item), Title: shortTitle(lead.text.Title, lead.item.Link), Link: lead.item.Link}}
+	for _, src := range lead.item.Sources[min(1, len(lead.item.Sources)):] {
+		sv.Also = append(sv.Also, AlsoView{Source: src, Title: shortTitle(lead.text.Title, lead.item.Link), Link: lead.item.Link})
+	}
+	return sv
+}
+
+// foldedLine is a folded update in one line, its links numbered.
+func foldedLine(sv StoryView) string {
+	var also []string
+	for _, a := range sv.Also {
+		if a.Ref > 0 {
+			also = append(also, fmt.Sprintf("%s [%d]", a.Source, a.Ref))
+		} else {
+			also = append(also, a.Source)
+		}
+	}
+	return fmt.Sprintf("%s · update · %s · now also %s", sv.Title, sv.Update, strings.Join(also, ", "))
 }
 
 // numberLinks numbers the links of the stories in reading order (down the

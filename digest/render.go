@@ -58,6 +58,16 @@ type StoryView struct {
 	Published   time.Time // in the digest's zone
 	Matched     []string  // the aliases and terms that matched
 	Also        []AlsoView
+	// Update is set when an earlier digest delivered the story: "first
+	// reported Tue by Reuters · 5 outlets so far".
+	Update string
+	// Folded: the story only gained outlets since then and says nothing
+	// new; it is shown in one line, Title being the title readers saw and
+	// Also the new outlets.
+	Folded bool
+	// Line is a folded story's one line in the text part: "Title · update
+	// · first reported … · now also Bloomberg [3], CNBC [4]".
+	Line string
 }
 
 // Fragment is a piece of a snippet: matched words are marked, CVE

@@ -360,3 +360,22 @@ func FuzzStories(f *testing.F) {
 		}
 	})
 }
+
+func TestStoriesRestates(t *testing.T) {
+	earlier := []Candidate{{
+		Title: "Belgium monitoring China's Alibaba over spying concerns",
+		Text:  "Belgium's intelligence service is monitoring the European logistics hub of Alibaba over concern about possible espionage.",
+	}}
+	for _, tt := range []struct {
+		c    Candidate
+		want bool
+	}{
+		{Candidate{Title: "UPDATE 1-Belgium monitoring China's Alibaba over spying concerns"}, true},
+		{Candidate{Title: "Belgian intelligence monitors Alibaba hub over espionage concerns"}, true},
+		{Candidate{Title: "Alibaba shares slide most in seven months as investors weigh sanctions risk"}, false},
+	} {
+		if got := Restates(earlier, tt.c); got != tt.want {
+			t.Errorf("Restates(%q) = %v, want %v", tt.c.Title, got, tt.want)
+		}
+	}
+}
