@@ -368,6 +368,9 @@ func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history
 			o := all[idx]
 			sv.Also = append(sv.Also, AlsoView{Source: firstSource(o.item), Title: shortTitle(o.text.Title, o.item.Link), Link: o.item.Link})
 		}
+		if n := len(sv.Also); n > maxAlso {
+			sv.Also, sv.MoreOutlets = sv.Also[:maxAlso], n-maxAlso
+		}
 		bySection[lead.hit.Company] = append(bySection[lead.hit.Company], sv)
 	}
 	v := View{Name: spec.Name, Date: now.In(loc).Format("Mon 2 Jan 2006"), More: more}
@@ -394,6 +397,11 @@ func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history
 	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
 	return v, nil
 }
+
+// maxAlso is the most "also reported by" entries a story lists; the
+// others are counted ("and 12 more outlets"), so that a story every
+// outlet carries does not fill the mail.
+const maxAlso = 10
 
 // candidate is what story grouping needs of an entry.
 func candidate(e entry) story.Candidate {
@@ -460,6 +468,9 @@ func foldedLine(sv StoryView) string {
 		} else {
 			also = append(also, a.Source)
 		}
+	}
+	if sv.MoreOutlets > 0 {
+		also = append(also, fmt.Sprintf("%d more", sv.MoreOutlets))
 	}
 	return fmt.Sprintf("%s · update · %s · now also %s", sv.Title, sv.Update, strings.Join(also, ", "))
 }

@@ -58,6 +58,7 @@ type StoryView struct {
 	Published   time.Time // in the digest's zone
 	Matched     []string  // the aliases and terms that matched
 	Also        []AlsoView
+	MoreOutlets int // further outlets past the first ten of Also
 	// Update is set when an earlier digest delivered the story: "first
 	// reported Tue by Reuters · 5 outlets so far".
 	Update string

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,32 @@ func TestComposeUpdates(t *testing.T) {
 	}
 	if !strings.Contains(d.Message.HTML, "now also") {
 		t.Errorf("HTML part lacks the folded story")
+	}
+}
+
+// TestComposeManyOutlets checks that a story every outlet carries lists
+// ten of them and counts the others.
+func TestComposeManyOutlets(t *testing.T) {
+	c, st := seedComposer(t)
+	r := loadReport(t, "a2-reuters.txt")
+	for i := range 15 {
+		it := r.item
+		it.Key = fmt.Sprintf("%s?copy=%d", it.Link, i)
+		it.Link = it.Key
+		if _, err := st.SaveRun(context.Background(), store.Run{Source: fmt.Sprintf("Outlet %d", i), Started: time.Now(), Status: store.StatusOK, Items: 1}, []store.Item{it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2025, 11, 16, 18, 0, 0, 0, time.UTC)
+	d, err := c.Compose(context.Background(), Spec{Name: "Morning", Location: time.UTC}, now, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.View.Count != 1 {
+		t.Fatalf("%d stories, want 1:\n%s", d.View.Count, d.Message.Text)
+	}
+	sv := d.View.Sections[0].Stories[0]
+	if len(sv.Also) != 10 || sv.MoreOutlets != 4 || !strings.Contains(d.Message.Text, "and 4 more outlets") {
+		t.Errorf("also reported by %d, %d more; want 10 and 4 more:\n%s", len(sv.Also), sv.MoreOutlets, d.Message.Text)
 	}
 }
