@@ -209,8 +209,48 @@ func (c *checker) notifyURL(key, raw string) bool {
 				closest(base, services), strings.Join(services, ", "))
 			return false
 		}
+		if len(NotifyVars(raw)) == 0 {
+			// Nothing left to the environment: the service can judge
+			// the URL now.
+			if err := CheckService(raw); err != nil {
+				c.errorf(key, "%v", err)
+				return false
+			}
+		}
 	}
 	return true
+}
+
+// CheckService asks the chat service named by a notify URL, its variables
+// expanded, whether it takes the URL (a token of the right form, the
+// parameters it knows), sending nothing. The error names the URL masked
+// and repeats nothing of it. Matrix is not asked: it logs in to its server
+// as it reads the URL.
+func CheckService(expanded string) (err error) {
+	u, perr := url.Parse(expanded)
+	if perr != nil || IsWebhook(expanded) || strings.Contains(u.Scheme, "+") || strings.EqualFold(u.Scheme, "matrix") {
+		return nil
+	}
+	svc, nerr := (&router.ServiceRouter{}).NewService(u.Scheme)
+	if nerr != nil {
+		return nil
+	}
+	defer func() {
+		// A service that cannot make sense of the URL may panic on it.
+		if recover() != nil {
+			err = fmt.Errorf("the %s service cannot read %s", u.Scheme, MaskURL(expanded))
+		}
+	}()
+	if ierr := svc.Initialize(u, nil); ierr != nil {
+		why := ierr.Error()
+		for _, part := range []string{expanded, u.User.String(), u.Host, u.Path} {
+			if len(part) >= 4 {
+				why = strings.ReplaceAll(why, part, "…")
+			}
+		}
+		return fmt.Errorf("the %s service refuses %s: %s", u.Scheme, MaskURL(expanded), why)
+	}
+	return nil
 }
 
 // ExpandURL replaces the ${VAR} references of a notify URL with the values

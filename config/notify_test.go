@@ -45,7 +45,9 @@ func TestNotifyValidation(t *testing.T) {
 		{"no host", "notify = [\"https:///path\"]\n", "has no host"},
 		{"bad var", "notify = [\"https://x.example.org/${A-B}\"]\n", "not an environment variable name"},
 		{"secret env", "notify = [\"https://x.example.org/\"]\nwebhook_secret_env = \"s3cr3t value\"\n", "webhook_secret_env"},
-		{"same once masked", "notify = [\"slack://aaa@C1\", \"slack://bbb@C1\"]\n", "same channel"},
+		{"same once masked", "notify = [\"ntfy://me:aaaa@ntfy.example.org/x\", \"ntfy://me:bbbb@ntfy.example.org/x\"]\n", "same channel"},
+		{"service refuses", "notify = [\"slack://s3cr3t@C1\"]\n", "the slack service refuses slack://***@C1: invalid slack token format"},
+		{"bad parameter", "notify = [\"ntfy://ntfy.example.org/x?priority=loudest\"]\n", `"priority"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("newswatch.toml", []byte(head+tc.body))

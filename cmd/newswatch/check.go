@@ -49,7 +49,11 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "warning: %v\n", err)
 		}
 		for _, raw := range d.Notify {
-			if _, err := config.ExpandURL(raw, os.Getenv); err != nil {
+			expanded, err := config.ExpandURL(raw, os.Getenv)
+			if err == nil && len(config.NotifyVars(raw)) > 0 {
+				err = config.CheckService(expanded)
+			}
+			if err != nil {
 				fmt.Fprintf(e.stdout, "warning: digest %q: notify %v\n", d.Name, err)
 			}
 		}
