@@ -121,6 +121,8 @@ func checkSchema(ctx context.Context, db *sql.DB, d dialect) error {
 	switch {
 	case err != nil:
 		return err
+	case current == 0:
+		return fmt.Errorf("no newswatch tables yet (nothing was fetched into it): %w", ErrSchemaOutdated)
 	case current > len(ms):
 		return fmt.Errorf("database schema version %d is newer than this newswatch knows (%d); use a newer binary", current, len(ms))
 	case current < len(ms):

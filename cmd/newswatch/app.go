@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
@@ -61,8 +62,16 @@ func openAppReadOnly(ctx context.Context, e *env) (*app, error) {
 	if err := databaseExists(e.config); err != nil {
 		return nil, err
 	}
-	return openAppWith(ctx, e, store.OpenReadOnly)
+	a, err := openAppWith(ctx, e, store.OpenReadOnly)
+	if errors.Is(err, store.ErrSchemaOutdated) {
+		return nil, errNoTables
+	}
+	return a, err
 }
+
+// errNoTables is a read-only command's answer on a database without the
+// current tables: a new PostgreSQL database, or one an older newswatch wrote.
+var errNoTables = errors.New("the database is new or from an older newswatch: run `newswatch fetch` or `newswatch once` first (it creates or upgrades the tables)")
 
 func openAppWith(ctx context.Context, e *env, open func(context.Context, string) (*store.Store, error)) (*app, error) {
 	cfg, wl, tmpl, err := loadConfig(e.config)

@@ -63,6 +63,12 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	st, err := store.OpenReadOnly(ctx, cfg.Database)
+	if errors.Is(err, store.ErrSchemaOutdated) {
+		// A fresh PostgreSQL database, or one an older newswatch wrote:
+		// the config is fine, there is nothing to backtest on yet.
+		fmt.Fprintf(e.stdout, "no backtest yet: the database at %s is new or from an older newswatch; run `newswatch fetch` first (it creates or upgrades the tables)\n", store.Redact(cfg.Database))
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
 	}

@@ -237,3 +237,23 @@ func TestSendTest(t *testing.T) {
 		t.Errorf("status after send -test: exit %d\n%s", code, out)
 	}
 }
+
+// TestReadersOnANewDatabase: on a database without newswatch's tables (a
+// new PostgreSQL database; here an empty SQLite file), check validates and
+// says there is nothing to backtest yet, status says to fetch first, and
+// preview shows an empty digest.
+func TestReadersOnANewDatabase(t *testing.T) {
+	path := onceConfig(t, false)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "nw.db"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "check"); code != exitOK || !strings.Contains(out, "no backtest yet") {
+		t.Errorf("check on a new database: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCmd(t, "-config", path, "status"); code != exitFailure || !strings.Contains(errOut, "run `newswatch fetch` or `newswatch once` first") {
+		t.Errorf("status on a new database: exit %d\n%s", code, errOut)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "preview"); code != exitOK || !strings.Contains(out, "Subject: Daily") {
+		t.Errorf("preview on a new database: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,11 +21,12 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	open := openAppReadOnly
-	if databaseExists(e.config) != nil {
-		open = openApp // nothing fetched yet: an empty database shows what an empty digest looks like
+	a, err := openAppReadOnly(ctx, e)
+	if err != nil && (errors.Is(err, errNoTables) || databaseExists(e.config) != nil) {
+		// Nothing fetched yet: an empty database shows what an empty digest
+		// looks like.
+		a, err = openApp(ctx, e)
 	}
-	a, err := open(ctx, e)
 	if err != nil {
 		return err
 	}
