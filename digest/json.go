@@ -35,6 +35,13 @@ type DocStory struct {
 	Matched   []string  `json:"matched_terms"`
 	Snippet   string    `json:"snippet"`
 	Also      []DocAlso `json:"also_reported_by"`
+	// MoreOutlets counts the outlets past the ten in Also.
+	MoreOutlets int `json:"more_outlets,omitempty"`
+	// Update is set for a story an earlier digest delivered: "first
+	// reported Sun by Reuters · 4 outlets so far"; Folded when it only
+	// gained outlets (Title is then the delivered title, Also the new ones).
+	Update string `json:"update,omitempty"`
+	Folded bool   `json:"folded,omitempty"`
 }
 
 // DocAlso is another outlet's report of a story.
@@ -106,6 +113,10 @@ func NewDocument(v View, m store.Message) Document {
 				Matched:   nonNil(sv.Matched),
 				Snippet:   sv.SnippetText,
 				Also:      []DocAlso{},
+				// Set for a story delivered before, or past ten outlets.
+				MoreOutlets: sv.MoreOutlets,
+				Update:      sv.Update,
+				Folded:      sv.Folded,
 			}
 			for _, a := range sv.Also {
 				ds.Also = append(ds.Also, DocAlso{Source: a.Source, Title: a.Title, Link: a.Link})

@@ -170,6 +170,19 @@ func TestComposeUpdates(t *testing.T) {
 	if !strings.Contains(d.Message.HTML, "now also") {
 		t.Errorf("HTML part lacks the folded story")
 	}
+	doc := NewDocument(d.View, d.Message)
+	var updates, folds int
+	for _, s := range doc.Stories {
+		if s.Update != "" {
+			updates++
+		}
+		if s.Folded {
+			folds++
+		}
+	}
+	if updates != 2 || folds != 1 {
+		t.Errorf("document: %d updates, %d folded; want 2 and 1", updates, folds)
+	}
 }
 
 // TestComposeManyOutlets checks that a story every outlet carries lists

@@ -49,11 +49,17 @@ func Render(doc digest.Document, limit int) string {
 	var lines []string
 	for _, s := range doc.Stories {
 		line := "• " + s.Title + " (" + s.Source
+		if s.Folded {
+			line = "• " + s.Title + " (update"
+		}
 		if s.Company != "" {
 			line += ", " + s.Company
 		}
 		line += ")"
-		if n := len(s.Also); n > 0 {
+		if s.Update != "" {
+			line += " · " + s.Update
+		}
+		if n := len(s.Also) + s.MoreOutlets; n > 0 {
 			line += fmt.Sprintf(" +%d more %s", n, plural(n, "outlet", "outlets"))
 		}
 		if s.Link != "" {
