@@ -77,5 +77,11 @@
 // precision 1.00, recall 0.88 with the items' dates (before: 1.00 / 0.85);
 // 0.90 / 0.91 with dates removed (an IPO filing and a data-centre outage of
 // one company, both in Hong Kong, merge); 1.00 / 0.76 when every pair is
-// grouped alone, with no other items to weigh words.
+// grouped alone, with no other items to weigh words. A weak spot: this
+// set's headlines were written to differ from one another ("Belgium
+// monitoring China's Alibaba over spying concerns", "Belgian intelligence
+// keeps watch on Alibaba's Liège logistics hub"), and with every other
+// item's text removed recall falls to 0.41, with all of it removed to 0.28
+// (precision 1.00 and 0.89): a headline shares few words with another
+// outlet's headline or with the words of its text.
 package story
