@@ -29,6 +29,7 @@ type app struct {
 	now      func() time.Time
 
 	senderOpts []deliver.Option // extra SMTP options (tests: TLS roots)
+	cleanup    func()           // run after the store is closed (preview's scratch database)
 }
 
 // loadConfig reads and validates the configuration and everything that
@@ -110,7 +111,13 @@ func (a *app) newComposer() *digest.Composer {
 	}
 }
 
-func (a *app) Close() error { return a.st.Close() }
+func (a *app) Close() error {
+	err := a.st.Close()
+	if a.cleanup != nil {
+		a.cleanup()
+	}
+	return err
+}
 
 // prune drops the text of items first seen more than retain ago and the
 // old digests (store.Prune); retain = "0" keeps everything. A failure is

@@ -256,4 +256,49 @@ func TestReadersOnANewDatabase(t *testing.T) {
 	if code, out, errOut := runCmd(t, "-config", path, "preview"); code != exitOK || !strings.Contains(out, "Subject: Daily") {
 		t.Errorf("preview on a new database: exit %d\n%s%s", code, out, errOut)
 	}
+	if fi, err := os.Stat(filepath.Join(filepath.Dir(path), "nw.db")); err != nil || fi.Size() != 0 {
+		t.Errorf("preview wrote the new database: %v, %v", fi, err)
+	}
+	// And where no database exists, preview creates none.
+	missing := onceConfig(t, false)
+	if code, out, errOut := runCmd(t, "-config", missing, "preview"); code != exitOK || !strings.Contains(out, "Subject: Daily") {
+		t.Errorf("preview without a database: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(missing), "nw.db")); err == nil {
+		t.Error("preview created the database")
+	}
+}
+
+// TestDaemonEmptySlotIsDone: the daemon's slot with nothing to send is
+// recorded as done, so that catching up after a restart later that day
+// does not find it due and mail later stories off schedule.
+func TestDaemonEmptySlotIsDone(t *testing.T) {
+	path := onceConfig(t, true) // no feed: nothing to send
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(cfg), "send_empty = true", "send_empty = false", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	e.config = path
+	a, err := openApp(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	specs, err := a.specs(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := time.Date(2026, 3, 2, 7, 0, 0, 0, a.cfg.Location)
+	d := &daemon{env: e, log: e.log}
+	if !d.compose(context.Background(), a, specs[0], slot, e.log) {
+		t.Fatal("compose of an empty digest failed")
+	}
+	last, ok, err := a.st.LastSlot(context.Background(), "Daily")
+	if err != nil || !ok || !last.Equal(slot) {
+		t.Errorf("last slot after the daemon's empty digest = %v, %v, %v; want %v", last, ok, err, slot)
+	}
 }

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"newswatch/digest"
+	"newswatch/store"
 )
 
 func cmdPreview(ctx context.Context, e *env, args []string) error {
@@ -23,9 +25,9 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	}
 	a, err := openAppReadOnly(ctx, e)
 	if err != nil && (errors.Is(err, errNoTables) || databaseExists(e.config) != nil) {
-		// Nothing fetched yet: an empty database shows what an empty digest
-		// looks like.
-		a, err = openApp(ctx, e)
+		// Nothing fetched yet: show what an empty digest looks like, from
+		// an empty scratch database, leaving the configured one untouched.
+		a, err = openScratchApp(ctx, e)
 	}
 	if err != nil {
 		return err
@@ -85,4 +87,22 @@ func printDocuments(w io.Writer, docs []digest.Document) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
+}
+
+// openScratchApp is the app of the configuration over a new, empty SQLite
+// database in a temporary folder, removed when the app is closed.
+func openScratchApp(ctx context.Context, e *env) (*app, error) {
+	dir, err := os.MkdirTemp("", "newswatch-preview-")
+	if err != nil {
+		return nil, err
+	}
+	a, err := openAppWith(ctx, e, func(ctx context.Context, _ string) (*store.Store, error) {
+		return store.Open(ctx, filepath.Join(dir, "empty.db"))
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	a.cleanup = func() { os.RemoveAll(dir) }
+	return a, nil
 }

@@ -380,6 +380,12 @@ func (d *daemon) compose(ctx context.Context, a *app, spec digest.Spec, slot tim
 	}
 	if dr.Empty && !spec.SendEmpty {
 		log.Info("digest skipped: nothing new", "slot", slot)
+		// The slot is done: after a restart, catching up must not find it
+		// due and mail later stories off schedule.
+		if err := a.st.RecordEmpty(ctx, spec.Name, slot); err != nil {
+			log.Error("record empty slot", "error", err)
+			return false
+		}
 		return true
 	}
 	if err := a.composer.Record(ctx, &dr); err != nil {
