@@ -54,23 +54,43 @@ send_empty = true
 	return path
 }
 
-// TestOnceSendsWhenDue: once delivers a digest only when its latest
-// scheduled slot is later than its last delivery, one digest for a whole
-// missed window; a digest never delivered goes out on the first run.
-func TestOnceSendsWhenDue(t *testing.T) {
-	path := onceConfig(t, false)
+// onceApp opens the app of the config at path with logs discarded, and
+// returns a counter of the digests written to its output folder.
+func onceApp(t *testing.T, path string) (*app, *env, func() int) {
+	t.Helper()
 	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
 	e.config = path
 	a, err := openApp(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
-	loc := a.cfg.Location
+	t.Cleanup(func() { a.Close() })
 	mails := func() int {
 		files, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "out", "Daily", "*.eml"))
 		return len(files)
 	}
+	return a, e, mails
+}
+
+// onceAt runs once with the app's clock at now and checks the digests
+// written so far.
+func onceAt(t *testing.T, a *app, e *env, mails func() int, now time.Time, want int) {
+	t.Helper()
+	a.now = func() time.Time { return now }
+	if _, err := a.once(context.Background(), e, io.Discard, nil); err != nil {
+		t.Fatalf("%v: %v", now, err)
+	}
+	if got := mails(); got != want {
+		t.Fatalf("after once at %v: %d digests, want %d", now, got, want)
+	}
+}
+
+// TestOnceSendsWhenDue: once delivers a digest only when its latest
+// scheduled slot is later than its last delivery, one digest for a whole
+// missed window; a digest never delivered goes out on the first run.
+func TestOnceSendsWhenDue(t *testing.T) {
+	a, e, mails := onceApp(t, onceConfig(t, false))
+	loc := a.cfg.Location
 	for _, step := range []struct {
 		now  time.Time
 		want int // mails written so far
@@ -82,13 +102,7 @@ func TestOnceSendsWhenDue(t *testing.T) {
 		{time.Date(2026, 3, 3, 7, 10, 0, 0, loc), 2},  // and is delivered
 		{time.Date(2026, 3, 6, 9, 0, 0, 0, loc), 3},   // three slots missed: one digest
 	} {
-		a.now = func() time.Time { return step.now }
-		if _, err := a.once(context.Background(), e, io.Discard, nil); err != nil {
-			t.Fatalf("%v: %v", step.now, err)
-		}
-		if got := mails(); got != step.want {
-			t.Fatalf("after once at %v: %d digests, want %d", step.now, got, step.want)
-		}
+		onceAt(t, a, e, mails, step.now, step.want)
 	}
 }
 
@@ -112,18 +126,8 @@ func TestOnceEmptySlotIsDone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
-	e.config = path
-	a, err := openApp(context.Background(), e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a, e, mails := onceApp(t, path)
 	loc := a.cfg.Location
-	mails := func() int {
-		files, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "out", "Daily", "*.eml"))
-		return len(files)
-	}
 	writeFeed(testutil.Item("Markets close higher", "https://news.example/markets", "", "Nothing tracked."))
 	for _, step := range []struct {
 		now   time.Time
@@ -138,13 +142,7 @@ func TestOnceEmptySlotIsDone(t *testing.T) {
 		if step.story {
 			writeFeed(testutil.Item("Cainiao accused of spying", "https://news.example/cainiao-spying", "", "Espionage claims."))
 		}
-		a.now = func() time.Time { return step.now }
-		if _, err := a.once(context.Background(), e, io.Discard, nil); err != nil {
-			t.Fatalf("%v: %v", step.now, err)
-		}
-		if got := mails(); got != step.want {
-			t.Fatalf("after once at %v: %d digests, want %d", step.now, got, step.want)
-		}
+		onceAt(t, a, e, mails, step.now, step.want)
 	}
 }
 
@@ -281,13 +279,7 @@ func TestDaemonEmptySlotIsDone(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Replace(string(cfg), "send_empty = true", "send_empty = false", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
-	e.config = path
-	a, err := openApp(context.Background(), e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a, e, _ := onceApp(t, path)
 	specs, err := a.specs(nil)
 	if err != nil {
 		t.Fatal(err)
