@@ -119,6 +119,7 @@ type sourceHealth struct {
 
 type outboxEntry struct {
 	Digest    string    `json:"digest"`
+	Channel   string    `json:"channel,omitempty"` // a notify channel, masked; none for mail
 	Slot      time.Time `json:"slot"`
 	Attempts  int       `json:"attempts"`
 	LastError string    `json:"last_error,omitempty"`
@@ -140,13 +141,23 @@ func (d *daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	for _, h := range hs {
 		rep.Sources = append(rep.Sources, sourceHealth{h.Source, h.LastStatus, h.LastRun, h.LastSuccess, h.LastError})
 	}
-	for _, m := range msgs {
-		e := outboxEntry{m.Digest, m.Slot, m.Attempts, m.LastError}
-		if m.Status == store.MessageFailed {
+	dels, err := a.st.Deliveries(r.Context(), store.MessagePending, store.MessageFailed)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	add := func(status string, e outboxEntry) {
+		if status == store.MessageFailed {
 			rep.Failed = append(rep.Failed, e)
 		} else {
 			rep.Pending = append(rep.Pending, e)
 		}
+	}
+	for _, m := range msgs {
+		add(m.Status, outboxEntry{Digest: m.Digest, Slot: m.Slot, Attempts: m.Attempts, LastError: m.LastError})
+	}
+	for _, dl := range dels {
+		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: dl.Message.Slot, Attempts: dl.Attempts, LastError: dl.LastError})
 	}
 	now := a.now()
 	rep.Next["fetch"] = a.cfg.FetchTimetable.Next(now)
