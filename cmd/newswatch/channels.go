@@ -59,16 +59,14 @@ func channelSender(d config.Digest, raw string) deliver.Sender {
 		})
 	}
 	scheme, _, _ := strings.Cut(raw, ":")
-	return &deliver.Chat{URL: raw, Limit: text.Limit(scheme), Render: renderChat}
-}
-
-// renderChat is the chat text of an outbox message, from its JSON document.
-func renderChat(m store.Message, limit int) (string, error) {
-	doc, err := digest.ParseDocument([]byte(m.Doc))
-	if err != nil {
-		return "", err
-	}
-	return text.Render(doc, limit), nil
+	return &deliver.Chat{URL: raw, Limit: text.Limit(scheme), Render: func(m store.Message, limit int) (string, error) {
+		// The chat text of an outbox message, from its JSON document.
+		doc, err := digest.ParseDocument([]byte(m.Doc))
+		if err != nil {
+			return "", err
+		}
+		return text.Render(text.Escape(scheme, doc), limit), nil
+	}}
 }
 
 // channelNames are the notify channels of d as the outbox names them.

@@ -1,12 +1,15 @@
 // Package text renders a digest's JSON document as a compact chat message:
 // the subject, then one line per story (title, source, company) with its
 // link on the next line, then the stories past max_stories and the
-// sources that failed, cut to fit the service's message size.
+// sources that failed, cut to fit the service's message size. Feed text is
+// hostile: Escape keeps it from notifying a whole channel, faking a story
+// line or, on Slack, opening a link or a mention.
 package text
 
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"newswatch/digest"
@@ -37,6 +40,58 @@ func Limit(scheme string) int {
 		return n
 	}
 	return DefaultLimit
+}
+
+// mentions are the words that notify a whole channel or server in the
+// common chat services.
+var mentions = strings.NewReplacer("@everyone", "@\u200beveryone", "@here", "@\u200bhere", "@channel", "@\u200bchannel", "@room", "@\u200broom")
+
+// slackEscape is Slack's (and Mattermost's) escaping of message text: <, >
+// and & would otherwise start links and mentions such as <!channel>.
+var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Escape returns doc with the text that came from feeds made inert for the
+// service: line breaks and control characters become spaces (a title
+// cannot fake a story line), words that notify everyone are broken by a
+// zero-width space, and for Slack and Mattermost <, > and & are escaped.
+func Escape(scheme string, doc digest.Document) digest.Document {
+	scheme, _, _ = strings.Cut(strings.ToLower(scheme), "+")
+	clean := func(s string) string {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+				return ' '
+			}
+			return r
+		}, s)
+		s = mentions.Replace(s)
+		if scheme == "slack" || scheme == "mattermost" {
+			s = slackEscape.Replace(s)
+		}
+		return s
+	}
+	out := doc
+	out.Subject, out.Summary = clean(doc.Subject), clean(doc.Summary)
+	out.Stories = make([]digest.DocStory, len(doc.Stories))
+	for i, s := range doc.Stories {
+		s.Title, s.Source, s.Company, s.Link = clean(s.Title), clean(s.Source), clean(s.Company), clean(s.Link)
+		s.Also = append([]digest.DocAlso(nil), s.Also...)
+		out.Stories[i] = s
+	}
+	out.More = make([]digest.DocMore, len(doc.More))
+	for i, m := range doc.More {
+		out.More[i] = digest.DocMore{Title: clean(m.Title), Source: clean(m.Source)}
+	}
+	out.Footer.FailingSources = make([]digest.DocSource, len(doc.Footer.FailingSources))
+	for i, f := range doc.Footer.FailingSources {
+		f.Source = clean(f.Source)
+		out.Footer.FailingSources[i] = f
+	}
+	out.Footer.FailedDigests = make([]digest.DocFailed, len(doc.Footer.FailedDigests))
+	for i, f := range doc.Footer.FailedDigests {
+		f.Digest, f.Date = clean(f.Digest), clean(f.Date)
+		out.Footer.FailedDigests[i] = f
+	}
+	return out
 }
 
 // Render is doc as a message of at most limit bytes. Stories are dropped

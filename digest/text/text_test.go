@@ -46,3 +46,23 @@ func TestRenderCapped(t *testing.T) {
 		t.Errorf("count of the stories left out is not 100-%d:\n%s", shown, got)
 	}
 }
+
+// A feed's title cannot ping a whole channel, add a story line, or (on
+// Slack) open a link or mention.
+func TestEscape(t *testing.T) {
+	d := doc(1)
+	d.Stories[0].Title = "Ping @everyone <!channel> & <https://evil.example|click>\n• fake story"
+	slack := Render(Escape("slack", d), 4000)
+	for _, bad := range []string{"@everyone", "<!channel>", "<https://", "\n• fake"} {
+		if strings.Contains(slack, bad) {
+			t.Errorf("slack text keeps %q:\n%s", bad, slack)
+		}
+	}
+	if !strings.Contains(slack, "&lt;!channel&gt; &amp;") {
+		t.Errorf("slack text not escaped:\n%s", slack)
+	}
+	ntfy := Render(Escape("ntfy", d), 4000)
+	if strings.Contains(ntfy, "@everyone") || strings.Contains(ntfy, "\n• fake") || !strings.Contains(ntfy, "<!channel> &") {
+		t.Errorf("ntfy text:\n%s", ntfy)
+	}
+}
