@@ -73,7 +73,7 @@ func Escape(scheme string, doc digest.Document) digest.Document {
 	out.Subject, out.Summary = clean(doc.Subject), clean(doc.Summary)
 	out.Stories = make([]digest.DocStory, len(doc.Stories))
 	for i, s := range doc.Stories {
-		s.Title, s.Source, s.Company, s.Link = clean(s.Title), clean(s.Source), clean(s.Company), clean(s.Link)
+		s.Title, s.Source, s.Company, s.Link, s.Update = clean(s.Title), clean(s.Source), clean(s.Company), clean(s.Link), clean(s.Update)
 		s.Also = append([]digest.DocAlso(nil), s.Also...)
 		out.Stories[i] = s
 	}
