@@ -49,6 +49,8 @@ terms = ["espionage", "spying", "spy"]
 name = "Morning brief"
 schedule = "0 7 * * *"
 to = ["you@example.org"]
+# Also to a webhook (JSON) or a chat service, tokens from the environment:
+# notify = ["https://hooks.example.org/${HOOK_TOKEN}", "ntfy://ntfy.sh/my-topic"]
 `
 
 func cmdInit(ctx context.Context, e *env, args []string) error {
