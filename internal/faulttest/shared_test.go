@@ -46,6 +46,24 @@ func (l *feedLog) within(name string, from, to time.Time) int {
 	return n
 }
 
+// sharedStories are the matching stories of TestSharedDaemonsKilled, one a
+// source, each with a token of its own: unrelated enough that no digest
+// groups two of them as one story (a later report of a delivered story is
+// shown with it, as an update).
+var sharedStories = map[string][2]string{
+	"Alpha":   {"Cainiao espionage probe widens to Rotterdam warehouse sharedalpha", "Dutch prosecutors searched a depot near the harbour."},
+	"Bravo":   {"Alibaba cloud unit faces spying allegations in Berlin sharedbravo", "German regulators opened a formal inquiry on Monday."},
+	"Charlie": {"Cainiao courier arrested over espionage at Lagos airport sharedcharlie", "Nigerian police detained a freight manager overnight."},
+	"Delta":   {"Alibaba shareholders question spying fallout in Tokyo shareddelta", "Japanese investors demanded answers at the annual meeting."},
+	"Slow":    {"Cainiao fined after espionage audit in Santiago sharedslow", "Chilean customs officials levied a record penalty."},
+}
+
+// sharedStory is the feed item of a source of TestSharedDaemonsKilled.
+func sharedStory(source string) string {
+	st := sharedStories[source]
+	return testutil.Item(st[0], "https://news.example/"+strings.ToLower(source), "", st[1])
+}
+
 // TestSharedDaemonsKilled: three `newswatch run` daemons share one
 // PostgreSQL database with fast schedules. While all three live, each
 // source is fetched once per fetch slot, not once per daemon. Then the
@@ -66,8 +84,7 @@ func TestSharedDaemonsKilled(t *testing.T) {
 	regular := []string{"Alpha", "Bravo", "Charlie", "Delta"}
 	var srcs []src
 	for _, name := range regular {
-		token := "shared" + strings.ToLower(name)
-		body := []byte(testutil.RSS(story(token)))
+		body := []byte(testutil.RSS(sharedStory(name)))
 		srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 			log.add(name)
 			w.Header().Set("Content-Type", "application/rss+xml")
@@ -83,7 +100,7 @@ func TestSharedDaemonsKilled(t *testing.T) {
 		slowHit   = make(chan struct{})
 		slowFree  = make(chan struct{})
 	)
-	slowBody := []byte(testutil.RSS(story("sharedslow")))
+	slowBody := []byte(testutil.RSS(sharedStory("Slow")))
 	slow := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		if !slowArmed.Load() {
@@ -251,6 +268,12 @@ func TestSharedDaemonsKilled(t *testing.T) {
 	var left int
 	if err := db.QueryRow(`SELECT count(*) FROM messages WHERE status != 'sent'`).Scan(&left); err != nil || left != 0 {
 		t.Errorf("%d digests not sent (%v)", left, err)
+	}
+	// And by the outbox: every item in one sent digest.
+	var twice int
+	if err := db.QueryRow(`SELECT count(*) FROM (SELECT mi.item_id FROM message_items AS mi
+		JOIN messages AS m ON m.id = mi.message_id GROUP BY mi.item_id HAVING count(*) > 1) AS d`).Scan(&twice); err != nil || twice != 0 {
+		t.Errorf("%d items in more than one digest (%v)", twice, err)
 	}
 	if t.Failed() {
 		t.Log(logs())
