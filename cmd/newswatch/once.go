@@ -62,7 +62,7 @@ func (a *app) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 		if !due {
 			continue
 		}
-		if err := a.compose(ctx, w, spec, slot); err != nil {
+		if err := a.compose(ctx, w, spec, slot, false); err != nil {
 			return true, err
 		}
 	}

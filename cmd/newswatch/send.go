@@ -50,7 +50,7 @@ func cmdSend(ctx context.Context, e *env, args []string) error {
 // every pending message, earlier ones that failed temporarily included.
 func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []digest.Spec, slot time.Time) error {
 	for _, spec := range specs {
-		if err := a.compose(ctx, w, spec, slot); err != nil {
+		if err := a.compose(ctx, w, spec, slot, true); err != nil {
 			return err
 		}
 	}
@@ -118,11 +118,13 @@ func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
 }
 
 // compose puts the digest for slot in the outbox, unless it has nothing new
-// (and send_empty is off). When slot was recorded before and that digest was
-// sent, what is new goes out under a new identity (the slot a second later:
-// a new Message-ID); when it is still pending, it is left to be delivered
-// with its own Message-ID (a send cut short by a crash is not duplicated).
-func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot time.Time) error {
+// (and send_empty is off). When slot was recorded before: with again (a
+// manual `send`) and that digest sent, what is new goes out under a new
+// identity (the slot a second later: a new Message-ID); otherwise the slot
+// is done (a scheduled one that a daemon or another `once` recorded first),
+// and a pending digest is left to be delivered with its own Message-ID (a
+// send cut short by a crash is not duplicated).
+func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot time.Time, again bool) error {
 	for {
 		d, err := a.composer.Compose(ctx, spec, slot, a.now())
 		if err != nil {
@@ -143,7 +145,7 @@ func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot t
 			if lerr != nil {
 				return lerr
 			}
-			if ok && !last.Slot.Before(slot) {
+			if again && ok && !last.Slot.Before(slot) {
 				slot = slot.Add(time.Second) // that one was sent: a new identity
 				continue
 			}
