@@ -31,8 +31,15 @@ func benchBatch(round, source int) []Item {
 // BenchmarkSaveRun stores what a fetch of 1,000 sources × 50 items hands the
 // store; one iteration is the whole fetch. cold: every item is new; known: a
 // re-fetch of feeds without validators (every item already stored);
-// not_modified: every source answered 304.
+// not_modified: every source answered 304. Each runs on SQLite and on
+// PostgreSQL (skipped without a server).
 func BenchmarkSaveRun(b *testing.B) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		b.Run(db, benchmarkSaveRun)
+	}
+}
+
+func benchmarkSaveRun(b *testing.B) {
 	ctx := context.Background()
 	run := func(b *testing.B, s *Store, status string, batch func(source int) []Item) {
 		for src := range benchSources {

@@ -16,6 +16,15 @@ type dialect interface {
 	// type typ ("text" or "bigint"), over the elements of a JSON array
 	// passed as the next parameter.
 	each(typ string) string
+	// records is a table expression over the objects of a JSON array
+	// passed as the next parameter, with the columns (name, SQL type)
+	// given; field is one column of it.
+	records(cols [][2]string) string
+	field(name string) string
+	// in is a predicate: col is one of the elements, of SQL type typ, of a
+	// JSON array passed as the next parameter. It is written so that an
+	// index on col is used.
+	in(col, typ string) string
 	// jsonArray is an aggregate building a JSON array (text, "[]" when
 	// empty) of expr in order.
 	jsonArray(expr, order string) string

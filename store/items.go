@@ -60,7 +60,7 @@ const errorRetention = 30 * 24 * time.Hour
 // on the writer connection.
 type writeStmts struct {
 	lookup      *sql.Stmt
-	insertItem  *sql.Stmt
+	insertItems *sql.Stmt
 	copyText    *sql.Stmt
 	takeCopy    *sql.Stmt
 	fillCopy    *sql.Stmt
@@ -84,12 +84,15 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 				EXISTS (SELECT 1 FROM item_sources AS s WHERE s.item_id = i.id AND s.source = ?),
 				i.own, i.size, i.article, i.published, i.first_seen,
 				i.id <= coalesce((SELECT p.item_id FROM prune_state AS p WHERE p.id = 1), 0)
-			FROM ` + s.d.each("text") + ` JOIN items AS i ON i.key = j.value`},
-		{&w.insertItem, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen,
+			FROM items AS i WHERE ` + s.d.in("i.key", "text")},
+		{&w.insertItems, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen,
 				own, article, size, updated)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			SELECT ` + s.d.field("k") + `, ` + s.d.field("l") + `, ` + s.d.field("g") + `, ` + s.d.field("t") + `, ` +
+			s.d.field("s") + `, ` + s.d.field("c") + `, ` + s.d.field("b") + `, ` + s.d.field("p") + `, CAST(? AS BIGINT), ` +
+			s.d.field("o") + `, ` + s.d.field("a") + `, ` + s.d.field("z") + `, CAST(? AS BIGINT)
+			FROM ` + s.d.records(newItemColumns) + ` WHERE true
 			ON CONFLICT (key) DO NOTHING
-			RETURNING id`},
+			RETURNING id, key`},
 		{&w.copyText, `SELECT link, guid, title, summary, content, body FROM items WHERE id = ?`},
 		{&w.takeCopy, `UPDATE items SET link = ?, guid = ?, title = ?, summary = ?, content = ?, body = ?,
 				published = coalesce(?, published), own = ?, size = ?, article = article | ?, updated = ?
@@ -97,7 +100,11 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 		{&w.fillCopy, `UPDATE items SET published = coalesce(published, ?), article = article | ? WHERE id = ?`},
 		{&w.claimed, `SELECT EXISTS (SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
 			WHERE mi.item_id = ? AND m.status IN ('pending', 'sent'))`},
-		{&w.linkSource, `INSERT INTO item_sources (item_id, source, first_seen) VALUES (?, ?, ?)
+		// Every item of the batch the source did not carry yet, in one
+		// statement: a round trip per item costs PostgreSQL more than the
+		// insert itself.
+		{&w.linkSource, `INSERT INTO item_sources (item_id, source, first_seen)
+			SELECT j.value, CAST(? AS TEXT), CAST(? AS BIGINT) FROM ` + s.d.each("bigint") + ` WHERE true
 			ON CONFLICT (item_id, source) DO NOTHING`},
 		// A success (ok or not modified) ends a failure streak; an error
 		// starts or extends one. Validators change only on StatusOK.
@@ -129,7 +136,7 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.lookup, w.insertItem, w.copyText, w.takeCopy, w.fillCopy, w.claimed, w.linkSource, w.saveHealth, w.logError, w.pruneErrors} {
+	for _, st := range []*sql.Stmt{w.lookup, w.insertItems, w.copyText, w.takeCopy, w.fillCopy, w.claimed, w.linkSource, w.saveHealth, w.logError, w.pruneErrors} {
 		if st != nil {
 			st.Close()
 		}
@@ -293,11 +300,14 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 		return nil, fmt.Errorf("look up keys: %w", err)
 	}
 
+	inserted, err := s.insertNew(ctx, tx, items, stored, run.Site, seen)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		added  []Item
 		richer = map[int64]int{} // item ID → index in added
-		insert *sql.Stmt
-		link   = tx.StmtContext(ctx, s.stmts.linkSource)
+		link   []int64           // items to link to the source
 	)
 	for _, it := range items {
 		rank := rankOf(it, run.Site)
@@ -308,16 +318,8 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 		k, ok := stored[it.Key]
 		switch {
 		case !ok:
-			if insert == nil {
-				insert = tx.StmtContext(ctx, s.stmts.insertItem)
-			}
-			err := insert.QueryRowContext(ctx, it.Key, it.Link, it.GUID, it.Title, it.Summary,
-				it.Content, it.Body, published, seen, flag(rank.own), flag(article), rank.size, seen).Scan(&k.id)
-			if errors.Is(err, sql.ErrNoRows) {
-				err = errors.New("not inserted: the key is stored already")
-			}
-			if err != nil {
-				return nil, fmt.Errorf("item %s: %w", it.Key, err)
+			if k.id, ok = inserted[it.Key]; !ok {
+				return nil, fmt.Errorf("item %s: not inserted: the key is stored already", it.Key)
 			}
 			k.rank, k.article, k.published, k.firstSeen = rank, article, published, seen
 			it.ID, it.FirstSeen, it.Published = k.id, now, fromNanos(published)
@@ -368,14 +370,90 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 			}
 		}
 		if !k.linked {
-			if _, err := link.ExecContext(ctx, k.id, source, seen); err != nil {
-				return nil, fmt.Errorf("item %s: %w", it.Key, err)
-			}
+			link = append(link, k.id)
 			k.linked = true
 		}
 		stored[it.Key] = k // a key repeated within the batch is not new again
 	}
+	if len(link) > 0 {
+		ids, err := json.Marshal(link)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.StmtContext(ctx, s.stmts.linkSource).ExecContext(ctx, source, seen, string(ids)); err != nil {
+			return nil, fmt.Errorf("link items to %s: %w", source, err)
+		}
+	}
 	return added, nil
+}
+
+// newItem is an item as insertNew hands it to the database, in a JSON
+// array: one statement inserts the whole batch, where one per item would
+// cost PostgreSQL a round trip each.
+type newItem struct {
+	Key       string `json:"k"`
+	Link      string `json:"l"`
+	GUID      string `json:"g"`
+	Title     string `json:"t"`
+	Summary   string `json:"s"`
+	Content   string `json:"c"`
+	Body      string `json:"b"`
+	Published *int64 `json:"p"`
+	Own       int    `json:"o"`
+	Article   int    `json:"a"`
+	Size      int    `json:"z"`
+}
+
+// newItemColumns are newItem's fields and their SQL types.
+var newItemColumns = [][2]string{{"k", "text"}, {"l", "text"}, {"g", "text"}, {"t", "text"}, {"s", "text"},
+	{"c", "text"}, {"b", "text"}, {"p", "bigint"}, {"o", "integer"}, {"a", "integer"}, {"z", "integer"}}
+
+// insertNew inserts the first copy of each of the batch's keys that is not
+// stored, first seen at seen, and returns their IDs by key. IDs follow the
+// batch's order.
+func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []Item, stored map[string]known, site string, seen int64) (map[string]int64, error) {
+	var fresh []newItem
+	taken := make(map[string]bool)
+	for _, it := range items {
+		if _, ok := stored[it.Key]; ok || taken[it.Key] {
+			continue
+		}
+		taken[it.Key] = true
+		rank := rankOf(it, site)
+		n := newItem{Key: it.Key, Link: it.Link, GUID: it.GUID, Title: it.Title, Summary: it.Summary,
+			Content: it.Content, Body: it.Body, Own: flag(rank.own), Article: flag(rank.own || it.Body != ""), Size: rank.size}
+		if p := nullTime(it.Published); p.Valid {
+			n.Published = &p.Int64
+		}
+		fresh = append(fresh, n)
+	}
+	if len(fresh) == 0 {
+		return nil, nil
+	}
+	arr, err := json.Marshal(fresh)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.StmtContext(ctx, s.stmts.insertItems).QueryContext(ctx, seen, seen, string(arr))
+	if err != nil {
+		return nil, fmt.Errorf("insert items: %w", err)
+	}
+	defer rows.Close()
+	ids := make(map[string]int64, len(fresh))
+	for rows.Next() {
+		var (
+			id  int64
+			key string
+		)
+		if err := rows.Scan(&id, &key); err != nil {
+			return nil, fmt.Errorf("insert items: %w", err)
+		}
+		ids[key] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("insert items: %w", err)
+	}
+	return ids, nil
 }
 
 // flag is b as the INTEGER 0 or 1 a flag column holds.
@@ -503,7 +581,7 @@ func (s *Store) Known(ctx context.Context, keys []string) (map[string]bool, erro
 	if err != nil {
 		return nil, fmt.Errorf("store: known: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT i.key FROM `+s.d.each("text")+` JOIN items AS i ON i.key = j.value WHERE i.article = 1`), string(arr))
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT i.key FROM items AS i WHERE `+s.d.in("i.key", "text")+` AND i.article = 1`), string(arr))
 	if err != nil {
 		return nil, fmt.Errorf("store: known: %w", err)
 	}
@@ -653,7 +731,7 @@ func (s *Store) ItemsByIDs(ctx context.Context, ids []int64) ([]Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: items by id: %w", err)
 	}
-	items, err := s.queryItems(ctx, []string{`i.id IN (SELECT j.value FROM ` + s.d.each("bigint") + `)`}, []any{string(arr)}, 0)
+	items, err := s.queryItems(ctx, []string{s.d.in("i.id", "bigint")}, []any{string(arr)}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("store: items by id: %w", err)
 	}

@@ -88,7 +88,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 		err = tx.QueryRowContext(ctx, s.q(`SELECT mi.item_id, m.id FROM message_items AS mi
 			JOIN messages AS m ON m.id = mi.message_id
 			WHERE m.digest = ? AND m.status IN ('pending', 'sent')
-				AND mi.item_id IN (SELECT j.value FROM `+s.d.each("bigint")+`)
+				AND `+s.d.in("mi.item_id", "bigint")+`
 			LIMIT 1`), m.Digest, string(ids)).Scan(&item, &other)
 		if err == nil {
 			return fmt.Errorf("%w: item %d is in message %d", ErrClaimed, item, other)

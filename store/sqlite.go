@@ -28,6 +28,10 @@ func (sqlite) each(string) string         { return `json_each(?) AS j` }
 func (sqlite) shared() bool               { return false }
 func (sqlite) migrations() (fs.FS, error) { return fs.Sub(migrationFS, "migrations") }
 
+func (sqlite) in(col, _ string) string    { return col + ` IN (SELECT value FROM json_each(?))` }
+func (sqlite) records([][2]string) string { return `json_each(?) AS r` }
+func (sqlite) field(name string) string   { return `json_extract(r.value, '$.` + name + `')` }
+
 func (sqlite) jsonArray(expr, order string) string {
 	return `json_group_array(` + expr + ` ORDER BY ` + order + `)`
 }

@@ -20,8 +20,10 @@
 // PostgreSQL ("postgres://user@host:5432/db"), through jackc/pgx: write
 // transactions take a transaction-scoped advisory lock first, the
 // equivalent of BEGIN IMMEDIATE, so batches commit in the order they began
-// and first-seen times follow commit order, as on SQLite. Several daemons
-// may share one database: they split the work through leases (lease.go).
+// and first-seen times follow commit order, as on SQLite. Commits do not
+// wait for the disk (synchronous_commit off, as synchronous=NORMAL on
+// SQLite). Several daemons may share one database: they split the work
+// through leases (lease.go).
 //
 // Times are stored as UTC nanoseconds since the Unix epoch and returned in
 // UTC; NULL means unknown or never.
