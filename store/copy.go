@@ -38,8 +38,13 @@ var ErrNotEmpty = errors.New("store: the destination database is not empty")
 // kept. It returns the rows copied, by table.
 func (s *Store) CopyTo(ctx context.Context, dst *Store) (map[string]int, error) {
 	counts := make(map[string]int, len(copied))
-	// One read transaction: every table as of one moment.
-	from, err := s.r.BeginTx(ctx, nil)
+	// One read transaction: every table as of one moment (SQLite's
+	// transactions see one snapshot; PostgreSQL's must be asked for it).
+	var opts *sql.TxOptions
+	if s.d.shared() {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	from, err := s.r.BeginTx(ctx, opts)
 	if err != nil {
 		return counts, fmt.Errorf("store: copy %s: %w", s.name, err)
 	}

@@ -23,6 +23,12 @@ import (
 // within which the work of a daemon that died is taken over.
 const LeaseTTL = 15 * time.Second
 
+// aliveGrace is how long past its expiry an SQLite message lease stays
+// held while its process lives: a sender slowed down so much that its
+// renewals lag (a long write holding the file) keeps the message, and one
+// that left a lease behind without dying frees it at last.
+const aliveGrace = 15 * time.Minute
+
 // renewEvery is how often Hold renews a lease: several renewals fit in
 // LeaseTTL, so one slow write does not lose it.
 const renewEvery = LeaseTTL / 3
@@ -68,7 +74,7 @@ func (s *Store) Lease(ctx context.Context, id int64) error {
 			return fmt.Errorf("store: lease %d: %s: %w", id, status, ErrLeased)
 		}
 		now := s.now()
-		if end.Valid && now.UnixNano() < end.Int64 && (s.d.shared() || processAlive(pid)) {
+		if end.Valid && s.held(now, end.Int64, pid) {
 			return fmt.Errorf("store: lease %d: held by another sender: %w", id, ErrLeased)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE messages SET lease_pid = ?, lease_owner = ?, lease_until = ? WHERE id = ?`),
@@ -77,6 +83,18 @@ func (s *Store) Lease(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+}
+
+// held reports whether a message lease ending at end, taken by process pid,
+// holds at now. On PostgreSQL the owner may be on another machine: its
+// expiry decides. On SQLite every sender is on this machine: a lease of a
+// process that is gone is free at once, one of a live process holds until
+// aliveGrace past its expiry.
+func (s *Store) held(now time.Time, end int64, pid int) bool {
+	if s.d.shared() {
+		return now.UnixNano() < end
+	}
+	return processAlive(pid) && now.UnixNano() < time.Unix(0, end).Add(aliveGrace).UnixNano()
 }
 
 // renewMessage pushes back the expiry of this Store's lease on message id.
@@ -112,7 +130,7 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 		claimed, busy = nil, 0
 		now := s.now()
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT l.name, l.slot, l.until, l.done FROM leases AS l
-			WHERE l.name IN (SELECT j.value FROM `+s.d.each("text")+`)`), string(arr))
+			WHERE `+s.d.in("l.name", "text")), string(arr))
 		if err != nil {
 			return err
 		}
@@ -173,7 +191,7 @@ func (s *Store) HoldClaims(ctx context.Context, names []string) (stop func()) {
 	arr, _ := json.Marshal(names)
 	return s.hold(ctx, func(ctx context.Context) error {
 		_, err := s.w.ExecContext(ctx, s.q(`UPDATE leases SET until = ?
-			WHERE owner = ? AND done = 0 AND name IN (SELECT j.value FROM `+s.d.each("text")+`)`),
+			WHERE owner = ? AND done = 0 AND `+s.d.in("name", "text")),
 			s.now().Add(LeaseTTL).UnixNano(), s.owner, string(arr))
 		return err
 	})
@@ -187,7 +205,7 @@ func (s *Store) Finish(ctx context.Context, names []string, slot time.Time) erro
 		return fmt.Errorf("store: finish: %w", err)
 	}
 	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE leases SET done = 1
-		WHERE owner = ? AND slot = ? AND name IN (SELECT j.value FROM `+s.d.each("text")+`)`),
+		WHERE owner = ? AND slot = ? AND `+s.d.in("name", "text")),
 		s.owner, slot.UnixNano(), string(arr)); err != nil {
 		return fmt.Errorf("store: finish: %w", err)
 	}

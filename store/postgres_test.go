@@ -12,9 +12,18 @@ func TestRedact(t *testing.T) {
 		"postgres://nw@db:5432/news?sslmode=disable":              "postgres://nw@db:5432/news?sslmode=disable",
 		"postgres://nw:s3cret@db:5432/news":                       "postgres://nw:xxxxx@db:5432/news",
 		"postgresql://nw@db/news?password=s3cret&sslmode=require": "postgresql://nw@db/news?password=xxxxx&sslmode=require",
+		"postgres://nw@db/news?sslpassword=s3cret":                "postgres://nw@db/news?sslpassword=xxxxx",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"postgres://nw:s3cret@db:5432/news?password=s3cret&sslmode=require": "postgres://nw@db:5432/news?sslmode=require",
+		"/var/lib/newswatch.db": "/var/lib/newswatch.db",
+	} {
+		if got := WithoutPassword(in); got != want {
+			t.Errorf("WithoutPassword(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -63,6 +63,6 @@ func cmdCopyDB(ctx context.Context, e *env, args []string) error {
 		count(n["items"], "item", "items"), count(n["sources"], "source's health", "sources' health"),
 		count(n["source_errors"], "failed run", "failed runs"), count(n["messages"], "digest", "digests"),
 		store.Redact(cfg.Database), dst.Path())
-	fmt.Fprintf(e.stdout, "next: set database = %q in %s, then start the daemons\n", dst.Path(), cfg.Path)
+	fmt.Fprintf(e.stdout, "next: set database = %q in %s, then start the daemons\n", store.WithoutPassword(*to), cfg.Path)
 	return nil
 }
