@@ -113,6 +113,10 @@ type configOptions struct {
 	Feeds       int // the first Feeds feeds of the farm
 	Concurrency int
 	Terms       int // watchlist size
+	// Database is the database key; "" is newswatch.db in dir.
+	Database string
+	// FetchSchedule is fetch_schedule, for the daemon runs; "" leaves the default.
+	FetchSchedule string
 }
 
 // writeConfig writes dir/newswatch.toml for the farm at addr, with its
@@ -120,10 +124,17 @@ type configOptions struct {
 func writeConfig(dir, addr string, o configOptions) (string, error) {
 	var b strings.Builder
 	q := tomlString
+	if o.Database == "" {
+		o.Database = "newswatch.db"
+	}
 	fmt.Fprintf(&b, `# Written by newswatch/bench for a farm of %d feeds on %s.
-database = "newswatch.db"
+database = %s
 max_age = "72h"
-
+`, o.Feeds, addr, q(o.Database))
+	if o.FetchSchedule != "" {
+		fmt.Fprintf(&b, "fetch_schedule = %s\n", q(o.FetchSchedule))
+	}
+	fmt.Fprintf(&b, `
 [http]
 # user_agent: newswatch's default, so that requests have their real size.
 timeout = "20s"
@@ -135,7 +146,7 @@ per_host_delay = "0s"
 [output]
 dir = "digests"
 
-`, o.Feeds, addr, o.Concurrency)
+`, o.Concurrency)
 	for i := range o.Feeds {
 		fmt.Fprintf(&b, "[[sources]]\nname = %s\nfeed = %s\n\n", q(FeedName(i)), q("http://"+addr+FeedPath(i)))
 	}

@@ -49,6 +49,8 @@ type options struct {
 	profileWarm int
 	serve       int
 	configDir   string
+	daemons     bool
+	pg          string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -70,6 +72,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.profileWarm, "profile-warm", 10, "warm runs (start-up included) profiled after the cold one")
 	fs.IntVar(&o.serve, "serve", 0, "serve a farm of this many feeds and print its address until stdin closes (used by -profile)")
 	fs.StringVar(&o.configDir, "config-dir", "", "with -serve: also write a newswatch.toml for the farm into this folder")
+	fs.BoolVar(&o.daemons, "daemons", false, "daemon mode: `newswatch run` fetching one slot, one daemon on SQLite, one and three on PostgreSQL (-pg)")
+	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "with -daemons: a PostgreSQL database to create the runs' databases from")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -107,6 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if o.serve > 0 {
 		err = serve(ctx, o, stdout)
+	} else if o.daemons {
+		err = daemons(ctx, o, stdout, stderr)
 	} else if o.profile != "" {
 		err = profile(ctx, o, stdout, stderr)
 	} else {

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+)
+
+// The daemon runs (-daemons) measure `newswatch run` fetching the farm for
+// one fetch slot: one daemon on SQLite, one on PostgreSQL, and three
+// sharing one PostgreSQL database. Each daemon logs "fetch done" with the
+// slot's duration once every source of the slot was fetched (by it or, on
+// PostgreSQL, by another); the wall time of a run is the longest of them.
+
+// daemonCase is one configuration of the daemon runs.
+type daemonCase struct {
+	database string // "SQLite" or "PostgreSQL"
+	daemons  int
+}
+
+// daemonResult is one daemon run.
+type daemonResult struct {
+	wall     time.Duration // the first slot, from the first daemon's tick to the last one's "fetch done"
+	cpu      time.Duration // all daemons, user + system, start-up included
+	sources  []int         // fetched by each daemon
+	requests int64
+}
+
+// syncBuffer is a buffer a child writes while the bench reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fetchDone finds the first "fetch done" line of a daemon's JSON log.
+func fetchDone(log string) (sources int, d time.Duration, ok bool) {
+	sc := bufio.NewScanner(strings.NewReader(log))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var l struct {
+			Msg      string          `json:"msg"`
+			Sources  int             `json:"sources"`
+			Duration json.RawMessage `json:"duration"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Msg != "fetch done" {
+			continue
+		}
+		var ns int64
+		if json.Unmarshal(l.Duration, &ns) == nil {
+			return l.Sources, time.Duration(ns), true
+		}
+		var s string
+		if json.Unmarshal(l.Duration, &s) == nil {
+			if d, err := time.ParseDuration(s); err == nil {
+				return l.Sources, d, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// pgDatabase creates a database on the server of admin (a URL) and returns
+// its URL and a function that drops it.
+func pgDatabase(ctx context.Context, admin string) (string, func(), error) {
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "newswatch_bench_" + hex.EncodeToString(b)
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		db.Close()
+		return "", nil, fmt.Errorf("create database (-pg): %w", err)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		db.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		_, _ = db.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		db.Close()
+	}, nil
+}
+
+// daemonRun starts c.daemons daemons on a fresh database for the first n
+// feeds and measures their first fetch slot.
+func (b *bench) daemonRun(ctx context.Context, n int, c daemonCase) (daemonResult, error) {
+	var res daemonResult
+	dir, err := os.MkdirTemp(b.work, "daemons-")
+	if err != nil {
+		return res, err
+	}
+	database := filepath.Join(dir, "newswatch.db")
+	if c.database == "PostgreSQL" {
+		u, drop, err := pgDatabase(ctx, b.o.pg)
+		if err != nil {
+			return res, err
+		}
+		defer drop()
+		database = u
+	}
+	cfg, err := writeConfig(dir, b.farm.Addr(), configOptions{Feeds: n, Concurrency: b.o.concurrency, Terms: b.o.terms,
+		Database: database, FetchSchedule: "@every 3s"})
+	if err != nil {
+		return res, err
+	}
+	b.farm.Reset()
+	var (
+		cmds []*exec.Cmd
+		logs []*syncBuffer
+	)
+	stop := func() {
+		for _, cmd := range cmds {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+		}
+		for _, cmd := range cmds {
+			_ = cmd.Wait()
+			if st := cmd.ProcessState; st != nil {
+				res.cpu += st.UserTime() + st.SystemTime()
+			}
+		}
+	}
+	for range c.daemons {
+		log := &syncBuffer{}
+		cmd := exec.CommandContext(ctx, b.bin, "-config", cfg, "-log-format", "json", "run")
+		cmd.Stdout, cmd.Stderr = io.Discard, log
+		if err := cmd.Start(); err != nil {
+			stop()
+			return res, err
+		}
+		cmds, logs = append(cmds, cmd), append(logs, log)
+	}
+	deadline := time.Now().Add(20 * time.Minute)
+	for {
+		res.sources, res.wall = res.sources[:0], 0
+		done := 0
+		for _, l := range logs {
+			if n, d, ok := fetchDone(l.String()); ok {
+				done++
+				res.sources = append(res.sources, n)
+				res.wall = max(res.wall, d)
+			}
+		}
+		if done == len(logs) {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			stop()
+			return res, fmt.Errorf("%d %s daemons: no fetch done after 20 minutes: %s", c.daemons, c.database, tail(logs[0].String(), 2000))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	res.requests = b.farm.Stats().Requests
+	stop()
+	return res, nil
+}
+
+// daemons runs the daemon comparison for each size and prints its table.
+func daemons(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "newswatch-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	b := &bench{o: o, work: work, log: stderr, byName: map[string]*cell{}}
+	b.bin = o.bin
+	if b.bin == "" {
+		fmt.Fprintln(stderr, "building newswatch (CGO_ENABLED=0)…")
+		if b.bin, err = buildNewswatch(ctx, root, work); err != nil {
+			return err
+		}
+	}
+	maxN := slices.Max(o.sizes)
+	b.farm = NewFarm(maxN, time.Now())
+	if err := b.farm.Start("127.0.0.1:0"); err != nil {
+		return err
+	}
+	defer b.farm.Close()
+	cases := []daemonCase{{"SQLite", 1}, {"PostgreSQL", 1}, {"PostgreSQL", 3}}
+	var out strings.Builder
+	fmt.Fprintf(&out, "| feeds | database | daemons | first slot, wall (best of %d) | sources fetched by each | CPU, all daemons | requests |\n", o.reps)
+	out.WriteString("|---:|---|---:|---:|---|---:|---:|\n")
+	for _, n := range o.sizes {
+		for _, c := range cases {
+			var best daemonResult
+			for rep := range o.reps {
+				r, err := b.daemonRun(ctx, n, c)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stderr, "%d feeds, %s, %d daemons, rep %d: %s (sources %v, CPU %s, %d requests)\n",
+					n, c.database, c.daemons, rep+1, r.wall.Round(time.Millisecond), r.sources, r.cpu.Round(time.Millisecond), r.requests)
+				if best.wall == 0 || r.wall < best.wall {
+					best = r
+				}
+			}
+			split := make([]string, len(best.sources))
+			for i, s := range best.sources {
+				split[i] = fmt.Sprint(s)
+			}
+			fmt.Fprintf(&out, "| %d | %s | %d | %s | %s | %s | %d |\n", n, c.database, c.daemons,
+				best.wall.Round(10*time.Millisecond), strings.Join(split, " + "), best.cpu.Round(10*time.Millisecond), best.requests)
+		}
+	}
+	fmt.Fprint(stdout, out.String())
+	return nil
+}
