@@ -203,28 +203,40 @@ func (b *bench) cell(feeds int, phase string, terms int, latency time.Duration) 
 	return c
 }
 
-func measure(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+// newBench makes the work folder and builds newswatch (unless -bin);
+// done removes the folder (unless -keep).
+func newBench(ctx context.Context, o *options, stderr io.Writer) (b *bench, done func(), err error) {
 	root, err := moduleRoot(ctx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	work, err := os.MkdirTemp("", "newswatch-bench-")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	done = func() { os.RemoveAll(work) }
 	if o.keep {
 		fmt.Fprintln(stderr, "work folder:", work)
-	} else {
-		defer os.RemoveAll(work)
+		done = func() {}
 	}
-	b := &bench{o: o, work: work, log: stderr, byName: map[string]*cell{}}
+	b = &bench{o: o, work: work, log: stderr, byName: map[string]*cell{}}
 	b.bin = o.bin
 	if b.bin == "" {
 		fmt.Fprintln(stderr, "building newswatch (CGO_ENABLED=0)…")
 		if b.bin, err = buildNewswatch(ctx, root, work); err != nil {
-			return err
+			done()
+			return nil, nil, err
 		}
 	}
+	return b, done, nil
+}
+
+func measure(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	b, done, err := newBench(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
 	maxN := slices.Max(append(slices.Clone(o.sizes), o.latencyN, o.matchN))
 	start := time.Now()
 	b.farm = NewFarm(maxN, start)

@@ -106,6 +106,28 @@ var secretParams = []string{"password", "sslpassword"}
 // Redact is database fit to print: a URL's password, in its user part or
 // its password parameters, is masked. A path is returned as it is.
 func Redact(database string) string {
+	return rewriteURL(database, func(u *url.URL, q url.Values, p string) {
+		q.Set(p, "xxxxx")
+	}, (*url.URL).Redacted)
+}
+
+// WithoutPassword is database with no password in it at all, as a
+// configuration should name it (the password then comes from PGPASSWORD
+// or the password file). A path is returned as it is.
+func WithoutPassword(database string) string {
+	return rewriteURL(database, func(u *url.URL, q url.Values, p string) {
+		q.Del(p)
+	}, func(u *url.URL) string {
+		if u.User != nil {
+			u.User = url.User(u.User.Username())
+		}
+		return u.String()
+	})
+}
+
+// rewriteURL applies secret to each secret parameter of a PostgreSQL URL,
+// then returns out of it.
+func rewriteURL(database string, secret func(u *url.URL, q url.Values, param string), out func(*url.URL) string) string {
 	if !IsURL(database) {
 		return database
 	}
@@ -116,33 +138,11 @@ func Redact(database string) string {
 	q := u.Query()
 	for _, p := range secretParams {
 		if q.Has(p) {
-			q.Set(p, "xxxxx")
+			secret(u, q, p)
 		}
 	}
 	u.RawQuery = q.Encode()
-	return u.Redacted()
-}
-
-// WithoutPassword is database with no password in it at all, as a
-// configuration should name it (the password then comes from PGPASSWORD
-// or the password file). A path is returned as it is.
-func WithoutPassword(database string) string {
-	if !IsURL(database) {
-		return database
-	}
-	u, err := url.Parse(database)
-	if err != nil {
-		return "postgres://(unparsable URL)"
-	}
-	q := u.Query()
-	for _, p := range secretParams {
-		q.Del(p)
-	}
-	u.RawQuery = q.Encode()
-	if u.User != nil {
-		u.User = url.User(u.User.Username())
-	}
-	return u.String()
+	return out(u)
 }
 
 // openPostgres connects to the database at the URL and migrates it. The
