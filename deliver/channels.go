@@ -44,14 +44,7 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 		}
 		o, kind, err := deliverChannel(ctx, st, channels, d, now, policy,
 			log.With("digest", d.Message.Digest, "channel", d.Channel))
-		switch kind {
-		case sent:
-			rep.Sent = append(rep.Sent, o)
-		case retry:
-			rep.Retry = append(rep.Retry, o)
-		case failed:
-			rep.Failed = append(rep.Failed, o)
-		}
+		rep.add(kind, o)
 		if err != nil {
 			return rep, fmt.Errorf("deliver: %w", err)
 		}

@@ -148,14 +148,7 @@ func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, poli
 			return rep, fmt.Errorf("deliver: %w", err)
 		}
 		o, kind, err := deliverOne(ctx, st, s, m, now, policy, log.With("digest", m.Digest))
-		switch kind {
-		case sent:
-			rep.Sent = append(rep.Sent, o)
-		case retry:
-			rep.Retry = append(rep.Retry, o)
-		case failed:
-			rep.Failed = append(rep.Failed, o)
-		}
+		rep.add(kind, o)
 		if err != nil {
 			return rep, fmt.Errorf("deliver: %w", err)
 		}
@@ -164,6 +157,18 @@ func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, poli
 }
 
 type outcomeKind int
+
+// add files o under kind; a zero kind (skipped) is not reported.
+func (r *Report) add(kind outcomeKind, o Outcome) {
+	switch kind {
+	case sent:
+		r.Sent = append(r.Sent, o)
+	case retry:
+		r.Retry = append(r.Retry, o)
+	case failed:
+		r.Failed = append(r.Failed, o)
+	}
+}
 
 const (
 	sent outcomeKind = iota + 1
