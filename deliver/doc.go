@@ -8,4 +8,10 @@
 // up). A message is built from the stored parts by [NewMsg] with the same
 // Message-ID on every try, so a resend after a crash is one the receiving
 // side can recognise.
+//
+// A digest's notify channels are deliveries of their own: [DeliverChannels]
+// sends each through a [Webhook] (the JSON document, Idempotency-Key =
+// Message-ID, optional HMAC-SHA256 signature) or a [Chat] service (text
+// through shoutrrr) by the same rules, each channel recorded apart so one
+// failing holds back no other.
 package deliver
