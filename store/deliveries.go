@@ -93,7 +93,7 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) err
 			return fmt.Errorf("store: lease %d via %s: %s: %w", id, channel, status, ErrLeased)
 		}
 		now := s.now()
-		if end.Valid && now.UnixNano() < end.Int64 && (s.d.shared() || processAlive(pid)) {
+		if end.Valid && s.held(now, end.Int64, pid) {
 			return fmt.Errorf("store: lease %d via %s: held by another sender: %w", id, channel, ErrLeased)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE deliveries SET lease_pid = ?, lease_owner = ?, lease_until = ?
