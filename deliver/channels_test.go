@@ -274,3 +274,35 @@ func TestChatSlack(t *testing.T) {
 		t.Errorf("error %q shows the token or hides the configured URL", err)
 	}
 }
+
+// Mattermost's Slack-compatible incoming webhook, on a host of its own:
+// the text rendering as the JSON text; a 503 is retried, a 404 is not.
+func TestChatMattermost(t *testing.T) {
+	rcv := &chatReceiver{codes: []int{200, 503, 404}, refusal: func(int) string { return "" }}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	c := &Chat{URL: "mattermost://" + u.Host + "/${MM_TOKEN}?disabletls=yes", Render: chatText, Limit: 16000,
+		Getenv: func(k string) string { return map[string]string{"MM_TOKEN": "mmtoken0123456789"}[k] }}
+	m := store.Message{Subject: "Morning brief · 2 stories", MessageID: "<x@y>"}
+	if err := c.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Text string }
+	if err := json.Unmarshal([]byte(rcv.bodies[0]), &body); err != nil {
+		t.Fatalf("mattermost body %q: %v", rcv.bodies[0], err)
+	}
+	if want, _ := chatText(m, 0); body.Text != want || rcv.paths[0] != "/hooks/mmtoken0123456789" {
+		t.Errorf("mattermost got %q at %s, want the text rendering at the hook's path", body.Text, rcv.paths[0])
+	}
+	if se := classify(c.Send(context.Background(), m)); se == nil || !se.Temporary || se.Code != 503 {
+		t.Errorf("503: %+v, want temporary", se)
+	}
+	err := c.Send(context.Background(), m)
+	if se := classify(err); se == nil || se.Temporary || se.Code != 404 {
+		t.Errorf("404: %+v, want permanent", se)
+	}
+	if strings.Contains(err.Error(), "mmtoken0123456789") {
+		t.Errorf("error shows the token: %v", err)
+	}
+}
