@@ -3,6 +3,7 @@ package story
 import (
 	"cmp"
 	"context"
+	"maps"
 	"math"
 	"slices"
 )
@@ -97,6 +98,7 @@ func nearest(cands, posting []int32, i int32, k int) []int32 {
 type cluster struct {
 	members   []int32
 	sum       map[int32]float64 // sum of the members' unit vectors; nil for one member
+	keys      []int32           // the terms of sum in order, once asked for; nil after a merge
 	norm2     float64           // squared length of sum
 	minT      int64             // earliest and latest dated member
 	maxT      int64
@@ -217,13 +219,18 @@ func clusterDot(docs []doc, a, b *cluster) float64 {
 		}
 		return s
 	default:
-		small, big := b.sum, a.sum
-		if len(small) > len(big) {
+		// Sum in term order: a sum in map order differs in its last bits
+		// from run to run, and a tie at the bar would then go either way.
+		small, big := b, a
+		if len(small.sum) > len(big.sum) {
 			small, big = big, small
 		}
+		if small.keys == nil {
+			small.keys = slices.Sorted(maps.Keys(small.sum))
+		}
 		var s float64
-		for t, w := range small {
-			s += w * big[t]
+		for _, t := range small.keys {
+			s += small.sum[t] * big.sum[t]
 		}
 		return s
 	}
@@ -247,6 +254,7 @@ func merge(docs []doc, a, b *cluster, d float64) {
 		}
 	}
 	a.norm2 += b.norm2 + 2*d
+	a.keys = nil
 	a.members = append(a.members, b.members...)
 	if b.dated {
 		if a.dated {

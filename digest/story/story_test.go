@@ -414,3 +414,32 @@ func TestStoriesCompanyNames(t *testing.T) {
 		t.Errorf("the items share no term; \"american\" of American Express was dropped too")
 	}
 }
+
+// TestStoriesClusterDotExact checks that comparing two groups gives the
+// same bits every time: floating-point sums depend on their order, and a
+// tie at the bar must not go one way on one run and the other on the next.
+func TestStoriesClusterDotExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	group := func() *cluster {
+		docs := make([]doc, 8)
+		for i := range docs {
+			for term := range int32(400) {
+				if rng.IntN(2) == 0 {
+					docs[i].vec = append(docs[i].vec, weight{term, rng.Float64() / 3})
+				}
+			}
+		}
+		c := &cluster{members: []int32{0}, norm2: 1}
+		for i := 1; i < len(docs); i++ {
+			merge(docs, c, &cluster{members: []int32{int32(i)}, norm2: 1}, 0)
+		}
+		return c
+	}
+	a, b := group(), group()
+	want := clusterDot(nil, a, b)
+	for range 100 {
+		if got := clusterDot(nil, a, b); got != want {
+			t.Fatalf("clusterDot = %v, then %v", want, got)
+		}
+	}
+}
