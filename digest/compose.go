@@ -411,9 +411,21 @@ func candidate(e entry) story.Candidate {
 		Title:     e.text.Title,
 		Text:      e.text.Body,
 		Companies: append([]string{e.hit.Company}, e.other...),
+		Terms:     matchedTerms(e.hit),
 		Published: itemTime(e.item),
 		Score:     e.hit.Score,
 	}
+}
+
+// matchedTerms is the topic terms h matched, each once.
+func matchedTerms(h match.Hit) []string {
+	var out []string
+	for _, t := range h.Terms {
+		if !slices.Contains(out, t.Term) {
+			out = append(out, t.Term)
+		}
+	}
+	return out
 }
 
 // updateView shows new reports (fresh, the best first) of a story an

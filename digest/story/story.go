@@ -37,6 +37,7 @@ type Candidate struct {
 	Title     string   // plain text
 	Text      string   // plain text: summary + content/body
 	Companies []string // tracked companies the item matched
+	Terms     []string // topic terms the item matched: they weigh little
 	Published time.Time
 	Score     float64 // relevance; the best-scored item leads its story
 }

@@ -192,6 +192,32 @@ func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([
 			df[k]++
 		}
 	}
+	// A matched topic term is in the items because they were selected by
+	// it, so it tells little about which event an item reports: its words
+	// weigh as a word every item holds, the least a word weighs.
+	for _, c := range cs {
+		for _, term := range c.Terms {
+			prev := int32(-1)
+			for _, t := range tz.tokens(term) {
+				k, ok := voc.words[t.term]
+				if ok {
+					df[k] = len(cs) + len(history)
+					if e, ok := voc.entities[k]; ok {
+						df[e] = len(cs) + len(history)
+					}
+				}
+				if ok && prev >= 0 {
+					if b, ok := voc.pairs[uint64(uint32(prev))<<32|uint64(uint32(k))]; ok {
+						df[b] = len(cs) + len(history)
+					}
+				}
+				prev = -1
+				if ok {
+					prev = k
+				}
+			}
+		}
+	}
 	n := float64(len(cs) + len(history))
 	idf := make([]float64, len(df))
 	for k, d := range df {
