@@ -52,7 +52,7 @@ func candidatePairs(ctx context.Context, docs []doc, nterms int32, p params) ([]
 		}
 		for _, j := range cands {
 			sim, ok := pairSim(d, &docs[j])
-			if !ok || sim < p.edgeFloor*min(p.long, p.short) {
+			if !ok || sim < p.edgeFloor*min(p.long, p.brief, p.short) {
 				continue
 			}
 			a, b := min(int32(i), j), max(int32(i), j)

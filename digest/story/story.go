@@ -10,11 +10,15 @@ import (
 
 // Threshold is the centroid cosine at or above which two groups of
 // full-text items are taken to report the same event; headline-only items
-// need ShortThreshold, items in between a bar between the two by how much
-// text they have.
+// need ShortThreshold. Items with a little text need BriefThreshold, and
+// the bar falls from it to Threshold as their text grows to full length.
+// A headline alone needs more than a headline with a line of text because
+// its names weigh twice (as words and as entities), while an item with
+// text takes its entities from the text.
 const (
 	Threshold      = 0.12
-	ShortThreshold = 0.16
+	BriefThreshold = 0.16
+	ShortThreshold = 0.19
 )
 
 const (
@@ -44,14 +48,14 @@ type Candidate struct {
 
 // params are the tunable constants, gathered so tests can sweep them.
 type params struct {
-	long, short  float64 // thresholds for full text and headlines
-	passes       int     // passes over the pairs
-	outletFactor float64
-	entityWeight float64
-	edgeFloor    float64
+	long, brief, short float64 // thresholds for full text, a little text and headlines alone
+	passes             int     // passes over the pairs
+	outletFactor       float64
+	entityWeight       float64
+	edgeFloor          float64
 }
 
-var defaults = params{long: Threshold, short: ShortThreshold, passes: 4, outletFactor: 1.5, edgeFloor: 0.8, entityWeight: 0.5}
+var defaults = params{long: Threshold, brief: BriefThreshold, short: ShortThreshold, passes: 4, outletFactor: 1.2, edgeFloor: 0.8, entityWeight: 0.5}
 
 // Group partitions cs into stories: each inner slice holds indexes into
 // cs of items that report the same event, the lead (best score, then newest)
@@ -128,8 +132,11 @@ func leadOrder(cs []Candidate, a, b int) int {
 // report one event, and a cosine between short vectors is also larger by
 // chance, so the bar moves between the headline and the full-text one.
 func (p params) threshold(textA, textB float64) float64 {
+	if textA == 0 && textB == 0 {
+		return p.short
+	}
 	f := min(1, min(textA, textB)/longText)
-	return p.short + (p.long-p.short)*f
+	return p.brief + (p.long-p.brief)*f
 }
 
 // pairSim returns the cosine of two items; ok is false when a gate

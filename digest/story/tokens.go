@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kljensen/snowball/english"
+	"golang.org/x/text/unicode/norm"
 )
 
 // token is one normalised term and what its spelling said about it.
@@ -73,7 +74,15 @@ func (tz *tokenizer) tokens(s string) []token {
 			start = false
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			j := wordEnd(s, i)
-			out = tz.appendWord(out, s[i:j], start)
+			if i > 0 && s[i-1] == '#' {
+				// A hashtag runs words together: "#BanBossy" is "ban bossy".
+				for _, w := range camelWords(s[i:j]) {
+					out = tz.appendWord(out, w, start)
+					start = false
+				}
+			} else {
+				out = tz.appendWord(out, s[i:j], start)
+			}
 			i = j
 			start = false
 		default:
@@ -144,7 +153,7 @@ func (tz *tokenizer) appendWord(out []token, w string, start bool) []token {
 		if utf8.RuneCountInString(part) < 2 {
 			continue
 		}
-		lower := strings.ToLower(part)
+		lower := foldLatin(strings.ToLower(part))
 		if n, ok := numberWords[lower]; ok {
 			out = append(out, token{term: n, strong: true})
 			start = false
@@ -297,3 +306,39 @@ mr mrs ms dr inc ltd co corp plc
 	}
 	return m
 }()
+
+// camelWords splits a hashtag's run of words where a lower-case letter is
+// followed by an upper-case one: "BanBossy" is "Ban", "Bossy".
+func camelWords(w string) []string {
+	var out []string
+	start := 0
+	var prev rune
+	for i, r := range w {
+		if i > 0 && unicode.IsLower(prev) && unicode.IsUpper(r) {
+			out = append(out, w[start:i])
+			start = i
+		}
+		prev = r
+	}
+	return append(out, w[start:])
+}
+
+// foldLatin drops the accents of a word in the Latin script, so that
+// "Beyoncé" meets "Beyonce" and "Chávez" "Chavez"; words in other
+// scripts, where a mark can make another letter, stay as they are.
+func foldLatin(w string) string {
+	if isASCII(w) {
+		return w
+	}
+	var b strings.Builder
+	for _, r := range norm.NFD.String(w) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case unicode.IsLetter(r) && !unicode.Is(unicode.Latin, r):
+			return w
+		}
+		b.WriteRune(r)
+	}
+	return norm.NFC.String(b.String())
+}

@@ -91,6 +91,7 @@ func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([
 	inTitle := map[int32]bool{}
 	ents := map[int32]bool{}
 	inText := map[int32]bool{}
+	names, titles := headlineNames(tz, cs)
 	for i, c := range cs {
 		if i%checkEvery == 0 && ctx.Err() != nil {
 			return nil, 0, ctx.Err()
@@ -104,16 +105,20 @@ func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([
 		// one event into the next. Only the whole name goes, and only from
 		// the items that matched it ("American" stays in an item that
 		// matched American Airlines but names American Express).
-		var names [][]string
+		var companies [][]string
 		for _, co := range c.Companies {
 			if ts := terms(tz.tokens(co)); len(ts) > 0 {
-				names = append(names, ts)
+				companies = append(companies, ts)
 			}
 		}
 		var r counts
+		var titleNames []int32
 		prev := int32(-1)
-		for _, t := range dropNames(tz.tokens(cleanTitle(c.Title)), names) {
+		for _, t := range dropNames(titles[i], companies) {
 			k := voc.word(t.term)
+			if t.strong || names[t.term] {
+				titleNames = append(titleNames, k)
+			}
 			// Two headlines that share a pair of words in a row ("true
 			// detective", "gas prices") share more than the two words.
 			for _, term := range []int32{k, pairOf(voc, prev, k)} {
@@ -129,7 +134,7 @@ func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([
 			prev = k
 		}
 		prev = -1
-		for _, t := range dropNames(tz.tokens(c.Text), names) {
+		for _, t := range dropNames(tz.tokens(c.Text), companies) {
 			k := voc.word(t.term)
 			tf[k]++
 			inText[k] = true
@@ -140,6 +145,16 @@ func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([
 			// A headline is capitalised by style, not by meaning: only
 			// the text's capitals and acronyms make entities.
 			if t.strong || (t.capital && !t.sentenceStart) {
+				if e := voc.entity(k); !ents[e] {
+					ents[e] = true
+					r.entities = append(r.entities, e)
+				}
+			}
+		}
+		// An item with text takes its names from the text, where capitals
+		// mean more; a headline alone gives its own.
+		if len(r.entities) == 0 {
+			for _, k := range titleNames {
 				if e := voc.entity(k); !ents[e] {
 					ents[e] = true
 					r.entities = append(r.entities, e)
@@ -333,4 +348,45 @@ func normalise(v []weight) {
 	for i := range v {
 		v[i].w /= norm
 	}
+}
+
+// headlineNames learns which words are names from the headlines written
+// in sentence case ("Metro-North worker killed by train"), where a capital
+// in mid-sentence means a name: a word is a name when it is capitalised
+// there more often than it is written in lower case in any headline. A
+// headline in title case says nothing by its capitals, but its names are
+// found this way too. It returns the names and each headline's tokens.
+func headlineNames(tz *tokenizer, cs []Candidate) (map[string]bool, [][]token) {
+	upper, lower := map[string]int{}, map[string]int{}
+	titles := make([][]token, len(cs))
+	for i, c := range cs {
+		toks := tz.tokens(cleanTitle(c.Title))
+		titles[i] = toks
+		mid, caps := 0, 0
+		for _, t := range toks {
+			if !t.sentenceStart && !t.strong {
+				mid++
+				if t.capital {
+					caps++
+				}
+			}
+		}
+		sentenceCase := 2*caps < mid
+		for _, t := range toks {
+			switch {
+			case t.strong || t.sentenceStart:
+			case !t.capital:
+				lower[t.term]++
+			case sentenceCase:
+				upper[t.term]++
+			}
+		}
+	}
+	names := map[string]bool{}
+	for w, n := range upper {
+		if n > lower[w] {
+			names[w] = true
+		}
+	}
+	return names, titles
 }
