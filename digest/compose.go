@@ -168,7 +168,7 @@ const (
 // history returns the headline and summary of the stored items of the
 // days before now, the digest's own items left out.
 func (c *Composer) history(ctx context.Context, entries, earlier []entry, now time.Time) ([]string, error) {
-	items, err := c.Store.Items(ctx, store.ItemQuery{FirstSeenAfter: now.Add(-historySpan), Limit: historyLimit})
+	items, err := c.Store.Headlines(ctx, now.Add(-historySpan), historyLimit)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}

@@ -721,6 +721,57 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) ([]Item, error) {
 	return items, nil
 }
 
+// Headline is what weighing words needs of a stored item.
+type Headline struct {
+	ID      int64
+	Title   string
+	Summary string
+}
+
+// Headlines returns the title and summary of the items first seen after
+// since (zero: no bound), newest first as Items orders them, at most limit
+// (0: no limit). It reads neither content nor body, the bulk of an item.
+func (s *Store) Headlines(ctx context.Context, since time.Time, limit int) ([]Headline, error) {
+	var (
+		b    strings.Builder
+		args []any
+	)
+	b.WriteString(`SELECT i.id, i.title, i.summary FROM items AS i`)
+	if t := nullTime(since); t.Valid {
+		b.WriteString(` WHERE i.first_seen > ?`)
+		args = append(args, t)
+	}
+	args = newestFirst(&b, args, limit)
+	rows, err := s.r.QueryContext(ctx, s.q(b.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: headlines: %w", err)
+	}
+	defer rows.Close()
+	var out []Headline
+	for rows.Next() {
+		var h Headline
+		if err := rows.Scan(&h.ID, &h.Title, &h.Summary); err != nil {
+			return nil, fmt.Errorf("store: headlines: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: headlines: %w", err)
+	}
+	return out, nil
+}
+
+// newestFirst ends an item query: newest first (by published time, first
+// seen when unknown, then by ID), at most limit rows (0: no limit).
+func newestFirst(b *strings.Builder, args []any, limit int) []any {
+	b.WriteString(" ORDER BY coalesce(i.published, i.first_seen) DESC, i.id DESC")
+	if limit > 0 {
+		b.WriteString(" LIMIT ?")
+		args = append(args, limit)
+	}
+	return args
+}
+
 // ItemsByIDs returns the stored items among ids, newest first, as Items does;
 // IDs that do not exist are left out.
 func (s *Store) ItemsByIDs(ctx context.Context, ids []int64) ([]Item, error) {
@@ -752,11 +803,7 @@ func (s *Store) queryItems(ctx context.Context, where []string, args []any, limi
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(where, " AND "))
 	}
-	b.WriteString(" ORDER BY coalesce(i.published, i.first_seen) DESC, i.id DESC")
-	if limit > 0 {
-		b.WriteString(" LIMIT ?")
-		args = append(args, limit)
-	}
+	args = newestFirst(&b, args, limit)
 	rows, err := s.r.QueryContext(ctx, s.q(b.String()), args...)
 	if err != nil {
 		return nil, err

@@ -259,6 +259,25 @@ func testItemsQuery(t *testing.T) {
 	if want := []string{"sent", "old-pub"}; !reflect.DeepEqual(keys(got), want) {
 		t.Errorf("ItemsByIDs = %v, want %v", keys(got), want)
 	}
+
+	// Headlines selects and orders as Items does, title and summary only.
+	for _, q := range []ItemQuery{{}, {Limit: 2}, {FirstSeenAfter: first[0].FirstSeen}, {FirstSeenAfter: first[0].FirstSeen, Limit: 3}} {
+		items, err := s.Items(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []Headline
+		for _, it := range items {
+			want = append(want, Headline{ID: it.ID, Title: it.Title, Summary: it.Summary})
+		}
+		got, err := s.Headlines(ctx, q.FirstSeenAfter, q.Limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Headlines(%v, %d) = %+v, want %+v", q.FirstSeenAfter, q.Limit, got, want)
+		}
+	}
 }
 
 // text is an item with a body, as Prune sees it.
