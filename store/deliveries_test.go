@@ -116,3 +116,58 @@ func testDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// A digest whose mail failed for good keeps its items claimed while a
+// notify channel had them or still owes them: the next digest does not
+// post them to that channel again. Once every channel failed too, they
+// are released.
+func TestMailFailedChannelClaims(t *testing.T) { both(t, testMailFailedChannelClaims) }
+
+func testMailFailedChannelClaims(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	added := save(t, s, "src", item("a"), item("b"))
+	hook := "https://hooks.example.org/h"
+	m := Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(added)}
+	if err := s.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, m.ID, "550 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	unclaimed := func() int {
+		t.Helper()
+		items, err := s.Items(ctx, ItemQuery{UnclaimedBy: "D"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(items)
+	}
+	if n := unclaimed(); n != 0 {
+		t.Fatalf("%d items released while the channel still owes them", n)
+	}
+	next := Message{Digest: "D", Slot: t0.Add(time.Hour), MessageID: "<n@x>", To: []string{"a@example.org"}, ItemIDs: ids(added)}
+	if err := s.CreateMessage(ctx, &next); !errors.Is(err, ErrClaimed) {
+		t.Fatalf("next digest with the same items: %v, want ErrClaimed", err)
+	}
+	if err := s.MarkDeliverySent(ctx, m.ID, hook, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n := unclaimed(); n != 0 {
+		t.Fatalf("%d items released though the channel had them", n)
+	}
+
+	other := Message{Digest: "E", Slot: t0, MessageID: "<e@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(added)}
+	if err := s.CreateMessage(ctx, &other); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, other.ID, "550"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDeliveryFailed(ctx, other.ID, hook, "410 Gone"); err != nil {
+		t.Fatal(err)
+	}
+	if items, _ := s.Items(ctx, ItemQuery{UnclaimedBy: "E"}); len(items) != 2 {
+		t.Fatalf("%d items released once mail and channel failed, want 2", len(items))
+	}
+}

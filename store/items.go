@@ -99,7 +99,7 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 			WHERE id = ?`},
 		{&w.fillCopy, `UPDATE items SET published = coalesce(published, ?), article = article | ? WHERE id = ?`},
 		{&w.claimed, `SELECT EXISTS (SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
-			WHERE mi.item_id = ? AND m.status IN ('pending', 'sent'))`},
+			WHERE mi.item_id = ? AND `+claiming+`)`},
 		// Every item of the batch the source did not carry yet, in one
 		// statement: a round trip per item costs PostgreSQL more than the
 		// insert itself.
@@ -704,10 +704,11 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) ([]Item, error) {
 		args = append(args, t)
 	}
 	if q.UnclaimedBy != "" {
-		// A failed message releases its items: only pending and sent ones claim.
+		// A failed message releases its items: only pending and sent ones
+		// claim, and one a notify channel had or still owes (claiming).
 		where = append(where, `NOT EXISTS (SELECT 1 FROM message_items AS mi
 			JOIN messages AS m ON m.id = mi.message_id
-			WHERE mi.item_id = i.id AND m.digest = ? AND m.status IN ('pending', 'sent'))`)
+			WHERE mi.item_id = i.id AND m.digest = ? AND `+claiming+`)`)
 		args = append(args, q.UnclaimedBy)
 	}
 	if q.Key != "" {

@@ -44,6 +44,13 @@ type Message struct {
 	Channels []string
 }
 
+// claiming is the condition (on messages AS m) of a message that claims its
+// items: pending or sent, or, failed by mail, sent or still owed through a
+// notify channel (the stories reached, or may reach, that channel: they
+// are not posted to it again in the next digest).
+const claiming = `(m.status IN ('pending', 'sent') OR EXISTS (SELECT 1 FROM deliveries AS d
+	WHERE d.message_id = m.id AND d.status IN ('pending', 'sent')))`
+
 // CreateMessage records m as pending and claims its items, in one transaction.
 // It sets m.ID, m.Status and, when zero, m.Created. It returns ErrSlotTaken
 // when (Digest, Slot) exists, and ErrClaimed when one of m.ItemIDs is already
@@ -87,7 +94,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 		var item, other int64
 		err = tx.QueryRowContext(ctx, s.q(`SELECT mi.item_id, m.id FROM message_items AS mi
 			JOIN messages AS m ON m.id = mi.message_id
-			WHERE m.digest = ? AND m.status IN ('pending', 'sent')
+			WHERE m.digest = ? AND `+claiming+`
 				AND `+s.d.in("mi.item_id", "bigint")+`
 			LIMIT 1`), m.Digest, string(ids)).Scan(&item, &other)
 		if err == nil {
