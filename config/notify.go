@@ -63,11 +63,35 @@ func (d Digest) WebhookSecret(getenv func(string) string) (string, error) {
 }
 
 // MaskURL is a notify URL as it may be shown and stored: ${VAR} references
-// as written (names, not values), while literal user info, query values
-// and path segments that look like tokens (16 characters or more, or 8 or
-// more mixing letters and digits) become "***". It is also the channel's
-// name in the outbox.
+// as written (names, not values), while literal user info, query values,
+// path segments that look like tokens (16 characters or more, or 8 or more
+// mixing letters and digits) and, for a chat service, a host that is a
+// token (tokenHost: ifttt://KEY, pushbullet://TOKEN)
+// become "***"; a value that is no URL at all is "***". It is also the
+// channel's name in the outbox.
 func MaskURL(raw string) string {
+	masked, _ := maskURL(raw)
+	return masked
+}
+
+// SecretParts returns the literal parts of a notify URL that MaskURL
+// hides, so that they can be taken out of a text that quotes them (a
+// library's error).
+func SecretParts(raw string) []string {
+	_, secrets := maskURL(raw)
+	return secrets
+}
+
+func maskURL(raw string) (string, []string) {
+	var secrets []string
+	hide := func(s string) string {
+		// As written, and as a library may quote it.
+		secrets = append(secrets, s, url.PathEscape(s), url.QueryEscape(s))
+		if u, err := url.PathUnescape(s); err == nil {
+			secrets = append(secrets, u)
+		}
+		return "***"
+	}
 	// Swap the references for plain placeholders so the URL parses, mask
 	// what is literal, then put the references back.
 	refs := varRE.FindAllString(raw, -1)
@@ -84,9 +108,8 @@ func MaskURL(raw string) string {
 	}
 	isRef := func(s string) bool { return s != "" && strings.Trim(varPlaceholder.ReplaceAllString(s, ""), "/") == "" }
 	u, err := url.Parse(plain)
-	if err != nil || u.Opaque != "" {
-		scheme, _, _ := strings.Cut(raw, ":")
-		return scheme + "://***"
+	if err != nil || u.Opaque != "" || u.Scheme == "" || !strings.Contains(raw, "://") {
+		return "***", []string{raw}
 	}
 	var b strings.Builder
 	b.WriteString(u.Scheme + "://")
@@ -99,20 +122,24 @@ func MaskURL(raw string) string {
 		}
 		switch {
 		case both && !isRef(pass):
-			b.WriteString(name + ":***@")
+			b.WriteString(name + ":" + hide(pass) + "@")
 		case both:
 			b.WriteString(name + ":" + pass + "@")
 		case isRef(name):
 			b.WriteString(name + "@")
 		default:
-			b.WriteString("***@")
+			b.WriteString(hide(name) + "@")
 		}
 	}
-	b.WriteString(u.Host)
+	host := u.Host
+	if h := u.Hostname(); !IsWebhook(raw) && !isRef(h) && tokenHost(h) {
+		host = strings.Replace(host, h, hide(h), 1)
+	}
+	b.WriteString(host)
 	for _, seg := range strings.Split(u.EscapedPath(), "/")[1:] {
 		b.WriteString("/")
 		if !isRef(seg) && tokenLike(seg) {
-			seg = "***"
+			seg = hide(seg)
 		}
 		b.WriteString(seg)
 	}
@@ -128,17 +155,28 @@ func MaskURL(raw string) string {
 		}) {
 			for _, v := range q[k] {
 				if !isRef(v) {
-					v = "***"
+					v = hide(v)
 				}
 				parts = append(parts, url.QueryEscape(k)+"="+v)
 			}
 		}
 		b.WriteString("?" + strings.Join(parts, "&"))
 	}
-	return restore(b.String())
+	for i, s := range secrets {
+		secrets[i] = restore(s)
+	}
+	return restore(b.String()), secrets
 }
 
 var varPlaceholder = regexp.MustCompile(`nwvar\d+nwvar`)
+
+// tokenHost reports whether a chat URL's host is a token rather than a
+// server name: one or two labels (KEY, o.TOKEN), one of 16 characters or
+// more.
+func tokenHost(h string) bool {
+	labels := strings.Split(h, ".")
+	return len(labels) <= 2 && slices.ContainsFunc(labels, func(l string) bool { return len(l) >= 16 })
+}
 
 // tokenLike reports whether a path segment looks like a secret token.
 func tokenLike(seg string) bool {

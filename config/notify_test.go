@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -17,10 +18,25 @@ func TestMaskURL(t *testing.T) {
 		{"discord://tok3n@1234", "discord://***@1234"},
 		{"ntfy://alice:${NTFY_PASS}@ntfy.example.org/news", "ntfy://alice:${NTFY_PASS}@ntfy.example.org/news"},
 		{"telegram://${TG}@telegram?chats=@newsroom", "telegram://${TG}@telegram?chats=***"},
+		{"ifttt://aBcDeFgHiJkLmNoPqRsTuV/?events=news", "ifttt://***/?events=***"},
+		{"pushbullet://o.abcdefghijklmnopqrstuvwxyz012345/", "pushbullet://***/"},
+		{"slack://${T}@C0123ABCDEF", "slack://${T}@C0123ABCDEF"},
+		{"tok3n-without-a-scheme", "***"},
+		{"https//hooks.example.org/tok3n", "***"},
 	} {
 		if got := MaskURL(tc.in); got != tc.want {
 			t.Errorf("MaskURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestSecretParts(t *testing.T) {
+	parts := SecretParts("gotify://gotify.example.org/SECRETTOKEN12345xyz?title=x")
+	if !slices.Contains(parts, "SECRETTOKEN12345xyz") || !slices.Contains(parts, "x") {
+		t.Errorf("secret parts %q lack the token or a query value", parts)
+	}
+	if parts := SecretParts("https://hooks.example.org/${A}"); len(parts) != 0 {
+		t.Errorf("secret parts of a URL with nothing literal: %q", parts)
 	}
 }
 
