@@ -306,3 +306,50 @@ func TestChatMattermost(t *testing.T) {
 		t.Errorf("error shows the token: %v", err)
 	}
 }
+
+// A token the service quotes in its refusal is taken out of the error,
+// wherever it sits in the URL.
+func TestChatErrorRedacted(t *testing.T) {
+	// Refused before anything is sent: the library quotes the token.
+	c := &Chat{URL: "gotify://gotify.example.org/SECRETTOKEN12345xyz", Render: chatText, Limit: 1000}
+	err := c.Send(context.Background(), store.Message{Subject: "s"})
+	if err == nil || !strings.Contains(err.Error(), "invalid gotify token") || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("error %v: want the refusal without the token", err)
+	}
+}
+
+// An unset variable may be set by the next try: it is retried, for a
+// webhook, its signing secret and a chat service alike.
+func TestUnsetVariableRetried(t *testing.T) {
+	none := func(string) string { return "" }
+	errs := []error{
+		(&Webhook{URL: "https://hooks.example.org/${NW_UNSET}", Getenv: none}).Post(context.Background(), "<k@x>", []byte("{}")),
+		(&Webhook{URL: "http://127.0.0.1:1/", Secret: func() (string, error) { return "", errors.New("NW_SECRET unset") }}).Post(context.Background(), "<k@x>", []byte("{}")),
+		(&Chat{URL: "ntfy://ntfy.example.org/${NW_UNSET}", Render: chatText, Getenv: none}).Send(context.Background(), store.Message{}),
+	}
+	for i, err := range errs {
+		if se := classify(err); se == nil || !se.Temporary {
+			t.Errorf("case %d: %v, want a temporary failure", i, err)
+		}
+	}
+}
+
+// A webhook that redirects is not followed: the signed body goes nowhere
+// else, and the redirect is a permanent failure saying so.
+func TestWebhookRedirectNotFollowed(t *testing.T) {
+	elsewhere := &receiver{codes: []int{200}}
+	esrv := httptest.NewServer(elsewhere)
+	defer esrv.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, esrv.URL+"/stolen", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	err := (&Webhook{URL: srv.URL, Secret: func() (string, error) { return "s", nil }}).Post(context.Background(), "<k@x>", []byte("{}"))
+	se := classify(err)
+	if se == nil || se.Temporary || se.Code != http.StatusTemporaryRedirect || !strings.Contains(err.Error(), "redirects are not followed") {
+		t.Fatalf("redirect: %v, want a permanent failure", err)
+	}
+	if len(elsewhere.keys) != 0 {
+		t.Errorf("the redirect target got %d posts", len(elsewhere.keys))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,7 +48,8 @@ func (c *Chat) Send(ctx context.Context, m store.Message) error {
 	}
 	target, err := config.ExpandURL(c.URL, getenv)
 	if err != nil {
-		return &SendError{Err: err}
+		// The variable may yet be set where the daemon runs.
+		return &SendError{Temporary: true, Err: err}
 	}
 	text, err := c.Render(m, c.Limit)
 	if err != nil {
@@ -133,9 +135,15 @@ func redactor(raw, expanded string, getenv func(string) string) func(string) str
 			secrets = append(secrets, v, url.PathEscape(v), url.QueryEscape(v))
 		}
 	}
-	if u, err := url.Parse(expanded); err == nil && u.User != nil {
-		secrets = append(secrets, u.User.String())
+	// Whatever MaskURL hides of the URL as sent (a token in the path or
+	// the host, user info, query values).
+	for _, s := range config.SecretParts(expanded) {
+		if len(s) >= 4 {
+			secrets = append(secrets, s)
+		}
 	}
+	// Longest first: a secret that holds another goes whole.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	return func(s string) string {
 		s = urlRE.ReplaceAllStringFunc(s, func(found string) string {
 			if u, err := url.Parse(found); err == nil && u.Host != "" {

@@ -45,8 +45,9 @@ type Webhook struct {
 // repeat) and, with a secret, the signature header.
 //
 // A 2xx answer is success (nil). The error is a *SendError: temporary for
-// 5xx, 408, 429 (with RetryAfter from a Retry-After header), timeouts and
-// connection failures; permanent for other 4xx and anything else.
+// 5xx, 408, 429 (with RetryAfter from a Retry-After header), timeouts,
+// connection failures and an unset variable; permanent for other 4xx, a
+// redirect (never followed) and anything else.
 func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 	fail := func(temporary bool, code int, format string, args ...any) *SendError {
 		return &SendError{Temporary: temporary, Code: code,
@@ -58,7 +59,9 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 	}
 	target, err := config.ExpandURL(w.URL, getenv)
 	if err != nil {
-		return &SendError{Err: fmt.Errorf("webhook %w", err)}
+		// The variable may yet be set where the daemon runs: retried, as
+		// an unset SMTP password is.
+		return &SendError{Temporary: true, Err: fmt.Errorf("webhook %w", err)}
 	}
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -73,16 +76,20 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 	if w.Secret != nil {
 		secret, err := w.Secret()
 		if err != nil {
-			return fail(false, 0, "signing secret: %v", err)
+			return fail(true, 0, "signing secret: %v", err)
 		}
 		if secret != "" {
 			req.Header.Set(SignatureHeader, Sign(secret, body))
 		}
 	}
-	client := w.Client
-	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
+	client := &http.Client{Timeout: DefaultTimeout}
+	if w.Client != nil {
+		client = new(http.Client)
+		*client = *w.Client
 	}
+	// A redirect is not followed: the signed body would go wherever the
+	// receiver points (another host, a private address, plain http).
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {
 		// url.Error repeats the expanded URL, secrets and all: keep its
@@ -99,6 +106,8 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 	switch {
 	case code >= 200 && code < 300:
 		return nil
+	case code >= 300 && code < 400:
+		return fail(false, code, "%s: redirects are not followed, configure the URL the webhook ends at", resp.Status)
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		se := fail(true, code, "%s", resp.Status)
 		se.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
