@@ -292,7 +292,7 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		}
 		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: m.LastError})
 	}
-	via, err := c.failedChannels(ctx, since, format)
+	via, err := c.failedChannels(ctx, spec.Name, since, format)
 	if err != nil {
 		return HealthView{}, err
 	}
