@@ -99,7 +99,7 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 			WHERE id = ?`},
 		{&w.fillCopy, `UPDATE items SET published = coalesce(published, ?), article = article | ? WHERE id = ?`},
 		{&w.claimed, `SELECT EXISTS (SELECT 1 FROM message_items AS mi JOIN messages AS m ON m.id = mi.message_id
-			WHERE mi.item_id = ? AND `+claiming+`)`},
+			WHERE mi.item_id = ? AND ` + claiming + `)`},
 		// Every item of the batch the source did not carry yet, in one
 		// statement: a round trip per item costs PostgreSQL more than the
 		// insert itself.
