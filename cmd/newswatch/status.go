@@ -42,6 +42,8 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if *quiet {
 		return unhealthy(hs, msgs, dels)
 	}
+	// The database's password, if the URL carries one, is masked.
+	fmt.Fprintf(e.stdout, "Database: %s\n\n", a.st.Path())
 	a.printHealth(e.stdout, hs)
 	a.printOutbox(e.stdout, msgs)
 	a.printChannels(e.stdout, dels)
