@@ -40,7 +40,7 @@ type daemonResult struct {
 	wall     time.Duration // the first slot, from the first daemon's tick to the last one's "fetch done"
 	cpu      time.Duration // all daemons, user + system, start-up included
 	sources  []int         // fetched by each daemon
-	requests int64 // answered 200: the slot's cold fetches (a next slot's fetches are 304s)
+	requests int64         // answered 200: the slot's cold fetches (a next slot's fetches are 304s)
 }
 
 // syncBuffer is a buffer a child writes while the bench reads it.
