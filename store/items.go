@@ -93,7 +93,7 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 			FROM ` + s.d.records(newItemColumns) + ` WHERE true
 			ON CONFLICT (key) DO NOTHING
 			RETURNING id, key`},
-		{&w.copyText, `SELECT link, guid, title, summary, content, body FROM items WHERE id = ?`},
+		{&w.copyText, `SELECT id, link, guid, title, summary, content, body FROM items WHERE ` + s.d.in("id", "bigint")},
 		{&w.takeCopy, `UPDATE items SET link = ?, guid = ?, title = ?, summary = ?, content = ?, body = ?,
 				published = coalesce(?, published), own = ?, size = ?, article = article | ?, updated = ?
 			WHERE id = ?`},
@@ -304,6 +304,18 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 	if err != nil {
 		return nil, err
 	}
+	// The stored copies a batch copy ties with on rank are compared by
+	// text: read them in one query, not one per item.
+	var ties []int64
+	for _, it := range items {
+		if k, ok := stored[it.Key]; ok && !k.pruned && rankOf(it, run.Site).compare(k.rank) == 0 {
+			ties = append(ties, k.id)
+		}
+	}
+	texts, err := s.storedTexts(ctx, tx, ties)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		added  []Item
 		richer = map[int64]int{} // item ID → index in added
@@ -325,10 +337,11 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 			it.ID, it.FirstSeen, it.Published = k.id, now, fromNanos(published)
 			it.Sources = []string{source}
 			added = append(added, it)
+			texts[k.id] = it
 		case k.pruned:
 			// Its text may be gone: a copy would bring it back as news.
 		default:
-			better, err := s.betterCopy(ctx, tx, k, it, rank)
+			better, err := s.betterCopy(ctx, tx, k, it, rank, texts)
 			if err != nil {
 				return nil, fmt.Errorf("item %s: %w", it.Key, err)
 			}
@@ -337,6 +350,7 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 					it.Summary, it.Content, it.Body, published, flag(rank.own), rank.size, flag(article), seen, k.id); err != nil {
 					return nil, fmt.Errorf("item %s: %w", it.Key, err)
 				}
+				texts[k.id] = it
 				if published.Valid {
 					k.published = published
 				}
@@ -465,17 +479,51 @@ func flag(b bool) int {
 }
 
 // betterCopy reports whether copy it, of rank r, is better than the one
-// stored for k.
-func (s *Store) betterCopy(ctx context.Context, tx *sql.Tx, k known, it Item, r copyRank) (bool, error) {
+// stored for k, whose text is in texts (read when it is not).
+func (s *Store) betterCopy(ctx context.Context, tx *sql.Tx, k known, it Item, r copyRank, texts map[int64]Item) (bool, error) {
 	if c := r.compare(k.rank); c != 0 {
 		return c > 0, nil
 	}
-	var cur Item
-	if err := tx.StmtContext(ctx, s.stmts.copyText).QueryRowContext(ctx, k.id).Scan(&cur.Link, &cur.GUID,
-		&cur.Title, &cur.Summary, &cur.Content, &cur.Body); err != nil {
-		return false, err
+	cur, ok := texts[k.id]
+	if !ok {
+		read, err := s.storedTexts(ctx, tx, []int64{k.id})
+		if err != nil {
+			return false, err
+		}
+		if cur, ok = read[k.id]; !ok {
+			return false, fmt.Errorf("item %d: %w", k.id, sql.ErrNoRows)
+		}
+		texts[k.id] = cur
 	}
 	return compareText(it, cur) > 0, nil
+}
+
+// storedTexts reads the stored copies' text of items ids, by ID.
+func (s *Store) storedTexts(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]Item, error) {
+	texts := make(map[int64]Item, len(ids))
+	if len(ids) == 0 {
+		return texts, nil
+	}
+	arr, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.StmtContext(ctx, s.stmts.copyText).QueryContext(ctx, string(arr))
+	if err != nil {
+		return nil, fmt.Errorf("read stored copies: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id  int64
+			cur Item
+		)
+		if err := rows.Scan(&id, &cur.Link, &cur.GUID, &cur.Title, &cur.Summary, &cur.Content, &cur.Body); err != nil {
+			return nil, fmt.Errorf("read stored copies: %w", err)
+		}
+		texts[id] = cur
+	}
+	return texts, rows.Err()
 }
 
 func checkRun(run Run, items []Item) error {
