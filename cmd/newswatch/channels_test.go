@@ -170,6 +170,14 @@ webhook_secret_env = "NW_TEST_UNSET_SECRET"
 	if bodies, _, _ := hook.posts(); len(bodies) != 2 || !strings.Contains(strings.Join(bodies, "\n"), `"test": true`) {
 		t.Errorf("send -test posted %q", bodies)
 	}
+	// With -to, the mail alone: the channels are not posted to.
+	code, out, errOut = runCmd(t, "-config", cfg, "send", "-test", "-to", "me@example.org")
+	if code != exitOK || !strings.Contains(out, "notify channels are not tried") {
+		t.Fatalf("send -test -to: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if bodies, _, _ := hook.posts(); len(bodies) != 2 {
+		t.Errorf("send -test -to posted to the channels: %d posts", len(bodies))
+	}
 }
 
 // The daemon delivers a digest's notify channels with its mail: the

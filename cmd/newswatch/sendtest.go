@@ -20,12 +20,16 @@ type testChannel struct {
 }
 
 // testChannels are the channels a digest of d goes through (mail when it
-// has recipients, then its notify URLs); each kind of channel has its own
-// function building its testChannel.
-func (a *app) testChannels(d config.Digest, rcpt []string) []testChannel {
+// has recipients, then its notify URLs; with mailOnly, as for -to, mail
+// alone); each kind of channel has its own function building its
+// testChannel.
+func (a *app) testChannels(d config.Digest, rcpt []string, mailOnly bool) []testChannel {
 	var out []testChannel
 	if len(rcpt) > 0 {
 		out = append(out, a.mailChannel())
+	}
+	if mailOnly {
+		return out
 	}
 	return append(out, notifyChannels(d)...)
 }
@@ -106,7 +110,10 @@ func (a *app) sendTest(ctx context.Context, w io.Writer, name, to string) error 
 	}
 	m.Doc = string(doc)
 	failed := 0
-	for _, c := range a.testChannels(d, rcpt) {
+	if to != "" && len(d.Notify) > 0 {
+		fmt.Fprintf(w, "%s: -to tests the mail alone: the %d notify %s not tried\n", d.Name, len(d.Notify), plural(len(d.Notify), "channel is", "channels are"))
+	}
+	for _, c := range a.testChannels(d, rcpt, to != "") {
 		answer, err := c.send(ctx, m)
 		if err != nil {
 			failed++
