@@ -71,6 +71,18 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]Delivery,
 	return ds, nil
 }
 
+// LastDelivered returns the latest slot of the digest's messages that
+// channel had.
+func (s *Store) LastDelivered(ctx context.Context, digest, channel string) (time.Time, bool, error) {
+	var slot sql.NullInt64
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT max(m.slot) FROM deliveries AS d JOIN messages AS m ON m.id = d.message_id
+		WHERE m.digest = ? AND d.channel = ? AND d.status = 'sent'`), digest, channel).Scan(&slot)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: last delivered of %s via %s: %w", digest, channel, err)
+	}
+	return fromNanos(slot), slot.Valid, nil
+}
+
 // LeaseDelivery takes the right to send message id through channel for
 // LeaseTTL, as [Store.Lease] does for mail (HoldDelivery keeps it):
 // ErrLeased when another live sender holds it or it is no longer pending.

@@ -156,6 +156,12 @@ func testMailFailedChannelClaims(t *testing.T) {
 	if n := unclaimed(); n != 0 {
 		t.Fatalf("%d items released though the channel had them", n)
 	}
+	if slot, ok, err := s.LastDelivered(ctx, "D", hook); err != nil || !ok || !slot.Equal(t0) {
+		t.Fatalf("LastDelivered = %v, %v, %v; want the slot %v", slot, ok, err, t0)
+	}
+	if _, ok, err := s.LastDelivered(ctx, "D", "https://other.example.org/"); err != nil || ok {
+		t.Fatalf("LastDelivered of a channel that had nothing: %v, %v", ok, err)
+	}
 
 	other := Message{Digest: "E", Slot: t0, MessageID: "<e@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(added)}
 	if err := s.CreateMessage(ctx, &other); err != nil {

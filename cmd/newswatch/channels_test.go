@@ -127,7 +127,7 @@ func TestNotifyGone(t *testing.T) {
 	hsrv := httptest.NewServer(hook)
 	defer hsrv.Close()
 	t.Setenv("NW_TEST_HOOK_TOKEN", "tok-5ecret-5ecret")
-	cfg := writeConfig(t, srv.URL, fmt.Sprintf("notify = [\"%s/hook?token=${NW_TEST_HOOK_TOKEN}\"]\n", hsrv.URL))
+	cfg := writeConfig(t, srv.URL, fmt.Sprintf("notify = [\"%s/hook?token=${NW_TEST_HOOK_TOKEN}\"]\nsend_empty = true\n", hsrv.URL))
 	runCmd(t, "-config", cfg, "fetch")
 	code, out, errOut := runCmd(t, "-config", cfg, "send")
 	if code != exitFailure || !strings.Contains(out, "failed for good") || !strings.Contains(out, "410") {
@@ -144,6 +144,18 @@ func TestNotifyGone(t *testing.T) {
 	code, out, _ = runCmd(t, "-config", cfg, "preview")
 	if flat := strings.Join(strings.Fields(out), " "); code != exitOK || !strings.Contains(flat, "digest Morning brief via http://") || !strings.Contains(flat, "could not be delivered") {
 		t.Errorf("next digest's footer does not name the failed channel:\n%s", out)
+	}
+
+	// The webhook is back: once a later digest went through it, the old
+	// failure no longer fails the health check.
+	hook.mu.Lock()
+	hook.code = http.StatusOK
+	hook.mu.Unlock()
+	if code, out, errOut := runCmd(t, "-config", cfg, "send"); code != exitOK {
+		t.Fatalf("send after the webhook is back: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, _ := runCmd(t, "-config", cfg, "status", "-q"); code != exitOK {
+		t.Errorf("status -q still fails after a later delivery went through: exit %d\n%s", code, out)
 	}
 }
 

@@ -40,7 +40,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *quiet {
-		return unhealthy(hs, msgs, dels)
+		return a.unhealthy(ctx, hs, msgs, dels)
 	}
 	// The database's password, if the URL carries one, is masked.
 	fmt.Fprintf(e.stdout, "Database: %s\n\n", a.st.Path())
@@ -55,7 +55,10 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 
 // unhealthy is status -q's verdict: an error when sources were fetched but
 // none worked in its last run, or when a digest failed for good.
-func unhealthy(hs []store.Health, msgs []store.Message, dels []store.Delivery) error {
+//
+// A failure is forgotten once a later digest went through: the mail of the
+// same digest, or the same channel of it.
+func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []store.Message, dels []store.Delivery) error {
 	ok := len(hs) == 0
 	for _, h := range hs {
 		ok = ok || h.LastStatus != store.StatusError
@@ -64,12 +67,26 @@ func unhealthy(hs []store.Health, msgs []store.Message, dels []store.Delivery) e
 		return errEverySourceFailed
 	}
 	for _, m := range msgs {
-		if m.Status == store.MessageFailed {
+		if m.Status != store.MessageFailed {
+			continue
+		}
+		last, ok, err := a.st.LastSent(ctx, m.Digest)
+		if err != nil {
+			return err
+		}
+		if !ok || !last.Slot.After(m.Slot) {
 			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, when(m.Slot, time.UTC), m.LastError)
 		}
 	}
 	for _, d := range dels {
-		if d.Status == store.MessageFailed {
+		if d.Status != store.MessageFailed {
+			continue
+		}
+		last, ok, err := a.st.LastDelivered(ctx, d.Message.Digest, d.Channel)
+		if err != nil {
+			return err
+		}
+		if !ok || !last.After(d.Message.Slot) {
 			return fmt.Errorf("digest %q of %s failed for good through %s: %s", d.Message.Digest, when(d.Message.Slot, time.UTC), d.Channel, d.LastError)
 		}
 	}
