@@ -310,7 +310,12 @@ func (d *daemon) sharedFetch(ctx context.Context, slot time.Time) {
 			return // the sources' state could not be read: nothing was fetched
 		}
 	}
-	d.noteRound(sum.Sources - sum.Failed)
+	// On a shared database the other daemons may have fetched every
+	// source of the slot: a round this one took no part in says nothing
+	// of its health.
+	if sum.Sources > 0 || !a.st.Shared() {
+		d.noteRound(sum.Sources - sum.Failed)
+	}
 	d.log.Info("fetch done", "sources", sum.Sources, "failed", sum.Failed, "new_items", sum.New,
 		"new_matches", sum.Matches, "duration", sum.Elapsed.Round(time.Millisecond))
 }
