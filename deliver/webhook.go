@@ -25,6 +25,15 @@ import (
 // body came from this sender unchanged.
 const SignatureHeader = "X-Newswatch-Signature"
 
+// TimestampHeader carries the time of the try, in Unix seconds, and
+// TimedSignatureHeader the HMAC-SHA256 of that timestamp, a dot and the
+// body ([SignTimed]): a receiver that checks it and refuses an old
+// timestamp cannot be replayed a captured request later.
+const (
+	TimestampHeader      = "X-Newswatch-Timestamp"
+	TimedSignatureHeader = "X-Newswatch-Signature-Timed"
+)
+
 // Webhook posts JSON documents to one http(s) URL.
 //
 // URL may hold ${VAR} references, expanded from the environment at each
@@ -79,7 +88,10 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 			return fail(true, 0, "signing secret: %v", err)
 		}
 		if secret != "" {
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
 			req.Header.Set(SignatureHeader, Sign(secret, body))
+			req.Header.Set(TimestampHeader, ts)
+			req.Header.Set(TimedSignatureHeader, SignTimed(secret, ts, body))
 		}
 	}
 	client := &http.Client{Timeout: DefaultTimeout}
@@ -123,6 +135,12 @@ func Sign(secret string, body []byte) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// SignTimed returns the timed signature header value: "sha256=" and the
+// hex HMAC-SHA256 of timestamp, ".", and body under secret.
+func SignTimed(secret, timestamp string, body []byte) string {
+	return Sign(secret, append([]byte(timestamp+"."), body...))
 }
 
 // retryAfter reads a Retry-After header: seconds or an HTTP date; 0 when

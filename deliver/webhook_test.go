@@ -2,10 +2,14 @@ package deliver
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +27,7 @@ type receiver struct {
 	keys     []string
 	bodies   [][]byte
 	sigs     []string
+	headers  []http.Header
 	accepted int
 }
 
@@ -34,6 +39,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.keys = append(r.keys, req.Header.Get("Idempotency-Key"))
 	r.bodies = append(r.bodies, body)
 	r.sigs = append(r.sigs, req.Header.Get(SignatureHeader))
+	r.headers = append(r.headers, req.Header.Clone())
 	if req.Header.Get("Content-Type") != "application/json" {
 		code = http.StatusUnsupportedMediaType
 	}
@@ -127,6 +133,17 @@ func TestWebhookSignature(t *testing.T) {
 	}
 	if Sign("other", body) == want {
 		t.Error("signature does not depend on the secret")
+	}
+	// The timed signature covers the timestamp too.
+	ts := rcv.headers[0].Get(TimestampHeader)
+	if sec, err := strconv.ParseInt(ts, 10, 64); err != nil || time.Since(time.Unix(sec, 0)) > time.Hour {
+		t.Errorf("timestamp header %q", ts)
+	}
+	mac := hmac.New(sha256.New, []byte("s3cret"))
+	mac.Write([]byte(ts + "."))
+	mac.Write(rcv.bodies[0])
+	if got := rcv.headers[0].Get(TimedSignatureHeader); got != "sha256="+hex.EncodeToString(mac.Sum(nil)) {
+		t.Errorf("timed signature %q does not verify", got)
 	}
 }
 
