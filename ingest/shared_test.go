@@ -1,0 +1,96 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"newswatch/config"
+	"newswatch/internal/testutil"
+	"newswatch/store"
+)
+
+// TestRunShared: two pipelines on one PostgreSQL database fetch a slot's
+// sources between them, each source once; the same slot again fetches
+// nothing, the next one everything.
+func TestRunShared(t *testing.T) {
+	db := testutil.Postgres(t)
+	var (
+		mu       sync.Mutex
+		requests = map[string]int{}
+	)
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests[r.URL.Path]++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, rss)
+	})
+	const n = 40
+	var b strings.Builder
+	fmt.Fprintf(&b, "database = %q\n[http]\nper_host_delay = \"0s\"\nconcurrency = 2\n[output]\ndir = \"out\"\n", db)
+	for i := range n {
+		fmt.Fprintf(&b, "[[sources]]\nname = \"S%02d\"\nfeed = \"%s/s%02d\"\n", i, srv.URL, i)
+	}
+	b.WriteString("[[companies]]\nname = \"Alibaba\"\n[[digests]]\nname = \"D\"\nschedule = \"0 7 * * *\"\nto = [\"a@example.org\"]\n")
+	path := filepath.Join(t.TempDir(), "newswatch.toml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, err := CompileWatchlist(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipes := make([]*Pipeline, 2)
+	for i := range pipes {
+		st, err := store.Open(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		pipes[i] = New(cfg, st, wl)
+	}
+	round := func(slot time.Time) int {
+		t.Helper()
+		var (
+			wg    sync.WaitGroup
+			total = make([]int, len(pipes))
+		)
+		for i, p := range pipes {
+			wg.Go(func() {
+				sum, err := p.RunShared(context.Background(), cfg.Sources, slot, nil)
+				if err != nil {
+					t.Error(err)
+				}
+				total[i] = sum.Sources
+			})
+		}
+		wg.Wait()
+		return total[0] + total[1]
+	}
+	slot := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	if got := round(slot); got != n {
+		t.Errorf("first round fetched %d sources in all, want %d", got, n)
+	}
+	for i := range n {
+		if c := requests[fmt.Sprintf("/s%02d", i)]; c != 1 {
+			t.Errorf("source %d fetched %d times in the slot, want once", i, c)
+		}
+	}
+	if got := round(slot); got != 0 {
+		t.Errorf("the same slot again fetched %d sources, want none", got)
+	}
+	if got := round(slot.Add(30 * time.Minute)); got != n {
+		t.Errorf("the next slot fetched %d sources, want %d", got, n)
+	}
+}
