@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -210,6 +212,10 @@ func connectPostgres(ctx context.Context, rawURL string, readOnly bool) (*Store,
 	s.r = s.w
 	if err := s.w.PingContext(ctx); err != nil {
 		s.w.Close()
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) && pg.Code == "3D000" { // invalid_catalog_name
+			return nil, fmt.Errorf("store: open %s: %w (create it first: createdb %s)", name, err, cfg.Database)
+		}
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
 	}
 	return s, nil

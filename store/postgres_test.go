@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"newswatch/internal/testutil"
 )
 
 func TestRedact(t *testing.T) {
@@ -64,5 +66,15 @@ func TestMigrationsAlike(t *testing.T) {
 		if lite[i].name != pg[i].name {
 			t.Errorf("migration %d: %s on SQLite, %s on PostgreSQL", i+1, lite[i].name, pg[i].name)
 		}
+	}
+}
+
+// TestOpenPostgresMissingDatabase: a database that does not exist is
+// named, with what to do.
+func TestOpenPostgresMissingDatabase(t *testing.T) {
+	u := testutil.Postgres(t)
+	_, err := Open(context.Background(), strings.Replace(u, "/newswatch_test_", "/missing_", 1))
+	if err == nil || !strings.Contains(err.Error(), "createdb missing_") {
+		t.Errorf("Open of a missing database: %v, want the createdb advice", err)
 	}
 }
