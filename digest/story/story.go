@@ -147,11 +147,10 @@ func pairSim(a, b *doc) (sim float64, ok bool) {
 			return 0, false
 		}
 	}
-	sim = dot(a.vec, b.vec)
-	if a.source != "" && a.source == b.source && sim < duplicateCos {
-		return 0, false
-	}
-	return sim, true
+	// One outlet's two reports may still be one story (a follow-up of
+	// its own report is the commonest update): link holds them to a
+	// higher bar rather than forbidding them.
+	return dot(a.vec, b.vec), true
 }
 
 // dot is the dot product of two sorted vectors.

@@ -275,6 +275,12 @@ func TestStoriesGroup(t *testing.T) {
 		{"48h window splits", []Candidate{item("FT", 2, 0), item("Reuters", 1, 49*time.Hour)}, [][]int{{0}, {1}}},
 		{"window bounds a chain", []Candidate{item("FT", 3, 0), item("Reuters", 2, 30*time.Hour), item("SCMP", 1, 60*time.Hour)}, [][]int{{0, 1}, {2}}},
 		{"same outlet duplicate merges", []Candidate{item("Reuters", 2, 0), item("Reuters", 1, time.Hour)}, [][]int{{0, 1}}},
+		{"same outlet's follow-up of its report merges", []Candidate{item("Reuters", 2, 0), func() Candidate {
+			c := item("Reuters", 1, 5*time.Hour)
+			c.Title = "Alibaba calls PLA report a malicious PR operation"
+			c.Text = denial + " The company said the memo was a malicious public relations operation and that it would consider legal action."
+			return c
+		}()}, [][]int{{0, 1}}},
 		{"same outlet, different text stays apart", []Candidate{item("Reuters", 2, 0), func() Candidate { r := rephrased; r.Score = 1; return r }()}, [][]int{{0}, {1}}},
 		{"two companies' shared event merges", []Candidate{item("FT", 2, 0), func() Candidate { c := item("Reuters", 1, 0); c.Companies = []string{"Cainiao"}; return c }()}, [][]int{{0, 1}}},
 		{"two companies, loosely alike, stay apart", []Candidate{rephrased, func() Candidate { c := item("Bloomberg", 1, 0); c.Companies = []string{"Cainiao"}; return c }()}, [][]int{{0}, {1}}},
