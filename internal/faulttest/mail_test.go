@@ -227,14 +227,16 @@ func htmlProblems(doc string) []string {
 // HTML part; the stories themselves are still delivered, as text.
 func TestFault15ScriptInTitle(t *testing.T) {
 	t.Parallel()
+	// Six different events (each title names its own), so that story
+	// grouping shows each with its own title rather than as "also reported".
 	items := []string{
-		testutil.Item(`<![CDATA[<script>alert(1)</script> Cainiao espionage t15a]]>`, "https://x.example/a", "", "Spying."),
-		testutil.Item(`Cainiao espionage &lt;img src=x onerror=alert(2)&gt; t15b`, "https://x.example/b", "",
+		testutil.Item(`<![CDATA[<script>alert(1)</script> Cainiao espionage: Rotterdam customs raid warehouse t15a]]>`, "https://x.example/a", "", "Spying."),
+		testutil.Item(`Cainiao espionage &lt;img src=x onerror=alert(2)&gt; Hamburg court hears dockworkers t15b`, "https://x.example/b", "",
 			`<![CDATA[<a href="javascript:alert(3)" onclick="alert(4)">click</a> spying <iframe src="data:text/html;base64,PHNjcmlwdD5hbGVydCg1KTwvc2NyaXB0Pg=="></iframe><img src=x onerror="alert(6)"><svg onload="alert(7)"></svg><p style="background:url(javascript:alert(8))">styled</p>]]>`),
-		testutil.Item(`Cainiao espionage t15c`, "javascript:alert(9)", "c-guid", "Spying with a javascript: link."),
-		testutil.Item(`Cainiao espionage t15d`, "data:text/html,&lt;script&gt;alert(10)&lt;/script&gt;", "d-guid", "Spying with a data: link."),
-		testutil.Item(`&lt;script&gt;alert(11)&lt;/script&gt; Cainiao espionage t15e`, "https://x.example/e\" onmouseover=\"alert(12)", "", "Quote in the link."),
-		testutil.Item(`<![CDATA[<a href="vbscript:msgbox(13)">Cainiao</a> espionage <b onmouseover=alert(14)>t15f</b>]]>`, "https://x.example/f", "", "<![CDATA[<meta http-equiv=refresh content=0;url=javascript:alert(15)> spying]]>"),
+		testutil.Item(`Cainiao espionage: Madrid regulator fines courier t15c`, "javascript:alert(9)", "c-guid", "Spying with a javascript: link."),
+		testutil.Item(`Cainiao espionage: Warsaw parliament debates ban t15d`, "data:text/html,&lt;script&gt;alert(10)&lt;/script&gt;", "d-guid", "Spying with a data: link."),
+		testutil.Item(`&lt;script&gt;alert(11)&lt;/script&gt; Cainiao espionage: Lisbon minister resigns t15e`, "https://x.example/e\" onmouseover=\"alert(12)", "", "Quote in the link."),
+		testutil.Item(`<![CDATA[<a href="vbscript:msgbox(13)">Cainiao</a> espionage: Oslo embassy expels attaché <b onmouseover=alert(14)>t15f</b>]]>`, "https://x.example/f", "", "<![CDATA[<meta http-equiv=refresh content=0;url=javascript:alert(15)> spying]]>"),
 	}
 	w := newWorld(t, conf{sources: []src{{name: "Hostile <b>source</b>", feed: serveFeed(t, testutil.RSS(items...)).URL}}}, smtptest.Options{})
 	w.mustRun(0, "once")
