@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -16,11 +15,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+
+	"newswatch/internal/testutil"
 )
 
 // The daemon runs (-daemons) measure `newswatch run` fetching the farm for
@@ -41,24 +41,6 @@ type daemonResult struct {
 	cpu      time.Duration // all daemons, user + system, start-up included
 	sources  []int         // fetched by each daemon
 	requests int64         // answered 200: the slot's cold fetches (a next slot's fetches are 304s)
-}
-
-// syncBuffer is a buffer a child writes while the bench reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // fetchDone finds the first "fetch done" line of a daemon's JSON log.
@@ -139,7 +121,7 @@ func (b *bench) daemonRun(ctx context.Context, n int, c daemonCase) (daemonResul
 	b.farm.Reset()
 	var (
 		cmds []*exec.Cmd
-		logs []*syncBuffer
+		logs []*testutil.LockedBuffer
 	)
 	stop := func() {
 		for _, cmd := range cmds {
@@ -153,7 +135,7 @@ func (b *bench) daemonRun(ctx context.Context, n int, c daemonCase) (daemonResul
 		}
 	}
 	for range c.daemons {
-		log := &syncBuffer{}
+		log := &testutil.LockedBuffer{}
 		cmd := exec.CommandContext(ctx, b.bin, "-config", cfg, "-log-format", "json", "run")
 		cmd.Stdout, cmd.Stderr = io.Discard, log
 		if err := cmd.Start(); err != nil {
