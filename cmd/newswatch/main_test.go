@@ -300,3 +300,41 @@ func TestOncePrunes(t *testing.T) {
 		t.Errorf("%d aged items without text, %d young items with text; want some of each", aged, young)
 	}
 }
+
+// TestProgressLine: the progress line is drawn only on a terminal, and not
+// under -v, whose log lines it would garble; it ends by clearing itself.
+func TestProgressLine(t *testing.T) {
+	tty, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0) // a character device, as a terminal is
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	if (&env{}).progressTo(tty, 2) == nil {
+		t.Error("no progress line on a terminal")
+	}
+	if (&env{globals: globals{verbose: true}}).progressTo(tty, 2) != nil {
+		t.Error("a progress line under -v, between the debug log lines")
+	}
+	if (&env{}).progressTo(&bytes.Buffer{}, 2) != nil {
+		t.Error("a progress line into a pipe or file")
+	}
+}
+
+// TestNamesListedPlainly: a name that is not in the config is answered
+// with the names there are, as "a, b" rather than Go's "[a b]", and a
+// suggestion.
+func TestNamesListedPlainly(t *testing.T) {
+	cfg := exampleCopy(t)
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = append(text, "\n[[digests]]\nname = \"Evening brief\"\nschedule = \"0 19 * * *\"\nto = [\"analyst@example.org\"]\n"...)
+	if err := os.WriteFile(cfg, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "-config", cfg, "preview", "Morning brif")
+	if code != exitUsage || !strings.Contains(errOut, "have: Morning brief, Evening brief") || !strings.Contains(errOut, `did you mean "Morning brief"`) {
+		t.Errorf("preview of a misspelt digest: exit %d\n%s", code, errOut)
+	}
+}
