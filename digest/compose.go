@@ -72,6 +72,7 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		ChangedAfter: windowStart,
 		Since:        now.Add(-c.MaxAge),
 		UnclaimedBy:  spec.Name,
+		ReleasedBy:   spec.Name,
 	})
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: select items: %w", spec.Name, err)
@@ -287,8 +288,8 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		return HealthView{}, fmt.Errorf("failed digests: %w", err)
 	}
 	for _, m := range failed {
-		if m.Created.Before(since) || len(m.To) == 0 && len(m.Channels) > 0 {
-			continue // no mail: its channels are listed below
+		if m.Digest != spec.Name || m.Created.Before(since) || len(m.To) == 0 && len(m.Channels) > 0 {
+			continue // another digest's (its readers may differ), or no mail: its channels are listed below
 		}
 		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: m.LastError})
 	}

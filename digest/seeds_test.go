@@ -211,3 +211,33 @@ func TestComposeManyOutlets(t *testing.T) {
 		t.Errorf("also reported by %d, %d more; want 10 and 4 more:\n%s", len(sv.Also), sv.MoreOutlets, d.Message.Text)
 	}
 }
+
+// TestFooterNamesOwnFailures: a digest's footer reports its own failed
+// mail, not another digest's (whose readers, recipients and errors are not
+// this digest's readers' business).
+func TestFooterNamesOwnFailures(t *testing.T) {
+	ctx := context.Background()
+	c, st := seedComposer(t)
+	day1 := time.Date(2025, 11, 16, 10, 0, 0, 0, time.UTC)
+	for _, name := range []string{"Board", "Morning"} {
+		m := store.Message{Digest: name, Slot: day1, Created: day1, MessageID: "<" + name + "@x>", To: []string{"a@example.org"}}
+		if err := st.CreateMessage(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.MarkFailed(ctx, m.ID, "550 5.1.1 <"+name+"-chair@board.example>: no such user"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saveReports(t, st, time.Now(), "a1-scmp.txt")
+	day2 := day1.Add(24 * time.Hour)
+	d, err := c.Compose(ctx, Spec{Name: "Morning", Location: time.UTC}, day2, day2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(d.Message.Text, "Board") {
+		t.Errorf("the Morning digest reports the Board digest's failure:\n%s", d.Message.Text)
+	}
+	if !strings.Contains(d.Message.Text, "Morning-chair@board.example") {
+		t.Errorf("the Morning digest does not report its own failure:\n%s", d.Message.Text)
+	}
+}

@@ -177,3 +177,51 @@ func testMailFailedChannelClaims(t *testing.T) {
 		t.Fatalf("%d items released once mail and channel failed, want 2", len(items))
 	}
 }
+
+func TestReleasedAfterLaterDigests(t *testing.T) { both(t, testReleasedAfterLaterDigests) }
+
+// testReleasedAfterLaterDigests: a message that fails after a later digest
+// of the same name was sent (its channel retried for days, then gave up)
+// releases items older than that digest's window; ReleasedBy selects them
+// all the same, and only for that digest.
+func testReleasedAfterLaterDigests(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	old := save(t, s, "src", item("old-a"), item("old-b"))
+	hook := "https://hooks.example.org/h"
+	m := Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(old)}
+	if err := s.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, m.ID, "550 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	window := s.now() // a later digest was sent: its window starts here
+	save(t, s, "src", item("new"))
+	q := ItemQuery{ChangedAfter: window, UnclaimedBy: "D", ReleasedBy: "D"}
+	selected := func(q ItemQuery) []string {
+		t.Helper()
+		items, err := s.Items(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys(items)
+	}
+	if got := selected(q); len(got) != 1 {
+		t.Fatalf("while the channel still owes the old items: %v, want only the new one", got)
+	}
+	if err := s.MarkDeliveryFailed(ctx, m.ID, hook, "gave up after 72 h"); err != nil {
+		t.Fatal(err)
+	}
+	if got := selected(q); len(got) != 3 {
+		t.Fatalf("after the channel gave up: %v, want the new item and the two released ones", got)
+	}
+	q.ReleasedBy = ""
+	if got := selected(q); len(got) != 1 {
+		t.Fatalf("without ReleasedBy: %v, want only the window's item", got)
+	}
+	q.ReleasedBy, q.UnclaimedBy = "E", "E"
+	if got := selected(q); len(got) != 1 {
+		t.Fatalf("another digest: %v, want only the window's item", got)
+	}
+}

@@ -727,6 +727,12 @@ type ItemQuery struct {
 	ChangedAfter time.Time
 	Since        time.Time // published (first seen when unknown) at or after; zero: no bound
 	UnclaimedBy  string    // digest name: skip items claimed by its pending or sent messages
+	// ReleasedBy (a digest name) also selects, whatever ChangedAfter says,
+	// the items a failed message of that digest carried: a message that
+	// failed after later digests were sent (72 h of retries, a channel
+	// that gave up) releases items older than the window, which must reach
+	// the next digest all the same.
+	ReleasedBy string
 	Key          string    // one item by key
 	Limit        int       // 0: no limit
 }
@@ -744,8 +750,15 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) ([]Item, error) {
 		args = append(args, t)
 	}
 	if t := nullTime(q.ChangedAfter); t.Valid {
-		where = append(where, `i.updated > ?`)
-		args = append(args, t)
+		if q.ReleasedBy != "" {
+			where = append(where, `(i.updated > ? OR EXISTS (SELECT 1 FROM message_items AS mi
+				JOIN messages AS m ON m.id = mi.message_id
+				WHERE mi.item_id = i.id AND m.digest = ? AND m.status = 'failed'))`)
+			args = append(args, t, q.ReleasedBy)
+		} else {
+			where = append(where, `i.updated > ?`)
+			args = append(args, t)
+		}
 	}
 	if t := nullTime(q.Since); t.Valid {
 		where = append(where, `coalesce(i.published, i.first_seen) >= ?`)
