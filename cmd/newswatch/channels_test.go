@@ -146,6 +146,23 @@ func TestNotifyGone(t *testing.T) {
 		t.Errorf("next digest's footer does not name the failed channel:\n%s", out)
 	}
 
+	// The URL corrected in the config: the failure of the old one is
+	// nothing left to repair, and no longer fails the health check.
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := strings.Replace(string(text), "/hook?token=", "/hook2?token=", 1)
+	if err := os.WriteFile(cfg, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCmd(t, "-config", cfg, "status", "-q"); code != exitOK {
+		t.Errorf("status -q fails for a channel no longer configured: exit %d\n%s", code, out)
+	}
+	if err := os.WriteFile(cfg, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	// The webhook is back: once a later digest went through it, the old
 	// failure no longer fails the health check.
 	hook.mu.Lock()

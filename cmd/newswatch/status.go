@@ -67,8 +67,8 @@ func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []store.Mes
 		return errEverySourceFailed
 	}
 	for _, m := range msgs {
-		if m.Status != store.MessageFailed {
-			continue
+		if m.Status != store.MessageFailed || !a.configured(m.Digest, "") {
+			continue // a digest renamed or removed since: nothing to repair
 		}
 		last, ok, err := a.st.LastSent(ctx, m.Digest)
 		if err != nil {
@@ -79,8 +79,8 @@ func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []store.Mes
 		}
 	}
 	for _, d := range dels {
-		if d.Status != store.MessageFailed {
-			continue
+		if d.Status != store.MessageFailed || !a.configured(d.Message.Digest, d.Channel) {
+			continue // the URL was corrected or removed since
 		}
 		last, ok, err := a.st.LastDelivered(ctx, d.Message.Digest, d.Channel)
 		if err != nil {
@@ -91,6 +91,26 @@ func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []store.Mes
 		}
 	}
 	return nil
+}
+
+// configured says whether the digest name (and, when channel is not "",
+// that notify channel of it, named as the outbox names it) is in the
+// configuration, enabled or paused.
+func (a *app) configured(name, channel string) bool {
+	for _, d := range append(append([]config.Digest{}, a.cfg.Digests...), a.cfg.PausedDigests...) {
+		if d.Name != name {
+			continue
+		}
+		if channel == "" {
+			return true
+		}
+		for _, raw := range d.Notify {
+			if config.MaskURL(raw) == channel {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // printChannels lists the deliveries through notify channels that are
