@@ -136,9 +136,10 @@ func maskURL(raw string) (string, []string) {
 		host = strings.Replace(host, h, hide(h), 1)
 	}
 	b.WriteString(host)
+	chat := !IsWebhook(raw)
 	for _, seg := range strings.Split(u.EscapedPath(), "/")[1:] {
 		b.WriteString("/")
-		if !isRef(seg) && tokenLike(seg) {
+		if !isRef(seg) && (tokenLike(seg) || chat && chatToken(seg)) {
 			seg = hide(seg)
 		}
 		b.WriteString(seg)
@@ -186,6 +187,17 @@ func tokenLike(seg string) bool {
 	letters := strings.IndexFunc(seg, unicode.IsLetter) >= 0
 	digits := strings.IndexFunc(seg, unicode.IsDigit) >= 0
 	return len(seg) >= 8 && letters && digits
+}
+
+// chatToken reports whether a chat URL's path segment may be a token made
+// of letters only (a Gotify token is 15 random letters and digits, often
+// letters alone): 12 letters or digits and more, or 8 and more in mixed
+// case. A chat URL's path holds credentials more often than names.
+func chatToken(seg string) bool {
+	if len(seg) < 8 || strings.IndexFunc(seg, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) >= 0 {
+		return false
+	}
+	return len(seg) >= 12 || strings.IndexFunc(seg, unicode.IsUpper) >= 0 && strings.IndexFunc(seg, unicode.IsLower) >= 0
 }
 
 // notify checks a digest's notify URLs and webhook_secret_env.

@@ -21,6 +21,10 @@ func TestMaskURL(t *testing.T) {
 		{"ifttt://aBcDeFgHiJkLmNoPqRsTuV/?events=news", "ifttt://***/?events=***"},
 		{"pushbullet://o.abcdefghijklmnopqrstuvwxyz012345/", "pushbullet://***/"},
 		{"slack://${T}@C0123ABCDEF", "slack://${T}@C0123ABCDEF"},
+		{"gotify://gotify.example.org/AbcDefGhiJklMno", "gotify://gotify.example.org/***"},
+		{"gotify://gotify.example.org/abcdefghijklmno?title=x", "gotify://gotify.example.org/***?title=***"},
+		{"ntfy://ntfy.example.org/news", "ntfy://ntfy.example.org/news"},
+		{"https://hooks.example.org/AbcDefGhiJklMno", "https://hooks.example.org/AbcDefGhiJklMno"},
 		{"tok3n-without-a-scheme", "***"},
 		{"https//hooks.example.org/tok3n", "***"},
 	} {
