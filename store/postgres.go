@@ -214,7 +214,11 @@ func connectPostgres(ctx context.Context, rawURL string, readOnly bool) (*Store,
 		s.w.Close()
 		var pg *pgconn.PgError
 		if errors.As(err, &pg) && pg.Code == "3D000" { // invalid_catalog_name
-			return nil, fmt.Errorf("store: open %s: %w (create it first: createdb %s)", name, err, cfg.Database)
+			db := cfg.Database
+			if db == "" {
+				db = cfg.User // the server's default: the user's name
+			}
+			return nil, fmt.Errorf("store: open %s: %w (create it first: createdb %q)", name, err, db)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
 	}

@@ -74,7 +74,7 @@ func TestMigrationsAlike(t *testing.T) {
 func TestOpenPostgresMissingDatabase(t *testing.T) {
 	u := testutil.Postgres(t)
 	_, err := Open(context.Background(), strings.Replace(u, "/newswatch_test_", "/missing_", 1))
-	if err == nil || !strings.Contains(err.Error(), "createdb missing_") {
+	if err == nil || !strings.Contains(err.Error(), `createdb "missing_`) {
 		t.Errorf("Open of a missing database: %v, want the createdb advice", err)
 	}
 }
