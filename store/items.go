@@ -733,8 +733,8 @@ type ItemQuery struct {
 	// that gave up) releases items older than the window, which must reach
 	// the next digest all the same.
 	ReleasedBy string
-	Key          string    // one item by key
-	Limit        int       // 0: no limit
+	Key        string // one item by key
+	Limit      int    // 0: no limit
 }
 
 // Items returns the items q selects, newest first: by published time (first
