@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"newswatch/config"
+	"newswatch/match"
 	"newswatch/scraper"
 	"newswatch/store"
 )
@@ -73,6 +74,18 @@ name = "Morning"
 schedule = "0 7 * * *"
 to = ["a@example.org"]
 `, server(t).URL)
+	cfg, wl := loadConfig(t, path, toml)
+	st, err := store.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return New(cfg, st, wl, WithClock(func() time.Time { return now })), cfg, st
+}
+
+// loadConfig writes toml to path and loads it with its watchlist.
+func loadConfig(t *testing.T, path, toml string) (*config.Config, *match.Watchlist) {
+	t.Helper()
 	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -84,12 +97,7 @@ to = ["a@example.org"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return New(cfg, st, wl, WithClock(func() time.Time { return now })), cfg, st
+	return cfg, wl
 }
 
 func TestRun(t *testing.T) {

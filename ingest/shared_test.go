@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"newswatch/config"
 	"newswatch/internal/testutil"
 	"newswatch/store"
 )
@@ -39,18 +37,7 @@ func TestRunShared(t *testing.T) {
 		fmt.Fprintf(&b, "[[sources]]\nname = \"S%02d\"\nfeed = \"%s/s%02d\"\n", i, srv.URL, i)
 	}
 	b.WriteString("[[companies]]\nname = \"Alibaba\"\n[[digests]]\nname = \"D\"\nschedule = \"0 7 * * *\"\nto = [\"a@example.org\"]\n")
-	path := filepath.Join(t.TempDir(), "newswatch.toml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wl, err := CompileWatchlist(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, wl := loadConfig(t, filepath.Join(t.TempDir(), "newswatch.toml"), b.String())
 	pipes := make([]*Pipeline, 2)
 	for i := range pipes {
 		st, err := store.Open(context.Background(), db)

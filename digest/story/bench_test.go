@@ -15,13 +15,23 @@ import (
 // times over, each copy from other outlets and a day later.
 func headlines10k(t testing.TB) []Candidate {
 	items := loadNewsAgg(t)
-	cs := make([]Candidate, 0, 10000)
-	for i := 0; len(cs) < 10000; i++ {
-		c := items[i%len(items)].Candidate
-		rep := i / len(items)
+	base := make([]Candidate, len(items))
+	for i, it := range items {
+		base[i] = it.Candidate
+	}
+	return repeated(base, 10000, 24*time.Hour)
+}
+
+// repeated is n candidates: base over and over, each round's copies from
+// other outlets and every later by step.
+func repeated(base []Candidate, n int, step time.Duration) []Candidate {
+	cs := make([]Candidate, 0, n)
+	for i := 0; len(cs) < n; i++ {
+		c := base[i%len(base)]
+		rep := i / len(base)
 		c.Key = fmt.Sprintf("%s/%d", c.Key, rep)
 		c.Source = fmt.Sprintf("%s %d", c.Source, rep)
-		c.Published = c.Published.Add(time.Duration(rep) * 24 * time.Hour)
+		c.Published = c.Published.Add(time.Duration(rep) * step)
 		cs = append(cs, c)
 	}
 	return cs
@@ -38,16 +48,11 @@ func fullText10k(t testing.TB) []Candidate {
 	if err := json.Unmarshal(raw, &items); err != nil {
 		t.Fatal(err)
 	}
-	cs := make([]Candidate, 0, 10000)
-	for i := 0; len(cs) < 10000; i++ {
-		c := items[i%len(items)].Candidate
-		rep := i / len(items)
-		c.Key = fmt.Sprintf("%s/%d", c.Key, rep)
-		c.Source = fmt.Sprintf("%s %d", c.Source, rep)
-		c.Published = c.Published.Add(time.Duration(rep) * 6 * time.Hour)
-		cs = append(cs, c)
+	base := make([]Candidate, len(items))
+	for i, it := range items {
+		base[i] = it.Candidate
 	}
-	return cs
+	return repeated(base, 10000, 6*time.Hour)
 }
 
 // nearIdentical is n copies of one report from n outlets within an hour,
