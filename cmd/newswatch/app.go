@@ -60,11 +60,17 @@ func openApp(ctx context.Context, e *env) (*app, error) {
 // check, preview): they work on a read-only or busy database, and create
 // or upgrade nothing.
 func openAppReadOnly(ctx context.Context, e *env) (*app, error) {
-	if err := databaseExists(e.config); err != nil {
-		return nil, err
-	}
-	a, err := openAppWith(ctx, e, store.OpenReadOnly)
-	if errors.Is(err, store.ErrSchemaOutdated) {
+	var missing error
+	a, err := openAppWith(ctx, e, func(ctx context.Context, database string) (*store.Store, error) {
+		if missing = databaseExists(database); missing != nil {
+			return nil, missing
+		}
+		return store.OpenReadOnly(ctx, database)
+	})
+	switch {
+	case missing != nil:
+		return nil, missing
+	case errors.Is(err, store.ErrSchemaOutdated):
 		return nil, errNoTables
 	}
 	return a, err

@@ -30,7 +30,7 @@ func cmdCopyDB(ctx context.Context, e *env, args []string) error {
 	if *to == cfg.Database {
 		return usagef("-to is the configured database itself (%s)", store.Redact(*to))
 	}
-	if err := databaseExists(e.config); err != nil {
+	if err := databaseExists(cfg.Database); err != nil {
 		return err
 	}
 	src, err := store.Open(ctx, cfg.Database)

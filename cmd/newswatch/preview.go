@@ -24,7 +24,7 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	a, err := openAppReadOnly(ctx, e)
-	if err != nil && (errors.Is(err, errNoTables) || databaseExists(e.config) != nil) {
+	if err != nil && (errors.Is(err, errNoTables) || errors.Is(err, errNoDatabase)) {
 		// Nothing fetched yet: show what an empty digest looks like, from
 		// an empty scratch database, leaving the configured one untouched.
 		a, err = openScratchApp(ctx, e)

@@ -133,19 +133,19 @@ func (a *app) printChannels(w io.Writer, dels []store.Delivery) {
 	tw.Flush()
 }
 
-// databaseExists says so when the configured SQLite file is missing, so
-// that status reports nothing fetched yet rather than creating an empty
-// database. A PostgreSQL URL is left to store.Open.
-func databaseExists(configPath string) error {
-	cfg, err := config.Load(configPath)
-	if err != nil {
-		return usageError{err}
-	}
-	if store.IsURL(cfg.Database) {
+// errNoDatabase is a read-only command's answer where the configured
+// SQLite file does not exist: it reports nothing fetched yet rather than
+// creating an empty database.
+var errNoDatabase = errors.New("nothing was fetched with this config (run `newswatch fetch` or `newswatch once` first)")
+
+// databaseExists returns errNoDatabase, naming the file, when database is
+// an SQLite path that does not exist. A PostgreSQL URL is left to the store.
+func databaseExists(database string) error {
+	if store.IsURL(database) {
 		return nil
 	}
-	if _, err := os.Stat(cfg.Database); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no database at %s yet: nothing was fetched with this config (run `newswatch fetch` or `newswatch once` first)", cfg.Database)
+	if _, err := os.Stat(database); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s yet: %w", database, errNoDatabase)
 	}
 	return nil
 }
