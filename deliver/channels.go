@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -31,7 +32,7 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	pending, err := st.Deliveries(ctx, store.MessagePending)
+	pending, err := st.Deliveries(ctx, model.MessagePending)
 	if err != nil {
 		return rep, fmt.Errorf("deliver: %w", err)
 	}
@@ -52,7 +53,7 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	return rep, nil
 }
 
-func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d store.Delivery, now time.Time,
+func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d model.Delivery, now time.Time,
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
 	m := d.Message
 	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Channel: d.Channel, Attempt: d.Attempts + 1}

@@ -14,14 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"newswatch/model"
 	"newswatch/store"
 )
 
 // channelOutbox records one pending message with no recipients, sent
 // through the given channels only.
-func channelOutbox(t *testing.T, st *store.Store, channels ...string) store.Message {
+func channelOutbox(t *testing.T, st *store.Store, channels ...string) model.Message {
 	t.Helper()
-	m := store.Message{Digest: "Morning brief", Slot: t0, MessageID: "<morning-brief.1@newswatch.test>",
+	m := model.Message{Digest: "Morning brief", Slot: t0, MessageID: "<morning-brief.1@newswatch.test>",
 		Subject: "Morning brief · 2 stories", Created: t0, Doc: `{"digest":"Morning brief"}`, Channels: channels}
 	if err := st.CreateMessage(context.Background(), &m); err != nil {
 		t.Fatal(err)
@@ -36,11 +37,11 @@ func webhooks(urls map[string]string) Channels {
 		if !ok {
 			return nil, fmt.Errorf("%s: not configured", channel)
 		}
-		return NewWebhookSender(&Webhook{URL: u}, func(m store.Message) ([]byte, error) { return []byte(m.Doc), nil }), nil
+		return NewWebhookSender(&Webhook{URL: u}, func(m model.Message) ([]byte, error) { return []byte(m.Doc), nil }), nil
 	}
 }
 
-func deliveryOf(t *testing.T, st *store.Store, channel string) store.Delivery {
+func deliveryOf(t *testing.T, st *store.Store, channel string) model.Delivery {
 	t.Helper()
 	ds, err := st.Deliveries(context.Background())
 	if err != nil {
@@ -52,7 +53,7 @@ func deliveryOf(t *testing.T, st *store.Store, channel string) store.Delivery {
 		}
 	}
 	t.Fatalf("no delivery through %s", channel)
-	return store.Delivery{}
+	return model.Delivery{}
 }
 
 // A webhook channel answering 500 twice then 200 gets exactly one accepted
@@ -78,10 +79,10 @@ func TestChannelRetriesThenOnce(t *testing.T) {
 			t.Errorf("try %d: Idempotency-Key %q body %q, want %q and the stored document", i+1, k, rcv.bodies[i], m.MessageID)
 		}
 	}
-	if d := deliveryOf(t, st, "hook"); d.Status != store.MessageSent || d.Attempts != 3 {
+	if d := deliveryOf(t, st, "hook"); d.Status != model.MessageSent || d.Attempts != 3 {
 		t.Errorf("delivery %s after %d attempts, want sent after 3", d.Status, d.Attempts)
 	}
-	if got, _ := st.Message(context.Background(), m.ID); got.Status != store.MessageSent {
+	if got, _ := st.Message(context.Background(), m.ID); got.Status != model.MessageSent {
 		t.Errorf("message %s, want sent", got.Status)
 	}
 }
@@ -101,10 +102,10 @@ func TestChannelGoneFails(t *testing.T) {
 		t.Fatalf("report %+v, want the channel failed with 410", rep)
 	}
 	d := deliveryOf(t, st, "hook")
-	if d.Status != store.MessageFailed || !strings.Contains(d.LastError, "410 Gone") {
+	if d.Status != model.MessageFailed || !strings.Contains(d.LastError, "410 Gone") {
 		t.Errorf("delivery %s %q, want failed with 410 Gone", d.Status, d.LastError)
 	}
-	if got, _ := st.Message(context.Background(), m.ID); got.Status != store.MessageFailed {
+	if got, _ := st.Message(context.Background(), m.ID); got.Status != model.MessageFailed {
 		t.Errorf("message %s, want failed", got.Status)
 	}
 }
@@ -131,7 +132,7 @@ func TestChannelsIndependent(t *testing.T) {
 		t.Fatalf("posts: up %d, gone %d, down %d (%d accepted); want 1, 1, 3 (1)", len(up.keys), len(gone.keys), len(down.keys), down.accepted)
 	}
 	got, _ := st.Message(context.Background(), m.ID)
-	if got.Status != store.MessageSent || !strings.Contains(got.LastError, "404") {
+	if got.Status != model.MessageSent || !strings.Contains(got.LastError, "404") {
 		t.Errorf("message %s %q, want sent with the 404 kept", got.Status, got.LastError)
 	}
 }
@@ -147,7 +148,7 @@ func TestChannelGivesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := deliveryOf(t, st, "hook"); len(rep.Failed) != 1 || d.Status != store.MessageFailed || !strings.Contains(d.LastError, "gave up after 72h") {
+	if d := deliveryOf(t, st, "hook"); len(rep.Failed) != 1 || d.Status != model.MessageFailed || !strings.Contains(d.LastError, "gave up after 72h") {
 		t.Errorf("delivery %s %q, want failed: gave up", d.Status, d.LastError)
 	}
 }
@@ -159,7 +160,7 @@ func TestChannelUnconfigured(t *testing.T) {
 	if _, err := DeliverChannels(context.Background(), st, webhooks(nil), t0, RetryPolicy{}); err != nil {
 		t.Fatal(err)
 	}
-	if d := deliveryOf(t, st, "old"); d.Status != store.MessageFailed || !strings.Contains(d.LastError, "not configured") {
+	if d := deliveryOf(t, st, "old"); d.Status != model.MessageFailed || !strings.Contains(d.LastError, "not configured") {
 		t.Errorf("delivery %s %q, want failed: not configured", d.Status, d.LastError)
 	}
 }
@@ -190,7 +191,7 @@ func (r *chatReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-func chatText(m store.Message, limit int) (string, error) {
+func chatText(m model.Message, limit int) (string, error) {
 	return "• " + m.Subject + "\n  https://news.example/1\n", nil
 }
 
@@ -206,7 +207,7 @@ func TestChatNtfy(t *testing.T) {
 	u, _ := url.Parse(srv.URL)
 	c := &Chat{URL: "ntfy://" + u.Host + "/newswatch?scheme=http&title=${NTFY_TITLE}", Render: chatText, Limit: 4096,
 		Getenv: func(k string) string { return map[string]string{"NTFY_TITLE": "Digest"}[k] }}
-	m := store.Message{Subject: "Morning brief · 2 stories", MessageID: "<x@y>"}
+	m := model.Message{Subject: "Morning brief · 2 stories", MessageID: "<x@y>"}
 	err := c.Send(context.Background(), m)
 	if se := classify(err); err == nil || !se.Temporary || se.Code != 429 {
 		t.Fatalf("429: %v (%+v), want temporary", err, se)
@@ -249,7 +250,7 @@ func TestChatSlack(t *testing.T) {
 	token := "WNA3PBYV6-F20DUQND3RQ-Webc4MAvoacrpPakR8phF0zi"
 	c := &Chat{URL: "slack://hook:${SLACK_TOKEN}@webhook", Render: chatText, Limit: 4000,
 		Getenv: func(k string) string { return map[string]string{"SLACK_TOKEN": token}[k] }}
-	m := store.Message{Subject: "Morning brief · 2 stories", MessageID: "<x@y>"}
+	m := model.Message{Subject: "Morning brief · 2 stories", MessageID: "<x@y>"}
 	if err := c.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +285,7 @@ func TestChatMattermost(t *testing.T) {
 	u, _ := url.Parse(srv.URL)
 	c := &Chat{URL: "mattermost://" + u.Host + "/${MM_TOKEN}?disabletls=yes", Render: chatText, Limit: 16000,
 		Getenv: func(k string) string { return map[string]string{"MM_TOKEN": "mmtoken0123456789"}[k] }}
-	m := store.Message{Subject: "Morning brief · 2 stories", MessageID: "<x@y>"}
+	m := model.Message{Subject: "Morning brief · 2 stories", MessageID: "<x@y>"}
 	if err := c.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +313,7 @@ func TestChatMattermost(t *testing.T) {
 func TestChatErrorRedacted(t *testing.T) {
 	// Refused before anything is sent: the library quotes the token.
 	c := &Chat{URL: "gotify://gotify.example.org/SECRETTOKEN12345xyz", Render: chatText, Limit: 1000}
-	err := c.Send(context.Background(), store.Message{Subject: "s"})
+	err := c.Send(context.Background(), model.Message{Subject: "s"})
 	if err == nil || !strings.Contains(err.Error(), "invalid gotify token") || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("error %v: want the refusal without the token", err)
 	}
@@ -325,7 +326,7 @@ func TestUnsetVariableRetried(t *testing.T) {
 	errs := []error{
 		(&Webhook{URL: "https://hooks.example.org/${NW_UNSET}", Getenv: none}).Post(context.Background(), "<k@x>", []byte("{}")),
 		(&Webhook{URL: "http://127.0.0.1:1/", Secret: func() (string, error) { return "", errors.New("NW_SECRET unset") }}).Post(context.Background(), "<k@x>", []byte("{}")),
-		(&Chat{URL: "ntfy://ntfy.example.org/${NW_UNSET}", Render: chatText, Getenv: none}).Send(context.Background(), store.Message{}),
+		(&Chat{URL: "ntfy://ntfy.example.org/${NW_UNSET}", Render: chatText, Getenv: none}).Send(context.Background(), model.Message{}),
 	}
 	for i, err := range errs {
 		if se := classify(err); se == nil || !se.Temporary {

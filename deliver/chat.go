@@ -17,7 +17,7 @@ import (
 	"github.com/nicholas-fedor/shoutrrr/pkg/util/jsonclient"
 
 	"newswatch/config"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // Chat sends outbox messages as text to a chat or push service (Slack,
@@ -29,7 +29,7 @@ import (
 type Chat struct {
 	URL string
 	// Render is the message's text in at most limit bytes.
-	Render func(m store.Message, limit int) (string, error)
+	Render func(m model.Message, limit int) (string, error)
 	// Limit is the service's message size, in bytes.
 	Limit int
 	// Getenv looks up ${VAR}; nil: os.Getenv.
@@ -40,7 +40,7 @@ type Chat struct {
 // time-out or a connection failure is a temporary *SendError; another 4xx,
 // a URL the service refuses or a message that cannot be rendered is
 // permanent.
-func (c *Chat) Send(ctx context.Context, m store.Message) error {
+func (c *Chat) Send(ctx context.Context, m model.Message) error {
 	name := config.MaskURL(c.URL)
 	getenv := c.Getenv
 	if getenv == nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -17,7 +18,7 @@ import (
 // folder ([NewFileSender]). A nil error means the message was accepted, and
 // only then. Errors are *SendError, or a plain error (treated as temporary).
 type Sender interface {
-	Send(ctx context.Context, m store.Message) error
+	Send(ctx context.Context, m model.Message) error
 }
 
 // SendError is a failed or partial delivery, classified.
@@ -136,7 +137,7 @@ func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, poli
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	pending, err := st.Messages(ctx, store.MessagePending)
+	pending, err := st.Messages(ctx, model.MessagePending)
 	if err != nil {
 		return rep, fmt.Errorf("deliver: %w", err)
 	}
@@ -176,7 +177,7 @@ const (
 	failed
 )
 
-func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message, now time.Time,
+func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message, now time.Time,
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
 	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Attempt: m.Attempts + 1}
 	// The lease is held while the message is being sent; a sender that
@@ -276,7 +277,7 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m store.Message,
 }
 
 // markPartial keeps m pending for the recipients in o.Owed alone.
-func markPartial(ctx context.Context, st *store.Store, m store.Message, o Outcome, now time.Time, log *slog.Logger) error {
+func markPartial(ctx context.Context, st *store.Store, m model.Message, o Outcome, now time.Time, log *slog.Logger) error {
 	why := fmt.Sprintf("delivered to the other recipients; will retry %s: %v", strings.Join(o.Owed, ", "), o.Err)
 	if err := st.MarkPartial(context.WithoutCancel(ctx), m.ID, now, o.Owed, why, o.Next); err != nil {
 		log.Error("message sent to some recipients but not recorded, it will be sent again to all", "message_id", m.MessageID, "err", err)

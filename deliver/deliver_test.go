@@ -18,6 +18,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/internal/smtptest"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -36,19 +37,19 @@ func openStore(t *testing.T) *store.Store {
 // outbox records n pending messages of different digests, each claiming
 // two stored items whose links its text lists. It returns the messages and
 // every item link.
-func outbox(t *testing.T, st *store.Store, n int) ([]store.Message, []string) {
+func outbox(t *testing.T, st *store.Store, n int) ([]model.Message, []string) {
 	t.Helper()
 	ctx := context.Background()
-	var items []store.Item
+	var items []model.Item
 	for i := range 2 * n {
 		link := fmt.Sprintf("https://news.example/%d", i)
-		items = append(items, store.Item{Key: link, Link: link, Title: fmt.Sprintf("Alibaba story %d", i)})
+		items = append(items, model.Item{Key: link, Link: link, Title: fmt.Sprintf("Alibaba story %d", i)})
 	}
-	added, err := st.SaveRun(ctx, store.Run{Source: "test", Started: t0, Status: store.StatusOK, Items: len(items)}, items)
+	added, err := st.SaveRun(ctx, model.Run{Source: "test", Started: t0, Status: model.StatusOK, Items: len(items)}, items)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ms []store.Message
+	var ms []model.Message
 	var links []string
 	for i := range n {
 		m := testMessage()
@@ -88,13 +89,13 @@ func delivered(t *testing.T, srv *smtptest.Server) []string {
 	return links
 }
 
-func statuses(t *testing.T, st *store.Store) map[string]store.Message {
+func statuses(t *testing.T, st *store.Store) map[string]model.Message {
 	t.Helper()
 	ms, err := st.Messages(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]store.Message{}
+	out := map[string]model.Message{}
 	for _, m := range ms {
 		out[m.MessageID] = m
 	}
@@ -150,9 +151,9 @@ func TestDeliverFaults(t *testing.T) {
 			if n := srv.Counts().Accepted; n != 0 {
 				t.Fatalf("server accepted %d messages", n)
 			}
-			wantStatus := store.MessageFailed
+			wantStatus := model.MessageFailed
 			if tt.temporary {
-				wantStatus = store.MessagePending
+				wantStatus = model.MessagePending
 				if len(rep.Retry) != len(ms) || len(rep.Failed) != 0 {
 					t.Errorf("report: %d retry, %d failed; want %d retry", len(rep.Retry), len(rep.Failed), len(ms))
 				}
@@ -201,7 +202,7 @@ func TestDeliverFaults(t *testing.T) {
 				}
 			}
 			for id, m := range statuses(t, st) {
-				if m.Status != store.MessageSent || m.Attempts != 2 || m.LastError != "" {
+				if m.Status != model.MessageSent || m.Attempts != 2 || m.LastError != "" {
 					t.Errorf("%s: status %s, attempts %d, last error %q", id, m.Status, m.Attempts, m.LastError)
 				}
 			}
@@ -265,7 +266,7 @@ func TestDeliverPartialRejection(t *testing.T) {
 	if len(rep.Sent) != 1 || !strings.HasPrefix(rep.Sent[0].Rejected["two@example.org"], "550") {
 		t.Fatalf("report %+v", rep)
 	}
-	if m := statuses(t, st)[ms[0].MessageID]; m.Status != store.MessageSent {
+	if m := statuses(t, st)[ms[0].MessageID]; m.Status != model.MessageSent {
 		t.Errorf("status %s", m.Status)
 	}
 	var line map[string]any
@@ -303,7 +304,7 @@ func TestDeliverPartialTemporary(t *testing.T) {
 				t.Fatalf("report %+v, %v; want one sent, owed to %s", rep, err, two)
 			}
 			m := statuses(t, st)[ms[0].MessageID]
-			if m.Status != store.MessagePending || !slices.Equal(m.To, []string{two}) || m.Sent.IsZero() ||
+			if m.Status != model.MessagePending || !slices.Equal(m.To, []string{two}) || m.Sent.IsZero() ||
 				!m.NextAttempt.Equal(t0.Add(time.Minute)) || !strings.Contains(m.LastError, "452") {
 				t.Fatalf("after a partial delivery: %+v", m)
 			}
@@ -319,7 +320,7 @@ func TestDeliverPartialTemporary(t *testing.T) {
 			m = statuses(t, st)[ms[0].MessageID]
 			got := s.srv.Messages()
 			if tt.retry == nil {
-				if len(rep.Sent) != 1 || len(rep.Sent[0].Owed) != 0 || m.Status != store.MessageSent {
+				if len(rep.Sent) != 1 || len(rep.Sent[0].Owed) != 0 || m.Status != model.MessageSent {
 					t.Fatalf("retry: report %+v, message %+v", rep, m)
 				}
 				if len(got) != 2 || strings.Join(got[0].To, ",") != "analyst@example.org" || strings.Join(got[1].To, ",") != "two@example.org" {
@@ -335,13 +336,13 @@ func TestDeliverPartialTemporary(t *testing.T) {
 				}
 				return
 			}
-			if len(rep.Failed) != 1 || m.Status != store.MessageSent || !strings.Contains(m.LastError, "550") || m.Sent.IsZero() {
+			if len(rep.Failed) != 1 || m.Status != model.MessageSent || !strings.Contains(m.LastError, "550") || m.Sent.IsZero() {
 				t.Fatalf("refused for good: report %+v, message %+v", rep, m)
 			}
 			if len(got) != 1 {
 				t.Errorf("server got %d messages, want 1", len(got))
 			}
-			again := store.Message{Digest: m.Digest, Slot: t0.Add(time.Hour), MessageID: "<again@newswatch.test>", To: []string{"analyst@example.org"},
+			again := model.Message{Digest: m.Digest, Slot: t0.Add(time.Hour), MessageID: "<again@newswatch.test>", To: []string{"analyst@example.org"},
 				Created: t0.Add(time.Hour), ItemIDs: m.ItemIDs}
 			if err := st.CreateMessage(ctx, &again); !errors.Is(err, store.ErrClaimed) {
 				t.Errorf("the items of a message the first recipient had are free again: %v", err)
@@ -377,7 +378,7 @@ func TestDeliverPartialMixedAndGiveUp(t *testing.T) {
 		t.Fatalf("mixed refusal: %+v, %v", rep, err)
 	}
 	got := statuses(t, st)[m.MessageID]
-	if got.Status != store.MessagePending || !slices.Equal(got.To, []string{"two@example.org"}) || !strings.Contains(got.LastError, "550") {
+	if got.Status != model.MessagePending || !slices.Equal(got.To, []string{"two@example.org"}) || !strings.Contains(got.LastError, "550") {
 		t.Fatalf("after a mixed refusal: %+v; want pending for two@ only, the 550 recorded", got)
 	}
 
@@ -386,7 +387,7 @@ func TestDeliverPartialMixedAndGiveUp(t *testing.T) {
 		t.Fatalf("after %v: %+v, %v; want given up (Partial)", owedFor, rep, err)
 	}
 	got = statuses(t, st)[m.MessageID]
-	if got.Status != store.MessageSent || !strings.Contains(got.LastError, "gave up") {
+	if got.Status != model.MessageSent || !strings.Contains(got.LastError, "gave up") {
 		t.Errorf("given up: %+v", got)
 	}
 	if n := s.srv.Count(m.MessageID); n != 1 {
@@ -450,7 +451,7 @@ func TestRetryPolicyBackoff(t *testing.T) {
 func TestDeliverBackoffGrows(t *testing.T) {
 	st := openStore(t)
 	outbox(t, st, 1)
-	fail := senderFunc(func(context.Context, store.Message) error {
+	fail := senderFunc(func(context.Context, model.Message) error {
 		return &SendError{Temporary: true, Code: 421, Err: errors.New("421 try later")}
 	})
 	now := t0
@@ -471,13 +472,13 @@ func TestDeliverBackoffGrows(t *testing.T) {
 func TestDeliverUnknownErrorIsTemporary(t *testing.T) {
 	st := openStore(t)
 	ms, _ := outbox(t, st, 1)
-	rep, err := Deliver(context.Background(), st, senderFunc(func(context.Context, store.Message) error {
+	rep, err := Deliver(context.Background(), st, senderFunc(func(context.Context, model.Message) error {
 		return errors.New("something odd")
 	}), t0, RetryPolicy{})
 	if err != nil || len(rep.Retry) != 1 {
 		t.Fatalf("%+v, %v", rep, err)
 	}
-	if m := statuses(t, st)[ms[0].MessageID]; m.Status != store.MessagePending || m.LastError != "something odd" {
+	if m := statuses(t, st)[ms[0].MessageID]; m.Status != model.MessagePending || m.LastError != "something odd" {
 		t.Errorf("%+v", m)
 	}
 }
@@ -500,12 +501,12 @@ func TestDeliverToFiles(t *testing.T) {
 		t.Errorf("files %v, want %v", got, want)
 	}
 	for id, m := range statuses(t, st) {
-		if m.Status != store.MessageSent {
+		if m.Status != model.MessageSent {
 			t.Errorf("%s: %s", id, m.Status)
 		}
 	}
 }
 
-type senderFunc func(context.Context, store.Message) error
+type senderFunc func(context.Context, model.Message) error
 
-func (f senderFunc) Send(ctx context.Context, m store.Message) error { return f(ctx, m) }
+func (f senderFunc) Send(ctx context.Context, m model.Message) error { return f(ctx, m) }

@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"newswatch/config"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // DefaultFileFrom is the From of messages the file sender writes, unless
@@ -46,7 +46,7 @@ func NewFileSender(dir string, opts ...Option) Sender {
 }
 
 // Send writes m. See NewFileSender.
-func (f *fileSender) Send(ctx context.Context, m store.Message) error {
+func (f *fileSender) Send(ctx context.Context, m model.Message) error {
 	if err := ctx.Err(); err != nil {
 		return &SendError{Temporary: true, Err: fmt.Errorf("file: %w", err)}
 	}

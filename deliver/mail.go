@@ -8,14 +8,13 @@ import (
 	"io"
 	"mime"
 	netmail "net/mail"
+	"newswatch/model"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/wneessen/go-mail"
-
-	"newswatch/store"
 )
 
 // MaxSubject is the longest subject, in characters, a digest mail carries;
@@ -32,7 +31,7 @@ var ErrBadMessage = errors.New("digest: malformed message")
 // (nil: as stored). The subject is made safe by [SafeSubject] and written
 // RFC 2047-encoded and folded when needed, so that whatever the input it is
 // one Subject header; display names are encoded the same way.
-func NewMsg(m store.Message, from string, loc *time.Location) (*mail.Msg, error) {
+func NewMsg(m model.Message, from string, loc *time.Location) (*mail.Msg, error) {
 	fromAddr, err := parseAddress(from)
 	if err != nil {
 		return nil, fmt.Errorf("%w: from %q: %w", ErrBadMessage, from, err)
@@ -72,7 +71,7 @@ func NewMsg(m store.Message, from string, loc *time.Location) (*mail.Msg, error)
 }
 
 // WriteEML writes the RFC 5322 message NewMsg builds for m to w.
-func WriteEML(w io.Writer, m store.Message, from string, loc *time.Location) error {
+func WriteEML(w io.Writer, m model.Message, from string, loc *time.Location) error {
 	msg, err := NewMsg(m, from, loc)
 	if err != nil {
 		return err
@@ -85,7 +84,7 @@ func WriteEML(w io.Writer, m store.Message, from string, loc *time.Location) err
 
 // boundary derives the multipart boundary from the message, so the same
 // message always gives the same bytes.
-func boundary(id string, m store.Message) string {
+func boundary(id string, m model.Message) string {
 	h := sha256.New()
 	for _, s := range []string{id, m.Text, m.HTML} {
 		h.Write([]byte(s))

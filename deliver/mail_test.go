@@ -9,18 +9,17 @@ import (
 	"mime/quotedprintable"
 	netmail "net/mail"
 	"net/textproto"
+	"newswatch/model"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"newswatch/store"
 )
 
-func testMessage() store.Message {
+func testMessage() model.Message {
 	created := time.Date(2026, 3, 2, 6, 0, 5, 0, time.UTC)
-	return store.Message{
+	return model.Message{
 		ID:        1,
 		Digest:    "Morning brief",
 		Slot:      time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC),
@@ -29,7 +28,7 @@ func testMessage() store.Message {
 		To:        []string{"analyst@example.org", "Ånalyst Zwei <two@example.org>"},
 		Text:      "Alibaba\n\n* Cainiao and espionage\n  https://example.org/a?x=1&y=2\n",
 		HTML:      "<!DOCTYPE html><html><body><h1 style=\"color:#333\">Alibaba — 阿里巴巴</h1><p>Cainiao</p></body></html>",
-		Status:    store.MessagePending,
+		Status:    model.MessagePending,
 		Created:   created,
 	}
 }
@@ -90,7 +89,7 @@ func parseEML(t *testing.T, raw []byte) parsed {
 	return p
 }
 
-func writeEML(t *testing.T, m store.Message, from string, loc *time.Location) []byte {
+func writeEML(t *testing.T, m model.Message, from string, loc *time.Location) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteEML(&b, m, from, loc); err != nil {
@@ -165,14 +164,14 @@ func TestNewMsgDeterministic(t *testing.T) {
 }
 
 func TestNewMsgRejectsBadInput(t *testing.T) {
-	tests := map[string]func(*store.Message){
-		"no recipient":        func(m *store.Message) { m.To = nil },
-		"bad recipient":       func(m *store.Message) { m.To = []string{"not an address"} },
-		"recipient with CRLF": func(m *store.Message) { m.To = []string{"a@example.org\r\nBcc: x@evil.example"} },
-		"message-id with CRLF": func(m *store.Message) {
+	tests := map[string]func(*model.Message){
+		"no recipient":        func(m *model.Message) { m.To = nil },
+		"bad recipient":       func(m *model.Message) { m.To = []string{"not an address"} },
+		"recipient with CRLF": func(m *model.Message) { m.To = []string{"a@example.org\r\nBcc: x@evil.example"} },
+		"message-id with CRLF": func(m *model.Message) {
 			m.MessageID = "a@b\r\nBcc: x@evil.example"
 		},
-		"message-id without @": func(m *store.Message) { m.MessageID = "digest-1" },
+		"message-id without @": func(m *model.Message) { m.MessageID = "digest-1" },
 	}
 	for name, change := range tests {
 		t.Run(name, func(t *testing.T) {

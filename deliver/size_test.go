@@ -8,7 +8,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/internal/smtptest"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // A server refusing a digest for its size (552 5.3.4) gets it again,
@@ -52,7 +52,7 @@ func TestDeliverSizeRefusalResendsTrimmed(t *testing.T) {
 			if !strings.Contains(text, "too large") {
 				t.Errorf("trimmed text does not say why it is trimmed:\n%s", text)
 			}
-			if m := statuses(t, st)[ms[0].MessageID]; m.Status != store.MessageSent {
+			if m := statuses(t, st)[ms[0].MessageID]; m.Status != model.MessageSent {
 				t.Errorf("status %s, want sent", m.Status)
 			}
 		})
@@ -90,8 +90,8 @@ func TestDeliverGivesUpAfter72Hours(t *testing.T) {
 		at     time.Time
 		status string
 	}{
-		{t0.Add(71 * time.Hour), store.MessagePending},
-		{t0.Add(73 * time.Hour), store.MessageFailed},
+		{t0.Add(71 * time.Hour), model.MessagePending},
+		{t0.Add(73 * time.Hour), model.MessageFailed},
 	} {
 		rep, err := Deliver(ctx, st, sender, tc.at, RetryPolicy{Immediate: true})
 		if err != nil {
@@ -101,7 +101,7 @@ func TestDeliverGivesUpAfter72Hours(t *testing.T) {
 		if m.Status != tc.status {
 			t.Fatalf("at %v: status %s, want %s (report %+v)", tc.at.Sub(t0), m.Status, tc.status, rep)
 		}
-		if tc.status == store.MessageFailed {
+		if tc.status == model.MessageFailed {
 			if len(rep.Failed) != 1 || !strings.Contains(m.LastError, "gave up after 72h") || !strings.Contains(m.LastError, "451") {
 				t.Errorf("report %+v, last error %q; want it failed, saying it gave up and why", rep, m.LastError)
 			}

@@ -18,7 +18,7 @@ import (
 	gosmtp "github.com/wneessen/go-mail/smtp"
 
 	"newswatch/config"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // DefaultTimeout bounds connecting and each SMTP command.
@@ -130,7 +130,7 @@ func (s *smtpSender) fail(temporary bool, code int, format string, args ...any) 
 }
 
 // Send delivers m. See NewSMTPSender.
-func (s *smtpSender) Send(ctx context.Context, m store.Message) error {
+func (s *smtpSender) Send(ctx context.Context, m model.Message) error {
 	_, err := s.SendReply(ctx, m)
 	return err
 }
@@ -138,7 +138,7 @@ func (s *smtpSender) Send(ctx context.Context, m store.Message) error {
 // SendReply delivers m like Send and returns the server's answer to the
 // end of the message ("250 2.0.0 Ok: queued as …"), for `send -test` to
 // show. The answer is network text: print it through safetext.
-func (s *smtpSender) SendReply(ctx context.Context, m store.Message) (reply string, err error) {
+func (s *smtpSender) SendReply(ctx context.Context, m model.Message) (reply string, err error) {
 	msg, err := NewMsg(m, s.cfg.From, s.opts.location(m.Digest))
 	if err != nil {
 		return "", s.fail(false, 0, "%w", err)

@@ -4,9 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"newswatch/model"
 	"strings"
-
-	"newswatch/store"
 )
 
 // trimmedTextMax is the size of the text part in the last, smallest form
@@ -30,7 +29,7 @@ func sizeRefused(err error) bool {
 // for its size, largest first: the text part alone, then the text part cut
 // to trimmedTextMax. Each says at its top why it is shorter. The
 // Message-ID and recipients stay: it is the same digest.
-func trimmed(m store.Message, refusal error) []store.Message {
+func trimmed(m model.Message, refusal error) []model.Message {
 	reason := "refused"
 	var reply *textproto.Error
 	if errors.As(refusal, &reply) {
@@ -43,9 +42,9 @@ func trimmed(m store.Message, refusal error) []store.Message {
 	cut := textOnly
 	cut.Text = trimText(textOnly.Text, trimmedTextMax)
 	if cut.Text == textOnly.Text {
-		return []store.Message{textOnly}
+		return []model.Message{textOnly}
 	}
-	return []store.Message{textOnly, cut}
+	return []model.Message{textOnly, cut}
 }
 
 // trimText returns s if it fits in max bytes, else its first whole lines

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"newswatch/config"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // SignatureHeader carries a webhook body's HMAC-SHA256 under the secret,
@@ -162,16 +162,16 @@ func retryAfter(v string, now time.Time) time.Duration {
 // NewWebhookSender is a [Sender] posting, for each outbox message, the
 // document doc builds from it, with the message's Message-ID as the
 // Idempotency-Key.
-func NewWebhookSender(w *Webhook, doc func(store.Message) ([]byte, error)) Sender {
+func NewWebhookSender(w *Webhook, doc func(model.Message) ([]byte, error)) Sender {
 	return webhookSender{w, doc}
 }
 
 type webhookSender struct {
 	w   *Webhook
-	doc func(store.Message) ([]byte, error)
+	doc func(model.Message) ([]byte, error)
 }
 
-func (s webhookSender) Send(ctx context.Context, m store.Message) error {
+func (s webhookSender) Send(ctx context.Context, m model.Message) error {
 	body, err := s.doc(m)
 	if err != nil {
 		return &SendError{Err: fmt.Errorf("webhook %s: %w", config.MaskURL(s.w.URL), err)}

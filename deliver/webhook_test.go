@@ -9,13 +9,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"newswatch/model"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"newswatch/store"
 )
 
 // receiver is a webhook endpoint answering codes in turn (the last one
@@ -52,7 +51,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(code)
 }
 
-func jsonDoc(m store.Message) ([]byte, error) {
+func jsonDoc(m model.Message) ([]byte, error) {
 	return json.Marshal(map[string]any{"digest": m.Digest, "subject": m.Subject, "message_id": m.MessageID})
 }
 
@@ -79,7 +78,7 @@ func TestWebhookRetriesThenOnce(t *testing.T) {
 			t.Errorf("Idempotency-Key %q, want the Message-ID %q", k, ms[0].MessageID)
 		}
 	}
-	if m := statuses(t, st)[ms[0].MessageID]; m.Status != store.MessageSent {
+	if m := statuses(t, st)[ms[0].MessageID]; m.Status != model.MessageSent {
 		t.Errorf("status %s, want sent", m.Status)
 	}
 }
@@ -95,7 +94,7 @@ func TestWebhookGoneFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := statuses(t, st)[ms[0].MessageID]
-	if len(rep.Failed) != 1 || m.Status != store.MessageFailed || !strings.Contains(m.LastError, "410") {
+	if len(rep.Failed) != 1 || m.Status != model.MessageFailed || !strings.Contains(m.LastError, "410") {
 		t.Errorf("report %+v, status %s, last error %q; want failed with 410", rep, m.Status, m.LastError)
 	}
 }
@@ -110,7 +109,7 @@ func TestWebhookRetryAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := statuses(t, st)[ms[0].MessageID]
-	if m.Status != store.MessagePending || !m.NextAttempt.Equal(t0.Add(10*time.Minute)) {
+	if m.Status != model.MessagePending || !m.NextAttempt.Equal(t0.Add(10*time.Minute)) {
 		t.Errorf("status %s, next attempt %v; want pending, retried after 10 minutes", m.Status, m.NextAttempt.Sub(t0))
 	}
 }

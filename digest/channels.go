@@ -3,9 +3,8 @@ package digest
 import (
 	"context"
 	"fmt"
+	"newswatch/model"
 	"time"
-
-	"newswatch/store"
 )
 
 // failedChannels lists the deliveries through a notify channel of the
@@ -14,7 +13,7 @@ import (
 // get the mail. Only the digest's own: another digest's channels are none
 // of its readers' business.
 func (c *Composer) failedChannels(ctx context.Context, name string, since time.Time, format func(time.Time) string) ([]FailedDigest, error) {
-	ds, err := c.Store.Deliveries(ctx, store.MessageFailed)
+	ds, err := c.Store.Deliveries(ctx, model.MessageFailed)
 	if err != nil {
 		return nil, fmt.Errorf("failed deliveries: %w", err)
 	}

@@ -2,11 +2,10 @@ package digest
 
 import (
 	"context"
+	"newswatch/model"
 	"strings"
 	"testing"
 	"time"
-
-	"newswatch/store"
 )
 
 // The footer names the digest's own channels that failed for good, and
@@ -15,7 +14,7 @@ func TestFooterFailedChannels(t *testing.T) {
 	ctx := context.Background()
 	c, st := composeFixture(t)
 	for i, name := range []string{"Morning brief", "Board"} {
-		m := store.Message{Digest: name, Slot: fixtureNow.Add(-time.Hour), MessageID: name, Created: fixtureNow.Add(-time.Hour),
+		m := model.Message{Digest: name, Slot: fixtureNow.Add(-time.Hour), MessageID: name, Created: fixtureNow.Add(-time.Hour),
 			Channels: []string{"https://hooks.example.org/" + strings.ToLower(strings.Fields(name)[0])}}
 		if err := st.CreateMessage(ctx, &m); err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"newswatch/digest/story"
 	"newswatch/internal/safetext"
 	"newswatch/match"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -44,7 +45,7 @@ type Composer struct {
 
 // Draft is a composed digest, not yet recorded in the outbox.
 type Draft struct {
-	Message store.Message
+	Message model.Message
 	View    View
 	Empty   bool // nothing matched
 }
@@ -108,7 +109,7 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		ids[i] = e.item.ID
 	}
 	d := Draft{
-		Message: store.Message{
+		Message: model.Message{
 			Digest:       spec.Name,
 			Slot:         slot,
 			MessageID:    MessageID(spec.Name, slot, c.Domain),
@@ -116,7 +117,7 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 			To:           spec.To,
 			Text:         text,
 			HTML:         html,
-			Status:       store.MessagePending,
+			Status:       model.MessagePending,
 			Created:      now,
 			CoveredUntil: now,
 			ItemIDs:      ids,
@@ -190,13 +191,13 @@ func (c *Composer) history(ctx context.Context, entries, earlier []entry, now ti
 
 // entry is a relevant item with its best hit for this digest.
 type entry struct {
-	item  store.Item
+	item  model.Item
 	text  match.Text
 	hit   match.Hit
 	other []string // further companies the item is relevant for
 }
 
-func (c *Composer) relevant(spec Spec, items []store.Item) []entry {
+func (c *Composer) relevant(spec Spec, items []model.Item) []entry {
 	var out []entry
 	for _, it := range items {
 		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
@@ -249,7 +250,7 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		if !c.configured(h.Source) {
 			continue
 		}
-		if h.LastStatus == store.StatusError {
+		if h.LastStatus == model.StatusError {
 			failing[h.Source] = true
 			hv.Failing = append(hv.Failing, FailingSource{Source: h.Source, Since: format(h.FailingSince), Error: h.LastError})
 			continue
@@ -283,7 +284,7 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		hv.Summary += fmt.Sprintf("; %d failing", n)
 	}
 	hv.Summary += "."
-	failed, err := c.Store.Messages(ctx, store.MessageFailed)
+	failed, err := c.Store.Messages(ctx, model.MessageFailed)
 	if err != nil {
 		return HealthView{}, fmt.Errorf("failed digests: %w", err)
 	}
@@ -542,14 +543,14 @@ func summaryLines(name string, day time.Time, v View) (summary, subject string) 
 	return strings.Join(parts, " · "), subject
 }
 
-func firstSource(it store.Item) string {
+func firstSource(it model.Item) string {
 	if len(it.Sources) == 0 {
 		return ""
 	}
 	return it.Sources[0]
 }
 
-func itemTime(it store.Item) time.Time {
+func itemTime(it model.Item) time.Time {
 	if !it.Published.IsZero() {
 		return it.Published
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"newswatch/match"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -32,7 +33,7 @@ func composeFixture(t *testing.T) (*Composer, *store.Store) {
 		}
 		return tm
 	}
-	batches := map[string][]store.Item{
+	batches := map[string][]model.Item{
 		"Euronews": {
 			{Key: "https://euronews.example/belgium-alibaba", Link: "https://euronews.example/belgium-alibaba",
 				Title:     "Belgium monitoring China's Alibaba over spying concerns",
@@ -59,7 +60,7 @@ func composeFixture(t *testing.T) (*Composer, *store.Store) {
 		},
 	}
 	for _, src := range []string{"Euronews", "The Record"} {
-		if _, err := st.SaveRun(ctx, store.Run{Source: src, Started: time.Now(), Status: store.StatusOK, Items: len(batches[src])}, batches[src]); err != nil {
+		if _, err := st.SaveRun(ctx, model.Run{Source: src, Started: time.Now(), Status: model.StatusOK, Items: len(batches[src])}, batches[src]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -165,10 +166,10 @@ func TestComposeSelection(t *testing.T) {
 func TestComposeEscapesFeedHTML(t *testing.T) {
 	ctx := context.Background()
 	c, st := composeFixture(t)
-	evil := store.Item{Key: "https://evil.example/x", Link: "javascript:alert(1)",
+	evil := model.Item{Key: "https://evil.example/x", Link: "javascript:alert(1)",
 		Title:   `Alibaba espionage <script>alert(1)</script><img src=x onerror=alert(2)>`,
 		Summary: `<a href="javascript:alert(3)">Alibaba</a> spying <iframe src="data:text/html,boom"></iframe> &lt;script&gt;alert(4)&lt;/script&gt;`}
-	if _, err := st.SaveRun(ctx, store.Run{Source: "Evil", Started: time.Now(), Status: store.StatusOK, Items: 1}, []store.Item{evil}); err != nil {
+	if _, err := st.SaveRun(ctx, model.Run{Source: "Evil", Started: time.Now(), Status: model.StatusOK, Items: 1}, []model.Item{evil}); err != nil {
 		t.Fatal(err)
 	}
 	d, err := c.Compose(ctx, morningSpec(), fixtureNow, fixtureNow)
@@ -208,10 +209,10 @@ func TestComposeHealthFooter(t *testing.T) {
 	ctx := context.Background()
 	c, st := composeFixture(t)
 	c.Sources = append(c.Sources, "Broken", "Flaky")
-	runs := []store.Run{
-		{Source: "Flaky", Started: time.Now(), Status: store.StatusError, Err: "fetch: 503 Service Unavailable"},
-		{Source: "Flaky", Started: time.Now(), Status: store.StatusOK},
-		{Source: "Broken", Started: time.Now(), Status: store.StatusError, Err: "parse feed: XML syntax error on line 3"},
+	runs := []model.Run{
+		{Source: "Flaky", Started: time.Now(), Status: model.StatusError, Err: "fetch: 503 Service Unavailable"},
+		{Source: "Flaky", Started: time.Now(), Status: model.StatusOK},
+		{Source: "Broken", Started: time.Now(), Status: model.StatusError, Err: "parse feed: XML syntax error on line 3"},
 	}
 	for _, r := range runs {
 		if _, err := st.SaveRun(ctx, r, nil); err != nil {

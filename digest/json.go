@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"newswatch/match"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // Document is a digest as JSON, what a webhook receives and what chat
@@ -82,7 +82,7 @@ type DocFailed struct {
 }
 
 // NewDocument is the document of the digest v composed as m.
-func NewDocument(v View, m store.Message) Document {
+func NewDocument(v View, m model.Message) Document {
 	doc := Document{
 		Digest:    v.Name,
 		Subject:   v.Subject,

@@ -2,11 +2,10 @@ package digest
 
 import (
 	"context"
+	"newswatch/model"
 	"strings"
 	"testing"
 	"time"
-
-	"newswatch/store"
 )
 
 // Past max_stories, stories are listed by title under "and N more" in the
@@ -49,11 +48,11 @@ func TestComposeLongTitles(t *testing.T) {
 	c, st := composeFixture(t)
 	huge := "Alibaba " + strings.Repeat("spying", 1<<20/6)
 	word := "Alibaba espionage " + strings.Repeat("x", 5000)
-	items := []store.Item{
+	items := []model.Item{
 		{Key: "https://huge.example/1", Link: "https://huge.example/1", Title: huge, Summary: "Alibaba espionage.", Published: fixtureNow.Add(-time.Hour)},
 		{Key: "https://huge.example/2", Link: "https://huge.example/2", Title: word, Summary: "Alibaba spying.", Published: fixtureNow.Add(-2 * time.Hour)},
 	}
-	if _, err := st.SaveRun(context.Background(), store.Run{Source: "Huge", Started: time.Now(), Status: store.StatusOK, Items: 2}, items); err != nil {
+	if _, err := st.SaveRun(context.Background(), model.Run{Source: "Huge", Started: time.Now(), Status: model.StatusOK, Items: 2}, items); err != nil {
 		t.Fatal(err)
 	}
 	d, err := c.Compose(context.Background(), morningSpec(), fixtureNow, fixtureNow)

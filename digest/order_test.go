@@ -2,13 +2,12 @@ package digest
 
 import (
 	"context"
+	"newswatch/model"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"newswatch/store"
 )
 
 // The text part numbers its links in reading order: [1], [2], … down the
@@ -19,7 +18,7 @@ func TestComposeLinksInReadingOrder(t *testing.T) {
 	// Two more Huawei stories: Huawei's section (three stories) comes
 	// first, though its stories score lower than Alibaba's and are
 	// grouped after them.
-	items := []store.Item{
+	items := []model.Item{
 		{Key: "https://wire.example/huawei-poland", Link: "https://wire.example/huawei-poland",
 			Title: "Poland expels Huawei engineer", Summary: "Prosecutors say he was spying.",
 			Published: fixtureNow.Add(-30 * time.Hour)},
@@ -27,7 +26,7 @@ func TestComposeLinksInReadingOrder(t *testing.T) {
 			Title: "Britain reviews Huawei kit", Summary: "Officials cite sanctions risk.",
 			Published: fixtureNow.Add(-31 * time.Hour)},
 	}
-	if _, err := st.SaveRun(context.Background(), store.Run{Source: "Wire", Started: time.Now(), Status: store.StatusOK, Items: len(items)}, items); err != nil {
+	if _, err := st.SaveRun(context.Background(), model.Run{Source: "Wire", Started: time.Now(), Status: model.StatusOK, Items: len(items)}, items); err != nil {
 		t.Fatal(err)
 	}
 	d, err := c.Compose(context.Background(), morningSpec(), fixtureNow, fixtureNow)

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"newswatch/match"
+	"newswatch/model"
 	"newswatch/store"
 )
 
 // report is one file of testdata/seeds: a header, a blank line, the text.
 type report struct {
 	source string
-	item   store.Item
+	item   model.Item
 }
 
 func loadReport(t *testing.T, name string) report {
@@ -81,7 +82,7 @@ func saveReports(t *testing.T, st *store.Store, at time.Time, names ...string) {
 	t.Helper()
 	for _, name := range names {
 		r := loadReport(t, name)
-		if _, err := st.SaveRun(context.Background(), store.Run{Source: r.source, Started: at, Status: store.StatusOK, Items: 1}, []store.Item{r.item}); err != nil {
+		if _, err := st.SaveRun(context.Background(), model.Run{Source: r.source, Started: at, Status: model.StatusOK, Items: 1}, []model.Item{r.item}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -194,7 +195,7 @@ func TestComposeManyOutlets(t *testing.T) {
 		it := r.item
 		it.Key = fmt.Sprintf("%s?copy=%d", it.Link, i)
 		it.Link = it.Key
-		if _, err := st.SaveRun(context.Background(), store.Run{Source: fmt.Sprintf("Outlet %d", i), Started: time.Now(), Status: store.StatusOK, Items: 1}, []store.Item{it}); err != nil {
+		if _, err := st.SaveRun(context.Background(), model.Run{Source: fmt.Sprintf("Outlet %d", i), Started: time.Now(), Status: model.StatusOK, Items: 1}, []model.Item{it}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -220,7 +221,7 @@ func TestFooterNamesOwnFailures(t *testing.T) {
 	c, st := seedComposer(t)
 	day1 := time.Date(2025, 11, 16, 10, 0, 0, 0, time.UTC)
 	for _, name := range []string{"Board", "Morning"} {
-		m := store.Message{Digest: name, Slot: day1, Created: day1, MessageID: "<" + name + "@x>", To: []string{"a@example.org"}}
+		m := model.Message{Digest: name, Slot: day1, Created: day1, MessageID: "<" + name + "@x>", To: []string{"a@example.org"}}
 		if err := st.CreateMessage(ctx, &m); err != nil {
 			t.Fatal(err)
 		}

@@ -33,6 +33,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/match"
+	"newswatch/model"
 	"newswatch/scraper"
 	"newswatch/store"
 )
@@ -131,7 +132,7 @@ type Outcome struct {
 
 // Match is a new item with the companies it is relevant for.
 type Match struct {
-	Item store.Item
+	Item model.Item
 	Hits []match.Hit
 }
 
@@ -174,7 +175,7 @@ func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Ou
 	sum.State = time.Since(start)
 	var (
 		mu      sync.Mutex
-		pending []store.Run // item-less runs not saved yet
+		pending []model.Run // item-less runs not saved yet
 		waiting []Outcome   // their outcomes
 	)
 	flush := func() {
@@ -225,8 +226,8 @@ func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Ou
 }
 
 // record is the health record of one source's result.
-func (p *Pipeline) record(r scraper.Result) store.Run {
-	run := store.Run{
+func (p *Pipeline) record(r scraper.Result) model.Run {
+	run := model.Run{
 		Source:   r.Source,
 		Started:  p.now().Add(-r.Duration),
 		Duration: r.Duration,
@@ -234,11 +235,11 @@ func (p *Pipeline) record(r scraper.Result) store.Run {
 	}
 	switch {
 	case r.Err != nil:
-		run.Status, run.Err = store.StatusError, r.Err.Error()
+		run.Status, run.Err = model.StatusError, r.Err.Error()
 	case r.NotModified:
-		run.Status = store.StatusNotModified
+		run.Status = model.StatusNotModified
 	default:
-		run.Status, run.ETag, run.LastModified = store.StatusOK, r.ETag, r.LastModified
+		run.Status, run.ETag, run.LastModified = model.StatusOK, r.ETag, r.LastModified
 	}
 	return run
 }
@@ -246,11 +247,11 @@ func (p *Pipeline) record(r scraper.Result) store.Run {
 // save stores one source's items and its health in one transaction, and
 // matches the items that were new and those a richer copy changed (an
 // aggregator's title first, the outlet's full text now).
-func (p *Pipeline) save(ctx context.Context, r scraper.Result, run store.Run, out *Outcome) {
+func (p *Pipeline) save(ctx context.Context, r scraper.Result, run model.Run, out *Outcome) {
 	t0 := time.Now()
-	items := make([]store.Item, len(r.Items))
+	items := make([]model.Item, len(r.Items))
 	for i, it := range r.Items {
-		items[i] = store.Item{
+		items[i] = model.Item{
 			Key: it.Key, Link: scraper.CleanLink(it.Link), GUID: it.GUID, Title: it.Title, Summary: it.Summary,
 			Content: it.Content, Body: it.Body, Published: it.Published,
 		}

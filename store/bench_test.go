@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"newswatch/model"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,12 +18,12 @@ const (
 )
 
 // benchBatch is one source's batch of realistic items: about 1.5 KB of text each.
-func benchBatch(round, source int) []Item {
+func benchBatch(round, source int) []model.Item {
 	prose := strings.Repeat("Officials said the logistics company had shared customer data with partners. ", 20)
-	items := make([]Item, benchItems)
+	items := make([]model.Item, benchItems)
 	for i := range items {
 		key := fmt.Sprintf("https://news%d.example.org/2026/03/%d/story-%d", source, round, i)
-		items[i] = Item{Key: key, Link: key, GUID: key, Title: fmt.Sprintf("Story %d of source %d", i, source),
+		items[i] = model.Item{Key: key, Link: key, GUID: key, Title: fmt.Sprintf("Story %d of source %d", i, source),
 			Summary: prose[:200], Content: prose, Published: t0.Add(-time.Duration(i) * time.Minute)}
 	}
 	return items
@@ -41,10 +42,10 @@ func BenchmarkSaveRun(b *testing.B) {
 
 func benchmarkSaveRun(b *testing.B) {
 	ctx := context.Background()
-	run := func(b *testing.B, s *Store, status string, batch func(source int) []Item) {
+	run := func(b *testing.B, s *Store, status string, batch func(source int) []model.Item) {
 		for src := range benchSources {
 			items := batch(src)
-			r := Run{Source: fmt.Sprintf("source %d", src), Status: status, Items: len(items), ETag: `"e"`,
+			r := model.Run{Source: fmt.Sprintf("source %d", src), Status: status, Items: len(items), ETag: `"e"`,
 				Duration: time.Millisecond}
 			if _, err := s.SaveRun(ctx, r, items); err != nil {
 				b.Fatal(err)
@@ -74,20 +75,20 @@ func benchmarkSaveRun(b *testing.B) {
 		cpu0 = cpu()
 		for b.Loop() {
 			round++
-			run(b, s, StatusOK, func(src int) []Item { return benchBatch(round, src) })
+			run(b, s, model.StatusOK, func(src int) []model.Item { return benchBatch(round, src) })
 		}
 		report(b)
 	})
 	b.Run("known", func(b *testing.B) {
 		s := open(b)
-		batches := make([][]Item, benchSources)
+		batches := make([][]model.Item, benchSources)
 		for src := range batches {
 			batches[src] = benchBatch(0, src)
 		}
-		run(b, s, StatusOK, func(src int) []Item { return batches[src] })
+		run(b, s, model.StatusOK, func(src int) []model.Item { return batches[src] })
 		cpu0 = cpu()
 		for b.Loop() {
-			run(b, s, StatusOK, func(src int) []Item { return batches[src] })
+			run(b, s, model.StatusOK, func(src int) []model.Item { return batches[src] })
 		}
 		report(b)
 	})
@@ -95,7 +96,7 @@ func benchmarkSaveRun(b *testing.B) {
 		s := open(b)
 		cpu0 = cpu()
 		for b.Loop() {
-			run(b, s, StatusNotModified, func(int) []Item { return nil })
+			run(b, s, model.StatusNotModified, func(int) []model.Item { return nil })
 		}
 		report(b)
 	})

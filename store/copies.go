@@ -3,6 +3,7 @@ package store
 import (
 	"net"
 	"net/url"
+	"newswatch/model"
 	"strings"
 	"unicode/utf8"
 
@@ -33,12 +34,12 @@ type copyRank struct {
 }
 
 // rankOf is the rank of copy it carried by a source at site.
-func rankOf(it Item, site string) copyRank {
+func rankOf(it model.Item, site string) copyRank {
 	return copyRank{own: sameSite(it.Link, site), size: textSize(it)}
 }
 
 // textSize is the number of characters of an item's summary, content and body.
-func textSize(it Item) int {
+func textSize(it model.Item) int {
 	return utf8.RuneCountInString(it.Summary) + utf8.RuneCountInString(it.Content) + utf8.RuneCountInString(it.Body)
 }
 
@@ -57,7 +58,7 @@ func (r copyRank) compare(o copyRank) int {
 }
 
 // compareText breaks a tie between copies of equal rank.
-func compareText(a, b Item) int {
+func compareText(a, b model.Item) int {
 	for _, p := range [][2]string{
 		{a.Link, b.Link}, {a.Title, b.Title}, {a.Summary, b.Summary},
 		{a.Content, b.Content}, {a.Body, b.Body}, {a.GUID, b.GUID},

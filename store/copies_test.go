@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"newswatch/model"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,21 +13,21 @@ import (
 // copyOf is one source's copy of the article at outlet.example/a.
 type copyOf struct {
 	source, site string
-	item         Item
+	item         model.Item
 }
 
 var (
 	pubOutlet = time.Date(2026, 2, 28, 9, 0, 0, 0, time.UTC)
 	// An aggregator lists the article by title only, with tracking parameters.
-	aggCopy = copyOf{"Aggregator", "https://agg.example/feed", Item{Key: "https://outlet.example/a",
+	aggCopy = copyOf{"Aggregator", "https://agg.example/feed", model.Item{Key: "https://outlet.example/a",
 		Link: "https://outlet.example/a?utm_source=agg", Title: "Logistics firm in the news",
 		Published: pubOutlet.Add(3 * time.Hour)}}
 	// The outlet's own feed has the text.
-	outletCopy = copyOf{"Outlet", "https://feeds.outlet.example/rss", Item{Key: "https://outlet.example/a",
+	outletCopy = copyOf{"Outlet", "https://feeds.outlet.example/rss", model.Item{Key: "https://outlet.example/a",
 		Link: "https://outlet.example/a", GUID: "outlet-1", Title: "Cainiao accused of spying",
 		Summary: "Officials say the Alibaba logistics arm shared customer data with a spy agency.", Published: pubOutlet}}
 	// A hostile feed claims the outlet's link with longer text of its own.
-	hostileCopy = copyOf{"Hostile", "https://evil.example/", Item{Key: "https://outlet.example/a",
+	hostileCopy = copyOf{"Hostile", "https://evil.example/", model.Item{Key: "https://outlet.example/a",
 		Link: "https://outlet.example/a", Title: "Nothing to see here",
 		Summary: strings.Repeat("Markets were calm today. ", 20)}}
 )
@@ -39,14 +40,14 @@ func TestSaveRunMergesCopies(t *testing.T) { both(t, testSaveRunMergesCopies) }
 func testSaveRunMergesCopies(t *testing.T) {
 	ctx := context.Background()
 	copies := []copyOf{aggCopy, outletCopy, hostileCopy}
-	var want *Item
+	var want *model.Item
 	for _, order := range [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
 		s := open(t)
 		var names []string
 		for n, i := range order {
 			c := copies[i]
 			names = append(names, c.source)
-			saved, err := s.SaveRun(ctx, Run{Source: c.source, Site: c.site, Status: StatusOK, Items: 1}, []Item{c.item})
+			saved, err := s.SaveRun(ctx, model.Run{Source: c.source, Site: c.site, Status: model.StatusOK, Items: 1}, []model.Item{c.item})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +105,7 @@ func testSaveRunKnownAfterOwnCopy(t *testing.T) {
 		}
 		return k[key]
 	}
-	if _, err := s.SaveRun(ctx, Run{Source: aggCopy.source, Site: aggCopy.site, Status: StatusOK, Items: 1}, []Item{aggCopy.item}); err != nil {
+	if _, err := s.SaveRun(ctx, model.Run{Source: aggCopy.source, Site: aggCopy.site, Status: model.StatusOK, Items: 1}, []model.Item{aggCopy.item}); err != nil {
 		t.Fatal(err)
 	}
 	if isKnown() {
@@ -112,7 +113,7 @@ func testSaveRunKnownAfterOwnCopy(t *testing.T) {
 	}
 	withBody := aggCopy.item
 	withBody.Body = "The article page's text."
-	if _, err := s.SaveRun(ctx, Run{Source: "Page", Site: "https://other.example/", Status: StatusOK, Items: 1}, []Item{withBody}); err != nil {
+	if _, err := s.SaveRun(ctx, model.Run{Source: "Page", Site: "https://other.example/", Status: model.StatusOK, Items: 1}, []model.Item{withBody}); err != nil {
 		t.Fatal(err)
 	}
 	if !isKnown() {
@@ -129,9 +130,9 @@ func TestRicherCopyReachesNextDigest(t *testing.T) { both(t, testRicherCopyReach
 func testRicherCopyReachesNextDigest(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	save := func(c copyOf, it Item) []Item {
+	save := func(c copyOf, it model.Item) []model.Item {
 		t.Helper()
-		saved, err := s.SaveRun(ctx, Run{Source: c.source, Site: c.site, Status: StatusOK, Items: 1}, []Item{it})
+		saved, err := s.SaveRun(ctx, model.Run{Source: c.source, Site: c.site, Status: model.StatusOK, Items: 1}, []model.Item{it})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +142,7 @@ func testRicherCopyReachesNextDigest(t *testing.T) {
 	claimedAgg := aggCopy.item
 	claimedAgg.Key, claimedAgg.Link = "https://outlet.example/b", "https://outlet.example/b"
 	added := save(aggCopy, claimedAgg)
-	m := Message{Digest: "Morning", Slot: t0.Add(time.Hour), ItemIDs: []int64{added[0].ID}}
+	m := model.Message{Digest: "Morning", Slot: t0.Add(time.Hour), ItemIDs: []int64{added[0].ID}}
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"newswatch/model"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -24,14 +25,14 @@ func testCopyTo(t *testing.T) {
 	src.now = (&clock{t: t0}).now
 	save(t, src, "a", item("k1"), item("k2"))
 	save(t, src, "b", item("k2"), item("k3"))
-	if _, err := src.SaveRun(ctx, Run{Source: "c", Status: StatusError, Err: "503"}, nil); err != nil {
+	if _, err := src.SaveRun(ctx, model.Run{Source: "c", Status: model.StatusError, Err: "503"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	items, err := src.Items(ctx, ItemQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, ItemIDs: []int64{items[0].ID, items[1].ID}}
+	m := model.Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, ItemIDs: []int64{items[0].ID, items[1].ID}}
 	if err := src.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}

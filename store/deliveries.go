@@ -5,28 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"newswatch/model"
 	"os"
 	"strings"
 	"time"
 )
 
-// Delivery is one message's way out through one channel other than mail (a
-// webhook or chat service URL): tried, retried and recorded on its own, so
-// one channel failing holds back no other, and a channel that had the
-// message is never sent it again.
-type Delivery struct {
-	Message     Message // the digest it carries
-	Channel     string  // as in Message.Channels
-	Status      string  // MessagePending, MessageSent or MessageFailed
-	Attempts    int
-	LastError   string
-	NextAttempt time.Time
-	Sent        time.Time
-}
-
 // Deliveries returns the deliveries with one of the statuses (all when
 // none), oldest message first, then by channel.
-func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]Delivery, error) {
+func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Delivery, error) {
 	q := `SELECT message_id, channel, status, attempts, last_error, next_attempt, sent FROM deliveries`
 	var args []any
 	if len(statuses) > 0 {
@@ -39,10 +26,10 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]Delivery,
 	if err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}
-	var ds []Delivery
+	var ds []model.Delivery
 	for rows.Next() {
 		var (
-			d          Delivery
+			d          model.Delivery
 			next, sent sql.NullInt64
 		)
 		if err := rows.Scan(&d.Message.ID, &d.Channel, &d.Status, &d.Attempts, &d.LastError, &next, &sent); err != nil {
@@ -56,7 +43,7 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]Delivery,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}
-	msgs := map[int64]Message{}
+	msgs := map[int64]model.Message{}
 	for i := range ds {
 		id := ds[i].Message.ID
 		m, ok := msgs[id]
@@ -101,7 +88,7 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) err
 		if err != nil {
 			return fmt.Errorf("store: lease %d via %s: %w", id, channel, err)
 		}
-		if status != MessagePending {
+		if status != model.MessagePending {
 			return fmt.Errorf("store: lease %d via %s: %s: %w", id, channel, status, ErrLeased)
 		}
 		now := s.now()

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"newswatch/model"
 	"reflect"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func testDeliveries(t *testing.T) {
 	s := open(t)
 	added := save(t, s, "src", item("a"), item("b"))
 	hook, chat := "https://hooks.example.org/${TOKEN}", "ntfy://***@ntfy.example.org/news"
-	m := Message{Digest: "D", Slot: t0, MessageID: "<d@x>", Doc: `{"digest":"D"}`,
+	m := model.Message{Digest: "D", Slot: t0, MessageID: "<d@x>", Doc: `{"digest":"D"}`,
 		Channels: []string{hook, chat, hook}, ItemIDs: ids(added)}
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
@@ -56,13 +57,13 @@ func testDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One channel had it, one is still pending: the message is pending.
-	if st := status(); st != MessagePending {
+	if st := status(); st != model.MessagePending {
 		t.Fatalf("message status with a channel pending: %s", st)
 	}
 	if err := s.LeaseDelivery(ctx, m.ID, chat); !errors.Is(err, ErrLeased) {
 		t.Fatalf("lease of a sent channel: %v, want ErrLeased", err)
 	}
-	pending, err := s.Deliveries(ctx, MessagePending)
+	pending, err := s.Deliveries(ctx, model.MessagePending)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func testDeliveries(t *testing.T) {
 	}
 	// One had it: sent, the items stay claimed, the refusal is kept.
 	got, _ = s.Message(ctx, m.ID)
-	if got.Status != MessageSent || got.LastError != "410 Gone" || !got.Sent.Equal(t0) {
+	if got.Status != model.MessageSent || got.LastError != "410 Gone" || !got.Sent.Equal(t0) {
 		t.Fatalf("message after one channel sent, one failed: %+v", got)
 	}
 	if items, _ := s.Items(ctx, ItemQuery{UnclaimedBy: "D"}); len(items) != 0 {
@@ -83,7 +84,7 @@ func testDeliveries(t *testing.T) {
 	}
 
 	t.Run("every channel failed", func(t *testing.T) {
-		m := Message{Digest: "E", Slot: t0, MessageID: "<e@x>", Channels: []string{hook}, ItemIDs: ids(added)}
+		m := model.Message{Digest: "E", Slot: t0, MessageID: "<e@x>", Channels: []string{hook}, ItemIDs: ids(added)}
 		if err := s.CreateMessage(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +92,7 @@ func testDeliveries(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := s.Message(ctx, m.ID)
-		if got.Status != MessageFailed || got.LastError != "404 Not Found" {
+		if got.Status != model.MessageFailed || got.LastError != "404 Not Found" {
 			t.Fatalf("message after its only channel failed: %+v", got)
 		}
 		if items, _ := s.Items(ctx, ItemQuery{UnclaimedBy: "E"}); len(items) != 2 {
@@ -99,14 +100,14 @@ func testDeliveries(t *testing.T) {
 		}
 	})
 	t.Run("mail keeps its own status", func(t *testing.T) {
-		m := Message{Digest: "F", Slot: t0, MessageID: "<f@x>", To: []string{"a@example.org"}, Channels: []string{hook}}
+		m := model.Message{Digest: "F", Slot: t0, MessageID: "<f@x>", To: []string{"a@example.org"}, Channels: []string{hook}}
 		if err := s.CreateMessage(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.MarkDeliverySent(ctx, m.ID, hook, t0); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.Message(ctx, m.ID); got.Status != MessagePending {
+		if got, _ := s.Message(ctx, m.ID); got.Status != model.MessagePending {
 			t.Fatalf("a webhook's success settled the mail: %+v", got)
 		}
 	})
@@ -128,7 +129,7 @@ func testMailFailedChannelClaims(t *testing.T) {
 	s := open(t)
 	added := save(t, s, "src", item("a"), item("b"))
 	hook := "https://hooks.example.org/h"
-	m := Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(added)}
+	m := model.Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(added)}
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func testMailFailedChannelClaims(t *testing.T) {
 	if n := unclaimed(); n != 0 {
 		t.Fatalf("%d items released while the channel still owes them", n)
 	}
-	next := Message{Digest: "D", Slot: t0.Add(time.Hour), MessageID: "<n@x>", To: []string{"a@example.org"}, ItemIDs: ids(added)}
+	next := model.Message{Digest: "D", Slot: t0.Add(time.Hour), MessageID: "<n@x>", To: []string{"a@example.org"}, ItemIDs: ids(added)}
 	if err := s.CreateMessage(ctx, &next); !errors.Is(err, ErrClaimed) {
 		t.Fatalf("next digest with the same items: %v, want ErrClaimed", err)
 	}
@@ -163,7 +164,7 @@ func testMailFailedChannelClaims(t *testing.T) {
 		t.Fatalf("LastDelivered of a channel that had nothing: %v, %v", ok, err)
 	}
 
-	other := Message{Digest: "E", Slot: t0, MessageID: "<e@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(added)}
+	other := model.Message{Digest: "E", Slot: t0, MessageID: "<e@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(added)}
 	if err := s.CreateMessage(ctx, &other); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func testReleasedAfterLaterDigests(t *testing.T) {
 	s := open(t)
 	old := save(t, s, "src", item("old-a"), item("old-b"))
 	hook := "https://hooks.example.org/h"
-	m := Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(old)}
+	m := model.Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(old)}
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}

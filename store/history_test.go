@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"newswatch/model"
 	"reflect"
 	"testing"
 	"time"
@@ -13,9 +14,9 @@ func testDelivered(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	added := save(t, s, "src", item("a"), item("b"), item("c"), item("d"))
-	record := func(digest string, slot time.Time, its []Item) int64 {
+	record := func(digest string, slot time.Time, its []model.Item) int64 {
 		t.Helper()
-		m := Message{Digest: digest, Slot: slot, ItemIDs: ids(its)}
+		m := model.Message{Digest: digest, Slot: slot, ItemIDs: ids(its)}
 		if err := s.CreateMessage(ctx, &m); err != nil {
 			t.Fatal(err)
 		}

@@ -6,52 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"newswatch/model"
 	"slices"
 	"strings"
 	"time"
 )
-
-// Item is a stored article.
-type Item struct {
-	ID        int64
-	Key       string
-	Link      string
-	GUID      string
-	Title     string
-	Summary   string
-	Content   string
-	Body      string
-	Published time.Time // zero when unknown
-	FirstSeen time.Time
-	Sources   []string // every source that carried it, the first one first
-	// Richer marks an item SaveRun returns that was stored already and
-	// took this batch's copy as its best one (see copies.go): its text
-	// changed, so it must be matched again. Only items no digest has
-	// claimed are returned so.
-	Richer bool
-}
-
-// Run statuses.
-const (
-	StatusOK          = "ok"
-	StatusNotModified = "not_modified"
-	StatusError       = "error"
-)
-
-// Run is one source's fetch outcome.
-type Run struct {
-	Source       string
-	Started      time.Time
-	Duration     time.Duration
-	Status       string // StatusOK, StatusNotModified or StatusError
-	Items        int    // items the source returned
-	Err          string // when Status is StatusError
-	ETag         string // validators, kept only when Status is StatusOK
-	LastModified string
-	// Site is the source's feed or page URL: a copy of an article from the
-	// article's own site is preferred to other sources' copies.
-	Site string
-}
 
 // errorRetention is how long failed runs are kept for SourceErrors.
 const errorRetention = 30 * 24 * time.Hour
@@ -107,7 +66,7 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 			SELECT j.value, CAST(? AS TEXT), CAST(? AS BIGINT) FROM ` + s.d.each("bigint") + ` WHERE true
 			ON CONFLICT (item_id, source) DO NOTHING`},
 		// A success (ok or not modified) ends a failure streak; an error
-		// starts or extends one. Validators change only on StatusOK.
+		// starts or extends one. Validators change only on model.StatusOK.
 		{&w.saveHealth, `INSERT INTO sources (name, etag, last_modified, last_status, last_run,
 				last_success, last_error, failing_since, failures, duration, items)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -147,7 +106,7 @@ func (w *writeStmts) close() {
 // items: unknown keys are inserted (FirstSeen = now); known ones gain the
 // source, and take this copy's link and text when it is the better copy of
 // the article (see copies.go). Validators are written after the items, in
-// the same transaction, and only when run.Status is StatusOK, so a batch that
+// the same transaction, and only when run.Status is model.StatusOK, so a batch that
 // fails to commit never leaves validators that would hide its items from the
 // next fetch.
 // It returns the items that were new, with ID, FirstSeen and Sources set,
@@ -161,14 +120,14 @@ func (w *writeStmts) close() {
 //
 // FirstSeen is taken once the write lock is held, so first-seen times follow
 // the order in which batches commit. Every item needs a Key.
-func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, error) {
+func (s *Store) SaveRun(ctx context.Context, run model.Run, items []model.Item) ([]model.Item, error) {
 	if err := checkRun(run, items); err != nil {
 		return nil, err
 	}
 	if run.Started.IsZero() {
 		run.Started = s.now()
 	}
-	if len(items) == 0 && run.Status != StatusError {
+	if len(items) == 0 && run.Status != model.StatusError {
 		// The common 304: one statement, no explicit transaction.
 		if _, err := s.stmts.saveHealth.ExecContext(ctx, healthArgs(run)...); err != nil {
 			return nil, fmt.Errorf("store: save run of %s: %w", run.Source, err)
@@ -176,7 +135,7 @@ func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, err
 		return nil, nil
 	}
 
-	var added []Item
+	var added []model.Item
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		added, err = s.saveRun(ctx, tx, run, items)
@@ -186,7 +145,7 @@ func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, err
 		err = fmt.Errorf("store: save run of %s: %w", run.Source, err)
 		if ctx.Err() == nil {
 			failed := run
-			failed.Status, failed.Err, failed.ETag, failed.LastModified = StatusError, err.Error(), "", ""
+			failed.Status, failed.Err, failed.ETag, failed.LastModified = model.StatusError, err.Error(), "", ""
 			if herr := s.writeTx(ctx, func(tx *sql.Tx) error {
 				_, err := s.saveRun(ctx, tx, failed, nil)
 				return err
@@ -202,7 +161,7 @@ func (s *Store) SaveRun(ctx context.Context, run Run, items []Item) ([]Item, err
 // SaveRuns records runs that returned no items (not modified, failed, or
 // empty) in one transaction: a fetch where most sources answer 304 commits
 // once, not once per source.
-func (s *Store) SaveRuns(ctx context.Context, runs []Run) error {
+func (s *Store) SaveRuns(ctx context.Context, runs []model.Run) error {
 	for _, run := range runs {
 		if err := checkRun(run, nil); err != nil {
 			return err
@@ -226,7 +185,7 @@ func (s *Store) SaveRuns(ctx context.Context, runs []Run) error {
 }
 
 // saveRun is SaveRun inside tx.
-func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, run Run, items []Item) ([]Item, error) {
+func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, run model.Run, items []model.Item) ([]model.Item, error) {
 	added, err := s.saveItems(ctx, tx, run, items)
 	if err != nil {
 		return nil, err
@@ -234,7 +193,7 @@ func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, run Run, items []Item) 
 	if _, err := tx.StmtContext(ctx, s.stmts.saveHealth).ExecContext(ctx, healthArgs(run)...); err != nil {
 		return nil, err
 	}
-	if run.Status == StatusError {
+	if run.Status == model.StatusError {
 		if _, err := tx.StmtContext(ctx, s.stmts.logError).ExecContext(ctx,
 			run.Source, run.Started.UnixNano(), int64(run.Duration), run.Err); err != nil {
 			return nil, err
@@ -262,7 +221,7 @@ type known struct {
 // of stored ones (copies.go) and links every item to the source. It runs
 // inside the transaction, which holds the write lock, so the lookup stays
 // true until commit.
-func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item) ([]Item, error) {
+func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run model.Run, items []model.Item) ([]model.Item, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
@@ -317,7 +276,7 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 		return nil, err
 	}
 	var (
-		added  []Item
+		added  []model.Item
 		richer = map[int64]int{} // item ID → index in added
 		link   []int64           // items to link to the source
 	)
@@ -360,7 +319,7 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run Run, items []Item
 					added[i] = it
 					break
 				}
-				if i := slices.IndexFunc(added, func(a Item) bool { return a.ID == k.id }); i >= 0 {
+				if i := slices.IndexFunc(added, func(a model.Item) bool { return a.ID == k.id }); i >= 0 {
 					it.Richer, it.Sources = false, added[i].Sources // new in this batch: still new
 					added[i] = it
 					break
@@ -425,7 +384,7 @@ var newItemColumns = [][2]string{{"k", "text"}, {"l", "text"}, {"g", "text"}, {"
 // insertNew inserts the first copy of each of the batch's keys that is not
 // stored, first seen at seen, and returns their IDs by key. IDs follow the
 // batch's order.
-func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []Item, stored map[string]known, site string, seen int64) (map[string]int64, error) {
+func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, stored map[string]known, site string, seen int64) (map[string]int64, error) {
 	var fresh []newItem
 	taken := make(map[string]bool)
 	for _, it := range items {
@@ -480,7 +439,7 @@ func flag(b bool) int {
 
 // betterCopy reports whether copy it, of rank r, is better than the one
 // stored for k, whose text is in texts (read when it is not).
-func (s *Store) betterCopy(ctx context.Context, tx *sql.Tx, k known, it Item, r copyRank, texts map[int64]Item) (bool, error) {
+func (s *Store) betterCopy(ctx context.Context, tx *sql.Tx, k known, it model.Item, r copyRank, texts map[int64]model.Item) (bool, error) {
 	if c := r.compare(k.rank); c != 0 {
 		return c > 0, nil
 	}
@@ -499,8 +458,8 @@ func (s *Store) betterCopy(ctx context.Context, tx *sql.Tx, k known, it Item, r 
 }
 
 // storedTexts reads the stored copies' text of items ids, by ID.
-func (s *Store) storedTexts(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]Item, error) {
-	texts := make(map[int64]Item, len(ids))
+func (s *Store) storedTexts(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]model.Item, error) {
+	texts := make(map[int64]model.Item, len(ids))
 	if len(ids) == 0 {
 		return texts, nil
 	}
@@ -516,7 +475,7 @@ func (s *Store) storedTexts(ctx context.Context, tx *sql.Tx, ids []int64) (map[i
 	for rows.Next() {
 		var (
 			id  int64
-			cur Item
+			cur model.Item
 		)
 		if err := rows.Scan(&id, &cur.Link, &cur.GUID, &cur.Title, &cur.Summary, &cur.Content, &cur.Body); err != nil {
 			return nil, fmt.Errorf("read stored copies: %w", err)
@@ -526,12 +485,12 @@ func (s *Store) storedTexts(ctx context.Context, tx *sql.Tx, ids []int64) (map[i
 	return texts, rows.Err()
 }
 
-func checkRun(run Run, items []Item) error {
+func checkRun(run model.Run, items []model.Item) error {
 	if run.Source == "" {
 		return errors.New("store: save run: empty source name")
 	}
 	switch run.Status {
-	case StatusOK, StatusNotModified, StatusError:
+	case model.StatusOK, model.StatusNotModified, model.StatusError:
 	default:
 		return fmt.Errorf("store: save run of %s: unknown status %q", run.Source, run.Status)
 	}
@@ -544,7 +503,7 @@ func checkRun(run Run, items []Item) error {
 }
 
 // healthArgs are saveHealth's arguments for run.
-func healthArgs(run Run) []any {
+func healthArgs(run model.Run) []any {
 	var (
 		etag, lastModified string
 		success, failing   sql.NullInt64
@@ -553,12 +512,12 @@ func healthArgs(run Run) []any {
 	)
 	started := run.Started.UnixNano()
 	switch run.Status {
-	case StatusOK:
+	case model.StatusOK:
 		etag, lastModified = run.ETag, run.LastModified
 		success = sql.NullInt64{Int64: started, Valid: true}
-	case StatusNotModified:
+	case model.StatusNotModified:
 		success = sql.NullInt64{Int64: started, Valid: true}
-	case StatusError:
+	case model.StatusError:
 		failing = sql.NullInt64{Int64: started, Valid: true}
 		failures = 1
 		lastError = run.Err
@@ -693,23 +652,23 @@ func (s *Store) Health(ctx context.Context) ([]Health, error) {
 // first, with Source, Started, Duration, Status and Err set: the sources that
 // failed since the last digest, even those that have recovered. Failed runs
 // are kept for 30 days.
-func (s *Store) SourceErrors(ctx context.Context, since time.Time) ([]Run, error) {
+func (s *Store) SourceErrors(ctx context.Context, since time.Time) ([]model.Run, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT source, at, duration, error FROM source_errors
 		WHERE at >= ? ORDER BY at, rowid`), nullTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("store: source errors: %w", err)
 	}
 	defer rows.Close()
-	var runs []Run
+	var runs []model.Run
 	for rows.Next() {
 		var (
-			r       Run
+			r       model.Run
 			at, dur int64
 		)
 		if err := rows.Scan(&r.Source, &at, &dur, &r.Err); err != nil {
 			return nil, fmt.Errorf("store: source errors: %w", err)
 		}
-		r.Started, r.Duration, r.Status = time.Unix(0, at).UTC(), time.Duration(dur), StatusError
+		r.Started, r.Duration, r.Status = time.Unix(0, at).UTC(), time.Duration(dur), model.StatusError
 		runs = append(runs, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -740,7 +699,7 @@ type ItemQuery struct {
 // Items returns the items q selects, newest first: by published time (first
 // seen when unknown), then by ID. FirstSeenAfter, ChangedAfter and Key use an index; a
 // query bounded by Since alone reads the whole table.
-func (s *Store) Items(ctx context.Context, q ItemQuery) ([]Item, error) {
+func (s *Store) Items(ctx context.Context, q ItemQuery) ([]model.Item, error) {
 	var (
 		where []string
 		args  []any
@@ -836,7 +795,7 @@ func newestFirst(b *strings.Builder, args []any, limit int) []any {
 
 // ItemsByIDs returns the stored items among ids, newest first, as Items does;
 // IDs that do not exist are left out.
-func (s *Store) ItemsByIDs(ctx context.Context, ids []int64) ([]Item, error) {
+func (s *Store) ItemsByIDs(ctx context.Context, ids []int64) ([]model.Item, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -853,7 +812,7 @@ func (s *Store) ItemsByIDs(ctx context.Context, ids []int64) ([]Item, error) {
 
 // queryItems runs one query that returns the items and, per item, its
 // sources in the order they were first seen.
-func (s *Store) queryItems(ctx context.Context, where []string, args []any, limit int) ([]Item, error) {
+func (s *Store) queryItems(ctx context.Context, where []string, args []any, limit int) ([]model.Item, error) {
 	var b strings.Builder
 	b.WriteString(`SELECT i.id, i.key, i.link, i.guid, i.title, i.summary, i.content, i.body,
 		i.published, i.first_seen,
@@ -871,10 +830,10 @@ func (s *Store) queryItems(ctx context.Context, where []string, args []any, limi
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Item
+	var items []model.Item
 	for rows.Next() {
 		var (
-			it                   Item
+			it                   model.Item
 			published, firstSeen sql.NullInt64
 			sources              string
 		)
@@ -905,7 +864,7 @@ const pruneChunk = 2000
 // failed-run records older than 30 days. Each call resumes after the last
 // item the previous one looked at, so a daily prune reads only the items
 // that aged past its cut since; an item a pending message held then loses
-// its text when that message is deleted. Item rows stay (a few hundred
+// its text when that message is deleted. model.Item rows stay (a few hundred
 // bytes each), and the file does not shrink: SQLite reuses the freed pages.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 	cut := nullTime(before)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"newswatch/model"
 	"os"
 	"time"
 )
@@ -55,7 +56,7 @@ func (s *Store) Owner() string { return s.owner }
 // keeps it while the message is being sent. A lease ends with MarkSent,
 // MarkRetry or MarkFailed, when it expires, or (SQLite) when the process
 // that took it is gone: killed mid-send, the next sender sends the message
-// again, with the same Message-ID.
+// again, with the same model.Message-ID.
 func (s *Store) Lease(ctx context.Context, id int64) error {
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
 		var (
@@ -70,7 +71,7 @@ func (s *Store) Lease(ctx context.Context, id int64) error {
 		if err != nil {
 			return fmt.Errorf("store: lease %d: %w", id, err)
 		}
-		if status != MessagePending {
+		if status != model.MessagePending {
 			return fmt.Errorf("store: lease %d: %s: %w", id, status, ErrLeased)
 		}
 		now := s.now()

@@ -6,43 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"newswatch/model"
 	"slices"
 	"strings"
 	"time"
 )
-
-// Message statuses.
-const (
-	MessagePending = "pending"
-	MessageSent    = "sent"
-	MessageFailed  = "failed"
-)
-
-// Message is one digest in the outbox.
-type Message struct {
-	ID           int64
-	Digest       string
-	Slot         time.Time // schedule slot; unique with Digest
-	MessageID    string
-	Subject      string
-	To           []string
-	Text         string
-	HTML         string
-	Status       string
-	Attempts     int
-	LastError    string
-	NextAttempt  time.Time
-	Created      time.Time
-	Sent         time.Time
-	CoveredUntil time.Time // items first seen up to here are covered
-	ItemIDs      []int64
-	// Doc is the digest as a JSON document, for webhooks and chat
-	// messages; empty when the digest has no such channel.
-	Doc string
-	// Channels names the message's other channels than mail (its
-	// `notify` URLs, secret parts masked), sorted; each is a [Delivery].
-	Channels []string
-}
 
 // claiming is the condition (on messages AS m) of a message that claims its
 // items: pending or sent, or, failed by mail, sent or still owed through a
@@ -55,7 +23,7 @@ const claiming = `(m.status IN ('pending', 'sent') OR EXISTS (SELECT 1 FROM deli
 // It sets m.ID, m.Status and, when zero, m.Created. It returns ErrSlotTaken
 // when (Digest, Slot) exists, and ErrClaimed when one of m.ItemIDs is already
 // claimed by a pending or sent message of the same digest.
-func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
+func (s *Store) CreateMessage(ctx context.Context, m *model.Message) error {
 	if m.Digest == "" {
 		return errors.New("store: create message: empty digest name")
 	}
@@ -133,7 +101,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *Message) error {
 		return fmt.Errorf("store: create message for %s at %s: %w", m.Digest, m.Slot.UTC().Format(time.RFC3339), err)
 	}
 	m.ID = id
-	m.Status = MessagePending
+	m.Status = model.MessagePending
 	m.Attempts = 0
 	m.LastError = ""
 	m.Created = created
@@ -169,7 +137,7 @@ const messageColumns = `m.id, m.digest, m.slot, m.message_id, m.subject, m.to_js
 
 // queryMessages runs a SELECT of messageColumns and the message's item IDs
 // from messages AS m, followed by tail.
-func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]Message, error) {
+func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]model.Message, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+messageColumns+`,
 		(SELECT `+s.d.jsonArray("mi.item_id", "mi.item_id")+` FROM message_items AS mi WHERE mi.message_id = m.id),
 		m.doc, (SELECT `+s.d.jsonArray("d.channel", "d.channel")+` FROM deliveries AS d WHERE d.message_id = m.id)
@@ -178,10 +146,10 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 		return nil, err
 	}
 	defer rows.Close()
-	var ms []Message
+	var ms []model.Message
 	for rows.Next() {
 		var (
-			m                   Message
+			m                   model.Message
 			slot, created       int64
 			next, sent, covered sql.NullInt64
 			to, ids, channels   string
@@ -210,20 +178,20 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 	return ms, rows.Err()
 }
 
-// Message returns the message with the given ID, or ErrNotFound.
-func (s *Store) Message(ctx context.Context, id int64) (Message, error) {
+// model.Message returns the message with the given ID, or ErrNotFound.
+func (s *Store) Message(ctx context.Context, id int64) (model.Message, error) {
 	ms, err := s.queryMessages(ctx, `WHERE m.id = ?`, id)
 	if err != nil {
-		return Message{}, fmt.Errorf("store: message %d: %w", id, err)
+		return model.Message{}, fmt.Errorf("store: message %d: %w", id, err)
 	}
 	if len(ms) == 0 {
-		return Message{}, fmt.Errorf("store: message %d: %w", id, ErrNotFound)
+		return model.Message{}, fmt.Errorf("store: message %d: %w", id, ErrNotFound)
 	}
 	return ms[0], nil
 }
 
 // Messages returns the messages with one of the statuses (all when none), oldest first.
-func (s *Store) Messages(ctx context.Context, statuses ...string) ([]Message, error) {
+func (s *Store) Messages(ctx context.Context, statuses ...string) ([]model.Message, error) {
 	tail := `ORDER BY m.created, m.id`
 	var args []any
 	if len(statuses) > 0 {
@@ -240,13 +208,13 @@ func (s *Store) Messages(ctx context.Context, statuses ...string) ([]Message, er
 }
 
 // LastSent returns the digest's sent message with the latest slot.
-func (s *Store) LastSent(ctx context.Context, digest string) (Message, bool, error) {
+func (s *Store) LastSent(ctx context.Context, digest string) (model.Message, bool, error) {
 	ms, err := s.queryMessages(ctx, `WHERE m.digest = ? AND m.status = 'sent' ORDER BY m.slot DESC LIMIT 1`, digest)
 	if err != nil {
-		return Message{}, false, fmt.Errorf("store: last sent of %s: %w", digest, err)
+		return model.Message{}, false, fmt.Errorf("store: last sent of %s: %w", digest, err)
 	}
 	if len(ms) == 0 {
-		return Message{}, false, nil
+		return model.Message{}, false, nil
 	}
 	return ms[0], true, nil
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"newswatch/model"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 )
 
-func ids(items []Item) []int64 {
+func ids(items []model.Item) []int64 {
 	var out []int64
 	for _, it := range items {
 		out = append(out, it.ID)
@@ -25,7 +26,7 @@ func testCreateMessage(t *testing.T) {
 	s := open(t)
 	added := save(t, s, "src", item("a"), item("b"), item("c"))
 
-	m := Message{
+	m := model.Message{
 		Digest: "Morning brief", Slot: t0, MessageID: "<x@newswatch>", Subject: "3 stories",
 		To: []string{"a@example.org", "b@example.org"}, Text: "text", HTML: "<p>html</p>",
 		CoveredUntil: added[2].FirstSeen, ItemIDs: ids(added[:2]),
@@ -33,7 +34,7 @@ func testCreateMessage(t *testing.T) {
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.ID == 0 || m.Status != MessagePending || m.Created.IsZero() {
+	if m.ID == 0 || m.Status != model.MessagePending || m.Created.IsZero() {
 		t.Fatalf("after CreateMessage: ID %d Status %q Created %v", m.ID, m.Status, m.Created)
 	}
 	got, err := s.Message(ctx, m.ID)
@@ -45,7 +46,7 @@ func testCreateMessage(t *testing.T) {
 	}
 
 	t.Run("slot taken", func(t *testing.T) {
-		dup := Message{Digest: "Morning brief", Slot: t0.In(time.FixedZone("X", 7200)), ItemIDs: ids(added[2:])}
+		dup := model.Message{Digest: "Morning brief", Slot: t0.In(time.FixedZone("X", 7200)), ItemIDs: ids(added[2:])}
 		err := s.CreateMessage(ctx, &dup)
 		if !errors.Is(err, ErrSlotTaken) {
 			t.Fatalf("CreateMessage on a taken slot: %v, want ErrSlotTaken", err)
@@ -56,13 +57,13 @@ func testCreateMessage(t *testing.T) {
 		}
 	})
 	t.Run("same slot other digest", func(t *testing.T) {
-		other := Message{Digest: "Evening", Slot: t0, ItemIDs: ids(added)}
+		other := model.Message{Digest: "Evening", Slot: t0, ItemIDs: ids(added)}
 		if err := s.CreateMessage(ctx, &other); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("items claimed", func(t *testing.T) {
-		again := Message{Digest: "Morning brief", Slot: t0.Add(time.Hour), ItemIDs: ids(added)}
+		again := model.Message{Digest: "Morning brief", Slot: t0.Add(time.Hour), ItemIDs: ids(added)}
 		if err := s.CreateMessage(ctx, &again); !errors.Is(err, ErrClaimed) {
 			t.Fatalf("CreateMessage claiming a's again: %v, want ErrClaimed", err)
 		}
@@ -74,7 +75,7 @@ func testCreateMessage(t *testing.T) {
 		}
 	})
 	t.Run("unknown item rolls back", func(t *testing.T) {
-		bad := Message{Digest: "Morning brief", Slot: t0.Add(2 * time.Hour), ItemIDs: []int64{added[2].ID, 999999}}
+		bad := model.Message{Digest: "Morning brief", Slot: t0.Add(2 * time.Hour), ItemIDs: []int64{added[2].ID, 999999}}
 		if err := s.CreateMessage(ctx, &bad); err == nil {
 			t.Fatal("CreateMessage with an unknown item succeeded")
 		}
@@ -83,7 +84,7 @@ func testCreateMessage(t *testing.T) {
 		}
 	})
 	t.Run("no slot", func(t *testing.T) {
-		if err := s.CreateMessage(ctx, &Message{Digest: "Morning brief"}); err == nil {
+		if err := s.CreateMessage(ctx, &model.Message{Digest: "Morning brief"}); err == nil {
 			t.Fatal("CreateMessage without a slot succeeded")
 		}
 	})
@@ -103,10 +104,10 @@ func testMessageLifecycle(t *testing.T) {
 		t.Fatalf("LastSlot on an empty outbox: %v, %v", ok, err)
 	}
 
-	m1 := Message{Digest: "d", Slot: t0, ItemIDs: ids(added[:1])}
-	m2 := Message{Digest: "d", Slot: t0.Add(24 * time.Hour), ItemIDs: ids(added[1:2])}
-	m3 := Message{Digest: "d", Slot: t0.Add(48 * time.Hour), ItemIDs: ids(added[2:])}
-	for _, m := range []*Message{&m1, &m2, &m3} {
+	m1 := model.Message{Digest: "d", Slot: t0, ItemIDs: ids(added[:1])}
+	m2 := model.Message{Digest: "d", Slot: t0.Add(24 * time.Hour), ItemIDs: ids(added[1:2])}
+	m3 := model.Message{Digest: "d", Slot: t0.Add(48 * time.Hour), ItemIDs: ids(added[2:])}
+	for _, m := range []*model.Message{&m1, &m2, &m3} {
 		if err := s.CreateMessage(ctx, m); err != nil {
 			t.Fatal(err)
 		}
@@ -140,15 +141,15 @@ func testMessageLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != MessageSent || !got.Sent.Equal(sentAt) || got.Attempts != 2 || got.LastError != "" || !got.NextAttempt.IsZero() {
+	if got.Status != model.MessageSent || !got.Sent.Equal(sentAt) || got.Attempts != 2 || got.LastError != "" || !got.NextAttempt.IsZero() {
 		t.Errorf("sent message = %+v", got)
 	}
 	got, _ = s.Message(ctx, m2.ID)
-	if got.Status != MessagePending || got.Attempts != 1 || got.LastError != "451 local error" || !got.NextAttempt.Equal(next) {
+	if got.Status != model.MessagePending || got.Attempts != 1 || got.LastError != "451 local error" || !got.NextAttempt.Equal(next) {
 		t.Errorf("retried message = %+v", got)
 	}
 	got, _ = s.Message(ctx, m3.ID)
-	if got.Status != MessageFailed || got.Attempts != 1 || got.LastError != "550 no such user" {
+	if got.Status != model.MessageFailed || got.Attempts != 1 || got.LastError != "550 no such user" {
 		t.Errorf("failed message = %+v", got)
 	}
 
@@ -167,9 +168,9 @@ func testMessageLifecycle(t *testing.T) {
 		want     []int64
 	}{
 		{"all", nil, []int64{m1.ID, m2.ID, m3.ID}},
-		{"pending", []string{MessagePending}, []int64{m2.ID}},
-		{"pending or failed", []string{MessagePending, MessageFailed}, []int64{m2.ID, m3.ID}},
-		{"sent", []string{MessageSent}, []int64{m1.ID}},
+		{"pending", []string{model.MessagePending}, []int64{m2.ID}},
+		{"pending or failed", []string{model.MessagePending, model.MessageFailed}, []int64{m2.ID, m3.ID}},
+		{"sent", []string{model.MessageSent}, []int64{m1.ID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ms, err := s.Messages(ctx, tc.statuses...)
@@ -193,9 +194,9 @@ func testItemsQuery(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	// The fake clock gives each batch its own first-seen second: t0+1s, +2s, +3s.
-	first := save(t, s, "src", Item{Key: "old-pub", Published: t0.Add(-48 * time.Hour)}, Item{Key: "no-date"})
-	second := save(t, s, "src", Item{Key: "recent-pub", Published: t0.Add(-time.Hour)})
-	third := save(t, s, "src", Item{Key: "sent"}, Item{Key: "pending"}, Item{Key: "failed"})
+	first := save(t, s, "src", model.Item{Key: "old-pub", Published: t0.Add(-48 * time.Hour)}, model.Item{Key: "no-date"})
+	second := save(t, s, "src", model.Item{Key: "recent-pub", Published: t0.Add(-time.Hour)})
+	third := save(t, s, "src", model.Item{Key: "sent"}, model.Item{Key: "pending"}, model.Item{Key: "failed"})
 
 	byKey := map[string]int64{}
 	for _, it := range append(append(first, second...), third...) {
@@ -205,18 +206,18 @@ func testItemsQuery(t *testing.T) {
 		slot   int
 		key    string
 		status string
-	}{{1, "sent", MessageSent}, {2, "pending", MessagePending}, {3, "failed", MessageFailed}} {
-		msg := Message{Digest: "brief", Slot: t0.Add(time.Duration(m.slot) * time.Hour), ItemIDs: []int64{byKey[m.key]}}
+	}{{1, "sent", model.MessageSent}, {2, "pending", model.MessagePending}, {3, "failed", model.MessageFailed}} {
+		msg := model.Message{Digest: "brief", Slot: t0.Add(time.Duration(m.slot) * time.Hour), ItemIDs: []int64{byKey[m.key]}}
 		if err := s.CreateMessage(ctx, &msg); err != nil {
 			t.Fatal(err)
 		}
 		switch m.status {
-		case MessageSent:
+		case model.MessageSent:
 			err := s.MarkSent(ctx, msg.ID, t0)
 			if err != nil {
 				t.Fatal(err)
 			}
-		case MessageFailed:
+		case model.MessageFailed:
 			if err := s.MarkFailed(ctx, msg.ID, "550"); err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +282,7 @@ func testItemsQuery(t *testing.T) {
 }
 
 // text is an item with a body, as Prune sees it.
-func text(key string) Item {
+func text(key string) model.Item {
 	it := item(key)
 	it.Summary, it.Content, it.Body = "summary of "+key, "<p>content of "+key+"</p>", "body of "+key
 	return it
@@ -296,24 +297,24 @@ func testPrune(t *testing.T) {
 	cut := s.now()
 	fresh := save(t, s, "src", text("fresh"))
 
-	var msgs []Message
+	var msgs []model.Message
 	for i, m := range []struct {
-		item   Item
+		item   model.Item
 		status string
-	}{{old[0], MessageSent}, {old[1], MessagePending}, {fresh[0], MessageSent}} {
-		msg := Message{Digest: "d", Slot: t0.Add(time.Duration(i) * time.Hour), ItemIDs: []int64{m.item.ID},
+	}{{old[0], model.MessageSent}, {old[1], model.MessagePending}, {fresh[0], model.MessageSent}} {
+		msg := model.Message{Digest: "d", Slot: t0.Add(time.Duration(i) * time.Hour), ItemIDs: []int64{m.item.ID},
 			Created: cut.Add(time.Duration(i-3) * time.Second)}
 		if err := s.CreateMessage(ctx, &msg); err != nil {
 			t.Fatal(err)
 		}
-		if m.status == MessageSent {
+		if m.status == model.MessageSent {
 			if err := s.MarkSent(ctx, msg.ID, t0); err != nil {
 				t.Fatal(err)
 			}
 		}
 		msgs = append(msgs, msg)
 	}
-	failed := Message{Digest: "other", Slot: t0, Created: cut.Add(-time.Second)}
+	failed := model.Message{Digest: "other", Slot: t0, Created: cut.Add(-time.Second)}
 	if err := s.CreateMessage(ctx, &failed); err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +387,7 @@ func TestPruneResumes(t *testing.T) { both(t, testPruneResumes) }
 func testPruneResumes(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	var batch []Item
+	var batch []model.Item
 	for i := range 2*pruneChunk + 5 {
 		batch = append(batch, text(fmt.Sprintf("old-%d", i)))
 	}
@@ -416,7 +417,7 @@ func TestLease(t *testing.T) { both(t, testLease) }
 func testLease(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	m := Message{Digest: "D", Slot: time.Unix(1000, 0), MessageID: "<l@x>", Status: MessagePending, Created: time.Unix(1000, 0)}
+	m := model.Message{Digest: "D", Slot: time.Unix(1000, 0), MessageID: "<l@x>", Status: model.MessagePending, Created: time.Unix(1000, 0)}
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,7 @@ func connectPostgres(ctx context.Context, rawURL string, readOnly bool) (*Store,
 	}
 	// As synchronous=NORMAL does for SQLite in WAL mode, a commit does not
 	// wait for the disk: a crash of the server's machine may lose the last
-	// commits (a digest then goes out again, with its Message-ID; items are
+	// commits (a digest then goes out again, with its model.Message-ID; items are
 	// fetched again), never the database's consistency. It saves a third of
 	// a cold fetch's time. ?synchronous_commit=on in the URL restores it.
 	if _, set := cfg.RuntimeParams["synchronous_commit"]; !set {

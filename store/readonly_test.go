@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"newswatch/model"
 	"path/filepath"
 	"testing"
 )
@@ -18,7 +19,7 @@ func TestOpenReadOnlyBesideAWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SaveRun(ctx, Run{Source: "a", Status: StatusOK}, []Item{item("x")}); err != nil {
+	if _, err := s.SaveRun(ctx, model.Run{Source: "a", Status: model.StatusOK}, []model.Item{item("x")}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -49,7 +50,7 @@ func TestOpenReadOnlyBesideAWriter(t *testing.T) {
 	if hs, err := ro.Health(ctx); err != nil || len(hs) != 1 {
 		t.Fatalf("Health = %v, %v", hs, err)
 	}
-	if _, err := ro.SaveRun(ctx, Run{Source: "b", Status: StatusOK}, []Item{item("y")}); err == nil {
+	if _, err := ro.SaveRun(ctx, model.Run{Source: "b", Status: model.StatusOK}, []model.Item{item("y")}); err == nil {
 		t.Error("SaveRun through a read-only store succeeded")
 	}
 }
@@ -73,7 +74,7 @@ func testOpenReadOnlyOutdatedSchema(t *testing.T) {
 	if _, err := ro.Health(ctx); err != nil {
 		t.Errorf("Health through a read-only store: %v", err)
 	}
-	if _, err := ro.SaveRun(ctx, Run{Source: "b", Status: StatusOK}, []Item{item("y")}); err == nil {
+	if _, err := ro.SaveRun(ctx, model.Run{Source: "b", Status: model.StatusOK}, []model.Item{item("y")}); err == nil {
 		t.Error("SaveRun through a read-only store succeeded")
 	}
 	ro.Close()

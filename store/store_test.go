@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"newswatch/internal/testutil"
+	"newswatch/model"
 )
 
 var t0 = time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
@@ -80,20 +81,20 @@ func another(t testing.TB, s *Store) *Store {
 	return o
 }
 
-func item(key string) Item {
-	return Item{Key: key, Link: "https://example.org/" + key, Title: "Title " + key, Body: "Body of " + key}
+func item(key string) model.Item {
+	return model.Item{Key: key, Link: "https://example.org/" + key, Title: "Title " + key, Body: "Body of " + key}
 }
 
-func save(t testing.TB, s *Store, source string, items ...Item) []Item {
+func save(t testing.TB, s *Store, source string, items ...model.Item) []model.Item {
 	t.Helper()
-	added, err := s.SaveRun(context.Background(), Run{Source: source, Status: StatusOK, Items: len(items)}, items)
+	added, err := s.SaveRun(context.Background(), model.Run{Source: source, Status: model.StatusOK, Items: len(items)}, items)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return added
 }
 
-func keys(items []Item) []string {
+func keys(items []model.Item) []string {
 	ks := []string{}
 	for _, it := range items {
 		ks = append(ks, it.Key)
@@ -261,7 +262,7 @@ func testSaveRunRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	pub := time.Date(2026, 2, 28, 23, 15, 0, 123456789, time.FixedZone("CET", 3600))
-	in := Item{Key: "k", Link: "https://x/k", GUID: "g", Title: "Alibaba 阿里巴巴", Summary: "s",
+	in := model.Item{Key: "k", Link: "https://x/k", GUID: "g", Title: "Alibaba 阿里巴巴", Summary: "s",
 		Content: "<p>c</p>", Body: "body", Published: pub}
 	added := save(t, s, "src", in)
 	got, err := s.Items(ctx, ItemQuery{Key: "k"})
@@ -276,7 +277,7 @@ func testSaveRunRoundTrip(t *testing.T) {
 	}
 
 	// Dates an int64 of nanoseconds cannot hold are stored as unknown.
-	save(t, s, "src", Item{Key: "old", Published: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)})
+	save(t, s, "src", model.Item{Key: "old", Published: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)})
 	got, err = s.Items(ctx, ItemQuery{Key: "old"})
 	if err != nil || len(got) != 1 || !got[0].Published.IsZero() {
 		t.Errorf("year-1 item = %+v, %v; want Published zero", got, err)
@@ -289,12 +290,12 @@ func testSaveRunRejects(t *testing.T) {
 	s := open(t)
 	for _, tc := range []struct {
 		name  string
-		run   Run
-		items []Item
+		run   model.Run
+		items []model.Item
 	}{
-		{"no source", Run{Status: StatusOK}, nil},
-		{"unknown status", Run{Source: "a", Status: "weird"}, nil},
-		{"item without key", Run{Source: "a", Status: StatusOK}, []Item{{Title: "t"}}},
+		{"no source", model.Run{Status: model.StatusOK}, nil},
+		{"unknown status", model.Run{Source: "a", Status: "weird"}, nil},
+		{"item without key", model.Run{Source: "a", Status: model.StatusOK}, []model.Item{{Title: "t"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := s.SaveRun(context.Background(), tc.run, tc.items); err == nil {
@@ -313,20 +314,20 @@ func testValidators(t *testing.T) {
 	failInserts(t, s, "boom", "boom")
 	steps := []struct {
 		name           string
-		run            Run
-		items          []Item
+		run            model.Run
+		items          []model.Item
 		wantErr        bool
 		etag, modified string
 	}{
-		{"ok saves", Run{Status: StatusOK, ETag: `"v1"`, LastModified: "Mon, 02 Mar 2026 06:00:00 GMT"},
-			[]Item{item("a")}, false, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
-		{"not modified keeps", Run{Status: StatusNotModified, ETag: `"ignored"`},
+		{"ok saves", model.Run{Status: model.StatusOK, ETag: `"v1"`, LastModified: "Mon, 02 Mar 2026 06:00:00 GMT"},
+			[]model.Item{item("a")}, false, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
+		{"not modified keeps", model.Run{Status: model.StatusNotModified, ETag: `"ignored"`},
 			nil, false, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
-		{"error keeps", Run{Status: StatusError, Err: "500", ETag: `"ignored"`},
+		{"error keeps", model.Run{Status: model.StatusError, Err: "500", ETag: `"ignored"`},
 			nil, false, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
-		{"failed batch keeps", Run{Status: StatusOK, ETag: `"v2"`},
-			[]Item{item("b"), item("boom")}, true, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
-		{"ok without validators clears", Run{Status: StatusOK}, []Item{item("c")}, false, "", ""},
+		{"failed batch keeps", model.Run{Status: model.StatusOK, ETag: `"v2"`},
+			[]model.Item{item("b"), item("boom")}, true, `"v1"`, "Mon, 02 Mar 2026 06:00:00 GMT"},
+		{"ok without validators clears", model.Run{Status: model.StatusOK}, []model.Item{item("c")}, false, "", ""},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -368,13 +369,13 @@ func TestHealth(t *testing.T) { both(t, testHealth) }
 
 func testHealth(t *testing.T) {
 	// A run saved alone and a run saved in a batch of runs leave the same health.
-	savers := map[string]func(s *Store, run Run) error{
-		"SaveRun": func(s *Store, run Run) error {
+	savers := map[string]func(s *Store, run model.Run) error{
+		"SaveRun": func(s *Store, run model.Run) error {
 			_, err := s.SaveRun(context.Background(), run, nil)
 			return err
 		},
-		"SaveRuns": func(s *Store, run Run) error {
-			return s.SaveRuns(context.Background(), []Run{run})
+		"SaveRuns": func(s *Store, run model.Run) error {
+			return s.SaveRuns(context.Background(), []model.Run{run})
 		},
 	}
 	for name, save := range savers {
@@ -382,7 +383,7 @@ func testHealth(t *testing.T) {
 	}
 }
 
-func testHealthOf(t *testing.T, save func(*Store, Run) error) {
+func testHealthOf(t *testing.T, save func(*Store, model.Run) error) {
 	ctx := context.Background()
 	s := open(t)
 	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
@@ -393,16 +394,16 @@ func testHealthOf(t *testing.T, save func(*Store, Run) error) {
 		failingSince time.Time
 		lastSuccess  time.Time
 	}{
-		{StatusError, "dial tcp: refused", 1, at(0), time.Time{}},
-		{StatusOK, "", 0, time.Time{}, at(1)},
-		{StatusError, "HTTP 500", 1, at(2), at(1)},
-		{StatusError, "HTTP 502", 2, at(2), at(1)},
-		{StatusError, "timeout", 3, at(2), at(1)},
-		{StatusNotModified, "", 0, time.Time{}, at(5)},
+		{model.StatusError, "dial tcp: refused", 1, at(0), time.Time{}},
+		{model.StatusOK, "", 0, time.Time{}, at(1)},
+		{model.StatusError, "HTTP 500", 1, at(2), at(1)},
+		{model.StatusError, "HTTP 502", 2, at(2), at(1)},
+		{model.StatusError, "timeout", 3, at(2), at(1)},
+		{model.StatusNotModified, "", 0, time.Time{}, at(5)},
 	}
 	for i, st := range steps {
 		t.Run(fmt.Sprintf("%d_%s", i, st.status), func(t *testing.T) {
-			run := Run{Source: "feed", Started: at(i), Duration: time.Duration(i+1) * time.Millisecond,
+			run := model.Run{Source: "feed", Started: at(i), Duration: time.Duration(i+1) * time.Millisecond,
 				Status: st.status, Err: st.err, Items: i}
 			if err := save(s, run); err != nil {
 				t.Fatal(err)
@@ -439,15 +440,15 @@ func TestSaveRuns(t *testing.T) { both(t, testSaveRuns) }
 func testSaveRuns(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	if _, err := s.SaveRun(ctx, Run{Source: "a", Status: StatusOK, ETag: `"a1"`}, []Item{item("x")}); err != nil {
+	if _, err := s.SaveRun(ctx, model.Run{Source: "a", Status: model.StatusOK, ETag: `"a1"`}, []model.Item{item("x")}); err != nil {
 		t.Fatal(err)
 	}
-	runs := []Run{
-		{Source: "a", Started: t0, Status: StatusNotModified},
-		{Source: "b", Started: t0, Status: StatusError, Err: "HTTP 503"},
-		{Source: "c", Started: t0, Status: StatusOK, LastModified: "Mon, 02 Mar 2026 06:00:00 GMT"},
+	runs := []model.Run{
+		{Source: "a", Started: t0, Status: model.StatusNotModified},
+		{Source: "b", Started: t0, Status: model.StatusError, Err: "HTTP 503"},
+		{Source: "c", Started: t0, Status: model.StatusOK, LastModified: "Mon, 02 Mar 2026 06:00:00 GMT"},
 	}
-	bad := append(slices.Clone(runs), Run{Source: "d", Status: "weird"})
+	bad := append(slices.Clone(runs), model.Run{Source: "d", Status: "weird"})
 	if err := s.SaveRuns(ctx, bad); err == nil {
 		t.Fatal("SaveRuns with an unknown status succeeded")
 	}
@@ -465,7 +466,7 @@ func testSaveRuns(t *testing.T) {
 	for _, h := range hs {
 		status[h.Source] = h.LastStatus
 	}
-	if want := map[string]string{"a": StatusNotModified, "b": StatusError, "c": StatusOK}; !reflect.DeepEqual(status, want) {
+	if want := map[string]string{"a": model.StatusNotModified, "b": model.StatusError, "c": model.StatusOK}; !reflect.DeepEqual(status, want) {
 		t.Errorf("statuses = %v, want %v", status, want)
 	}
 	all, err := s.AllValidators(ctx)
@@ -496,12 +497,12 @@ func testConcurrentWriters(t *testing.T) {
 	for w, s := range []*Store{a, b} {
 		wg.Go(func() {
 			for i := range runs {
-				var items []Item
+				var items []model.Item
 				for j := range 5 {
 					// Half the keys are shared between writers.
 					items = append(items, item(fmt.Sprintf("w%d-%d-%d", w, i, j)), item(fmt.Sprintf("shared-%d-%d", i, j)))
 				}
-				added, err := s.SaveRun(ctx, Run{Source: fmt.Sprintf("src%d", w), Status: StatusOK}, items)
+				added, err := s.SaveRun(ctx, model.Run{Source: fmt.Sprintf("src%d", w), Status: model.StatusOK}, items)
 				if err != nil {
 					errs <- err
 					continue
@@ -510,7 +511,7 @@ func testConcurrentWriters(t *testing.T) {
 				for _, it := range added {
 					ids = append(ids, it.ID)
 				}
-				m := Message{Digest: fmt.Sprintf("d%d", w), Slot: t0.Add(time.Duration(i) * time.Hour), ItemIDs: ids}
+				m := model.Message{Digest: fmt.Sprintf("d%d", w), Slot: t0.Add(time.Duration(i) * time.Hour), ItemIDs: ids}
 				if err := s.CreateMessage(ctx, &m); err != nil {
 					errs <- err
 					continue
@@ -640,7 +641,7 @@ func testSaveRunFailureRecorded(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	failInserts(t, s, "", "database or disk is full")
-	_, err := s.SaveRun(ctx, Run{Source: "feed", Status: StatusOK, ETag: `"v1"`, Items: 1}, []Item{item("a")})
+	_, err := s.SaveRun(ctx, model.Run{Source: "feed", Status: model.StatusOK, ETag: `"v1"`, Items: 1}, []model.Item{item("a")})
 	if err == nil {
 		t.Fatal("SaveRun succeeded through the trigger")
 	}
@@ -648,7 +649,7 @@ func testSaveRunFailureRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hs) != 1 || hs[0].Source != "feed" || hs[0].LastStatus != StatusError || hs[0].Failures != 1 ||
+	if len(hs) != 1 || hs[0].Source != "feed" || hs[0].LastStatus != model.StatusError || hs[0].Failures != 1 ||
 		!strings.Contains(hs[0].LastError, "disk is full") || hs[0].LastRun.IsZero() {
 		t.Fatalf("health after a failed save = %+v, want feed failed with the error", hs)
 	}

@@ -11,7 +11,7 @@ import (
 	"newswatch/deliver"
 	"newswatch/digest"
 	"newswatch/digest/text"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // deliverAll sends what is due in the outbox: the mail of each message,
@@ -51,7 +51,7 @@ func channelSender(d config.Digest, raw string) deliver.Sender {
 		return deliver.NewWebhookSender(&deliver.Webhook{
 			URL:    raw,
 			Secret: func() (string, error) { return d.WebhookSecret(os.Getenv) },
-		}, func(m store.Message) ([]byte, error) {
+		}, func(m model.Message) ([]byte, error) {
 			if m.Doc == "" {
 				return nil, errors.New("the message has no JSON document")
 			}
@@ -59,7 +59,7 @@ func channelSender(d config.Digest, raw string) deliver.Sender {
 		})
 	}
 	scheme, _, _ := strings.Cut(raw, ":")
-	return &deliver.Chat{URL: raw, Limit: text.Limit(scheme), Render: func(m store.Message, limit int) (string, error) {
+	return &deliver.Chat{URL: raw, Limit: text.Limit(scheme), Render: func(m model.Message, limit int) (string, error) {
 		// The chat text of an outbox message, from its JSON document.
 		doc, err := digest.ParseDocument([]byte(m.Doc))
 		if err != nil {
@@ -94,7 +94,7 @@ func notifyChannels(d config.Digest) []testChannel {
 // webhookChannel posts the test message's JSON document to a webhook.
 func webhookChannel(d config.Digest, raw string) testChannel {
 	s := channelSender(d, raw)
-	return testChannel{kind: "webhook", send: func(ctx context.Context, m store.Message) (string, error) {
+	return testChannel{kind: "webhook", send: func(ctx context.Context, m model.Message) (string, error) {
 		if err := s.Send(ctx, m); err != nil {
 			return "", err
 		}
@@ -106,7 +106,7 @@ func webhookChannel(d config.Digest, raw string) testChannel {
 func chatChannel(d config.Digest, raw string) testChannel {
 	s := channelSender(d, raw)
 	scheme, _, _ := strings.Cut(raw, ":")
-	return testChannel{kind: scheme, send: func(ctx context.Context, m store.Message) (string, error) {
+	return testChannel{kind: scheme, send: func(ctx context.Context, m model.Message) (string, error) {
 		if err := s.Send(ctx, m); err != nil {
 			return "", err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/match"
+	"newswatch/model"
 	"newswatch/scraper"
 	"newswatch/store"
 )
@@ -105,7 +106,7 @@ func (t *tally) add(sample string) {
 	}
 }
 
-func backtest(cfg *config.Config, wl *match.Watchlist, items []store.Item) *backtestResult {
+func backtest(cfg *config.Config, wl *match.Watchlist, items []model.Item) *backtestResult {
 	r := &backtestResult{companies: map[string]*tally{}, topics: map[string]*tally{}, seen: map[string]bool{}}
 	for _, c := range cfg.Companies {
 		r.companies[c.Name] = &tally{}

@@ -11,7 +11,7 @@ import (
 
 	"newswatch/deliver"
 	"newswatch/ingest"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // metrics are the daemon's Prometheus metrics, on a registry of its own.
@@ -132,7 +132,7 @@ func (d *daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	msgs, err := a.st.Messages(r.Context(), store.MessagePending, store.MessageFailed)
+	msgs, err := a.st.Messages(r.Context(), model.MessagePending, model.MessageFailed)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -141,13 +141,13 @@ func (d *daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	for _, h := range hs {
 		rep.Sources = append(rep.Sources, sourceHealth{h.Source, h.LastStatus, h.LastRun, h.LastSuccess, h.LastError})
 	}
-	dels, err := a.st.Deliveries(r.Context(), store.MessagePending, store.MessageFailed)
+	dels, err := a.st.Deliveries(r.Context(), model.MessagePending, model.MessageFailed)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	add := func(status string, e outboxEntry) {
-		if status == store.MessageFailed {
+		if status == model.MessageFailed {
 			rep.Failed = append(rep.Failed, e)
 		} else {
 			rep.Pending = append(rep.Pending, e)

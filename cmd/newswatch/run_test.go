@@ -18,6 +18,7 @@ import (
 
 	"newswatch/internal/smtptest"
 	"newswatch/internal/testutil"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -221,19 +222,19 @@ func TestDaemonCatchUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := time.Now().AddDate(0, 0, -3).Truncate(24 * time.Hour).Add(7 * time.Hour)
-	m := store.Message{Digest: "Brief", Slot: old, MessageID: "<old@example.org>", Subject: "old", To: []string{"analyst@example.org"},
-		Status: store.MessagePending, Created: old, CoveredUntil: old}
+	m := model.Message{Digest: "Brief", Slot: old, MessageID: "<old@example.org>", Subject: "old", To: []string{"analyst@example.org"},
+		Status: model.MessagePending, Created: old, CoveredUntil: old}
 	if err := st.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.MarkSent(ctx, m.ID, old); err != nil {
 		t.Fatal(err)
 	}
-	items := []store.Item{
+	items := []model.Item{
 		{Key: "https://news.example/x1", Link: "https://news.example/x1", Title: "Cainiao espionage probe widens", Summary: "Spying claims."},
 		{Key: "https://news.example/x2", Link: "https://news.example/x2", Title: "Alibaba faces sanctions", Summary: "Cainiao too."},
 	}
-	if _, err := st.SaveRun(ctx, store.Run{Source: "Live", Started: time.Now(), Status: store.StatusOK, Items: 2}, items); err != nil {
+	if _, err := st.SaveRun(ctx, model.Run{Source: "Live", Started: time.Now(), Status: model.StatusOK, Items: 2}, items); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -426,8 +427,8 @@ func TestDaemonPrunesAtStartup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := store.Item{Key: "https://news.example/old", Link: "https://news.example/old", Title: "Cainiao spying", Summary: "Old text."}
-	if _, err := st.SaveRun(ctx, store.Run{Source: "Live", Started: time.Now(), Status: store.StatusOK, Items: 1}, []store.Item{old}); err != nil {
+	old := model.Item{Key: "https://news.example/old", Link: "https://news.example/old", Title: "Cainiao spying", Summary: "Old text."}
+	if _, err := st.SaveRun(ctx, model.Run{Source: "Live", Started: time.Now(), Status: model.StatusOK, Items: 1}, []model.Item{old}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

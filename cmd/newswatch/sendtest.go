@@ -9,14 +9,14 @@ import (
 	"newswatch/config"
 	"newswatch/digest"
 	"newswatch/internal/safetext"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // testChannel is one way a digest leaves newswatch, for `send -test`: send
 // delivers m now and returns what the other side answered.
 type testChannel struct {
 	kind string
-	send func(ctx context.Context, m store.Message) (string, error)
+	send func(ctx context.Context, m model.Message) (string, error)
 }
 
 // testChannels are the channels a digest of d goes through (mail when it
@@ -38,18 +38,18 @@ func (a *app) testChannels(d config.Digest, rcpt []string, mailOnly bool) []test
 func (a *app) mailChannel() testChannel {
 	s := a.sender()
 	if a.cfg.SMTP == nil {
-		return testChannel{kind: "file", send: func(ctx context.Context, m store.Message) (string, error) {
+		return testChannel{kind: "file", send: func(ctx context.Context, m model.Message) (string, error) {
 			if err := s.Send(ctx, m); err != nil {
 				return "", err
 			}
 			return "written to " + a.cfg.Output.Dir, nil
 		}}
 	}
-	return testChannel{kind: "smtp", send: func(ctx context.Context, m store.Message) (string, error) {
+	return testChannel{kind: "smtp", send: func(ctx context.Context, m model.Message) (string, error) {
 		reply := ""
 		var err error
 		if r, ok := s.(interface {
-			SendReply(context.Context, store.Message) (string, error)
+			SendReply(context.Context, model.Message) (string, error)
 		}); ok {
 			reply, err = r.SendReply(ctx, m)
 		} else {
@@ -91,7 +91,7 @@ func (a *app) sendTest(ctx context.Context, w io.Writer, name, to string) error 
 	}
 	now := a.now()
 	stamp := when(now, d.Location)
-	m := store.Message{
+	m := model.Message{
 		Digest:    d.Name,
 		Slot:      now,
 		Created:   now,

@@ -13,6 +13,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/internal/safetext"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -31,11 +32,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := a.st.Messages(ctx, store.MessagePending, store.MessageFailed)
+	msgs, err := a.st.Messages(ctx, model.MessagePending, model.MessageFailed)
 	if err != nil {
 		return err
 	}
-	dels, err := a.st.Deliveries(ctx, store.MessagePending, store.MessageFailed)
+	dels, err := a.st.Deliveries(ctx, model.MessagePending, model.MessageFailed)
 	if err != nil {
 		return err
 	}
@@ -58,16 +59,16 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 //
 // A failure is forgotten once a later digest went through: the mail of the
 // same digest, or the same channel of it.
-func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []store.Message, dels []store.Delivery) error {
+func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []model.Message, dels []model.Delivery) error {
 	ok := len(hs) == 0
 	for _, h := range hs {
-		ok = ok || h.LastStatus != store.StatusError
+		ok = ok || h.LastStatus != model.StatusError
 	}
 	if !ok {
 		return errEverySourceFailed
 	}
 	for _, m := range msgs {
-		if m.Status != store.MessageFailed || !a.configured(m.Digest, "") {
+		if m.Status != model.MessageFailed || !a.configured(m.Digest, "") {
 			continue // a digest renamed or removed since: nothing to repair
 		}
 		last, ok, err := a.st.LastSent(ctx, m.Digest)
@@ -79,7 +80,7 @@ func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []store.Mes
 		}
 	}
 	for _, d := range dels {
-		if d.Status != store.MessageFailed || !a.configured(d.Message.Digest, d.Channel) {
+		if d.Status != model.MessageFailed || !a.configured(d.Message.Digest, d.Channel) {
 			continue // the URL was corrected or removed since
 		}
 		last, ok, err := a.st.LastDelivered(ctx, d.Message.Digest, d.Channel)
@@ -115,7 +116,7 @@ func (a *app) configured(name, channel string) bool {
 
 // printChannels lists the deliveries through notify channels that are
 // pending or failed, each channel masked as the outbox names it.
-func (a *app) printChannels(w io.Writer, dels []store.Delivery) {
+func (a *app) printChannels(w io.Writer, dels []model.Delivery) {
 	if len(dels) == 0 {
 		return
 	}
@@ -124,7 +125,7 @@ func (a *app) printChannels(w io.Writer, dels []store.Delivery) {
 	fmt.Fprintln(tw, "  DIGEST\tCHANNEL\tSLOT\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, d := range dels {
 		next := "-"
-		if d.Status == store.MessagePending {
+		if d.Status == model.MessagePending {
 			next = when(d.NextAttempt, a.cfg.Location)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Message.Digest, safetext.Line(d.Channel), when(d.Message.Slot, a.cfg.Location),
@@ -189,11 +190,11 @@ func (a *app) printHealth(w io.Writer, hs []store.Health) {
 		// The row names the source already; servers write much of the
 		// rest: no raw escapes on the terminal.
 		errText := safetext.Line(strings.TrimPrefix(h.LastError, fmt.Sprintf("source %q: ", s.Name)))
-		if h.LastStatus == store.StatusError && !h.FailingSince.IsZero() {
+		if h.LastStatus == model.StatusError && !h.FailingSince.IsZero() {
 			errText = fmt.Sprintf("(%d %s since %s) %s", h.Failures, plural(h.Failures, "failure", "failures"), when(h.FailingSince, loc), errText)
 		}
 		status, items := h.LastStatus, fmt.Sprint(h.Items)
-		if h.LastStatus == store.StatusNotModified {
+		if h.LastStatus == model.StatusNotModified {
 			status, items = "ok", "not modified"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", s.Name, status, when(h.LastRun, loc), when(h.LastSuccess, loc), items, errText)
@@ -208,7 +209,7 @@ func (a *app) printHealth(w io.Writer, hs []store.Health) {
 	tw.Flush()
 }
 
-func (a *app) printOutbox(w io.Writer, msgs []store.Message) {
+func (a *app) printOutbox(w io.Writer, msgs []model.Message) {
 	fmt.Fprintln(w, "\nDigests in the outbox:")
 	if len(msgs) == 0 {
 		fmt.Fprintln(w, "  none pending or failed")
@@ -218,7 +219,7 @@ func (a *app) printOutbox(w io.Writer, msgs []store.Message) {
 	fmt.Fprintln(tw, "  DIGEST\tSLOT\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, m := range msgs {
 		next := "-"
-		if m.Status == store.MessagePending {
+		if m.Status == model.MessagePending {
 			next = when(m.NextAttempt, a.cfg.Location)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", m.Digest, when(m.Slot, a.cfg.Location), m.Status, m.Attempts, next, safetext.Line(m.LastError))

@@ -26,7 +26,7 @@ import (
 
 	"newswatch/internal/smtptest"
 	"newswatch/internal/testutil"
-	"newswatch/store"
+	"newswatch/model"
 )
 
 // wantSourceFailed fails unless the source's last run is an error that
@@ -34,7 +34,7 @@ import (
 func wantSourceFailed(t *testing.T, w *world, name, want string) {
 	t.Helper()
 	h := w.health(name)
-	if h.LastStatus != store.StatusError || !strings.Contains(h.LastError, want) {
+	if h.LastStatus != model.StatusError || !strings.Contains(h.LastError, want) {
 		t.Errorf("source %q: status %q, error %q; want an error containing %q", name, h.LastStatus, h.LastError, want)
 	}
 }
@@ -640,7 +640,7 @@ func TestFault12ItemCounts(t *testing.T) {
 		{name: "Big", feed: srv.URL + "/big"},
 	}}, smtptest.Options{})
 	w.mustRun(0, "once")
-	if h := w.health("Empty"); h.LastStatus != store.StatusOK {
+	if h := w.health("Empty"); h.LastStatus != model.StatusOK {
 		t.Errorf("empty feed: status %q, error %q", h.LastStatus, h.LastError)
 	}
 	if n := len(w.items()); n != 1000 {
@@ -711,7 +711,7 @@ func TestFault13DuplicateIdentities(t *testing.T) {
 			t.Errorf("%s appears %d times in the digest, want once", tok, n)
 		}
 	}
-	var same []store.Item
+	var same []model.Item
 	for _, it := range w.items() {
 		if strings.Contains(it.Title, "t13same") {
 			same = append(same, it)

@@ -29,6 +29,7 @@ import (
 	"newswatch/deliver"
 	"newswatch/internal/smtptest"
 	"newswatch/internal/testutil"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -413,7 +414,7 @@ all_news = true
 		slot := time.Date(2026, 1, 5, 7, 0, 0, 0, time.UTC)
 		for name, subject := range subjectAttacks {
 			slot = slot.Add(time.Hour)
-			m := store.Message{Digest: "Brief", Slot: slot, MessageID: fmt.Sprintf("<%d@faulttest.example>", slot.Unix()),
+			m := model.Message{Digest: "Brief", Slot: slot, MessageID: fmt.Sprintf("<%d@faulttest.example>", slot.Unix()),
 				Subject: subject, To: []string{"analyst@example.org"}, Text: name, HTML: "<p>" + name + "</p>", Created: slot, CoveredUntil: slot}
 			if err := st.CreateMessage(context.Background(), &m); err != nil {
 				t.Fatal(err)
@@ -443,7 +444,7 @@ func TestFault17SMTP(t *testing.T) {
 	sources := []src{{name: "Wire", feed: feed.URL}}
 	tokens := []string{"t17one", "t17two"}
 
-	outbox := func(t *testing.T, w *world) []store.Message {
+	outbox := func(t *testing.T, w *world) []model.Message {
 		t.Helper()
 		ms, err := w.store().Messages(context.Background())
 		if err != nil {
@@ -473,7 +474,7 @@ func TestFault17SMTP(t *testing.T) {
 				t.Errorf("once does not say it will retry:\n%s", r)
 			}
 			ms := outbox(t, w)
-			if len(ms) != 1 || ms[0].Status != store.MessagePending || !strings.Contains(ms[0].LastError, tt.want) {
+			if len(ms) != 1 || ms[0].Status != model.MessagePending || !strings.Contains(ms[0].LastError, tt.want) {
 				t.Fatalf("outbox after the fault: %+v", ms)
 			}
 			if n := len(w.mail.Messages()); n != 0 {
@@ -511,7 +512,7 @@ func TestFault17SMTP(t *testing.T) {
 				t.Errorf("once does not report the refusal:\n%s", r)
 			}
 			ms := outbox(t, w)
-			if len(ms) != 1 || ms[0].Status != store.MessageFailed || !strings.Contains(ms[0].LastError, tt.want) {
+			if len(ms) != 1 || ms[0].Status != model.MessageFailed || !strings.Contains(ms[0].LastError, tt.want) {
 				t.Fatalf("outbox after the refusal: %+v", ms)
 			}
 			if st := w.mustRun(0, "status"); !strings.Contains(st.stdout, "failed") || !strings.Contains(st.stdout, tt.want) {
@@ -543,7 +544,7 @@ func TestFault17SMTP(t *testing.T) {
 		if len(ls) != 1 || !slices.Equal(ls[0].msg.To, []string{"analyst@example.org"}) {
 			t.Fatalf("messages: %d", len(ls))
 		}
-		if ms := outbox(t, w); ms[0].Status != store.MessageSent {
+		if ms := outbox(t, w); ms[0].Status != model.MessageSent {
 			t.Errorf("status %q, want sent", ms[0].Status)
 		}
 	})
@@ -560,7 +561,7 @@ func TestFault17SMTP(t *testing.T) {
 			t.Errorf("once does not say whom it will retry:\n%s", r)
 		}
 		ms := outbox(t, w)
-		if len(ms) != 1 || ms[0].Status != store.MessagePending || strings.Join(ms[0].To, ",") != "deputy@example.org" {
+		if len(ms) != 1 || ms[0].Status != model.MessagePending || strings.Join(ms[0].To, ",") != "deputy@example.org" {
 			t.Fatalf("outbox after the partial delivery: %+v", ms)
 		}
 		if st := w.mustRun(0, "status"); !strings.Contains(st.stdout, "delivered to the other recipients") {
@@ -590,7 +591,7 @@ func TestFault17SMTP(t *testing.T) {
 		w := newWorld(t, conf{sources: sources}, smtptest.Options{})
 		w.mail.SetFaults(smtptest.Fault{Stage: smtptest.Accepted, Drop: true})
 		w.mustRun(0, "once")
-		if ms := outbox(t, w); len(ms) != 1 || ms[0].Status != store.MessageSent {
+		if ms := outbox(t, w); len(ms) != 1 || ms[0].Status != model.MessageSent {
 			t.Fatalf("outbox: %+v", ms)
 		}
 		w.mustRun(0, "send")
@@ -620,7 +621,7 @@ from = "Newswatch <newswatch@faulttest.example>"`, w.mail.Port())})
 			t.Errorf("server saw %+v, want no AUTH, no MAIL", c)
 		}
 		ms := outbox(t, w)
-		if len(ms) != 1 || ms[0].Status == store.MessageSent {
+		if len(ms) != 1 || ms[0].Status == model.MessageSent {
 			t.Fatalf("outbox: %+v", ms)
 		}
 		if strings.Contains(r.stdout+r.stderr, "secret") {
@@ -649,7 +650,7 @@ timeout = "1s"`, w.mail.Port())})
 					t.Errorf("once does not say the server timed out and it will retry:\n%s", r)
 				}
 				ms := outbox(t, w)
-				if len(ms) != 1 || ms[0].Status != store.MessagePending {
+				if len(ms) != 1 || ms[0].Status != model.MessagePending {
 					t.Fatalf("outbox after the timeout: %+v", ms)
 				}
 				w.mustRun(0, "send")

@@ -19,6 +19,7 @@ import (
 
 	"newswatch/internal/smtptest"
 	"newswatch/internal/testutil"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -270,7 +271,7 @@ func (w *world) health(name string) store.Health {
 }
 
 // items returns every stored item.
-func (w *world) items() []store.Item {
+func (w *world) items() []model.Item {
 	w.t.Helper()
 	its, err := w.store().Items(context.Background(), store.ItemQuery{})
 	if err != nil {

@@ -1,0 +1,50 @@
+package model
+
+import "time"
+
+// Message statuses.
+const (
+	MessagePending = "pending"
+	MessageSent    = "sent"
+	MessageFailed  = "failed"
+)
+
+// Message is one digest in the outbox.
+type Message struct {
+	ID           int64
+	Digest       string
+	Slot         time.Time // schedule slot; unique with Digest
+	MessageID    string
+	Subject      string
+	To           []string
+	Text         string
+	HTML         string
+	Status       string
+	Attempts     int
+	LastError    string
+	NextAttempt  time.Time
+	Created      time.Time
+	Sent         time.Time
+	CoveredUntil time.Time // items first seen up to here are covered
+	ItemIDs      []int64
+	// Doc is the digest as a JSON document, for webhooks and chat
+	// messages; empty when the digest has no such channel.
+	Doc string
+	// Channels names the message's other channels than mail (its
+	// `notify` URLs, secret parts masked), sorted; each is a [Delivery].
+	Channels []string
+}
+
+// Delivery is one message's way out through one channel other than mail (a
+// webhook or chat service URL): tried, retried and recorded on its own, so
+// one channel failing holds back no other, and a channel that had the
+// message is never sent it again.
+type Delivery struct {
+	Message     Message // the digest it carries
+	Channel     string  // as in Message.Channels
+	Status      string  // MessagePending, MessageSent or MessageFailed
+	Attempts    int
+	LastError   string
+	NextAttempt time.Time
+	Sent        time.Time
+}
