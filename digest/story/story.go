@@ -18,7 +18,7 @@ import (
 const (
 	Threshold      = 0.12
 	BriefThreshold = 0.16
-	ShortThreshold = 0.19
+	ShortThreshold = 0.16
 )
 
 const (
