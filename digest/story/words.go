@@ -60,17 +60,16 @@ var polarWords = map[string]int8{
 	"deni": -1, "reject": -1, "refut": -1, "dismiss": -1, "clear": -1, "acquit": -1, "exoner": -1, "overturn": -1,
 }
 
-// polarity is +1 when the terms affirm, -1 when they deny, 0 when they do
-// neither or both.
+// polarity is -1 when the terms deny (a denial wins: "denies charges",
+// "cleared of charges"), +1 when they only affirm, 0 when they do neither.
 func polarity(toks []token) int8 {
 	var p int8
 	for _, t := range toks {
-		switch q := polarWords[t.term]; {
-		case q == 0:
-		case p == 0:
-			p = q
-		case p != q:
-			return 0
+		switch polarWords[t.term] {
+		case -1:
+			return -1
+		case 1:
+			p = 1
 		}
 	}
 	return p
