@@ -500,6 +500,13 @@ func otherReports(all []entry, cands []story.Candidate, items []int, lead int) (
 	for _, r := range reps {
 		also = append(also, AlsoView{Source: r.source, Title: r.title, Link: r.link})
 		if seen[r.source] {
+			// An outlet is named once; its further report shows as a
+			// follow-up line when it says something else.
+			if r.link != leadEntry.item.Link && !story.SameReport(leadCand, r.cand) && !slices.ContainsFunc(lines, func(l LineView) bool {
+				return l.Title != "" && story.SameReport(l.cand, r.cand)
+			}) {
+				lines = append(lines, LineView{Title: safetext.Short(r.title, maxLineTitle), Outlets: []OutletView{{Link: r.link}}, cand: r.cand})
+			}
 			continue
 		}
 		seen[r.source] = true

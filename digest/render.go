@@ -87,7 +87,9 @@ type LineView struct {
 	cand    story.Candidate
 }
 
-// OutletView is one outlet of a line, with its link's number.
+// OutletView is one outlet of a line, with its link's number. Source is
+// empty on a follow-up line: the further report of an outlet the story
+// already names.
 type OutletView struct {
 	Source string
 	Link   string
@@ -214,6 +216,9 @@ func outletList(os []OutletView) string {
 	parts := make([]string, len(os))
 	for i, o := range os {
 		parts[i] = o.Source
+		if o.Source == "" {
+			parts[i] = "follow-up"
+		}
 		if o.Ref > 0 {
 			parts[i] += fmt.Sprintf(" [%d]", o.Ref)
 		}

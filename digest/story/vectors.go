@@ -163,6 +163,7 @@ func (cn *counter) count(c *Candidate, title []token) counts {
 			companies = append(companies, ts)
 		}
 	}
+	r.polarity = polarity(title)
 	isName := cn.isName
 	clear(isName)
 	titleMask := nameMask(title, companies)
