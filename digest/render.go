@@ -84,6 +84,7 @@ type StoryView struct {
 type LineView struct {
 	Title   string // "" for the lead's own headline
 	Outlets []OutletView
+	Plain   bool // the HTML part names the outlets without their links (to keep the mail small)
 	cand    story.Candidate
 }
 
