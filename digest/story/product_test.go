@@ -149,4 +149,4 @@ func TestStoriesProduct(t *testing.T) {
 }
 
 // productSweep are the headline thresholds NEWSWATCH_STORY_SWEEP tries.
-var productSweep = []float64{0.10, 0.12, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19, 0.22}
+var productSweep = []float64{0.03, 0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.19, 0.22}
