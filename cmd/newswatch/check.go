@@ -30,10 +30,11 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if *days < 1 {
 		return usagef("-days must be at least 1")
 	}
-	cfg, wl, _, err := loadConfig(e.config)
+	s, err := loadConfig(e.config)
 	if err != nil {
 		return err
 	}
+	cfg, wl := s.Config, s.Watchlist
 	fmt.Fprintf(e.stdout, "%s: ok: %s, %s, %s, %s%s\n", cfg.Path,
 		count(len(cfg.Sources), "source", "sources"), count(len(cfg.Companies), "company", "companies"),
 		count(len(cfg.Topics), "topic", "topics"), count(len(cfg.Digests), "digest", "digests"), pausedNote(cfg))

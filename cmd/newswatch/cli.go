@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"newswatch/app"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -132,7 +133,8 @@ func report(e *env, err error) int {
 		return exitOK
 	}
 	var ue usageError
-	if errors.As(err, &ue) {
+	var ce *app.ConfigError
+	if errors.As(err, &ue) || errors.As(err, &ce) {
 		fmt.Fprintf(e.stderr, "newswatch: %v\n", err)
 		return exitUsage
 	}
@@ -204,12 +206,8 @@ func (g *globals) level() slog.Level {
 	return slog.LevelWarn
 }
 
-func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
-	return newLoggerIn(w, level, format, func() *time.Location { return nil })
-}
-
-// newLoggerIn is newLogger writing each record's time in zone() when that
-// is not nil.
+// newLoggerIn is a logger writing to w at level in format, each record's
+// time in zone() when that is not nil.
 func newLoggerIn(w io.Writer, level slog.Level, format string, zone func() *time.Location) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 		if loc := zone(); loc != nil && len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {

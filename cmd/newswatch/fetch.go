@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"newswatch/app"
 	"newswatch/config"
 	"newswatch/ingest"
 	"newswatch/internal/safetext"
@@ -32,11 +33,11 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	srcs := a.cfg.Sources
+	srcs := a.Config.Sources
 	if *only != "" {
 		i := slices.IndexFunc(srcs, func(s config.Source) bool { return s.Name == *only })
 		if i < 0 {
-			return unknownName("source", *only, a.cfg.Path, sourceNames(a.cfg.Sources), sourceNames(a.cfg.PausedSources))
+			return unknownName("source", *only, a.Config.Path, sourceNames(a.Config.Sources), sourceNames(a.Config.PausedSources))
 		}
 		srcs = srcs[i : i+1]
 	}
@@ -76,15 +77,15 @@ type matchBlock struct {
 // fetch runs the pipeline over srcs for a one-shot command: each source's
 // outcome is logged at debug level (the summary prints the failures) and
 // passed to progress when not nil.
-func (a *app) fetch(ctx context.Context, srcs []config.Source, log *slog.Logger, progress func(ingest.Outcome)) (*fetchSummary, error) {
+func (a *cli) fetch(ctx context.Context, srcs []config.Source, log *slog.Logger, progress func(ingest.Outcome)) (*fetchSummary, error) {
 	fs := &fetchSummary{}
-	if a.cfg.FetchTimeout > 0 { // fetch_timeout: the sources not done by then fail with a timeout
+	if a.Config.FetchTimeout > 0 { // fetch_timeout: the sources not done by then fail with a timeout
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.cfg.FetchTimeout)
+		ctx, cancel = context.WithTimeout(ctx, a.Config.FetchTimeout)
 		defer cancel()
 	}
-	sum, err := a.ingest.Run(ctx, srcs, func(o ingest.Outcome) {
-		logOutcome(log, o, slog.LevelDebug, slog.LevelDebug)
+	sum, err := a.Ingest.Run(ctx, srcs, func(o ingest.Outcome) {
+		app.LogOutcome(log, o, slog.LevelDebug, slog.LevelDebug)
 		if o.Err != nil || o.Warning != nil {
 			fs.problems = append(fs.problems, o)
 		}
@@ -103,21 +104,6 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log *slog.Logger,
 	fs.Summary = sum
 	fs.problems = append(fs.problems, sum.Unrecorded...)
 	return fs, err
-}
-
-// logOutcome logs one source's outcome: a failure or a partial source at
-// problem, a fetched source at ok.
-func logOutcome(log *slog.Logger, o ingest.Outcome, problem, ok slog.Level) {
-	ctx := context.Background()
-	if o.Err != nil {
-		log.Log(ctx, problem, "source failed", "source", o.Source, "duration", o.Fetch.Round(time.Millisecond), "error", o.Err)
-	} else {
-		log.Log(ctx, ok, "source fetched", "source", o.Source, "duration", o.Fetch.Round(time.Millisecond),
-			"items", o.Items, "new", o.New, "not_modified", o.NotModified, "discovered_feed", o.FeedURL)
-	}
-	if o.Warning != nil { // some articles of a source that worked
-		log.Log(ctx, problem, "source incomplete", "source", o.Source, "warning", o.Warning)
-	}
 }
 
 // print lists the new matches source by source, the sources that failed or
@@ -204,10 +190,10 @@ const dryRunArticles = 5
 // links a page source's selector found, then title, date and the start of
 // the text of the first few articles (only those are fetched). Stored
 // articles are shown too: this is for writing selectors.
-func (a *app) dryRun(ctx context.Context, w io.Writer, s config.Source) error {
+func (a *cli) dryRun(ctx context.Context, w io.Writer, s config.Source) error {
 	src := ingest.ScraperSource(s)
 	src.MaxArticles = dryRunArticles
-	r := ingest.NewFetcher(a.cfg).Fetch(ctx, src)
+	r := ingest.NewFetcher(a.Config).Fetch(ctx, src)
 	if r.Err != nil && len(r.Items) == 0 && len(r.Links) == 0 {
 		return r.Err // it names the source
 	}
@@ -230,14 +216,14 @@ func (a *app) dryRun(ctx context.Context, w io.Writer, s config.Source) error {
 		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 		date := "no date (first-seen time will be used)"
 		if !it.Published.IsZero() {
-			date = it.Published.In(a.cfg.Location).Format("2006-01-02 15:04 MST")
+			date = it.Published.In(a.Config.Location).Format("2006-01-02 15:04 MST")
 		}
 		body := text.Body
 		if r := []rune(body); len(r) > 200 {
 			body = string(r[:200]) + "…"
 		}
 		fmt.Fprintf(w, "\n%s\n  %s\n  %s\n  %s\n", safetext.Short(text.Title, maxTitle), it.Link, date, body)
-		if hits := a.wl.Match(text); len(hits) > 0 {
+		if hits := a.Watchlist.Match(text); len(hits) > 0 {
 			for _, h := range hits {
 				fmt.Fprintf(w, "  matches %s [%s]\n", h.Company, strings.Join(h.Topics, ", "))
 			}

@@ -46,10 +46,10 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	if *out != "" && len(specs) != 1 {
 		return usagef("-o writes one digest: name it (have: %s)", strings.Join(a.digestNames(), ", "))
 	}
-	now := a.now()
+	now := a.Now()
 	var docs []digest.Document
 	for i, spec := range specs {
-		d, err := a.composer.Compose(ctx, spec, now.Truncate(time.Minute), now)
+		d, err := a.Composer.Compose(ctx, spec, now.Truncate(time.Minute), now)
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func printDocuments(w io.Writer, docs []digest.Document) error {
 
 // openScratchApp is the app of the configuration over a new, empty SQLite
 // database in a temporary folder, removed when the app is closed.
-func openScratchApp(ctx context.Context, e *env) (*app, error) {
+func openScratchApp(ctx context.Context, e *env) (*cli, error) {
 	dir, err := os.MkdirTemp("", "newswatch-preview-")
 	if err != nil {
 		return nil, err
@@ -103,6 +103,6 @@ func openScratchApp(ctx context.Context, e *env) (*app, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	a.cleanup = func() { os.RemoveAll(dir) }
+	a.Cleanup = func() { os.RemoveAll(dir) }
 	return a, nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"newswatch/app"
 	"newswatch/config"
 	"newswatch/digest"
 	"newswatch/internal/safetext"
@@ -23,7 +24,7 @@ type testChannel struct {
 // has recipients, then its notify URLs; with mailOnly, as for -to, mail
 // alone); each kind of channel has its own function building its
 // testChannel.
-func (a *app) testChannels(d config.Digest, rcpt []string, mailOnly bool) []testChannel {
+func (a *cli) testChannels(d config.Digest, rcpt []string, mailOnly bool) []testChannel {
 	var out []testChannel
 	if len(rcpt) > 0 {
 		out = append(out, a.mailChannel())
@@ -35,14 +36,14 @@ func (a *app) testChannels(d config.Digest, rcpt []string, mailOnly bool) []test
 }
 
 // mailChannel is the configured SMTP server, else the output folder.
-func (a *app) mailChannel() testChannel {
-	s := a.sender()
-	if a.cfg.SMTP == nil {
+func (a *cli) mailChannel() testChannel {
+	s := a.Sender()
+	if a.Config.SMTP == nil {
 		return testChannel{kind: "file", send: func(ctx context.Context, m model.Message) (string, error) {
 			if err := s.Send(ctx, m); err != nil {
 				return "", err
 			}
-			return "written to " + a.cfg.Output.Dir, nil
+			return "written to " + a.Config.Output.Dir, nil
 		}}
 	}
 	return testChannel{kind: "smtp", send: func(ctx context.Context, m model.Message) (string, error) {
@@ -58,7 +59,7 @@ func (a *app) mailChannel() testChannel {
 		if err != nil {
 			return "", err
 		}
-		answer := fmt.Sprintf("accepted by %s:%d for %s", a.cfg.SMTP.Host, a.cfg.SMTP.Port, strings.Join(m.To, ", "))
+		answer := fmt.Sprintf("accepted by %s:%d for %s", a.Config.SMTP.Host, a.Config.SMTP.Port, strings.Join(m.To, ", "))
 		if reply != "" {
 			answer += ": " + safetext.Line(reply)
 		}
@@ -69,17 +70,17 @@ func (a *app) mailChannel() testChannel {
 // sendTest sends a short test message for the named digest (the first when
 // name is empty) through each of its channels now, whatever is pending,
 // recording nothing; to, when set, replaces the digest's recipients.
-func (a *app) sendTest(ctx context.Context, w io.Writer, name, to string) error {
-	if len(a.cfg.Digests) == 0 {
-		return usagef("no [[digests]] in %s: a test message is sent as one of them", a.cfg.Path)
+func (a *cli) sendTest(ctx context.Context, w io.Writer, name, to string) error {
+	if len(a.Config.Digests) == 0 {
+		return usagef("no [[digests]] in %s: a test message is sent as one of them", a.Config.Path)
 	}
-	d := a.cfg.Digests[0]
+	d := a.Config.Digests[0]
 	if name != "" {
 		specs, err := a.specs([]string{name})
 		if err != nil {
 			return err
 		}
-		for _, c := range a.cfg.Digests {
+		for _, c := range a.Config.Digests {
 			if c.Name == specs[0].Name {
 				d = c
 			}
@@ -89,13 +90,13 @@ func (a *app) sendTest(ctx context.Context, w io.Writer, name, to string) error 
 	if to != "" {
 		rcpt = []string{to}
 	}
-	now := a.now()
+	now := a.Now()
 	stamp := when(now, d.Location)
 	m := model.Message{
 		Digest:    d.Name,
 		Slot:      now,
 		Created:   now,
-		MessageID: fmt.Sprintf("<test.%d@%s>", now.UnixNano(), messageDomain(a.cfg)),
+		MessageID: fmt.Sprintf("<test.%d@%s>", now.UnixNano(), app.MessageDomain(a.Config)),
 		Subject:   fmt.Sprintf("newswatch test message for %s, %s", d.Name, stamp),
 		To:        rcpt,
 		Text: fmt.Sprintf("This is a test message from newswatch, sent %s as the digest %q would be.\n"+
