@@ -8,8 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"newswatch/app"
+	"newswatch/internal/logging"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -186,7 +186,7 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-	e.log = newLoggerIn(e.stderr, e.level(), e.logFormat, e.zone.Load)
+	e.log = logging.New(e.stderr, e.level(), e.logFormat, e.zone.Load)
 	// The standard logger (net/http's "Unsolicited response…" lines) goes
 	// through the same handler, as warnings, so the JSON log stays JSON.
 	slog.SetDefault(e.log)
@@ -204,34 +204,4 @@ func (g *globals) level() slog.Level {
 		return slog.LevelInfo
 	}
 	return slog.LevelWarn
-}
-
-// newLoggerIn is a logger writing to w at level in format, each record's
-// time in zone() when that is not nil.
-func newLoggerIn(w io.Writer, level slog.Level, format string, zone func() *time.Location) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-		if loc := zone(); loc != nil && len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
-			a.Value = slog.TimeValue(a.Value.Time().In(loc))
-		}
-		return a
-	}}
-	switch strings.ToLower(format) {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts))
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	if isTerminal(w) {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -13,6 +13,7 @@ import (
 	"newswatch/app"
 	"newswatch/config"
 	"newswatch/ingest"
+	"newswatch/internal/logging"
 	"newswatch/internal/safetext"
 	"newswatch/match"
 )
@@ -158,7 +159,7 @@ func printMatches(w io.Writer, o ingest.Outcome) {
 // a terminal, or nil when w is not one or carries debug logs (-v), whose
 // lines the redrawn line would garble.
 func (e *env) progressTo(w io.Writer, total int) func(ingest.Outcome) {
-	if !isTerminal(w) || e.verbose {
+	if !logging.IsTerminal(w) || e.verbose {
 		return nil
 	}
 	done := 0
