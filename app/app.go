@@ -3,8 +3,9 @@
 // commands and the daemon share: composing a digest for a slot, telling
 // whether a digest is due, delivering the outbox, pruning the store.
 //
-// It prints nothing: callers get results and errors, and decide what to
-// show. Every time it reads comes from App.Now.
+// It writes to no terminal by itself: callers get results and errors, and
+// the reports two commands share (a fetch's) are written to the io.Writer
+// given. Every time it reads comes from App.Now.
 package app
 
 import (

@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
-	"time"
 
 	"newswatch/app"
 	"newswatch/config"
 	"newswatch/digest"
-	"newswatch/store"
 )
 
 // cli is the app of the configuration as the commands use it: the shared
@@ -30,44 +26,27 @@ func loadConfig(path string) (app.Setup, error) {
 // openApp loads the configuration and opens the store, creating or
 // upgrading it.
 func openApp(ctx context.Context, e *env) (*cli, error) {
-	return openAppWith(ctx, e, store.Open)
+	return openAppWith(ctx, e, app.Open)
 }
 
 // openAppReadOnly is openApp for the commands that only read (status,
 // check, preview): they work on a read-only or busy database, and create
-// or upgrade nothing.
+// or upgrade nothing (app.OpenReadOnly).
 func openAppReadOnly(ctx context.Context, e *env) (*cli, error) {
-	var missing error
-	a, err := openAppWith(ctx, e, func(ctx context.Context, database string) (*store.Store, error) {
-		if missing = databaseExists(database); missing != nil {
-			return nil, missing
-		}
-		return store.OpenReadOnly(ctx, database)
-	})
-	switch {
-	case missing != nil:
-		return nil, missing
-	case errors.Is(err, store.ErrSchemaOutdated):
-		return nil, errNoTables
-	}
-	return a, err
+	return openAppWith(ctx, e, app.OpenReadOnly)
 }
 
-// errNoTables is a read-only command's answer on a database without the
-// current tables: a new PostgreSQL database, or one an older newswatch wrote.
-var errNoTables = errors.New("the database is new or from an older newswatch: run `newswatch fetch` or `newswatch once` first (it creates or upgrades the tables)")
-
-func openAppWith(ctx context.Context, e *env, open func(context.Context, string) (*store.Store, error)) (*cli, error) {
+func openAppWith(ctx context.Context, e *env, open func(context.Context, app.Setup) (*app.App, error)) (*cli, error) {
 	s, err := loadConfig(e.config)
 	if err != nil {
 		return nil, err
 	}
 	e.zone.Store(s.Config.Location)
-	st, err := open(ctx, s.Config.Database)
+	a, err := open(ctx, s)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", store.Redact(s.Config.Database), err)
+		return nil, err
 	}
-	return &cli{app.New(s, st, time.Now)}, nil
+	return &cli{a}, nil
 }
 
 // specs returns the digests named (all when names is empty), in the

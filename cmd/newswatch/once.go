@@ -42,11 +42,11 @@ func cmdOnce(ctx context.Context, e *env, args []string) error {
 // once fetches and delivers what is due, printing to w; failed reports a
 // source that failed even when the run as a whole did not.
 func (a *cli) once(ctx context.Context, e *env, w io.Writer, progress func(ingest.Outcome)) (failed bool, err error) {
-	sum, err := a.fetch(ctx, a.Config.Sources, e.log, progress)
+	sum, err := a.Fetch(ctx, a.Config.Sources, e.log, progress)
 	if err != nil {
 		return true, err
 	}
-	sum.print(w)
+	sum.Print(w)
 	specs, err := a.specs(nil)
 	if err != nil {
 		return true, err

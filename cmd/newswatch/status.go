@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -111,23 +108,6 @@ func (a *cli) printChannels(w io.Writer, dels []model.Delivery) {
 			d.Status, d.Attempts, next, safetext.Line(d.LastError))
 	}
 	tw.Flush()
-}
-
-// errNoDatabase is a read-only command's answer where the configured
-// SQLite file does not exist: it reports nothing fetched yet rather than
-// creating an empty database.
-var errNoDatabase = errors.New("nothing was fetched with this config (run `newswatch fetch` or `newswatch once` first)")
-
-// databaseExists returns errNoDatabase, naming the file, when database is
-// an SQLite path that does not exist. A PostgreSQL URL is left to the store.
-func databaseExists(database string) error {
-	if store.IsURL(database) {
-		return nil
-	}
-	if _, err := os.Stat(database); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no database at %s yet: %w", database, errNoDatabase)
-	}
-	return nil
 }
 
 // printDelivered lists each digest's last delivery.
