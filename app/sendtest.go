@@ -105,7 +105,7 @@ func chatChannel(d config.Digest, raw string) TestChannel {
 // nothing pending was sent; its JSON document is marked as a test.
 func (a *App) TestMessage(d config.Digest, rcpt []string) (model.Message, error) {
 	now := a.Now()
-	stamp := now.In(d.Location).Format("2006-01-02 15:04 MST")
+	stamp := now.In(d.Location).Format(timeLayout)
 	m := model.Message{
 		Digest:    d.Name,
 		Slot:      now,
