@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	"newswatch/model"
 	"newswatch/store"
 )

@@ -3,11 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
+
 	"newswatch/config"
 	"newswatch/digest"
 	"newswatch/internal/safetext"
 	"newswatch/model"
-	"strings"
 )
 
 // TestChannel is one way a digest leaves newswatch, for `send -test`: Send
