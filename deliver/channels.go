@@ -64,14 +64,19 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 		}
 		return o, retry, err
 	}
-	defer st.HoldDelivery(ctx, m.ID, d.Channel)()
+	held, stop := st.HoldDelivery(ctx, m.ID, d.Channel)
+	defer stop()
 	sendErr := func() error {
 		s, err := channels(m.Digest, d.Channel)
 		if err != nil {
 			return &SendError{Err: err}
 		}
-		return s.Send(ctx, m)
+		return s.Send(held, m)
 	}()
+	if sendErr != nil && errors.Is(context.Cause(held), store.ErrLeaseLost) {
+		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", context.Cause(held))
+		return o, 0, nil
+	}
 	se := classify(sendErr)
 	// Outcomes are recorded with a context that outlives a cancellation:
 	// the receiver has answered, recording that is what avoids a

@@ -91,7 +91,10 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) err
 		if status != model.MessagePending {
 			return fmt.Errorf("store: lease %d via %s: %s: %w", id, channel, status, ErrLeased)
 		}
-		now := s.now()
+		now, err := s.leaseNow(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("store: lease %d via %s: %w", id, channel, err)
+		}
 		if end.Valid && s.held(now, end.Int64, pid) {
 			return fmt.Errorf("store: lease %d via %s: held by another sender: %w", id, channel, ErrLeased)
 		}
@@ -104,13 +107,14 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) err
 }
 
 // HoldDelivery renews this Store's lease on message id's delivery through
-// channel until stop is called.
-func (s *Store) HoldDelivery(ctx context.Context, id int64, channel string) (stop func()) {
-	return s.hold(ctx, func(ctx context.Context) error {
-		_, err := s.w.ExecContext(ctx, s.q(`UPDATE deliveries SET lease_until = ?
-			WHERE message_id = ? AND channel = ? AND lease_owner = ? AND status = 'pending' AND lease_until IS NOT NULL`),
-			s.now().Add(LeaseTTL).UnixNano(), id, channel, s.owner)
-		return err
+// channel until stop is called. The context it returns, derived from ctx,
+// is cancelled with ErrLeaseLost when a renewal finds the lease gone; send
+// under it.
+func (s *Store) HoldDelivery(ctx context.Context, id int64, channel string) (held context.Context, stop func()) {
+	return s.hold(ctx, fmt.Sprintf("message %d via %s", id, channel), func(ctx context.Context) (bool, error) {
+		return s.renew(ctx, 1, `UPDATE deliveries SET lease_until = ?
+			WHERE message_id = ? AND channel = ? AND lease_owner = ? AND status = 'pending' AND lease_until IS NOT NULL`,
+			id, channel, s.owner)
 	})
 }
 

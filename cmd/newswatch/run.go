@@ -359,8 +359,8 @@ func (d *daemon) digestJob(name string, slot time.Time) {
 			}
 			continue
 		}
-		stop := a.st.HoldClaims(ctx, lease)
-		done := d.compose(ctx, a, specs[0], slot, log)
+		held, stop := a.st.HoldClaims(ctx, lease)
+		done := d.compose(held, a, specs[0], slot, log)
 		stop()
 		if !done {
 			return // the claim expires: another daemon tries again
