@@ -14,7 +14,7 @@ import (
 // Deliveries returns the deliveries with one of the statuses (all when
 // none), oldest message first, then by channel.
 func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Delivery, error) {
-	q := `SELECT message_id, channel, status, attempts, last_error, next_attempt, sent FROM deliveries`
+	q := `SELECT message_id, channel, name, status, attempts, last_error, next_attempt, sent FROM deliveries`
 	var args []any
 	if len(statuses) > 0 {
 		q += ` WHERE status IN (?` + strings.Repeat(`, ?`, len(statuses)-1) + `)`
@@ -32,7 +32,7 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Del
 			d          model.Delivery
 			next, sent sql.NullInt64
 		)
-		if err := rows.Scan(&d.Message.ID, &d.Channel, &d.Status, &d.Attempts, &d.LastError, &next, &sent); err != nil {
+		if err := rows.Scan(&d.Message.ID, &d.Key, &d.Channel, &d.Status, &d.Attempts, &d.LastError, &next, &sent); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: deliveries: %w", err)
 		}
@@ -58,8 +58,8 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Del
 	return ds, nil
 }
 
-// LastDelivered returns the latest slot of the digest's messages that
-// channel had.
+// LastDelivered returns the latest slot of the digest's messages that the
+// channel with key had.
 func (s *Store) LastDelivered(ctx context.Context, digest, channel string) (time.Time, bool, error) {
 	var slot sql.NullInt64
 	err := s.r.QueryRowContext(ctx, s.q(`SELECT max(m.slot) FROM deliveries AS d JOIN messages AS m ON m.id = d.message_id
@@ -69,6 +69,9 @@ func (s *Store) LastDelivered(ctx context.Context, digest, channel string) (time
 	}
 	return fromNanos(slot), slot.Valid, nil
 }
+
+// The channel of a delivery is named by its key (model.Channel) in the
+// methods below.
 
 // LeaseDelivery takes the right to send message id through channel for
 // LeaseTTL, as [Store.Lease] does for mail (HoldDelivery keeps it):

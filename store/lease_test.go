@@ -51,9 +51,18 @@ func renewed(ticks chan<- time.Time) {
 	ticks <- time.Time{}
 }
 
+// chans are notify channels named as their keys.
+func chans(keys ...string) []model.Channel {
+	var out []model.Channel
+	for _, k := range keys {
+		out = append(out, model.Channel{Key: k, Name: k})
+	}
+	return out
+}
+
 func pendingMessage(t *testing.T, s *Store, digest string, channels ...string) model.Message {
 	t.Helper()
-	m := model.Message{Digest: digest, Slot: t0, MessageID: "<" + digest + "@x>", To: []string{"a@example.org"}, Channels: channels}
+	m := model.Message{Digest: digest, Slot: t0, MessageID: "<" + digest + "@x>", To: []string{"a@example.org"}, Channels: chans(channels...)}
 	if err := s.CreateMessage(context.Background(), &m); err != nil {
 		t.Fatal(err)
 	}

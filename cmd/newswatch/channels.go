@@ -28,20 +28,18 @@ func (a *app) deliverAll(ctx context.Context, policy deliver.RetryPolicy) (deliv
 	return rep, err
 }
 
-// channels finds the sender of a digest's notify channel, named as in the
-// outbox (config.MaskURL), in the current configuration.
-func (a *app) channels(name, channel string) (deliver.Sender, error) {
+// channels finds the sender of a digest's notify channel, given by its key
+// in the outbox (config.MatchChannel), in the current configuration.
+func (a *app) channels(name, key string) (deliver.Sender, error) {
 	for _, d := range append(append([]config.Digest{}, a.cfg.Digests...), a.cfg.PausedDigests...) {
 		if d.Name != name {
 			continue
 		}
-		for _, raw := range d.Notify {
-			if config.MaskURL(raw) == channel {
-				return channelSender(d, raw), nil
-			}
+		if raw, ok := config.MatchChannel(d.Notify, key); ok {
+			return channelSender(d, raw), nil
 		}
 	}
-	return nil, fmt.Errorf("%s: no longer in the notify list of digest %q in %s", channel, name, a.cfg.Path)
+	return nil, fmt.Errorf("the channel is no longer in the notify list of digest %q in %s", name, a.cfg.Path)
 }
 
 // channelSender is the sender of one notify URL of d: a webhook for http
@@ -69,11 +67,11 @@ func channelSender(d config.Digest, raw string) deliver.Sender {
 	}}
 }
 
-// channelNames are the notify channels of d as the outbox names them.
-func channelNames(d config.Digest) []string {
-	var out []string
+// channelNames are the notify channels of d as the outbox knows them.
+func channelNames(d config.Digest) []model.Channel {
+	var out []model.Channel
 	for _, raw := range d.Notify {
-		out = append(out, config.MaskURL(raw))
+		out = append(out, model.Channel{Key: config.ChannelKey(raw), Name: config.MaskURL(raw)})
 	}
 	return out
 }

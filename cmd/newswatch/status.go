@@ -80,10 +80,10 @@ func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 		}
 	}
 	for _, d := range dels {
-		if d.Status != model.MessageFailed || !a.configured(d.Message.Digest, d.Channel) {
+		if d.Status != model.MessageFailed || !a.configured(d.Message.Digest, d.Key) {
 			continue // the URL was corrected or removed since
 		}
-		last, ok, err := a.st.LastDelivered(ctx, d.Message.Digest, d.Channel)
+		last, ok, err := a.st.LastDelivered(ctx, d.Message.Digest, d.Key)
 		if err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 }
 
 // configured says whether the digest name (and, when channel is not "",
-// that notify channel of it, named as the outbox names it) is in the
+// that notify channel of it, given by its key in the outbox) is in the
 // configuration, enabled or paused.
 func (a *app) configured(name, channel string) bool {
 	for _, d := range append(append([]config.Digest{}, a.cfg.Digests...), a.cfg.PausedDigests...) {
@@ -105,10 +105,8 @@ func (a *app) configured(name, channel string) bool {
 		if channel == "" {
 			return true
 		}
-		for _, raw := range d.Notify {
-			if config.MaskURL(raw) == channel {
-				return true
-			}
+		if _, ok := config.MatchChannel(d.Notify, channel); ok {
+			return true
 		}
 	}
 	return false
