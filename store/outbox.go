@@ -155,9 +155,9 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 	var ms []model.Message
 	for rows.Next() {
 		var (
-			m                   model.Message
-			slot, created       int64
-			next, sent, covered sql.NullInt64
+			m                    model.Message
+			slot, created        int64
+			next, sent, covered  sql.NullInt64
 			to, ids, keys, names string
 		)
 		if err := rows.Scan(&m.ID, &m.Digest, &slot, &m.MessageID, &m.Subject, &to, &m.Text, &m.HTML,
