@@ -405,10 +405,36 @@ func TestStoriesRestates(t *testing.T) {
 		{Candidate{Title: "UPDATE 1-Belgium monitoring China's Alibaba over spying concerns"}, true},
 		{Candidate{Title: "Belgian intelligence monitors Alibaba hub over espionage concerns"}, true},
 		{Candidate{Title: "Alibaba shares slide most in seven months as investors weigh sanctions risk"}, false},
+		// A new number is news, however few new words come with it.
+		{Candidate{Title: "Belgium monitoring three Alibaba hubs over spying concerns"}, false},
 	} {
 		if got := Restates(earlier, tt.c); got != tt.want {
 			t.Errorf("Restates(%q) = %v, want %v", tt.c.Title, got, tt.want)
 		}
+	}
+}
+
+// TestStoriesReversal checks that a report affirming what was denied, or
+// denying what was affirmed, is news, and that the two are different
+// reports, though nearly every word is shared.
+func TestStoriesReversal(t *testing.T) {
+	for _, tt := range []struct{ before, after string }{
+		{"Alibaba denies data breach affecting cloud customers", "Alibaba confirms data breach affecting cloud customers"},
+		{"Huawei engineer cleared of espionage charges in Poland", "Huawei engineer charged with espionage in Poland"},
+		{"Huawei engineer charged with espionage in Poland", "Huawei engineer cleared of espionage charges in Poland"},
+	} {
+		before, after := Candidate{Title: tt.before}, Candidate{Title: tt.after}
+		if Restates([]Candidate{before}, after) {
+			t.Errorf("%q restates %q", tt.after, tt.before)
+		}
+		if SameReport(before, after) {
+			t.Errorf("%q and %q are the same report", tt.after, tt.before)
+		}
+	}
+	a := Candidate{Title: "Alibaba denies data breach affecting cloud customers"}
+	b := Candidate{Title: "UPDATE 1-Alibaba denies data breach affecting its cloud customers"}
+	if !SameReport(a, b) {
+		t.Errorf("%q and %q are not the same report", a.Title, b.Title)
 	}
 }
 
