@@ -121,7 +121,7 @@ func NewDocument(v View, m model.Message) Document {
 				Folded: sv.Folded,
 			}
 			for _, a := range sv.Also {
-				ds.Also = append(ds.Also, DocAlso{Source: a.Source, Title: a.Title, Link: a.Link})
+				ds.Also = append(ds.Also, DocAlso(a))
 			}
 			doc.Stories = append(doc.Stories, ds)
 		}
