@@ -573,53 +573,49 @@ func reportsOf(all []entry, cands []story.Candidate, idx []int) []outletReport {
 // reports that say the same as the lead or as another line folded into
 // that line, at most maxAlso outlets named and the rest counted.
 func otherReports(all []entry, cands []story.Candidate, items []int, lead int) (also []AlsoView, lines []LineView, more int) {
-	leadEntry := all[items[lead]]
-	reps := reportsOf(all, cands, items)
-	leadSource := firstSource(leadEntry.item)
+	leadItem := all[items[lead]].item
 	leadCand := cands[items[lead]]
-	seen := map[string]bool{leadSource: true}
-	// The lead's item is the first report of reportsOf's list when lead
-	// is 0: its further sources carry the lead's own headline.
-	skip := 1
-	if lead != 0 {
-		reps = slices.Concat(reportsOf(all, cands, items[lead:lead+1]), reportsOf(all, cands, slices.Delete(slices.Clone(items), lead, lead+1)))
-	}
-	reps = reps[skip:]
+	// The lead's item first: its further sources carry the lead's own
+	// headline.
+	order := append([]int{items[lead]}, slices.Delete(slices.Clone(items), lead, lead+1)...)
+	seen := map[string]bool{firstSource(leadItem): true}
 	named := 0
-	for _, r := range reps {
+	lineOf := func(c story.Candidate) int {
+		return slices.IndexFunc(lines, func(l LineView) bool { return l.Title != "" && story.SameReport(l.cand, c) })
+	}
+	for _, r := range reportsOf(all, cands, order)[1:] {
 		also = append(also, AlsoView{Source: r.source, Title: r.title, Link: r.link})
-		if seen[r.source] {
-			// An outlet is named once; its further report shows as a
-			// follow-up line when it says something else.
-			if r.link != leadEntry.item.Link && !story.SameReport(leadCand, r.cand) && !slices.ContainsFunc(lines, func(l LineView) bool {
-				return l.Title != "" && story.SameReport(l.cand, r.cand)
-			}) {
-				lines = append(lines, LineView{Title: safetext.Short(r.title, maxLineTitle), Outlets: []OutletView{{Link: r.link}}, cand: r.cand})
-			}
-			continue
-		}
+		again := seen[r.source]
 		seen[r.source] = true
 		if named >= maxAlso {
-			more++
-			continue
-		}
-		named++
-		o := OutletView{Source: r.source, Link: r.link}
-		if r.link == leadEntry.item.Link || story.SameReport(leadCand, r.cand) {
-			lines = addToLine(lines, "", o)
-			continue
-		}
-		placed := false
-		for i := range lines {
-			if lines[i].Title != "" && story.SameReport(lines[i].cand, r.cand) {
-				lines[i].Outlets = append(lines[i].Outlets, o)
-				placed = true
-				break
+			if !again {
+				more++
 			}
+			continue
 		}
-		if !placed {
+		sameAsLead := r.link == leadItem.Link || story.SameReport(leadCand, r.cand)
+		line := -1
+		if !sameAsLead {
+			line = lineOf(r.cand)
+		}
+		o := OutletView{Source: r.source, Link: r.link}
+		switch {
+		case again:
+			// An outlet is named once; its further report shows as a
+			// follow-up line when it says something else.
+			if sameAsLead || line >= 0 {
+				continue
+			}
+			o.Source = ""
+			lines = append(lines, LineView{Title: safetext.Short(r.title, maxLineTitle), Outlets: []OutletView{o}, cand: r.cand})
+		case sameAsLead:
+			lines = addToLine(lines, "", o)
+		case line >= 0:
+			lines[line].Outlets = append(lines[line].Outlets, o)
+		default:
 			lines = append(lines, LineView{Title: safetext.Short(r.title, maxLineTitle), Outlets: []OutletView{o}, cand: r.cand})
 		}
+		named++
 	}
 	return also, lines, more
 }
