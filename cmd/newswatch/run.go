@@ -112,6 +112,14 @@ func (d *daemon) serve(ctx context.Context) error {
 	} else if srv != nil {
 		defer srv.Close()
 	}
+	if cfg := d.current().cfg; cfg.Web != nil {
+		srv, bound, err := startConsole(cfg, d.current().st, cfg.Web.Listen, d.env)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		d.log.Info("serving the web console", "addr", bound.String())
+	}
 	d.log.Info("daemon started", "config", d.current().cfg.Path, "sources", len(d.current().cfg.Sources), "digests", len(d.current().cfg.Digests))
 	d.startup()
 

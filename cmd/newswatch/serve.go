@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"newswatch/config"
+	"newswatch/store"
+	"newswatch/web"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	flags := e.flags("serve")
+	listen := flags.String("listen", "", "host:port to serve on instead of [web] listen")
+	if _, err := e.parse(flags, args); err != nil {
+		return err
+	}
+	cfg, _, _, err := loadConfig(e.config)
+	if err != nil {
+		return err
+	}
+	if cfg.Web == nil {
+		return usagef("%s has no [web] table: add one (listen = %q) to serve the console", cfg.Path, config.DefaultWebListen)
+	}
+	addr := cfg.Web.Listen
+	if *listen != "" {
+		addr = *listen
+	}
+	// Checked before the database is opened: a refusal changes nothing.
+	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, cfg.Web.Token(os.Getenv)); err != nil {
+		return usageError{err}
+	}
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
+	}
+	defer st.Close()
+	srv, bound, err := startConsole(cfg, st, addr, e)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "serving the console at http://%s/ (Ctrl-C to stop)\n", bound)
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// startConsole serves the web console of cfg on addr, refusing a
+// non-loopback address without a token (a usage error).
+func startConsole(cfg *config.Config, st *store.Store, addr string, e *env) (*http.Server, net.Addr, error) {
+	token := cfg.Web.Token(os.Getenv)
+	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, token); err != nil {
+		return nil, nil, usageError{err}
+	}
+	s, err := web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token})
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, bound, err := web.Listen(addr, s.Handler(), func(err error) { e.log.Error("web console", "error", err) })
+	return srv, bound, err
+}
