@@ -32,7 +32,6 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"date":   func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 	"lines":  func(list []string) string { return strings.Join(list, "\n") },
 	"join":   func(list []string) string { return strings.Join(list, ", ") },
-	"query":  func(k, v string) string { return url.Values{k: {v}}.Encode() },
 }).ParseFS(templateFS, "templates/*.html"))
 
 // marked is text with the spans wrapped in <mark>, everything escaped.

@@ -116,8 +116,12 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 		total int
 		out   []found
 	)
-	err := s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
-		f := s.weigh(st, words, it, nil)
+	marks, err := s.allMarks(ctx, st)
+	if err != nil {
+		return 0, nil, err
+	}
+	err = s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
+		f := s.weigh(st, words, it, marks[it.ID])
 		keep := len(f.Hits) > 0
 		if p.Company != "" {
 			keep = slices.Contains(f.Companies(), p.Company)
@@ -136,8 +140,22 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err = s.withMarks(ctx, st, words, out)
-	return total, out, err
+	return total, out, nil
+}
+
+// allMarks returns the companies each item was marked not relevant for.
+func (s *Server) allMarks(ctx context.Context, st *state) (map[int64][]string, error) {
+	marks := map[int64][]string{}
+	for _, c := range st.cfg.Companies {
+		ids, err := s.opts.Store.MarkedNotRelevant(ctx, c.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			marks[id] = append(marks[id], c.Name)
+		}
+	}
+	return marks, nil
 }
 
 // describe weighs the items of one page of results.

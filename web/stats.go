@@ -35,9 +35,13 @@ func (s *Server) termStats(ctx context.Context, st *state, days int) (*stats, er
 	// The phrases that follow an alias in relevant, unmarked items: an
 	// exclude phrase drawn from the marked ones must not be one of them.
 	kept := map[string]bool{}
+	marks, err := s.allMarks(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	q := store.SearchQuery{AnyOf: [][]string{all}, Since: s.opts.Now().AddDate(0, 0, -days)}
-	err := s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
-		f := s.weigh(st, nil, it, nil)
+	err = s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
+		f := s.weigh(st, nil, it, marks[it.ID])
 		for _, h := range f.Hits {
 			for _, a := range h.Aliases {
 				out.matches[h.Company+"\x00"+a.Term]++

@@ -222,7 +222,7 @@ func (ed *edit) holds(f found) bool {
 func (s *Server) apiPreview(w http.ResponseWriter, r *http.Request) {
 	var e entry
 	if err := decodeBody(w, r, &e); err != nil {
-		s.failErr(w, r, err)
+		s.failEdit(w, r, err)
 		return
 	}
 	ed, err := s.applyEdit(e)
