@@ -118,6 +118,7 @@ type searchData struct {
 	Items                      []found
 	Error                      string
 	Searched                   bool
+	Back                       string // this page, to come back to after a mark
 }
 
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
@@ -126,7 +127,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	d := searchData{Since: r.URL.Query().Get("since"), Until: r.URL.Query().Get("until")}
+	d := searchData{Since: r.URL.Query().Get("since"), Until: r.URL.Query().Get("until"), Back: r.URL.RequestURI()}
 	for _, c := range st.cfg.Companies {
 		d.Companies = append(d.Companies, c.Name)
 	}
