@@ -195,7 +195,7 @@ type watchEntry struct {
 }
 
 // statDays is the window of the watchlist page's counts.
-const statDays = 30
+const statDays = 7
 
 func (s *Server) watchlistPage(w http.ResponseWriter, r *http.Request) {
 	st, err := s.current()
@@ -203,23 +203,25 @@ func (s *Server) watchlistPage(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	stats, err := s.termStats(r.Context(), st, statDays)
+	stats, err := MeasurePrecision(r.Context(), s.opts.Store, st.cfg, st.wl, s.opts.Now().AddDate(0, 0, -statDays))
 	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}
 	var list []watchEntry
 	for _, c := range st.cfg.Companies {
-		e := watchEntry{Kind: "company", Name: c.Name, Exclude: c.Exclude, AllNews: c.AllNews, Suggestion: stats.suggest[c.Name]}
+		e := watchEntry{Kind: "company", Name: c.Name, Exclude: c.Exclude, AllNews: c.AllNews, Suggestion: stats.Suggest(c.Name)}
 		for _, a := range append([]string{c.Name}, c.Aliases...) {
-			e.Aliases = append(e.Aliases, termStat{Term: a, Matches: stats.matches[c.Name+"\x00"+a], Marked: stats.marked[c.Name+"\x00"+a]})
+			n, m := stats.Alias(c.Name, a)
+			e.Aliases = append(e.Aliases, termStat{Term: a, Matches: n, Marked: m})
 		}
 		list = append(list, e)
 	}
 	for _, t := range st.cfg.Topics {
 		e := watchEntry{Kind: "topic", Name: t.Name}
 		for _, term := range t.Terms {
-			e.Terms = append(e.Terms, termStat{Term: term, Matches: stats.matches["\x00"+term], Marked: stats.marked["\x00"+term]})
+			n, m := stats.Term(term)
+			e.Terms = append(e.Terms, termStat{Term: term, Matches: n, Marked: m})
 		}
 		list = append(list, e)
 	}

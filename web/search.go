@@ -116,12 +116,12 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 		total int
 		out   []found
 	)
-	marks, err := s.allMarks(ctx, st)
+	marks, err := allMarks(ctx, s.opts.Store, st.cfg)
 	if err != nil {
 		return 0, nil, err
 	}
 	err = s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
-		f := s.weigh(st, words, it, marks[it.ID])
+		f := weigh(st, words, it, marks[it.ID])
 		keep := len(f.Hits) > 0
 		if p.Company != "" {
 			keep = slices.Contains(f.Companies(), p.Company)
@@ -144,10 +144,10 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 }
 
 // allMarks returns the companies each item was marked not relevant for.
-func (s *Server) allMarks(ctx context.Context, st *state) (map[int64][]string, error) {
+func allMarks(ctx context.Context, st *store.Store, cfg *config.Config) (map[int64][]string, error) {
 	marks := map[int64][]string{}
-	for _, c := range st.cfg.Companies {
-		ids, err := s.opts.Store.MarkedNotRelevant(ctx, c.Name)
+	for _, c := range cfg.Companies {
+		ids, err := st.MarkedNotRelevant(ctx, c.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +162,7 @@ func (s *Server) allMarks(ctx context.Context, st *state) (map[int64][]string, e
 func (s *Server) describe(ctx context.Context, st *state, words *match.Watchlist, items []model.Item) ([]found, error) {
 	out := make([]found, len(items))
 	for i, it := range items {
-		out[i] = s.weigh(st, words, it, nil)
+		out[i] = weigh(st, words, it, nil)
 	}
 	return s.withMarks(ctx, st, words, out)
 }
@@ -180,14 +180,14 @@ func (s *Server) withMarks(ctx context.Context, st *state, words *match.Watchlis
 	}
 	for i, f := range list {
 		if m := marks[f.ID]; len(m) > 0 {
-			list[i] = s.weigh(st, words, f.Item, m)
+			list[i] = weigh(st, words, f.Item, m)
 		}
 	}
 	return list, nil
 }
 
 // weigh matches one item and cuts its snippet around the words found.
-func (s *Server) weigh(st *state, words *match.Watchlist, it model.Item, marked []string) found {
+func weigh(st *state, words *match.Watchlist, it model.Item, marked []string) found {
 	f := found{Item: it, Text: match.ItemText(it.Title, it.Summary, it.Content, it.Body), Marked: marked}
 	f.Verdicts = st.wl.Explain(f.Text)
 	var spans []match.Span

@@ -4,26 +4,46 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
+	"newswatch/config"
+	"newswatch/match"
 	"newswatch/model"
 	"newswatch/store"
 )
 
-// stats are, per alias (key company NUL alias) and per topic term (key
-// NUL term), the relevant matches of the last days and how many of the
-// items marked not relevant each one made relevant; and per company an
-// exclude phrase to suggest.
-type stats struct {
-	matches map[string]int
+// Precision is, per alias and per topic term, how many stored items it
+// made relevant lately and how many of the items marked not relevant it
+// made relevant; and per company an exclude phrase to suggest.
+type Precision struct {
+	matches map[string]int // key company NUL alias, or NUL term
 	marked  map[string]int
 	suggest map[string]string
 }
 
-// termStats counts the watchlist's matches over the last days and its
-// marks (every mark, whenever made).
-func (s *Server) termStats(ctx context.Context, st *state, days int) (*stats, error) {
-	out := &stats{matches: map[string]int{}, marked: map[string]int{}, suggest: map[string]string{}}
+// Alias returns the recent relevant matches of a company's alias (or its
+// name) and the marked items it matched.
+func (p *Precision) Alias(company, alias string) (matches, marked int) {
+	return p.matches[company+"\x00"+alias], p.marked[company+"\x00"+alias]
+}
+
+// Term returns the recent relevant matches of a topic term and the marked
+// items it matched.
+func (p *Precision) Term(term string) (matches, marked int) {
+	return p.matches["\x00"+term], p.marked["\x00"+term]
+}
+
+// Suggest returns a phrase that the items marked not relevant for the
+// company share and its relevant items lack, to add to its exclude list;
+// "" when there is none.
+func (p *Precision) Suggest(company string) string { return p.suggest[company] }
+
+// MeasurePrecision counts the watchlist's relevant matches on the items
+// stored since then, and every mark, whenever made.
+func MeasurePrecision(ctx context.Context, db *store.Store, cfg *config.Config, wl *match.Watchlist, since time.Time) (*Precision, error) {
+	st := &state{cfg: cfg, wl: wl}
+	out := &Precision{matches: map[string]int{}, marked: map[string]int{}, suggest: map[string]string{}}
 	var all []string
 	for _, c := range st.cfg.Companies {
 		all = append(all, c.Name)
@@ -35,13 +55,13 @@ func (s *Server) termStats(ctx context.Context, st *state, days int) (*stats, er
 	// The phrases that follow an alias in relevant, unmarked items: an
 	// exclude phrase drawn from the marked ones must not be one of them.
 	kept := map[string]bool{}
-	marks, err := s.allMarks(ctx, st)
+	marks, err := allMarks(ctx, db, cfg)
 	if err != nil {
 		return nil, err
 	}
-	q := store.SearchQuery{AnyOf: [][]string{all}, Since: s.opts.Now().AddDate(0, 0, -days)}
-	err = s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
-		f := s.weigh(st, nil, it, marks[it.ID])
+	q := store.SearchQuery{AnyOf: [][]string{all}, Since: since}
+	err = db.SearchEach(ctx, q, func(it model.Item) (bool, error) {
+		f := weigh(st, nil, it, marks[it.ID])
 		for _, h := range f.Hits {
 			for _, a := range h.Aliases {
 				out.matches[h.Company+"\x00"+a.Term]++
@@ -59,20 +79,20 @@ func (s *Server) termStats(ctx context.Context, st *state, days int) (*stats, er
 		return nil, err
 	}
 	for _, c := range st.cfg.Companies {
-		ids, err := s.opts.Store.MarkedNotRelevant(ctx, c.Name)
+		ids, err := db.MarkedNotRelevant(ctx, c.Name)
 		if err != nil || len(ids) == 0 {
 			if err != nil {
 				return nil, err
 			}
 			continue
 		}
-		items, err := s.opts.Store.ItemsByIDs(ctx, ids)
+		items, err := db.ItemsByIDs(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
 		phrases := map[string]int{}
 		for _, it := range items {
-			f := s.weigh(st, nil, it, nil)
+			f := weigh(st, nil, it, nil)
 			for _, v := range f.Verdicts {
 				if v.Company != c.Name || !v.Relevant {
 					continue

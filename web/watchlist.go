@@ -193,8 +193,8 @@ func (s *Server) preview(ctx context.Context, ed *edit) (preview, error) {
 	q := store.SearchQuery{AnyOf: [][]string{words}, Since: s.opts.Now().AddDate(0, 0, -days)}
 	var p preview
 	err := s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
-		old := s.weigh(ed.before, nil, it, nil)
-		now := s.weigh(ed.after, nil, it, nil)
+		old := weigh(ed.before, nil, it, nil)
+		now := weigh(ed.after, nil, it, nil)
 		had, has := ed.holds(old), ed.holds(now)
 		if has {
 			p.Matches++

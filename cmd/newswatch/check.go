@@ -83,7 +83,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	}
 	bt := backtest(cfg, wl, items)
 	bt.print(e.stdout, cfg, *days, len(items))
-	return nil
+	return printMarks(ctx, e.stdout, st, cfg, wl, *days)
 }
 
 // backtestResult counts, per company and per topic, the stored items the

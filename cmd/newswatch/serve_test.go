@@ -5,8 +5,12 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+
+	"newswatch/config"
+	"newswatch/store"
 )
 
 func TestServeRefusesOpenListen(t *testing.T) {
@@ -65,5 +69,37 @@ func TestServe(t *testing.T) {
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Errorf("exit %d", code)
+	}
+}
+
+func TestCheckShowsMarks(t *testing.T) {
+	path := offlineCopy(t)
+	if code, out, errOut := runCmd(t, "-config", path, "fetch"); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s\n%s", code, out, errOut)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := st.Items(ctx, store.ItemQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if strings.Contains(it.Title, "Belgium monitoring") {
+			if err := st.MarkNotRelevant(ctx, it.ID, "Alibaba"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	st.Close()
+	code, out, errOut := runCmd(t, "-config", path, "check", "-days", "3650")
+	if code != exitOK || !regexp.MustCompile(`Alibaba: alias "Alibaba" matched 1 items marked not relevant \(\d+ relevant matches`).MatchString(out) {
+		t.Errorf("check after a mark: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
