@@ -73,7 +73,7 @@ type fixture struct {
 	digest int64
 }
 
-func newFixture(t *testing.T, token string) *fixture {
+func newFixture(t testing.TB, token string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "newswatch.toml")
@@ -128,7 +128,7 @@ func newFixture(t *testing.T, token string) *fixture {
 }
 
 // do sends one request through the handler.
-func (f *fixture) do(t *testing.T, method, target, body string, header map[string]string) *httptest.ResponseRecorder {
+func (f *fixture) do(t testing.TB, method, target, body string, header map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
 	r := httptest.NewRequest(method, target, strings.NewReader(body))
 	if body != "" && strings.HasPrefix(body, "{") {
