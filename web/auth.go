@@ -47,7 +47,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
-		if open(r.URL.Path) {
+		if public(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -64,8 +64,8 @@ func (s *Server) secure(next http.Handler) http.Handler {
 	})
 }
 
-// open reports whether path is served without authentication.
-func open(path string) bool {
+// public reports whether path is served without authentication.
+func public(path string) bool {
 	return path == "/login" || strings.HasPrefix(path, "/static/")
 }
 

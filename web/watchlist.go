@@ -352,8 +352,13 @@ func (ed *edit) lines() string {
 }
 
 // writeAtomic replaces path with data through a temporary file in the
-// same folder, keeping the file's permissions.
+// same folder, keeping the file's permissions; a symbolic link is
+// followed, so the link stays and its target changes.
 func writeAtomic(path string, data []byte) error {
+	path, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
 	info, err := os.Stat(path)
 	if err != nil {
 		return err

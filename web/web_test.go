@@ -97,7 +97,7 @@ func newFixture(t testing.TB, token string) *fixture {
 		{Key: "spy", Link: "https://wire.example.org/spy", Title: "Cainiao accused of spying on customers", Body: "Investigators say the Alibaba Group logistics arm ran espionage against rivals.", Published: day(1)},
 		{Key: "film", Link: "https://wire.example.org/film", Title: "Alibaba Pictures spying drama", Body: "A film about espionage from Alibaba Pictures.", Published: day(2)},
 		{Key: "cloud", Link: "https://wire.example.org/cloud", Title: "Alibaba Cloud price cut", Body: "Prices fall for Alibaba Cloud customers; no spying here, just Alibaba Cloud.", Published: day(3)},
-		{Key: "script", Link: "javascript:alert(1)", Title: "Tencent zero-day", Body: `<img src=x onerror=alert(1)> Tencent patched a zero-day.`, Published: day(1)},
+		{Key: "script", Link: "javascript:alert(1)", Title: "Tencent zero-day", Body: `<img src=x onerror=alert(1)> Tencent patched a zero-day; severity <9 & "rising".`, Published: day(1)},
 	}
 	added, err := st.SaveRun(ctx, model.Run{Source: "Wire", Status: model.StatusOK, Items: len(items), Started: now}, items)
 	if err != nil {
@@ -518,7 +518,7 @@ func TestPages(t *testing.T) {
 	f := newFixture(t, "")
 	for path, want := range map[string][]string{
 		"/search?q=spying&company=Alibaba": {"<mark>Cainiao</mark> accused of <mark>spying</mark> on customers", "Not about Alibaba", "matches"},
-		"/search?q=zero-day":               {"<mark>zero-day</mark>", `rel="noopener noreferrer nofollow"`},
+		"/search?q=zero-day":               {"<mark>zero-day</mark>", "severity &lt;9 &amp; &#34;rising&#34;", `rel="noopener noreferrer nofollow"`},
 		"/digests":                         {"Morning: 1 item about Alibaba", `href="/digests/` + itoa(f.digest) + `"`, "pending", "sent"},
 		"/watchlist":                       {"Alibaba Group", "Cainiao", "Espionage", "zero-day", "Edit"},
 		"/watchlist/edit?kind=company&name=Alibaba": {"Alibaba Group\nCainiao</textarea>", "/static/preview.js", `name="csrf"`},
@@ -620,5 +620,25 @@ func TestListen(t *testing.T) {
 	}
 	if _, _, err := Listen(addr.String(), f.h, nil); err == nil {
 		t.Error("a second server on the same address started")
+	}
+}
+
+func TestSaveThroughSymlink(t *testing.T) {
+	f := newFixture(t, "")
+	real := f.path + ".real"
+	if err := os.Rename(f.path, real); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Base(real), f.path); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.do(t, "PUT", "/api/watchlist", `{"kind":"topic","name":"Espionage","terms":["espionage","spy"]}`, nil); w.Code != 200 {
+		t.Fatalf("save: %d %s", w.Code, w.Body)
+	}
+	if fi, err := os.Lstat(f.path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(real); !strings.Contains(string(b), `terms = ["espionage", "spy"]`) {
+		t.Errorf("target not written:\n%s", b)
 	}
 }
