@@ -305,7 +305,7 @@ func (s *Server) save(e entry) (entry, error) {
 		return entry{}, err
 	}
 	path := ed.before.cfg.Path
-	if err := writeAtomic(path, ed.data); err != nil {
+	if err := writeFile(path, ed.data); err != nil {
 		return entry{}, &writeError{path: path, err: err, lines: ed.lines()}
 	}
 	if _, err := s.current(); err != nil {
@@ -350,6 +350,9 @@ func (ed *edit) lines() string {
 	}
 	return b.String()
 }
+
+// writeFile writes the configuration file; tests replace it.
+var writeFile = writeAtomic
 
 // writeAtomic replaces path with data through a temporary file in the
 // same folder, keeping the file's permissions; a symbolic link is
