@@ -96,6 +96,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /watchlist/edit", s.editPost)
 	m.HandleFunc("GET /sources", s.sourcesPage)
 	m.HandleFunc("POST /sources/dry-run", s.dryRun)
+	m.HandleFunc("GET /items/{id}", s.itemPage)
 	m.HandleFunc("POST /items/{id}/not-relevant", s.notRelevantPost)
 
 	m.HandleFunc("GET /api/items", s.apiItems)
@@ -119,6 +120,7 @@ type searchData struct {
 	Error                      string
 	Searched                   bool
 	Back                       string // this page, to come back to after a mark
+	Single                     bool   // one item's page: no search form
 }
 
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
@@ -333,6 +335,31 @@ func splitLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// itemPage shows one stored item as a search lists it, with its verdicts
+// and "not relevant" buttons: where a digest's links lead.
+func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) {
+	st, err := s.current()
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	var items []model.Item
+	if err == nil {
+		items, err = s.opts.Store.ItemsByIDs(r.Context(), []int64{id})
+	}
+	if err != nil || len(items) == 0 {
+		s.fail(w, r, http.StatusNotFound, "no such item")
+		return
+	}
+	list, err := s.describe(r.Context(), st, nil, items)
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "search", searchData{Items: list, Total: 1, Back: r.URL.RequestURI(), Single: true})
 }
 
 func (s *Server) notRelevantPost(w http.ResponseWriter, r *http.Request) {

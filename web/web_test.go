@@ -540,7 +540,7 @@ func TestPages(t *testing.T) {
 			t.Errorf("%s: CSP %q", path, csp)
 		}
 	}
-	for path, status := range map[string]int{"/watchlist/edit?kind=company&name=Nobody": 404, "/nowhere": 404, "/search?company=Nobody": 404, "/search?since=bad": 400} {
+	for path, status := range map[string]int{"/watchlist/edit?kind=company&name=Nobody": 404, "/nowhere": 404, "/search?company=Nobody": 404, "/search?since=bad": 400, "/items/999999": 404, "/items/x": 404} {
 		if w := f.do(t, "GET", path, "", nil); w.Code != status {
 			t.Errorf("%s: %d, want %d", path, w.Code, status)
 		}
