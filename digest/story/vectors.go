@@ -153,7 +153,8 @@ func (cn *counter) count(c *Candidate, title []token) counts {
 	clear(cn.inTitle)
 	clear(cn.ents)
 	clear(cn.inText)
-	var r counts
+	clear(cn.isName)
+	r := counts{polarity: polarity(title)}
 	// The names of the companies the item matched are in every item of
 	// their section: they stay words (they are what tells one company's
 	// event from another's), and weigh by how rare they are in the digest.
@@ -163,16 +164,43 @@ func (cn *counter) count(c *Candidate, title []token) counts {
 			companies = append(companies, ts)
 		}
 	}
-	r.polarity = polarity(title)
-	isName := cn.isName
-	clear(isName)
-	titleMask := nameMask(title, companies)
+	titleNames := cn.countTitle(&r, title, nameMask(title, companies))
+	text := cn.tz.tokens(c.Text)
+	cn.countText(&r, text, nameMask(text, companies))
+	// An item with text takes its names from the text, where capitals
+	// mean more; a headline alone gives its own.
+	if len(r.entities) == 0 {
+		for _, k := range titleNames {
+			r.entities = cn.addEntity(r.entities, k)
+		}
+	}
+	for _, e := range r.entities {
+		if w, ok := cn.voc.entityWord[e]; ok && cn.isName[w] {
+			cn.isName[e] = true
+		}
+	}
+	for k := range cn.isName {
+		r.names = append(r.names, k)
+	}
+	slices.Sort(r.names)
+	r.text = len(cn.inText)
+	r.tf = make([]counted, 0, len(cn.tf))
+	for k, n := range cn.tf {
+		r.tf = append(r.tf, counted{k, n})
+	}
+	slices.SortFunc(r.tf, func(a, b counted) int { return cmp.Compare(a.term, b.term) })
+	return r
+}
+
+// countTitle counts the headline's terms (names marks the words of a
+// matched company's name) and returns the words that are names.
+func (cn *counter) countTitle(r *counts, title []token, names []bool) []int32 {
 	var titleNames []int32
 	prev, prevName := int32(-1), false
 	for j, t := range title {
 		k := cn.voc.word(t.term)
 		if t.class {
-			cn.addTitle(&r, k)
+			cn.addTitle(r, k)
 			continue
 		}
 		if t.strong || cn.names[t.term] {
@@ -181,21 +209,20 @@ func (cn *counter) count(c *Candidate, title []token) counts {
 		// Two headlines that share a pair of words in a row ("true
 		// detective", "gas prices") share more than the two words.
 		pair := pairOf(cn.voc, prev, k)
-		if titleMask[j] {
-			isName[k] = true
-		}
-		if pair >= 0 && (titleMask[j] || prevName) {
-			isName[pair] = true
-		}
-		cn.addTitle(&r, k)
+		cn.markName(k, pair, names[j], prevName)
+		cn.addTitle(r, k)
 		if pair >= 0 {
-			cn.addTitle(&r, pair)
+			cn.addTitle(r, pair)
 		}
-		prev, prevName = k, titleMask[j]
+		prev, prevName = k, names[j]
 	}
-	prev, prevName = -1, false
-	text := cn.tz.tokens(c.Text)
-	textMask := nameMask(text, companies)
+	return titleNames
+}
+
+// countText counts the text's terms and entities (names marks the words
+// of a matched company's name).
+func (cn *counter) countText(r *counts, text []token, names []bool) {
+	prev, prevName := int32(-1), false
 	for j, t := range text {
 		k := cn.voc.word(t.term)
 		cn.tf[k]++
@@ -207,42 +234,24 @@ func (cn *counter) count(c *Candidate, title []token) counts {
 		if pair >= 0 {
 			cn.tf[pair]++
 		}
-		if textMask[j] {
-			isName[k] = true
-		}
-		if pair >= 0 && (textMask[j] || prevName) {
-			isName[pair] = true
-		}
-		prev, prevName = k, textMask[j]
+		cn.markName(k, pair, names[j], prevName)
+		prev, prevName = k, names[j]
 		// A headline is capitalised by style, not by meaning: only the
 		// text's capitals and acronyms make entities.
 		if t.strong || (t.capital && !t.sentenceStart) {
 			r.entities = cn.addEntity(r.entities, k)
 		}
 	}
-	// An item with text takes its names from the text, where capitals
-	// mean more; a headline alone gives its own.
-	if len(r.entities) == 0 {
-		for _, k := range titleNames {
-			r.entities = cn.addEntity(r.entities, k)
-		}
+}
+
+// markName records a word of a company's name, and a pair holding one.
+func (cn *counter) markName(word, pair int32, isName, prevName bool) {
+	if isName {
+		cn.isName[word] = true
 	}
-	for _, e := range r.entities {
-		if w, ok := cn.voc.entityWord[e]; ok && isName[w] {
-			isName[e] = true
-		}
+	if pair >= 0 && (isName || prevName) {
+		cn.isName[pair] = true
 	}
-	for k := range isName {
-		r.names = append(r.names, k)
-	}
-	slices.Sort(r.names)
-	r.text = len(cn.inText)
-	r.tf = make([]counted, 0, len(cn.tf))
-	for k, n := range cn.tf {
-		r.tf = append(r.tf, counted{k, n})
-	}
-	slices.SortFunc(r.tf, func(a, b counted) int { return cmp.Compare(a.term, b.term) })
-	return r
 }
 
 // addTitle counts a title term.
