@@ -61,8 +61,9 @@ var productWatchlists = map[string][]match.Company{
 }
 
 // productDigest is the sample as the digest of a watchlist: the matched
-// items with their companies and score, and their labels.
-func productDigest(t testing.TB, items []aggItem, companies []match.Company) ([]Candidate, []string) {
+// items with their companies and score, their labels, and the headlines
+// of the items it does not match (the store's history).
+func productDigest(t testing.TB, items []aggItem, companies []match.Company) ([]Candidate, []string, []string) {
 	t.Helper()
 	for i := range companies {
 		companies[i].AllNews = true
@@ -72,10 +73,11 @@ func productDigest(t testing.TB, items []aggItem, companies []match.Company) ([]
 		t.Fatal(err)
 	}
 	var cs []Candidate
-	var labels []string
+	var labels, history []string
 	for _, it := range items {
 		hits := wl.Match(match.ItemText(it.Title, "", "", ""))
 		if len(hits) == 0 {
+			history = append(history, it.Title)
 			continue
 		}
 		c := it.Candidate
@@ -86,15 +88,16 @@ func productDigest(t testing.TB, items []aggItem, companies []match.Company) ([]
 		cs = append(cs, c)
 		labels = append(labels, it.story)
 	}
-	return cs, labels
+	return cs, labels, history
 }
 
 // productBars are the least precision and recall each set must keep.
-var productBars = map[string][2]float64{"business": {0.86, 0.70}, "people": {0.93, 0.80}, "written": {0.80, 0.30}}
+var productBars = map[string][2]float64{"business": {0.86, 0.76}, "people": {0.93, 0.80}, "written": {0.80, 0.30}}
 
 // TestStoriesProduct measures grouping on the items a company watchlist
-// lets into a digest, as cmd/storyeval does through the binary (without
-// history: a fresh database has none), and on this package's written
+// lets into a digest, as cmd/storyeval does through the binary (the
+// sample's other headlines, fetched but not matched, are the stored
+// history that weighs words), and on this package's written
 // reports as headlines alone (testdata/stories, a security watchlist's
 // day: several events of one company). NEWSWATCH_STORY_SWEEP=1 sweeps the
 // headline threshold; NEWSWATCH_STORY_ERRORS=1 shows a sample of errors.
@@ -102,16 +105,16 @@ func TestStoriesProduct(t *testing.T) {
 	items := loadNewsAgg(t)
 	for _, name := range []string{"business", "people", "written"} {
 		var cs []Candidate
-		var labels []string
+		var labels, history []string
 		if name == "written" {
 			cs, labels = loadLabelled(t)
 			for i := range cs {
 				cs[i].Text = ""
 			}
 		} else {
-			cs, labels = productDigest(t, items, productWatchlists[name])
+			cs, labels, history = productDigest(t, items, productWatchlists[name])
 		}
-		got := mustGroup(t, cs)
+		got := mustGroupWith(t, cs, history, defaults)
 		tp, fp, fn, w, m := pairCounts(got, labels)
 		one := pr{tp, fp, fn}
 		t.Logf("%s: %d items: %v", name, len(cs), one)
@@ -125,7 +128,7 @@ func TestStoriesProduct(t *testing.T) {
 			for _, th := range productSweep {
 				p := defaults
 				p.short = th
-				tp, fp, fn, _, _ := pairCounts(mustGroupWith(t, cs, nil, p), labels)
+				tp, fp, fn, _, _ := pairCounts(mustGroupWith(t, cs, history, p), labels)
 				one := pr{tp, fp, fn}
 				fmt.Fprintf(&line, " %.2f:%.2f/%.2f", th, one.precision(), one.recall())
 			}
