@@ -67,7 +67,8 @@ type App struct {
 	Templates *digest.Templates
 	Composer  *digest.Composer
 	Ingest    *ingest.Pipeline
-	// Now is the clock every part of the app reads.
+	// Now is the clock every part of the app reads: the store (when the
+	// app opened it), the ingest pipeline, the composer, the senders.
 	Now func() time.Time
 
 	// SenderOptions are extra options of the SMTP sender (tests: TLS roots).
@@ -81,9 +82,13 @@ type App struct {
 func New(s Setup, st *store.Store, now func() time.Time) *App {
 	a := &App{Config: s.Config, Store: st, Watchlist: s.Watchlist, Templates: s.Templates, Now: now}
 	a.Composer = a.newComposer()
-	a.Ingest = ingest.New(s.Config, st, s.Watchlist, ingest.WithClock(now))
+	a.Ingest = ingest.New(s.Config, st, s.Watchlist, ingest.WithClock(a.clock))
 	return a
 }
+
+// clock reads a.Now at each call, so that a clock set after New reaches
+// the parts New wired.
+func (a *App) clock() time.Time { return a.Now() }
 
 // Setup is the configuration a was wired from.
 func (a *App) Setup() Setup {

@@ -75,10 +75,11 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
 	}
 	defer st.Close()
+	st.SetClock(e.clock())
 	if *itemURL != "" {
 		return explainItem(ctx, e.stdout, st, wl, *itemURL)
 	}
-	items, err := st.Items(ctx, store.ItemQuery{Since: time.Now().AddDate(0, 0, -*days)})
+	items, err := st.Items(ctx, store.ItemQuery{Since: e.clock()().AddDate(0, 0, -*days)})
 	if err != nil {
 		return fmt.Errorf("read stored items: %w", err)
 	}
