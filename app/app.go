@@ -31,7 +31,10 @@ import (
 // the file. The commands exit 2 on it.
 type ConfigError struct{ Err error }
 
+// Error returns Err's text.
 func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Setup is a validated configuration with what depends on it alone.
