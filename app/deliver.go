@@ -33,20 +33,18 @@ func (a *App) DeliverAll(ctx context.Context, policy deliver.RetryPolicy) (deliv
 	return rep, err
 }
 
-// channels finds the sender of a digest's notify channel, named as in the
-// outbox (config.MaskURL), in the current configuration.
-func (a *App) channels(name, channel string) (deliver.Sender, error) {
+// channels finds the sender of a digest's notify channel, given by its key
+// in the outbox (config.MatchChannel), in the current configuration.
+func (a *App) channels(name, key string) (deliver.Sender, error) {
 	for _, d := range append(append([]config.Digest{}, a.Config.Digests...), a.Config.PausedDigests...) {
 		if d.Name != name {
 			continue
 		}
-		for _, raw := range d.Notify {
-			if config.MaskURL(raw) == channel {
-				return ChannelSender(d, raw, a.clock), nil
-			}
+		if raw, ok := config.MatchChannel(d.Notify, key); ok {
+			return ChannelSender(d, raw, a.clock), nil
 		}
 	}
-	return nil, fmt.Errorf("%s: no longer in the notify list of digest %q in %s", channel, name, a.Config.Path)
+	return nil, fmt.Errorf("the channel is no longer in the notify list of digest %q in %s", name, a.Config.Path)
 }
 
 // ChannelSender is the sender of one notify URL of d: a webhook for http
@@ -75,17 +73,17 @@ func ChannelSender(d config.Digest, raw string, now func() time.Time) deliver.Se
 	}}
 }
 
-// ChannelNames are the notify channels of d as the outbox names them.
-func ChannelNames(d config.Digest) []string {
-	var out []string
+// ChannelNames are the notify channels of d as the outbox knows them.
+func ChannelNames(d config.Digest) []model.Channel {
+	var out []model.Channel
 	for _, raw := range d.Notify {
-		out = append(out, config.MaskURL(raw))
+		out = append(out, model.Channel{Key: config.ChannelKey(raw), Name: config.MaskURL(raw)})
 	}
 	return out
 }
 
 // Configured says whether the digest name (and, when channel is not "",
-// that notify channel of it, named as the outbox names it) is in the
+// that notify channel of it, given by its key in the outbox) is in the
 // configuration, enabled or paused.
 func (a *App) Configured(name, channel string) bool {
 	for _, d := range append(append([]config.Digest{}, a.Config.Digests...), a.Config.PausedDigests...) {
@@ -95,10 +93,8 @@ func (a *App) Configured(name, channel string) bool {
 		if channel == "" {
 			return true
 		}
-		for _, raw := range d.Notify {
-			if config.MaskURL(raw) == channel {
-				return true
-			}
+		if _, ok := config.MatchChannel(d.Notify, channel); ok {
+			return true
 		}
 	}
 	return false

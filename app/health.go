@@ -44,10 +44,10 @@ func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 		}
 	}
 	for _, d := range dels {
-		if d.Status != model.MessageFailed || !a.Configured(d.Message.Digest, d.Channel) {
+		if d.Status != model.MessageFailed || !a.Configured(d.Message.Digest, d.Key) {
 			continue // the URL was corrected or removed since
 		}
-		last, ok, err := a.Store.LastDelivered(ctx, d.Message.Digest, d.Channel)
+		last, ok, err := a.Store.LastDelivered(ctx, d.Message.Digest, d.Key)
 		if err != nil {
 			return err
 		}

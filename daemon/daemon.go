@@ -438,8 +438,8 @@ func (d *Daemon) composeShared(ctx context.Context, a *app.App, spec digest.Spec
 			}
 			continue
 		}
-		stop := a.Store.HoldClaims(ctx, lease)
-		done := d.compose(ctx, a, spec, slot, log)
+		held, stop := a.Store.HoldClaims(ctx, lease)
+		done := d.compose(held, a, spec, slot, log)
 		stop()
 		if !done {
 			return false
