@@ -4,8 +4,9 @@
 // whether a digest is due, delivering the outbox, pruning the store.
 //
 // It writes to no terminal by itself: callers get results and errors, and
-// the reports two commands share (a fetch's) are written to the io.Writer
-// given. Every time it reads comes from App.Now.
+// the reports the commands print (a fetch's, a delivery run's, status, a
+// dry run, an item's explanation) are written to the io.Writer given.
+// Every time it reads comes from App.Now.
 package app
 
 import (
