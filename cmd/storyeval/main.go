@@ -56,6 +56,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	wl := fs.String("watchlist", "", "TOML file of [[companies]] (name, aliases); default: the built-in one for the shared sample")
 	keep := fs.String("keep", "", "work in this folder and keep it (default: a temporary folder, removed)")
 	bin := fs.String("binary", "", "use this newswatch binary rather than building ./cmd/newswatch")
+	split := fs.Bool("split", false, "also score each of two disjoint halves of the labelled stories")
+	seed := fs.Uint64("seed", 0, "with -split: which split (0: by a hash of the story label)")
+	worst := fs.Int("worst", 0, "print the N worst false merges and split stories")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -122,13 +125,30 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "data: %s: %d items, %d stories; watchlist: %d companies\n", *data, len(items), countStories(items, nil), len(companies))
 	fmt.Fprintf(out, "matched: %d items in %d labelled stories (%d with several items); listed in the digest: %d\n",
 		len(seen), countStories(items, seen), multiStories(gold, seen), listed)
-	fmt.Fprintf(out, "\n%-22s %9s %6s %6s %9s %s\n", "", "precision", "recall", "F1", "B3 F1", "stories kept whole")
-	printScore(out, "newswatch", score(gold, seen, pred))
+	fmt.Fprintln(out)
 	base := baseline(items, seen, companies)
-	for _, th := range baselineThresholds {
-		printScore(out, fmt.Sprintf("baseline %.2f", th), score(gold, seen, base(th)))
+	table(out, gold, seen, pred, base)
+	if *split {
+		for n := range 2 {
+			idx := splitIdx(gold, seen, *seed, n)
+			fmt.Fprintf(out, "\nhalf %d of seed %d: %d items in %d labelled stories (%d with several items)\n",
+				n, *seed, len(idx), countStories(items, idx), multiStories(gold, idx))
+			table(out, gold, idx, pred, base)
+		}
+	}
+	if *worst > 0 {
+		offenders(out, items, seen, pred, *worst)
 	}
 	return nil
+}
+
+// table prints the product's and the baseline's scores over the items at idx.
+func table(out io.Writer, gold []string, idx []int, pred [][]int, base func(float64) [][]int) {
+	fmt.Fprintf(out, "%-22s %9s %6s %6s %9s %s\n", "", "precision", "recall", "F1", "B3 F1", "stories kept whole")
+	printScore(out, "newswatch", score(gold, idx, pred))
+	for _, th := range baselineThresholds {
+		printScore(out, fmt.Sprintf("baseline %.2f", th), score(gold, idx, base(th)))
+	}
 }
 
 // newswatch runs the binary and returns its standard output.

@@ -103,6 +103,8 @@ type cluster struct {
 	minT      int64             // earliest and latest dated member
 	maxT      int64
 	dated     bool
+	sumT      float64 // summed times of the dated members
+	nT        int     // dated members
 	sources   map[string]int32 // outlet → its first member
 	companies []string
 	textTerms int   // summed over members
@@ -137,6 +139,9 @@ func link(ctx context.Context, docs []doc, edges []edge, p params) ([][]int, err
 			cl[i] = &cluster{
 				members: []int32{i}, norm2: 1, minT: d.unix, maxT: d.unix, dated: d.dated,
 				companies: d.companies, textTerms: d.textTerms, polar: polarBits(d.polarity),
+			}
+			if d.dated {
+				cl[i].sumT, cl[i].nT = float64(d.unix), 1
 			}
 			if d.roundup {
 				cl[i].roundups = 1
@@ -173,6 +178,7 @@ func link(ctx context.Context, docs []doc, edges []edge, p params) ([][]int, err
 			if sharedOutlet(docs, ca, cb) {
 				th *= p.outletFactor
 			}
+			th *= drift(ca, cb, p.driftSec)
 			d := clusterDot(docs, ca, cb)
 			sim := d / math.Sqrt(ca.norm2*cb.norm2)
 			if bridged(ca, cb) {
@@ -215,6 +221,22 @@ func mayJoin(a, b *cluster) bool {
 		return false
 	}
 	return !(a.polar == 1 && b.polar == 2 || a.polar == 2 && b.polar == 1)
+}
+
+// drift is the factor on the bar for two groups whose mean times lie
+// apart: 1 up to window, then one more for each further window. A
+// story's reports cluster in time; the day's look-alike report of the
+// next day stands further off.
+func drift(a, b *cluster, window int64) float64 {
+	if window <= 0 || a.nT == 0 || b.nT == 0 {
+		return 1
+	}
+	gap := math.Abs(a.sumT/float64(a.nT) - b.sumT/float64(b.nT))
+	w := float64(window)
+	if gap <= w {
+		return 1
+	}
+	return gap / w
 }
 
 func polarBits(p int8) uint8 {
@@ -332,6 +354,8 @@ func merge(docs []doc, a, b *cluster, d float64) {
 	if len(b.companies) > 0 {
 		a.companies = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a.companies), b.companies...))))
 	}
+	a.sumT += b.sumT
+	a.nT += b.nT
 	a.textTerms += b.textTerms
 	a.polar |= b.polar
 	a.roundups += b.roundups

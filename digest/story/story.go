@@ -32,6 +32,10 @@ const (
 	// disjointFactor raises the threshold for groups that matched
 	// different tracked companies: their shared event must be plain.
 	disjointFactor = 1.5
+	// driftDefault: reports of one event come within hours of each
+	// other; look-alike reports (the day's market close, a weekly figure)
+	// recur a day apart.
+	driftDefault = int64(6 * time.Hour / time.Second)
 )
 
 // Candidate is one matched item offered for story grouping.
@@ -53,9 +57,13 @@ type params struct {
 	outletFactor       float64
 	entityWeight       float64
 	edgeFloor          float64
+	// driftSec is how far apart in time two groups' mean times may be
+	// before the bar rises: by the bar again for each further driftSec.
+	// Zero turns the rise off.
+	driftSec int64
 }
 
-var defaults = params{long: Threshold, brief: BriefThreshold, short: ShortThreshold, passes: 4, outletFactor: 1.2, edgeFloor: 0.8, entityWeight: 0.5}
+var defaults = params{long: Threshold, brief: BriefThreshold, short: ShortThreshold, passes: 4, outletFactor: 1.2, edgeFloor: 0.8, entityWeight: 0.5, driftSec: driftDefault}
 
 // Group partitions cs into stories: each inner slice holds indexes into
 // cs of items that report the same event, the lead (best score, then newest;
