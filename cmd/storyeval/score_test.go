@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -25,5 +26,34 @@ func TestScore(t *testing.T) {
 				t.Errorf("score = %+v; want precision %v recall %v B3 %v whole %d of %d", s, tt.p, tt.r, tt.b3, tt.whole, tt.multi)
 			}
 		})
+	}
+}
+
+func TestSplitHalves(t *testing.T) {
+	var gold []string
+	var idx []int
+	for s := range 40 {
+		for range 3 {
+			idx = append(idx, len(gold))
+			gold = append(gold, string(rune('A'+s%26))+string(rune('a'+s/26)))
+		}
+	}
+	for _, seed := range []uint64{0, 1, 7} {
+		a, b := splitIdx(gold, idx, seed, 0), splitIdx(gold, idx, seed, 1)
+		if len(a) == 0 || len(b) == 0 || len(a)+len(b) != len(idx) {
+			t.Fatalf("seed %d: halves of %d and %d items from %d", seed, len(a), len(b), len(idx))
+		}
+		inA := map[string]bool{}
+		for _, i := range a {
+			inA[gold[i]] = true
+		}
+		for _, i := range b {
+			if inA[gold[i]] {
+				t.Fatalf("seed %d: story %s in both halves", seed, gold[i])
+			}
+		}
+	}
+	if slices.Equal(splitIdx(gold, idx, 0, 0), splitIdx(gold, idx, 1, 0)) {
+		t.Error("seeds 0 and 1 draw the same split")
 	}
 }

@@ -178,7 +178,11 @@ func link(ctx context.Context, docs []doc, edges []edge, p params) ([][]int, err
 			if sharedOutlet(docs, ca, cb) {
 				th *= p.outletFactor
 			}
-			th *= drift(ca, cb, p.driftSec)
+			if ca.textTerms == 0 && cb.textTerms == 0 {
+				// Headlines alone: nothing but time tells one day's
+				// look-alike report from the next day's.
+				th *= drift(ca, cb, p.driftSec)
+			}
 			d := clusterDot(docs, ca, cb)
 			sim := d / math.Sqrt(ca.norm2*cb.norm2)
 			if bridged(ca, cb) {
@@ -224,9 +228,10 @@ func mayJoin(a, b *cluster) bool {
 }
 
 // drift is the factor on the bar for two groups whose mean times lie
-// apart: 1 up to window, then one more for each further window. A
-// story's reports cluster in time; the day's look-alike report of the
-// next day stands further off.
+// apart: 1 up to window, then growing with the gap, to at most
+// driftCap. A story's reports cluster in time; the look-alike report of
+// the next day (the market close, a weekly figure) stands further off,
+// while a copy of the same report still joins.
 func drift(a, b *cluster, window int64) float64 {
 	if window <= 0 || a.nT == 0 || b.nT == 0 {
 		return 1
@@ -236,7 +241,7 @@ func drift(a, b *cluster, window int64) float64 {
 	if gap <= w {
 		return 1
 	}
-	return gap / w
+	return min(gap/w, driftCap)
 }
 
 func polarBits(p int8) uint8 {

@@ -36,6 +36,7 @@ const (
 	// other; look-alike reports (the day's market close, a weekly figure)
 	// recur a day apart.
 	driftDefault = int64(6 * time.Hour / time.Second)
+	driftCap     = 4
 )
 
 // Candidate is one matched item offered for story grouping.

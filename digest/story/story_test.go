@@ -286,6 +286,23 @@ func TestStoriesGroup(t *testing.T) {
 		{"two companies' shared event merges", []Candidate{item("FT", 2, 0), func() Candidate { c := item("Reuters", 1, 0); c.Companies = []string{"Cainiao"}; return c }()}, [][]int{{0, 1}}},
 		{"two companies, loosely alike, stay apart", []Candidate{rephrased, func() Candidate { c := item("Bloomberg", 1, 0); c.Companies = []string{"Cainiao"}; return c }()}, [][]int{{0}, {1}}},
 	}
+	market := func(source, title string, at time.Duration) Candidate {
+		return Candidate{Key: source + title, Source: source, Title: title, Companies: []string{"Stock market"}, Published: base.Add(at), Score: 1}
+	}
+	tests = append(tests, []struct {
+		name string
+		in   []Candidate
+		want [][]int
+	}{
+		{"look-alike reports hours apart merge", []Candidate{
+			market("AP", "US stocks fall on weak China trade data", 0),
+			market("Reuters", "Wall Street stocks fall after weak China data", 3*time.Hour),
+		}, [][]int{{1, 0}}},
+		{"look-alike reports a day apart stay apart", []Candidate{
+			market("AP", "US stocks fall on weak China trade data", 0),
+			market("Reuters", "Wall Street stocks fall after weak China data", 26*time.Hour),
+		}, [][]int{{1}, {0}}},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := mustGroup(t, tt.in)
@@ -345,6 +362,9 @@ func TestStoriesTokens(t *testing.T) {
 		{"fined €1,200 million", []string{"fine", "~fine", "1200", "million"}},
 		{"fines released", []string{"fine", "~fine", "releas"}},
 		{"Twitter goes down", []string{"twitter", "goe", "~outage"}},
+		{"Service restored after outage", []string{"servic", "restor", "~outage", "outag", "~outage"}},
+		{"Q4 profit beats estimates", []string{"q4", "~result", "profit", "~result", "beat", "~beat", "estim", "~estimate"}},
+		{"fourth-quarter revenue misses forecasts", []string{"4", "quarter", "~result", "revenu", "~sales", "miss", "~miss", "forecast", "~estimate"}},
 		{"zero-day flaws", []string{"zero", "flaw"}},
 		{"UPDATE 2-McDonald's February sales fall", []string{"2", "mcdonald", "februari", "sale", "~sales", "fall", "~fall"}},
 		{"2nd quarter, second quarter, 4-day 1st", []string{"2", "quarter", "~result", "2", "quarter", "~result", "4", "1"}},

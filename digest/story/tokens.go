@@ -140,6 +140,10 @@ func (tz *tokenizer) appendWord(out []token, w string, start bool) []token {
 			t := strings.ToLower(w)
 			if utf8.RuneCountInString(t) >= 2 {
 				out = append(out, token{term: t, strong: true})
+				// "Q4" is a quarter's results.
+				for _, class := range newsClasses[t] {
+					out = append(out, token{term: class, class: true})
+				}
 			}
 			return out
 		}

@@ -16,10 +16,13 @@ import (
 // "slip", "edge lower") and all rises are left out: every market report
 // of a week has them, and they joined different days' reports.
 const newsWords = `
-~outage   outag crash down offlin glitch disrupt blackout disconnect interrupt
+~outage   outag crash down offlin glitch disrupt blackout disconnect interrupt restor
 ~fall     fall fell drop tank slump plung plummet sink sank tumbl declin slide slid
 ~result   result earn profit quarter q1 q2 q3 q4
 ~sales    sale revenu
+~beat     beat top exceed surpass
+~miss     miss
+~estimate estim forecast consensus expect
 ~buy      buy bought acquir acquisit purchas takeov
 ~sue      sue su lawsuit litig
 ~fine     fine penalti
