@@ -14,13 +14,14 @@ import (
 // split. Every item of a story is in the same half.
 func half(story string, seed uint64) int {
 	h := fnv.New64a()
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(seed >> (8 * i))
-	}
-	h.Write(b[:])
 	h.Write([]byte(story))
-	return int(h.Sum64() & 1)
+	// FNV's low bit is only the parity of its input's bytes: mix all
+	// bits (splitmix64's finaliser) before taking one.
+	x := h.Sum64() ^ seed*0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return int(x >> 63)
 }
 
 // splitIdx returns the items of idx whose story falls in half n.

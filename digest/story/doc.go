@@ -16,9 +16,10 @@
 //     are 2), identifiers stay whole (CVE-2025-0282), accents of Latin
 //     letters are dropped, and a hashtag's run of words is split.
 //   - A word of a news class (the table in words.go: outage, crash, "goes
-//     down"; fall, tank, slump; sales, revenue; fine, penalty; …) adds the
-//     class as a term, so headlines that name one event in other words
-//     meet. A class never holds opposites.
+//     down", restored; fall, tank, slump; sales, revenue; results, profit,
+//     quarter, Q4; beats, tops; misses; estimates, forecasts; fine,
+//     penalty; …) adds the class as a term, so headlines that name one
+//     event in other words meet. A class never holds opposites.
 //   - Pairs of adjacent words are terms too.
 //   - The names of the companies an item matched stay words: they are what
 //     tells one company's event from another's. They weigh their IDF less
@@ -43,7 +44,11 @@
 //
 // Rules every grouping keeps:
 //
-//   - A story spans at most 48 hours.
+//   - A story spans at most 48 hours. Two groups of headlines alone
+//     whose mean times lie more than 6 hours apart need the bar times
+//     the gap over 6 hours, at most 4 times: nothing but time tells one
+//     day's look-alike report (the market close, a monthly figure) from
+//     the next day's, while a copy of one report still joins.
 //   - One outlet's two items that are not near-duplicates need 1.2 times
 //     the bar; two groups whose matched companies do not overlap 1.5 times.
 //   - A report that only affirms ("confirms", "admits", "charged") never
