@@ -14,7 +14,13 @@
 //
 // Usage (from the repository root):
 //
-//	go run ./cmd/storyeval [-data items.csv] [-watchlist companies.toml] [-keep DIR]
+//	go run ./cmd/storyeval [-data items.csv] [-watchlist companies.toml] [-keep DIR] [-split [-seed N]] [-worst N]
+//
+// -split also scores two disjoint halves of the labelled stories (every
+// item of a story in one half; -seed draws another split), so a change
+// tuned on one half is judged on the other. -worst N prints the N worst
+// false merges (a digest story joining labelled stories) and split
+// stories, with headlines.
 //
 // Only items the watchlist matches reach a digest, so only they are
 // scored. -watchlist names a TOML file of [[companies]] tables (name,

@@ -17,7 +17,7 @@
 //     letters are dropped, and a hashtag's run of words is split.
 //   - A word of a news class (the table in words.go: outage, crash, "goes
 //     down", restored; fall, tank, slump; sales, revenue; results, profit,
-//     quarter, Q4; beats, tops; misses; estimates, forecasts; fine,
+//     quarter, Q4; beats, exceeds; misses; estimates, forecasts; fine,
 //     penalty; …) adds the class as a term, so headlines that name one
 //     event in other words meet. A class never holds opposites.
 //   - Pairs of adjacent words are terms too.
@@ -70,7 +70,10 @@
 // Semantic similarity (word vectors or a sentence-embedding model) is not
 // used: the synonym table and kept company names gave the gain measured
 // through the product at no cost in size or time. Cost grows as n·k: one
-// tokenisation per item and at most 32 comparisons each. Figures, the
-// evaluation through the binary and the baseline it is compared with are
-// in BENCHMARKS.md.
+// tokenisation per item and at most 32 comparisons each. Through the
+// binary on the shared News Aggregator sample (go run ./cmd/storyeval)
+// grouping reaches pairwise precision 0.97, recall 0.80, and at least 0.95
+// and 0.69 on every half of three splits of its stories (-split). The
+// figures, the evaluation and the baseline it is compared with are in
+// BENCHMARKS.md.
 package story

@@ -20,9 +20,9 @@ const newsWords = `
 ~fall     fall fell drop tank slump plung plummet sink sank tumbl declin slide slid
 ~result   result earn profit quarter q1 q2 q3 q4
 ~sales    sale revenu
-~beat     beat top exceed surpass
+~beat     beat exceed surpass
 ~miss     miss
-~estimate estim forecast consensus expect
+~estimate estim forecast consensus
 ~buy      buy bought acquir acquisit purchas takeov
 ~sue      sue su lawsuit litig
 ~fine     fine penalti
