@@ -103,8 +103,8 @@ type cluster struct {
 	minT      int64             // earliest and latest dated member
 	maxT      int64
 	dated     bool
-	sumT      float64 // summed times of the dated members
-	nT        int     // dated members
+	sumT      float64          // summed times of the dated members
+	nT        int              // dated members
 	sources   map[string]int32 // outlet → its first member
 	companies []string
 	textTerms int   // summed over members
