@@ -37,7 +37,9 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 		return rep, fmt.Errorf("deliver: %w", err)
 	}
 	for _, d := range pending {
-		if !policy.Immediate && d.NextAttempt.After(now) {
+		// A try whose outcome was unknown waits its turn even for
+		// `send` and `once`: each try may post the message again.
+		if (!policy.Immediate || d.Unanswered > 0) && d.NextAttempt.After(now) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -52,6 +54,14 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	}
 	return rep, nil
 }
+
+// maxUnanswered is how many tries of a channel may go unanswered (sent,
+// no answer in time) before the delivery is taken as done, and
+// unansweredWait the wait after the first of them, doubling.
+const (
+	maxUnanswered  = 3
+	unansweredWait = time.Hour
+)
 
 func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d model.Delivery, now time.Time,
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
@@ -90,6 +100,28 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 		}
 		log.Info("delivered", "message_id", m.MessageID, "attempt", o.Attempt)
 		return o, sent, nil
+	case se.Unknown:
+		// The receiver may have the message: a few tries, spaced, then
+		// it is taken as delivered rather than posted on and on.
+		o.Err = sendErr
+		n := d.Unanswered + 1
+		o.Next = now.Add(max(unansweredWait<<(n-1), policy.Backoff(o.Attempt)))
+		taken := n >= maxUnanswered
+		why := sendErr.Error()
+		if taken {
+			why = fmt.Sprintf("no answer in time to %d tries, taken as delivered: %v", n, sendErr)
+		}
+		if err := st.MarkDeliveryUnanswered(rec, m.ID, d.Key, why, o.Next, taken); err != nil {
+			return o, retry, err
+		}
+		if taken {
+			o.Next = time.Time{}
+			log.Warn("no answer in time, again: taken as delivered", "message_id", m.MessageID, "attempt", o.Attempt, "err", sendErr)
+			return o, sent, nil
+		}
+		log.Warn("no answer in time; the receiver may have the message, tried again later", "message_id", m.MessageID,
+			"attempt", o.Attempt, "next_attempt", o.Next, "err", sendErr)
+		return o, retry, nil
 	case se.Temporary && now.Sub(m.Created) >= owedFor:
 		o.Err = sendErr
 		why := fmt.Sprintf("gave up after %v: %v", owedFor, sendErr)
