@@ -25,6 +25,7 @@ var copied = []struct {
 	{"deliveries", false},
 	{"empty_slots", false},
 	{"prune_state", false},
+	{"feedback", false},
 }
 
 // ErrNotEmpty is returned by CopyTo when one of the tables it copies into

@@ -2,19 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
-	"newswatch/config"
-	"newswatch/deliver"
+	"newswatch/app"
 	"newswatch/digest"
-	"newswatch/store"
 )
 
 func cmdSend(ctx context.Context, e *env, args []string) error {
@@ -43,119 +38,34 @@ func cmdSend(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.send(ctx, e.stdout, e.log, specs, a.now().Truncate(time.Minute))
+	return a.send(ctx, e.stdout, e.log, specs, a.Now().Truncate(time.Minute))
 }
 
 // send composes each digest for slot, records it in the outbox and delivers
 // every pending message, earlier ones that failed temporarily included.
-func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []digest.Spec, slot time.Time) error {
+func (a *cli) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []digest.Spec, slot time.Time) error {
 	for _, spec := range specs {
 		if err := a.compose(ctx, w, spec, slot, true); err != nil {
 			return err
 		}
 	}
-	return a.deliverPending(ctx, w, log)
+	return a.DeliverPending(ctx, w, log)
 }
 
-// deliverPending delivers every pending message of the outbox now, backoff
-// ignored, and prints what happened to each; the error counts the digests
-// not delivered to every recipient.
-func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
-	rep, err := a.deliverAll(ctx, deliver.RetryPolicy{Immediate: true, Logger: log})
-	printReport(w, rep, a.cfg)
-	if err != nil {
+// compose puts the digest for slot in the outbox (app.App.Compose; again
+// for a manual send) and says so when it has nothing new, was recorded
+// before, or went out with another send.
+func (a *cli) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot time.Time, again bool) error {
+	what, _, err := a.Compose(ctx, spec, slot, again)
+	switch {
+	case err != nil:
 		return err
-	}
-	n := len(rep.Retry) + len(rep.Failed)
-	for _, o := range rep.Sent {
-		if len(o.Owed) > 0 {
-			n++
-		}
-	}
-	if n > 0 {
-		return fmt.Errorf("%d %s not delivered to every recipient or channel (kept in the outbox: see `newswatch status`)", n, plural(n, "delivery", "deliveries"))
+	case what == app.NothingNew:
+		fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
+	case what == app.AlreadyRecorded:
+		fmt.Fprintf(w, "%s: the digest of %s is already in the outbox\n", spec.Name, when(slot, spec.Location))
+	case what == app.Claimed:
+		fmt.Fprintf(w, "%s: another send claimed these items at the same moment; they go out with it\n", spec.Name)
 	}
 	return nil
-}
-
-// printReport says what happened to each message of a delivery run.
-func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
-	where := "sent"
-	if cfg.SMTP == nil {
-		where = "written to " + cfg.Output.Dir
-	}
-	for _, o := range rep.Sent {
-		if o.Channel != "" {
-			fmt.Fprintf(w, "%s: delivered to %s: %s\n", o.Digest, o.Channel, o.Subject)
-			continue
-		}
-		fmt.Fprintf(w, "%s: %s: %s\n", o.Digest, where, o.Subject)
-		for _, addr := range slices.Sorted(maps.Keys(o.Rejected)) {
-			fmt.Fprintf(w, "  recipient %s rejected: %s\n", addr, o.Rejected[addr])
-		}
-		if len(o.Owed) > 0 {
-			fmt.Fprintf(w, "  will retry %s alone (attempt %d, next %s)\n", strings.Join(o.Owed, ", "), o.Attempt+1, o.Next.In(cfg.Location).Format("15:04:05 MST"))
-		}
-	}
-	for _, o := range rep.Retry {
-		if o.Channel != "" {
-			fmt.Fprintf(w, "%s: not delivered to %s, will retry (attempt %d, next %s): %v\n", o.Digest, o.Channel, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
-			continue
-		}
-		fmt.Fprintf(w, "%s: not sent, will retry (attempt %d, next %s): %v\n", o.Digest, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
-	}
-	for _, o := range rep.Failed {
-		if o.Channel != "" {
-			fmt.Fprintf(w, "%s: delivery to %s failed for good: %v\n", o.Digest, o.Channel, o.Err)
-			continue
-		}
-		if o.Partial {
-			fmt.Fprintf(w, "%s: the other recipients had it; the rest failed for good: %v\n", o.Digest, o.Err)
-			continue
-		}
-		fmt.Fprintf(w, "%s: failed for good: %v\n", o.Digest, o.Err)
-	}
-}
-
-// compose puts the digest for slot in the outbox, unless it has nothing new
-// (and send_empty is off). When slot was recorded before: with again (a
-// manual `send`) and that digest sent, what is new goes out under a new
-// identity (the slot a second later: a new Message-ID); otherwise the slot
-// is done (a scheduled one that a daemon or another `once` recorded first),
-// and a pending digest is left to be delivered with its own Message-ID (a
-// send cut short by a crash is not duplicated).
-func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot time.Time, again bool) error {
-	for {
-		d, err := a.composer.Compose(ctx, spec, slot, a.now())
-		if err != nil {
-			return err
-		}
-		if d.Empty && !spec.SendEmpty {
-			fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
-			// The slot is done: a later `once` must not send its stories
-			// off schedule.
-			return a.st.RecordEmpty(ctx, spec.Name, slot)
-		}
-		err = a.composer.Record(ctx, &d)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, store.ErrSlotTaken):
-			last, ok, lerr := a.st.LastSent(ctx, spec.Name)
-			if lerr != nil {
-				return lerr
-			}
-			if again && ok && !last.Slot.Before(slot) {
-				slot = slot.Add(time.Second) // that one was sent: a new identity
-				continue
-			}
-			fmt.Fprintf(w, "%s: the digest of %s is already in the outbox\n", spec.Name, when(slot, spec.Location))
-			return nil
-		case errors.Is(err, store.ErrClaimed):
-			fmt.Fprintf(w, "%s: another send claimed these items at the same moment; they go out with it\n", spec.Name)
-			return nil
-		default:
-			return err
-		}
-	}
 }
