@@ -12,9 +12,10 @@ import (
 )
 
 // Channels returns the Sender of a digest's notify channel, given by its
-// key in the outbox (model.Channel), or an error when the configuration no
-// longer has that channel.
-type Channels func(digest, key string) (Sender, error)
+// key in the outbox, and the channel as it is to be recorded now (its key
+// and masked name: a delivery recorded under an older name is renamed to
+// it), or an error when the configuration no longer has that channel.
+type Channels func(digest, key string) (Sender, model.Channel, error)
 
 // DeliverChannels sends the pending deliveries through notify channels
 // that are due, as [Deliver] does for mail and by the same rules: a nil
@@ -31,6 +32,9 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	log := policy.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if err := rename(ctx, st, channels, log); err != nil {
+		return rep, fmt.Errorf("deliver: %w", err)
 	}
 	pending, err := st.Deliveries(ctx, model.MessagePending)
 	if err != nil {
@@ -77,7 +81,7 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	held, stop := st.HoldDelivery(ctx, m.ID, d.Key)
 	defer stop()
 	sendErr := func() error {
-		s, err := channels(m.Digest, d.Key)
+		s, _, err := channels(m.Digest, d.Key)
 		if err != nil {
 			return &SendError{Err: err}
 		}
@@ -146,4 +150,26 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 		log.Error("refused, marked failed", "message_id", m.MessageID, "attempt", o.Attempt, "code", se.Code, "err", sendErr)
 		return o, failed, nil
 	}
+}
+
+// rename records the pending and failed deliveries kept under an older
+// name of their channel (its masked URL, from before channels had keys)
+// under the channel's key and today's masked name, so that a secret an
+// older masking let through is shown no more.
+func rename(ctx context.Context, st *store.Store, channels Channels, log *slog.Logger) error {
+	ds, err := st.Deliveries(ctx, model.MessagePending, model.MessageFailed)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		_, ch, err := channels(d.Message.Digest, d.Key)
+		if err != nil || ch.Key == "" || ch.Key == d.Key {
+			continue
+		}
+		if err := st.RenameDelivery(ctx, d.Message.ID, d.Key, ch); err != nil {
+			return err
+		}
+		log.Info("delivery recorded under its channel's key", "digest", d.Message.Digest, "channel", ch.Name)
+	}
+	return nil
 }

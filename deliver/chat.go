@@ -98,6 +98,9 @@ func (c *Chat) Send(ctx context.Context, m model.Message) error {
 			Err: fmt.Errorf("%s: no answer within %v to the message sent (it may have arrived): %s", name, e.timeout, redact(err.Error()))}
 	}
 	code := statusCode(err)
+	if code == 0 && status >= 400 {
+		code = status // the answer the transport saw, when the error names none
+	}
 	return &SendError{
 		Temporary: code == 0 || code == 408 || code == 429 || code >= 500,
 		Code:      code,

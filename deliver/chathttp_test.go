@@ -103,8 +103,8 @@ func TestChatUnansweredSpaced(t *testing.T) {
 	defer close(release)
 	st := openStore(t)
 	channelOutbox(t, st, "chat")
-	chans := func(digest, key string) (Sender, error) {
-		return &Chat{URL: chatURLs(srv)["gotify"], Render: chatText, Limit: 1000, Timeout: 100 * time.Millisecond}, nil
+	chans := func(digest, key string) (Sender, model.Channel, error) {
+		return &Chat{URL: chatURLs(srv)["gotify"], Render: chatText, Limit: 1000, Timeout: 100 * time.Millisecond}, model.Channel{}, nil
 	}
 	immediate := RetryPolicy{Immediate: true}
 	for _, run := range []struct {

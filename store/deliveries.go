@@ -121,6 +121,16 @@ func (s *Store) HoldDelivery(ctx context.Context, id int64, channel string) (hel
 	})
 }
 
+// RenameDelivery records message id's delivery through the channel with
+// key under ch (its key and name) instead.
+func (s *Store) RenameDelivery(ctx context.Context, id int64, key string, ch model.Channel) error {
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE deliveries SET channel = ?, name = ? WHERE message_id = ? AND channel = ?`),
+		ch.Key, ch.Name, id, key); err != nil {
+		return fmt.Errorf("store: rename delivery %d via %s: %w", id, ch.Name, err)
+	}
+	return nil
+}
+
 // MarkDeliverySent records that channel accepted message id: sent at at,
 // one more attempt.
 func (s *Store) MarkDeliverySent(ctx context.Context, id int64, channel string, at time.Time) error {
