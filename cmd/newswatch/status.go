@@ -41,6 +41,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	// The database's password, if the URL carries one, is masked.
 	fmt.Fprintf(e.stdout, "Database: %s\n\n", a.Store.Path())
+	if err := a.SaveProblem(hs, a.Now()); err != nil {
+		fmt.Fprintf(e.stdout, "Warning: %v.\n\n", err)
+	}
 	a.printHealth(e.stdout, hs)
 	a.printOutbox(e.stdout, msgs)
 	a.printChannels(e.stdout, dels)

@@ -166,3 +166,33 @@ func TestFaultChatUpgradePending(t *testing.T) {
 		t.Errorf("no digest's footer names the failed channel (masked)")
 	}
 }
+
+// TestFaultFullDiskReported: with the database's disk full, every fetch
+// fails to store its items and even to record its failure, so the
+// sources' health stays "ok" as last recorded. status and status -q (the
+// image's health check) judge by the age of the newest record against
+// fetch_schedule, and report it (stood in for here by a record two hours
+// old under a schedule of every ten minutes).
+func TestFaultFullDiskReported(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, conf{sources: []src{goodSource(t, "fu1ldisk")}, topLevel: `fetch_schedule = "*/10 * * * *"`}, smtptest.Options{})
+	w.mustRun(0, "fetch")
+	w.mustRun(0, "status", "-q")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(w.dir, "nw.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE sources SET last_run = last_run - ?, last_success = last_success - ?`,
+		(2 * time.Hour).Nanoseconds(), (2 * time.Hour).Nanoseconds()); err != nil {
+		t.Fatal(err)
+	}
+	r := w.run("status", "-q")
+	if r.code != 1 {
+		t.Fatalf("status -q with no fetch recorded for two hours: %s", r)
+	}
+	r = w.mustRun(0, "status")
+	if !strings.Contains(flat(r.stdout), "fetches are not being recorded: the last fetch recorded was at") {
+		t.Fatalf("status does not say fetches are not recorded:\n%s", r.stdout)
+	}
+}
