@@ -179,3 +179,28 @@ func TestSignVector(t *testing.T) {
 		t.Fatalf("Sign = %s, want %s", got, want)
 	}
 }
+
+// A receiver that reads the post and answers after the timeout: the
+// outcome is unknown (it may have the digest), not a plain failure; one
+// that cannot be reached at all is a plain temporary failure.
+func TestWebhookNoAnswerIsUnknown(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	w := &Webhook{URL: srv.URL, Client: &http.Client{Timeout: 100 * time.Millisecond}}
+	se := classify(w.Post(context.Background(), "<k@x>", []byte("{}")))
+	if se == nil || !se.Temporary || !se.Unknown {
+		t.Fatalf("no answer in time: %+v, want an unknown outcome", se)
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	addr := closed.URL
+	closed.Close()
+	se = classify((&Webhook{URL: addr}).Post(context.Background(), "<k@x>", []byte("{}")))
+	if se == nil || !se.Temporary || se.Unknown {
+		t.Fatalf("connection refused: %+v, want a temporary failure, outcome known", se)
+	}
+}
