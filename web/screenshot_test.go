@@ -57,13 +57,10 @@ func TestScreenshots(t *testing.T) {
 			shoot(t, ctx, ts.URL+s.path, filepath.Join(dir, "console-"+s.name+"-"+itoa(width)+".png"), width, s.prep...)
 		}
 	}
-	if err := chromedp.Run(ctx,
-		chromedp.SendKeys(`#token`, token, chromedp.ByQuery),
-		chromedp.Submit(`#token`, chromedp.ByQuery),
-		chromedp.WaitVisible(`input[name=q]`, chromedp.ByQuery),
-	); err != nil {
+	if err := chromedp.Run(ctx, chromedp.Navigate(ts.URL+"/login"), chromedp.SendKeys(`#token`, token, chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
+	submit(t, ctx, "log in", chromedp.Submit(`#token`, chromedp.ByQuery))
 	pages := []struct {
 		name string
 		path string

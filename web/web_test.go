@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -593,46 +592,5 @@ func TestCheckAccess(t *testing.T) {
 		if err := CheckAccess(tc.addr, tc.env, tc.token); (err == nil) != tc.ok {
 			t.Errorf("%+v: %v", tc, err)
 		}
-	}
-}
-
-func TestListen(t *testing.T) {
-	f := newFixture(t, "")
-	srv, addr, err := Listen("127.0.0.1:0", f.h, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	resp, err := http.Get("http://" + addr.String() + "/api/watchlist")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "Alibaba") {
-		t.Errorf("%d %s", resp.StatusCode, b)
-	}
-	if _, _, err := Listen(addr.String(), f.h, nil); err == nil {
-		t.Error("a second server on the same address started")
-	}
-}
-
-func TestSaveThroughSymlink(t *testing.T) {
-	f := newFixture(t, "")
-	real := f.path + ".real"
-	if err := os.Rename(f.path, real); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Base(real), f.path); err != nil {
-		t.Fatal(err)
-	}
-	if w := f.do(t, "PUT", "/api/watchlist", `{"kind":"topic","name":"Espionage","terms":["espionage","spy"]}`, nil); w.Code != 200 {
-		t.Fatalf("save: %d %s", w.Code, w.Body)
-	}
-	if fi, err := os.Lstat(f.path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		t.Errorf("the link was replaced: %v %v", fi.Mode(), err)
-	}
-	if b, _ := os.ReadFile(real); !strings.Contains(string(b), `terms = ["espionage", "spy"]`) {
-		t.Errorf("target not written:\n%s", b)
 	}
 }

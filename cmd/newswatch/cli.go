@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"newswatch/app"
+	"newswatch/internal/logging"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -133,7 +134,8 @@ func report(e *env, err error) int {
 		return exitOK
 	}
 	var ue usageError
-	if errors.As(err, &ue) {
+	var ce *app.ConfigError
+	if errors.As(err, &ue) || errors.As(err, &ce) {
 		fmt.Fprintf(e.stderr, "newswatch: %v\n", err)
 		return exitUsage
 	}
@@ -185,7 +187,7 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-	e.log = newLoggerIn(e.stderr, e.level(), e.logFormat, e.zone.Load)
+	e.log = logging.New(e.stderr, e.level(), e.logFormat, e.zone.Load)
 	// The standard logger (net/http's "Unsolicited response…" lines) goes
 	// through the same handler, as warnings, so the JSON log stays JSON.
 	slog.SetDefault(e.log)
@@ -203,38 +205,4 @@ func (g *globals) level() slog.Level {
 		return slog.LevelInfo
 	}
 	return slog.LevelWarn
-}
-
-func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
-	return newLoggerIn(w, level, format, func() *time.Location { return nil })
-}
-
-// newLoggerIn is newLogger writing each record's time in zone() when that
-// is not nil.
-func newLoggerIn(w io.Writer, level slog.Level, format string, zone func() *time.Location) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-		if loc := zone(); loc != nil && len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
-			a.Value = slog.TimeValue(a.Value.Time().In(loc))
-		}
-		return a
-	}}
-	switch strings.ToLower(format) {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts))
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	if isTerminal(w) {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"newswatch/app"
 	"newswatch/digest"
-	"newswatch/store"
 )
 
 func cmdPreview(ctx context.Context, e *env, args []string) error {
@@ -24,10 +23,10 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	a, err := openAppReadOnly(ctx, e)
-	if err != nil && (errors.Is(err, errNoTables) || errors.Is(err, errNoDatabase)) {
+	if err != nil && (errors.Is(err, app.ErrNoTables) || errors.Is(err, app.ErrNoDatabase)) {
 		// Nothing fetched yet: show what an empty digest looks like, from
 		// an empty scratch database, leaving the configured one untouched.
-		a, err = openScratchApp(ctx, e)
+		a, err = openAppWith(ctx, e, app.OpenScratch)
 	}
 	if err != nil {
 		return err
@@ -46,10 +45,10 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	if *out != "" && len(specs) != 1 {
 		return usagef("-o writes one digest: name it (have: %s)", strings.Join(a.digestNames(), ", "))
 	}
-	now := a.now()
+	now := a.Now()
 	var docs []digest.Document
 	for i, spec := range specs {
-		d, err := a.composer.Compose(ctx, spec, now.Truncate(time.Minute), now)
+		d, err := a.Composer.Compose(ctx, spec, now.Truncate(time.Minute), now)
 		if err != nil {
 			return err
 		}
@@ -87,22 +86,4 @@ func printDocuments(w io.Writer, docs []digest.Document) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
-}
-
-// openScratchApp is the app of the configuration over a new, empty SQLite
-// database in a temporary folder, removed when the app is closed.
-func openScratchApp(ctx context.Context, e *env) (*app, error) {
-	dir, err := os.MkdirTemp("", "newswatch-preview-")
-	if err != nil {
-		return nil, err
-	}
-	a, err := openAppWith(ctx, e, func(ctx context.Context, _ string) (*store.Store, error) {
-		return store.Open(ctx, filepath.Join(dir, "empty.db"))
-	})
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	a.cleanup = func() { os.RemoveAll(dir) }
-	return a, nil
 }

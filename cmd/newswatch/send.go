@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"newswatch/app"
 	"newswatch/config"
 	"newswatch/deliver"
 	"newswatch/digest"
-	"newswatch/store"
 )
 
 func cmdSend(ctx context.Context, e *env, args []string) error {
@@ -43,12 +42,12 @@ func cmdSend(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.send(ctx, e.stdout, e.log, specs, a.now().Truncate(time.Minute))
+	return a.send(ctx, e.stdout, e.log, specs, a.Now().Truncate(time.Minute))
 }
 
 // send composes each digest for slot, records it in the outbox and delivers
 // every pending message, earlier ones that failed temporarily included.
-func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []digest.Spec, slot time.Time) error {
+func (a *cli) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []digest.Spec, slot time.Time) error {
 	for _, spec := range specs {
 		if err := a.compose(ctx, w, spec, slot, true); err != nil {
 			return err
@@ -60,9 +59,9 @@ func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 // deliverPending delivers every pending message of the outbox now, backoff
 // ignored, and prints what happened to each; the error counts the digests
 // not delivered to every recipient.
-func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
-	rep, err := a.deliverAll(ctx, deliver.RetryPolicy{Immediate: true, Logger: log})
-	printReport(w, rep, a.cfg)
+func (a *cli) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
+	rep, err := a.DeliverAll(ctx, deliver.RetryPolicy{Immediate: true, Logger: log})
+	printReport(w, rep, a.Config)
 	if err != nil {
 		return err
 	}
@@ -117,45 +116,20 @@ func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
 	}
 }
 
-// compose puts the digest for slot in the outbox, unless it has nothing new
-// (and send_empty is off). When slot was recorded before: with again (a
-// manual `send`) and that digest sent, what is new goes out under a new
-// identity (the slot a second later: a new Message-ID); otherwise the slot
-// is done (a scheduled one that a daemon or another `once` recorded first),
-// and a pending digest is left to be delivered with its own Message-ID (a
-// send cut short by a crash is not duplicated).
-func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot time.Time, again bool) error {
-	for {
-		d, err := a.composer.Compose(ctx, spec, slot, a.now())
-		if err != nil {
-			return err
-		}
-		if d.Empty && !spec.SendEmpty {
-			fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
-			// The slot is done: a later `once` must not send its stories
-			// off schedule.
-			return a.st.RecordEmpty(ctx, spec.Name, slot)
-		}
-		err = a.composer.Record(ctx, &d)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, store.ErrSlotTaken):
-			last, ok, lerr := a.st.LastSent(ctx, spec.Name)
-			if lerr != nil {
-				return lerr
-			}
-			if again && ok && !last.Slot.Before(slot) {
-				slot = slot.Add(time.Second) // that one was sent: a new identity
-				continue
-			}
-			fmt.Fprintf(w, "%s: the digest of %s is already in the outbox\n", spec.Name, when(slot, spec.Location))
-			return nil
-		case errors.Is(err, store.ErrClaimed):
-			fmt.Fprintf(w, "%s: another send claimed these items at the same moment; they go out with it\n", spec.Name)
-			return nil
-		default:
-			return err
-		}
+// compose puts the digest for slot in the outbox (app.App.Compose; again
+// for a manual send) and says so when it has nothing new, was recorded
+// before, or went out with another send.
+func (a *cli) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot time.Time, again bool) error {
+	what, _, err := a.Compose(ctx, spec, slot, again)
+	switch {
+	case err != nil:
+		return err
+	case what == app.NothingNew:
+		fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
+	case what == app.AlreadyRecorded:
+		fmt.Fprintf(w, "%s: the digest of %s is already in the outbox\n", spec.Name, when(slot, spec.Location))
+	case what == app.Claimed:
+		fmt.Fprintf(w, "%s: another send claimed these items at the same moment; they go out with it\n", spec.Name)
 	}
+	return nil
 }

@@ -19,9 +19,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(flags, args); err != nil {
 		return err
 	}
-	cfg, _, _, err := loadConfig(e.config)
+	cfg, err := config.Load(e.config)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	if cfg.Web == nil {
 		return usagef("%s has no [web] table: add one (listen = %q) to serve the console", cfg.Path, config.DefaultWebListen)
@@ -39,28 +39,37 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
 	}
 	defer st.Close()
-	srv, bound, err := startConsole(cfg, st, addr, e)
+	srv, err := consoleServer(cfg, st, addr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "serving the console at http://%s/ (Ctrl-C to stop)\n", bound)
-	<-ctx.Done()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s ([web] listen): %w", addr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(e.stdout, "serving the console at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web console: %w", err)
+	case <-ctx.Done():
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
 }
 
-// startConsole serves the web console of cfg on addr, refusing a
-// non-loopback address without a token (a usage error).
-func startConsole(cfg *config.Config, st *store.Store, addr string, e *env) (*http.Server, net.Addr, error) {
+// consoleServer is the web console of cfg on addr, not yet listening; a
+// non-loopback address without a token is refused (a usage error).
+func consoleServer(cfg *config.Config, st *store.Store, addr string) (*http.Server, error) {
 	token := cfg.Web.Token(os.Getenv)
 	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, token); err != nil {
-		return nil, nil, usageError{err}
+		return nil, usageError{err}
 	}
 	s, err := web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	srv, bound, err := web.Listen(addr, s.Handler(), func(err error) { e.log.Error("web console", "error", err) })
-	return srv, bound, err
+	return web.HTTPServer(addr, s.Handler()), nil
 }
