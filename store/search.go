@@ -88,15 +88,29 @@ type SearchResult struct {
 // as Items orders them. Words in scripts written without spaces (Han,
 // Kana, Hangul) are looked for as substrings, without the index.
 func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
-	from, where, args := s.searchSQL(q)
+	p := s.plan(q)
 	var res SearchResult
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) `+from+where), args...).Scan(&res.Total); err != nil {
-		return res, fmt.Errorf("store: search: %w", err)
-	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
+	inIndex := -1 // SQLite: how many items the text index alone selects
+	if p.fts != "" {
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM items_fts WHERE items_fts MATCH ?`, p.fts).Scan(&inIndex); err != nil {
+			return res, fmt.Errorf("store: search: %w", err)
+		}
+	}
+	if inIndex >= 0 && len(p.conds) == 0 {
+		res.Total = inIndex
+	} else {
+		from, where, args := p.sql(false)
+		if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) `+from+where), args...).Scan(&res.Total); err != nil {
+			return res, fmt.Errorf("store: search: %w", err)
+		}
+	}
+	// Many matches: walk the items newest first and keep the matching ones
+	// until the page is full, rather than sort every match by date.
+	from, where, args := p.sql(inIndex > byDateAbove)
 	ids, err := s.searchIDs(ctx, from, where, args, limit)
 	if err != nil {
 		return res, err
@@ -107,13 +121,17 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	return res, nil
 }
 
+// byDateAbove is the number of text matches above which a page of
+// results is found by walking the date index (SQLite).
+var byDateAbove = 3000
+
 // searchBatch is how many items SearchEach reads at once.
 const searchBatch = 256
 
 // SearchEach calls fn with every item q selects, newest first, ignoring
 // q.Limit, until fn returns false or an error.
 func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Item) (bool, error)) error {
-	from, where, args := s.searchSQL(q)
+	from, where, args := s.plan(q).sql(false)
 	ids, err := s.searchIDs(ctx, from, where, args, 0)
 	if err != nil {
 		return err
@@ -158,13 +176,51 @@ func (s *Store) searchIDs(ctx context.Context, from, where string, args []any, l
 	return ids, nil
 }
 
-// searchSQL returns the FROM clause, the WHERE clause (with its leading
-// " WHERE ", or "") and the arguments of q.
-func (s *Store) searchSQL(q SearchQuery) (from, where string, args []any) {
+// searchPlan is a search in SQL.
+type searchPlan struct {
+	fts    string // SQLite: the FTS5 query the items must match; "" = none
+	tsFrom string // PostgreSQL: the join with the text index; "" = none
+	tsArgs []any
+	conds  []string // further conditions on items AS i
+	args   []any
+}
+
+// sql returns the FROM clause, the WHERE clause (with its leading
+// " WHERE ", or "") and the arguments. byDate (SQLite) walks the items by
+// date and looks each up in the text index's matches, instead of reading
+// the matches first.
+func (p searchPlan) sql(byDate bool) (from, where string, args []any) {
+	conds := p.conds
+	switch {
+	case p.fts != "" && byDate:
+		from = `FROM items AS i INDEXED BY items_when`
+		conds = append([]string{`i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)`}, conds...)
+		args = append(args, p.fts)
+	case p.fts != "":
+		// CROSS JOIN: SQLite reads the index's matches first, then
+		// their items, rather than every item.
+		from = `FROM items_fts AS fts CROSS JOIN items AS i ON i.id = fts.rowid`
+		conds = append([]string{`items_fts MATCH ?`}, conds...)
+		args = append(args, p.fts)
+	case p.tsFrom != "":
+		from = p.tsFrom
+		args = append(args, p.tsArgs...)
+	default:
+		from = `FROM items AS i`
+	}
+	args = append(args, p.args...)
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	return from + " ", where, args
+}
+
+// plan turns q into SQL.
+func (s *Store) plan(q SearchQuery) searchPlan {
 	_, pg := s.d.(postgres)
 	terms := ParseTerms(q.Text)
 	var (
-		conds    []string
+		p        searchPlan
 		indexed  [][]string // each: phrases of which one must be present
 		unspaced []string
 	)
@@ -180,53 +236,44 @@ func (s *Store) searchSQL(q SearchQuery) (from, where string, args []any) {
 			indexed = append(indexed, group)
 		}
 	}
-	from = `FROM items AS i`
 	if len(indexed) > 0 {
 		if pg {
 			expr, a := tsquery(indexed)
-			from = `FROM item_search AS fts JOIN items AS i ON i.id = fts.item_id`
-			conds = append(conds, `fts.tsv @@ `+expr)
-			args = append(args, a...)
+			p.tsFrom = `FROM item_search AS fts JOIN items AS i ON i.id = fts.item_id AND fts.tsv @@ ` + expr
+			p.tsArgs = a
 		} else {
-			// CROSS JOIN: SQLite reads the index's matches first, then
-			// their items, rather than every item.
-			from = `FROM items_fts AS fts CROSS JOIN items AS i ON i.id = fts.rowid`
-			conds = append(conds, `items_fts MATCH ?`)
-			args = append(args, ftsQuery(indexed))
+			p.fts = ftsQuery(indexed)
 		}
 	}
 	if len(terms.Exclude) > 0 {
 		groups := [][]string{terms.Exclude}
 		if pg {
 			expr, a := tsquery(groups)
-			conds = append(conds, `NOT EXISTS (SELECT 1 FROM item_search AS x WHERE x.item_id = i.id AND x.tsv @@ `+expr+`)`)
-			args = append(args, a...)
+			p.conds = append(p.conds, `NOT EXISTS (SELECT 1 FROM item_search AS x WHERE x.item_id = i.id AND x.tsv @@ `+expr+`)`)
+			p.args = append(p.args, a...)
 		} else {
-			conds = append(conds, `i.id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)`)
-			args = append(args, ftsQuery(groups))
+			p.conds = append(p.conds, `i.id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)`)
+			p.args = append(p.args, ftsQuery(groups))
 		}
 	}
 	for _, t := range unspaced {
 		like := "%" + likeEscaper.Replace(t) + "%"
-		conds = append(conds, `(i.title LIKE ? ESCAPE '\' OR i.summary LIKE ? ESCAPE '\' OR i.content LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like, like)
+		p.conds = append(p.conds, `(i.title LIKE ? ESCAPE '\' OR i.summary LIKE ? ESCAPE '\' OR i.content LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`)
+		p.args = append(p.args, like, like, like, like)
 	}
 	if q.Source != "" {
-		conds = append(conds, `EXISTS (SELECT 1 FROM item_sources AS src WHERE src.item_id = i.id AND src.source = ?)`)
-		args = append(args, q.Source)
+		p.conds = append(p.conds, `EXISTS (SELECT 1 FROM item_sources AS src WHERE src.item_id = i.id AND src.source = ?)`)
+		p.args = append(p.args, q.Source)
 	}
 	if t := nullTime(q.Since); t.Valid {
-		conds = append(conds, `coalesce(i.published, i.first_seen) >= ?`)
-		args = append(args, t)
+		p.conds = append(p.conds, `coalesce(i.published, i.first_seen) >= ?`)
+		p.args = append(p.args, t)
 	}
 	if t := nullTime(q.Until); t.Valid {
-		conds = append(conds, `coalesce(i.published, i.first_seen) < ?`)
-		args = append(args, t)
+		p.conds = append(p.conds, `coalesce(i.published, i.first_seen) < ?`)
+		p.args = append(p.args, t)
 	}
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
-	return from + " ", where, args
+	return p
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -55,7 +55,7 @@ func TestSearch(t *testing.T) {
 			}
 			return keys(res.Items)
 		}
-		for name, tc := range map[string]struct {
+		cases := map[string]struct {
 			q    SearchQuery
 			want []string
 		}{
@@ -73,9 +73,16 @@ func TestSearch(t *testing.T) {
 			"any of":          {SearchQuery{AnyOf: [][]string{{"cainiao", "alibaba cloud"}}}, []string{"cloud", "spy"}},
 			"any of unspaced": {SearchQuery{AnyOf: [][]string{{"阿里巴巴", "alibaba"}}, Limit: 2}, []string{"other", "han"}},
 			"limit":           {SearchQuery{Limit: 1}, []string{"other"}},
-		} {
-			if got := search(tc.q); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("%s: %+v found %q, want %q", name, tc.q, got, tc.want)
+		}
+		// Both ways of finding a page: the matches sorted by date, and
+		// (SQLite, many matches) the items walked by date.
+		for _, above := range []int{byDateAbove, 0} {
+			defer func(old int) { byDateAbove = old }(byDateAbove)
+			byDateAbove = above
+			for name, tc := range cases {
+				if got := search(tc.q); !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("%s (walk by date above %d matches): %+v found %q, want %q", name, above, tc.q, got, tc.want)
+				}
 			}
 		}
 		res, err := s.Search(ctx, SearchQuery{Text: "alibaba", Limit: 1})
