@@ -100,9 +100,19 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 			return res, fmt.Errorf("store: search: %w", err)
 		}
 	}
-	if inIndex >= 0 && len(p.conds) == 0 {
+	switch {
+	case inIndex >= 0 && len(p.conds) == 0 && len(p.idConds) == 0:
 		res.Total = inIndex
-	} else {
+	case inIndex >= 0 && len(p.conds) == 0:
+		// Conditions on the item's ID alone: no item need be read.
+		q := `SELECT count(*) FROM items_fts AS fts WHERE items_fts MATCH ?`
+		for _, c := range p.idConds {
+			q += " AND " + fmt.Sprintf(c, "+fts.rowid")
+		}
+		if err := s.r.QueryRowContext(ctx, q, append([]any{p.fts}, p.idArgs...)...).Scan(&res.Total); err != nil {
+			return res, fmt.Errorf("store: search: %w", err)
+		}
+	default:
 		from, where, args := p.sql(false)
 		if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) `+from+where), args...).Scan(&res.Total); err != nil {
 			return res, fmt.Errorf("store: search: %w", err)
@@ -110,7 +120,9 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	}
 	// Many matches: walk the items newest first and keep the matching ones
 	// until the page is full, rather than sort every match by date.
-	from, where, args := p.sql(inIndex > byDateAbove)
+	// A filter on the items' rows (dates, unspaced words) makes every text
+	// match cost a read, whatever the total: walk by date then too.
+	from, where, args := p.sql(inIndex >= 0 && (res.Total > byDateAbove || len(p.conds) > 0 && inIndex > byDateAbove))
 	ids, err := s.searchIDs(ctx, from, where, args, limit)
 	if err != nil {
 		return res, err
@@ -178,11 +190,13 @@ func (s *Store) searchIDs(ctx context.Context, from, where string, args []any, l
 
 // searchPlan is a search in SQL.
 type searchPlan struct {
-	fts    string // SQLite: the FTS5 query the items must match; "" = none
-	tsFrom string // PostgreSQL: the join with the text index; "" = none
-	tsArgs []any
-	conds  []string // further conditions on items AS i
-	args   []any
+	fts     string // SQLite: the FTS5 query the items must match; "" = none
+	tsFrom  string // PostgreSQL: the join with the text index; "" = none
+	tsArgs  []any
+	idConds []string // conditions on an item's ID, written with %[1]s for it
+	idArgs  []any
+	conds   []string // further conditions on items AS i
+	args    []any
 }
 
 // sql returns the FROM clause, the WHERE clause (with its leading
@@ -190,7 +204,19 @@ type searchPlan struct {
 // date and looks each up in the text index's matches, instead of reading
 // the matches first.
 func (p searchPlan) sql(byDate bool) (from, where string, args []any) {
-	conds := p.conds
+	// Conditions on the ID are written on the text index's side of a join
+	// with it, so they are checked before the item is read.
+	// (The unary + keeps FTS5 from taking an IN list of IDs as that
+	// many lookups of the whole query.)
+	id := "i.id"
+	if p.fts != "" && !byDate {
+		id = "+fts.rowid"
+	}
+	var conds []string
+	for _, c := range p.idConds {
+		conds = append(conds, fmt.Sprintf(c, id))
+	}
+	conds = append(conds, p.conds...)
 	switch {
 	case p.fts != "" && byDate:
 		from = `FROM items AS i INDEXED BY items_when`
@@ -208,6 +234,7 @@ func (p searchPlan) sql(byDate bool) (from, where string, args []any) {
 	default:
 		from = `FROM items AS i`
 	}
+	args = append(args, p.idArgs...)
 	args = append(args, p.args...)
 	if len(conds) > 0 {
 		where = " WHERE " + strings.Join(conds, " AND ")
@@ -243,6 +270,10 @@ func (s *Store) plan(q SearchQuery) searchPlan {
 			p.tsArgs = a
 		} else {
 			p.fts = ftsQuery(indexed)
+			if len(terms.Exclude) > 0 {
+				p.fts = "(" + p.fts + ") NOT " + ftsQuery([][]string{terms.Exclude})
+				terms.Exclude = nil
+			}
 		}
 	}
 	if len(terms.Exclude) > 0 {
@@ -262,8 +293,8 @@ func (s *Store) plan(q SearchQuery) searchPlan {
 		p.args = append(p.args, like, like, like, like)
 	}
 	if q.Source != "" {
-		p.conds = append(p.conds, `EXISTS (SELECT 1 FROM item_sources AS src WHERE src.item_id = i.id AND src.source = ?)`)
-		p.args = append(p.args, q.Source)
+		p.idConds = append(p.idConds, `%[1]s IN (SELECT src.item_id FROM item_sources AS src WHERE src.source = ?)`)
+		p.idArgs = append(p.idArgs, q.Source)
 	}
 	if t := nullTime(q.Since); t.Valid {
 		p.conds = append(p.conds, `coalesce(i.published, i.first_seen) >= ?`)
