@@ -122,8 +122,9 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	// until the page is full, rather than sort every match by date.
 	// A filter on the items' rows (dates, unspaced words) makes every text
 	// match cost a read, whatever the total: walk by date then too.
-	from, where, args := p.sql(inIndex >= 0 && (res.Total > byDateAbove || len(p.conds) > 0 && inIndex > byDateAbove))
-	ids, err := s.searchIDs(ctx, from, where, args, limit)
+	byDate := inIndex >= 0 && (res.Total > byDateAbove || len(p.conds) > 0 && inIndex > byDateAbove)
+	from, where, args := p.sql(byDate)
+	ids, err := s.searchIDs(ctx, p, from+where, args, limit)
 	if err != nil {
 		return res, err
 	}
@@ -143,8 +144,9 @@ const searchBatch = 256
 // SearchEach calls fn with every item q selects, newest first, ignoring
 // q.Limit, until fn returns false or an error.
 func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Item) (bool, error)) error {
-	from, where, args := s.plan(q).sql(false)
-	ids, err := s.searchIDs(ctx, from, where, args, 0)
+	p := s.plan(q)
+	from, where, args := p.sql(false)
+	ids, err := s.searchIDs(ctx, p, from+where, args, 0)
 	if err != nil {
 		return err
 	}
@@ -165,10 +167,20 @@ func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Ite
 	return nil
 }
 
-func (s *Store) searchIDs(ctx context.Context, from, where string, args []any, limit int) ([]int64, error) {
+// searchIDs returns the IDs of the items of a plan's query (FROM and
+// WHERE), newest first, at most limit (0: all).
+func (s *Store) searchIDs(ctx context.Context, p searchPlan, query string, args []any, limit int) ([]int64, error) {
 	var b strings.Builder
-	b.WriteString(`SELECT i.id ` + from + where)
-	args = newestFirst(&b, args, limit)
+	if p.ts != "" {
+		b.WriteString(`SELECT fts.item_id ` + query + ` ORDER BY fts.at DESC, fts.item_id DESC`)
+		if limit > 0 {
+			b.WriteString(" LIMIT ?")
+			args = append(args, limit)
+		}
+	} else {
+		b.WriteString(`SELECT i.id ` + query)
+		args = newestFirst(&b, args, limit)
+	}
 	rows, err := s.r.QueryContext(ctx, s.q(b.String()), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
@@ -190,13 +202,16 @@ func (s *Store) searchIDs(ctx context.Context, from, where string, args []any, l
 
 // searchPlan is a search in SQL.
 type searchPlan struct {
-	fts     string // SQLite: the FTS5 query the items must match; "" = none
-	tsFrom  string // PostgreSQL: the join with the text index; "" = none
-	tsArgs  []any
-	idConds []string // conditions on an item's ID, written with %[1]s for it
-	idArgs  []any
-	conds   []string // further conditions on items AS i
-	args    []any
+	fts    string // SQLite: the FTS5 query the items must match; "" = none
+	ts     string // PostgreSQL: the condition on the text index item_search AS fts; "" = none
+	tsArgs []any
+	// needItems: a condition reads items AS i beside the PostgreSQL text
+	// index (which carries the item's ID and date).
+	needItems bool
+	idConds   []string // conditions on an item's ID, written with %[1]s for it
+	idArgs    []any
+	conds     []string // further conditions on items AS i
+	args      []any
 }
 
 // sql returns the FROM clause, the WHERE clause (with its leading
@@ -209,8 +224,11 @@ func (p searchPlan) sql(byDate bool) (from, where string, args []any) {
 	// (The unary + keeps FTS5 from taking an IN list of IDs as that
 	// many lookups of the whole query.)
 	id := "i.id"
-	if p.fts != "" && !byDate {
+	switch {
+	case p.fts != "" && !byDate:
 		id = "+fts.rowid"
+	case p.ts != "":
+		id = "fts.item_id"
 	}
 	var conds []string
 	for _, c := range p.idConds {
@@ -228,8 +246,13 @@ func (p searchPlan) sql(byDate bool) (from, where string, args []any) {
 		from = `FROM items_fts AS fts CROSS JOIN items AS i ON i.id = fts.rowid`
 		conds = append([]string{`items_fts MATCH ?`}, conds...)
 		args = append(args, p.fts)
-	case p.tsFrom != "":
-		from = p.tsFrom
+	case p.ts != "":
+		// The narrow text index alone, unless a condition reads the item.
+		from = `FROM item_search AS fts`
+		if p.needItems {
+			from += ` JOIN items AS i ON i.id = fts.item_id`
+		}
+		conds = append([]string{p.ts}, conds...)
 		args = append(args, p.tsArgs...)
 	default:
 		from = `FROM items AS i`
@@ -266,8 +289,7 @@ func (s *Store) plan(q SearchQuery) searchPlan {
 	if len(indexed) > 0 {
 		if pg {
 			expr, a := tsquery(indexed)
-			p.tsFrom = `FROM item_search AS fts JOIN items AS i ON i.id = fts.item_id AND fts.tsv @@ ` + expr
-			p.tsArgs = a
+			p.ts, p.tsArgs = `fts.tsv @@ `+expr, a
 		} else {
 			p.fts = ftsQuery(indexed)
 			if len(terms.Exclude) > 0 {
@@ -278,11 +300,16 @@ func (s *Store) plan(q SearchQuery) searchPlan {
 	}
 	if len(terms.Exclude) > 0 {
 		groups := [][]string{terms.Exclude}
-		if pg {
+		switch {
+		case p.ts != "":
+			expr, a := tsquery(groups)
+			p.conds = append(p.conds, `NOT (fts.tsv @@ `+expr+`)`)
+			p.args = append(p.args, a...)
+		case pg:
 			expr, a := tsquery(groups)
 			p.conds = append(p.conds, `NOT EXISTS (SELECT 1 FROM item_search AS x WHERE x.item_id = i.id AND x.tsv @@ `+expr+`)`)
 			p.args = append(p.args, a...)
-		} else {
+		default:
 			p.conds = append(p.conds, `i.id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)`)
 			p.args = append(p.args, ftsQuery(groups))
 		}
@@ -291,17 +318,22 @@ func (s *Store) plan(q SearchQuery) searchPlan {
 		like := "%" + likeEscaper.Replace(t) + "%"
 		p.conds = append(p.conds, `(i.title LIKE ? ESCAPE '\' OR i.summary LIKE ? ESCAPE '\' OR i.content LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`)
 		p.args = append(p.args, like, like, like, like)
+		p.needItems = true
 	}
 	if q.Source != "" {
 		p.idConds = append(p.idConds, `%[1]s IN (SELECT src.item_id FROM item_sources AS src WHERE src.source = ?)`)
 		p.idArgs = append(p.idArgs, q.Source)
 	}
+	when := `coalesce(i.published, i.first_seen)`
+	if p.ts != "" {
+		when = `fts.at`
+	}
 	if t := nullTime(q.Since); t.Valid {
-		p.conds = append(p.conds, `coalesce(i.published, i.first_seen) >= ?`)
+		p.conds = append(p.conds, when+` >= ?`)
 		p.args = append(p.args, t)
 	}
 	if t := nullTime(q.Until); t.Valid {
-		p.conds = append(p.conds, `coalesce(i.published, i.first_seen) < ?`)
+		p.conds = append(p.conds, when+` < ?`)
 		p.args = append(p.args, t)
 	}
 	return p
