@@ -3,11 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
+
 	"newswatch/config"
 	"newswatch/digest"
 	"newswatch/internal/safetext"
 	"newswatch/model"
-	"strings"
 )
 
 // TestChannel is one way a digest leaves newswatch, for `send -test`: Send
@@ -105,7 +106,7 @@ func chatChannel(d config.Digest, raw string) TestChannel {
 // nothing pending was sent; its JSON document is marked as a test.
 func (a *App) TestMessage(d config.Digest, rcpt []string) (model.Message, error) {
 	now := a.Now()
-	stamp := now.In(d.Location).Format("2006-01-02 15:04 MST")
+	stamp := now.In(d.Location).Format(timeLayout)
 	m := model.Message{
 		Digest:    d.Name,
 		Slot:      now,

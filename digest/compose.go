@@ -28,9 +28,9 @@ type Spec struct {
 	// MaxStories caps the stories shown in full; the others are listed
 	// by title. 0: no cap.
 	MaxStories int
-	// Channels names the digest's notify channels (config.MaskURL); with
-	// any, the message carries its JSON document.
-	Channels []string
+	// Channels are the digest's notify channels; with any, the message
+	// carries its JSON document.
+	Channels []model.Channel
 }
 
 // Composer builds digests from the stored items.

@@ -115,61 +115,18 @@ func printTally(w io.Writer, name string, t *app.Tally) {
 	}
 }
 
-// explainItem shows, for one stored item, why each company matches or not.
+// explainItem shows, for the stored item with link, why each company
+// matches or not.
 func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, link string) error {
 	key, err := scraper.NormalizeURL(link)
 	if err != nil {
 		return usagef("-item %q: %v", link, err)
 	}
-	items, err := st.Items(ctx, store.ItemQuery{Key: key})
-	if err != nil {
-		return fmt.Errorf("read item: %w", err)
-	}
-	if len(items) == 0 {
+	err = app.Explain(ctx, w, st, wl, key)
+	if errors.Is(err, app.ErrNoItem) {
 		return usagef("-item: no stored item with link %s (key %s)", link, key)
 	}
-	it := items[0]
-	text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
-	fmt.Fprintf(w, "\n%s\n%s\nsources: %s; first seen %s\n\n", text.Title, it.Link, strings.Join(it.Sources, ", "), it.FirstSeen.Format(time.RFC3339))
-	for _, v := range wl.Explain(text) {
-		if v.Relevant {
-			fmt.Fprintf(w, "  %s: MATCHES (score %.1f): %s\n", v.Company, v.Score, hitReasons(v.Hit))
-			continue
-		}
-		fmt.Fprintf(w, "  %s: no match: %s", v.Company, v.Reason)
-		if found := hitReasons(v.Hit); found != "" {
-			fmt.Fprintf(w, " (found: %s)", found)
-		}
-		for _, ex := range v.Excluded {
-			fmt.Fprintf(w, " (exclude phrase %q present)", ex.Term)
-		}
-		fmt.Fprintln(w)
-	}
-	return nil
-}
-
-func hitReasons(h match.Hit) string {
-	var parts []string
-	for _, a := range h.Aliases {
-		where := "body"
-		if inTitle(a.Spans) {
-			where = "title"
-		}
-		parts = append(parts, fmt.Sprintf("%q in %s", a.Term, where))
-	}
-	for _, t := range h.Terms {
-		parts = append(parts, fmt.Sprintf("%s: %q", t.Topic, t.Term))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func inTitle(spans []match.Span) bool {
-	for _, s := range spans {
-		if s.InTitle {
-			return true
-		}
-	}
-	return false
+	return err
 }
 
 // pausedNote is ", 1 source and 2 digests paused", or "" when none is.

@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"newswatch/app"
-	"newswatch/internal/logging"
 	"os"
 	"sync/atomic"
 	"time"
+
+	"newswatch/app"
+	"newswatch/internal/logging"
 )
 
 // Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.

@@ -21,15 +21,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts := daemon.Options{Logger: e.log, Listen: *listen}
-	if cfg := a.Config; cfg.Web != nil {
-		// The console reads the configuration file itself, as the
-		// daemon does: an edit saved there reaches both.
-		srv, err := consoleServer(cfg, a.Store, cfg.Web.Listen)
-		if err != nil {
-			a.Close()
-			return err
-		}
-		opts.Servers = append(opts.Servers, srv)
+	console, err := consoleServer(a.Config, a.Store)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	if console != nil {
+		opts.Servers = append(opts.Servers, console)
 	}
 	err = daemon.New(a.App, opts).Run(ctx)
 	if cerr := a.Close(); err == nil {

@@ -19,10 +19,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(flags, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(e.config)
+	setup, err := loadConfig(e.config)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
+	cfg := setup.Config
 	if cfg.Web == nil {
 		return usagef("%s has no [web] table: add one (listen = %q) to serve the console", cfg.Path, config.DefaultWebListen)
 	}
@@ -39,10 +40,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
 	}
 	defer st.Close()
-	srv, err := consoleServer(cfg, st, addr)
+	s, err := newConsole(cfg, st, addr)
 	if err != nil {
 		return err
 	}
+	srv := web.HTTPServer(addr, s.Handler())
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s ([web] listen): %w", addr, err)
@@ -60,16 +62,24 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	return srv.Shutdown(sctx)
 }
 
-// consoleServer is the web console of cfg on addr, not yet listening; a
-// non-loopback address without a token is refused (a usage error).
-func consoleServer(cfg *config.Config, st *store.Store, addr string) (*http.Server, error) {
+// consoleServer is the web console of cfg as a server for the daemon to
+// run beside its schedules, on [web] listen; nil without a [web] table.
+func consoleServer(cfg *config.Config, st *store.Store) (*http.Server, error) {
+	if cfg.Web == nil {
+		return nil, nil
+	}
+	s, err := newConsole(cfg, st, cfg.Web.Listen)
+	if err != nil {
+		return nil, err
+	}
+	return web.HTTPServer(cfg.Web.Listen, s.Handler()), nil
+}
+
+// newConsole checks who may reach addr and builds the console.
+func newConsole(cfg *config.Config, st *store.Store, addr string) (*web.Server, error) {
 	token := cfg.Web.Token(os.Getenv)
 	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, token); err != nil {
 		return nil, usageError{err}
 	}
-	s, err := web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token})
-	if err != nil {
-		return nil, err
-	}
-	return web.HTTPServer(addr, s.Handler()), nil
+	return web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token})
 }

@@ -37,7 +37,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *quiet {
-		return a.unhealthy(ctx, hs, msgs, dels)
+		return a.Unhealthy(ctx, hs, msgs, dels)
 	}
 	// The database's password, if the URL carries one, is masked.
 	fmt.Fprintf(e.stdout, "Database: %s\n\n", a.Store.Path())
@@ -48,46 +48,6 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return a.printSchedule(e.stdout, a.Now())
-}
-
-// unhealthy is status -q's verdict: an error when sources were fetched but
-// none worked in its last run, or when a digest failed for good.
-//
-// A failure is forgotten once a later digest went through: the mail of the
-// same digest, or the same channel of it.
-func (a *cli) unhealthy(ctx context.Context, hs []store.Health, msgs []model.Message, dels []model.Delivery) error {
-	ok := len(hs) == 0
-	for _, h := range hs {
-		ok = ok || h.LastStatus != model.StatusError
-	}
-	if !ok {
-		return errEverySourceFailed
-	}
-	for _, m := range msgs {
-		if m.Status != model.MessageFailed || !a.Configured(m.Digest, "") {
-			continue // a digest renamed or removed since: nothing to repair
-		}
-		last, ok, err := a.Store.LastSent(ctx, m.Digest)
-		if err != nil {
-			return err
-		}
-		if !ok || !last.Slot.After(m.Slot) {
-			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, when(m.Slot, time.UTC), m.LastError)
-		}
-	}
-	for _, d := range dels {
-		if d.Status != model.MessageFailed || !a.Configured(d.Message.Digest, d.Channel) {
-			continue // the URL was corrected or removed since
-		}
-		last, ok, err := a.Store.LastDelivered(ctx, d.Message.Digest, d.Channel)
-		if err != nil {
-			return err
-		}
-		if !ok || !last.After(d.Message.Slot) {
-			return fmt.Errorf("digest %q of %s failed for good through %s: %s", d.Message.Digest, when(d.Message.Slot, time.UTC), d.Channel, d.LastError)
-		}
-	}
-	return nil
 }
 
 // printChannels lists the deliveries through notify channels that are
