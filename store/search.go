@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,6 +83,9 @@ type SearchQuery struct {
 type SearchResult struct {
 	Total int          // every item the query selects
 	Items []model.Item // the first Limit of them, newest first
+	// Estimated: Total is PostgreSQL's estimate of a large number of
+	// matches, not a count.
+	Estimated bool
 }
 
 // Search finds stored items by full text (title, summary, content and
@@ -101,6 +106,11 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 		}
 	}
 	switch {
+	case p.ts != "":
+		if err := s.pgTotal(ctx, p, &res); err != nil {
+			return res, err
+		}
+		p.many = res.Estimated
 	case inIndex >= 0 && len(p.conds) == 0 && len(p.idConds) == 0:
 		res.Total = inIndex
 	case inIndex >= 0 && len(p.conds) == 0:
@@ -132,6 +142,39 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 		return res, fmt.Errorf("store: search: %w", err)
 	}
 	return res, nil
+}
+
+// countUpTo is how many matches PostgreSQL counts; past it, the total
+// is its planner's estimate.
+var countUpTo = 1000
+
+// pgTotal sets the total of a PostgreSQL search. Counting reads the row of
+// every match, which for tens of thousands of matches takes longer than
+// the search: up to countUpTo the count is exact, past it the total is the
+// planner's estimate (never less than countUpTo), and Estimated is set.
+func (s *Store) pgTotal(ctx context.Context, p searchPlan, res *SearchResult) error {
+	from, where, args := p.sql(false)
+	inner := `SELECT 1 ` + from + where
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) FROM (`+inner+` LIMIT ?) AS m`), append(args, countUpTo+1)...).Scan(&res.Total); err != nil {
+		return fmt.Errorf("store: search: %w", err)
+	}
+	if res.Total <= countUpTo {
+		return nil
+	}
+	var plan string
+	if err := s.r.QueryRowContext(ctx, s.q(`EXPLAIN (FORMAT JSON) `+inner), args...).Scan(&plan); err != nil {
+		return fmt.Errorf("store: search: %w", err)
+	}
+	var est []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		}
+	}
+	if err := json.Unmarshal([]byte(plan), &est); err != nil || len(est) != 1 {
+		return fmt.Errorf("store: search: reading the estimate: %w", err)
+	}
+	res.Total, res.Estimated = max(int(est[0].Plan.Rows), countUpTo+1), true
+	return nil
 }
 
 // byDateAbove is the number of text matches above which a page of
@@ -181,7 +224,24 @@ func (s *Store) searchIDs(ctx context.Context, p searchPlan, query string, args 
 		b.WriteString(`SELECT i.id ` + query)
 		args = newestFirst(&b, args, limit)
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(b.String()), args...)
+	var q interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	} = s.r
+	if p.ts != "" && limit > 0 && p.many {
+		// Many matches: the planner, which misjudges how many words of
+		// a phrase or of several words occur together, is told to walk
+		// the date index rather than read every match's row.
+		tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, fmt.Errorf("store: search: %w", err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_bitmapscan = off`); err != nil {
+			return nil, fmt.Errorf("store: search: %w", err)
+		}
+		q = tx
+	}
+	rows, err := q.QueryContext(ctx, s.q(b.String()), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
@@ -208,6 +268,7 @@ type searchPlan struct {
 	// needItems: a condition reads items AS i beside the PostgreSQL text
 	// index (which carries the item's ID and date).
 	needItems bool
+	many      bool     // PostgreSQL: more than countUpTo matches
 	idConds   []string // conditions on an item's ID, written with %[1]s for it
 	idArgs    []any
 	conds     []string // further conditions on items AS i
