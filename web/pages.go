@@ -127,6 +127,7 @@ type searchData struct {
 	Since, Until               string
 	Companies, Topics, Sources []string
 	Total                      int
+	About                      bool // Total is an estimate
 	Items                      []found
 	Error                      string
 	Searched                   bool
@@ -154,7 +155,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	d.P, err = params(r, st.cfg.Location)
 	if err == nil {
 		d.Searched = len(r.URL.Query()) > 0
-		d.Total, d.Items, err = s.search(r.Context(), st, d.P)
+		d.Total, d.About, d.Items, err = s.search(r.Context(), st, d.P)
 	}
 	if err != nil {
 		d.Error = err.Error()
