@@ -29,6 +29,10 @@ type View struct {
 	Links    []LinkRef // every link of the digest, numbered, for the text part
 	// More lists the stories past the digest's max_stories, by title.
 	More []MoreView
+	// Console is the web console's base URL, "" for none; AllStories
+	// links to the console's list of every item this digest covers.
+	Console    string
+	AllStories string
 }
 
 // MoreView is a story past a digest's max_stories: its title and source.
@@ -69,6 +73,9 @@ type StoryView struct {
 	// Line is a folded story's one line in the text part: "Title · update
 	// · first reported … · now also Bloomberg [3], CNBC [4]".
 	Line string
+	// ItemID is the lead item's ID: the console's page for it is
+	// Console + "/items/" + ItemID.
+	ItemID int64
 }
 
 // Fragment is a piece of a snippet: matched words are marked, CVE
