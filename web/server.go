@@ -12,7 +12,7 @@
 // serves loopback only (the caller refuses anything else). A request that
 // changes state must carry the page's CSRF token (form field csrf or
 // header X-CSRF-Token) unless it authenticates with the bearer token or,
-// tokenless, is a JSON request not sent across sites. Answers carry a
+// tokenless, is an API request no browser sent from another site. Answers carry a
 // strict Content-Security-Policy; every asset is embedded; feed text is
 // escaped by html/template and links leave with rel="noopener noreferrer
 // nofollow". Failed logins are limited per client address.

@@ -498,12 +498,19 @@ func TestTokenlessCSRF(t *testing.T) {
 	if w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", body, map[string]string{"Sec-Fetch-Site": "cross-site"}); w.Code != 403 {
 		t.Errorf("JSON sent across sites: %d", w.Code)
 	}
+	if w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", body, map[string]string{"Origin": "https://evil.example"}); w.Code != 403 {
+		t.Errorf("JSON from another origin: %d", w.Code)
+	}
+	// A script (curl -d sends a form's content type) is no browser.
 	r := httptest.NewRequest("POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", strings.NewReader(body))
-	r.Header.Set("Content-Type", "text/plain")
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	f.h.ServeHTTP(w, r)
-	if w.Code != 403 {
-		t.Errorf("text/plain body (a form can send one across sites): %d", w.Code)
+	if w.Code != http.StatusNoContent {
+		t.Errorf("curl-like request: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", body, map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"}); w.Code != http.StatusNoContent {
+		t.Errorf("same-origin browser request: %d", w.Code)
 	}
 }
 
