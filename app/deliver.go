@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"newswatch/config"
 	"newswatch/deliver"
@@ -40,19 +41,20 @@ func (a *App) channels(name, key string) (deliver.Sender, error) {
 			continue
 		}
 		if raw, ok := config.MatchChannel(d.Notify, key); ok {
-			return ChannelSender(d, raw), nil
+			return ChannelSender(d, raw, a.clock), nil
 		}
 	}
 	return nil, fmt.Errorf("the channel is no longer in the notify list of digest %q in %s", name, a.Config.Path)
 }
 
 // ChannelSender is the sender of one notify URL of d: a webhook for http
-// and https, else a chat service.
-func ChannelSender(d config.Digest, raw string) deliver.Sender {
+// and https (signed with timestamps from now), else a chat service.
+func ChannelSender(d config.Digest, raw string, now func() time.Time) deliver.Sender {
 	if config.IsWebhook(raw) {
 		return deliver.NewWebhookSender(&deliver.Webhook{
 			URL:    raw,
 			Secret: func() (string, error) { return d.WebhookSecret(os.Getenv) },
+			Now:    now,
 		}, func(m model.Message) ([]byte, error) {
 			if m.Doc == "" {
 				return nil, errors.New("the message has no JSON document")
