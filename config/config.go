@@ -207,6 +207,14 @@ func (s *SMTP) Password(getenv func(string) string) (string, error) {
 	if v := getenv(s.PasswordEnv); v != "" {
 		return v, nil
 	}
-	return "", fmt.Errorf("[smtp] password_env names %s, which is unset or empty: export %s=<password> before sending, or remove password_env to send without AUTH: %w",
-		s.PasswordEnv, s.PasswordEnv, ErrPasswordUnset)
+	return "", &passwordUnsetError{env: s.PasswordEnv}
 }
+
+// passwordUnsetError is ErrPasswordUnset for one variable, said once.
+type passwordUnsetError struct{ env string }
+
+func (e *passwordUnsetError) Error() string {
+	return fmt.Sprintf("$%s ([smtp] password_env) is not set: export %s=<password> before sending, or remove password_env to send without a login", e.env, e.env)
+}
+
+func (e *passwordUnsetError) Is(target error) bool { return target == ErrPasswordUnset }

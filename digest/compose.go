@@ -284,7 +284,7 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		hv.Summary += fmt.Sprintf("; %d failing", n)
 	}
 	hv.Summary += "."
-	failed, err := c.Store.Messages(ctx, model.MessageFailed)
+	failed, err := c.Store.Messages(ctx, model.MessageFailed, model.MessagePending)
 	if err != nil {
 		return HealthView{}, fmt.Errorf("failed digests: %w", err)
 	}
@@ -292,7 +292,15 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		if m.Digest != spec.Name || m.Created.Before(since) || len(m.To) == 0 && len(m.Channels) > 0 {
 			continue // another digest's (its readers may differ), or no mail: its channels are listed below
 		}
-		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: m.LastError})
+		why := m.LastError
+		if m.Status == model.MessagePending {
+			if why == "" {
+				continue // not tried yet
+			}
+			// Held back (a wrong password): it goes out once fixed.
+			why = "kept in the outbox, not sent yet: " + why
+		}
+		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: why})
 	}
 	via, err := c.failedChannels(ctx, spec.Name, since, format)
 	if err != nil {

@@ -124,12 +124,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// silentError is a failure the command has already shown as it should
+// (or, for a health check, must not show): exit 1, nothing printed.
+type silentError struct{ err error }
+
+func (e silentError) Error() string { return e.err.Error() }
+func (e silentError) Unwrap() error { return e.err }
+
 func report(e *env, err error) int {
 	if err == nil {
 		return exitOK
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
+	}
+	var se silentError
+	if errors.As(err, &se) {
+		return exitFailure
 	}
 	var ue usageError
 	if errors.As(err, &ue) {

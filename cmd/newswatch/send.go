@@ -14,6 +14,7 @@ import (
 	"newswatch/config"
 	"newswatch/deliver"
 	"newswatch/digest"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -102,6 +103,11 @@ func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
 			fmt.Fprintf(w, "%s: not delivered to %s, will retry (attempt %d, next %s): %v\n", o.Digest, o.Channel, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
 			continue
 		}
+		if deliver.IsSettings(o.Err) {
+			fmt.Fprintf(w, "%s: not sent, kept in the outbox until the mail settings are fixed (the next send, once or the daemon's retry at %s sends it): %v\n",
+				o.Digest, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
+			continue
+		}
 		fmt.Fprintf(w, "%s: not sent, will retry (attempt %d, next %s): %v\n", o.Digest, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
 	}
 	for _, o := range rep.Failed {
@@ -141,15 +147,19 @@ func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot t
 		case err == nil:
 			return nil
 		case errors.Is(err, store.ErrSlotTaken):
-			last, ok, lerr := a.st.LastSent(ctx, spec.Name)
-			if lerr != nil {
-				return lerr
+			pending, perr := a.pendingAt(ctx, spec.Name, slot)
+			if perr != nil {
+				return perr
 			}
-			if again && ok && !last.Slot.Before(slot) {
-				slot = slot.Add(time.Second) // that one was sent: a new identity
+			if again && !pending {
+				// That one was sent, or failed for good and released
+				// its stories: what is new goes under a new identity.
+				slot = slot.Add(time.Second)
 				continue
 			}
-			fmt.Fprintf(w, "%s: the digest of %s is already in the outbox\n", spec.Name, when(slot, spec.Location))
+			if pending {
+				fmt.Fprintf(w, "%s: the digest of %s is still in the outbox, not sent yet: trying it now\n", spec.Name, when(slot, spec.Location))
+			}
 			return nil
 		case errors.Is(err, store.ErrClaimed):
 			fmt.Fprintf(w, "%s: another send claimed these items at the same moment; they go out with it\n", spec.Name)
@@ -158,4 +168,18 @@ func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot t
 			return err
 		}
 	}
+}
+
+// pendingAt reports whether digest's message for slot is still pending.
+func (a *app) pendingAt(ctx context.Context, digest string, slot time.Time) (bool, error) {
+	pending, err := a.st.Messages(ctx, model.MessagePending)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range pending {
+		if m.Digest == digest && m.Slot.Equal(slot) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -41,7 +41,15 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *quiet {
-		return a.unhealthy(ctx, hs, msgs, dels)
+		// A health check: the exit code says it all (cron and Docker
+		// mail or log whatever is printed).
+		if err := a.unhealthy(ctx, hs, msgs, dels); err != nil {
+			return silentError{err}
+		}
+		return nil
+	}
+	if msgs, err = a.unsettled(ctx, msgs); err != nil {
+		return err
 	}
 	// The database's password, if the URL carries one, is masked.
 	fmt.Fprintf(e.stdout, "Database: %s\n\n", a.st.Path())
@@ -76,7 +84,7 @@ func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 			return err
 		}
 		if !ok || !last.Slot.After(m.Slot) {
-			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, when(m.Slot, time.UTC), m.LastError)
+			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, when(m.Slot, a.cfg.Location), m.LastError)
 		}
 	}
 	for _, d := range dels {
@@ -88,10 +96,29 @@ func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 			return err
 		}
 		if !ok || !last.After(d.Message.Slot) {
-			return fmt.Errorf("digest %q of %s failed for good through %s: %s", d.Message.Digest, when(d.Message.Slot, time.UTC), d.Channel, d.LastError)
+			return fmt.Errorf("digest %q of %s failed for good through %s: %s", d.Message.Digest, when(d.Message.Slot, a.cfg.Location), d.Channel, d.LastError)
 		}
 	}
 	return nil
+}
+
+// unsettled drops from msgs the failed digests a later one of the same
+// digest went out after: the outbox shows what still needs attention.
+func (a *app) unsettled(ctx context.Context, msgs []model.Message) ([]model.Message, error) {
+	var out []model.Message
+	for _, m := range msgs {
+		if m.Status == model.MessageFailed {
+			last, ok, err := a.st.LastSent(ctx, m.Digest)
+			if err != nil {
+				return nil, err
+			}
+			if ok && last.Slot.After(m.Slot) {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // configured says whether the digest name (and, when channel is not "",

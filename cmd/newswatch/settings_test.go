@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"newswatch/internal/smtptest"
+)
+
+// smtpConfig adds an [smtp] table with a login to onceConfig's config: the
+// password in $NW_TEST_SMTP_PASSWORD, the server msrv on loopback.
+func smtpConfig(t *testing.T, msrv *smtptest.Server) string {
+	t.Helper()
+	path := onceConfig(t, false)
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtp := fmt.Sprintf(`[smtp]
+host = "127.0.0.1"
+port = %d
+security = "none"
+username = "newswatch"
+password_env = "NW_TEST_SMTP_PASSWORD"
+from = "Newswatch <newswatch@example.org>"
+`, msrv.Port())
+	if err := os.WriteFile(path, []byte(strings.Replace(string(cfg), "[output]", smtp+"[output]", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestWrongPasswordKeepsTheDigest: a refused login (535) or an unset
+// password variable is the user's to fix, not the message's: send exits 1
+// saying the digest is kept, status shows it pending with the error, and
+// the first send or once after the fix delivers it.
+func TestWrongPasswordKeepsTheDigest(t *testing.T) {
+	for _, tt := range []struct {
+		name, password, want string
+		fix                  []string
+	}{
+		{"535 then send", "wrong", "535", []string{"send", "Daily"}},
+		{"unset then once", "", "NW_TEST_SMTP_PASSWORD", []string{"once", "-q"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			msrv := smtptest.New(t, smtptest.Options{Username: "newswatch", Password: "secret", AllowInsecureAuth: true})
+			path := smtpConfig(t, msrv)
+			t.Setenv("NW_TEST_SMTP_PASSWORD", tt.password)
+			code, out, errOut := runCmd(t, "-config", path, "send", "Daily")
+			if code != exitFailure || !strings.Contains(out, "kept in the outbox until the mail settings are fixed") || !strings.Contains(out, tt.want) {
+				t.Fatalf("send with a bad login: exit %d, want 1 and the digest kept\n%s%s", code, out, errOut)
+			}
+			code, out, _ = runCmd(t, "-config", path, "status")
+			if code != exitOK || !strings.Contains(out, "pending") || !strings.Contains(out, tt.want) {
+				t.Fatalf("status after a bad login: exit %d, want the digest pending with the error\n%s", code, out)
+			}
+			// The next digest's footer says so too.
+			code, out, _ = runCmd(t, "-config", path, "preview", "Daily")
+			if flat := strings.Join(strings.Fields(out), " "); code != exitOK || !strings.Contains(flat, "kept in the outbox, not sent yet") || !strings.Contains(flat, tt.want) {
+				t.Fatalf("preview after a bad login: exit %d, want the held digest in the footer\n%s", code, out)
+			}
+			if n := len(msrv.Messages()); n != 0 {
+				t.Fatalf("%d messages accepted before the fix", n)
+			}
+
+			t.Setenv("NW_TEST_SMTP_PASSWORD", "secret")
+			code, out, errOut = runCmd(t, append([]string{"-config", path}, tt.fix...)...)
+			if code != exitOK {
+				t.Fatalf("%v after the fix: exit %d\n%s%s", tt.fix, code, out, errOut)
+			}
+			if n := len(msrv.Messages()); n < 1 {
+				t.Fatalf("%v after the fix sent nothing\n%s", tt.fix, out)
+			}
+			code, out, _ = runCmd(t, "-config", path, "status")
+			if code != exitOK || !strings.Contains(out, "none pending or failed") || strings.Contains(out, "Daily  never") {
+				t.Errorf("status after the fix: exit %d, want the digest delivered\n%s", code, out)
+			}
+		})
+	}
+}
