@@ -72,7 +72,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"init", "init [FILE]", "write a commented starter config (never overwrites)", cmdInit},
+	{"init", "init [-data DIR] [FILE | -]", "write a commented starter config, 0644 (never overwrites; - prints it)", cmdInit},
 	{"run", "run", "daemon: fetch and send digests on their schedules", cmdRun},
 	{"once", "once [-q]", "fetch, then deliver each digest whose scheduled slot has come (for system cron)", cmdOnce},
 	{"fetch", "fetch [-source NAME] [-dry-run]", "fetch the sources now and show the new matches", cmdFetch},

@@ -80,3 +80,35 @@ func TestWrongPasswordKeepsTheDigest(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusAfterAFailedDigest: a digest refused for good (550) makes
+// status -q exit 1 printing nothing, and status list it with its slot in
+// the config's zone; once a later digest went out, status -q is 0 and the
+// failed one leaves the outbox list.
+func TestStatusAfterAFailedDigest(t *testing.T) {
+	msrv := smtptest.New(t, smtptest.Options{Username: "newswatch", Password: "secret", AllowInsecureAuth: true})
+	path := smtpConfig(t, msrv)
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "secret")
+	msrv.SetFaults(smtptest.Fault{Stage: smtptest.DataEnd, Code: 550, Times: 1})
+	if code, out, errOut := runCmd(t, "-config", path, "send", "Daily"); code != exitFailure || !strings.Contains(out, "failed for good") {
+		t.Fatalf("send refused with 550: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCmd(t, "-config", path, "status", "-q")
+	if code != exitFailure || out != "" || errOut != "" {
+		t.Fatalf("status -q after a failed digest: exit %d, stdout %q, stderr %q; want 1 and nothing printed", code, out, errOut)
+	}
+	code, out, _ = runCmd(t, "-config", path, "status")
+	if code != exitOK || !strings.Contains(out, "failed") || !strings.Contains(out, "CET") {
+		t.Fatalf("status after a failed digest: exit %d\n%s", code, out)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "send", "Daily"); code != exitOK {
+		t.Fatalf("second send: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "status", "-q"); code != exitOK || out+errOut != "" {
+		t.Errorf("status -q after a later digest went out: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCmd(t, "-config", path, "status")
+	if code != exitOK || !strings.Contains(out, "none pending or failed") {
+		t.Errorf("status lists a failed digest a later one replaced:\n%s", out)
+	}
+}
