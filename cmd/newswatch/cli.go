@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"newswatch/config"
 )
 
 // Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
@@ -119,7 +121,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err := c.run(ctx, e, fs.Args()[1:])
 		return report(e, err)
 	}
-	fmt.Fprintf(stderr, "newswatch: unknown command %q\n\n", name)
+	names := make([]string, 0, len(commands)+1)
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(stderr, "newswatch: unknown command %q%s\n\n", name, config.Suggest(name, append(names, "help")))
 	printUsage(stderr)
 	return exitUsage
 }

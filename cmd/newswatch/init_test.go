@@ -70,7 +70,7 @@ func TestInitForAnotherUser(t *testing.T) {
 func TestHelpAndVersion(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
 		code, out, errOut := runCmd(t, args...)
-		if code != exitOK || !strings.Contains(out+errOut, "init [FILE]") || !strings.Contains(out+errOut, "-config") {
+		if code != exitOK || !strings.Contains(out+errOut, "init [-data DIR] [FILE | -]") || !strings.Contains(out+errOut, "-config") {
 			t.Errorf("%v: exit %d, output %q", args, code, out+errOut)
 		}
 	}
