@@ -90,12 +90,19 @@ func (c *checker) location(key, name string, fallback *time.Location) *time.Loca
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
+		if hint := offsetZoneHint(name); hint != "" {
+			c.errorf(key, "%q is not a time zone: %s", name, hint)
+			return fallback
+		}
 		if s := suggestZone(name); s != "" {
-			c.wrap(key, err, "not a time zone%s", didYouMean(s))
+			c.errorf(key, "%q is not a time zone%s", name, didYouMean(s))
 		} else {
-			c.wrap(key, err, "not a time zone: use an IANA name such as \"Europe/Brussels\" or \"UTC\"")
+			c.errorf(key, "%q is not a time zone: use an IANA name such as \"Europe/Brussels\" or \"UTC\"", name)
 		}
 		return fallback
+	}
+	if city, ok := fixedAbbreviations[name]; ok {
+		c.warnf(key, "%q is a fixed offset all year, without daylight saving: for the local time write a city such as %q", name, city)
 	}
 	return loc
 }
