@@ -252,7 +252,7 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		}
 		if h.LastStatus == model.StatusError {
 			failing[h.Source] = true
-			hv.Failing = append(hv.Failing, FailingSource{Source: h.Source, Since: format(h.FailingSince), Error: h.LastError})
+			hv.Failing = append(hv.Failing, FailingSource{Source: h.Source, Since: format(h.FailingSince), Error: sourceless(h.Source, h.LastError)})
 			continue
 		}
 		if h.LastSuccess.After(since) {
@@ -276,7 +276,7 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 			recovered[r.Source] = i
 			hv.Recovered = append(hv.Recovered, FailingSource{Source: r.Source, Since: format(r.Started)})
 		}
-		hv.Recovered[i].Error = r.Err // runs come oldest first: the last one stays
+		hv.Recovered[i].Error = sourceless(r.Source, r.Err) // runs come oldest first: the last one stays
 		hv.Recovered[i].Failures++
 	}
 	hv.Summary = fmt.Sprintf("%d %s fetched fine since the last digest", fine, plural(fine, "source", "sources"))
@@ -308,6 +308,12 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 	}
 	hv.FailedDigests = append(hv.FailedDigests, via...)
 	return hv, nil
+}
+
+// sourceless is a source's recorded error without the source's name in
+// front: the footer names the source already.
+func sourceless(source, err string) string {
+	return strings.TrimPrefix(err, fmt.Sprintf("source %q: ", source))
 }
 
 func (c *Composer) configured(source string) bool {

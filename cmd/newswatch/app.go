@@ -88,7 +88,7 @@ func openAppWith(ctx context.Context, e *env, open func(context.Context, string)
 	e.zone.Store(cfg.Location)
 	st, err := open(ctx, cfg.Database)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
+		return nil, err // it names the database
 	}
 	return newApp(cfg, wl, tmpl, st, time.Now), nil
 }

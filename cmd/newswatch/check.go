@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,11 +72,12 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
+		return err // it names the database
 	}
 	defer st.Close()
 	if *itemURL != "" {
-		return explainItem(ctx, e.stdout, st, wl, *itemURL)
+		a := &app{cfg: cfg, now: time.Now}
+		return explainItem(ctx, e.stdout, st, wl, *itemURL, a.tooOld)
 	}
 	items, err := st.Items(ctx, store.ItemQuery{Since: time.Now().AddDate(0, 0, -*days)})
 	if err != nil {
@@ -201,7 +203,7 @@ func dedupe(list []string) []string {
 }
 
 // explainItem shows, for one stored item, why each company matches or not.
-func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, link string) error {
+func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, link string, tooOld func(model.Item) string) error {
 	key, err := scraper.NormalizeURL(link)
 	if err != nil {
 		return usagef("-item %q: %v", link, err)
@@ -216,17 +218,25 @@ func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Wa
 	it := items[0]
 	text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 	fmt.Fprintf(w, "\n%s\n%s\nsources: %s; first seen %s\n\n", text.Title, it.Link, strings.Join(it.Sources, ", "), it.FirstSeen.Format(time.RFC3339))
+	old := tooOld(it)
 	for _, v := range wl.Explain(text) {
 		if v.Relevant {
 			fmt.Fprintf(w, "  %s: MATCHES (score %.1f): %s\n", v.Company, v.Score, hitReasons(v.Hit))
+			if old != "" {
+				fmt.Fprintf(w, "    but %s\n", old)
+			}
 			continue
 		}
 		fmt.Fprintf(w, "  %s: no match: %s", v.Company, v.Reason)
 		if found := hitReasons(v.Hit); found != "" {
 			fmt.Fprintf(w, " (found: %s)", found)
 		}
-		for _, ex := range v.Excluded {
-			fmt.Fprintf(w, " (exclude phrase %q present)", ex.Term)
+		if len(v.Excluded) > 1 { // the reason names the first
+			var more []string
+			for _, ex := range v.Excluded[1:] {
+				more = append(more, strconv.Quote(ex.Term))
+			}
+			fmt.Fprintf(w, " (also excluded: %s)", strings.Join(more, ", "))
 		}
 		fmt.Fprintln(w)
 	}

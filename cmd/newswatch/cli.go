@@ -48,7 +48,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	if g.config == "" {
 		g.config = def
 	}
-	fs.StringVar(&g.config, "config", g.config, "configuration file (default $NEWSWATCH_CONFIG, else ./newswatch.toml)")
+	fs.StringVar(&g.config, "config", g.config, "configuration file ($NEWSWATCH_CONFIG when set)")
 	fs.BoolVar(&g.verbose, "v", g.verbose, "debug logs")
 	if g.logFormat == "" {
 		g.logFormat = "auto"

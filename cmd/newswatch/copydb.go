@@ -35,7 +35,7 @@ func cmdCopyDB(ctx context.Context, e *env, args []string) error {
 	}
 	src, err := store.Open(ctx, cfg.Database)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
+		return err // it names the database
 	}
 	defer src.Close()
 	// No daemon may write the file while it is copied.
@@ -49,7 +49,7 @@ func cmdCopyDB(ctx context.Context, e *env, args []string) error {
 	defer release()
 	dst, err := store.Open(ctx, *to)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", store.Redact(*to), err)
+		return err // it names the database
 	}
 	defer dst.Close()
 	n, err := src.CopyTo(ctx, dst)

@@ -14,6 +14,7 @@ import (
 	"newswatch/ingest"
 	"newswatch/internal/safetext"
 	"newswatch/match"
+	"newswatch/model"
 )
 
 // errEverySourceFailed makes fetch and once exit non-zero, so that cron
@@ -27,25 +28,33 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
+	if *dry && *only == "" {
+		return usagef("-dry-run needs -source NAME")
+	}
+	cfg, wl, _, err := loadConfig(e.config)
+	if err != nil {
+		return err
+	}
+	srcs := cfg.Sources
+	if *only != "" {
+		i := slices.IndexFunc(srcs, func(s config.Source) bool { return s.Name == *only })
+		if i < 0 {
+			return unknownName("source", *only, cfg.Path, sourceNames(cfg.Sources), sourceNames(cfg.PausedSources))
+		}
+		srcs = srcs[i : i+1]
+	}
+	if *dry {
+		// Nothing is stored: the database is not even opened.
+		e.zone.Store(cfg.Location)
+		a := &app{cfg: cfg, wl: wl, now: time.Now}
+		return a.dryRun(ctx, e.stdout, srcs[0])
+	}
 	a, err := openApp(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	srcs := a.cfg.Sources
-	if *only != "" {
-		i := slices.IndexFunc(srcs, func(s config.Source) bool { return s.Name == *only })
-		if i < 0 {
-			return unknownName("source", *only, a.cfg.Path, sourceNames(a.cfg.Sources), sourceNames(a.cfg.PausedSources))
-		}
-		srcs = srcs[i : i+1]
-	}
-	if *dry {
-		if *only == "" {
-			return usagef("-dry-run needs -source NAME")
-		}
-		return a.dryRun(ctx, e.stdout, srcs[0])
-	}
+
 	sum, err := a.fetch(ctx, srcs, e.log, e.progressTo(e.stderr, len(srcs)))
 	if err != nil {
 		return err
@@ -93,7 +102,7 @@ func (a *app) fetch(ctx context.Context, srcs []config.Source, log *slog.Logger,
 		}
 		if len(o.Matches) > 0 {
 			var b strings.Builder
-			printMatches(&b, o)
+			printMatches(&b, o, a.tooOld)
 			fs.blocks = append(fs.blocks, matchBlock{source: o.Source, text: b.String()})
 		}
 		if progress != nil {
@@ -155,8 +164,8 @@ func (s *fetchSummary) print(w io.Writer) {
 const maxTitle = 300
 
 // printMatches writes a source's new matches: title, companies with their
-// topics, link.
-func printMatches(w io.Writer, o ingest.Outcome) {
+// topics, link; a match past max_age says that no digest will show it.
+func printMatches(w io.Writer, o ingest.Outcome, tooOld func(model.Item) string) {
 	fmt.Fprintf(w, "%s: %d new %s, %d %s\n", o.Source, o.New, plural(o.New, "item", "items"),
 		len(o.Matches), plural(len(o.Matches), "match", "matches"))
 	for _, m := range o.Matches {
@@ -164,8 +173,25 @@ func printMatches(w io.Writer, o ingest.Outcome) {
 		for _, h := range m.Hits {
 			tags = append(tags, h.Company+" ["+strings.Join(h.Topics, ", ")+"]")
 		}
-		fmt.Fprintf(w, "  + %s\n    %s\n    %s\n", safetext.Short(match.Prepare(m.Item.Title), maxTitle), strings.Join(tags, "; "), m.Item.Link)
+		mark, note := "+", ""
+		if old := tooOld(m.Item); old != "" {
+			mark, note = "-", "\n    "+old
+		}
+		fmt.Fprintf(w, "  %s %s\n    %s\n    %s%s\n", mark, safetext.Short(match.Prepare(m.Item.Title), maxTitle), strings.Join(tags, "; "), m.Item.Link, note)
 	}
+}
+
+// tooOld says, for an item published (else first seen) longer than
+// max_age ago, that no digest will show it, and why; "" for a fresh one.
+func (a *app) tooOld(it model.Item) string {
+	date := it.Published
+	if date.IsZero() {
+		date = it.FirstSeen
+	}
+	if date.IsZero() || a.cfg.MaxAge <= 0 || a.now().Sub(date) <= a.cfg.MaxAge {
+		return ""
+	}
+	return fmt.Sprintf("too old for digests: published %s, max_age %s", date.In(a.cfg.Location).Format("2006-01-02 15:04 MST"), shortDuration(a.cfg.MaxAge))
 }
 
 // progressTo returns a report callback that redraws one progress line on
@@ -247,4 +273,16 @@ func (a *app) dryRun(ctx context.Context, w io.Writer, s config.Source) error {
 		fmt.Fprintf(w, "\nwarning: %v\n", r.Warning)
 	}
 	return r.Err
+}
+
+// shortDuration writes d as a config would: "72h", "1h30m", "45s".
+func shortDuration(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestTooOldForDigests: an item older than max_age that matches is shown
+// by fetch and check -item as too old for digests, since no digest will
+// carry it.
+func TestTooOldForDigests(t *testing.T) {
+	path := offlineConfig(t, `max_age = "72h"`)
+	code, out, errOut := runCmd(t, "-config", path, "fetch")
+	if code != exitOK || !strings.Contains(out, "too old for digests: published 2025-11-15") || !strings.Contains(out, "max_age 72h") {
+		t.Fatalf("fetch of items past max_age: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCmd(t, "-config", path, "check", "-item", "https://markets.example.com/news/alibaba-denies-ft-report")
+	if code != exitOK || !strings.Contains(out, "MATCHES") || !strings.Contains(out, "too old for digests") {
+		t.Fatalf("check -item of an item past max_age: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// offlineConfig copies examples/offline.toml into a scratch folder, its
+// feeds by absolute path and its max_age line replaced by maxAge.
+func offlineConfig(t *testing.T, maxAge string) string {
+	t.Helper()
+	feeds, err := filepath.Abs(filepath.Join("..", "..", "examples", "feeds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(filepath.Join("..", "..", "examples", "offline.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(cfg), "file:feeds", "file:"+feeds)
+	text = strings.Replace(text, `max_age = "87600h"`, maxAge, 1)
+	path := filepath.Join(t.TempDir(), "offline.toml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDryRunCreatesNothing: fetch -source NAME -dry-run stores nothing,
+// and does not even create the database file.
+func TestDryRunCreatesNothing(t *testing.T) {
+	path := onceConfig(t, false)
+	code, out, errOut := runCmd(t, "-config", path, "fetch", "-source", "Markets Wire", "-dry-run")
+	if code != exitOK || !strings.Contains(out, "Markets Wire: 2 items") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "nw.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dry run created the database (stat: %v)", err)
+	}
+}
+
+// TestSaidOnce: messages that used to say one thing twice.
+func TestSaidOnce(t *testing.T) {
+	// status -h shows the config's default once.
+	_, _, errOut := runCmd(t, "status", "-h")
+	if strings.Count(errOut, "(default") > 2 || strings.Contains(errOut, "NEWSWATCH_CONFIG, else") {
+		t.Errorf("status -h repeats its defaults:\n%s", errOut)
+	}
+	// A database that cannot be opened is named once.
+	path := onceConfig(t, false)
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(file, "nw.db")
+	if err := os.WriteFile(path, []byte(strings.Replace(string(cfg), `database = "nw.db"`, `database = "`+bad+`"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, errOut = runCmd(t, "-config", path, "fetch")
+	if strings.Count(errOut, bad) != 1 || strings.Contains(errOut, "store:") {
+		t.Errorf("open failure names the database %d times:\n%s", strings.Count(errOut, bad), errOut)
+	}
+}
+
+// TestFooterNamesTheSourceOnce: the digest footer's line for a failing
+// source names it once, not again inside the error.
+func TestFooterNamesTheSourceOnce(t *testing.T) {
+	path := onceConfig(t, true)
+	if code, out, errOut := runCmd(t, "-config", path, "once"); code != exitFailure {
+		t.Fatalf("once with the only source broken: exit %d\n%s%s", code, out, errOut)
+	}
+	files := digestFiles(t, filepath.Dir(path), ".eml")
+	if len(files) != 1 {
+		t.Fatalf("%d digests, want 1", len(files))
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(data)), " ")
+	if !strings.Contains(text, "Markets Wire failing since") || strings.Contains(text, `source "Markets Wire"`) {
+		t.Errorf("footer of a failing source:\n%s", data)
+	}
+}
