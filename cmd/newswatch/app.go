@@ -28,6 +28,9 @@ type app struct {
 	ingest   *ingest.Pipeline
 	now      func() time.Time
 
+	// quiet prints failures only (once -q): what went well is not said.
+	quiet bool
+
 	senderOpts []deliver.Option // extra SMTP options (tests: TLS roots)
 	cleanup    func()           // run after the store is closed (preview's scratch database)
 }

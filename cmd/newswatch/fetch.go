@@ -136,6 +136,18 @@ func (s *fetchSummary) print(w io.Writer) {
 	for _, b := range s.blocks {
 		io.WriteString(w, b.text)
 	}
+	s.printProblems(w)
+	slices.SortFunc(s.found, func(a, b ingest.Outcome) int { return strings.Compare(a.Source, b.Source) })
+	for _, o := range s.found {
+		fmt.Fprintf(w, "%s: its feed URL is a web page; used the feed it advertises, %s (`newswatch discover` prints an entry for it)\n", o.Source, o.FeedURL)
+	}
+	fmt.Fprintf(w, "fetched %d %s in %s: %d new %s, %d new %s, %d failed\n",
+		s.Sources, plural(s.Sources, "source", "sources"), s.Elapsed.Round(time.Millisecond),
+		s.New, plural(s.New, "item", "items"), s.Matches, plural(s.Matches, "match", "matches"), s.Failed)
+}
+
+// printProblems lists the sources that failed or lost articles, by name.
+func (s *fetchSummary) printProblems(w io.Writer) {
 	slices.SortFunc(s.problems, func(a, b ingest.Outcome) int { return strings.Compare(a.Source, b.Source) })
 	if s.Failed > 0 {
 		fmt.Fprintln(w, "errors:")
@@ -150,13 +162,6 @@ func (s *fetchSummary) print(w io.Writer) {
 			fmt.Fprintf(w, "warning: %s: %v\n", o.Source, o.Warning)
 		}
 	}
-	slices.SortFunc(s.found, func(a, b ingest.Outcome) int { return strings.Compare(a.Source, b.Source) })
-	for _, o := range s.found {
-		fmt.Fprintf(w, "%s: its feed URL is a web page; used the feed it advertises, %s (`newswatch discover` prints an entry for it)\n", o.Source, o.FeedURL)
-	}
-	fmt.Fprintf(w, "fetched %d %s in %s: %d new %s, %d new %s, %d failed\n",
-		s.Sources, plural(s.Sources, "source", "sources"), s.Elapsed.Round(time.Millisecond),
-		s.New, plural(s.New, "item", "items"), s.Matches, plural(s.Matches, "match", "matches"), s.Failed)
 }
 
 // maxTitle is the most of a title fetch prints, in characters, as digests

@@ -105,3 +105,29 @@ func TestFooterNamesTheSourceOnce(t *testing.T) {
 		t.Errorf("footer of a failing source:\n%s", data)
 	}
 }
+
+// TestOnceQuietPrintsFailuresOnly: once -q under cron, with a source
+// failing, prints that failure and the exit reason as plain lines: no
+// fetch listing, no digest written line, no log records.
+func TestOnceQuietPrintsFailuresOnly(t *testing.T) {
+	path := offlineConfig(t, `max_age = "87600h"`)
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(cfg), "europe.atom", "missing.atom", 1)
+	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, "-config", path, "once", "-q")
+	if code != exitOK {
+		t.Fatalf("once -q with one of two sources failing: exit %d\n%s%s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out+errOut), "\n")
+	if len(lines) != 2 || lines[0] != "errors:" || !strings.Contains(lines[1], "Europe Desk") {
+		t.Errorf("once -q printed %d lines, want the failing source alone:\n%s%s", len(lines), out, errOut)
+	}
+	if strings.Contains(out+errOut, "{") {
+		t.Errorf("once -q printed log records:\n%s", errOut)
+	}
+}

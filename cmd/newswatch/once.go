@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"time"
 
 	"newswatch/digest"
@@ -28,16 +28,16 @@ func cmdOnce(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	out := e.stdout
-	var held bytes.Buffer
 	progress := e.progressTo(e.stderr, len(a.cfg.Sources))
 	if *quiet {
-		out, progress = &held, nil
+		// Cron mails whatever is printed: the failures alone, as plain
+		// lines, and no log records (the lines say the same), unless -v.
+		a.quiet, progress = true, nil
+		if !e.verbose {
+			e.log = slog.New(slog.DiscardHandler)
+		}
 	}
-	failed, err := a.once(ctx, e, out, progress)
-	if *quiet && (failed || err != nil) {
-		io.Copy(e.stdout, &held)
-	}
+	_, err = a.once(ctx, e, e.stdout, progress)
 	return err
 }
 
@@ -48,7 +48,11 @@ func (a *app) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 	if err != nil {
 		return true, err
 	}
-	sum.print(w)
+	if a.quiet {
+		sum.printProblems(w)
+	} else {
+		sum.print(w)
+	}
 	specs, err := a.specs(nil)
 	if err != nil {
 		return true, err
@@ -62,7 +66,11 @@ func (a *app) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 		if !due {
 			continue
 		}
-		if err := a.compose(ctx, w, spec, slot, false); err != nil {
+		said := w
+		if a.quiet {
+			said = io.Discard // "nothing new" and the like are no failures
+		}
+		if err := a.compose(ctx, said, spec, slot, false); err != nil {
 			return true, err
 		}
 	}

@@ -63,7 +63,7 @@ func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 // not delivered to every recipient.
 func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
 	rep, err := a.deliverAll(ctx, deliver.RetryPolicy{Immediate: true, Logger: log})
-	printReport(w, rep, a.cfg)
+	printReport(w, rep, a.cfg, a.quiet)
 	if err != nil {
 		return err
 	}
@@ -79,13 +79,17 @@ func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger)
 	return nil
 }
 
-// printReport says what happened to each message of a delivery run.
-func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
+// printReport says what happened to each message of a delivery run; quiet,
+// only what went wrong.
+func printReport(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bool) {
 	where := "sent"
 	if cfg.SMTP == nil {
 		where = "written to " + cfg.Output.Dir
 	}
 	for _, o := range rep.Sent {
+		if quiet && len(o.Rejected) == 0 && len(o.Owed) == 0 {
+			continue
+		}
 		if o.Channel != "" {
 			fmt.Fprintf(w, "%s: delivered to %s: %s\n", o.Digest, o.Channel, o.Subject)
 			continue
