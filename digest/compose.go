@@ -239,8 +239,9 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 	if err != nil {
 		return HealthView{}, fmt.Errorf("source health: %w", err)
 	}
+	window := "since the last digest"
 	if since.IsZero() {
-		since = now.Add(-24 * time.Hour)
+		since, window = now.Add(-24*time.Hour), "in the last 24 hours"
 	}
 	format := func(t time.Time) string { return t.In(spec.Location).Format("Mon 2 Jan 15:04") }
 	var hv HealthView
@@ -279,7 +280,7 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		hv.Recovered[i].Error = sourceless(r.Source, r.Err) // runs come oldest first: the last one stays
 		hv.Recovered[i].Failures++
 	}
-	hv.Summary = fmt.Sprintf("%d %s fetched fine since the last digest", fine, plural(fine, "source", "sources"))
+	hv.Summary = fmt.Sprintf("%d %s fetched fine %s", fine, plural(fine, "source", "sources"), window)
 	if n := len(hv.Failing); n > 0 {
 		hv.Summary += fmt.Sprintf("; %d failing", n)
 	}

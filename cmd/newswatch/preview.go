@@ -60,6 +60,11 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 		if i > 0 {
 			fmt.Fprintln(e.stdout)
 		}
+		if d.Empty && !spec.SendEmpty {
+			fmt.Fprintf(e.stdout, "%s: nothing would be sent now: no new item matches its companies and topics %s, and send_empty is false\n",
+				spec.Name, a.sinceLast(ctx, spec.Name))
+			continue
+		}
 		fmt.Fprintf(e.stdout, "Subject: %s\nTo: %s\n\n%s", d.Message.Subject, strings.Join(d.Message.To, ", "), d.Message.Text)
 		if *out != "" {
 			if err := os.WriteFile(*out, []byte(d.Message.HTML), 0o644); err != nil {
@@ -105,4 +110,14 @@ func openScratchApp(ctx context.Context, e *env) (*app, error) {
 	}
 	a.cleanup = func() { os.RemoveAll(dir) }
 	return a, nil
+}
+
+// sinceLast is "since the last digest (…)", or "yet" for a digest never
+// delivered.
+func (a *app) sinceLast(ctx context.Context, name string) string {
+	last, ok, err := a.st.LastSent(ctx, name)
+	if err != nil || !ok {
+		return "yet (no digest was sent so far)"
+	}
+	return "since the last digest, " + when(last.Sent, a.cfg.Location)
 }
