@@ -372,9 +372,9 @@ func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history
 		shown++
 		var sv StoryView
 		if len(old) > 0 {
-			sv = updateView(all, cands, fresh, old, loc)
+			sv = updateView(all, cands, fresh, old, loc, now)
 		} else {
-			sv = storyView(lead, loc)
+			sv = storyView(lead, loc, now)
 		}
 		if !sv.Folded {
 			for _, src := range lead.item.Sources[min(1, len(lead.item.Sources)):] {
@@ -450,7 +450,7 @@ func matchedTerms(h match.Hit) []string {
 // · 5 outlets so far". When the new reports only restate what was
 // delivered, the story is folded into one line under the title readers
 // saw, with the new outlets; else the best new report leads it.
-func updateView(all []entry, cands []story.Candidate, fresh, old []int, loc *time.Location) StoryView {
+func updateView(all []entry, cands []story.Candidate, fresh, old []int, loc *time.Location, now time.Time) StoryView {
 	first := all[old[0]]
 	outlets := map[string]bool{}
 	var seen []story.Candidate
@@ -471,7 +471,7 @@ func updateView(all []entry, cands []story.Candidate, fresh, old []int, loc *tim
 		}
 	}
 	when := itemTime(first.item).In(loc)
-	sv := storyView(all[fresh[0]], loc)
+	sv := storyView(all[fresh[0]], loc, now)
 	sv.Update = fmt.Sprintf("first reported %s by %s · %d %s so far",
 		when.Format("Mon"), firstSource(first.item), len(outlets), plural(len(outlets), "outlet", "outlets"))
 	if !folded {
@@ -572,12 +572,16 @@ func itemTime(it model.Item) time.Time {
 	return it.FirstSeen
 }
 
-func storyView(e entry, loc *time.Location) StoryView {
+func storyView(e entry, loc *time.Location, now time.Time) StoryView {
+	layout := "Mon 2 Jan 15:04 MST"
+	if itemTime(e.item).In(loc).Year() != now.In(loc).Year() {
+		layout = "Mon 2 Jan 2006 15:04 MST" // another year's item says so
+	}
 	sv := StoryView{
 		Title:   shortTitle(e.text.Title, e.item.Link),
 		Link:    e.item.Link,
 		Source:  firstSource(e.item),
-		Time:    itemTime(e.item).In(loc).Format("Mon 2 Jan 15:04 MST"),
+		Time:    itemTime(e.item).In(loc).Format(layout),
 		Topics:  e.hit.Topics,
 		Reasons: reasons(e.hit),
 		// For the JSON document.

@@ -131,3 +131,37 @@ func TestOnceQuietPrintsFailuresOnly(t *testing.T) {
 		t.Errorf("once -q printed log records:\n%s", errOut)
 	}
 }
+
+// TestOfflineTryOut: the offline try-out names the file it wrote, in the
+// folder examples/offline.toml names, and its stories from another year
+// carry that year.
+func TestOfflineTryOut(t *testing.T) {
+	path := offlineConfig(t, `max_age = "87600h"`)
+	code, out, errOut := runCmd(t, "-config", path, "once")
+	if code != exitOK {
+		t.Fatalf("once: exit %d\n%s%s", code, out, errOut)
+	}
+	i := strings.Index(out, "written to ")
+	if i < 0 {
+		t.Fatalf("once does not say where it wrote the digest:\n%s", out)
+	}
+	file, _, _ := strings.Cut(out[i+len("written to "):], ": ")
+	if !strings.HasSuffix(file, ".eml") {
+		t.Fatalf("once names %q, want the .eml file", file)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "15 Nov 2025") {
+		t.Errorf("a story of 2025 in a digest of another year has no year:\n%s", data)
+	}
+	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "offline.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := filepath.Base(filepath.Dir(file))
+	if !strings.Contains(string(example), "examples/digests/"+folder+"/") {
+		t.Errorf("examples/offline.toml does not name the folder %s the digest went to", folder)
+	}
+}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -93,6 +96,9 @@ func printReport(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bool
 		if o.Channel != "" {
 			fmt.Fprintf(w, "%s: delivered to %s: %s\n", o.Digest, o.Channel, o.Subject)
 			continue
+		}
+		if cfg.SMTP == nil {
+			where = "written to " + writtenFile(cfg.Output.Dir, o.Digest, o.MessageID)
 		}
 		fmt.Fprintf(w, "%s: %s: %s\n", o.Digest, where, o.Subject)
 		for _, addr := range slices.Sorted(maps.Keys(o.Rejected)) {
@@ -186,4 +192,24 @@ func (a *app) pendingAt(ctx context.Context, digest string, slot time.Time) (boo
 		}
 	}
 	return false, nil
+}
+
+// writtenFile is the .eml file of the output folder that holds the message
+// messageID of digest, else that digest's folder.
+func writtenFile(dir, digest, messageID string) string {
+	folder := filepath.Join(dir, config.FolderName(digest))
+	files, _ := filepath.Glob(filepath.Join(folder, "*.eml"))
+	for i := len(files) - 1; i >= 0; i-- { // the newest name last
+		f, err := os.Open(files[i])
+		if err != nil {
+			continue
+		}
+		head := make([]byte, 8<<10)
+		n, _ := io.ReadFull(f, head)
+		f.Close()
+		if bytes.Contains(head[:n], []byte(messageID)) {
+			return files[i]
+		}
+	}
+	return folder + string(filepath.Separator)
 }
