@@ -30,6 +30,8 @@ type app struct {
 
 	// quiet prints failures only (once -q): what went well is not said.
 	quiet bool
+	// answers holds the mail server's answers of the last delivery run.
+	answers *replyRecorder
 
 	senderOpts []deliver.Option // extra SMTP options (tests: TLS roots)
 	cleanup    func()           // run after the store is closed (preview's scratch database)

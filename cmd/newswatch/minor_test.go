@@ -2,11 +2,16 @@ package main
 
 import (
 	"errors"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"newswatch/internal/smtptest"
 )
 
 // TestTooOldForDigests: an item older than max_age that matches is shown
@@ -163,5 +168,41 @@ func TestOfflineTryOut(t *testing.T) {
 	folder := filepath.Base(filepath.Dir(file))
 	if !strings.Contains(string(example), "examples/digests/"+folder+"/") {
 		t.Errorf("examples/offline.toml does not name the folder %s the digest went to", folder)
+	}
+}
+
+// TestSendSaysWhatTheOtherSideAnswered: send -test shows a webhook's status
+// and answer, posted with the configured User-Agent; send shows each mail's
+// recipients and the server's answer, as send -test does.
+func TestSendSaysWhatTheOtherSideAnswered(t *testing.T) {
+	var ua string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ua = r.Header.Get("User-Agent")
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"queued": true}`)
+	}))
+	t.Cleanup(hook.Close)
+	msrv := smtptest.New(t, smtptest.Options{Username: "newswatch", Password: "secret", AllowInsecureAuth: true})
+	path := smtpConfig(t, msrv)
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "secret")
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(cfg), "send_empty = true\n", "send_empty = true\nnotify = [\""+hook.URL+"/hook\"]\n", 1)
+	text = strings.Replace(text, "[output]", "[http]\nuser_agent = \"newswatch-test/1 (+https://example.org)\"\n[output]", 1)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, "-config", path, "send", "-test")
+	if code != exitOK || !strings.Contains(out, "accepted by webhook "+hook.URL+"/hook: 202 Accepted {\"queued\": true}") {
+		t.Fatalf("send -test: exit %d, want the webhook's status and answer\n%s%s", code, out, errOut)
+	}
+	if ua != "newswatch-test/1 (+https://example.org)" {
+		t.Errorf("webhook User-Agent %q, want [http] user_agent", ua)
+	}
+	code, out, errOut = runCmd(t, "-config", path, "send", "Daily")
+	if code != exitOK || !strings.Contains(out, "accepted by "+msrv.Addr()+" for analyst@example.org: 250 ") {
+		t.Errorf("send: exit %d, want the recipients and the server's answer\n%s%s", code, out, errOut)
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"net"
 	"path/filepath"
+	"strconv"
 	"slices"
 	"strings"
 	"time"
@@ -66,7 +68,7 @@ func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 // not delivered to every recipient.
 func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
 	rep, err := a.deliverAll(ctx, deliver.RetryPolicy{Immediate: true, Logger: log})
-	printReport(w, rep, a.cfg, a.quiet)
+	printReport(w, rep, a.cfg, a.quiet, a.answers.answer)
 	if err != nil {
 		return err
 	}
@@ -84,7 +86,7 @@ func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger)
 
 // printReport says what happened to each message of a delivery run; quiet,
 // only what went wrong.
-func printReport(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bool) {
+func printReport(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bool, answer func(messageID string) string) {
 	where := "sent"
 	if cfg.SMTP == nil {
 		where = "written to " + cfg.Output.Dir
@@ -101,6 +103,9 @@ func printReport(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bool
 			where = "written to " + writtenFile(cfg.Output.Dir, o.Digest, o.MessageID)
 		}
 		fmt.Fprintf(w, "%s: %s: %s\n", o.Digest, where, o.Subject)
+		if said := answer(o.MessageID); said != "" && cfg.SMTP != nil {
+			fmt.Fprintf(w, "  accepted by %s %s\n", net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(smtpPort(cfg.SMTP))), said)
+		}
 		for _, addr := range slices.Sorted(maps.Keys(o.Rejected)) {
 			fmt.Fprintf(w, "  recipient %s rejected: %s\n", addr, o.Rejected[addr])
 		}
@@ -212,4 +217,17 @@ func writtenFile(dir, digest, messageID string) string {
 		}
 	}
 	return folder + string(filepath.Separator)
+}
+
+// smtpPort is the configured port, else the usual one for its security.
+func smtpPort(c *config.SMTP) int {
+	switch {
+	case c.Port != 0:
+		return c.Port
+	case c.Security == "tls":
+		return 465
+	case c.Security == "none":
+		return 25
+	}
+	return 587
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 
 	"newswatch/config"
@@ -31,7 +33,7 @@ func (a *app) testChannels(d config.Digest, rcpt []string, mailOnly bool) []test
 	if mailOnly {
 		return out
 	}
-	return append(out, notifyChannels(d)...)
+	return append(out, notifyChannels(d, a.cfg.HTTP.UserAgent)...)
 }
 
 // mailChannel is the configured SMTP server, else the output folder.
@@ -58,7 +60,7 @@ func (a *app) mailChannel() testChannel {
 		if err != nil {
 			return "", err
 		}
-		answer := fmt.Sprintf("accepted by %s:%d for %s", a.cfg.SMTP.Host, a.cfg.SMTP.Port, strings.Join(m.To, ", "))
+		answer := fmt.Sprintf("accepted by %s for %s", net.JoinHostPort(a.cfg.SMTP.Host, strconv.Itoa(smtpPort(a.cfg.SMTP))), strings.Join(m.To, ", "))
 		if reply != "" {
 			answer += ": " + safetext.Line(reply)
 		}
