@@ -8,11 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"os"
 	"net"
+	"os"
 	"path/filepath"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
