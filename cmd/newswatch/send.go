@@ -67,12 +67,23 @@ func (a *app) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 // ignored, and prints what happened to each; the error counts the digests
 // not delivered to every recipient.
 func (a *app) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
+	before, err := a.st.Messages(ctx, model.MessagePending)
+	if err != nil {
+		return err
+	}
 	rep, err := a.deliverAll(ctx, deliver.RetryPolicy{Immediate: true, Logger: log})
 	printReport(w, rep, a.cfg, a.quiet, a.answers.answer)
 	if err != nil {
 		return err
 	}
 	n := len(rep.Retry) + len(rep.Failed)
+	// A message another sender holds is skipped: say so, it is not sent
+	// by this command.
+	for _, m := range skipped(before, rep) {
+		fmt.Fprintf(w, "%s: the digest of %s is being sent by another newswatch right now (a daemon, or another send or once): not sent by this one\n",
+			m.Digest, when(m.Slot, a.cfg.Location))
+		n++
+	}
 	for _, o := range rep.Sent {
 		if len(o.Owed) > 0 {
 			n++
@@ -152,7 +163,7 @@ func (a *app) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot t
 			return err
 		}
 		if d.Empty && !spec.SendEmpty {
-			fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
+			fmt.Fprintf(w, "%s: nothing new matched: nothing sent (send_empty = false)\n", spec.Name)
 			// The slot is done: a later `once` must not send its stories
 			// off schedule.
 			return a.st.RecordEmpty(ctx, spec.Name, slot)
@@ -230,4 +241,24 @@ func smtpPort(c *config.SMTP) int {
 		return 25
 	}
 	return 587
+}
+
+// skipped returns the mail messages of pending that rep does not mention:
+// the ones another sender held.
+func skipped(pending []model.Message, rep deliver.Report) []model.Message {
+	seen := map[int64]bool{}
+	for _, list := range [][]deliver.Outcome{rep.Sent, rep.Retry, rep.Failed} {
+		for _, o := range list {
+			if o.Channel == "" {
+				seen[o.ID] = true
+			}
+		}
+	}
+	var out []model.Message
+	for _, m := range pending {
+		if !seen[m.ID] && len(m.To) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -3,10 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"newswatch/internal/smtptest"
+	"newswatch/model"
+	"newswatch/store"
 )
 
 // smtpConfig adds an [smtp] table with a login to onceConfig's config: the
@@ -110,5 +113,33 @@ func TestStatusAfterAFailedDigest(t *testing.T) {
 	code, out, _ = runCmd(t, "-config", path, "status")
 	if code != exitOK || !strings.Contains(out, "none pending or failed") {
 		t.Errorf("status lists a failed digest a later one replaced:\n%s", out)
+	}
+}
+
+// TestSendNamesWhatItDidNotSend: a send whose digest another sender holds
+// at that moment says so and exits 1, rather than 0 having sent nothing.
+func TestSendNamesWhatItDidNotSend(t *testing.T) {
+	msrv := smtptest.New(t, smtptest.Options{Username: "newswatch", Password: "secret", AllowInsecureAuth: true})
+	path := smtpConfig(t, msrv)
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "wrong")
+	if code, out, errOut := runCmd(t, "-config", path, "send", "Daily"); code != exitFailure {
+		t.Fatalf("send with a wrong password: exit %d\n%s%s", code, out, errOut)
+	}
+	st, err := store.Open(t.Context(), filepath.Join(filepath.Dir(path), "nw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pending, err := st.Messages(t.Context(), model.MessagePending)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending: %v, %v", pending, err)
+	}
+	if err := st.Lease(t.Context(), pending[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "secret")
+	code, out, errOut := runCmd(t, "-config", path, "send", "Daily")
+	if code != exitFailure || !strings.Contains(out, "is being sent by another newswatch right now") {
+		t.Errorf("send of a digest another sender holds: exit %d, want 1 and why\n%s%s", code, out, errOut)
 	}
 }
