@@ -206,3 +206,16 @@ func TestSendSaysWhatTheOtherSideAnswered(t *testing.T) {
 		t.Errorf("send: exit %d, want the recipients and the server's answer\n%s%s", code, out, errOut)
 	}
 }
+
+// TestJSONDocumentAsDocumented: the webhook document shows the Message-ID
+// as README's example does, "<…@…>", not "\u003c…\u003e".
+func TestJSONDocumentAsDocumented(t *testing.T) {
+	path := offlineConfig(t, `max_age = "87600h"`)
+	if code, out, errOut := runCmd(t, "-config", path, "fetch"); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCmd(t, "-config", path, "preview", "-format", "json")
+	if code != exitOK || !strings.Contains(out, `"message_id": "<offline-brief.`) || strings.Contains(out, `\u003c`) {
+		t.Errorf("preview -format json: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -86,11 +85,11 @@ func printDocuments(w io.Writer, docs []digest.Document) error {
 	if len(docs) == 1 {
 		v = docs[0]
 	}
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := digest.MarshalJSON(v)
 	if err != nil {
 		return fmt.Errorf("preview: %w", err)
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
+	_, err = w.Write(b)
 	return err
 }
 
