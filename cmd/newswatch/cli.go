@@ -130,6 +130,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// reworded is err said again in the user's words, still matching
+// errors.Is and errors.As for it.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e reworded) Error() string { return e.msg }
+func (e reworded) Unwrap() error { return e.err }
+
+// reword returns err with the message format gives, in place of its own.
+func reword(err error, format string, args ...any) error {
+	return reworded{fmt.Sprintf(format, args...), err}
+}
+
 // silentError is a failure the command has already shown as it should
 // (or, for a health check, must not show): exit 1, nothing printed.
 type silentError struct{ err error }

@@ -54,7 +54,7 @@ func cmdCopyDB(ctx context.Context, e *env, args []string) error {
 	defer dst.Close()
 	n, err := src.CopyTo(ctx, dst)
 	if errors.Is(err, store.ErrNotEmpty) {
-		return fmt.Errorf("%w: copy-db copies into a new database only (%s holds items or digests)", err, dst.Path())
+		return reword(err, "%s already holds items or digests: copy-db copies into a new, empty database only", dst.Path())
 	}
 	if err != nil {
 		return err

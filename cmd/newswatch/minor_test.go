@@ -219,3 +219,24 @@ func TestJSONDocumentAsDocumented(t *testing.T) {
 		t.Errorf("preview -format json: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestCheckItemNamesAnExclusionOnce: check -item names the exclude phrase
+// that stopped a match once, and the other phrases present after it.
+func TestCheckItemNamesAnExclusionOnce(t *testing.T) {
+	path := offlineConfig(t, `max_age = "87600h"`)
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(cfg), `exclude = ["Alibaba Pictures"]`, `exclude = ["FT report", "completely false"]`, 1)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "fetch"); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCmd(t, "-config", path, "check", "-item", "https://markets.example.com/news/alibaba-denies-ft-report")
+	if code != exitOK || strings.Count(out, `"FT report"`) != 1 || !strings.Contains(out, `(also excluded: "completely false")`) {
+		t.Errorf("check -item of an excluded item: exit %d\n%s%s", code, out, errOut)
+	}
+}
