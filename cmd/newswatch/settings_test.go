@@ -143,3 +143,19 @@ func TestSendNamesWhatItDidNotSend(t *testing.T) {
 		t.Errorf("send of a digest another sender holds: exit %d, want 1 and why\n%s%s", code, out, errOut)
 	}
 }
+
+// TestOnceQuietWithAWrongPassword: under cron, once -q with a refused login
+// prints the digest kept and why, as plain lines (no log records), and
+// exits 1.
+func TestOnceQuietWithAWrongPassword(t *testing.T) {
+	msrv := smtptest.New(t, smtptest.Options{Username: "newswatch", Password: "secret", AllowInsecureAuth: true})
+	path := smtpConfig(t, msrv)
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "wrong")
+	code, out, errOut := runCmd(t, "-config", path, "once", "-q")
+	if code != exitFailure || !strings.Contains(out, "kept in the outbox until the mail settings are fixed") {
+		t.Fatalf("once -q with a wrong password: exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "{") || strings.Contains(out, "Markets Wire:") {
+		t.Errorf("once -q printed log records or the fetch listing:\n%s%s", out, errOut)
+	}
+}
