@@ -11,10 +11,10 @@ import (
 	"newswatch/store"
 )
 
-// Channels returns the Sender of a digest's notify channel, named as in
-// the outbox (config.MaskURL), or an error when the configuration no
+// Channels returns the Sender of a digest's notify channel, given by its
+// key in the outbox (model.Channel), or an error when the configuration no
 // longer has that channel.
-type Channels func(digest, channel string) (Sender, error)
+type Channels func(digest, key string) (Sender, error)
 
 // DeliverChannels sends the pending deliveries through notify channels
 // that are due, as [Deliver] does for mail and by the same rules: a nil
@@ -57,21 +57,26 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
 	m := d.Message
 	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Channel: d.Channel, Attempt: d.Attempts + 1}
-	if err := st.LeaseDelivery(ctx, m.ID, d.Channel); err != nil {
+	if err := st.LeaseDelivery(ctx, m.ID, d.Key); err != nil {
 		if errors.Is(err, store.ErrLeased) {
 			log.Info("delivery is being sent by another sender, skipped", "message_id", m.MessageID)
 			return o, 0, nil
 		}
 		return o, retry, err
 	}
-	defer st.HoldDelivery(ctx, m.ID, d.Channel)()
+	held, stop := st.HoldDelivery(ctx, m.ID, d.Key)
+	defer stop()
 	sendErr := func() error {
-		s, err := channels(m.Digest, d.Channel)
+		s, err := channels(m.Digest, d.Key)
 		if err != nil {
 			return &SendError{Err: err}
 		}
-		return s.Send(ctx, m)
+		return s.Send(held, m)
 	}()
+	if sendErr != nil && errors.Is(context.Cause(held), store.ErrLeaseLost) {
+		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", context.Cause(held))
+		return o, 0, nil
+	}
 	se := classify(sendErr)
 	// Outcomes are recorded with a context that outlives a cancellation:
 	// the receiver has answered, recording that is what avoids a
@@ -79,7 +84,7 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	rec := context.WithoutCancel(ctx)
 	switch {
 	case sendErr == nil:
-		if err := st.MarkDeliverySent(rec, m.ID, d.Channel, now); err != nil {
+		if err := st.MarkDeliverySent(rec, m.ID, d.Key, now); err != nil {
 			log.Error("delivered but not recorded, it will be sent again", "message_id", m.MessageID, "err", err)
 			return o, sent, err
 		}
@@ -88,7 +93,7 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	case se.Temporary && now.Sub(m.Created) >= owedFor:
 		o.Err = sendErr
 		why := fmt.Sprintf("gave up after %v: %v", owedFor, sendErr)
-		if err := st.MarkDeliveryFailed(rec, m.ID, d.Channel, why); err != nil {
+		if err := st.MarkDeliveryFailed(rec, m.ID, d.Key, why); err != nil {
 			return o, failed, err
 		}
 		log.Error("not accepted for 72 hours, marked failed", "message_id", m.MessageID, "attempt", o.Attempt, "err", sendErr)
@@ -96,14 +101,14 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	case se.Temporary:
 		o.Err = sendErr
 		o.Next = now.Add(max(policy.Backoff(o.Attempt), se.RetryAfter))
-		if err := st.MarkDeliveryRetry(rec, m.ID, d.Channel, sendErr.Error(), o.Next); err != nil {
+		if err := st.MarkDeliveryRetry(rec, m.ID, d.Key, sendErr.Error(), o.Next); err != nil {
 			return o, retry, err
 		}
 		log.Warn("not delivered, will retry", "message_id", m.MessageID, "attempt", o.Attempt, "next_attempt", o.Next, "err", sendErr)
 		return o, retry, nil
 	default:
 		o.Err = sendErr
-		if err := st.MarkDeliveryFailed(rec, m.ID, d.Channel, sendErr.Error()); err != nil {
+		if err := st.MarkDeliveryFailed(rec, m.ID, d.Key, sendErr.Error()); err != nil {
 			return o, failed, err
 		}
 		log.Error("refused, marked failed", "message_id", m.MessageID, "attempt", o.Attempt, "code", se.Code, "err", sendErr)

@@ -23,7 +23,10 @@ import (
 func channelOutbox(t *testing.T, st *store.Store, channels ...string) model.Message {
 	t.Helper()
 	m := model.Message{Digest: "Morning brief", Slot: t0, MessageID: "<morning-brief.1@newswatch.test>",
-		Subject: "Morning brief · 2 stories", Created: t0, Doc: `{"digest":"Morning brief"}`, Channels: channels}
+		Subject: "Morning brief · 2 stories", Created: t0, Doc: `{"digest":"Morning brief"}`}
+	for _, c := range channels {
+		m.Channels = append(m.Channels, model.Channel{Key: c, Name: c})
+	}
 	if err := st.CreateMessage(context.Background(), &m); err != nil {
 		t.Fatal(err)
 	}

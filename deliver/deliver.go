@@ -190,8 +190,16 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message,
 		}
 		return o, retry, err
 	}
-	defer st.HoldMessage(ctx, m.ID)()
-	sendErr := s.Send(ctx, m)
+	// Sent under the lease's context: a sender that stalled past the
+	// lease's expiry and was taken over stops at its next renewal.
+	held, stop := st.HoldMessage(ctx, m.ID)
+	defer stop()
+	sendErr := s.Send(held, m)
+	if sendErr != nil && errors.Is(context.Cause(held), store.ErrLeaseLost) {
+		// The new holder sends it and records the outcome.
+		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", context.Cause(held))
+		return o, 0, nil
+	}
 	se := classify(sendErr)
 	switch {
 	case sendErr == nil || se.Delivered:

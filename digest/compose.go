@@ -28,9 +28,9 @@ type Spec struct {
 	// MaxStories caps the stories shown in full; the others are listed
 	// by title. 0: no cap.
 	MaxStories int
-	// Channels names the digest's notify channels (config.MaskURL); with
-	// any, the message carries its JSON document.
-	Channels []string
+	// Channels are the digest's notify channels; with any, the message
+	// carries its JSON document.
+	Channels []model.Channel
 }
 
 // Composer builds digests from the stored items.
@@ -78,7 +78,13 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: select items: %w", spec.Name, err)
 	}
-	entries := c.relevant(spec, items)
+	// An item marked not relevant for a company is not about it: that
+	// company's hit is left out, the others' kept.
+	marks, err := c.Store.NotRelevant(ctx, itemIDs(items))
+	if err != nil {
+		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+	}
+	entries := c.relevant(spec, items, marks)
 	health, err := c.health(ctx, spec, windowStart, now)
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
@@ -90,7 +96,7 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		if err != nil {
 			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 		}
-		earlier = c.relevant(spec, delivered)
+		earlier = c.relevant(spec, delivered, nil)
 		if history, err = c.history(ctx, entries, earlier, now); err != nil {
 			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 		}
@@ -197,13 +203,23 @@ type entry struct {
 	other []string // further companies the item is relevant for
 }
 
-func (c *Composer) relevant(spec Spec, items []model.Item) []entry {
+func itemIDs(items []model.Item) []int64 {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+// relevant returns the items relevant for the digest, leaving out the
+// companies each item was marked not relevant for (marks, by item ID).
+func (c *Composer) relevant(spec Spec, items []model.Item, marks map[int64][]string) []entry {
 	var out []entry
 	for _, it := range items {
 		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 		var e *entry
 		for _, h := range c.Watchlist.Match(text) {
-			if !spec.wants(h) {
+			if !spec.wants(h) || slices.Contains(marks[it.ID], h.Company) {
 				continue
 			}
 			if e == nil {

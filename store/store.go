@@ -66,6 +66,8 @@ type Store struct {
 	w     *sql.DB // every write (SQLite: one connection)
 	r     *sql.DB // reads (SQLite: a read-only pool; PostgreSQL: w)
 	now   func() time.Time
+	// ticks, when set (by tests), replaces the renewal ticker of Holds.
+	ticks <-chan time.Time
 
 	stmts     writeStmts
 	rebound   sync.Map // query → the dialect's form of it

@@ -8,15 +8,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"newswatch/deliver"
 	"newswatch/digest"
-	"newswatch/internal/smtptest"
 )
 
 // hookRecorder is a webhook receiver answering code, recording requests.
@@ -206,45 +203,5 @@ webhook_secret_env = "NW_TEST_UNSET_SECRET"
 	}
 	if bodies, _, _ := hook.posts(); len(bodies) != 2 {
 		t.Errorf("send -test -to posted to the channels: %d posts", len(bodies))
-	}
-}
-
-// The daemon delivers a digest's notify channels with its mail: the
-// webhook gets the document of the digest the mail server got.
-func TestDaemonNotify(t *testing.T) {
-	feed := &liveFeed{}
-	feed.add("n1", "Cainiao notify espionage probe", "Spying claims at the hub.")
-	fsrv := httptest.NewServer(feed)
-	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
-	hook := &hookRecorder{code: 200}
-	hsrv := httptest.NewServer(hook)
-	defer hsrv.Close()
-	cfgPath := filepath.Join(t.TempDir(), "newswatch.toml")
-	cfg := fmt.Sprintf(daemonConfig, msrv.Port(), fsrv.URL, "") + fmt.Sprintf("notify = [%q]\n", hsrv.URL+"/hook")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	stop, log := startDaemon(t, cfgPath, nil)
-	waitFor(t, 20*time.Second, "the webhook post", func() bool {
-		bodies, _, _ := hook.posts()
-		return len(bodies) > 0
-	})
-	if code := stop(); code != exitOK {
-		t.Fatalf("daemon exit %d\n%s", code, log.String())
-	}
-	bodies, keys, _ := hook.posts()
-	var doc digest.Document
-	if err := json.Unmarshal([]byte(bodies[0]), &doc); err != nil {
-		t.Fatalf("webhook body: %v\n%s", err, bodies[0])
-	}
-	if len(doc.Stories) != 1 || !strings.Contains(doc.Stories[0].Title, "Cainiao notify espionage probe") || keys[0] != doc.MessageID {
-		t.Errorf("webhook got %+v with key %q", doc, keys[0])
-	}
-	if deliveredWith(msrv, "Cainiao notify espionage probe") != 1 {
-		t.Errorf("the mail was not delivered once beside the webhook")
-	}
-	if len(bodies) != 1 {
-		t.Errorf("%d webhook posts, want 1 (nothing new after the first digest)", len(bodies))
 	}
 }

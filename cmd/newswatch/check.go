@@ -7,10 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
+	"newswatch/app"
 	"newswatch/config"
 	"newswatch/match"
 	"newswatch/model"
@@ -31,10 +31,11 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if *days < 1 {
 		return usagef("-days must be at least 1")
 	}
-	cfg, wl, _, err := loadConfig(e.config)
+	s, err := loadConfig(e.config)
 	if err != nil {
 		return err
 	}
+	cfg, wl := s.Config, s.Watchlist
 	fmt.Fprintf(e.stdout, "%s: ok: %s, %s, %s, %s%s\n", cfg.Path,
 		count(len(cfg.Sources), "source", "sources"), count(len(cfg.Companies), "company", "companies"),
 		count(len(cfg.Topics), "topic", "topics"), count(len(cfg.Digests), "digest", "digests"), pausedNote(cfg))
@@ -76,195 +77,57 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 	if *itemURL != "" {
-		a := &app{cfg: cfg, now: time.Now}
-		return explainItem(ctx, e.stdout, st, wl, *itemURL, a.tooOld)
+		return explainItem(ctx, e.stdout, st, wl, *itemURL, func(it model.Item) string { return app.TooOld(cfg, time.Now(), it) })
 	}
 	items, err := st.Items(ctx, store.ItemQuery{Since: time.Now().AddDate(0, 0, -*days)})
 	if err != nil {
 		return fmt.Errorf("read stored items: %w", err)
 	}
-	bt := backtest(cfg, wl, items)
-	bt.print(e.stdout, cfg, *days, len(items))
-	return nil
+	printBacktest(e.stdout, app.RunBacktest(cfg, wl, items, samplesPerName), cfg, *days, len(items))
+	return printMarks(ctx, e.stdout, st, cfg, wl, *days)
 }
 
-// backtestResult counts, per company and per topic, the stored items the
-// current keywords make relevant.
-type backtestResult struct {
-	companies map[string]*tally
-	topics    map[string]*tally
-	seen      map[string]bool // aliases and terms found in any item
-}
-
-type tally struct {
-	count   int
-	samples []string
-}
-
-func (t *tally) add(sample string) {
-	t.count++
-	if len(t.samples) < samplesPerName {
-		t.samples = append(t.samples, sample)
-	}
-}
-
-func backtest(cfg *config.Config, wl *match.Watchlist, items []model.Item) *backtestResult {
-	r := &backtestResult{companies: map[string]*tally{}, topics: map[string]*tally{}, seen: map[string]bool{}}
-	for _, c := range cfg.Companies {
-		r.companies[c.Name] = &tally{}
-	}
-	for _, t := range cfg.Topics {
-		r.topics[t.Name] = &tally{}
-	}
-	for _, it := range items {
-		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
-		for _, th := range wl.Find(text) {
-			r.seen[th.Term] = true
-		}
-		topicTerms := map[string][]string{}
-		for _, h := range wl.Match(text) {
-			var aliases []string
-			for _, a := range h.Aliases {
-				aliases = append(aliases, a.Term)
-			}
-			var terms []string
-			for _, th := range h.Terms {
-				terms = append(terms, th.Term)
-				topicTerms[th.Topic] = append(topicTerms[th.Topic], th.Term)
-			}
-			why := strings.Join(aliases, ", ")
-			if len(terms) > 0 {
-				why += " + " + strings.Join(terms, ", ")
-			}
-			r.companies[h.Company].add(fmt.Sprintf("%s  (%s)", text.Title, why))
-		}
-		for topic, terms := range topicTerms {
-			if t, ok := r.topics[topic]; ok {
-				t.add(fmt.Sprintf("%s  (%s)", text.Title, strings.Join(dedupe(terms), ", ")))
-			}
-		}
-	}
-	return r
-}
-
-func (r *backtestResult) print(w io.Writer, cfg *config.Config, days, total int) {
+// printBacktest shows the backtest of the last days on total items.
+func printBacktest(w io.Writer, r *app.Backtest, cfg *config.Config, days, total int) {
 	fmt.Fprintf(w, "\nBacktest on %d %s stored in the last %d days:\n", total, plural(total, "item", "items"), days)
 	if window := time.Duration(days) * 24 * time.Hour; cfg.Retain > 0 && window > cfg.Retain {
 		fmt.Fprintf(w, "(items first seen more than %.4g days ago, the retain setting, keep only their titles to match on)\n", cfg.Retain.Hours()/24)
 	}
 	fmt.Fprintln(w, "\nCompanies (relevant items):")
 	for _, c := range cfg.Companies {
-		printTally(w, c.Name, r.companies[c.Name])
+		printTally(w, c.Name, r.Companies[c.Name])
 	}
 	fmt.Fprintln(w, "\nTopics (relevant items with a term of the topic):")
 	for _, t := range cfg.Topics {
-		printTally(w, t.Name, r.topics[t.Name])
+		printTally(w, t.Name, r.Topics[t.Name])
 	}
-	var unseen []string
-	for _, c := range cfg.Companies {
-		for _, a := range append([]string{c.Name}, c.Aliases...) {
-			if !r.seen[a] {
-				unseen = append(unseen, fmt.Sprintf("alias %q of %s", a, c.Name))
-			}
-		}
-	}
-	for _, t := range cfg.Topics {
-		for _, term := range t.Terms {
-			if !r.seen[term] {
-				unseen = append(unseen, fmt.Sprintf("term %q of %s", term, t.Name))
-			}
-		}
-	}
-	if total > 0 && len(unseen) > 0 {
+	if total > 0 && len(r.Unmatched) > 0 {
 		fmt.Fprintln(w)
-		for _, u := range unseen {
-			fmt.Fprintf(w, "warning: %s matched nothing in the last %d days\n", u, days)
+		for _, u := range r.Unmatched {
+			fmt.Fprintf(w, "warning: %s %q of %s matched nothing in the last %d days\n", u.Kind, u.Term, u.Of, days)
 		}
 	}
 }
 
-func printTally(w io.Writer, name string, t *tally) {
-	fmt.Fprintf(w, "  %-24s %d\n", name, t.count)
-	for _, s := range t.samples {
+func printTally(w io.Writer, name string, t *app.Tally) {
+	fmt.Fprintf(w, "  %-24s %d\n", name, t.Count)
+	for _, s := range t.Samples {
 		fmt.Fprintf(w, "      - %s\n", s)
 	}
 }
 
-func dedupe(list []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range list {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// explainItem shows, for one stored item, why each company matches or not.
+// explainItem shows, for the stored item with link, why each company
+// matches or not.
 func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, link string, tooOld func(model.Item) string) error {
 	key, err := scraper.NormalizeURL(link)
 	if err != nil {
 		return usagef("-item %q: %v", link, err)
 	}
-	items, err := st.Items(ctx, store.ItemQuery{Key: key})
-	if err != nil {
-		return fmt.Errorf("read item: %w", err)
-	}
-	if len(items) == 0 {
+	err = app.Explain(ctx, w, st, wl, key, tooOld)
+	if errors.Is(err, app.ErrNoItem) {
 		return usagef("-item: no stored item with link %s (key %s)", link, key)
 	}
-	it := items[0]
-	text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
-	fmt.Fprintf(w, "\n%s\n%s\nsources: %s; first seen %s\n\n", text.Title, it.Link, strings.Join(it.Sources, ", "), it.FirstSeen.Format(time.RFC3339))
-	old := tooOld(it)
-	for _, v := range wl.Explain(text) {
-		if v.Relevant {
-			fmt.Fprintf(w, "  %s: MATCHES (score %.1f): %s\n", v.Company, v.Score, hitReasons(v.Hit))
-			if old != "" {
-				fmt.Fprintf(w, "    but %s\n", old)
-			}
-			continue
-		}
-		fmt.Fprintf(w, "  %s: no match: %s", v.Company, v.Reason)
-		if found := hitReasons(v.Hit); found != "" {
-			fmt.Fprintf(w, " (found: %s)", found)
-		}
-		if len(v.Excluded) > 1 { // the reason names the first
-			var more []string
-			for _, ex := range v.Excluded[1:] {
-				more = append(more, strconv.Quote(ex.Term))
-			}
-			fmt.Fprintf(w, " (also excluded: %s)", strings.Join(more, ", "))
-		}
-		fmt.Fprintln(w)
-	}
-	return nil
-}
-
-func hitReasons(h match.Hit) string {
-	var parts []string
-	for _, a := range h.Aliases {
-		where := "body"
-		if inTitle(a.Spans) {
-			where = "title"
-		}
-		parts = append(parts, fmt.Sprintf("%q in %s", a.Term, where))
-	}
-	for _, t := range h.Terms {
-		parts = append(parts, fmt.Sprintf("%s: %q", t.Topic, t.Term))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func inTitle(spans []match.Span) bool {
-	for _, s := range spans {
-		if s.InTitle {
-			return true
-		}
-	}
-	return false
+	return err
 }
 
 // pausedNote is ", 1 source and 2 digests paused", or "" when none is.

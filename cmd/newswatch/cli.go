@@ -8,11 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
+	"newswatch/app"
 	"newswatch/config"
+	"newswatch/internal/logging"
 )
 
 // Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
@@ -81,6 +82,7 @@ var commands = []command{
 	{"send", "send [-test [-to ADDR]] [NAME]", "compose and deliver digests now (all when no NAME), retrying pending ones first; -test: a test message only", cmdSend},
 	{"preview", "preview [NAME] [-o FILE] [-format json]", "render a digest as send would, recording nothing (text to stdout, HTML to FILE, or the webhook JSON document)", cmdPreview},
 	{"check", "check [-days N] [-item URL]", "validate the config, then backtest the keywords on stored items", cmdCheck},
+	{"serve", "serve [-listen ADDR]", "serve the web console and API from the database, fetching and sending nothing", cmdServe},
 	{"status", "status [-q]", "source health, pending and failed digests, next scheduled times", cmdStatus},
 	{"discover", "discover URL", "list a web page's feeds as ready [[sources]] entries", cmdDiscover},
 	{"opml", "opml import FILE | opml export", "print [[sources]] entries for an OPML file's feeds; write the configured feeds as OPML", cmdOPML},
@@ -164,7 +166,8 @@ func report(e *env, err error) int {
 		return exitFailure
 	}
 	var ue usageError
-	if errors.As(err, &ue) {
+	var ce *app.ConfigError
+	if errors.As(err, &ue) || errors.As(err, &ce) {
 		fmt.Fprintf(e.stderr, "newswatch: %v\n", err)
 		return exitUsage
 	}
@@ -216,7 +219,7 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-	e.log = newLoggerIn(e.stderr, e.level(), e.logFormat, e.zone.Load)
+	e.log = logging.New(e.stderr, e.level(), e.logFormat, e.zone.Load)
 	// The standard logger (net/http's "Unsolicited response…" lines) goes
 	// through the same handler, as warnings, so the JSON log stays JSON.
 	slog.SetDefault(e.log)
@@ -234,38 +237,4 @@ func (g *globals) level() slog.Level {
 		return slog.LevelInfo
 	}
 	return slog.LevelWarn
-}
-
-func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
-	return newLoggerIn(w, level, format, func() *time.Location { return nil })
-}
-
-// newLoggerIn is newLogger writing each record's time in zone() when that
-// is not nil.
-func newLoggerIn(w io.Writer, level slog.Level, format string, zone func() *time.Location) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-		if loc := zone(); loc != nil && len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
-			a.Value = slog.TimeValue(a.Value.Time().In(loc))
-		}
-		return a
-	}}
-	switch strings.ToLower(format) {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts))
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	if isTerminal(w) {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"newswatch/app"
 	"newswatch/config"
 	"newswatch/store"
 )
@@ -30,7 +31,7 @@ func cmdCopyDB(ctx context.Context, e *env, args []string) error {
 	if *to == cfg.Database {
 		return usagef("-to is the configured database itself (%s)", store.Redact(*to))
 	}
-	if err := databaseExists(cfg.Database); err != nil {
+	if err := app.DatabaseExists(cfg.Database); err != nil {
 		return err
 	}
 	src, err := store.Open(ctx, cfg.Database)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"newswatch/config"
 	"newswatch/ingest"
 	"newswatch/internal/safetext"
+	"newswatch/opml"
 	"newswatch/scraper"
 )
 
@@ -78,23 +78,6 @@ func cmdDiscover(ctx context.Context, e *env, args []string) error {
 	return printSources(e.stdout, entries)
 }
 
-// opml is the subset of OPML 1.0/2.0 that feed readers exchange.
-type opml struct {
-	XMLName xml.Name   `xml:"opml"`
-	Version string     `xml:"version,attr"`
-	Title   string     `xml:"head>title"`
-	Body    []*outline `xml:"body>outline"`
-}
-
-type outline struct {
-	Text     string     `xml:"text,attr"`
-	Title    string     `xml:"title,attr,omitempty"`
-	Type     string     `xml:"type,attr,omitempty"`
-	XMLURL   string     `xml:"xmlUrl,attr,omitempty"`
-	HTMLURL  string     `xml:"htmlUrl,attr,omitempty"`
-	Children []*outline `xml:"outline"`
-}
-
 func cmdOPML(ctx context.Context, e *env, args []string) error {
 	pos, err := e.parse(e.flags("opml"), args)
 	if err != nil {
@@ -120,9 +103,9 @@ func opmlImport(e *env, file string) error {
 	if err != nil {
 		return err
 	}
-	var doc opml
-	if err := xml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%s: not OPML: %w", file, err)
+	feeds, err := opml.Feeds(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	haveFeed, haveName := map[string]bool{}, map[string]bool{}
 	if cfg := optionalConfig(e); cfg != nil {
@@ -133,35 +116,19 @@ func opmlImport(e *env, file string) error {
 	}
 	var entries []sourceEntry
 	skipped := 0
-	var walk func([]*outline)
-	walk = func(list []*outline) {
-		for _, o := range list {
-			walk(o.Children)
-			link := strings.TrimSpace(o.XMLURL)
-			if link == "" {
-				continue
-			}
-			if haveFeed[feedKey(link)] {
-				skipped++
-				continue
-			}
-			haveFeed[feedKey(link)] = true
-			name := strings.Join(strings.Fields(o.Text), " ")
-			if name == "" {
-				name = strings.Join(strings.Fields(o.Title), " ")
-			}
-			if name == "" {
-				name = link
-			}
-			base := name
-			for n := 2; haveName[strings.ToLower(name)]; n++ {
-				name = fmt.Sprintf("%s (%d)", base, n)
-			}
-			haveName[strings.ToLower(name)] = true
-			entries = append(entries, sourceEntry{Name: name, Feed: link})
+	for _, f := range feeds {
+		if haveFeed[feedKey(f.URL)] {
+			skipped++
+			continue
 		}
+		haveFeed[feedKey(f.URL)] = true
+		name := f.Name
+		for n := 2; haveName[strings.ToLower(name)]; n++ {
+			name = fmt.Sprintf("%s (%d)", f.Name, n)
+		}
+		haveName[strings.ToLower(name)] = true
+		entries = append(entries, sourceEntry{Name: name, Feed: f.URL})
 	}
-	walk(doc.Body)
 	if skipped > 0 {
 		fmt.Fprintf(e.stdout, "# %d %s already configured, skipped\n\n", skipped, plural(skipped, "feed", "feeds"))
 	}
@@ -185,17 +152,11 @@ func feedKey(link string) string {
 
 // opmlExport writes the configured feed sources as OPML 2.0.
 func opmlExport(w io.Writer, cfg *config.Config) error {
-	doc := opml{Version: "2.0", Title: "newswatch sources"}
+	var feeds []opml.Feed
 	for _, s := range cfg.Sources {
-		if s.Feed == "" {
-			continue
+		if s.Feed != "" {
+			feeds = append(feeds, opml.Feed{Name: s.Name, URL: s.Feed})
 		}
-		doc.Body = append(doc.Body, &outline{Text: s.Name, Title: s.Name, Type: "rss", XMLURL: s.Feed})
 	}
-	b, err := xml.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s%s\n", xml.Header, b)
-	return err
+	return opml.Write(w, "newswatch sources", feeds)
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"newswatch/store"
+
+	"golang.org/x/sys/unix"
 )
 
 // feedServer serves the example feeds (built from the seed stories, with
@@ -304,11 +306,7 @@ func TestOncePrunes(t *testing.T) {
 // TestProgressLine: the progress line is drawn only on a terminal, and not
 // under -v, whose log lines it would garble; it ends by clearing itself.
 func TestProgressLine(t *testing.T) {
-	tty, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0) // a character device, as a terminal is
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
+	tty := openTerminal(t)
 	if (&env{}).progressTo(tty, 2) == nil {
 		t.Error("no progress line on a terminal")
 	}
@@ -318,6 +316,39 @@ func TestProgressLine(t *testing.T) {
 	if (&env{}).progressTo(&bytes.Buffer{}, 2) != nil {
 		t.Error("a progress line into a pipe or file")
 	}
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if (&env{}).progressTo(null, 2) != nil {
+		t.Error("a progress line into /dev/null, a character device but no terminal")
+	}
+}
+
+// openTerminal opens the terminal side of a new pseudo-terminal, closed
+// (with its other side) when the test ends; the test is skipped where
+// there is none.
+func openTerminal(t *testing.T) *os.File {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlock the pseudo-terminal: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("pseudo-terminal number: %v", err)
+	}
+	tty, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open the pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	return tty
 }
 
 // TestNamesListedPlainly: a name that is not in the config is answered

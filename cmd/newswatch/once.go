@@ -5,9 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"time"
 
-	"newswatch/digest"
+	"newswatch/app"
 	"newswatch/ingest"
 )
 
@@ -28,7 +27,7 @@ func cmdOnce(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	progress := e.progressTo(e.stderr, len(a.cfg.Sources))
+	progress := e.progressTo(e.stderr, len(a.Config.Sources))
 	if *quiet {
 		// Cron mails whatever is printed: the failures alone, as plain
 		// lines, and no log records (the lines say the same), unless -v.
@@ -43,23 +42,23 @@ func cmdOnce(ctx context.Context, e *env, args []string) error {
 
 // once fetches and delivers what is due, printing to w; failed reports a
 // source that failed even when the run as a whole did not.
-func (a *app) once(ctx context.Context, e *env, w io.Writer, progress func(ingest.Outcome)) (failed bool, err error) {
-	sum, err := a.fetch(ctx, a.cfg.Sources, e.log, progress)
+func (a *cli) once(ctx context.Context, e *env, w io.Writer, progress func(ingest.Outcome)) (failed bool, err error) {
+	sum, err := a.Fetch(ctx, a.Config.Sources, e.log, progress)
 	if err != nil {
 		return true, err
 	}
 	if a.quiet {
-		sum.printProblems(w)
+		sum.PrintProblems(w)
 	} else {
-		sum.print(w)
+		sum.Print(w)
 	}
 	specs, err := a.specs(nil)
 	if err != nil {
 		return true, err
 	}
-	now := a.now()
+	now := a.Now()
 	for _, spec := range specs {
-		slot, due, err := a.due(ctx, spec, now)
+		slot, due, err := a.Due(ctx, spec, now)
 		if err != nil {
 			return true, err
 		}
@@ -74,30 +73,10 @@ func (a *app) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 			return true, err
 		}
 	}
-	err = a.deliverPending(ctx, w, e.log)
-	a.prune(ctx, e.log)
-	if n := len(a.cfg.Sources); sum.Failed == n && n > 0 {
-		return true, errors.Join(errEverySourceFailed, err)
+	err = a.DeliverPending(ctx, w, e.log, a.quiet)
+	a.Prune(ctx, e.log)
+	if n := len(a.Config.Sources); sum.Failed == n && n > 0 {
+		return true, errors.Join(app.ErrEverySourceFailed, err)
 	}
 	return sum.Failed > 0 || err != nil, err
-}
-
-// due says whether spec's latest scheduled slot at now is later than its
-// last recorded one, and returns that slot; a digest never recorded is due
-// now.
-func (a *app) due(ctx context.Context, spec digest.Spec, now time.Time) (time.Time, bool, error) {
-	last, ok, err := a.st.LastSlot(ctx, spec.Name)
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	if !ok {
-		return now.Truncate(time.Minute), true, nil
-	}
-	for _, d := range a.cfg.Digests {
-		if d.Name == spec.Name {
-			slot, due := d.Timetable.Prev(last, now)
-			return slot, due, nil
-		}
-	}
-	return time.Time{}, false, nil
 }

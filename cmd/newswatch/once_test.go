@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"newswatch/app"
 	"newswatch/internal/smtptest"
 	"newswatch/internal/testutil"
 )
@@ -56,7 +57,7 @@ send_empty = true
 
 // onceApp opens the app of the config at path with logs discarded, and
 // returns a counter of the digests written to its output folder.
-func onceApp(t *testing.T, path string) (*app, *env, func() int) {
+func onceApp(t *testing.T, path string) (*cli, *env, func() int) {
 	t.Helper()
 	e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
 	e.config = path
@@ -74,9 +75,9 @@ func onceApp(t *testing.T, path string) (*app, *env, func() int) {
 
 // onceAt runs once with the app's clock at now and checks the digests
 // written so far.
-func onceAt(t *testing.T, a *app, e *env, mails func() int, now time.Time, want int) {
+func onceAt(t *testing.T, a *cli, e *env, mails func() int, now time.Time, want int) {
 	t.Helper()
-	a.now = func() time.Time { return now }
+	a.Now = func() time.Time { return now }
 	if _, err := a.once(context.Background(), e, io.Discard, nil); err != nil {
 		t.Fatalf("%v: %v", now, err)
 	}
@@ -90,7 +91,7 @@ func onceAt(t *testing.T, a *app, e *env, mails func() int, now time.Time, want 
 // missed window; a digest never delivered goes out on the first run.
 func TestOnceSendsWhenDue(t *testing.T) {
 	a, e, mails := onceApp(t, onceConfig(t, false))
-	loc := a.cfg.Location
+	loc := a.Config.Location
 	for _, step := range []struct {
 		now  time.Time
 		want int // mails written so far
@@ -127,7 +128,7 @@ func TestOnceEmptySlotIsDone(t *testing.T) {
 		}
 	}
 	a, e, mails := onceApp(t, path)
-	loc := a.cfg.Location
+	loc := a.Config.Location
 	writeFeed(testutil.Item("Markets close higher", "https://news.example/markets", "", "Nothing tracked."))
 	for _, step := range []struct {
 		now   time.Time
@@ -267,10 +268,10 @@ func TestReadersOnANewDatabase(t *testing.T) {
 	}
 }
 
-// TestDaemonEmptySlotIsDone: the daemon's slot with nothing to send is
-// recorded as done, so that catching up after a restart later that day
-// does not find it due and mail later stories off schedule.
-func TestDaemonEmptySlotIsDone(t *testing.T) {
+// TestEmptySlotIsDone: a scheduled slot with nothing to send (the daemon's
+// or once's) is recorded as done, so that catching up after a restart
+// later that day does not find it due and mail later stories off schedule.
+func TestEmptySlotIsDone(t *testing.T) {
 	path := onceConfig(t, true) // no feed: nothing to send
 	cfg, err := os.ReadFile(path)
 	if err != nil {
@@ -279,17 +280,16 @@ func TestDaemonEmptySlotIsDone(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Replace(string(cfg), "send_empty = true", "send_empty = false", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a, e, _ := onceApp(t, path)
+	a, _, _ := onceApp(t, path)
 	specs, err := a.specs(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	slot := time.Date(2026, 3, 2, 7, 0, 0, 0, a.cfg.Location)
-	d := &daemon{env: e, log: e.log}
-	if !d.compose(context.Background(), a, specs[0], slot, e.log) {
-		t.Fatal("compose of an empty digest failed")
+	slot := time.Date(2026, 3, 2, 7, 0, 0, 0, a.Config.Location)
+	if what, _, err := a.Compose(context.Background(), specs[0], slot, false); err != nil || what != app.NothingNew {
+		t.Fatalf("compose of an empty digest: %v, %v; want nothing new", what, err)
 	}
-	last, ok, err := a.st.LastSlot(context.Background(), "Daily")
+	last, ok, err := a.Store.LastSlot(context.Background(), "Daily")
 	if err != nil || !ok || !last.Equal(slot) {
 		t.Errorf("last slot after the daemon's empty digest = %v, %v, %v; want %v", last, ok, err, slot)
 	}

@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"newswatch/app"
 	"newswatch/digest"
-	"newswatch/store"
 )
 
 func cmdPreview(ctx context.Context, e *env, args []string) error {
@@ -23,10 +22,10 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	a, err := openAppReadOnly(ctx, e)
-	if err != nil && (errors.Is(err, errNoTables) || errors.Is(err, errNoDatabase)) {
+	if err != nil && (errors.Is(err, app.ErrNoTables) || errors.Is(err, app.ErrNoDatabase)) {
 		// Nothing fetched yet: show what an empty digest looks like, from
 		// an empty scratch database, leaving the configured one untouched.
-		a, err = openScratchApp(ctx, e)
+		a, err = openAppWith(ctx, e, app.OpenScratch)
 	}
 	if err != nil {
 		return err
@@ -45,10 +44,10 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	if *out != "" && len(specs) != 1 {
 		return usagef("-o writes one digest: name it (have: %s)", strings.Join(a.digestNames(), ", "))
 	}
-	now := a.now()
+	now := a.Now()
 	var docs []digest.Document
 	for i, spec := range specs {
-		d, err := a.composer.Compose(ctx, spec, now.Truncate(time.Minute), now)
+		d, err := a.Composer.Compose(ctx, spec, now.Truncate(time.Minute), now)
 		if err != nil {
 			return err
 		}
@@ -93,30 +92,12 @@ func printDocuments(w io.Writer, docs []digest.Document) error {
 	return err
 }
 
-// openScratchApp is the app of the configuration over a new, empty SQLite
-// database in a temporary folder, removed when the app is closed.
-func openScratchApp(ctx context.Context, e *env) (*app, error) {
-	dir, err := os.MkdirTemp("", "newswatch-preview-")
-	if err != nil {
-		return nil, err
-	}
-	a, err := openAppWith(ctx, e, func(ctx context.Context, _ string) (*store.Store, error) {
-		return store.Open(ctx, filepath.Join(dir, "empty.db"))
-	})
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	a.cleanup = func() { os.RemoveAll(dir) }
-	return a, nil
-}
-
-// sinceLast is "since the last digest (…)", or "yet" for a digest never
+// sinceLast is "since the last digest, …", or "yet" for a digest never
 // delivered.
-func (a *app) sinceLast(ctx context.Context, name string) string {
-	last, ok, err := a.st.LastSent(ctx, name)
+func (a *cli) sinceLast(ctx context.Context, name string) string {
+	last, ok, err := a.Store.LastSent(ctx, name)
 	if err != nil || !ok {
 		return "yet (no digest was sent so far)"
 	}
-	return "since the last digest, " + when(last.Sent, a.cfg.Location)
+	return "since the last digest, " + when(last.Sent, a.Config.Location)
 }

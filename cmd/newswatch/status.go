@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"newswatch/config"
 	"newswatch/internal/safetext"
 	"newswatch/model"
 	"newswatch/store"
@@ -28,22 +24,22 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	hs, err := a.st.Health(ctx)
+	hs, err := a.Store.Health(ctx)
 	if err != nil {
 		return err
 	}
-	msgs, err := a.st.Messages(ctx, model.MessagePending, model.MessageFailed)
+	msgs, err := a.Store.Messages(ctx, model.MessagePending, model.MessageFailed)
 	if err != nil {
 		return err
 	}
-	dels, err := a.st.Deliveries(ctx, model.MessagePending, model.MessageFailed)
+	dels, err := a.Store.Deliveries(ctx, model.MessagePending, model.MessageFailed)
 	if err != nil {
 		return err
 	}
 	if *quiet {
 		// A health check: the exit code says it all (cron and Docker
 		// mail or log whatever is printed).
-		if err := a.unhealthy(ctx, hs, msgs, dels); err != nil {
+		if err := a.Unhealthy(ctx, hs, msgs, dels); err != nil {
 			return silentError{err}
 		}
 		return nil
@@ -52,63 +48,23 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// The database's password, if the URL carries one, is masked.
-	fmt.Fprintf(e.stdout, "Database: %s\n\n", a.st.Path())
+	fmt.Fprintf(e.stdout, "Database: %s\n\n", a.Store.Path())
 	a.printHealth(e.stdout, hs)
 	a.printOutbox(e.stdout, msgs)
 	a.printChannels(e.stdout, dels)
 	if err := a.printDelivered(ctx, e.stdout); err != nil {
 		return err
 	}
-	return a.printSchedule(e.stdout, a.now())
-}
-
-// unhealthy is status -q's verdict: an error when sources were fetched but
-// none worked in its last run, or when a digest failed for good.
-//
-// A failure is forgotten once a later digest went through: the mail of the
-// same digest, or the same channel of it.
-func (a *app) unhealthy(ctx context.Context, hs []store.Health, msgs []model.Message, dels []model.Delivery) error {
-	ok := len(hs) == 0
-	for _, h := range hs {
-		ok = ok || h.LastStatus != model.StatusError
-	}
-	if !ok {
-		return errEverySourceFailed
-	}
-	for _, m := range msgs {
-		if m.Status != model.MessageFailed || !a.configured(m.Digest, "") {
-			continue // a digest renamed or removed since: nothing to repair
-		}
-		last, ok, err := a.st.LastSent(ctx, m.Digest)
-		if err != nil {
-			return err
-		}
-		if !ok || !last.Slot.After(m.Slot) {
-			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, when(m.Slot, a.cfg.Location), m.LastError)
-		}
-	}
-	for _, d := range dels {
-		if d.Status != model.MessageFailed || !a.configured(d.Message.Digest, d.Channel) {
-			continue // the URL was corrected or removed since
-		}
-		last, ok, err := a.st.LastDelivered(ctx, d.Message.Digest, d.Channel)
-		if err != nil {
-			return err
-		}
-		if !ok || !last.After(d.Message.Slot) {
-			return fmt.Errorf("digest %q of %s failed for good through %s: %s", d.Message.Digest, when(d.Message.Slot, a.cfg.Location), d.Channel, d.LastError)
-		}
-	}
-	return nil
+	return a.printSchedule(e.stdout, a.Now())
 }
 
 // unsettled drops from msgs the failed digests a later one of the same
 // digest went out after: the outbox shows what still needs attention.
-func (a *app) unsettled(ctx context.Context, msgs []model.Message) ([]model.Message, error) {
+func (a *cli) unsettled(ctx context.Context, msgs []model.Message) ([]model.Message, error) {
 	var out []model.Message
 	for _, m := range msgs {
 		if m.Status == model.MessageFailed {
-			last, ok, err := a.st.LastSent(ctx, m.Digest)
+			last, ok, err := a.Store.LastSent(ctx, m.Digest)
 			if err != nil {
 				return nil, err
 			}
@@ -121,29 +77,9 @@ func (a *app) unsettled(ctx context.Context, msgs []model.Message) ([]model.Mess
 	return out, nil
 }
 
-// configured says whether the digest name (and, when channel is not "",
-// that notify channel of it, named as the outbox names it) is in the
-// configuration, enabled or paused.
-func (a *app) configured(name, channel string) bool {
-	for _, d := range append(append([]config.Digest{}, a.cfg.Digests...), a.cfg.PausedDigests...) {
-		if d.Name != name {
-			continue
-		}
-		if channel == "" {
-			return true
-		}
-		for _, raw := range d.Notify {
-			if config.MaskURL(raw) == channel {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // printChannels lists the deliveries through notify channels that are
 // pending or failed, each channel masked as the outbox names it.
-func (a *app) printChannels(w io.Writer, dels []model.Delivery) {
+func (a *cli) printChannels(w io.Writer, dels []model.Delivery) {
 	if len(dels) == 0 {
 		return
 	}
@@ -153,37 +89,20 @@ func (a *app) printChannels(w io.Writer, dels []model.Delivery) {
 	for _, d := range dels {
 		next := "-"
 		if d.Status == model.MessagePending {
-			next = when(d.NextAttempt, a.cfg.Location)
+			next = when(d.NextAttempt, a.Config.Location)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Message.Digest, safetext.Line(d.Channel), when(d.Message.Slot, a.cfg.Location),
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Message.Digest, safetext.Line(d.Channel), when(d.Message.Slot, a.Config.Location),
 			d.Status, d.Attempts, next, safetext.Line(d.LastError))
 	}
 	tw.Flush()
 }
 
-// errNoDatabase is a read-only command's answer where the configured
-// SQLite file does not exist: it reports nothing fetched yet rather than
-// creating an empty database.
-var errNoDatabase = errors.New("nothing was fetched with this config (run `newswatch fetch` or `newswatch once` first)")
-
-// databaseExists returns errNoDatabase, naming the file, when database is
-// an SQLite path that does not exist. A PostgreSQL URL is left to the store.
-func databaseExists(database string) error {
-	if store.IsURL(database) {
-		return nil
-	}
-	if _, err := os.Stat(database); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no database at %s yet: %w", database, errNoDatabase)
-	}
-	return nil
-}
-
 // printDelivered lists each digest's last delivery.
-func (a *app) printDelivered(ctx context.Context, w io.Writer) error {
+func (a *cli) printDelivered(ctx context.Context, w io.Writer) error {
 	fmt.Fprintln(w, "\nLast delivered:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, d := range a.cfg.Digests {
-		m, ok, err := a.st.LastSent(ctx, d.Name)
+	for _, d := range a.Config.Digests {
+		m, ok, err := a.Store.LastSent(ctx, d.Name)
 		if err != nil {
 			return err
 		}
@@ -193,14 +112,14 @@ func (a *app) printDelivered(ctx context.Context, w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", d.Name, at)
 	}
-	for _, d := range a.cfg.PausedDigests {
+	for _, d := range a.Config.PausedDigests {
 		fmt.Fprintf(tw, "  %s\tpaused (enabled = false)\n", d.Name)
 	}
 	return tw.Flush()
 }
 
-func (a *app) printHealth(w io.Writer, hs []store.Health) {
-	loc := a.cfg.Location
+func (a *cli) printHealth(w io.Writer, hs []store.Health) {
+	loc := a.Config.Location
 	byName := map[string]store.Health{}
 	for _, h := range hs {
 		byName[h.Source] = h
@@ -208,7 +127,7 @@ func (a *app) printHealth(w io.Writer, hs []store.Health) {
 	fmt.Fprintln(w, "Sources:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NAME\tSTATUS\tLAST RUN\tLAST SUCCESS\tITEMS\tERROR")
-	for _, s := range a.cfg.Sources {
+	for _, s := range a.Config.Sources {
 		h, ok := byName[s.Name]
 		if !ok {
 			fmt.Fprintf(tw, "  %s\tnever fetched\t-\t-\t-\t\n", s.Name)
@@ -226,7 +145,7 @@ func (a *app) printHealth(w io.Writer, hs []store.Health) {
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", s.Name, status, when(h.LastRun, loc), when(h.LastSuccess, loc), items, errText)
 	}
-	for _, s := range a.cfg.PausedSources {
+	for _, s := range a.Config.PausedSources {
 		last := "-"
 		if h, ok := byName[s.Name]; ok {
 			last = when(h.LastRun, loc)
@@ -236,7 +155,7 @@ func (a *app) printHealth(w io.Writer, hs []store.Health) {
 	tw.Flush()
 }
 
-func (a *app) printOutbox(w io.Writer, msgs []model.Message) {
+func (a *cli) printOutbox(w io.Writer, msgs []model.Message) {
 	fmt.Fprintln(w, "\nDigests in the outbox:")
 	if len(msgs) == 0 {
 		fmt.Fprintln(w, "  none pending or failed")
@@ -247,18 +166,18 @@ func (a *app) printOutbox(w io.Writer, msgs []model.Message) {
 	for _, m := range msgs {
 		next := "-"
 		if m.Status == model.MessagePending {
-			next = when(m.NextAttempt, a.cfg.Location)
+			next = when(m.NextAttempt, a.Config.Location)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", m.Digest, when(m.Slot, a.cfg.Location), m.Status, m.Attempts, next, safetext.Line(m.LastError))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", m.Digest, when(m.Slot, a.Config.Location), m.Status, m.Attempts, next, safetext.Line(m.LastError))
 	}
 	tw.Flush()
 }
 
-func (a *app) printSchedule(w io.Writer, now time.Time) error {
+func (a *cli) printSchedule(w io.Writer, now time.Time) error {
 	fmt.Fprintln(w, "\nNext scheduled:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  fetch\t%s\t%s\n", a.cfg.FetchSchedule, when(a.cfg.FetchTimetable.Next(now), a.cfg.Location))
-	for _, d := range a.cfg.Digests {
+	fmt.Fprintf(tw, "  fetch\t%s\t%s\n", a.Config.FetchSchedule, when(a.Config.FetchTimetable.Next(now), a.Config.Location))
+	for _, d := range a.Config.Digests {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", d.Name, d.Schedule, when(d.Timetable.Next(now), d.Location))
 	}
 	return tw.Flush()

@@ -1,7 +1,6 @@
-package main
+package daemon
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 
 	"newswatch/deliver"
 	"newswatch/ingest"
-	"newswatch/model"
 )
 
 // metrics are the daemon's Prometheus metrics, on a registry of its own.
@@ -63,13 +61,13 @@ func (m *metrics) handler() http.Handler {
 }
 
 // observeSource records one source's fetch as it completes.
-func (m *metrics) observeSource(o ingest.Outcome) {
+func (m *metrics) observeSource(o ingest.Outcome, now time.Time) {
 	m.fetchDuration.WithLabelValues(o.Source).Observe(o.Fetch.Seconds())
 	if o.Err != nil {
 		m.fetchErrors.WithLabelValues(o.Source).Inc()
 		return
 	}
-	m.lastSuccess.WithLabelValues("fetch:" + o.Source).Set(float64(time.Now().Unix()))
+	m.lastSuccess.WithLabelValues("fetch:" + o.Source).Set(float64(now.Unix()))
 	m.itemsStored.Add(float64(o.New))
 	for _, it := range o.Matches {
 		for _, h := range it.Hits {
@@ -83,7 +81,7 @@ func (m *metrics) observeSource(o ingest.Outcome) {
 	}
 }
 
-func (m *metrics) observeDelivery(rep deliver.Report) {
+func (m *metrics) observeDelivery(rep deliver.Report, now time.Time) {
 	for _, o := range rep.Sent {
 		// Sent to some recipients, owed to others: counted as sent when
 		// the last of them has it.
@@ -96,81 +94,6 @@ func (m *metrics) observeDelivery(rep deliver.Report) {
 	m.digests.WithLabelValues("retry").Add(float64(len(rep.Retry)))
 	m.digests.WithLabelValues("failed").Add(float64(len(rep.Failed)))
 	if len(rep.Sent) > 0 {
-		m.lastSuccess.WithLabelValues("delivery").Set(float64(time.Now().Unix()))
+		m.lastSuccess.WithLabelValues("delivery").Set(float64(now.Unix()))
 	}
-}
-
-// healthReport is the JSON of /healthz.
-type healthReport struct {
-	Status  string         `json:"status"` // ok | failing
-	Sources []sourceHealth `json:"sources"`
-	Pending []outboxEntry  `json:"pending"`
-	Failed  []outboxEntry  `json:"failed"`
-	Next    map[string]any `json:"next"`
-}
-
-type sourceHealth struct {
-	Name        string    `json:"name"`
-	Status      string    `json:"status"`
-	LastRun     time.Time `json:"last_run,omitzero"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	Error       string    `json:"error,omitempty"`
-}
-
-type outboxEntry struct {
-	Digest    string    `json:"digest"`
-	Channel   string    `json:"channel,omitempty"` // a notify channel, masked; none for mail
-	Slot      time.Time `json:"slot"`
-	Attempts  int       `json:"attempts"`
-	LastError string    `json:"last_error,omitempty"`
-}
-
-func (d *daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
-	a := d.current()
-	hs, err := a.st.Health(r.Context())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	msgs, err := a.st.Messages(r.Context(), model.MessagePending, model.MessageFailed)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]any{}}
-	for _, h := range hs {
-		rep.Sources = append(rep.Sources, sourceHealth{h.Source, h.LastStatus, h.LastRun, h.LastSuccess, h.LastError})
-	}
-	dels, err := a.st.Deliveries(r.Context(), model.MessagePending, model.MessageFailed)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	add := func(status string, e outboxEntry) {
-		if status == model.MessageFailed {
-			rep.Failed = append(rep.Failed, e)
-		} else {
-			rep.Pending = append(rep.Pending, e)
-		}
-	}
-	for _, m := range msgs {
-		add(m.Status, outboxEntry{Digest: m.Digest, Slot: m.Slot, Attempts: m.Attempts, LastError: m.LastError})
-	}
-	for _, dl := range dels {
-		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: dl.Message.Slot, Attempts: dl.Attempts, LastError: dl.LastError})
-	}
-	now := a.now()
-	rep.Next["fetch"] = a.cfg.FetchTimetable.Next(now)
-	for _, dg := range a.cfg.Digests {
-		rep.Next[dg.Name] = dg.Timetable.Next(now)
-	}
-	code := http.StatusOK
-	if !d.healthy() {
-		rep.Status, code = "failing", http.StatusServiceUnavailable
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(rep)
 }

@@ -1,0 +1,168 @@
+package daemon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"newswatch/model"
+)
+
+// serve starts the /healthz and /metrics server on the listen address
+// (Options.Listen, else the configuration's), when there is one, and
+// Options.Servers; stop shuts them all down.
+func (d *Daemon) serve() (stop func(), err error) {
+	var started []*http.Server
+	stop = func() {
+		for _, srv := range started {
+			srv.Close()
+		}
+	}
+	start := func(srv *http.Server, what string) error {
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			return err
+		}
+		started = append(started, srv)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Error("http server", "error", err)
+			}
+		}()
+		d.log.Info("serving "+what, "addr", ln.Addr().String())
+		return nil
+	}
+	addr, key := d.opts.Listen, "listen override"
+	if addr == "" {
+		addr, key = d.current().Config.Listen, "config key listen"
+	}
+	if addr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/healthz", d.serveHealth)
+		mux.Handle("/metrics", d.metrics.handler())
+		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		if err := start(srv, "/healthz and /metrics"); err != nil {
+			return stop, fmt.Errorf("listen %s (%s): %w", addr, key, err)
+		}
+	}
+	for _, srv := range d.opts.Servers {
+		if err := start(srv, "http"); err != nil {
+			stop()
+			return nil, fmt.Errorf("listen %s: %w", srv.Addr, err)
+		}
+	}
+	return stop, nil
+}
+
+func (d *Daemon) noteRound(ok int) {
+	d.healthMu.Lock()
+	defer d.healthMu.Unlock()
+	d.rounds = append(d.rounds, ok)
+	if len(d.rounds) > 3 {
+		d.rounds = d.rounds[len(d.rounds)-3:]
+	}
+}
+
+// healthy is false when no source succeeded in the last three fetches.
+func (d *Daemon) healthy() bool {
+	d.healthMu.Lock()
+	defer d.healthMu.Unlock()
+	if len(d.rounds) < 3 {
+		return true
+	}
+	for _, n := range d.rounds {
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// healthReport is the JSON of /healthz. Times are RFC 3339 strings in the
+// configuration's zone (omitted when never), durations seconds with
+// decimals.
+type healthReport struct {
+	Status  string            `json:"status"` // ok | failing
+	Sources []sourceHealth    `json:"sources"`
+	Pending []outboxEntry     `json:"pending"`
+	Failed  []outboxEntry     `json:"failed"`
+	Next    map[string]string `json:"next"`
+}
+
+type sourceHealth struct {
+	Name         string  `json:"name"`
+	Status       string  `json:"status"`
+	LastRun      string  `json:"last_run,omitempty"`
+	Duration     float64 `json:"duration"` // of the last run
+	LastSuccess  string  `json:"last_success,omitempty"`
+	FailingSince string  `json:"failing_since,omitempty"`
+	Error        string  `json:"error,omitempty"`
+}
+
+type outboxEntry struct {
+	Digest    string `json:"digest"`
+	Channel   string `json:"channel,omitempty"` // a notify channel, masked; none for mail
+	Slot      string `json:"slot"`
+	Attempts  int    `json:"attempts"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
+	a := d.current()
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(a.Config.Location).Format(time.RFC3339)
+	}
+	hs, err := a.Store.Health(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	msgs, err := a.Store.Messages(r.Context(), model.MessagePending, model.MessageFailed)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	dels, err := a.Store.Deliveries(r.Context(), model.MessagePending, model.MessageFailed)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]string{}}
+	for _, h := range hs {
+		rep.Sources = append(rep.Sources, sourceHealth{Name: h.Source, Status: h.LastStatus, LastRun: stamp(h.LastRun),
+			Duration: h.Duration.Seconds(), LastSuccess: stamp(h.LastSuccess), FailingSince: stamp(h.FailingSince), Error: h.LastError})
+	}
+	add := func(status string, e outboxEntry) {
+		if status == model.MessageFailed {
+			rep.Failed = append(rep.Failed, e)
+		} else {
+			rep.Pending = append(rep.Pending, e)
+		}
+	}
+	for _, m := range msgs {
+		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: m.LastError})
+	}
+	for _, dl := range dels {
+		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: stamp(dl.Message.Slot), Attempts: dl.Attempts, LastError: dl.LastError})
+	}
+	now := a.Now()
+	rep.Next["fetch"] = stamp(a.Config.FetchTimetable.Next(now))
+	for _, dg := range a.Config.Digests {
+		rep.Next[dg.Name] = stamp(dg.Timetable.Next(now))
+	}
+	code := http.StatusOK
+	if !d.healthy() {
+		rep.Status, code = "failing", http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(rep)
+}
