@@ -227,6 +227,16 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, nil
 }
 
+// reportLog is the logger of work whose outcome the command prints
+// itself (a delivery run): without -v, its records would say each thing a
+// second time.
+func (e *env) reportLog() *slog.Logger {
+	if e.verbose {
+		return e.log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
 // level is the log level: one-shot commands print their results and log
 // only warnings; the daemon logs a line per source and digest; -v adds debug.
 func (g *globals) level() slog.Level {

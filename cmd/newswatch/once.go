@@ -73,7 +73,7 @@ func (a *cli) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 			return true, err
 		}
 	}
-	err = a.DeliverPending(ctx, w, e.log, a.quiet)
+	err = a.DeliverPending(ctx, w, e.reportLog(), a.quiet)
 	a.Prune(ctx, e.log)
 	if n := len(a.Config.Sources); sum.Failed == n && n > 0 {
 		return true, errors.Join(app.ErrEverySourceFailed, err)

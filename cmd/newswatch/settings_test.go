@@ -55,6 +55,9 @@ func TestWrongPasswordKeepsTheDigest(t *testing.T) {
 			if code != exitFailure || !strings.Contains(out, "kept in the outbox until the mail settings are fixed") || !strings.Contains(out, tt.want) {
 				t.Fatalf("send with a bad login: exit %d, want 1 and the digest kept\n%s%s", code, out, errOut)
 			}
+			if strings.Contains(errOut, "msg=") || strings.Contains(errOut, `"msg"`) {
+				t.Errorf("send printed log records besides its own lines:\n%s", errOut)
+			}
 			code, out, _ = runCmd(t, "-config", path, "status")
 			if code != exitOK || !strings.Contains(out, "pending") || !strings.Contains(out, tt.want) {
 				t.Fatalf("status after a bad login: exit %d, want the digest pending with the error\n%s", code, out)
