@@ -162,3 +162,32 @@ func TestOnceQuietWithAWrongPassword(t *testing.T) {
 		t.Errorf("once -q printed log records or the fetch listing:\n%s%s", out, errOut)
 	}
 }
+
+// TestSendAfterTheFixNamesTheHeldDigest: with send_empty = false, a send
+// after the fix has nothing new of its own; it says that the digest held
+// back is the one tried, and sends it.
+func TestSendAfterTheFixNamesTheHeldDigest(t *testing.T) {
+	msrv := smtptest.New(t, smtptest.Options{Username: "newswatch", Password: "secret", AllowInsecureAuth: true})
+	path := offlineConfig(t, `max_age = "87600h"`)
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtp := fmt.Sprintf("[smtp]\nhost = \"127.0.0.1\"\nport = %d\nsecurity = \"none\"\nusername = \"newswatch\"\npassword_env = \"NW_TEST_SMTP_PASSWORD\"\nfrom = \"n@example.org\"\n\n", msrv.Port())
+	if err := os.WriteFile(path, []byte(strings.Replace(string(cfg), "[output]", smtp+"[output]", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "fetch"); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "wrong")
+	if code, out, errOut := runCmd(t, "-config", path, "send", "Offline brief"); code != exitFailure {
+		t.Fatalf("send with a wrong password: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "secret")
+	code, out, errOut := runCmd(t, "-config", path, "send", "Offline brief")
+	if code != exitOK || len(msrv.Messages()) != 1 || strings.Contains(out, "nothing sent") ||
+		(!strings.Contains(out, "still in the outbox") && !strings.Contains(out, "nothing new beyond the digest of")) {
+		t.Errorf("send after the fix: exit %d, %d messages\n%s%s", code, len(msrv.Messages()), out, errOut)
+	}
+}
