@@ -59,8 +59,11 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stdout)
 		}
 		if d.Empty && !spec.SendEmpty {
-			fmt.Fprintf(e.stdout, "%s: nothing would be sent now: no new item matches its companies and topics %s, and send_empty is false\n",
-				spec.Name, a.sinceLast(ctx, spec.Name))
+			why := "no new item matches its companies and topics " + a.sinceLast(ctx, spec.Name)
+			if held, err := a.heldBack(ctx, spec.Name); err == nil && !held.IsZero() {
+				why = fmt.Sprintf("the new items are in the digest of %s, still in the outbox (`newswatch status` says why)", when(held, spec.Location))
+			}
+			fmt.Fprintf(e.stdout, "%s: nothing would be sent now: %s, and send_empty is false\n", spec.Name, why)
 			continue
 		}
 		fmt.Fprintf(e.stdout, "Subject: %s\nTo: %s\n\n%s", d.Message.Subject, strings.Join(d.Message.To, ", "), d.Message.Text)

@@ -191,3 +191,26 @@ func TestSendAfterTheFixNamesTheHeldDigest(t *testing.T) {
 		t.Errorf("send after the fix: exit %d, %d messages\n%s%s", code, len(msrv.Messages()), out, errOut)
 	}
 }
+
+// TestPreviewBesideAHeldDigest: preview, while a digest is held back by a
+// wrong password, says that the new items are in that digest.
+func TestPreviewBesideAHeldDigest(t *testing.T) {
+	msrv := smtptest.New(t, smtptest.Options{Username: "newswatch", Password: "secret", AllowInsecureAuth: true})
+	path := offlineConfig(t, `max_age = "87600h"`)
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtp := fmt.Sprintf("[smtp]\nhost = \"127.0.0.1\"\nport = %d\nsecurity = \"none\"\nusername = \"newswatch\"\npassword_env = \"NW_TEST_SMTP_PASSWORD\"\nfrom = \"n@example.org\"\n\n", msrv.Port())
+	if err := os.WriteFile(path, []byte(strings.Replace(string(cfg), "[output]", smtp+"[output]", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "wrong")
+	if code, out, errOut := runCmd(t, "-config", path, "once"); code != exitFailure {
+		t.Fatalf("once with a wrong password: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runCmd(t, "-config", path, "preview")
+	if code != exitOK || !strings.Contains(out, "still in the outbox") {
+		t.Errorf("preview beside a held digest: exit %d\n%s%s", code, out, errOut)
+	}
+}
