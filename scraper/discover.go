@@ -121,7 +121,7 @@ var ErrNoFeed = errors.New("no feed found")
 // feedsOf returns the feeds of a fetched page (see Discover).
 func (f *Fetcher) feedsOf(ctx context.Context, resp *response, acc access) ([]FeedLink, error) {
 	if _, err := f.parseFeed(resp.Body.Bytes(), resp.ContentType, resp.URL, f.now()); err == nil {
-		return []FeedLink{{URL: resp.URL.String(), Type: resp.ContentType}}, nil
+		return []FeedLink{{URL: resp.URL.String(), Title: f.feedTitle(resp.Body.Bytes(), resp.ContentType), Type: resp.ContentType}}, nil
 	}
 	if feeds := advertisedFeeds(resp.Body.Bytes(), resp.URL); len(feeds) > 0 {
 		return feeds, nil
@@ -137,12 +137,26 @@ func (f *Fetcher) feedsOf(ctx context.Context, resp *response, acc access) ([]Fe
 			continue
 		}
 		_, perr := f.parseFeed(r.Body.Bytes(), r.ContentType, r.URL, f.now())
+		title := ""
+		if perr == nil {
+			title = f.feedTitle(r.Body.Bytes(), r.ContentType)
+		}
 		r.release()
 		if perr == nil {
-			return []FeedLink{{URL: cand}}, nil
+			return []FeedLink{{URL: cand, Title: title}}, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: the page advertises none (<link rel=\"alternate\" type=\"application/rss+xml\">) and %s serve none", ErrNoFeed, strings.Join(paths, ", "))
+}
+
+// feedTitle is the title a feed gives itself, "" when it gives none; body
+// parsed as a feed before.
+func (f *Fetcher) feedTitle(body []byte, contentType string) string {
+	feed, err := f.parser.Parse(bytes.NewReader(toUTF8(body, contentType)))
+	if err != nil {
+		return ""
+	}
+	return cleanTitle(feed.Title)
 }
 
 // candidatePaths are the paths where a feed may be served for page: the

@@ -173,7 +173,7 @@ func TestDiscoverBelowThePage(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	code, out, errOut := runCmd(t, "-config", filepath.Join(t.TempDir(), "none.toml"), "discover", srv.URL+"/markets/")
-	if code != exitOK || !strings.Contains(out, srv.URL+"/markets/rss.xml") || strings.Contains(out, srv.URL+"/feed'") {
+	if code != exitOK || !strings.Contains(out, srv.URL+"/markets/rss.xml") || strings.Contains(out, srv.URL+"/feed'") || !strings.Contains(out, "name = 'Markets'") {
 		t.Errorf("discover of /markets/: exit %d, want the feed below it\n%s%s", code, out, errOut)
 	}
 }
