@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"newswatch/config"
 	"newswatch/deliver"
@@ -52,20 +53,21 @@ func (a *App) channels(name, key string) (deliver.Sender, error) {
 			continue
 		}
 		if raw, ok := config.MatchChannel(d.Notify, key); ok {
-			return ChannelSender(d, raw, a.Config.HTTP.UserAgent, nil), nil
+			return ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, nil), nil
 		}
 	}
 	return nil, fmt.Errorf("the channel is no longer in the notify list of digest %q in %s", name, a.Config.Path)
 }
 
 // ChannelSender is the sender of one notify URL of d: a webhook for http
-// and https (as userAgent, through client when not nil), else a chat
-// service.
-func ChannelSender(d config.Digest, raw, userAgent string, client *http.Client) deliver.Sender {
+// and https (signed with timestamps from now, as userAgent, through client
+// when not nil), else a chat service.
+func ChannelSender(d config.Digest, raw string, now func() time.Time, userAgent string, client *http.Client) deliver.Sender {
 	if config.IsWebhook(raw) {
 		return deliver.NewWebhookSender(&deliver.Webhook{
 			URL:       raw,
 			Secret:    func() (string, error) { return d.WebhookSecret(os.Getenv) },
+			Now:       now,
 			UserAgent: userAgent,
 			Client:    client,
 		}, func(m model.Message) ([]byte, error) {

@@ -57,3 +57,28 @@ func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 	}
 	return nil
 }
+
+// Status is what the outbox and the sources' health hold now, as `status`
+// and /healthz show it.
+type Status struct {
+	Health     []store.Health
+	Messages   []model.Message  // pending and failed digests
+	Deliveries []model.Delivery // pending and failed deliveries to notify channels
+}
+
+// Status reads the sources' health and the pending and failed digests and
+// channel deliveries.
+func (a *App) Status(ctx context.Context) (Status, error) {
+	var (
+		st  Status
+		err error
+	)
+	if st.Health, err = a.Store.Health(ctx); err != nil {
+		return st, err
+	}
+	if st.Messages, err = a.Store.Messages(ctx, model.MessagePending, model.MessageFailed); err != nil {
+		return st, err
+	}
+	st.Deliveries, err = a.Store.Deliveries(ctx, model.MessagePending, model.MessageFailed)
+	return st, err
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"newswatch/config"
 	"newswatch/deliver"
@@ -37,7 +38,7 @@ func (a *App) TestChannels(d config.Digest, rcpt []string, mailOnly bool) []Test
 	if mailOnly {
 		return out
 	}
-	return append(out, notifyChannels(d, a.Config.HTTP.UserAgent)...)
+	return append(out, notifyChannels(d, a.clock, a.Config.HTTP.UserAgent)...)
 }
 
 // mailChannel is the configured SMTP server, else the output folder.
@@ -73,13 +74,13 @@ func (a *App) mailChannel() TestChannel {
 }
 
 // notifyChannels are the test channels of d's notify URLs.
-func notifyChannels(d config.Digest, userAgent string) []TestChannel {
+func notifyChannels(d config.Digest, now func() time.Time, userAgent string) []TestChannel {
 	var out []TestChannel
 	for _, raw := range d.Notify {
 		if config.IsWebhook(raw) {
-			out = append(out, webhookChannel(d, raw, userAgent))
+			out = append(out, webhookChannel(d, raw, now, userAgent))
 		} else {
-			out = append(out, chatChannel(d, raw))
+			out = append(out, chatChannel(d, raw, now))
 		}
 	}
 	return out
@@ -87,9 +88,9 @@ func notifyChannels(d config.Digest, userAgent string) []TestChannel {
 
 // webhookChannel posts the test message's JSON document to a webhook and
 // tells its answer: status and the start of the body.
-func webhookChannel(d config.Digest, raw, userAgent string) TestChannel {
+func webhookChannel(d config.Digest, raw string, now func() time.Time, userAgent string) TestChannel {
 	rec := &answerRecorder{next: http.DefaultTransport}
-	s := ChannelSender(d, raw, userAgent, &http.Client{Timeout: deliver.DefaultTimeout, Transport: rec})
+	s := ChannelSender(d, raw, now, userAgent, &http.Client{Timeout: deliver.DefaultTimeout, Transport: rec})
 	return TestChannel{Kind: "webhook", Send: func(ctx context.Context, m model.Message) (string, error) {
 		if err := s.Send(ctx, m); err != nil {
 			return "", err
@@ -138,8 +139,8 @@ func (r *answerRecorder) answer() string {
 }
 
 // chatChannel sends the test message's text to a chat service.
-func chatChannel(d config.Digest, raw string) TestChannel {
-	s := ChannelSender(d, raw, "", nil)
+func chatChannel(d config.Digest, raw string, now func() time.Time) TestChannel {
+	s := ChannelSender(d, raw, now, "", nil)
 	scheme, _, _ := strings.Cut(raw, ":")
 	return TestChannel{Kind: scheme, Send: func(ctx context.Context, m model.Message) (string, error) {
 		if err := s.Send(ctx, m); err != nil {

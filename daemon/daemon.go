@@ -94,7 +94,8 @@ type Daemon struct {
 	healthMu sync.Mutex
 	rounds   []int // successful sources in each of the last fetch rounds
 
-	beforeFetch func() // test hook: runs at the start of each fetch job
+	beforeFetch   func()            // test hook: runs at the start of each fetch job
+	afterDebounce func(reload bool) // test hook: a burst of events in the config's folder was judged
 }
 
 // New returns a daemon for a; Run starts it. The daemon owns a from then

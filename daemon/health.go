@@ -118,21 +118,12 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 		return t.In(a.Config.Location).Format(time.RFC3339)
 	}
-	hs, err := a.Store.Health(r.Context())
+	st, err := a.Status(r.Context())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	msgs, err := a.Store.Messages(r.Context(), model.MessagePending, model.MessageFailed)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	dels, err := a.Store.Deliveries(r.Context(), model.MessagePending, model.MessageFailed)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
+	hs, msgs, dels := st.Health, st.Messages, st.Deliveries
 	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]string{}}
 	for _, h := range hs {
 		rep.Sources = append(rep.Sources, sourceHealth{Name: h.Source, Status: h.LastStatus, LastRun: stamp(h.LastRun),

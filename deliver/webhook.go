@@ -49,6 +49,16 @@ type Webhook struct {
 	Getenv func(string) string
 	// UserAgent is the User-Agent header ([http] user_agent); "": Go's.
 	UserAgent string
+	// Now is the clock of the signature's timestamp and of Retry-After
+	// dates; nil: time.Now.
+	Now func() time.Time
+}
+
+func (w *Webhook) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
 }
 
 // Post sends body with Content-Type application/json, Idempotency-Key key
@@ -93,7 +103,7 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 			return fail(true, 0, "signing secret: %v", err)
 		}
 		if secret != "" {
-			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			ts := strconv.FormatInt(w.now().Unix(), 10)
 			req.Header.Set(SignatureHeader, Sign(secret, body))
 			req.Header.Set(TimestampHeader, ts)
 			req.Header.Set(TimedSignatureHeader, SignTimed(secret, ts, body))
@@ -127,7 +137,7 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 		return fail(false, code, "%s: redirects are not followed, configure the URL the webhook ends at", resp.Status)
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		se := fail(true, code, "%s", resp.Status)
-		se.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		se.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), w.now())
 		return se
 	default:
 		return fail(false, code, "%s", resp.Status)

@@ -58,12 +58,13 @@ func migrations(d dialect) ([]migration, error) {
 	return ms, nil
 }
 
-// migrate brings the schema up to date in one transaction. The transaction
+// migrate brings the schema up to date in one transaction, recording each
+// step as applied at now. The transaction
 // holds the writers' lock from the start (IMMEDIATE on SQLite, the advisory
 // lock on PostgreSQL), so a second process opening the same database at
 // the same moment waits, then finds the migrations applied and does
 // nothing.
-func migrate(ctx context.Context, db *sql.DB, d dialect) error {
+func migrate(ctx context.Context, db *sql.DB, d dialect, now time.Time) error {
 	ms, err := migrations(d)
 	if err != nil {
 		return err
@@ -96,7 +97,7 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO schema_version (version, name, applied) VALUES (?, ?, ?)`),
-			m.version, m.name, time.Now().UnixNano()); err != nil {
+			m.version, m.name, now.UnixNano()); err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
 	}

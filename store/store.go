@@ -104,10 +104,15 @@ func OpenReadOnly(ctx context.Context, database string) (*Store, error) {
 	return openSQLiteReadOnly(ctx, database)
 }
 
+// SetClock makes the store read the time from now (first-seen times,
+// claims and leases, retention) instead of the system clock. Call it
+// before the store is shared.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
 // setup runs the migrations on the writer and prepares the statements.
 func (s *Store) setup(ctx context.Context) error {
 	s.owner = newOwner()
-	if err := migrate(ctx, s.w, s.d); err != nil {
+	if err := migrate(ctx, s.w, s.d, s.now()); err != nil {
 		return err
 	}
 	return s.stmts.prepare(ctx, s)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -42,44 +41,29 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(e.stdout, "warning: %s\n", w)
 	}
-	if _, err := cfg.SMTP.Password(os.Getenv); err != nil {
-		// Not an error here: the variable may be set where the daemon runs.
-		fmt.Fprintf(e.stdout, "warning: %v\n", err)
+	for _, w := range app.SecretWarnings(cfg, os.Getenv) {
+		// Not errors here: the variables may be set where the daemon runs.
+		fmt.Fprintf(e.stdout, "warning: %s\n", w)
 	}
-	for _, d := range cfg.Digests {
-		// Likewise for the secrets of the digest's channels.
-		if _, err := d.WebhookSecret(os.Getenv); err != nil {
-			fmt.Fprintf(e.stdout, "warning: %v\n", err)
-		}
-		for _, raw := range d.Notify {
-			expanded, err := config.ExpandURL(raw, os.Getenv)
-			if err == nil && len(config.NotifyVars(raw)) > 0 {
-				err = config.CheckService(expanded)
-			}
-			if err != nil {
-				fmt.Fprintf(e.stdout, "warning: digest %q: notify %v\n", d.Name, err)
-			}
-		}
-	}
-	if _, err := os.Stat(cfg.Database); !store.IsURL(cfg.Database) && errors.Is(err, fs.ErrNotExist) {
+	a, err := app.OpenReadOnly(ctx, s, e.clock())
+	switch {
+	case errors.Is(err, app.ErrNoDatabase):
 		fmt.Fprintf(e.stdout, "no database yet at %s: run `newswatch fetch` first to backtest the keywords\n", cfg.Database)
 		return nil
-	}
-	st, err := store.OpenReadOnly(ctx, cfg.Database)
-	if errors.Is(err, store.ErrSchemaOutdated) {
+	case errors.Is(err, app.ErrNoTables):
 		// A fresh PostgreSQL database, or one an older newswatch wrote:
 		// the config is fine, there is nothing to backtest on yet.
 		fmt.Fprintf(e.stdout, "no backtest yet: the database at %s is new or from an older newswatch; run `newswatch fetch` first (it creates or upgrades the tables)\n", store.Redact(cfg.Database))
 		return nil
+	case err != nil:
+		return err
 	}
-	if err != nil {
-		return err // it names the database
-	}
-	defer st.Close()
+	defer a.Close()
+	st := a.Store
 	if *itemURL != "" {
-		return explainItem(ctx, e.stdout, st, wl, *itemURL, func(it model.Item) string { return app.TooOld(cfg, time.Now(), it) })
+		return explainItem(ctx, e.stdout, st, wl, *itemURL, func(it model.Item) string { return app.TooOld(cfg, a.Now(), it) })
 	}
-	items, err := st.Items(ctx, store.ItemQuery{Since: time.Now().AddDate(0, 0, -*days)})
+	items, err := st.Items(ctx, store.ItemQuery{Since: a.Now().AddDate(0, 0, -*days)})
 	if err != nil {
 		return fmt.Errorf("read stored items: %w", err)
 	}

@@ -65,6 +65,16 @@ type env struct {
 	// zone is the configuration's time zone once it is loaded: log times
 	// are written in it, as every other time newswatch prints.
 	zone atomic.Pointer[time.Location]
+	// now is the commands' clock; nil: the system's.
+	now func() time.Time
+}
+
+// clock is the commands' clock, the one every app they open reads.
+func (e *env) clock() func() time.Time {
+	if e.now != nil {
+		return e.now
+	}
+	return time.Now
 }
 
 type command struct {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"time"
 
 	"newswatch/app"
 	"newswatch/config"
@@ -38,10 +37,10 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 	e.zone.Store(s.Config.Location)
 	if *dry {
 		// Nothing is stored: the database is not even opened.
-		a := &app.App{Config: s.Config, Watchlist: s.Watchlist, Now: time.Now}
+		a := &app.App{Config: s.Config, Watchlist: s.Watchlist, Now: e.clock()}
 		return a.DryRun(ctx, e.stdout, srcs[0])
 	}
-	a, err := app.Open(ctx, s)
+	a, err := app.Open(ctx, s, e.clock())
 	if err != nil {
 		return err
 	}
