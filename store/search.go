@@ -217,9 +217,7 @@ const searchBatch = 256
 // SearchEach calls fn with every item q selects, newest first, ignoring
 // q.Limit, until fn returns false or an error.
 func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Item) (bool, error)) error {
-	p := s.plan(q)
-	from, where, args := p.sql(false)
-	ids, err := s.searchIDs(ctx, p, from+where, args, 0)
+	ids, err := s.SearchIDs(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -238,6 +236,14 @@ func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Ite
 		}
 	}
 	return nil
+}
+
+// SearchIDs returns the IDs of every item q selects, newest first,
+// ignoring q.Limit; ItemsByIDs reads them.
+func (s *Store) SearchIDs(ctx context.Context, q SearchQuery) ([]int64, error) {
+	p := s.plan(q)
+	from, where, args := p.sql(false)
+	return s.searchIDs(ctx, p, from+where, args, 0)
 }
 
 // searchIDs returns the IDs of the items of a plan's query (FROM and

@@ -641,3 +641,22 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("unknown company: %d", w.Code)
 	}
 }
+
+// A company filter weighs exactUpTo items for its total, then estimates
+// the rest from the share that matched.
+func TestFilterTotalEstimated(t *testing.T) {
+	f := newFixture(t, "")
+	defer func(n int) { exactUpTo = n }(exactUpTo)
+	exactUpTo = 1
+	got := decode[itemsAnswer](t, f.do(t, "GET", "/api/items?company=Alibaba&limit=1", "", nil))
+	if !slices.Equal(titles(got.Items), []string{"Cainiao accused of spying on customers"}) || got.Total < 1 {
+		t.Errorf("estimated: %d %q", got.Total, titles(got.Items))
+	}
+	if w := f.do(t, "GET", "/search?company=Alibaba&limit=1", "", nil); !strings.Contains(w.Body.String(), "about ") {
+		t.Errorf("the page does not say the total is an estimate")
+	}
+	exactUpTo = 1000
+	if got := decode[itemsAnswer](t, f.do(t, "GET", "/api/items?company=Alibaba&limit=1", "", nil)); got.Total != 2 {
+		t.Errorf("exact total %d, want 2", got.Total)
+	}
+}
