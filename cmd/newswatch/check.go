@@ -68,7 +68,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("read stored items: %w", err)
 	}
 	printBacktest(e.stdout, app.RunBacktest(cfg, wl, items, samplesPerName), cfg, *days, len(items))
-	return printMarks(ctx, e.stdout, st, cfg, wl, *days)
+	return app.PrintMarks(ctx, e.stdout, st, cfg, wl, a.Now(), *days)
 }
 
 // printBacktest shows the backtest of the last days on total items.

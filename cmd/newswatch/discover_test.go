@@ -177,3 +177,9 @@ func TestDiscoverBelowThePage(t *testing.T) {
 		t.Errorf("discover of /markets/: exit %d, want the feed below it\n%s%s", code, out, errOut)
 	}
 }
+
+// sourceEntry is one [[sources]] entry as discover and opml import print it.
+type sourceEntry struct {
+	Name string `toml:"name"`
+	Feed string `toml:"feed"`
+}
