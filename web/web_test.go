@@ -462,6 +462,16 @@ func TestAuth(t *testing.T) {
 	if w := f.do(t, "POST", item, form+"&csrf="+url.QueryEscape(csrf[1]), withCookie); w.Code != http.StatusSeeOther {
 		t.Errorf("form with CSRF: %d %s", w.Code, w.Body)
 	}
+	if w := f.do(t, "GET", "/", "", withCookie); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/search" {
+		t.Errorf("/: %d %v", w.Code, w.Header())
+	}
+	if w := f.do(t, "POST", "/logout", "", withCookie); w.Code != 403 {
+		t.Errorf("log out without CSRF token: %d", w.Code)
+	}
+	w = f.do(t, "POST", "/logout", "csrf="+url.QueryEscape(csrf[1]), withCookie)
+	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("log out: %d %v", w.Code, w.Header())
+	}
 	// Another token's session, or an expired one, is no session.
 	other := newFixture(t, "another-token")
 	if w := other.do(t, "GET", "/search", "", withCookie); w.Code != 401 {
