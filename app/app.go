@@ -105,7 +105,12 @@ func (a *App) newComposer() *digest.Composer {
 	for i, s := range a.Config.Sources {
 		names[i] = s.Name
 	}
+	console := ""
+	if a.Config.Web != nil {
+		console = a.Config.Web.URL
+	}
 	return &digest.Composer{
+		Console:   console,
 		Store:     a.Store,
 		Watchlist: a.Watchlist,
 		Templates: a.Templates,

@@ -47,16 +47,16 @@ func (a *App) deliverAll(ctx context.Context, s deliver.Sender, policy deliver.R
 
 // channels finds the sender of a digest's notify channel, given by its key
 // in the outbox (config.MatchChannel), in the current configuration.
-func (a *App) channels(name, key string) (deliver.Sender, error) {
+func (a *App) channels(name, key string) (deliver.Sender, model.Channel, error) {
 	for _, d := range append(append([]config.Digest{}, a.Config.Digests...), a.Config.PausedDigests...) {
 		if d.Name != name {
 			continue
 		}
 		if raw, ok := config.MatchChannel(d.Notify, key); ok {
-			return ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, nil), nil
+			return ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, nil), model.Channel{Key: config.ChannelKey(raw), Name: config.MaskURL(raw)}, nil
 		}
 	}
-	return nil, fmt.Errorf("the channel is no longer in the notify list of digest %q in %s", name, a.Config.Path)
+	return nil, model.Channel{}, fmt.Errorf("the channel is no longer in the notify list of digest %q in %s", name, a.Config.Path)
 }
 
 // ChannelSender is the sender of one notify URL of d: a webhook for http

@@ -38,6 +38,10 @@ type SendError struct {
 	// RetryAfter is the wait the receiver asked for (an HTTP Retry-After),
 	// 0 when it named none: the next try is no sooner.
 	RetryAfter time.Duration
+	// Unknown is set on a temporary failure whose outcome is not known:
+	// the request was sent and no answer came in time, so the receiver
+	// may have taken it. It is tried again only a few times, spaced.
+	Unknown bool
 	// Err is the failure, prefixed with where it happened.
 	Err error
 }

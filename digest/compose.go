@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -37,6 +38,10 @@ type Spec struct {
 
 // Composer builds digests from the stored items.
 type Composer struct {
+	// Console is the web console's public base URL ([web] url), "" for
+	// none: the HTML part then links each story's "not relevant?" and
+	// "all stories" to it.
+	Console   string
 	Store     *store.Store
 	Watchlist *match.Watchlist
 	Templates *Templates
@@ -108,6 +113,13 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
 	v.Health = health
+	if c.Console != "" {
+		v.Console = c.Console
+		v.AllStories = c.Console + "/search?" + url.Values{"matched": {"1"}, "since": {windowStart.UTC().Format(time.RFC3339)}}.Encode()
+		if windowStart.IsZero() {
+			v.AllStories = c.Console + "/search?matched=1"
+		}
+	}
 	text, html, err := c.Templates.renderWithin(&v, htmlBudget)
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
@@ -861,6 +873,7 @@ func storyView(e entry, loc *time.Location, now time.Time) StoryView {
 		// For the JSON document.
 		Published: itemTime(e.item).In(loc),
 		Matched:   matched(e.hit),
+		ItemID:    e.item.ID,
 	}
 	sv.Meta = sv.Source + " · " + sv.Time
 	if len(sv.Topics) > 0 {

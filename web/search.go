@@ -74,7 +74,7 @@ const snippetSize = 280
 // search runs p: full text through the store; the company, topic and
 // matched filters through the match engine, as digests and check use it,
 // on the items the text index lets through.
-func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []found, error) {
+func (s *Server) search(ctx context.Context, st *state, p searchParams) (total int, about bool, list []found, err error) {
 	q := store.SearchQuery{Text: p.Q, Source: p.Source, Since: p.Since, Until: p.Until, Limit: p.Limit}
 	var companies []string
 	switch {
@@ -86,7 +86,7 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 			}
 		}
 		if companies == nil {
-			return 0, nil, fmt.Errorf("%w: company %q", errUnknown, p.Company)
+			return 0, false, nil, fmt.Errorf("%w: company %q", errUnknown, p.Company)
 		}
 	case p.Matched || p.Topic != "":
 		var all []string
@@ -99,7 +99,7 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 	if p.Topic != "" {
 		i := slices.IndexFunc(st.cfg.Topics, func(t config.Topic) bool { return t.Name == p.Topic })
 		if i < 0 {
-			return 0, nil, fmt.Errorf("%w: topic %q", errUnknown, p.Topic)
+			return 0, false, nil, fmt.Errorf("%w: topic %q", errUnknown, p.Topic)
 		}
 		q.AnyOf = append(q.AnyOf, st.cfg.Topics[i].Terms)
 	}
@@ -107,18 +107,15 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 	if len(q.AnyOf) == 0 {
 		res, err := s.opts.Store.Search(ctx, q)
 		if err != nil {
-			return 0, nil, err
+			return 0, false, nil, err
 		}
 		out, err := s.describe(ctx, st, words, res.Items)
-		return res.Total, out, err
+		return res.Total, res.Estimated, out, err
 	}
-	var (
-		total int
-		out   []found
-	)
+	var out []found
 	marks, err := allMarks(ctx, s.opts.Store, st.cfg)
 	if err != nil {
-		return 0, nil, err
+		return 0, false, nil, err
 	}
 	err = s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
 		f := weigh(st, words, it, marks[it.ID])
@@ -138,9 +135,9 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 		return true, nil
 	})
 	if err != nil {
-		return 0, nil, err
+		return 0, false, nil, err
 	}
-	return total, out, nil
+	return total, false, out, nil
 }
 
 // allMarks returns the companies each item was marked not relevant for.
