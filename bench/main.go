@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -134,15 +135,17 @@ const (
 
 // cell collects the repetitions of one measurement.
 type cell struct {
-	feeds   int
-	phase   string
-	terms   int
-	latency time.Duration
-	runs    []procResult
-	dl      []time.Duration
-	parse1  []time.Duration // one goroutine
-	parseN  []time.Duration // GOMAXPROCS goroutines
-	parsed  int             // feeds parsed by the parse-only loop
+	feeds    int
+	phase    string
+	terms    int
+	latency  time.Duration
+	runs     []procResult
+	dl       []time.Duration
+	parse1   []time.Duration // one goroutine
+	parseN   []time.Duration // GOMAXPROCS goroutines
+	parseCPU []time.Duration // CPU time of the one-goroutine parse
+	curl     []time.Duration // curl, conditional, same concurrency (absent without curl)
+	parsed   int             // feeds parsed by the parse-only loop
 }
 
 func (c *cell) best() procResult {
@@ -330,16 +333,24 @@ func (b *bench) sequence(ctx context.Context, n, rep, terms int, latency time.Du
 		}
 		c.runs = append(c.runs, res)
 		b.farm.Reset()
+		// curl first: the downloader updates the validators both use.
+		if cu, err := curlRun(ctx, urls, b.o.concurrency, v, b.work); err == nil {
+			c.curl = append(c.curl, cu)
+		} else if !errors.Is(err, exec.ErrNotFound) {
+			return fmt.Errorf("%d feeds, %s: curl: %w", n, ph, err)
+		}
 		dl, err := download(ctx, urls, b.o.concurrency, v)
 		if err != nil {
 			return fmt.Errorf("%d feeds, %s: downloader: %w", n, ph, err)
 		}
 		c.dl = append(c.dl, dl)
 		bodies := b.farm.Bodies(parse)
+		cpu0 := processCPU()
 		p1, items, err := parseAll(bodies, 1)
 		if err != nil {
 			return err
 		}
+		c.parseCPU = append(c.parseCPU, processCPU()-cpu0)
 		pn, _, err := parseAll(bodies, runtime.GOMAXPROCS(0))
 		if err != nil {
 			return err
