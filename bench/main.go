@@ -35,23 +35,25 @@ func main() {
 
 // options are the command-line settings.
 type options struct {
-	sizes       []int
-	reps        int
-	concurrency int
-	terms       int
-	latency     time.Duration
-	latencyN    int
-	matchN      int
-	bin         string
-	keep        bool
-	out         string
-	profile     string
-	profileN    int
-	profileWarm int
-	serve       int
-	configDir   string
-	daemons     bool
-	pg          string
+	sizes         []int
+	reps          int
+	concurrency   int
+	terms         int
+	latency       time.Duration
+	latencyN      int
+	matchN        int
+	bin           string
+	keep          bool
+	out           string
+	profile       string
+	profileN      int
+	profileWarm   int
+	serve         int
+	configDir     string
+	daemons       bool
+	daemonLatency time.Duration
+	daemonCases   string
+	pg            string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -74,6 +76,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.serve, "serve", 0, "serve a farm of this many feeds and print its address until stdin closes (used by -profile)")
 	fs.StringVar(&o.configDir, "config-dir", "", "with -serve: also write a newswatch.toml for the farm into this folder")
 	fs.BoolVar(&o.daemons, "daemons", false, "daemon mode: `newswatch run` fetching one slot, one daemon on SQLite, one and three on PostgreSQL (-pg)")
+	fs.DurationVar(&o.daemonLatency, "daemon-latency", 0, "with -daemons: delay before every response of the farm, as real servers answer")
+	fs.StringVar(&o.daemonCases, "daemon-cases", "sqlite1,pg1,pg3", "with -daemons: the runs, each a database (sqlite, pg) and a number of daemons")
 	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "with -daemons: a PostgreSQL database to create the runs' databases from")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

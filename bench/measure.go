@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mmcdole/gofeed"
@@ -114,11 +116,23 @@ func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, err
 // measureChild runs argv with this process's standard streams, then writes
 // its wall time, user and system CPU time (ns) and peak RSS (bytes) to the
 // file out, and returns its exit code.
+// SIGTERM and SIGINT are passed on to it (daemons are stopped so).
 func measureChild(out string, argv []string) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sigs)
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		go func() {
+			for s := range sigs {
+				_ = cmd.Process.Signal(s)
+			}
+		}()
+		err = cmd.Wait()
+	}
 	wall := time.Since(start)
 	ps := cmd.ProcessState
 	if ps == nil {
