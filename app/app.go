@@ -4,8 +4,9 @@
 // whether a digest is due, delivering the outbox, pruning the store.
 //
 // It writes to no terminal by itself: callers get results and errors, and
-// the reports two commands share (a fetch's) are written to the io.Writer
-// given. Every time it reads comes from App.Now.
+// the reports the commands print (a fetch's, a delivery run's, status, a
+// dry run, an item's explanation) are written to the io.Writer given.
+// Every time it reads comes from App.Now.
 package app
 
 import (
@@ -31,7 +32,10 @@ import (
 // the file. The commands exit 2 on it.
 type ConfigError struct{ Err error }
 
+// Error returns Err's text.
 func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Setup is a validated configuration with what depends on it alone.
@@ -67,7 +71,8 @@ type App struct {
 	Templates *digest.Templates
 	Composer  *digest.Composer
 	Ingest    *ingest.Pipeline
-	// Now is the clock every part of the app reads.
+	// Now is the clock every part of the app reads: the store (when the
+	// app opened it), the ingest pipeline, the composer, the senders.
 	Now func() time.Time
 
 	// SenderOptions are extra options of the SMTP sender (tests: TLS roots).
@@ -81,9 +86,13 @@ type App struct {
 func New(s Setup, st *store.Store, now func() time.Time) *App {
 	a := &App{Config: s.Config, Store: st, Watchlist: s.Watchlist, Templates: s.Templates, Now: now}
 	a.Composer = a.newComposer()
-	a.Ingest = ingest.New(s.Config, st, s.Watchlist, ingest.WithClock(now))
+	a.Ingest = ingest.New(s.Config, st, s.Watchlist, ingest.WithClock(a.clock))
 	return a
 }
+
+// clock reads a.Now at each call, so that a clock set after New reaches
+// the parts New wired.
+func (a *App) clock() time.Time { return a.Now() }
 
 // Setup is the configuration a was wired from.
 func (a *App) Setup() Setup {
@@ -95,7 +104,12 @@ func (a *App) newComposer() *digest.Composer {
 	for i, s := range a.Config.Sources {
 		names[i] = s.Name
 	}
+	console := ""
+	if a.Config.Web != nil {
+		console = a.Config.Web.URL
+	}
 	return &digest.Composer{
+		Console:   console,
 		Store:     a.Store,
 		Watchlist: a.Watchlist,
 		Templates: a.Templates,

@@ -22,20 +22,28 @@ var ErrNoDatabase = errors.New("nothing was fetched with this config (run `newsw
 var ErrNoTables = errors.New("the database is new or from an older newswatch: run `newswatch fetch` or `newswatch once` first (it creates or upgrades the tables)")
 
 // Open opens the configured database, creating or upgrading it, and wires
-// s over it with the system clock.
-func Open(ctx context.Context, s Setup) (*App, error) {
+// s over it with the clock now, the store's too.
+func Open(ctx context.Context, s Setup, now func() time.Time) (*App, error) {
 	st, err := store.Open(ctx, s.Config.Database)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", store.Redact(s.Config.Database), err)
 	}
-	return New(s, st, time.Now), nil
+	return withStore(s, st, now), nil
+}
+
+// withStore is New for a store the app opened: the store reads the app's
+// clock.
+func withStore(s Setup, st *store.Store, now func() time.Time) *App {
+	a := New(s, st, now)
+	st.SetClock(a.clock)
+	return a
 }
 
 // OpenReadOnly is Open for the commands that only read (status, check,
 // preview): it works on a read-only or busy database, and creates or
 // upgrades nothing. A missing SQLite file is ErrNoDatabase, a database
 // without the current tables ErrNoTables.
-func OpenReadOnly(ctx context.Context, s Setup) (*App, error) {
+func OpenReadOnly(ctx context.Context, s Setup, now func() time.Time) (*App, error) {
 	if err := DatabaseExists(s.Config.Database); err != nil {
 		return nil, err
 	}
@@ -46,13 +54,13 @@ func OpenReadOnly(ctx context.Context, s Setup) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", store.Redact(s.Config.Database), err)
 	}
-	return New(s, st, time.Now), nil
+	return withStore(s, st, now), nil
 }
 
 // OpenScratch wires s over a new, empty SQLite database in a temporary
 // folder, removed when the app is closed: what a digest looks like before
 // anything was fetched.
-func OpenScratch(ctx context.Context, s Setup) (*App, error) {
+func OpenScratch(ctx context.Context, s Setup, now func() time.Time) (*App, error) {
 	dir, err := os.MkdirTemp("", "newswatch-preview-")
 	if err != nil {
 		return nil, err
@@ -62,7 +70,7 @@ func OpenScratch(ctx context.Context, s Setup) (*App, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("open a scratch database: %w", err)
 	}
-	a := New(s, st, time.Now)
+	a := withStore(s, st, now)
 	a.Cleanup = func() { os.RemoveAll(dir) }
 	return a, nil
 }

@@ -3,11 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
+
 	"newswatch/config"
 	"newswatch/digest"
 	"newswatch/internal/safetext"
 	"newswatch/model"
-	"strings"
 )
 
 // TestChannel is one way a digest leaves newswatch, for `send -test`: Send
@@ -29,7 +31,7 @@ func (a *App) TestChannels(d config.Digest, rcpt []string, mailOnly bool) []Test
 	if mailOnly {
 		return out
 	}
-	return append(out, notifyChannels(d)...)
+	return append(out, notifyChannels(d, a.clock)...)
 }
 
 // mailChannel is the configured SMTP server, else the output folder.
@@ -65,21 +67,21 @@ func (a *App) mailChannel() TestChannel {
 }
 
 // notifyChannels are the test channels of d's notify URLs.
-func notifyChannels(d config.Digest) []TestChannel {
+func notifyChannels(d config.Digest, now func() time.Time) []TestChannel {
 	var out []TestChannel
 	for _, raw := range d.Notify {
 		if config.IsWebhook(raw) {
-			out = append(out, webhookChannel(d, raw))
+			out = append(out, webhookChannel(d, raw, now))
 		} else {
-			out = append(out, chatChannel(d, raw))
+			out = append(out, chatChannel(d, raw, now))
 		}
 	}
 	return out
 }
 
 // webhookChannel posts the test message's JSON document to a webhook.
-func webhookChannel(d config.Digest, raw string) TestChannel {
-	s := ChannelSender(d, raw)
+func webhookChannel(d config.Digest, raw string, now func() time.Time) TestChannel {
+	s := ChannelSender(d, raw, now)
 	return TestChannel{Kind: "webhook", Send: func(ctx context.Context, m model.Message) (string, error) {
 		if err := s.Send(ctx, m); err != nil {
 			return "", err
@@ -89,8 +91,8 @@ func webhookChannel(d config.Digest, raw string) TestChannel {
 }
 
 // chatChannel sends the test message's text to a chat service.
-func chatChannel(d config.Digest, raw string) TestChannel {
-	s := ChannelSender(d, raw)
+func chatChannel(d config.Digest, raw string, now func() time.Time) TestChannel {
+	s := ChannelSender(d, raw, now)
 	scheme, _, _ := strings.Cut(raw, ":")
 	return TestChannel{Kind: scheme, Send: func(ctx context.Context, m model.Message) (string, error) {
 		if err := s.Send(ctx, m); err != nil {
@@ -105,7 +107,7 @@ func chatChannel(d config.Digest, raw string) TestChannel {
 // nothing pending was sent; its JSON document is marked as a test.
 func (a *App) TestMessage(d config.Digest, rcpt []string) (model.Message, error) {
 	now := a.Now()
-	stamp := now.In(d.Location).Format("2006-01-02 15:04 MST")
+	stamp := now.In(d.Location).Format(timeLayout)
 	m := model.Message{
 		Digest:    d.Name,
 		Slot:      now,

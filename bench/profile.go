@@ -74,113 +74,183 @@ func profile(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	} else {
 		defer os.RemoveAll(work)
 	}
+	farm, err := startFarm(ctx, o.profileN, stderr)
+	if err != nil {
+		return err
+	}
+	path, err := writeConfig(work, farm.addr, configOptions{Feeds: o.profileN, Concurrency: o.concurrency, Terms: o.terms})
+	if err != nil {
+		farm.stop()
+		return err
+	}
+	files := profileFiles{
+		cpu:  filepath.Join(o.profile, "cpu.prof"),
+		heap: filepath.Join(o.profile, "heap.prof"),
+		warm: filepath.Join(o.profile, "cpu-warm.prof"),
+	}
+	cold, err := coldFetch(ctx, path, files)
+	if err != nil {
+		farm.stop()
+		return err
+	}
+	warm, err := warmFetches(ctx, path, files.warm, o.profileWarm)
+	stats := farm.stop()
+	if err != nil {
+		return err
+	}
+	printProfile(stdout, o, cold, warm, stats)
+	return pprofTops(ctx, stdout, stderr, files)
+}
 
+// farm is the feed farm run in a separate process (serve).
+type farm struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines *bufio.Scanner
+	addr  string
+}
+
+// startFarm starts a farm of n feeds in a child process, this binary run
+// with -serve.
+func startFarm(ctx context.Context, n int, stderr io.Writer) (*farm, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	srv := exec.CommandContext(ctx, exe, "-serve", strconv.Itoa(o.profileN))
-	srv.Stderr = stderr
-	stdin, err := srv.StdinPipe()
+	cmd := exec.CommandContext(ctx, exe, "-serve", strconv.Itoa(n))
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out, err := srv.StdoutPipe()
+	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := srv.Start(); err != nil {
-		return fmt.Errorf("start the farm: %w", err)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the farm: %w", err)
 	}
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() {
-		stdin.Close()
-		srv.Wait()
-		return fmt.Errorf("the farm process printed no address")
+	f := &farm{cmd: cmd, stdin: stdin, lines: bufio.NewScanner(out)}
+	if !f.lines.Scan() {
+		f.stop()
+		return nil, fmt.Errorf("the farm process printed no address")
 	}
-	addr := lines.Text()
-	fmt.Fprintf(stderr, "farm of %d feeds on %s (separate process)\n", o.profileN, addr)
+	f.addr = f.lines.Text()
+	fmt.Fprintf(stderr, "farm of %d feeds on %s (separate process)\n", n, f.addr)
+	return f, nil
+}
 
-	path, err := writeConfig(work, addr, configOptions{Feeds: o.profileN, Concurrency: o.concurrency, Terms: o.terms})
-	if err != nil {
-		return err
+// stop ends the farm and returns its counters (requests ok 304 gzipped rx
+// tx), its last line.
+func (f *farm) stop() string {
+	f.stdin.Close()
+	var stats string
+	if f.lines.Scan() {
+		stats = f.lines.Text()
 	}
-	cpuPath, heapPath := filepath.Join(o.profile, "cpu.prof"), filepath.Join(o.profile, "heap.prof")
-	var cold pipelineSummary
-	var p *pipeline
-	elapsed, cpuUsed, alloc, gcs, err := profiled(cpuPath, func() error {
-		if p, err = newPipeline(ctx, path); err != nil {
+	f.cmd.Wait()
+	return stats
+}
+
+// profileFiles are where the profiles go: the cold fetch's CPU and heap
+// profiles, the warm fetches' CPU profile.
+type profileFiles struct {
+	cpu, heap, warm string
+}
+
+// coldResult is the cold fetch as profiled.
+type coldResult struct {
+	p         pipelineSummary
+	pipe      *pipeline
+	wall, cpu time.Duration
+	alloc     int64
+	gcs       uint32
+	rss       int64
+}
+
+// coldFetch profiles one fetch of every feed into a new database: the CPU
+// and, after it, the heap profile.
+func coldFetch(ctx context.Context, path string, files profileFiles) (coldResult, error) {
+	var r coldResult
+	var err error
+	r.wall, r.cpu, r.alloc, r.gcs, err = profiled(files.cpu, func() error {
+		if r.pipe, err = newPipeline(ctx, path); err != nil {
 			return err
 		}
-		cold, err = p.fetch(ctx)
+		r.p, err = r.pipe.fetch(ctx)
 		return err
 	})
 	if err != nil {
-		return err
+		return r, err
 	}
-	if err := writeHeap(heapPath); err != nil {
-		return err
+	if err := writeHeap(files.heap); err != nil {
+		return r, err
 	}
-	rss := selfMaxRSS()
-	if err := p.st.Close(); err != nil {
-		return err
-	}
+	r.rss = selfMaxRSS()
+	return r, r.pipe.st.Close()
+}
 
-	// The warm run (every feed answers 304) is short: profile several,
-	// each with the start-up a `newswatch fetch` process goes through.
-	warmRuns := o.profileWarm
-	warmPath := filepath.Join(o.profile, "cpu-warm.prof")
-	var warm pipelineSummary
-	var wp *pipeline
-	var startup time.Duration
-	warmElapsed, warmCPU, _, _, err := profiled(warmPath, func() error {
-		for range warmRuns {
+// warmResult is the warm fetches as profiled, per run.
+type warmResult struct {
+	runs               int
+	p                  pipelineSummary
+	pipe               *pipeline
+	wall, cpu, startup time.Duration // per run
+}
+
+// warmFetches profiles runs fetches in which every feed answers 304, each
+// with the start-up a `newswatch fetch` process goes through: one is short.
+func warmFetches(ctx context.Context, path, cpuPath string, runs int) (warmResult, error) {
+	r := warmResult{runs: runs}
+	var err error
+	wall, cpu, _, _, err := profiled(cpuPath, func() error {
+		for range runs {
 			t := time.Now()
-			if wp, err = newPipeline(ctx, path); err != nil {
+			if r.pipe, err = newPipeline(ctx, path); err != nil {
 				return err
 			}
-			startup += time.Since(t)
-			if warm, err = wp.fetch(ctx); err != nil {
+			r.startup += time.Since(t)
+			if r.p, err = r.pipe.fetch(ctx); err != nil {
 				return err
 			}
-			if err := wp.st.Close(); err != nil {
+			if err := r.pipe.st.Close(); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
+	per := time.Duration(max(runs, 1))
+	r.wall, r.cpu, r.startup = wall/per, cpu/per, r.startup/per
+	return r, err
+}
 
-	stdin.Close()
-	var stats string
-	if lines.Scan() {
-		stats = lines.Text()
-	}
-	srv.Wait()
+// printProfile writes the figures of the cold and warm fetches.
+func printProfile(w io.Writer, o *options, cold coldResult, warm warmResult, stats string) {
+	p, c := cold.pipe, cold.p
+	fmt.Fprintf(w, "in-process cold fetch of %d feeds (%d terms, concurrency %d): %s wall, %s CPU (user+sys), peak RSS %s (this process)\n",
+		o.profileN, o.terms, o.concurrency, secs(cold.wall), secs(cold.cpu), mb(cold.rss))
+	fmt.Fprintf(w, "  start-up: config.Load %s, match.Compile %s, store.Open %s; Validators ×%d %s; FetchAll %s\n",
+		secs(p.load), secs(p.compile), secs(p.open), len(p.cfg.Sources), secs(c.validators), secs(c.fetchAll))
+	fmt.Fprintf(w, "  items %d, new %d, matched %d, failed sources %d; farm counters (requests ok 304 gzipped rx tx): %s\n",
+		c.items, c.fresh, c.matched, c.failed, stats)
+	fmt.Fprintf(w, "  summed over the %d workers: fetch+parse %s, store.SaveRun %s (waiting for the writer included), match.ItemText+Match %s\n",
+		o.concurrency, secs(c.fetch), secs(c.save), secs(c.match))
+	fmt.Fprintf(w, "  allocated %s in %d GCs\n", mb(cold.alloc), cold.gcs)
+	wp := warm.pipe
+	fmt.Fprintf(w, "in-process warm fetch (all 304), %d runs each with start-up: %s wall per run, %s CPU per run\n",
+		warm.runs, secs(warm.wall), secs(warm.cpu))
+	fmt.Fprintf(w, "  per run: start-up %s (config.Load %s, match.Compile %s, store.Open %s), Validators ×%d %s, FetchAll %s (%d not modified)\n\n",
+		secs(warm.startup), secs(wp.load), secs(wp.compile), secs(wp.open), len(wp.cfg.Sources), secs(warm.p.validators), secs(warm.p.fetchAll), warm.p.notModified)
+}
 
-	fmt.Fprintf(stdout, "in-process cold fetch of %d feeds (%d terms, concurrency %d): %s wall, %s CPU (user+sys), peak RSS %s (this process)\n",
-		o.profileN, o.terms, o.concurrency, secs(elapsed), secs(cpuUsed), mb(rss))
-	fmt.Fprintf(stdout, "  start-up: config.Load %s, match.Compile %s, store.Open %s; Validators ×%d %s; FetchAll %s\n",
-		secs(p.load), secs(p.compile), secs(p.open), len(p.cfg.Sources), secs(cold.validators), secs(cold.fetchAll))
-	fmt.Fprintf(stdout, "  items %d, new %d, matched %d, failed sources %d; farm counters (requests ok 304 gzipped rx tx): %s\n",
-		cold.items, cold.fresh, cold.matched, cold.failed, stats)
-	fmt.Fprintf(stdout, "  summed over the %d workers: fetch+parse %s, store.SaveRun %s (waiting for the writer included), match.ItemText+Match %s\n",
-		o.concurrency, secs(cold.fetch), secs(cold.save), secs(cold.match))
-	fmt.Fprintf(stdout, "  allocated %s in %d GCs\n", mb(alloc), gcs)
-	per := time.Duration(warmRuns)
-	fmt.Fprintf(stdout, "in-process warm fetch (all 304), %d runs each with start-up: %s wall per run, %s CPU per run\n",
-		warmRuns, secs(warmElapsed/per), secs(warmCPU/per))
-	fmt.Fprintf(stdout, "  per run: start-up %s (config.Load %s, match.Compile %s, store.Open %s), Validators ×%d %s, FetchAll %s (%d not modified)\n\n",
-		secs(startup/per), secs(wp.load), secs(wp.compile), secs(wp.open), len(wp.cfg.Sources), secs(warm.validators), secs(warm.fetchAll), warm.notModified)
-
+// pprofTops prints the tops of the profiles with go tool pprof.
+func pprofTops(ctx context.Context, stdout, stderr io.Writer, files profileFiles) error {
 	for _, args := range [][]string{
-		{"-top", "-nodecount=25", cpuPath},
-		{"-top", "-cum", "-nodecount=45", cpuPath},
-		{"-top", "-sample_index=alloc_space", "-nodecount=20", heapPath},
-		{"-top", "-sample_index=inuse_space", "-nodecount=15", heapPath},
-		{"-top", "-cum", "-nodecount=30", warmPath},
+		{"-top", "-nodecount=25", files.cpu},
+		{"-top", "-cum", "-nodecount=45", files.cpu},
+		{"-top", "-sample_index=alloc_space", "-nodecount=20", files.heap},
+		{"-top", "-sample_index=inuse_space", "-nodecount=15", files.heap},
+		{"-top", "-cum", "-nodecount=30", files.warm},
 	} {
 		fmt.Fprintf(stdout, "$ go tool pprof %s\n", strings.Join(args, " "))
 		cmd := exec.CommandContext(ctx, "go", append([]string{"tool", "pprof"}, args...)...)

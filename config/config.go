@@ -50,6 +50,7 @@ type Config struct {
 	HTTP           HTTP
 	SMTP           *SMTP // nil when the [smtp] table is absent: file delivery
 	Output         Output
+	Web            *Web     // nil when the [web] table is absent: no console
 	Sources        []Source // the enabled sources, in file order
 	Companies      []Company
 	Topics         []Topic

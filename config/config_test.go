@@ -159,6 +159,14 @@ func TestInvalid(t *testing.T) {
 		{"listen.toml", []problem{
 			{1, "listen", `port "99999" is not a number from 1 to 65535`},
 		}},
+		{"web.toml", []problem{
+			{2, "web.listen", `"0.0.0.0:8080" is not a loopback address: set auth_token_env`},
+			{3, "web.url", `is not a base URL`},
+		}},
+		{"web_token.toml", []problem{
+			{2, "web.listen", `port "99999" is not a number`},
+			{3, "web.auth_token_env", "is not an environment variable name"},
+		}},
 		{"listen_noport.toml", []problem{
 			{1, "listen", "must be host:port"},
 		}},

@@ -20,6 +20,7 @@ type document struct {
 	HTTP          httpDoc   `toml:"http"`
 	SMTP          smtpDoc   `toml:"smtp"` // used only when [smtp] is present
 	Output        Output    `toml:"output"`
+	Web           Web       `toml:"web"` // used only when [web] is present
 	Sources       []Source  `toml:"sources"`
 	Companies     []Company `toml:"companies"`
 	Topics        []Topic   `toml:"topics"`

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -63,15 +65,76 @@ func (d Digest) WebhookSecret(getenv func(string) string) (string, error) {
 }
 
 // MaskURL is a notify URL as it may be shown and stored: ${VAR} references
-// as written (names, not values), while literal user info, query values,
-// path segments that look like tokens (16 characters or more, or 8 or more
-// mixing letters and digits) and, for a chat service, a host that is a
-// token (tokenHost: ifttt://KEY, pushbullet://TOKEN)
-// become "***"; a value that is no URL at all is "***". It is also the
-// channel's name in the outbox.
+// as written (names, not values), the rest with its secret parts as "***".
+// For a chat service the secret parts are where that service's URL form
+// carries its credentials (chatSecrets): a password always, a user name
+// standing alone, the host or path segments of the services that put a
+// token there, and every query value. For a webhook: user info, query
+// values and path segments that look like tokens (16 characters or more,
+// or 8 or more mixing letters and digits). A value that is no URL at all
+// is "***". It names the channel in logs, status and the outbox (its
+// identity there is ChannelKey).
 func MaskURL(raw string) string {
 	masked, _ := maskURL(raw)
 	return masked
+}
+
+// ChannelKey is the stable identity of a notify URL in the outbox: a hash
+// of the URL as written (${VAR} references, not their values), so it does
+// not change when the rules of MaskURL do, and holds no secret readable
+// back. The same URL always has the same key; another URL another key.
+func ChannelKey(raw string) string {
+	sum := sha256.Sum256([]byte(strings.TrimSpace(raw)))
+	return channelKeyPrefix + hex.EncodeToString(sum[:16])
+}
+
+const channelKeyPrefix = "sha256:"
+
+// MatchChannel finds the URL of notify whose channel is key: the one with
+// that ChannelKey or, for a key recorded before channels had keys (the
+// URL as MaskURL showed it then, with "***" for what it hid), the only URL
+// that shows so now or whose literal parts fit around the "***"s. false
+// when none does, or when an old key fits several.
+func MatchChannel(notify []string, key string) (string, bool) {
+	if strings.HasPrefix(key, channelKeyPrefix) {
+		for _, raw := range notify {
+			if ChannelKey(raw) == key {
+				return raw, true
+			}
+		}
+		return "", false
+	}
+	var found []string
+	for _, raw := range notify {
+		if MaskURL(raw) == key || fitsMasked(strings.TrimSpace(raw), key) {
+			found = append(found, raw)
+		}
+	}
+	if len(found) != 1 {
+		return "", false
+	}
+	return found[0], true
+}
+
+// fitsMasked reports whether raw is a URL that masked reads as, "***"
+// standing for any text.
+func fitsMasked(raw, masked string) bool {
+	parts := strings.Split(masked, "***")
+	if !strings.HasPrefix(raw, parts[0]) {
+		return false
+	}
+	rest := raw[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(rest, p) && len(rest) >= len(p)
+		}
+		j := strings.Index(rest, p)
+		if j < 0 {
+			return false
+		}
+		rest = rest[j+len(p):]
+	}
+	return rest == ""
 }
 
 // SecretParts returns the literal parts of a notify URL that MaskURL
@@ -120,6 +183,9 @@ func maskURL(raw string) (string, []string) {
 		if p, ok := u.User.Password(); ok {
 			pass, both = p, true
 		}
+		if both && name != "" && !isRef(name) && !IsWebhook(raw) && chatSecretsOf(u.Scheme).user {
+			name = hide(name)
+		}
 		switch {
 		case both && !isRef(pass):
 			b.WriteString(name + ":" + hide(pass) + "@")
@@ -131,15 +197,16 @@ func maskURL(raw string) (string, []string) {
 			b.WriteString(hide(name) + "@")
 		}
 	}
+	chat := !IsWebhook(raw)
+	at := chatSecretsOf(u.Scheme)
 	host := u.Host
-	if h := u.Hostname(); !IsWebhook(raw) && !isRef(h) && tokenHost(h) {
+	if h := u.Hostname(); chat && h != "" && !isRef(h) && (at.host || at.hostAlone && u.User == nil) {
 		host = strings.Replace(host, h, hide(h), 1)
 	}
 	b.WriteString(host)
-	chat := !IsWebhook(raw)
-	for _, seg := range strings.Split(u.EscapedPath(), "/")[1:] {
+	for i, seg := range strings.Split(u.EscapedPath(), "/")[1:] {
 		b.WriteString("/")
-		if !isRef(seg) && (tokenLike(seg) || chat && chatToken(seg)) {
+		if seg != "" && !isRef(seg) && (!chat && tokenLike(seg) || chat && at.pathSecret(i)) {
 			seg = hide(seg)
 		}
 		b.WriteString(seg)
@@ -171,12 +238,63 @@ func maskURL(raw string) (string, []string) {
 
 var varPlaceholder = regexp.MustCompile(`nwvar\d+nwvar`)
 
-// tokenHost reports whether a chat URL's host is a token rather than a
-// server name: one or two labels (KEY, o.TOKEN), one of 16 characters or
-// more.
-func tokenHost(h string) bool {
-	labels := strings.Split(h, ".")
-	return len(labels) <= 2 && slices.ContainsFunc(labels, func(l string) bool { return len(l) >= 16 })
+// chatSecret says where a chat service's URL form carries its
+// credentials, besides a password and a user name standing alone (always
+// secret) and query values (always hidden).
+type chatSecret struct {
+	user      bool // the user name, even beside a password (teams://GROUP@TENANT/…)
+	host      bool // the host (ifttt://KEY, pushover://:APPTOKEN@USERKEY)
+	hostAlone bool // the host when the URL has no user info (slack://A/B/C)
+	// path segments from index pathFrom on, up to pathTo (exclusive; 0:
+	// the end), are tokens; pathFrom < 0: none.
+	pathFrom, pathTo int
+}
+
+func (c chatSecret) pathSecret(i int) bool {
+	return c.pathFrom >= 0 && i >= c.pathFrom && (c.pathTo == 0 || i < c.pathTo)
+}
+
+// chatSecrets are the URL forms of the shoutrrr services (its
+// documentation, docs/services): where each one's token sits.
+var chatSecrets = map[string]chatSecret{
+	"bark":       {pathFrom: -1},                        // bark://:DEVICEKEY@host/path
+	"discord":    {user: true, pathFrom: -1},            // discord://TOKEN@WEBHOOKID
+	"generic":    {pathFrom: 0},                         // generic://host/path/WEBHOOKID?…
+	"googlechat": {pathFrom: -1},                        // googlechat://chat.googleapis.com/v1/spaces/ID/messages?key=KEY&token=TOKEN
+	"hangouts":   {pathFrom: -1},                        // as googlechat
+	"gotify":     {pathFrom: 0},                         // gotify://host[:port][/path]/TOKEN
+	"ifttt":      {host: true, pathFrom: -1},            // ifttt://KEY/?events=…
+	"join":       {user: true, pathFrom: -1},            // join://shoutrrr:APIKEY@join/?devices=…
+	"lark":       {pathFrom: 0},                         // lark://host/TOKEN?secret=SECRET
+	"logger":     {pathFrom: -1},                        // logger://
+	"matrix":     {pathFrom: -1},                        // matrix://user:PASSWORD@host or matrix://:TOKEN@host
+	"mattermost": {pathFrom: 0, pathTo: 1},              // mattermost://[user@]host/TOKEN[/channel]
+	"notifiarr":  {host: true, pathFrom: -1},            // notifiarr://APIKEY
+	"ntfy":       {pathFrom: -1},                        // ntfy://[user:PASSWORD@]host/topic
+	"opsgenie":   {pathFrom: 0},                         // opsgenie://host/APIKEY
+	"pagerduty":  {pathFrom: 0},                         // pagerduty://host/INTEGRATIONKEY
+	"pushbullet": {host: true, pathFrom: -1},            // pushbullet://TOKEN/target
+	"pushover":   {host: true, pathFrom: -1},            // pushover://shoutrrr:APPTOKEN@USERKEY/
+	"rocketchat": {pathFrom: 0, pathTo: 1},              // rocketchat://[user@]host/TOKEN[/channel]
+	"signal":     {pathFrom: 0},                         // signal://[user:PASSWORD@]host/SOURCEPHONE/RECIPIENT…
+	"slack":      {hostAlone: true, pathFrom: 0},        // slack://hook:TOKEN@webhook, slack://TOKEN@channel, slack://A/B/C
+	"smtp":       {pathFrom: -1},                        // smtp://user:PASSWORD@host/?…
+	"teams":      {user: true, host: true, pathFrom: 0}, // teams://GROUP@TENANT/ALTID/GROUPOWNER?host=…
+	"telegram":   {pathFrom: -1},                        // telegram://BOTID:TOKEN@telegram?chats=…
+	"wecom":      {host: true, pathFrom: 0},             // wecom://KEY
+	"xmpp":       {pathFrom: -1},                        // xmpp://user:PASSWORD@host
+	"zulip":      {pathFrom: -1},                        // zulip://bot@host:BOTKEY@host
+}
+
+// chatSecretsOf is where the service named by a scheme ("slack",
+// "ntfy+https") carries its credentials; a service not listed has every
+// path segment taken for a token.
+func chatSecretsOf(scheme string) chatSecret {
+	base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
+	if c, ok := chatSecrets[base]; ok {
+		return c
+	}
+	return chatSecret{pathFrom: 0}
 }
 
 // tokenLike reports whether a path segment looks like a secret token.
@@ -187,17 +305,6 @@ func tokenLike(seg string) bool {
 	letters := strings.IndexFunc(seg, unicode.IsLetter) >= 0
 	digits := strings.IndexFunc(seg, unicode.IsDigit) >= 0
 	return len(seg) >= 8 && letters && digits
-}
-
-// chatToken reports whether a chat URL's path segment may be a token made
-// of letters only (a Gotify token is 15 random letters and digits, often
-// letters alone): 12 letters or digits and more, or 8 and more in mixed
-// case. A chat URL's path holds credentials more often than names.
-func chatToken(seg string) bool {
-	if len(seg) < 8 || strings.IndexFunc(seg, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) >= 0 {
-		return false
-	}
-	return len(seg) >= 12 || strings.IndexFunc(seg, unicode.IsUpper) >= 0 && strings.IndexFunc(seg, unicode.IsLower) >= 0
 }
 
 // notify checks a digest's notify URLs and webhook_secret_env.

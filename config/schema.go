@@ -91,6 +91,11 @@ var schema = map[string]want{
 	"smtp.from":         wantString,
 	"smtp.timeout":      wantDuration,
 
+	"web":                wantTable,
+	"web.listen":         wantString,
+	"web.url":            wantString,
+	"web.auth_token_env": wantString,
+
 	"output":     wantTable,
 	"output.dir": wantString,
 

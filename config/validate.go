@@ -36,6 +36,7 @@ func (c *checker) build(doc *document, abs string) *Config {
 	cfg.HTTP = c.http(doc.HTTP)
 	cfg.SMTP = c.smtp(doc.SMTP)
 	cfg.Output = Output{Dir: c.path("output.dir", doc.Output.Dir, base)}
+	cfg.Web = c.web(doc.Web)
 	cfg.Sources = c.sources(doc.Sources, base)
 	cfg.Companies = c.companies(doc.Companies)
 	cfg.Topics = c.topics(doc.Topics)

@@ -94,7 +94,8 @@ type Daemon struct {
 	healthMu sync.Mutex
 	rounds   []int // successful sources in each of the last fetch rounds
 
-	beforeFetch func() // test hook: runs at the start of each fetch job
+	beforeFetch   func()            // test hook: runs at the start of each fetch job
+	afterDebounce func(reload bool) // test hook: a burst of events in the config's folder was judged
 }
 
 // New returns a daemon for a; Run starts it. The daemon owns a from then
@@ -166,7 +167,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 // startup delivers what was left pending and catches up on digests whose
 // slot passed while the daemon was down: one digest for the whole missed
-// window, never one per missed slot.
+// window, never one per missed slot. A catch-up digest fetches first; with
+// none due, the sources are fetched when the fetch schedule ticked since
+// their last fetch (or one was never fetched), so that a daemon started
+// between two slots does not serve stale items until the next one.
 func (d *Daemon) startup() {
 	d.goJob(func() {
 		a := d.current()
@@ -174,6 +178,11 @@ func (d *Daemon) startup() {
 		defer cancel()
 		d.deliver(ctx, a, true)
 		now := a.Now()
+		type catchUp struct {
+			name string
+			slot time.Time
+		}
+		var due []catchUp
 		for _, dg := range a.Config.Digests {
 			last, ok, err := a.Store.LastSlot(ctx, dg.Name)
 			if err != nil {
@@ -185,11 +194,50 @@ func (d *Daemon) startup() {
 			}
 			if slot, missed := dg.Timetable.Prev(last, now); missed {
 				d.log.Info("catching up on a missed digest", "digest", dg.Name, "slot", slot, "last_slot", last)
-				d.digestJob(dg.Name, slot)
+				due = append(due, catchUp{dg.Name, slot})
 			}
+		}
+		if len(due) == 0 {
+			d.startupFetch(ctx, a, now)
+		}
+		for _, c := range due {
+			d.digestJob(c.name, c.slot)
 		}
 		d.pruneJob()
 	})
+}
+
+// startupFetch fetches the sources unless every configured one was
+// fetched since the fetch schedule's latest tick.
+func (d *Daemon) startupFetch(ctx context.Context, a *app.App, now time.Time) {
+	hs, err := a.Store.Health(ctx)
+	if err != nil {
+		d.log.Error("start-up: read the sources' health", "error", err)
+		return
+	}
+	lastRun := make(map[string]time.Time, len(hs))
+	for _, h := range hs {
+		lastRun[h.Source] = h.LastRun
+	}
+	var oldest time.Time
+	for i, s := range a.Config.Sources {
+		if t := lastRun[s.Name]; i == 0 || t.Before(oldest) {
+			oldest = t
+		}
+	}
+	if len(a.Config.Sources) == 0 {
+		return
+	}
+	if !oldest.IsZero() && a.Config.FetchTimetable.Next(oldest).After(now) {
+		d.log.Info("no fetch at start-up: every source was fetched since the fetch schedule's latest slot", "last_fetch", oldest)
+		return
+	}
+	if oldest.IsZero() {
+		d.log.Info("fetching at start-up: a source was never fetched")
+	} else {
+		d.log.Info("fetching at start-up: the fetch schedule ticked since the last fetch", "last_fetch", oldest)
+	}
+	d.fetchJob()
 }
 
 // goJob runs f as tracked work that shutdown waits for.
@@ -391,8 +439,8 @@ func (d *Daemon) composeShared(ctx context.Context, a *app.App, spec digest.Spec
 			}
 			continue
 		}
-		stop := a.Store.HoldClaims(ctx, lease)
-		done := d.compose(ctx, a, spec, slot, log)
+		held, stop := a.Store.HoldClaims(ctx, lease)
+		done := d.compose(held, a, spec, slot, log)
 		stop()
 		if !done {
 			return false

@@ -312,7 +312,7 @@ func TestDaemonJobPanics(t *testing.T) {
 			calls++
 			n := calls
 			mu.Unlock()
-			if n == 1 {
+			if n <= 2 { // the start-up fetch, then a scheduled one
 				panic("injected failure")
 			}
 		}
@@ -325,7 +325,7 @@ func TestDaemonJobPanics(t *testing.T) {
 	waitFor(t, 15*time.Second, "a fetch after the panic", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return calls >= 2 && strings.Contains(log.String(), "fetch done")
+		return calls >= 3 && strings.Contains(log.String(), "fetch done")
 	})
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -356,12 +356,32 @@ func TestDaemonHealthzMetrics(t *testing.T) {
 	defer fsrv.Close()
 	msrv := smtptest.New(t, smtptest.Options{})
 	addr := freeAddr(t)
-	cfgPath := writeDaemonConfig(t, t.TempDir(), msrv.Port(), fsrv.URL, "", `fetch_schedule =`, fmt.Sprintf("listen = %q\nfetch_schedule =", addr))
+	cfgPath := writeDaemonConfig(t, t.TempDir(), msrv.Port(), fsrv.URL, "", `fetch_schedule =`, fmt.Sprintf("timezone = \"Asia/Tokyo\"\nlisten = %q\nfetch_schedule =", addr))
 	startDaemon(t, cfgPath, nil)
 	waitFor(t, 15*time.Second, "a digest", func() bool { return len(msrv.Messages()) > 0 })
 	code, body := httpGet("http://" + addr + "/healthz")
 	if code != http.StatusOK || !strings.Contains(body, `"name": "Live"`) || !strings.Contains(body, `"status": "ok"`) {
 		t.Errorf("/healthz: %d\n%s", code, body)
+	}
+	// Times in RFC 3339 in the configuration's zone, durations in seconds.
+	var health struct {
+		Sources []struct {
+			LastRun  string  `json:"last_run"`
+			Duration float64 `json:"duration"`
+		} `json:"sources"`
+		Next map[string]string `json:"next"`
+	}
+	if err := json.Unmarshal([]byte(body), &health); err != nil || len(health.Sources) != 1 {
+		t.Fatalf("/healthz: %v\n%s", err, body)
+	}
+	if run, err := time.Parse(time.RFC3339, health.Sources[0].LastRun); err != nil || !strings.HasSuffix(health.Sources[0].LastRun, "+09:00") || time.Since(run) > time.Hour {
+		t.Errorf("/healthz: last_run %q, want RFC 3339 in Asia/Tokyo", health.Sources[0].LastRun)
+	}
+	if !strings.HasSuffix(health.Next["fetch"], "+09:00") {
+		t.Errorf("/healthz: next fetch %q, want RFC 3339 in Asia/Tokyo", health.Next["fetch"])
+	}
+	if d := health.Sources[0].Duration; d <= 0 || d > 60 {
+		t.Errorf("/healthz: duration %v, want the last run's in seconds", d)
 	}
 	waitFor(t, 15*time.Second, "metrics", func() bool {
 		_, body := httpGet("http://" + addr + "/metrics")
@@ -443,17 +463,21 @@ func TestDaemonReloadsSymlinkedConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, log := startDaemon(t, cfgPath, nil)
+	judged := make(chan bool, 16)
+	_, log := startDaemon(t, cfgPath, func(d *Daemon) { d.afterDebounce = func(reload bool) { judged <- reload } })
 	waitFor(t, 20*time.Second, "the daemon to start", func() bool { return strings.Contains(log.String(), "daemon started") })
 
-	// A new file in the folder: no reload (a slow machine could only make
-	// this pass wrongly, never fail wrongly).
+	// A new file in the folder: judged, and no reload.
 	if err := os.WriteFile(filepath.Join(dir, "unrelated.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
-	if strings.Contains(log.String(), "config reloaded") {
-		t.Errorf("a new file beside the config reloaded it:\n%s", log.String())
+	select {
+	case reload := <-judged:
+		if reload {
+			t.Errorf("a new file beside the config reloaded it:\n%s", log.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the new file's event was never judged")
 	}
 	// The ConfigMap update: a new dated folder, a temporary link to it,
 	// renamed over ..data.
@@ -557,5 +581,55 @@ func TestDaemonNotify(t *testing.T) {
 	}
 	if len(bodies) != 1 {
 		t.Errorf("%d webhook posts, want 1 (nothing new after the first digest)", len(bodies))
+	}
+}
+
+// countingFeed is an empty feed counting its requests.
+type countingFeed struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (f *countingFeed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+	(&liveFeed{}).ServeHTTP(w, r)
+}
+
+func (f *countingFeed) requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
+
+// TestDaemonFetchesAtStart: a daemon started on a database whose sources
+// were not fetched since the fetch schedule's latest slot fetches them at
+// once, not at the next slot (a year away here); started again right
+// after, it does not fetch them again.
+func TestDaemonFetchesAtStart(t *testing.T) {
+	feed := &countingFeed{}
+	fsrv := httptest.NewServer(feed)
+	defer fsrv.Close()
+	msrv := smtptest.New(t, smtptest.Options{})
+	cfgPath := writeDaemonConfig(t, t.TempDir(), msrv.Port(), fsrv.URL, "",
+		`fetch_schedule = "@every 1s"`, `fetch_schedule = "0 0 1 1 *"`, `schedule = "@every 2s"`, `schedule = "0 7 1 1 *"`)
+
+	stop, log := startDaemon(t, cfgPath, nil)
+	waitFor(t, 20*time.Second, "the start-up fetch", func() bool { return strings.Contains(log.String(), "fetch done") })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := feed.requests(); n != 1 {
+		t.Fatalf("%d requests at the first start, want 1\n%s", n, log.String())
+	}
+
+	stop, log = startDaemon(t, cfgPath, nil)
+	waitFor(t, 20*time.Second, "the start-up decision", func() bool { return strings.Contains(log.String(), "no fetch at start-up") })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := feed.requests(); n != 1 {
+		t.Errorf("%d requests after the second start, want still 1: the last fetch is fresh\n%s", n, log.String())
 	}
 }

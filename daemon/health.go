@@ -81,51 +81,53 @@ func (d *Daemon) healthy() bool {
 	return false
 }
 
-// healthReport is the JSON of /healthz.
+// healthReport is the JSON of /healthz. Times are RFC 3339 strings in the
+// configuration's zone (omitted when never), durations seconds with
+// decimals.
 type healthReport struct {
-	Status  string         `json:"status"` // ok | failing
-	Sources []sourceHealth `json:"sources"`
-	Pending []outboxEntry  `json:"pending"`
-	Failed  []outboxEntry  `json:"failed"`
-	Next    map[string]any `json:"next"`
+	Status  string            `json:"status"` // ok | failing
+	Sources []sourceHealth    `json:"sources"`
+	Pending []outboxEntry     `json:"pending"`
+	Failed  []outboxEntry     `json:"failed"`
+	Next    map[string]string `json:"next"`
 }
 
 type sourceHealth struct {
-	Name        string    `json:"name"`
-	Status      string    `json:"status"`
-	LastRun     time.Time `json:"last_run,omitzero"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	Error       string    `json:"error,omitempty"`
+	Name         string  `json:"name"`
+	Status       string  `json:"status"`
+	LastRun      string  `json:"last_run,omitempty"`
+	Duration     float64 `json:"duration"` // of the last run
+	LastSuccess  string  `json:"last_success,omitempty"`
+	FailingSince string  `json:"failing_since,omitempty"`
+	Error        string  `json:"error,omitempty"`
 }
 
 type outboxEntry struct {
-	Digest    string    `json:"digest"`
-	Channel   string    `json:"channel,omitempty"` // a notify channel, masked; none for mail
-	Slot      time.Time `json:"slot"`
-	Attempts  int       `json:"attempts"`
-	LastError string    `json:"last_error,omitempty"`
+	Digest    string `json:"digest"`
+	Channel   string `json:"channel,omitempty"` // a notify channel, masked; none for mail
+	Slot      string `json:"slot"`
+	Attempts  int    `json:"attempts"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	a := d.current()
-	hs, err := a.Store.Health(r.Context())
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(a.Config.Location).Format(time.RFC3339)
+	}
+	st, err := a.Status(r.Context())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	msgs, err := a.Store.Messages(r.Context(), model.MessagePending, model.MessageFailed)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]any{}}
+	hs, msgs, dels := st.Health, st.Messages, st.Deliveries
+	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]string{}}
 	for _, h := range hs {
-		rep.Sources = append(rep.Sources, sourceHealth{h.Source, h.LastStatus, h.LastRun, h.LastSuccess, h.LastError})
-	}
-	dels, err := a.Store.Deliveries(r.Context(), model.MessagePending, model.MessageFailed)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+		rep.Sources = append(rep.Sources, sourceHealth{Name: h.Source, Status: h.LastStatus, LastRun: stamp(h.LastRun),
+			Duration: h.Duration.Seconds(), LastSuccess: stamp(h.LastSuccess), FailingSince: stamp(h.FailingSince), Error: h.LastError})
 	}
 	add := func(status string, e outboxEntry) {
 		if status == model.MessageFailed {
@@ -135,15 +137,15 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, m := range msgs {
-		add(m.Status, outboxEntry{Digest: m.Digest, Slot: m.Slot, Attempts: m.Attempts, LastError: m.LastError})
+		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: m.LastError})
 	}
 	for _, dl := range dels {
-		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: dl.Message.Slot, Attempts: dl.Attempts, LastError: dl.LastError})
+		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: stamp(dl.Message.Slot), Attempts: dl.Attempts, LastError: dl.LastError})
 	}
 	now := a.Now()
-	rep.Next["fetch"] = a.Config.FetchTimetable.Next(now)
+	rep.Next["fetch"] = stamp(a.Config.FetchTimetable.Next(now))
 	for _, dg := range a.Config.Digests {
-		rep.Next[dg.Name] = dg.Timetable.Next(now)
+		rep.Next[dg.Name] = stamp(dg.Timetable.Next(now))
 	}
 	code := http.StatusOK
 	if !d.healthy() {

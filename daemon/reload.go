@@ -82,13 +82,16 @@ func (d *Daemon) watch(ctx context.Context, reload chan<- struct{}) func() {
 			case <-debounce:
 				debounce = nil
 				sum := fileSum(path)
-				if sum == last || sum == d.current().Config.Sum {
-					continue // the folder changed, not the file; or SIGHUP reloaded it
+				changed := sum != last && sum != d.current().Config.Sum
+				if changed { // else the folder changed, not the file; or SIGHUP reloaded it
+					last = sum
+					select {
+					case reload <- struct{}{}:
+					default:
+					}
 				}
-				last = sum
-				select {
-				case reload <- struct{}{}:
-				default:
+				if d.afterDebounce != nil {
+					d.afterDebounce(changed)
 				}
 			}
 		}

@@ -42,12 +42,16 @@ func TestScheduleAgreesOnDST(t *testing.T) {
 	rec := httptest.NewRecorder()
 	d.serveHealth(rec, httptest.NewRequest("GET", "/healthz", nil))
 	var health struct {
-		Next map[string]time.Time `json:"next"`
+		Next map[string]string `json:"next"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &health); err != nil {
 		t.Fatalf("/healthz: %v\n%s", err, rec.Body.String())
 	}
-	if got := health.Next["Brief"]; !got.Equal(want) {
-		t.Errorf("/healthz: next slot %v, want %v", got, want)
+	// RFC 3339 in the configuration's zone, the fetch's too.
+	if got, want := health.Next["Brief"], "2026-03-29T03:30:00+02:00"; got != want {
+		t.Errorf("/healthz: next slot %q, want %q", got, want)
+	}
+	if got, want := health.Next["fetch"], "2026-03-29T00:00:01+01:00"; got != want {
+		t.Errorf("/healthz: next fetch %q, want %q", got, want)
 	}
 }

@@ -11,10 +11,11 @@ import (
 	"newswatch/store"
 )
 
-// Channels returns the Sender of a digest's notify channel, named as in
-// the outbox (config.MaskURL), or an error when the configuration no
-// longer has that channel.
-type Channels func(digest, channel string) (Sender, error)
+// Channels returns the Sender of a digest's notify channel, given by its
+// key in the outbox, and the channel as it is to be recorded now (its key
+// and masked name: a delivery recorded under an older name is renamed to
+// it), or an error when the configuration no longer has that channel.
+type Channels func(digest, key string) (Sender, model.Channel, error)
 
 // DeliverChannels sends the pending deliveries through notify channels
 // that are due, as [Deliver] does for mail and by the same rules: a nil
@@ -32,12 +33,17 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := rename(ctx, st, channels, log); err != nil {
+		return rep, fmt.Errorf("deliver: %w", err)
+	}
 	pending, err := st.Deliveries(ctx, model.MessagePending)
 	if err != nil {
 		return rep, fmt.Errorf("deliver: %w", err)
 	}
 	for _, d := range pending {
-		if !policy.Immediate && d.NextAttempt.After(now) {
+		// A try whose outcome was unknown waits its turn even for
+		// `send` and `once`: each try may post the message again.
+		if (!policy.Immediate || d.Unanswered > 0) && d.NextAttempt.After(now) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -53,25 +59,38 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	return rep, nil
 }
 
+// maxUnanswered is how many tries of a channel may go unanswered (sent,
+// no answer in time) before the delivery is taken as done, and
+// unansweredWait the wait after the first of them, doubling.
+const (
+	maxUnanswered  = 3
+	unansweredWait = time.Hour
+)
+
 func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d model.Delivery, now time.Time,
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
 	m := d.Message
 	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Channel: d.Channel, Attempt: d.Attempts + 1}
-	if err := st.LeaseDelivery(ctx, m.ID, d.Channel); err != nil {
+	if err := st.LeaseDelivery(ctx, m.ID, d.Key); err != nil {
 		if errors.Is(err, store.ErrLeased) {
 			log.Info("delivery is being sent by another sender, skipped", "message_id", m.MessageID)
 			return o, 0, nil
 		}
 		return o, retry, err
 	}
-	defer st.HoldDelivery(ctx, m.ID, d.Channel)()
+	held, stop := st.HoldDelivery(ctx, m.ID, d.Key)
+	defer stop()
 	sendErr := func() error {
-		s, err := channels(m.Digest, d.Channel)
+		s, _, err := channels(m.Digest, d.Key)
 		if err != nil {
 			return &SendError{Err: err}
 		}
-		return s.Send(ctx, m)
+		return s.Send(held, m)
 	}()
+	if sendErr != nil && errors.Is(context.Cause(held), store.ErrLeaseLost) {
+		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", context.Cause(held))
+		return o, 0, nil
+	}
 	se := classify(sendErr)
 	// Outcomes are recorded with a context that outlives a cancellation:
 	// the receiver has answered, recording that is what avoids a
@@ -79,16 +98,38 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	rec := context.WithoutCancel(ctx)
 	switch {
 	case sendErr == nil:
-		if err := st.MarkDeliverySent(rec, m.ID, d.Channel, now); err != nil {
+		if err := st.MarkDeliverySent(rec, m.ID, d.Key, now); err != nil {
 			log.Error("delivered but not recorded, it will be sent again", "message_id", m.MessageID, "err", err)
 			return o, sent, err
 		}
 		log.Info("delivered", "message_id", m.MessageID, "attempt", o.Attempt)
 		return o, sent, nil
+	case se.Unknown:
+		// The receiver may have the message: a few tries, spaced, then
+		// it is taken as delivered rather than posted on and on.
+		o.Err = sendErr
+		n := d.Unanswered + 1
+		o.Next = now.Add(max(unansweredWait<<(n-1), policy.Backoff(o.Attempt)))
+		taken := n >= maxUnanswered
+		why := sendErr.Error()
+		if taken {
+			why = fmt.Sprintf("no answer in time to %d tries, taken as delivered: %v", n, sendErr)
+		}
+		if err := st.MarkDeliveryUnanswered(rec, m.ID, d.Key, why, o.Next, taken); err != nil {
+			return o, retry, err
+		}
+		if taken {
+			o.Next = time.Time{}
+			log.Warn("no answer in time, again: taken as delivered", "message_id", m.MessageID, "attempt", o.Attempt, "err", sendErr)
+			return o, sent, nil
+		}
+		log.Warn("no answer in time; the receiver may have the message, tried again later", "message_id", m.MessageID,
+			"attempt", o.Attempt, "next_attempt", o.Next, "err", sendErr)
+		return o, retry, nil
 	case se.Temporary && now.Sub(m.Created) >= owedFor:
 		o.Err = sendErr
 		why := fmt.Sprintf("gave up after %v: %v", owedFor, sendErr)
-		if err := st.MarkDeliveryFailed(rec, m.ID, d.Channel, why); err != nil {
+		if err := st.MarkDeliveryFailed(rec, m.ID, d.Key, why); err != nil {
 			return o, failed, err
 		}
 		log.Error("not accepted for 72 hours, marked failed", "message_id", m.MessageID, "attempt", o.Attempt, "err", sendErr)
@@ -96,17 +137,39 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	case se.Temporary:
 		o.Err = sendErr
 		o.Next = now.Add(max(policy.Backoff(o.Attempt), se.RetryAfter))
-		if err := st.MarkDeliveryRetry(rec, m.ID, d.Channel, sendErr.Error(), o.Next); err != nil {
+		if err := st.MarkDeliveryRetry(rec, m.ID, d.Key, sendErr.Error(), o.Next); err != nil {
 			return o, retry, err
 		}
 		log.Warn("not delivered, will retry", "message_id", m.MessageID, "attempt", o.Attempt, "next_attempt", o.Next, "err", sendErr)
 		return o, retry, nil
 	default:
 		o.Err = sendErr
-		if err := st.MarkDeliveryFailed(rec, m.ID, d.Channel, sendErr.Error()); err != nil {
+		if err := st.MarkDeliveryFailed(rec, m.ID, d.Key, sendErr.Error()); err != nil {
 			return o, failed, err
 		}
 		log.Error("refused, marked failed", "message_id", m.MessageID, "attempt", o.Attempt, "code", se.Code, "err", sendErr)
 		return o, failed, nil
 	}
+}
+
+// rename records the pending and failed deliveries kept under an older
+// name of their channel (its masked URL, from before channels had keys)
+// under the channel's key and today's masked name, so that a secret an
+// older masking let through is shown no more.
+func rename(ctx context.Context, st *store.Store, channels Channels, log *slog.Logger) error {
+	ds, err := st.Deliveries(ctx, model.MessagePending, model.MessageFailed)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		_, ch, err := channels(d.Message.Digest, d.Key)
+		if err != nil || ch.Key == "" || ch.Key == d.Key {
+			continue
+		}
+		if err := st.RenameDelivery(ctx, d.Message.ID, d.Key, ch); err != nil {
+			return err
+		}
+		log.Info("delivery recorded under its channel's key", "digest", d.Message.Digest, "channel", ch.Name)
+	}
+	return nil
 }

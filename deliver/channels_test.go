@@ -23,7 +23,10 @@ import (
 func channelOutbox(t *testing.T, st *store.Store, channels ...string) model.Message {
 	t.Helper()
 	m := model.Message{Digest: "Morning brief", Slot: t0, MessageID: "<morning-brief.1@newswatch.test>",
-		Subject: "Morning brief · 2 stories", Created: t0, Doc: `{"digest":"Morning brief"}`, Channels: channels}
+		Subject: "Morning brief · 2 stories", Created: t0, Doc: `{"digest":"Morning brief"}`}
+	for _, c := range channels {
+		m.Channels = append(m.Channels, model.Channel{Key: c, Name: c})
+	}
 	if err := st.CreateMessage(context.Background(), &m); err != nil {
 		t.Fatal(err)
 	}
@@ -32,12 +35,12 @@ func channelOutbox(t *testing.T, st *store.Store, channels ...string) model.Mess
 
 // webhooks maps each channel name to a webhook posting the stored document.
 func webhooks(urls map[string]string) Channels {
-	return func(digest, channel string) (Sender, error) {
+	return func(digest, channel string) (Sender, model.Channel, error) {
 		u, ok := urls[channel]
 		if !ok {
-			return nil, fmt.Errorf("%s: not configured", channel)
+			return nil, model.Channel{}, fmt.Errorf("%s: not configured", channel)
 		}
-		return NewWebhookSender(&Webhook{URL: u}, func(m model.Message) ([]byte, error) { return []byte(m.Doc), nil }), nil
+		return NewWebhookSender(&Webhook{URL: u}, func(m model.Message) ([]byte, error) { return []byte(m.Doc), nil }), model.Channel{}, nil
 	}
 }
 

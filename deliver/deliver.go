@@ -38,6 +38,10 @@ type SendError struct {
 	// RetryAfter is the wait the receiver asked for (an HTTP Retry-After),
 	// 0 when it named none: the next try is no sooner.
 	RetryAfter time.Duration
+	// Unknown is set on a temporary failure whose outcome is not known:
+	// the request was sent and no answer came in time, so the receiver
+	// may have taken it. It is tried again only a few times, spaced.
+	Unknown bool
 	// Err is the failure, prefixed with where it happened.
 	Err error
 }
@@ -189,8 +193,16 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message,
 		}
 		return o, retry, err
 	}
-	defer st.HoldMessage(ctx, m.ID)()
-	sendErr := s.Send(ctx, m)
+	// Sent under the lease's context: a sender that stalled past the
+	// lease's expiry and was taken over stops at its next renewal.
+	held, stop := st.HoldMessage(ctx, m.ID)
+	defer stop()
+	sendErr := s.Send(held, m)
+	if sendErr != nil && errors.Is(context.Cause(held), store.ErrLeaseLost) {
+		// The new holder sends it and records the outcome.
+		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", context.Cause(held))
+		return o, 0, nil
+	}
 	se := classify(sendErr)
 	switch {
 	case sendErr == nil || se.Delivered:

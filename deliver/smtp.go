@@ -293,6 +293,7 @@ func (s *smtpSender) dial(ctx context.Context, conn *connGuard) (*gosmtp.Client,
 	}
 
 	dialed := false
+	var clear *clearReplies
 	dialFunc := func(dctx context.Context, network, addr string) (net.Conn, error) {
 		var d net.Dialer
 		c, err := d.DialContext(dctx, network, addr)
@@ -300,6 +301,10 @@ func (s *smtpSender) dial(ctx context.Context, conn *connGuard) (*gosmtp.Client,
 			return nil, err
 		}
 		dialed = true
+		if s.cfg.Security != "tls" {
+			clear = &clearReplies{Conn: c}
+			c = clear
+		}
 		if !conn.set(c) {
 			return nil, context.Cause(ctx)
 		}
@@ -364,7 +369,7 @@ func (s *smtpSender) dial(ctx context.Context, conn *connGuard) (*gosmtp.Client,
 			se.Err = fmt.Errorf("%w (check the user name and the password in $%s)", se.Err, s.cfg.PasswordEnv)
 		}
 		return nil, se
-	case strings.Contains(err.Error(), "does not support STARTTLS"):
+	case (s.cfg.Security == "starttls" || s.cfg.Security == "") && clear != nil && clear.ehloWithout("STARTTLS"):
 		return nil, s.fail(false, 0, "%w while security = \"starttls\"; nothing sent, no password given "+
 			"(use security = \"tls\" if the port speaks TLS from the start)", ErrNoStartTLS)
 	case isTLSError(err):
@@ -446,6 +451,48 @@ func (g *connGuard) close() {
 	if g.c != nil {
 		g.c.Close()
 	}
+}
+
+// clearReplies records the start of what a server sends before TLS, so
+// that the EHLO reply tells which extensions it offered (go-mail's error
+// for a missing STARTTLS is text only).
+type clearReplies struct {
+	net.Conn
+	mu  sync.Mutex
+	buf []byte
+}
+
+// maxClearReplies bounds what clearReplies keeps: a greeting and an EHLO
+// reply fit many times over.
+const maxClearReplies = 8 << 10
+
+func (c *clearReplies) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	if room := maxClearReplies - len(c.buf); room > 0 {
+		c.buf = append(c.buf, p[:min(n, room)]...)
+	}
+	c.mu.Unlock()
+	return n, err
+}
+
+// ehloWithout reports whether the server answered EHLO (a 250 reply) and
+// its reply did not list the extension keyword ext.
+func (c *clearReplies) ehloWithout(ext string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ehlo := false
+	for _, line := range strings.Split(string(c.buf), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if len(line) < 4 || !strings.HasPrefix(line, "250") || line[3] != '-' && line[3] != ' ' {
+			continue
+		}
+		ehlo = true
+		if f := strings.Fields(line[4:]); len(f) > 0 && strings.EqualFold(f[0], ext) {
+			return false
+		}
+	}
+	return ehlo
 }
 
 // plainOrLogin is AUTH PLAIN, or LOGIN when the server offers only that,

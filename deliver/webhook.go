@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"newswatch/config"
@@ -47,6 +49,16 @@ type Webhook struct {
 	Client *http.Client
 	// Getenv looks up ${VAR}; nil: os.Getenv.
 	Getenv func(string) string
+	// Now is the clock of the signature's timestamp and of Retry-After
+	// dates; nil: time.Now.
+	Now func() time.Time
+}
+
+func (w *Webhook) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
 }
 
 // Post sends body with Content-Type application/json, Idempotency-Key key
@@ -88,7 +100,7 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 			return fail(true, 0, "signing secret: %v", err)
 		}
 		if secret != "" {
-			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			ts := strconv.FormatInt(w.now().Unix(), 10)
 			req.Header.Set(SignatureHeader, Sign(secret, body))
 			req.Header.Set(TimestampHeader, ts)
 			req.Header.Set(TimedSignatureHeader, SignTimed(secret, ts, body))
@@ -99,9 +111,16 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 		client = new(http.Client)
 		*client = *w.Client
 	}
+	if client.Transport == nil {
+		client.Transport = pristine // not the chat library's (chathttp.go)
+	}
 	// A redirect is not followed: the signed body would go wherever the
 	// receiver points (another host, a private address, plain http).
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(w httptrace.WroteRequestInfo) { wrote.Store(w.Err == nil) },
+	}))
 	resp, err := client.Do(req)
 	if err != nil {
 		// url.Error repeats the expanded URL, secrets and all: keep its
@@ -110,7 +129,10 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fail(true, 0, "%v", err)
+		se := fail(true, 0, "%v", err)
+		// Sent whole and no answer: the receiver may have it.
+		se.Unknown = wrote.Load()
+		return se
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -122,7 +144,7 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 		return fail(false, code, "%s: redirects are not followed, configure the URL the webhook ends at", resp.Status)
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		se := fail(true, code, "%s", resp.Status)
-		se.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		se.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), w.now())
 		return se
 	default:
 		return fail(false, code, "%s", resp.Status)

@@ -15,11 +15,11 @@ func TestFooterFailedChannels(t *testing.T) {
 	c, st := composeFixture(t)
 	for i, name := range []string{"Morning brief", "Board"} {
 		m := model.Message{Digest: name, Slot: fixtureNow.Add(-time.Hour), MessageID: name, Created: fixtureNow.Add(-time.Hour),
-			Channels: []string{"https://hooks.example.org/" + strings.ToLower(strings.Fields(name)[0])}}
+			Channels: []model.Channel{{Key: name, Name: "https://hooks.example.org/" + strings.ToLower(strings.Fields(name)[0])}}}
 		if err := st.CreateMessage(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.MarkDeliveryFailed(ctx, m.ID, m.Channels[0], []string{"410 Gone", "404 Not Found"}[i]); err != nil {
+		if err := st.MarkDeliveryFailed(ctx, m.ID, m.Channels[0].Key, []string{"410 Gone", "404 Not Found"}[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

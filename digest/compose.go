@@ -1,8 +1,11 @@
 package digest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -28,13 +31,17 @@ type Spec struct {
 	// MaxStories caps the stories shown in full; the others are listed
 	// by title. 0: no cap.
 	MaxStories int
-	// Channels names the digest's notify channels (config.MaskURL); with
-	// any, the message carries its JSON document.
-	Channels []string
+	// Channels are the digest's notify channels; with any, the message
+	// carries its JSON document.
+	Channels []model.Channel
 }
 
 // Composer builds digests from the stored items.
 type Composer struct {
+	// Console is the web console's public base URL ([web] url), "" for
+	// none: the HTML part then links each story's "not relevant?" and
+	// "all stories" to it.
+	Console   string
 	Store     *store.Store
 	Watchlist *match.Watchlist
 	Templates *Templates
@@ -78,7 +85,13 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: select items: %w", spec.Name, err)
 	}
-	entries := c.relevant(spec, items)
+	// An item marked not relevant for a company is not about it: that
+	// company's hit is left out, the others' kept.
+	marks, err := c.Store.NotRelevant(ctx, itemIDs(items))
+	if err != nil {
+		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+	}
+	entries := c.relevant(spec, items, marks)
 	health, err := c.health(ctx, spec, windowStart, now)
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
@@ -90,7 +103,7 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		if err != nil {
 			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 		}
-		earlier = c.relevant(spec, delivered)
+		earlier = c.relevant(spec, delivered, nil)
 		if history, err = c.history(ctx, entries, earlier, now); err != nil {
 			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 		}
@@ -100,7 +113,14 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
 	v.Health = health
-	text, html, err := c.Templates.Render(v)
+	if c.Console != "" {
+		v.Console = c.Console
+		v.AllStories = c.Console + "/search?" + url.Values{"matched": {"1"}, "since": {windowStart.UTC().Format(time.RFC3339)}}.Encode()
+		if windowStart.IsZero() {
+			v.AllStories = c.Console + "/search?matched=1"
+		}
+	}
+	text, html, err := c.Templates.renderWithin(&v, htmlBudget)
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
@@ -197,13 +217,23 @@ type entry struct {
 	other []string // further companies the item is relevant for
 }
 
-func (c *Composer) relevant(spec Spec, items []model.Item) []entry {
+func itemIDs(items []model.Item) []int64 {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+// relevant returns the items relevant for the digest, leaving out the
+// companies each item was marked not relevant for (marks, by item ID).
+func (c *Composer) relevant(spec Spec, items []model.Item, marks map[int64][]string) []entry {
 	var out []entry
 	for _, it := range items {
 		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 		var e *entry
 		for _, h := range c.Watchlist.Match(text) {
-			if !spec.wants(h) {
+			if !spec.wants(h) || slices.Contains(marks[it.ID], h.Company) {
 				continue
 			}
 			if e == nil {
@@ -325,58 +355,64 @@ func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history
 	for i, e := range all {
 		cands[i] = candidate(e)
 	}
-	// leadsRef marks an "also reported by" entry that shares its lead's
-	// link, until the links are numbered.
-	const leadsRef = -1
-	bySection := map[string][]StoryView{}
-	var more []MoreView
-	shown := 0
 	groups, err := story.Group(ctx, cands, history)
 	if err != nil {
 		return View{}, fmt.Errorf("group stories: %w", err)
 	}
+	var ranked []rankedStory
 	for _, group := range groups {
-		var fresh, old []int
+		r := rankedStory{}
 		for _, idx := range group {
 			if idx < len(entries) {
-				fresh = append(fresh, idx)
+				r.fresh = append(r.fresh, idx)
 			} else {
-				old = append(old, idx)
+				r.old = append(r.old, idx)
 			}
 		}
-		if len(fresh) == 0 {
+		if len(r.fresh) == 0 {
 			continue // delivered already, nothing new
 		}
-		lead := all[fresh[0]]
-		if spec.MaxStories > 0 && shown >= spec.MaxStories {
+		r.rank, r.newest = storyRank(all, group, now)
+		ranked = append(ranked, r)
+	}
+	slices.SortStableFunc(ranked, func(a, b rankedStory) int {
+		return cmp.Or(cmp.Compare(b.rank, a.rank), b.newest.Compare(a.newest))
+	})
+	bySection := map[string][]StoryView{}
+	var order []string
+	var more []MoreView
+	for n, r := range ranked {
+		lead := all[r.fresh[0]]
+		if spec.MaxStories > 0 && n >= spec.MaxStories {
 			// Past the cap: listed by title, its items claimed all the
 			// same, so the next digest is no bigger than the cap.
 			more = append(more, MoreView{Title: shortTitle(lead.text.Title, lead.item.Link), Source: firstSource(lead.item)})
 			continue
 		}
-		shown++
 		var sv StoryView
-		if len(old) > 0 {
-			sv = updateView(all, cands, fresh, old, loc)
+		if len(r.old) > 0 {
+			sv = updateView(all, cands, r.fresh, r.old, loc)
 		} else {
 			sv = storyView(lead, loc)
+			sv.Also, sv.Lines, sv.MoreOutlets = otherReports(all, cands, r.fresh, 0)
 		}
-		if !sv.Folded {
-			for _, src := range lead.item.Sources[min(1, len(lead.item.Sources)):] {
-				sv.Also = append(sv.Also, AlsoView{Ref: leadsRef, Source: src, Title: sv.Title, Link: sv.Link})
-			}
+		sv.Topics = storyTopics(all, slices.Concat(r.fresh, r.old))
+		sv.Meta = sv.Source + " · " + sv.Time
+		if len(sv.Topics) > 0 {
+			sv.Meta += " · " + strings.Join(sv.Topics, ", ")
 		}
-		for _, idx := range fresh[1:] {
-			o := all[idx]
-			sv.Also = append(sv.Also, AlsoView{Source: firstSource(o.item), Title: shortTitle(o.text.Title, o.item.Link), Link: o.item.Link})
+		company := all[r.fresh[0]].hit.Company
+		if sv.lead >= 0 {
+			company = all[sv.lead].hit.Company
 		}
-		if n := len(sv.Also); n > maxAlso {
-			sv.Also, sv.MoreOutlets = sv.Also[:maxAlso], n-maxAlso
+		if _, ok := bySection[company]; !ok {
+			order = append(order, company)
 		}
-		bySection[lead.hit.Company] = append(bySection[lead.hit.Company], sv)
+		bySection[company] = append(bySection[company], sv)
 	}
 	v := View{Name: spec.Name, Date: now.In(loc).Format("Mon 2 Jan 2006"), More: more}
-	for company, stories := range bySection {
+	for _, company := range order {
+		stories := bySection[company]
 		v.Sections = append(v.Sections, Section{Company: company, Stories: stories})
 		v.Count += len(stories)
 	}
@@ -387,7 +423,16 @@ func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history
 		}
 		return a.Company < b.Company
 	})
-	v.Links = numberLinks(v.Sections, leadsRef)
+	finishView(&v)
+	v.Empty = v.Count == 0 && len(more) == 0
+	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
+	return v, nil
+}
+
+// finishView numbers the links in reading order and writes the folded
+// stories' lines.
+func finishView(v *View) {
+	v.Links = numberLinks(v.Sections)
 	for _, sec := range v.Sections {
 		for i := range sec.Stories {
 			if sv := &sec.Stories[i]; sv.Folded {
@@ -395,15 +440,224 @@ func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history
 			}
 		}
 	}
-	v.Empty = v.Count == 0 && len(more) == 0
-	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
-	return v, nil
 }
 
-// maxAlso is the most "also reported by" entries a story lists; the
-// others are counted ("and 12 more outlets"), so that a story every
-// outlet carries does not fill the mail.
+// htmlBudget is the size of HTML part a digest aims to stay under: Gmail
+// clips a message whose HTML passes 100 KB ("[Message clipped]").
+const htmlBudget = 96 << 10
+
+// shrinkSteps make a digest's mail smaller, one step at a time, until its
+// HTML part fits the budget: shorter headlines under each lead, fewer of
+// them linked in the HTML part (the text part keeps every link), no
+// snippet in the HTML part, no "Matched" line, and last fewer outlets
+// named per story (the rest counted). The JSON document is not affected.
+var shrinkSteps = []func(*View){
+	func(v *View) { shortenLines(v, 100) },
+	func(v *View) { plainLines(v, 3) },
+	func(v *View) { shortenLines(v, 60) },
+	func(v *View) { plainLines(v, 0) },
+	func(v *View) { forStories(v, func(sv *StoryView) { sv.Snippet = nil }) },
+	func(v *View) { forStories(v, func(sv *StoryView) { sv.Reasons = "" }) },
+	func(v *View) { limitLines(v, 5) },
+	func(v *View) { limitLines(v, 3) },
+	func(v *View) { limitLines(v, 1) },
+	func(v *View) { limitLines(v, 0) },
+}
+
+// shortenLines cuts the headlines under each lead to n characters.
+func shortenLines(v *View, n int) {
+	forStories(v, func(sv *StoryView) {
+		for i := range sv.Lines {
+			sv.Lines[i].Title = safetext.Short(sv.Lines[i].Title, n)
+		}
+	})
+}
+
+// plainLines keeps the links of the first n lines of each story in the
+// HTML part; the others name their outlets without links.
+func plainLines(v *View, n int) {
+	forStories(v, func(sv *StoryView) {
+		for i := n; i < len(sv.Lines); i++ {
+			sv.Lines[i].Plain = true
+		}
+	})
+}
+
+// renderWithin renders v, shrinking it (shrinkSteps) while its HTML part
+// is larger than budget.
+func (t *Templates) renderWithin(v *View, budget int) (text, html string, err error) {
+	text, html, err = t.Render(*v)
+	for _, step := range shrinkSteps {
+		if err != nil || len(html) <= budget {
+			break
+		}
+		step(v)
+		finishView(v)
+		text, html, err = t.Render(*v)
+	}
+	return text, html, err
+}
+
+func forStories(v *View, f func(*StoryView)) {
+	for _, sec := range v.Sections {
+		for i := range sec.Stories {
+			f(&sec.Stories[i])
+		}
+	}
+}
+
+// limitLines names at most n outlets under each story's lead; the others
+// are counted in MoreOutlets.
+func limitLines(v *View, n int) {
+	forStories(v, func(sv *StoryView) {
+		named := 0
+		var kept []LineView
+		for _, l := range sv.Lines {
+			keep := max(0, min(len(l.Outlets), n-named))
+			sv.MoreOutlets += len(l.Outlets) - keep
+			named += keep
+			if keep > 0 {
+				l.Outlets = l.Outlets[:keep]
+				kept = append(kept, l)
+			}
+		}
+		sv.Lines = kept
+	})
+}
+
+// rankedStory is a story of the digest (indexes into its items) with its
+// place in the reading order.
+type rankedStory struct {
+	fresh, old []int
+	rank       float64
+	newest     time.Time
+}
+
+// rankHalfLife is the age at which a story weighs half its outlets.
+const rankHalfLife = 24 * time.Hour
+
+// storyRank is how high a story stands: the outlets that carry it, halved
+// for each day since its newest report, and that report's time.
+func storyRank(all []entry, group []int, now time.Time) (float64, time.Time) {
+	outlets := map[string]bool{}
+	var newest time.Time
+	for _, idx := range group {
+		for _, src := range all[idx].item.Sources {
+			outlets[src] = true
+		}
+		if t := itemTime(all[idx].item); t.After(newest) {
+			newest = t
+		}
+	}
+	age := max(0, now.Sub(newest))
+	return float64(max(1, len(outlets))) * math.Exp2(-float64(age)/float64(rankHalfLife)), newest
+}
+
+// storyTopics is every topic the story's items matched, sorted.
+func storyTopics(all []entry, items []int) []string {
+	var out []string
+	for _, idx := range items {
+		out = append(out, all[idx].hit.Topics...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// maxAlso is the most outlets a story's mail lines name; the others are
+// counted ("and 12 more outlets"), so that a story every outlet carries
+// does not fill the mail. The JSON document lists every report.
 const maxAlso = 10
+
+// maxLineTitle is the most of another outlet's headline the mail shows,
+// in characters.
+const maxLineTitle = 160
+
+// outletReport is one outlet's report of a story.
+type outletReport struct {
+	source, title, link string
+	cand                story.Candidate
+}
+
+// reportsOf lists the reports of the items at idx: one per source of each
+// item (an item carried by several feeds is one report of each).
+func reportsOf(all []entry, cands []story.Candidate, idx []int) []outletReport {
+	var out []outletReport
+	for _, i := range idx {
+		e := all[i]
+		srcs := e.item.Sources
+		if len(srcs) == 0 {
+			srcs = []string{""}
+		}
+		for _, src := range srcs {
+			out = append(out, outletReport{source: src, title: shortTitle(e.text.Title, e.item.Link), link: e.item.Link, cand: cands[i]})
+		}
+	}
+	return out
+}
+
+// otherReports lists the reports of a story past its lead (items[lead]):
+// every one of them for the JSON document, and for the mail the lines a
+// reader sees under the lead: each outlet once, never the lead's own,
+// reports that say the same as the lead or as another line folded into
+// that line, at most maxAlso outlets named and the rest counted.
+func otherReports(all []entry, cands []story.Candidate, items []int, lead int) (also []AlsoView, lines []LineView, more int) {
+	leadItem := all[items[lead]].item
+	leadCand := cands[items[lead]]
+	// The lead's item first: its further sources carry the lead's own
+	// headline.
+	order := append([]int{items[lead]}, slices.Delete(slices.Clone(items), lead, lead+1)...)
+	seen := map[string]bool{firstSource(leadItem): true}
+	named := 0
+	lineOf := func(c story.Candidate) int {
+		return slices.IndexFunc(lines, func(l LineView) bool { return l.Title != "" && story.SameReport(l.cand, c) })
+	}
+	for _, r := range reportsOf(all, cands, order)[1:] {
+		also = append(also, AlsoView{Source: r.source, Title: r.title, Link: r.link})
+		again := seen[r.source]
+		seen[r.source] = true
+		if named >= maxAlso {
+			if !again {
+				more++
+			}
+			continue
+		}
+		sameAsLead := r.link == leadItem.Link || story.SameReport(leadCand, r.cand)
+		line := -1
+		if !sameAsLead {
+			line = lineOf(r.cand)
+		}
+		o := OutletView{Source: r.source, Link: r.link}
+		switch {
+		case again:
+			// An outlet is named once; its further report shows as a
+			// follow-up line when it says something else.
+			if sameAsLead || line >= 0 {
+				continue
+			}
+			o.Source = ""
+			lines = append(lines, LineView{Title: safetext.Short(r.title, maxLineTitle), Outlets: []OutletView{o}, cand: r.cand})
+		case sameAsLead:
+			lines = addToLine(lines, "", o)
+		case line >= 0:
+			lines[line].Outlets = append(lines[line].Outlets, o)
+		default:
+			lines = append(lines, LineView{Title: safetext.Short(r.title, maxLineTitle), Outlets: []OutletView{o}, cand: r.cand})
+		}
+		named++
+	}
+	return also, lines, more
+}
+
+// addToLine adds o to the line of the given title, made first when new.
+func addToLine(lines []LineView, title string, o OutletView) []LineView {
+	for i := range lines {
+		if lines[i].Title == title {
+			lines[i].Outlets = append(lines[i].Outlets, o)
+			return lines
+		}
+	}
+	return append([]LineView{{Title: title, Outlets: []OutletView{o}}}, lines...)
+}
 
 // candidate is what story grouping needs of an entry.
 func candidate(e entry) story.Candidate {
@@ -432,43 +686,70 @@ func matchedTerms(h match.Hit) []string {
 
 // updateView shows new reports (fresh, the best first) of a story an
 // earlier digest delivered (old): "update · first reported Tue by Reuters
-// · 5 outlets so far". When the new reports only restate what was
+// · 5 outlets so far". The best new report that says something the
+// delivered ones did not (story.Restates) leads it, with the other new
+// reports under it; when every new report only restates what was
 // delivered, the story is folded into one line under the title readers
-// saw, with the new outlets; else the best new report leads it.
+// saw, with the new outlets.
 func updateView(all []entry, cands []story.Candidate, fresh, old []int, loc *time.Location) StoryView {
 	first := all[old[0]]
 	outlets := map[string]bool{}
 	var seen []story.Candidate
+	delivered := map[string]bool{}
 	for _, idx := range old {
 		e := all[idx]
 		if itemTime(e.item).Before(itemTime(first.item)) {
 			first = e
 		}
 		seen = append(seen, cands[idx])
+		for _, src := range e.item.Sources {
+			delivered[src] = true
+		}
 	}
-	folded := true
+	news := -1
+	for k, idx := range fresh {
+		if !story.Restates(seen, cands[idx]) {
+			news = k
+			break
+		}
+	}
 	for _, idx := range slices.Concat(old, fresh) {
 		for _, src := range all[idx].item.Sources {
 			outlets[src] = true
 		}
-		if slices.Contains(fresh, idx) && !story.Restates(seen, cands[idx]) {
-			folded = false
-		}
 	}
 	when := itemTime(first.item).In(loc)
-	sv := storyView(all[fresh[0]], loc)
-	sv.Update = fmt.Sprintf("first reported %s by %s · %d %s so far",
+	update := fmt.Sprintf("first reported %s by %s · %d %s so far",
 		when.Format("Mon"), firstSource(first.item), len(outlets), plural(len(outlets), "outlet", "outlets"))
-	if !folded {
+	if news >= 0 {
+		sv := storyView(all[fresh[news]], loc)
+		sv.lead = fresh[news]
+		sv.Update = update
+		sv.Also, sv.Lines, sv.MoreOutlets = otherReports(all, cands, fresh, news)
 		return sv
 	}
 	lead := all[fresh[0]]
+	sv := storyView(lead, loc)
+	sv.Update = update
 	sv.Folded = true
 	sv.Title = shortTitle(first.text.Title, first.item.Link)
 	sv.Link = ""
-	sv.Also = []AlsoView{{Source: firstSource(lead.item), Title: shortTitle(lead.text.Title, lead.item.Link), Link: lead.item.Link}}
-	for _, src := range lead.item.Sources[min(1, len(lead.item.Sources)):] {
-		sv.Also = append(sv.Also, AlsoView{Source: src, Title: shortTitle(lead.text.Title, lead.item.Link), Link: lead.item.Link})
+	// Every new report restates the story: the new outlets, each once,
+	// and none that carried it before.
+	for _, r := range reportsOf(all, cands, fresh) {
+		sv.Also = append(sv.Also, AlsoView{Source: r.source, Title: r.title, Link: r.link})
+		if delivered[r.source] {
+			continue
+		}
+		delivered[r.source] = true
+		if len(sv.Lines) == 0 {
+			sv.Lines = []LineView{{}}
+		}
+		if len(sv.Lines[0].Outlets) >= maxAlso {
+			sv.MoreOutlets++
+			continue
+		}
+		sv.Lines[0].Outlets = append(sv.Lines[0].Outlets, OutletView{Source: r.source, Link: r.link})
 	}
 	return sv
 }
@@ -476,11 +757,13 @@ func updateView(all []entry, cands []story.Candidate, fresh, old []int, loc *tim
 // foldedLine is a folded update in one line, its links numbered.
 func foldedLine(sv StoryView) string {
 	var also []string
-	for _, a := range sv.Also {
-		if a.Ref > 0 {
-			also = append(also, fmt.Sprintf("%s [%d]", a.Source, a.Ref))
-		} else {
-			also = append(also, a.Source)
+	for _, l := range sv.Lines {
+		for _, o := range l.Outlets {
+			if o.Ref > 0 {
+				also = append(also, fmt.Sprintf("%s [%d]", o.Source, o.Ref))
+			} else {
+				also = append(also, o.Source)
+			}
 		}
 	}
 	if sv.MoreOutlets > 0 {
@@ -490,12 +773,12 @@ func foldedLine(sv StoryView) string {
 }
 
 // numberLinks numbers the links of the stories in reading order (down the
-// sections, each story's link then its "also reported by" links) and
-// returns them for the text part's list. An item whose link was refused as
-// unsafe (the scraper keeps only http and https) gets no number: 0 tells
-// the templates to show no link. An entry with Ref leadsRef shares its
-// lead's link and number.
-func numberLinks(sections []Section, leadsRef int) []LinkRef {
+// sections, each story's link then the links of its lines) and returns
+// them for the text part's list. An item whose link was refused as unsafe
+// (the scraper keeps only http and https) gets no number: 0 tells the
+// templates to show no link. An outlet carrying the lead's own item
+// shares its link and number.
+func numberLinks(sections []Section) []LinkRef {
 	var links []LinkRef
 	next := func(u string) int {
 		if u == "" {
@@ -508,11 +791,13 @@ func numberLinks(sections []Section, leadsRef int) []LinkRef {
 		for i := range sec.Stories {
 			sv := &sec.Stories[i]
 			sv.Ref = next(sv.Link)
-			for j := range sv.Also {
-				if a := &sv.Also[j]; a.Ref == leadsRef {
-					a.Ref = sv.Ref
-				} else {
-					a.Ref = next(a.Link)
+			for j := range sv.Lines {
+				for k := range sv.Lines[j].Outlets {
+					if o := &sv.Lines[j].Outlets[k]; o.Link != "" && o.Link == sv.Link {
+						o.Ref = sv.Ref
+					} else {
+						o.Ref = next(o.Link)
+					}
 				}
 			}
 		}
@@ -559,6 +844,7 @@ func itemTime(it model.Item) time.Time {
 
 func storyView(e entry, loc *time.Location) StoryView {
 	sv := StoryView{
+		lead:    -1,
 		Title:   shortTitle(e.text.Title, e.item.Link),
 		Link:    e.item.Link,
 		Source:  firstSource(e.item),
@@ -568,6 +854,7 @@ func storyView(e entry, loc *time.Location) StoryView {
 		// For the JSON document.
 		Published: itemTime(e.item).In(loc),
 		Matched:   matched(e.hit),
+		ItemID:    e.item.ID,
 	}
 	sv.Meta = sv.Source + " · " + sv.Time
 	if len(sv.Topics) > 0 {

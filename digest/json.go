@@ -34,8 +34,11 @@ type DocStory struct {
 	Topics    []string  `json:"topics"`
 	Matched   []string  `json:"matched_terms"`
 	Snippet   string    `json:"snippet"`
-	Also      []DocAlso `json:"also_reported_by"`
-	// MoreOutlets counts the outlets past the ten in Also.
+	// Also lists every other report of the story: each outlet's
+	// headline and link, in the story's order.
+	Also []DocAlso `json:"also_reported_by"`
+	// MoreOutlets is kept for readers of earlier documents: Also now
+	// lists every report, so it is always 0 and left out.
 	MoreOutlets int `json:"more_outlets,omitempty"`
 	// Update is set for a story an earlier digest delivered: "first
 	// reported Sun by Reuters · 4 outlets so far"; Folded when it only
@@ -113,13 +116,12 @@ func NewDocument(v View, m model.Message) Document {
 				Matched:   nonNil(sv.Matched),
 				Snippet:   sv.SnippetText,
 				Also:      []DocAlso{},
-				// Set for a story delivered before, or past ten outlets.
-				MoreOutlets: sv.MoreOutlets,
-				Update:      sv.Update,
-				Folded:      sv.Folded,
+				// Set for a story delivered before.
+				Update: sv.Update,
+				Folded: sv.Folded,
 			}
 			for _, a := range sv.Also {
-				ds.Also = append(ds.Also, DocAlso{Source: a.Source, Title: a.Title, Link: a.Link})
+				ds.Also = append(ds.Also, DocAlso(a))
 			}
 			doc.Stories = append(doc.Stories, ds)
 		}

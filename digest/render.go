@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"newswatch/digest/story"
 	"newswatch/templates"
 )
 
@@ -29,6 +30,10 @@ type View struct {
 	Links    []LinkRef // every link of the digest, numbered, for the text part
 	// More lists the stories past the digest's max_stories, by title.
 	More []MoreView
+	// Console is the web console's base URL, "" for none; AllStories
+	// links to the console's list of every item this digest covers.
+	Console    string
+	AllStories string
 }
 
 // MoreView is a story past a digest's max_stories: its title and source.
@@ -57,8 +62,14 @@ type StoryView struct {
 	Reasons     string    // `"Alibaba" in title; espionage, PLA`
 	Published   time.Time // in the digest's zone
 	Matched     []string  // the aliases and terms that matched
-	Also        []AlsoView
-	MoreOutlets int // further outlets past the first ten of Also
+	// Also is every other report of the story, for the JSON document.
+	Also []AlsoView
+	// Lines are the other reports as the mail shows them under the lead:
+	// a line per headline with its outlets (the first line, with no
+	// title, the outlets carrying the lead's own headline), each outlet
+	// once, never the lead's own.
+	Lines       []LineView
+	MoreOutlets int // outlets past the ten the lines name
 	// Update is set when an earlier digest delivered the story: "first
 	// reported Tue by Reuters · 5 outlets so far".
 	Update string
@@ -69,6 +80,28 @@ type StoryView struct {
 	// Line is a folded story's one line in the text part: "Title · update
 	// · first reported … · now also Bloomberg [3], CNBC [4]".
 	Line string
+	// ItemID is the lead item's ID: the console's page for it is
+	// Console + "/items/" + ItemID.
+	ItemID int64
+	lead   int // index of the lead among the digest's entries; -1 when it is the first fresh one
+}
+
+// LineView is one headline under a story's lead and the outlets that
+// carried it.
+type LineView struct {
+	Title   string // "" for the lead's own headline
+	Outlets []OutletView
+	Plain   bool // the HTML part names the outlets without their links (to keep the mail small)
+	cand    story.Candidate
+}
+
+// OutletView is one outlet of a line, with its link's number. Source is
+// empty on a follow-up line: the further report of an outlet the story
+// already names.
+type OutletView struct {
+	Source string
+	Link   string
+	Ref    int
 }
 
 // Fragment is a piece of a snippet: matched words are marked, CVE
@@ -81,7 +114,6 @@ type Fragment struct {
 
 // AlsoView is another outlet's report of the same story.
 type AlsoView struct {
-	Ref    int
 	Source string
 	Title  string
 	Link   string
@@ -179,10 +211,27 @@ func (t *Templates) Render(v View) (text, html string, err error) {
 const lineWidth = 72
 
 var funcs = texttemplate.FuncMap{
-	"join":   strings.Join,
-	"hang":   hang,
-	"indent": indent,
-	"plural": plural,
+	"join":    strings.Join,
+	"hang":    hang,
+	"indent":  indent,
+	"plural":  plural,
+	"outlets": outletList,
+}
+
+// outletList is "Reuters [2], Bloomberg [3]": outlets with their links'
+// numbers.
+func outletList(os []OutletView) string {
+	parts := make([]string, len(os))
+	for i, o := range os {
+		parts[i] = o.Source
+		if o.Source == "" {
+			parts[i] = "follow-up"
+		}
+		if o.Ref > 0 {
+			parts[i] += fmt.Sprintf(" [%d]", o.Ref)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // hang wraps s at lineWidth for a line whose first n columns the template

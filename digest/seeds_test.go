@@ -186,8 +186,9 @@ func TestComposeUpdates(t *testing.T) {
 	}
 }
 
-// TestComposeManyOutlets checks that a story every outlet carries lists
-// ten of them and counts the others.
+// TestComposeManyOutlets checks that a story every outlet carries names
+// ten of them in the mail and counts the others, while the JSON document
+// lists every report.
 func TestComposeManyOutlets(t *testing.T) {
 	c, st := seedComposer(t)
 	r := loadReport(t, "a2-reuters.txt")
@@ -208,8 +209,16 @@ func TestComposeManyOutlets(t *testing.T) {
 		t.Fatalf("%d stories, want 1:\n%s", d.View.Count, d.Message.Text)
 	}
 	sv := d.View.Sections[0].Stories[0]
-	if len(sv.Also) != 10 || sv.MoreOutlets != 4 || !strings.Contains(d.Message.Text, "and 4 more outlets") {
-		t.Errorf("also reported by %d, %d more; want 10 and 4 more:\n%s", len(sv.Also), sv.MoreOutlets, d.Message.Text)
+	named := 0
+	for _, l := range sv.Lines {
+		named += len(l.Outlets)
+	}
+	if named != 10 || sv.MoreOutlets != 4 || !strings.Contains(d.Message.Text, "and 4 more outlets") {
+		t.Errorf("mail names %d outlets, %d more; want 10 and 4 more:\n%s", named, sv.MoreOutlets, d.Message.Text)
+	}
+	doc := NewDocument(d.View, d.Message)
+	if got := len(doc.Stories[0].Also); got != 14 {
+		t.Errorf("the JSON document lists %d other reports, want all 14", got)
 	}
 }
 

@@ -2,11 +2,13 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"newswatch/config"
+	"newswatch/store"
 )
 
 // Daemons sharing one database (store.Store.Shared) split each fetch slot's
@@ -61,8 +63,10 @@ func (p *Pipeline) RunShared(ctx context.Context, srcs []config.Source, slot tim
 			mu      sync.Mutex
 			fetched []string
 		)
-		stop := p.st.HoldClaims(ctx, claimed)
-		sum, err := p.Run(ctx, some, func(o Outcome) {
+		// Fetched under the claims' context: a daemon that stalled past
+		// their expiry and was taken over stops there.
+		held, stop := p.st.HoldClaims(ctx, claimed)
+		sum, err := p.Run(held, some, func(o Outcome) {
 			mu.Lock()
 			fetched = append(fetched, sourceLease(o.Source))
 			mu.Unlock()
@@ -70,8 +74,14 @@ func (p *Pipeline) RunShared(ctx context.Context, srcs []config.Source, slot tim
 				report(o)
 			}
 		})
+		lost := context.Cause(held)
 		stop()
 		total.add(sum)
+		if err != nil && ctx.Err() == nil && errors.Is(lost, store.ErrLeaseLost) {
+			// Taken over: the other daemon fetches what this one had
+			// not; claim again.
+			err = nil
+		}
 		if err != nil {
 			// The claims of the sources not fetched expire: another
 			// daemon, or this one at its next tick, fetches them.

@@ -21,7 +21,7 @@ type vslot struct {
 
 // add returns the id of key, adding it when absent.
 func (v *vocab) add(key string) int32 {
-	h := hashString(key)
+	h := hash(key)
 	if id, ok := v.find(key, h); ok {
 		return id
 	}
@@ -46,7 +46,7 @@ func (v *vocab) grow() {
 		v.slots[i].id = -1
 	}
 	for id := range v.len() {
-		v.insert(hashBytes(v.arena[v.offs[id]:v.offs[id+1]]), int32(id))
+		v.insert(hash(v.arena[v.offs[id]:v.offs[id+1]]), int32(id))
 	}
 }
 
@@ -92,26 +92,9 @@ func (v *vocab) findBytes(key []byte, h uint64) (int32, bool) {
 	}
 }
 
-// hashString hashes a key from its length and its first and last eight bytes.
-func hashString(k string) uint64 {
-	n := len(k)
-	var a, b uint64
-	if n >= 8 {
-		a = uint64(k[0]) | uint64(k[1])<<8 | uint64(k[2])<<16 | uint64(k[3])<<24 |
-			uint64(k[4])<<32 | uint64(k[5])<<40 | uint64(k[6])<<48 | uint64(k[7])<<56
-		k = k[n-8:]
-		b = uint64(k[0]) | uint64(k[1])<<8 | uint64(k[2])<<16 | uint64(k[3])<<24 |
-			uint64(k[4])<<32 | uint64(k[5])<<40 | uint64(k[6])<<48 | uint64(k[7])<<56
-	} else {
-		for i := 0; i < n; i++ {
-			a |= uint64(k[i]) << (8 * i)
-		}
-	}
-	return mix(a, b, n)
-}
-
-// hashBytes is hashString for a byte slice.
-func hashBytes(k []byte) uint64 {
+// hash hashes a key, a word as a string or as bytes, from its length and
+// its first and last eight bytes.
+func hash[K string | []byte](k K) uint64 {
 	n := len(k)
 	var a, b uint64
 	if n >= 8 {

@@ -30,9 +30,19 @@ type Message struct {
 	// Doc is the digest as a JSON document, for webhooks and chat
 	// messages; empty when the digest has no such channel.
 	Doc string
-	// Channels names the message's other channels than mail (its
-	// `notify` URLs, secret parts masked), sorted; each is a [Delivery].
-	Channels []string
+	// Channels are the message's other channels than mail (its `notify`
+	// URLs), sorted by Key; each is a [Delivery].
+	Channels []Channel
+}
+
+// Channel is a notify URL as the outbox knows it: Key, a stable identity
+// (config.ChannelKey: it does not change when the rules that mask URLs
+// for display do), and Name, the URL with its secret parts masked
+// (config.MaskURL), for people. Deliveries recorded before channels had
+// keys carry their Name as Key.
+type Channel struct {
+	Key  string
+	Name string
 }
 
 // Delivery is one message's way out through one channel other than mail (a
@@ -40,10 +50,14 @@ type Message struct {
 // one channel failing holds back no other, and a channel that had the
 // message is never sent it again.
 type Delivery struct {
-	Message     Message // the digest it carries
-	Channel     string  // as in Message.Channels
-	Status      string  // MessagePending, MessageSent or MessageFailed
-	Attempts    int
+	Message  Message // the digest it carries
+	Channel  string  // the channel's Name, as in Message.Channels
+	Key      string  // the channel's Key, as in Message.Channels
+	Status   string  // MessagePending, MessageSent or MessageFailed
+	Attempts int
+	// Unanswered counts the tries that got no answer in time after the
+	// message was sent: their outcome is unknown.
+	Unanswered  int
 	LastError   string
 	NextAttempt time.Time
 	Sent        time.Time

@@ -61,10 +61,22 @@ func (f *Fetcher) visit(ctx context.Context, client *http.Client, link string, s
 			page.ContentType = r.Headers.Get("Content-Type")
 		}
 	})
+	// colly reports a page it received but could not parse (nested
+	// deeper than the HTML parser accepts) to OnError callbacks only.
+	var parseErr error
+	c.OnError(func(r *colly.Response, err error) {
+		if r != nil && r.StatusCode >= 200 && r.StatusCode < 203 && parseErr == nil {
+			parseErr = err
+		}
+	})
 	if setup != nil {
 		setup(c)
 	}
-	if err := c.Visit(link); err != nil {
+	err := c.Visit(link)
+	if parseErr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, parseErr)
+	}
+	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // the caller names the URL

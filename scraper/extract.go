@@ -55,9 +55,6 @@ type article struct {
 
 // extractPage parses an article page (UTF-8 HTML) and extracts it; see extract.
 func extractPage(page []byte, pageURL *url.URL, body cascadia.Selector, bodySel string) (article, error) {
-	if htmlTooDeep(page, maxHTMLDepth) {
-		return article{}, fmt.Errorf("%w: elements nested deeper than %d", ErrMalformed, maxHTMLDepth)
-	}
 	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
 		return article{}, fmt.Errorf("%w: %w", ErrMalformed, err)

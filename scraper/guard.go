@@ -1,109 +1,16 @@
 package scraper
 
+// HTML pages need no guard of their own: golang.org/x/net/html refuses a
+// document whose open elements nest deeper than 512 (html.Parse returns an
+// error), so parsing, selector matching and text extraction never see a
+// deeper tree (TestHTMLParserBoundsDepth tries the nestings that do not
+// stay on the parser's stack). XML has no such limit: checkDepth below
+// bounds a feed before it is parsed.
+
 import (
 	"bytes"
 	"fmt"
-	"strings"
 )
-
-// maxHTMLDepth bounds element nesting in the pages we parse (see
-// htmlTooDeep); real pages stay within a few dozen levels.
-const maxHTMLDepth = 512
-
-// htmlTooDeep reports whether the elements of an HTML document may nest
-// deeper than limit. The HTML parser has no depth limit, its cost grows
-// with the depth for every tag, and selector matching and text extraction
-// recurse, so a page of nothing but "<div>" must be refused before parsing.
-// The count is an upper bound: start tags minus end tags of the elements
-// that need one, skipping comments and the content of raw-text elements.
-func htmlTooDeep(b []byte, limit int) bool {
-	depth := 0
-	for i := 0; ; {
-		j := bytes.IndexByte(b[i:], '<')
-		if j < 0 || i+j+1 >= len(b) {
-			return false
-		}
-		i += j + 1
-		switch c := b[i]; {
-		case c == '!':
-			if bytes.HasPrefix(b[i:], []byte("!--")) {
-				i = skipPast(b, i+3, "-->")
-			} else {
-				i = skipPast(b, i, ">")
-			}
-		case c == '?':
-			i = skipPast(b, i, ">")
-		case c == '/':
-			name := tagName(b[i+1:])
-			if name != "" && !noEndTag[name] && depth > 0 {
-				depth--
-			}
-			i = skipPast(b, i, ">")
-		case isASCIILetter(c):
-			name := tagName(b[i:])
-			end, _ := tagEnd(b, i)
-			i = end
-			switch {
-			case rawText[name]:
-				i = skipRawText(b, i, name)
-			case !noEndTag[name]:
-				if depth++; depth > limit {
-					return true
-				}
-			}
-		}
-		if i >= len(b) {
-			return false
-		}
-	}
-}
-
-func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-
-// tagName returns the lower-cased tag name at the start of b.
-func tagName(b []byte) string {
-	n := 0
-	for n < len(b) && n < 32 && (isASCIILetter(b[n]) || n > 0 && (b[n] >= '0' && b[n] <= '9' || b[n] == '-')) {
-		n++
-	}
-	return strings.ToLower(string(b[:n]))
-}
-
-// skipRawText returns the offset of the end tag of the raw-text element
-// name whose content starts at i.
-func skipRawText(b []byte, i int, name string) int {
-	end := []byte("</" + name)
-	for i < len(b) {
-		k := bytes.Index(b[i:], []byte("</"))
-		if k < 0 {
-			return len(b)
-		}
-		i += k
-		if len(b)-i >= len(end) && bytes.EqualFold(b[i:i+len(end)], end) {
-			return i
-		}
-		i += 2
-	}
-	return len(b)
-}
-
-// rawText elements hold text, not tags, up to their end tag.
-var rawText = map[string]bool{
-	"script": true, "style": true, "textarea": true, "title": true, "xmp": true,
-	"iframe": true, "noembed": true, "noframes": true, "plaintext": true,
-}
-
-// noEndTag: void elements, and elements whose end tag is optional and that
-// the parser closes when a sibling starts, so they do not nest when unclosed.
-var noEndTag = map[string]bool{
-	"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true,
-	"img": true, "input": true, "link": true, "meta": true, "param": true,
-	"source": true, "track": true, "wbr": true, "keygen": true, "frame": true,
-	"basefont": true, "bgsound": true, "image": true,
-	"p": true, "li": true, "dt": true, "dd": true, "option": true, "optgroup": true,
-	"tr": true, "td": true, "th": true, "thead": true, "tbody": true, "tfoot": true,
-	"rb": true, "rt": true, "rp": true, "rtc": true, "colgroup": true,
-}
 
 // maxDepth bounds element nesting; real feeds, XHTML content included,
 // stay within a few dozen levels.

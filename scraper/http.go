@@ -387,10 +387,6 @@ func (t *roundTripper) once(req *http.Request) (*http.Response, error) {
 	}
 	if t.html {
 		ct := htmlContentType(resp.Header.Get("Content-Type"), buf.Bytes())
-		if isHTML(ct) && htmlTooDeep(buf.Bytes(), maxHTMLDepth) {
-			putBuffer(buf)
-			return nil, fmt.Errorf("%w: elements nested deeper than %d", ErrMalformed, maxHTMLDepth)
-		}
 		resp.Header.Set("Content-Type", ct)
 	}
 	if !t.raw {

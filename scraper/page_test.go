@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
 )
 
 const testUA = "newswatch/0.1 (+https://example.org/newswatch)"
@@ -736,29 +738,55 @@ func TestFullTextFeed(t *testing.T) {
 	})
 }
 
-func TestHTMLTooDeep(t *testing.T) {
-	tests := map[string]struct {
-		page string
-		deep bool
-	}{
-		"fixture":              {string(fixture(t, "site/port-volumes.html")), false},
-		"nested divs":          {strings.Repeat("<div>", 600), true},
-		"closed divs":          {strings.Repeat("<div></div>", 5000), false},
-		"unclosed paragraphs":  {strings.Repeat("<p>text", 5000), false},
-		"void elements":        {strings.Repeat("<br><img src=x><meta charset=utf-8>", 2000), false},
-		"tags inside a script": {"<script>" + strings.Repeat("<div>", 600) + "</script>", false},
-		"tags in a comment":    {"<!--" + strings.Repeat("<div>", 600) + "-->", false},
-		"uppercase":            {strings.Repeat("<DIV>", 600), true},
-		"quoted >":             {strings.Repeat(`<div title="a>b">`, 600), true},
+// TestHTMLParserBoundsDepth: the HTML parser refuses nesting deeper than
+// 512 elements, also through the constructs that build a tree other than
+// by plain nesting (formatting elements reopened, foster parenting, the
+// adoption agency, select, foreign content): no tree it returns is deeper,
+// so pages need no depth guard of their own.
+func TestHTMLParserBoundsDepth(t *testing.T) {
+	var depth func(n *html.Node) int
+	depth = func(n *html.Node) int {
+		d := 0
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			d = max(d, depth(c))
+		}
+		return d + 1
 	}
-	for name, tt := range tests {
-		if got := htmlTooDeep([]byte(tt.page), maxHTMLDepth); got != tt.deep {
-			t.Errorf("%s: htmlTooDeep = %v, want %v", name, got, tt.deep)
+	for _, pattern := range []string{
+		"<div>", "<DIV>", `<div title="a>b">`, "<span>", "<q>", "<a><div>", "<b><div>", "<i><b><div>",
+		"<font><div>", "<nobr><div>", "<a><div><a>", "<b><div></b>", "<p><b><div></p>", "<b><i><div></b>",
+		"<b><div><p></b>", "<a><b><div></a>", "<b><i><u><div></b>", "<b><p>", "<em><p>", "<a><p>",
+		"<b><table>", "<table><b>", "<a><table><a>", "<table><tr><td><b>", "<select><div>", "<button><div>",
+		"<b><button>", "<ul><li><ul>", "<dl><dd><dl>", "<svg>", "<math><mi>", "<b><div></b></div>", "<font><p></font>",
+	} {
+		for _, n := range []int{600, 20_000} {
+			page := "<!doctype html><body>" + strings.Repeat(pattern, n)
+			doc, err := html.Parse(strings.NewReader(page))
+			if err != nil {
+				continue // refused
+			}
+			if d := depth(doc); d > 520 {
+				t.Errorf("%d × %q: parsed into a tree %d deep", n, pattern, d)
+			}
 		}
 	}
-	_, err := extractPage([]byte(strings.Repeat("<div>", 2_000_000)), mustURL(t, "https://x.example/"), nil, "")
-	if !errors.Is(err, ErrMalformed) {
-		t.Errorf("deep page: err = %v, want ErrMalformed", err)
+}
+
+// TestDeepPagesRefused: an article page or a page source's listing nested
+// 100,000 deep ends in ErrMalformed, quickly and without a panic.
+func TestDeepPagesRefused(t *testing.T) {
+	deep := "<!doctype html><body>" + strings.Repeat("<div>", 100_000) + `<a href="/news/a">A</a>`
+	if _, err := extractPage([]byte(deep), mustURL(t, "https://x.example/"), nil, ""); !errors.Is(err, ErrMalformed) {
+		t.Errorf("article page: err = %v, want ErrMalformed", err)
+	}
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, deep)
+	})
+	f := newTestFetcher(t, Options{})
+	res := f.Fetch(t.Context(), Source{Name: "Deep", Page: srv.URL + "/", Links: "a"})
+	if !errors.Is(res.Err, ErrMalformed) {
+		t.Errorf("page source: err = %v, want ErrMalformed", res.Err)
 	}
 }
 

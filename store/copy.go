@@ -25,10 +25,11 @@ var copied = []struct {
 	{"deliveries", false},
 	{"empty_slots", false},
 	{"prune_state", false},
+	{"feedback", false},
 }
 
-// ErrNotEmpty is returned by CopyTo when the destination holds items or
-// digests already.
+// ErrNotEmpty is returned by CopyTo when one of the tables it copies into
+// holds rows already (items, digests, or only a source's health).
 var ErrNotEmpty = errors.New("store: the destination database is not empty")
 
 // CopyTo copies everything s holds (items with their sources, source
@@ -50,12 +51,16 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store) (map[string]int, error) 
 	}
 	defer from.Rollback()
 	err = dst.writeTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM items) + (SELECT count(*) FROM messages)`).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return ErrNotEmpty
+		// Every table copied into must be empty: one holding only the
+		// health of a source would fail the copy on its key.
+		for _, c := range copied {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+c.table+` LIMIT 1) AS t`).Scan(&n); err != nil {
+				return fmt.Errorf("%s: %w", c.table, err)
+			}
+			if n > 0 {
+				return fmt.Errorf("%w: its table %s has rows", ErrNotEmpty, c.table)
+			}
 		}
 		for _, c := range copied {
 			rows, err := s.copyTable(ctx, from, tx, dst, c.table, c.rowid)

@@ -75,3 +75,41 @@ func testCopyTo(t *testing.T) {
 		t.Errorf("second copy: %v, want ErrNotEmpty", err)
 	}
 }
+
+// TestCopyToUsedDatabase: a destination that holds only the health of a
+// source (a daemon started on it once, its fetches failing) is refused as
+// not empty, before anything is copied, as one holding items or digests is.
+func TestCopyToUsedDatabase(t *testing.T) { both(t, testCopyToUsedDatabase) }
+
+func testCopyToUsedDatabase(t *testing.T) {
+	ctx := context.Background()
+	src, err := Open(ctx, filepath.Join(t.TempDir(), "old.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	save(t, src, "a", item("k1"))
+	for name, fill := range map[string]func(dst *Store){
+		"health": func(dst *Store) {
+			if _, err := dst.SaveRun(ctx, model.Run{Source: "a", Status: model.StatusError, Err: "503"}, nil); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"empty slot": func(dst *Store) {
+			if err := dst.RecordEmpty(ctx, "D", t0); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dst := open(t)
+			fill(dst)
+			if _, err := src.CopyTo(ctx, dst); !errors.Is(err, ErrNotEmpty) {
+				t.Fatalf("copy into a database holding a row (%s): %v, want ErrNotEmpty", name, err)
+			}
+			if items, err := dst.Items(ctx, ItemQuery{}); err != nil || len(items) != 0 {
+				t.Fatalf("items copied anyway: %v, %v", items, err)
+			}
+		})
+	}
+}

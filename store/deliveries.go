@@ -14,7 +14,7 @@ import (
 // Deliveries returns the deliveries with one of the statuses (all when
 // none), oldest message first, then by channel.
 func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Delivery, error) {
-	q := `SELECT message_id, channel, status, attempts, last_error, next_attempt, sent FROM deliveries`
+	q := `SELECT message_id, channel, name, status, attempts, unanswered, last_error, next_attempt, sent FROM deliveries`
 	var args []any
 	if len(statuses) > 0 {
 		q += ` WHERE status IN (?` + strings.Repeat(`, ?`, len(statuses)-1) + `)`
@@ -32,7 +32,7 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Del
 			d          model.Delivery
 			next, sent sql.NullInt64
 		)
-		if err := rows.Scan(&d.Message.ID, &d.Channel, &d.Status, &d.Attempts, &d.LastError, &next, &sent); err != nil {
+		if err := rows.Scan(&d.Message.ID, &d.Key, &d.Channel, &d.Status, &d.Attempts, &d.Unanswered, &d.LastError, &next, &sent); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: deliveries: %w", err)
 		}
@@ -58,8 +58,8 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Del
 	return ds, nil
 }
 
-// LastDelivered returns the latest slot of the digest's messages that
-// channel had.
+// LastDelivered returns the latest slot of the digest's messages that the
+// channel with key had.
 func (s *Store) LastDelivered(ctx context.Context, digest, channel string) (time.Time, bool, error) {
 	var slot sql.NullInt64
 	err := s.r.QueryRowContext(ctx, s.q(`SELECT max(m.slot) FROM deliveries AS d JOIN messages AS m ON m.id = d.message_id
@@ -69,6 +69,9 @@ func (s *Store) LastDelivered(ctx context.Context, digest, channel string) (time
 	}
 	return fromNanos(slot), slot.Valid, nil
 }
+
+// The channel of a delivery is named by its key (model.Channel) in the
+// methods below.
 
 // LeaseDelivery takes the right to send message id through channel for
 // LeaseTTL, as [Store.Lease] does for mail (HoldDelivery keeps it):
@@ -91,7 +94,10 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) err
 		if status != model.MessagePending {
 			return fmt.Errorf("store: lease %d via %s: %s: %w", id, channel, status, ErrLeased)
 		}
-		now := s.now()
+		now, err := s.leaseNow(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("store: lease %d via %s: %w", id, channel, err)
+		}
 		if end.Valid && s.held(now, end.Int64, pid) {
 			return fmt.Errorf("store: lease %d via %s: held by another sender: %w", id, channel, ErrLeased)
 		}
@@ -104,14 +110,25 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) err
 }
 
 // HoldDelivery renews this Store's lease on message id's delivery through
-// channel until stop is called.
-func (s *Store) HoldDelivery(ctx context.Context, id int64, channel string) (stop func()) {
-	return s.hold(ctx, func(ctx context.Context) error {
-		_, err := s.w.ExecContext(ctx, s.q(`UPDATE deliveries SET lease_until = ?
-			WHERE message_id = ? AND channel = ? AND lease_owner = ? AND status = 'pending' AND lease_until IS NOT NULL`),
-			s.now().Add(LeaseTTL).UnixNano(), id, channel, s.owner)
-		return err
+// channel until stop is called. The context it returns, derived from ctx,
+// is cancelled with ErrLeaseLost when a renewal finds the lease gone; send
+// under it.
+func (s *Store) HoldDelivery(ctx context.Context, id int64, channel string) (held context.Context, stop func()) {
+	return s.hold(ctx, fmt.Sprintf("message %d via %s", id, channel), func(ctx context.Context) (bool, error) {
+		return s.renew(ctx, 1, `UPDATE deliveries SET lease_until = ?
+			WHERE message_id = ? AND channel = ? AND lease_owner = ? AND status = 'pending' AND lease_until IS NOT NULL`,
+			id, channel, s.owner)
 	})
+}
+
+// RenameDelivery records message id's delivery through the channel with
+// key under ch (its key and name) instead.
+func (s *Store) RenameDelivery(ctx context.Context, id int64, key string, ch model.Channel) error {
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE deliveries SET channel = ?, name = ? WHERE message_id = ? AND channel = ?`),
+		ch.Key, ch.Name, id, key); err != nil {
+		return fmt.Errorf("store: rename delivery %d via %s: %w", id, ch.Name, err)
+	}
+	return nil
 }
 
 // MarkDeliverySent records that channel accepted message id: sent at at,
@@ -129,6 +146,23 @@ func (s *Store) MarkDeliverySent(ctx context.Context, id int64, channel string, 
 func (s *Store) MarkDeliveryRetry(ctx context.Context, id int64, channel, errMsg string, next time.Time) error {
 	return s.markDelivery(ctx, "mark retry", id, channel, `UPDATE deliveries SET attempts = attempts + 1,
 		last_error = ?, next_attempt = ?, lease_pid = 0, lease_owner = '', lease_until = NULL
+		WHERE message_id = ? AND channel = ? AND status = 'pending'`, errMsg, nullTime(next), id, channel)
+}
+
+// MarkDeliveryUnanswered records a try of channel that got no answer in
+// time after the message was sent: pending until next, one more attempt
+// and one more unanswered. With taken, it is the last such try: the
+// delivery is recorded as sent (the receiver most likely has it) with
+// errMsg as its note.
+func (s *Store) MarkDeliveryUnanswered(ctx context.Context, id int64, channel, errMsg string, next time.Time, taken bool) error {
+	if taken {
+		return s.markDelivery(ctx, "mark unanswered", id, channel, `UPDATE deliveries SET status = 'sent', sent = ?,
+			attempts = attempts + 1, unanswered = unanswered + 1, last_error = ?, next_attempt = NULL,
+			lease_pid = 0, lease_owner = '', lease_until = NULL
+			WHERE message_id = ? AND channel = ? AND status = 'pending'`, nullTime(s.now()), errMsg, id, channel)
+	}
+	return s.markDelivery(ctx, "mark unanswered", id, channel, `UPDATE deliveries SET attempts = attempts + 1,
+		unanswered = unanswered + 1, last_error = ?, next_attempt = ?, lease_pid = 0, lease_owner = '', lease_until = NULL
 		WHERE message_id = ? AND channel = ? AND status = 'pending'`, errMsg, nullTime(next), id, channel)
 }
 

@@ -17,11 +17,11 @@ func testDeliveries(t *testing.T) {
 	added := save(t, s, "src", item("a"), item("b"))
 	hook, chat := "https://hooks.example.org/${TOKEN}", "ntfy://***@ntfy.example.org/news"
 	m := model.Message{Digest: "D", Slot: t0, MessageID: "<d@x>", Doc: `{"digest":"D"}`,
-		Channels: []string{hook, chat, hook}, ItemIDs: ids(added)}
+		Channels: chans(hook, chat, hook), ItemIDs: ids(added)}
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{hook, chat}; !reflect.DeepEqual(m.Channels, want) {
+	if want := chans(hook, chat); !reflect.DeepEqual(m.Channels, want) {
 		t.Fatalf("channels %q, want %q (sorted, once each)", m.Channels, want)
 	}
 	got, err := s.Message(ctx, m.ID)
@@ -84,7 +84,7 @@ func testDeliveries(t *testing.T) {
 	}
 
 	t.Run("every channel failed", func(t *testing.T) {
-		m := model.Message{Digest: "E", Slot: t0, MessageID: "<e@x>", Channels: []string{hook}, ItemIDs: ids(added)}
+		m := model.Message{Digest: "E", Slot: t0, MessageID: "<e@x>", Channels: chans(hook), ItemIDs: ids(added)}
 		if err := s.CreateMessage(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func testDeliveries(t *testing.T) {
 		}
 	})
 	t.Run("mail keeps its own status", func(t *testing.T) {
-		m := model.Message{Digest: "F", Slot: t0, MessageID: "<f@x>", To: []string{"a@example.org"}, Channels: []string{hook}}
+		m := model.Message{Digest: "F", Slot: t0, MessageID: "<f@x>", To: []string{"a@example.org"}, Channels: chans(hook)}
 		if err := s.CreateMessage(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func testMailFailedChannelClaims(t *testing.T) {
 	s := open(t)
 	added := save(t, s, "src", item("a"), item("b"))
 	hook := "https://hooks.example.org/h"
-	m := model.Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(added)}
+	m := model.Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: chans(hook), ItemIDs: ids(added)}
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func testMailFailedChannelClaims(t *testing.T) {
 		t.Fatalf("LastDelivered of a channel that had nothing: %v, %v", ok, err)
 	}
 
-	other := model.Message{Digest: "E", Slot: t0, MessageID: "<e@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(added)}
+	other := model.Message{Digest: "E", Slot: t0, MessageID: "<e@x>", To: []string{"a@example.org"}, Channels: chans(hook), ItemIDs: ids(added)}
 	if err := s.CreateMessage(ctx, &other); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func testReleasedAfterLaterDigests(t *testing.T) {
 	s := open(t)
 	old := save(t, s, "src", item("old-a"), item("old-b"))
 	hook := "https://hooks.example.org/h"
-	m := model.Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: []string{hook}, ItemIDs: ids(old)}
+	m := model.Message{Digest: "D", Slot: t0, MessageID: "<m@x>", To: []string{"a@example.org"}, Channels: chans(hook), ItemIDs: ids(old)}
 	if err := s.CreateMessage(ctx, &m); err != nil {
 		t.Fatal(err)
 	}

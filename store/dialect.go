@@ -31,6 +31,9 @@ type dialect interface {
 	// lockWriters is run first in every write transaction and in the
 	// migration: it waits until no other writer, in any process, is in one.
 	lockWriters(ctx context.Context, tx *sql.Tx) error
+	// tableExists is a query answering whether the table named by its
+	// one parameter exists (a boolean).
+	tableExists() string
 	// migrations is the folder of this database's migrations.
 	migrations() (fs.FS, error)
 	// shared reports whether several daemons may share the database.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"newswatch/model"
-	"slices"
 	"strings"
 	"time"
 )
@@ -206,60 +205,21 @@ func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, run model.Run, items []
 	return added, nil
 }
 
-// known is a stored item as the batch lookup sees it.
-type known struct {
-	id        int64
-	linked    bool // the batch's source already carried it
-	rank      copyRank
-	article   bool
-	published sql.NullInt64
-	firstSeen int64
-	pruned    bool // Prune has passed it: it takes no copy
-}
-
 // saveItems inserts the new items of one source's batch, merges the copies
-// of stored ones (copies.go) and links every item to the source. It runs
-// inside the transaction, which holds the write lock, so the lookup stays
-// true until commit.
+// of stored ones (copies.go: planCopies decides, applyPlan writes) and
+// links every item to the source. It runs inside the transaction, which
+// holds the write lock, so the lookup stays true until commit.
 func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run model.Run, items []model.Item) ([]model.Item, error) {
 	if len(items) == 0 {
 		return nil, nil
 	}
-	source := run.Source
 	// Taken once the lock is held: first-seen times follow commit order.
 	now := s.now().UTC()
-	seen := now.UnixNano()
-
-	keys := make([]string, len(items))
-	for i, it := range items {
-		keys[i] = it.Key
-	}
-	arr, err := json.Marshal(keys)
+	stored, err := s.lookupKeys(ctx, tx, run.Source, items)
 	if err != nil {
 		return nil, err
 	}
-	stored := make(map[string]known, len(items))
-	rows, err := tx.StmtContext(ctx, s.stmts.lookup).QueryContext(ctx, source, string(arr))
-	if err != nil {
-		return nil, fmt.Errorf("look up keys: %w", err)
-	}
-	for rows.Next() {
-		var (
-			key string
-			k   known
-		)
-		if err := rows.Scan(&key, &k.id, &k.linked, &k.rank.own, &k.rank.size, &k.article,
-			&k.published, &k.firstSeen, &k.pruned); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("look up keys: %w", err)
-		}
-		stored[key] = k
-	}
-	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("look up keys: %w", err)
-	}
-
-	inserted, err := s.insertNew(ctx, tx, items, stored, run.Site, seen)
+	inserted, err := s.insertNew(ctx, tx, items, stored, run.Site, now.UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -275,87 +235,85 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run model.Run, items 
 	if err != nil {
 		return nil, err
 	}
-	var (
-		added  []model.Item
-		richer = map[int64]int{} // item ID → index in added
-		link   []int64           // items to link to the source
-	)
-	for _, it := range items {
-		rank := rankOf(it, run.Site)
-		// A copy with the page's body, or from the article's own site,
-		// is the article's own text: its page need not be fetched.
-		article := rank.own || it.Body != ""
-		published := nullTime(it.Published)
-		k, ok := stored[it.Key]
-		switch {
-		case !ok:
-			if k.id, ok = inserted[it.Key]; !ok {
-				return nil, fmt.Errorf("item %s: not inserted: the key is stored already", it.Key)
-			}
-			k.rank, k.article, k.published, k.firstSeen = rank, article, published, seen
-			it.ID, it.FirstSeen, it.Published = k.id, now, fromNanos(published)
-			it.Sources = []string{source}
-			added = append(added, it)
-			texts[k.id] = it
-		case k.pruned:
-			// Its text may be gone: a copy would bring it back as news.
-		default:
-			better, err := s.betterCopy(ctx, tx, k, it, rank, texts)
-			if err != nil {
-				return nil, fmt.Errorf("item %s: %w", it.Key, err)
-			}
-			if better {
-				if _, err := tx.StmtContext(ctx, s.stmts.takeCopy).ExecContext(ctx, it.Link, it.GUID, it.Title,
-					it.Summary, it.Content, it.Body, published, flag(rank.own), rank.size, flag(article), seen, k.id); err != nil {
-					return nil, fmt.Errorf("item %s: %w", it.Key, err)
-				}
-				texts[k.id] = it
-				if published.Valid {
-					k.published = published
-				}
-				k.rank, k.article = rank, k.article || article
-				it.ID, it.FirstSeen, it.Published, it.Richer = k.id, time.Unix(0, k.firstSeen).UTC(), fromNanos(k.published), true
-				if i, ok := richer[k.id]; ok { // a key repeated within the batch
-					added[i] = it
-					break
-				}
-				if i := slices.IndexFunc(added, func(a model.Item) bool { return a.ID == k.id }); i >= 0 {
-					it.Richer, it.Sources = false, added[i].Sources // new in this batch: still new
-					added[i] = it
-					break
-				}
-				var claimed bool
-				if err := tx.StmtContext(ctx, s.stmts.claimed).QueryRowContext(ctx, k.id).Scan(&claimed); err != nil {
-					return nil, fmt.Errorf("item %s: %w", it.Key, err)
-				}
-				if !claimed {
-					richer[k.id] = len(added)
-					added = append(added, it)
-				}
-			} else if !k.published.Valid && published.Valid || !k.article && article {
-				if _, err := tx.StmtContext(ctx, s.stmts.fillCopy).ExecContext(ctx, published, flag(article), k.id); err != nil {
-					return nil, fmt.Errorf("item %s: %w", it.Key, err)
-				}
-				if !k.published.Valid {
-					k.published = published
-				}
-				k.article = k.article || article
-			}
-		}
-		if !k.linked {
-			link = append(link, k.id)
-			k.linked = true
-		}
-		stored[it.Key] = k // a key repeated within the batch is not new again
+	plan, err := planCopies(items, run.Source, run.Site, stored, inserted, texts, now)
+	if err != nil {
+		return nil, err
 	}
-	if len(link) > 0 {
-		ids, err := json.Marshal(link)
+	return s.applyPlan(ctx, tx, run.Source, plan, now.UnixNano())
+}
+
+// lookupKeys returns what is stored under the keys of items, by key.
+func (s *Store) lookupKeys(ctx context.Context, tx *sql.Tx, source string, items []model.Item) (map[string]known, error) {
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = it.Key
+	}
+	arr, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	stored := make(map[string]known, len(items))
+	rows, err := tx.StmtContext(ctx, s.stmts.lookup).QueryContext(ctx, source, string(arr))
+	if err != nil {
+		return nil, fmt.Errorf("look up keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			key string
+			k   known
+		)
+		if err := rows.Scan(&key, &k.id, &k.linked, &k.rank.own, &k.rank.size, &k.article,
+			&k.published, &k.firstSeen, &k.pruned); err != nil {
+			return nil, fmt.Errorf("look up keys: %w", err)
+		}
+		stored[key] = k
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up keys: %w", err)
+	}
+	return stored, nil
+}
+
+// applyPlan writes plan (the copies taken, the dates and article flags
+// filled, the links to source, at seen) and returns the items to report:
+// the plan's, less the richer ones a digest has already claimed (they were
+// announced; the richer copy changes the story, not the news).
+func (s *Store) applyPlan(ctx context.Context, tx *sql.Tx, source string, plan copyPlan, seen int64) ([]model.Item, error) {
+	for _, w := range plan.writes {
+		var err error
+		if w.take {
+			it := w.it
+			_, err = tx.StmtContext(ctx, s.stmts.takeCopy).ExecContext(ctx, it.Link, it.GUID, it.Title,
+				it.Summary, it.Content, it.Body, w.published, flag(w.rank.own), w.rank.size, flag(w.article), seen, w.id)
+		} else {
+			_, err = tx.StmtContext(ctx, s.stmts.fillCopy).ExecContext(ctx, w.published, flag(w.article), w.id)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", w.id, err)
+		}
+	}
+	if len(plan.link) > 0 {
+		ids, err := json.Marshal(plan.link)
 		if err != nil {
 			return nil, err
 		}
 		if _, err := tx.StmtContext(ctx, s.stmts.linkSource).ExecContext(ctx, source, seen, string(ids)); err != nil {
 			return nil, fmt.Errorf("link items to %s: %w", source, err)
 		}
+	}
+	added := plan.added[:0:0]
+	for _, it := range plan.added {
+		if it.Richer {
+			var claimed bool
+			if err := tx.StmtContext(ctx, s.stmts.claimed).QueryRowContext(ctx, it.ID).Scan(&claimed); err != nil {
+				return nil, fmt.Errorf("item %s: %w", it.Key, err)
+			}
+			if claimed {
+				continue
+			}
+		}
+		added = append(added, it)
 	}
 	return added, nil
 }
@@ -439,26 +397,6 @@ func flag(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// betterCopy reports whether copy it, of rank r, is better than the one
-// stored for k, whose text is in texts (read when it is not).
-func (s *Store) betterCopy(ctx context.Context, tx *sql.Tx, k known, it model.Item, r copyRank, texts map[int64]model.Item) (bool, error) {
-	if c := r.compare(k.rank); c != 0 {
-		return c > 0, nil
-	}
-	cur, ok := texts[k.id]
-	if !ok {
-		read, err := s.storedTexts(ctx, tx, []int64{k.id})
-		if err != nil {
-			return false, err
-		}
-		if cur, ok = read[k.id]; !ok {
-			return false, fmt.Errorf("item %d: %w", k.id, sql.ErrNoRows)
-		}
-		texts[k.id] = cur
-	}
-	return compareText(it, cur) > 0, nil
 }
 
 // storedTexts reads the stored copies' text of items ids, by ID.

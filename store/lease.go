@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"newswatch/model"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -19,6 +20,13 @@ import (
 // LeaseTTL, and the work is then taken over. On SQLite, where every process
 // runs on one machine, a message lease whose process is gone is also free
 // at once.
+//
+// Expiries are written and judged by one clock: on PostgreSQL the database
+// server's (the daemons may run on machines whose clocks disagree), on
+// SQLite this machine's. A holder works under the context its Hold returns:
+// a renewal that finds the lease taken over (it stalled past the expiry: a
+// long GC pause, a suspended VM) cancels it with ErrLeaseLost, so the
+// sending or fetching stops there instead of running beside the new owner.
 
 // LeaseTTL is how long a lease lasts unless its owner renews it: the time
 // within which the work of a daemon that died is taken over.
@@ -37,6 +45,30 @@ const renewEvery = LeaseTTL / 3
 // ErrLeased is returned by Lease when another sender, in this process or a
 // live other one, holds the message, or when it is no longer pending.
 var ErrLeased = errors.New("store: message is being sent by another sender")
+
+// ErrLeaseLost is the cause (context.Cause) of the cancellation of a held
+// context: a renewal found the lease taken over by another owner, or could
+// not renew it for LeaseTTL.
+var ErrLeaseLost = errors.New("store: lease lost")
+
+// queryRower is a transaction or the database.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// leaseNow is the time leases are written and judged by: on PostgreSQL the
+// database server's clock, which every daemon sharing it reads alike; on
+// SQLite, where every process runs on this machine, the Store's clock.
+func (s *Store) leaseNow(ctx context.Context, q queryRower) (time.Time, error) {
+	if !s.d.shared() {
+		return s.now(), nil
+	}
+	var us int64
+	if err := q.QueryRowContext(ctx, `SELECT CAST(extract(epoch FROM clock_timestamp()) * 1000000 AS BIGINT)`).Scan(&us); err != nil {
+		return time.Time{}, fmt.Errorf("database clock: %w", err)
+	}
+	return time.UnixMicro(us).UTC(), nil
+}
 
 // newOwner names a lease holder uniquely across machines and restarts.
 func newOwner() string {
@@ -74,7 +106,10 @@ func (s *Store) Lease(ctx context.Context, id int64) error {
 		if status != model.MessagePending {
 			return fmt.Errorf("store: lease %d: %s: %w", id, status, ErrLeased)
 		}
-		now := s.now()
+		now, err := s.leaseNow(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("store: lease %d: %w", id, err)
+		}
 		if end.Valid && s.held(now, end.Int64, pid) {
 			return fmt.Errorf("store: lease %d: held by another sender: %w", id, ErrLeased)
 		}
@@ -98,17 +133,37 @@ func (s *Store) held(now time.Time, end int64, pid int) bool {
 	return processAlive(pid) && now.UnixNano() < time.Unix(0, end).Add(aliveGrace).UnixNano()
 }
 
-// renewMessage pushes back the expiry of this Store's lease on message id.
-func (s *Store) renewMessage(ctx context.Context, id int64) error {
-	_, err := s.w.ExecContext(ctx, s.q(`UPDATE messages SET lease_until = ?
-		WHERE id = ? AND lease_owner = ? AND status = 'pending' AND lease_until IS NOT NULL`),
-		s.now().Add(LeaseTTL).UnixNano(), id, s.owner)
-	return err
+// renewMessage pushes back the expiry of this Store's lease on message id;
+// false when the lease is no longer this Store's.
+func (s *Store) renewMessage(ctx context.Context, id int64) (bool, error) {
+	return s.renew(ctx, 1, `UPDATE messages SET lease_until = ?
+		WHERE id = ? AND lease_owner = ? AND status = 'pending' AND lease_until IS NOT NULL`, id, s.owner)
 }
 
-// HoldMessage renews this Store's lease on message id until stop is called.
-func (s *Store) HoldMessage(ctx context.Context, id int64) (stop func()) {
-	return s.hold(ctx, func(ctx context.Context) error { return s.renewMessage(ctx, id) })
+// renew runs an UPDATE whose first parameter is the new expiry, the rest
+// args; false when it changed fewer than want rows (a lease was taken over
+// or ended).
+func (s *Store) renew(ctx context.Context, want int64, query string, args ...any) (bool, error) {
+	now, err := s.leaseNow(ctx, s.w)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.w.ExecContext(ctx, s.q(query), append([]any{now.Add(LeaseTTL).UnixNano()}, args...)...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n >= want, nil
+}
+
+// HoldMessage renews this Store's lease on message id until stop is
+// called. The context it returns, derived from ctx, is cancelled with
+// ErrLeaseLost when a renewal finds the lease gone; send under it.
+func (s *Store) HoldMessage(ctx context.Context, id int64) (held context.Context, stop func()) {
+	return s.hold(ctx, fmt.Sprintf("message %d", id), func(ctx context.Context) (bool, error) { return s.renewMessage(ctx, id) })
 }
 
 // Claim takes, for slot, the leases of the named units of work that are
@@ -129,7 +184,10 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 	at := slot.UnixNano()
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		claimed, busy = nil, 0
-		now := s.now()
+		now, err := s.leaseNow(ctx, tx)
+		if err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT l.name, l.slot, l.until, l.done FROM leases AS l
 			WHERE `+s.d.in("l.name", "text")), string(arr))
 		if err != nil {
@@ -188,13 +246,14 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 }
 
 // HoldClaims renews this Store's claims on names until stop is called.
-func (s *Store) HoldClaims(ctx context.Context, names []string) (stop func()) {
-	arr, _ := json.Marshal(names)
-	return s.hold(ctx, func(ctx context.Context) error {
-		_, err := s.w.ExecContext(ctx, s.q(`UPDATE leases SET until = ?
-			WHERE owner = ? AND done = 0 AND `+s.d.in("name", "text")),
-			s.now().Add(LeaseTTL).UnixNano(), s.owner, string(arr))
-		return err
+// The context it returns, derived from ctx, is cancelled with ErrLeaseLost
+// when a renewal finds one of the claims taken over; work under it.
+func (s *Store) HoldClaims(ctx context.Context, names []string) (held context.Context, stop func()) {
+	unique := slices.Compact(slices.Sorted(slices.Values(names)))
+	arr, _ := json.Marshal(unique)
+	return s.hold(ctx, "claims", func(ctx context.Context) (bool, error) {
+		return s.renew(ctx, int64(len(unique)), `UPDATE leases SET until = ?
+			WHERE owner = ? AND done = 0 AND `+s.d.in("name", "text"), s.owner, string(arr))
 	})
 }
 
@@ -213,24 +272,53 @@ func (s *Store) Finish(ctx context.Context, names []string, slot time.Time) erro
 	return nil
 }
 
-// hold runs renew every renewEvery until stop is called; stop waits for a
-// renewal in progress. A failed renewal is tried again at the next tick:
-// the lease lasts LeaseTTL, several ticks.
-func (s *Store) hold(ctx context.Context, renew func(context.Context) error) (stop func()) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+// hold runs renew at every tick of s.ticks (renewEvery) until stop is
+// called; stop waits for a renewal in progress. A renewal that errs is tried
+// again at the next tick (the lease lasts several); one that finds the
+// lease gone, or errors for LeaseTTL on end, cancels the returned context
+// with ErrLeaseLost and renews no more.
+func (s *Store) hold(ctx context.Context, what string, renew func(context.Context) (bool, error)) (context.Context, func()) {
+	held, lose := context.WithCancelCause(ctx)
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ticks, stopTicks := s.renewTicks()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(renewEvery)
-		defer t.Stop()
+		defer stopTicks()
+		last := time.Now()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-rctx.Done():
 				return
-			case <-t.C:
-				_ = renew(ctx)
+			case <-ticks:
+			}
+			ok, err := renew(rctx)
+			switch {
+			case err == nil && ok:
+				last = time.Now()
+				continue
+			case err == nil:
+				lose(fmt.Errorf("%s: taken over by another owner: %w", what, ErrLeaseLost))
+				return
+			case rctx.Err() == nil && time.Since(last) >= LeaseTTL:
+				lose(fmt.Errorf("%s: not renewed for %v (%w): %w", what, LeaseTTL, err, ErrLeaseLost))
+				return
 			}
 		}
 	}()
-	return func() { cancel(); <-done }
+	return held, func() {
+		cancel()
+		<-done
+		lose(context.Canceled)
+	}
+}
+
+// renewTicks is the renewal clock of Holds: a tick every renewEvery, or
+// the ticks a test gives.
+func (s *Store) renewTicks() (<-chan time.Time, func()) {
+	if s.ticks != nil {
+		return s.ticks, func() {}
+	}
+	t := time.NewTicker(renewEvery)
+	return t.C, t.Stop
 }

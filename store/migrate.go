@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -12,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 //go:embed migrations/*.sql migrations/postgres/*.sql
@@ -61,12 +58,13 @@ func migrations(d dialect) ([]migration, error) {
 	return ms, nil
 }
 
-// migrate brings the schema up to date in one transaction. The transaction
+// migrate brings the schema up to date in one transaction, recording each
+// step as applied at now. The transaction
 // holds the writers' lock from the start (IMMEDIATE on SQLite, the advisory
 // lock on PostgreSQL), so a second process opening the same database at
 // the same moment waits, then finds the migrations applied and does
 // nothing.
-func migrate(ctx context.Context, db *sql.DB, d dialect) error {
+func migrate(ctx context.Context, db *sql.DB, d dialect, now time.Time) error {
 	ms, err := migrations(d)
 	if err != nil {
 		return err
@@ -99,7 +97,7 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO schema_version (version, name, applied) VALUES (?, ?, ?)`),
-			m.version, m.name, time.Now().UnixNano()); err != nil {
+			m.version, m.name, now.UnixNano()); err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
 		}
 	}
@@ -116,10 +114,13 @@ func checkSchema(ctx context.Context, db *sql.DB, d dialect) error {
 	if err != nil {
 		return err
 	}
-	var current int
-	err = db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current)
-	if err != nil && missingTable(err) {
-		current, err = 0, nil
+	var (
+		exists  bool
+		current int
+	)
+	err = db.QueryRowContext(ctx, d.rebind(d.tableExists()), "schema_version").Scan(&exists)
+	if err == nil && exists {
+		err = db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current)
 	}
 	switch {
 	case err != nil:
@@ -132,14 +133,4 @@ func checkSchema(ctx context.Context, db *sql.DB, d dialect) error {
 		return fmt.Errorf("schema version %d, this newswatch needs %d; run `newswatch fetch` (or any command that writes) once to upgrade it: %w", current, len(ms), ErrSchemaOutdated)
 	}
 	return nil
-}
-
-// missingTable reports whether err says the table queried does not exist:
-// SQLite's "no such table", PostgreSQL's undefined_table (42P01).
-func missingTable(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "42P01"
-	}
-	return strings.Contains(err.Error(), "no such table")
 }

@@ -44,7 +44,9 @@ func (s *Store) CreateMessage(ctx context.Context, m *model.Message) error {
 		created = s.now()
 	}
 	created = created.UTC()
-	channels := slices.Compact(slices.Sorted(slices.Values(m.Channels)))
+	channels := slices.Clone(m.Channels)
+	slices.SortFunc(channels, func(a, b model.Channel) int { return strings.Compare(a.Key, b.Key) })
+	channels = slices.CompactFunc(channels, func(a, b model.Channel) bool { return a.Key == b.Key })
 
 	var id int64
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
@@ -82,9 +84,12 @@ func (s *Store) CreateMessage(ctx context.Context, m *model.Message) error {
 			return err
 		}
 		for _, ch := range channels {
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO deliveries (message_id, channel, status) VALUES (?, ?, 'pending')`),
-				id, ch); err != nil {
-				return fmt.Errorf("channel %s: %w", ch, err)
+			if ch.Key == "" {
+				return fmt.Errorf("channel %s: no key", ch.Name)
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO deliveries (message_id, channel, name, status) VALUES (?, ?, ?, 'pending')`),
+				id, ch.Key, ch.Name); err != nil {
+				return fmt.Errorf("channel %s: %w", ch.Name, err)
 			}
 		}
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO message_items (message_id, item_id)
@@ -140,7 +145,8 @@ const messageColumns = `m.id, m.digest, m.slot, m.message_id, m.subject, m.to_js
 func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]model.Message, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+messageColumns+`,
 		(SELECT `+s.d.jsonArray("mi.item_id", "mi.item_id")+` FROM message_items AS mi WHERE mi.message_id = m.id),
-		m.doc, (SELECT `+s.d.jsonArray("d.channel", "d.channel")+` FROM deliveries AS d WHERE d.message_id = m.id)
+		m.doc, (SELECT `+s.d.jsonArray("d.channel", "d.channel")+` FROM deliveries AS d WHERE d.message_id = m.id),
+		(SELECT `+s.d.jsonArray("d.name", "d.channel")+` FROM deliveries AS d WHERE d.message_id = m.id)
 		FROM messages AS m `+tail), args...)
 	if err != nil {
 		return nil, err
@@ -149,13 +155,13 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 	var ms []model.Message
 	for rows.Next() {
 		var (
-			m                   model.Message
-			slot, created       int64
-			next, sent, covered sql.NullInt64
-			to, ids, channels   string
+			m                    model.Message
+			slot, created        int64
+			next, sent, covered  sql.NullInt64
+			to, ids, keys, names string
 		)
 		if err := rows.Scan(&m.ID, &m.Digest, &slot, &m.MessageID, &m.Subject, &to, &m.Text, &m.HTML,
-			&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &covered, &ids, &m.Doc, &channels); err != nil {
+			&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &covered, &ids, &m.Doc, &keys, &names); err != nil {
 			return nil, err
 		}
 		m.Slot, m.Created = time.Unix(0, slot).UTC(), time.Unix(0, created).UTC()
@@ -166,8 +172,12 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 		if err := json.Unmarshal([]byte(ids), &m.ItemIDs); err != nil {
 			return nil, fmt.Errorf("items of message %d: %w", m.ID, err)
 		}
-		if err := json.Unmarshal([]byte(channels), &m.Channels); err != nil {
+		var ks, ns []string
+		if err := errors.Join(json.Unmarshal([]byte(keys), &ks), json.Unmarshal([]byte(names), &ns)); err != nil || len(ks) != len(ns) {
 			return nil, fmt.Errorf("channels of message %d: %w", m.ID, err)
+		}
+		for i := range ks {
+			m.Channels = append(m.Channels, model.Channel{Key: ks[i], Name: ns[i]})
 		}
 		m.To, m.Channels = nonEmpty(m.To), nonEmpty(m.Channels)
 		if len(m.ItemIDs) == 0 {

@@ -439,15 +439,13 @@ func testLease(t *testing.T) {
 	}
 	// The owner renews its lease; once it stops, the lease expires and
 	// another store takes it over.
-	if err := s.renewMessage(ctx, m.ID); err != nil {
-		t.Fatal(err)
+	if ok, err := s.renewMessage(ctx, m.ID); err != nil || !ok {
+		t.Fatalf("renewal: %v, %v", ok, err)
 	}
 	if err := other.Lease(ctx, m.ID); !errors.Is(err, ErrLeased) {
 		t.Fatalf("lease by another store while renewed: %v, want ErrLeased", err)
 	}
-	for range LeaseTTL / time.Second { // the fake clock moves a second a read
-		s.now()
-	}
+	age(t, s, LeaseTTL)
 	if s.Shared() {
 		if err := other.Lease(ctx, m.ID); err != nil {
 			t.Fatalf("expired lease not taken over: %v", err)
@@ -499,13 +497,8 @@ func testClaim(t *testing.T) {
 	}
 	check(a, slot, 0, nil, 1) // c: b holds it
 	// b dies: its claim expires and a takes c over.
-	for range LeaseTTL / time.Second {
-		a.now()
-	}
+	age(t, a, LeaseTTL)
 	check(a, slot, 0, []string{"source:c"}, 0)
-	// A renewed claim does not expire.
-	stop := a.HoldClaims(ctx, []string{"source:c"})
-	stop()
 	if err := a.Finish(ctx, []string{"source:c"}, slot); err != nil {
 		t.Fatal(err)
 	}

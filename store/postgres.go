@@ -26,6 +26,7 @@ const writersLock = 0x6e657773776174
 type postgres struct{}
 
 func (postgres) shared() bool                         { return true }
+func (postgres) tableExists() string                  { return `SELECT to_regclass(?) IS NOT NULL` }
 func (postgres) migrations() (fs.FS, error)           { return fs.Sub(migrationFS, "migrations/postgres") }
 func (postgres) beforeClose(context.Context, *sql.DB) {}
 func (postgres) jsonArray(expr, order string) string {
@@ -71,28 +72,115 @@ func (postgres) lockWriters(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// rebind numbers the ? placeholders outside quotes: $1, $2, …
+// rebind numbers the ? placeholders of a query written for both
+// databases: $1, $2, … A ? is a placeholder only where PostgreSQL would
+// read an operator or a value: not inside a string ('…', E'…' with its
+// backslash escapes, $tag$…$tag$), a quoted identifier ("…"), or a comment
+// (-- to the end of the line, /* … */, nested). PostgreSQL's own ? operators
+// (?, ?|, ?& on jsonb) are written ?? in such a query and become one ?.
 func (postgres) rebind(q string) string {
-	var (
-		b     strings.Builder
-		n     int
-		quote bool
-	)
+	var b strings.Builder
 	b.Grow(len(q) + 16)
-	for i := 0; i < len(q); i++ {
+	n := 0
+	for i := 0; i < len(q); {
 		c := q[i]
 		switch {
-		case c == '\'':
-			quote = !quote
-		case c == '?' && !quote:
+		case c == '\'' || c == '"':
+			end := quoted(q, i, c, c == '\'' && i > 0 && (q[i-1] == 'E' || q[i-1] == 'e') && !identByte(q, i-2))
+			b.WriteString(q[i:end])
+			i = end
+		case c == '-' && strings.HasPrefix(q[i:], "--"):
+			end := strings.IndexByte(q[i:], '\n')
+			if end < 0 {
+				end = len(q) - i
+			}
+			b.WriteString(q[i : i+end])
+			i += end
+		case c == '/' && strings.HasPrefix(q[i:], "/*"):
+			end := blockComment(q, i)
+			b.WriteString(q[i:end])
+			i = end
+		case c == '$' && !identByte(q, i-1):
+			end := dollarQuoted(q, i)
+			b.WriteString(q[i:end])
+			i = end
+		case c == '?' && strings.HasPrefix(q[i:], "??"):
+			b.WriteByte('?')
+			i += 2
+		case c == '?':
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
-			continue
+			i++
+		default:
+			b.WriteByte(c)
+			i++
 		}
-		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// quoted returns the end of the string or identifier quoted with quote
+// that starts at q[i]; a doubled quote stands for itself, and, with
+// escapes, a backslash escapes the next byte.
+func quoted(q string, i int, quote byte, escapes bool) int {
+	for j := i + 1; j < len(q); j++ {
+		switch {
+		case escapes && q[j] == '\\':
+			j++
+		case q[j] == quote && j+1 < len(q) && q[j+1] == quote:
+			j++
+		case q[j] == quote:
+			return j + 1
+		}
+	}
+	return len(q)
+}
+
+// blockComment returns the end of the /* comment */ starting at q[i];
+// PostgreSQL's block comments nest.
+func blockComment(q string, i int) int {
+	depth := 0
+	for j := i; j+1 < len(q); j++ {
+		switch q[j : j+2] {
+		case "/*":
+			depth++
+			j++
+		case "*/":
+			depth--
+			j++
+			if depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(q)
+}
+
+// dollarQuoted returns the end of the $tag$…$tag$ string starting at q[i],
+// or i+1 when the $ opens none ($1, a placeholder written for PostgreSQL).
+func dollarQuoted(q string, i int) int {
+	j := i + 1
+	for j < len(q) && (identByte(q, j) && (q[j] < '0' || q[j] > '9' || j > i+1)) {
+		j++
+	}
+	if j >= len(q) || q[j] != '$' {
+		return i + 1
+	}
+	tag := q[i : j+1]
+	if end := strings.Index(q[j+1:], tag); end >= 0 {
+		return j + 1 + end + len(tag)
+	}
+	return len(q)
+}
+
+// identByte reports whether q[i] exists and may be part of an identifier.
+func identByte(q string, i int) bool {
+	if i < 0 || i >= len(q) {
+		return false
+	}
+	c := q[i]
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 // IsURL reports whether database names a PostgreSQL database

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -42,10 +43,52 @@ func TestOpenPostgresMasksPassword(t *testing.T) {
 	}
 }
 
+// TestRebind: ? placeholders become $1, $2, … and nothing else does: a ?
+// in a string, a quoted identifier or a comment stays, and ?? is
+// PostgreSQL's ? operator.
 func TestRebind(t *testing.T) {
-	got := postgres{}.rebind(`SELECT a FROM t WHERE b = ? AND c = '?' AND d IN (?, ?)`)
-	if want := `SELECT a FROM t WHERE b = $1 AND c = '?' AND d IN ($2, $3)`; got != want {
-		t.Errorf("rebind = %q, want %q", got, want)
+	for _, tt := range []struct{ name, in, want string }{
+		{"placeholders", `SELECT a FROM t WHERE b = ? AND d IN (?, ?)`, `SELECT a FROM t WHERE b = $1 AND d IN ($2, $3)`},
+		{"string", `SELECT '?', 'it''s ?', ? FROM t`, `SELECT '?', 'it''s ?', $1 FROM t`},
+		{"escape string", `SELECT E'it\'s ?', ?`, `SELECT E'it\'s ?', $1`},
+		{"not an escape string", `SELECT name'?', ?`, `SELECT name'?', $1`},
+		{"quoted identifier", `SELECT "why?", "a""?" FROM t WHERE x = ?`, `SELECT "why?", "a""?" FROM t WHERE x = $1`},
+		{"line comment", "SELECT ? -- why ? here\nFROM t WHERE x = ?", "SELECT $1 -- why ? here\nFROM t WHERE x = $2"},
+		{"comment at the end", `SELECT ? -- and ?`, `SELECT $1 -- and ?`},
+		{"block comment", `SELECT /* ? /* nested ? */ still ? */ ?`, `SELECT /* ? /* nested ? */ still ? */ $1`},
+		{"dollar quoted", `SELECT $$ ? $$, $tag$ it's ? $tag$, ?`, `SELECT $$ ? $$, $tag$ it's ? $tag$, $1`},
+		{"jsonb operators", `SELECT doc ?? 'k', doc ??| array['a'], doc ??& array['b'] FROM t WHERE id = ?`, `SELECT doc ? 'k', doc ?| array['a'], doc ?& array['b'] FROM t WHERE id = $1`},
+		{"minus and slash", `SELECT ? - 1, ? / 2`, `SELECT $1 - 1, $2 / 2`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (postgres{}).rebind(tt.in); got != tt.want {
+				t.Errorf("rebind(%s)\n got %s\nwant %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRebindOnPostgres runs rebound queries with a ? in each place that is
+// not a placeholder against PostgreSQL: the server agrees with rebind on
+// what is one.
+func TestRebindOnPostgres(t *testing.T) {
+	db, err := sql.Open("pgx", testutil.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	var (
+		s1, s2, s3, id string
+		has            bool
+	)
+	q := postgres{}.rebind(`SELECT '?' /* ? */, "q?"."?" -- ?
+		, $t$?$t$, ?, '{"k": 1}'::jsonb ?? ? FROM (SELECT 'x' AS "?") AS "q?"`)
+	if err := db.QueryRowContext(ctx, q, "v", "k").Scan(&s1, &s2, &s3, &id, &has); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	if s1 != "?" || s2 != "x" || s3 != "?" || id != "v" || !has {
+		t.Errorf("%s = %q %q %q %q %v", q, s1, s2, s3, id, has)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"newswatch/model"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -89,5 +90,26 @@ func testOpenReadOnlyOutdatedSchema(t *testing.T) {
 		if _, err := OpenReadOnly(ctx, filepath.Join(t.TempDir(), "missing.db")); err == nil {
 			t.Fatal("OpenReadOnly created a missing database")
 		}
+	}
+}
+
+// A database without newswatch's tables (an empty SQLite file, a new
+// PostgreSQL database) is ErrSchemaOutdated to a read-only store, whose
+// check asks the catalogue rather than reading an error's text.
+func TestOpenReadOnlyNoTables(t *testing.T) { both(t, testOpenReadOnlyNoTables) }
+
+func testOpenReadOnlyNoTables(t *testing.T) {
+	path := database(t)
+	if !IsURL(path) {
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := OpenReadOnly(context.Background(), path)
+	if !errors.Is(err, ErrSchemaOutdated) {
+		t.Fatalf("OpenReadOnly on a database without tables: %v, want ErrSchemaOutdated", err)
+	}
+	if s != nil {
+		s.Close()
 	}
 }

@@ -23,9 +23,12 @@ const busyTimeout = 10 * time.Second
 // sqlite is the dialect of an SQLite file: the queries are written in it.
 type sqlite struct{}
 
-func (sqlite) rebind(q string) string     { return q }
-func (sqlite) each(string) string         { return `json_each(?) AS j` }
-func (sqlite) shared() bool               { return false }
+func (sqlite) rebind(q string) string { return q }
+func (sqlite) each(string) string     { return `json_each(?) AS j` }
+func (sqlite) shared() bool           { return false }
+func (sqlite) tableExists() string {
+	return `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
+}
 func (sqlite) migrations() (fs.FS, error) { return fs.Sub(migrationFS, "migrations") }
 
 func (sqlite) in(col, _ string) string    { return col + ` IN (SELECT value FROM json_each(?))` }

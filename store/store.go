@@ -66,6 +66,8 @@ type Store struct {
 	w     *sql.DB // every write (SQLite: one connection)
 	r     *sql.DB // reads (SQLite: a read-only pool; PostgreSQL: w)
 	now   func() time.Time
+	// ticks, when set (by tests), replaces the renewal ticker of Holds.
+	ticks <-chan time.Time
 
 	stmts     writeStmts
 	rebound   sync.Map // query → the dialect's form of it
@@ -102,10 +104,15 @@ func OpenReadOnly(ctx context.Context, database string) (*Store, error) {
 	return openSQLiteReadOnly(ctx, database)
 }
 
+// SetClock makes the store read the time from now (first-seen times,
+// claims and leases, retention) instead of the system clock. Call it
+// before the store is shared.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
 // setup runs the migrations on the writer and prepares the statements.
 func (s *Store) setup(ctx context.Context) error {
 	s.owner = newOwner()
-	if err := migrate(ctx, s.w, s.d); err != nil {
+	if err := migrate(ctx, s.w, s.d, s.now()); err != nil {
 		return err
 	}
 	return s.stmts.prepare(ctx, s)

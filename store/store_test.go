@@ -146,7 +146,7 @@ func TestOpenMigrations(t *testing.T) {
 			t.Errorf("%s on the writer = %d, %v; want %d", conn.name, got, err, conn.want)
 		}
 	}
-	if err := migrate(ctx, s.w, s.d); err != nil {
+	if err := migrate(ctx, s.w, s.d, s.now()); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
 	if err := s.Close(); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strings"
+	"time"
 
 	"newswatch/app"
 	"newswatch/config"
@@ -36,13 +37,13 @@ func openAppReadOnly(ctx context.Context, e *env) (*cli, error) {
 	return openAppWith(ctx, e, app.OpenReadOnly)
 }
 
-func openAppWith(ctx context.Context, e *env, open func(context.Context, app.Setup) (*app.App, error)) (*cli, error) {
+func openAppWith(ctx context.Context, e *env, open func(context.Context, app.Setup, func() time.Time) (*app.App, error)) (*cli, error) {
 	s, err := loadConfig(e.config)
 	if err != nil {
 		return nil, err
 	}
 	e.zone.Store(s.Config.Location)
-	a, err := open(ctx, s)
+	a, err := open(ctx, s, e.clock())
 	if err != nil {
 		return nil, err
 	}

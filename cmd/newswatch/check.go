@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -41,49 +40,34 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(e.stdout, "warning: %s\n", w)
 	}
-	if _, err := cfg.SMTP.Password(os.Getenv); err != nil {
-		// Not an error here: the variable may be set where the daemon runs.
-		fmt.Fprintf(e.stdout, "warning: %v\n", err)
+	for _, w := range app.SecretWarnings(cfg, os.Getenv) {
+		// Not errors here: the variables may be set where the daemon runs.
+		fmt.Fprintf(e.stdout, "warning: %s\n", w)
 	}
-	for _, d := range cfg.Digests {
-		// Likewise for the secrets of the digest's channels.
-		if _, err := d.WebhookSecret(os.Getenv); err != nil {
-			fmt.Fprintf(e.stdout, "warning: %v\n", err)
-		}
-		for _, raw := range d.Notify {
-			expanded, err := config.ExpandURL(raw, os.Getenv)
-			if err == nil && len(config.NotifyVars(raw)) > 0 {
-				err = config.CheckService(expanded)
-			}
-			if err != nil {
-				fmt.Fprintf(e.stdout, "warning: digest %q: notify %v\n", d.Name, err)
-			}
-		}
-	}
-	if _, err := os.Stat(cfg.Database); !store.IsURL(cfg.Database) && errors.Is(err, fs.ErrNotExist) {
+	a, err := app.OpenReadOnly(ctx, s, e.clock())
+	switch {
+	case errors.Is(err, app.ErrNoDatabase):
 		fmt.Fprintf(e.stdout, "no database yet at %s: run `newswatch fetch` first to backtest the keywords\n", cfg.Database)
 		return nil
-	}
-	st, err := store.OpenReadOnly(ctx, cfg.Database)
-	if errors.Is(err, store.ErrSchemaOutdated) {
+	case errors.Is(err, app.ErrNoTables):
 		// A fresh PostgreSQL database, or one an older newswatch wrote:
 		// the config is fine, there is nothing to backtest on yet.
 		fmt.Fprintf(e.stdout, "no backtest yet: the database at %s is new or from an older newswatch; run `newswatch fetch` first (it creates or upgrades the tables)\n", store.Redact(cfg.Database))
 		return nil
+	case err != nil:
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
-	}
-	defer st.Close()
+	defer a.Close()
+	st := a.Store
 	if *itemURL != "" {
 		return explainItem(ctx, e.stdout, st, wl, *itemURL)
 	}
-	items, err := st.Items(ctx, store.ItemQuery{Since: time.Now().AddDate(0, 0, -*days)})
+	items, err := st.Items(ctx, store.ItemQuery{Since: a.Now().AddDate(0, 0, -*days)})
 	if err != nil {
 		return fmt.Errorf("read stored items: %w", err)
 	}
 	printBacktest(e.stdout, app.RunBacktest(cfg, wl, items, samplesPerName), cfg, *days, len(items))
-	return nil
+	return printMarks(ctx, e.stdout, st, cfg, wl, *days)
 }
 
 // printBacktest shows the backtest of the last days on total items.
@@ -115,61 +99,18 @@ func printTally(w io.Writer, name string, t *app.Tally) {
 	}
 }
 
-// explainItem shows, for one stored item, why each company matches or not.
+// explainItem shows, for the stored item with link, why each company
+// matches or not.
 func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, link string) error {
 	key, err := scraper.NormalizeURL(link)
 	if err != nil {
 		return usagef("-item %q: %v", link, err)
 	}
-	items, err := st.Items(ctx, store.ItemQuery{Key: key})
-	if err != nil {
-		return fmt.Errorf("read item: %w", err)
-	}
-	if len(items) == 0 {
+	err = app.Explain(ctx, w, st, wl, key)
+	if errors.Is(err, app.ErrNoItem) {
 		return usagef("-item: no stored item with link %s (key %s)", link, key)
 	}
-	it := items[0]
-	text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
-	fmt.Fprintf(w, "\n%s\n%s\nsources: %s; first seen %s\n\n", text.Title, it.Link, strings.Join(it.Sources, ", "), it.FirstSeen.Format(time.RFC3339))
-	for _, v := range wl.Explain(text) {
-		if v.Relevant {
-			fmt.Fprintf(w, "  %s: MATCHES (score %.1f): %s\n", v.Company, v.Score, hitReasons(v.Hit))
-			continue
-		}
-		fmt.Fprintf(w, "  %s: no match: %s", v.Company, v.Reason)
-		if found := hitReasons(v.Hit); found != "" {
-			fmt.Fprintf(w, " (found: %s)", found)
-		}
-		for _, ex := range v.Excluded {
-			fmt.Fprintf(w, " (exclude phrase %q present)", ex.Term)
-		}
-		fmt.Fprintln(w)
-	}
-	return nil
-}
-
-func hitReasons(h match.Hit) string {
-	var parts []string
-	for _, a := range h.Aliases {
-		where := "body"
-		if inTitle(a.Spans) {
-			where = "title"
-		}
-		parts = append(parts, fmt.Sprintf("%q in %s", a.Term, where))
-	}
-	for _, t := range h.Terms {
-		parts = append(parts, fmt.Sprintf("%s: %q", t.Topic, t.Term))
-	}
-	return strings.Join(parts, ", ")
-}
-
-func inTitle(spans []match.Span) bool {
-	for _, s := range spans {
-		if s.InTitle {
-			return true
-		}
-	}
-	return false
+	return err
 }
 
 // pausedNote is ", 1 source and 2 digests paused", or "" when none is.

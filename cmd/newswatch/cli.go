@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"newswatch/app"
-	"newswatch/internal/logging"
 	"os"
 	"sync/atomic"
 	"time"
+
+	"newswatch/app"
+	"newswatch/internal/logging"
 )
 
 // Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.
@@ -63,6 +64,16 @@ type env struct {
 	// zone is the configuration's time zone once it is loaded: log times
 	// are written in it, as every other time newswatch prints.
 	zone atomic.Pointer[time.Location]
+	// now is the commands' clock; nil: the system's.
+	now func() time.Time
+}
+
+// clock is the commands' clock, the one every app they open reads.
+func (e *env) clock() func() time.Time {
+	if e.now != nil {
+		return e.now
+	}
+	return time.Now
 }
 
 type command struct {
@@ -80,6 +91,7 @@ var commands = []command{
 	{"send", "send [-test [-to ADDR]] [NAME]", "compose and deliver digests now (all when no NAME), retrying pending ones first; -test: a test message only", cmdSend},
 	{"preview", "preview [NAME] [-o FILE] [-format json]", "render a digest as send would, recording nothing (text to stdout, HTML to FILE, or the webhook JSON document)", cmdPreview},
 	{"check", "check [-days N] [-item URL]", "validate the config, then backtest the keywords on stored items", cmdCheck},
+	{"serve", "serve [-listen ADDR]", "serve the web console and API from the database, fetching and sending nothing", cmdServe},
 	{"status", "status [-q]", "source health, pending and failed digests, next scheduled times", cmdStatus},
 	{"discover", "discover URL", "list a web page's feeds as ready [[sources]] entries", cmdDiscover},
 	{"opml", "opml import FILE | opml export", "print [[sources]] entries for an OPML file's feeds; write the configured feeds as OPML", cmdOPML},

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 
+	"newswatch/app"
 	"newswatch/config"
 	"newswatch/ingest"
 	"newswatch/internal/safetext"
@@ -107,27 +107,10 @@ func opmlImport(e *env, file string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	haveFeed, haveName := map[string]bool{}, map[string]bool{}
-	if cfg := optionalConfig(e); cfg != nil {
-		for _, s := range cfg.Sources {
-			haveFeed[feedKey(s.Feed)] = true
-			haveName[strings.ToLower(s.Name)] = true
-		}
-	}
-	var entries []sourceEntry
-	skipped := 0
-	for _, f := range feeds {
-		if haveFeed[feedKey(f.URL)] {
-			skipped++
-			continue
-		}
-		haveFeed[feedKey(f.URL)] = true
-		name := f.Name
-		for n := 2; haveName[strings.ToLower(name)]; n++ {
-			name = fmt.Sprintf("%s (%d)", f.Name, n)
-		}
-		haveName[strings.ToLower(name)] = true
-		entries = append(entries, sourceEntry{Name: name, Feed: f.URL})
+	fresh, skipped := app.NewSources(feeds, optionalConfig(e))
+	entries := make([]sourceEntry, len(fresh))
+	for i, f := range fresh {
+		entries[i] = sourceEntry{Name: f.Name, Feed: f.URL}
 	}
 	if skipped > 0 {
 		fmt.Fprintf(e.stdout, "# %d %s already configured, skipped\n\n", skipped, plural(skipped, "feed", "feeds"))
@@ -139,15 +122,6 @@ func opmlImport(e *env, file string) error {
 		return nil
 	}
 	return printSources(e.stdout, entries)
-}
-
-// feedKey compares feed URLs as identities (scheme, case, tracking
-// parameters); a URL that does not normalise compares as written.
-func feedKey(link string) string {
-	if k, err := scraper.NormalizeURL(link); err == nil {
-		return k
-	}
-	return link
 }
 
 // opmlExport writes the configured feed sources as OPML 2.0.

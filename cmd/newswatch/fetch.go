@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -12,10 +11,6 @@ import (
 	"newswatch/ingest"
 	"newswatch/internal/logging"
 )
-
-// errEverySourceFailed makes fetch and once exit non-zero, so that cron
-// monitoring sees an outage.
-var errEverySourceFailed = errors.New("every source failed: see the errors above and `newswatch status`")
 
 func cmdFetch(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("fetch")
@@ -49,7 +44,7 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 	}
 	sum.Print(e.stdout)
 	if sum.Failed == len(srcs) && len(srcs) > 0 {
-		return errEverySourceFailed
+		return app.ErrEverySourceFailed
 	}
 	return nil
 }

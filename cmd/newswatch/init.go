@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,48 +11,9 @@ import (
 
 // starterConfig is what `init` writes: one company, one topic, one source,
 // one digest, no [smtp] (digests are written to files until it is added).
-const starterConfig = `# newswatch configuration: edit, then run "newswatch check".
-# Every key: see config.example.toml and README.md.
-
-timezone = "UTC"               # IANA zone for schedules and dates, e.g. "Europe/Brussels"
-database = "newswatch.db"      # created on first run, next to this file
-fetch_schedule = "*/30 * * * *" # when "newswatch run" polls the sources
-max_age = "72h"                # older items are ignored
-
-# Without an [smtp] table digests are written to this folder as .eml and
-# .html files. To mail them, add:
-#   [smtp]
-#   host = "smtp.example.org"
-#   port = 587
-#   username = "newswatch@example.org"
-#   password_env = "NEWSWATCH_SMTP_PASSWORD"
-#   from = "Newswatch <newswatch@example.org>"
-[output]
-dir = "digests"
-
-# What to read: RSS, Atom or JSON Feed URLs (or a page with a links selector).
-[[sources]]
-name = "The Record"
-feed = "https://therecord.media/feed"
-
-# Who to watch: a name and the other names it goes by.
-[[companies]]
-name = "Alibaba"
-aliases = ["Alibaba Group", "Alibaba Cloud", "Cainiao"]
-
-# What about them: an item is kept when a company and a topic term occur.
-[[topics]]
-name = "Espionage"
-terms = ["espionage", "spying", "spy"]
-
-# When and to whom: one grouped digest per schedule.
-[[digests]]
-name = "Morning brief"
-schedule = "0 7 * * *"
-to = ["you@example.org"]
-# Also to a webhook (JSON) or a chat service, tokens from the environment:
-# notify = ["https://hooks.example.org/${HOOK_TOKEN}", "ntfy://ntfy.sh/my-topic"]
-`
+//
+//go:embed starter.toml
+var starterConfig string
 
 func cmdInit(ctx context.Context, e *env, args []string) error {
 	pos, err := e.parse(e.flags("init"), args)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 
+	"newswatch/app"
 	"newswatch/ingest"
 )
 
@@ -64,10 +65,10 @@ func (a *cli) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 			return true, err
 		}
 	}
-	err = a.deliverPending(ctx, w, e.log)
+	err = a.DeliverPending(ctx, w, e.log)
 	a.Prune(ctx, e.log)
 	if n := len(a.Config.Sources); sum.Failed == n && n > 0 {
-		return true, errors.Join(errEverySourceFailed, err)
+		return true, errors.Join(app.ErrEverySourceFailed, err)
 	}
 	return sum.Failed > 0 || err != nil, err
 }

@@ -20,7 +20,16 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = daemon.New(a.App, daemon.Options{Logger: e.log, Listen: *listen}).Run(ctx)
+	opts := daemon.Options{Logger: e.log, Listen: *listen}
+	console, err := consoleServer(a.Config, a.Store)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	if console != nil {
+		opts.Servers = append(opts.Servers, console)
+	}
+	err = daemon.New(a.App, opts).Run(ctx)
 	if cerr := a.Close(); err == nil {
 		err = cerr
 	}

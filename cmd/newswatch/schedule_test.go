@@ -28,7 +28,7 @@ to = ["night@example.org"]
 	defer a.Close()
 	now := time.Date(2026, 3, 29, 0, 0, 0, 0, a.Config.Location)
 	var status bytes.Buffer
-	if err := a.printSchedule(&status, now); err != nil {
+	if err := a.PrintSchedule(&status, now); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(status.String(), "2026-03-29 03:30 CEST") {

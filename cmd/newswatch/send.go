@@ -5,14 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
 	"newswatch/app"
-	"newswatch/config"
-	"newswatch/deliver"
 	"newswatch/digest"
 )
 
@@ -53,67 +49,7 @@ func (a *cli) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 			return err
 		}
 	}
-	return a.deliverPending(ctx, w, log)
-}
-
-// deliverPending delivers every pending message of the outbox now, backoff
-// ignored, and prints what happened to each; the error counts the digests
-// not delivered to every recipient.
-func (a *cli) deliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
-	rep, err := a.DeliverAll(ctx, deliver.RetryPolicy{Immediate: true, Logger: log})
-	printReport(w, rep, a.Config)
-	if err != nil {
-		return err
-	}
-	n := len(rep.Retry) + len(rep.Failed)
-	for _, o := range rep.Sent {
-		if len(o.Owed) > 0 {
-			n++
-		}
-	}
-	if n > 0 {
-		return fmt.Errorf("%d %s not delivered to every recipient or channel (kept in the outbox: see `newswatch status`)", n, plural(n, "delivery", "deliveries"))
-	}
-	return nil
-}
-
-// printReport says what happened to each message of a delivery run.
-func printReport(w io.Writer, rep deliver.Report, cfg *config.Config) {
-	where := "sent"
-	if cfg.SMTP == nil {
-		where = "written to " + cfg.Output.Dir
-	}
-	for _, o := range rep.Sent {
-		if o.Channel != "" {
-			fmt.Fprintf(w, "%s: delivered to %s: %s\n", o.Digest, o.Channel, o.Subject)
-			continue
-		}
-		fmt.Fprintf(w, "%s: %s: %s\n", o.Digest, where, o.Subject)
-		for _, addr := range slices.Sorted(maps.Keys(o.Rejected)) {
-			fmt.Fprintf(w, "  recipient %s rejected: %s\n", addr, o.Rejected[addr])
-		}
-		if len(o.Owed) > 0 {
-			fmt.Fprintf(w, "  will retry %s alone (attempt %d, next %s)\n", strings.Join(o.Owed, ", "), o.Attempt+1, o.Next.In(cfg.Location).Format("15:04:05 MST"))
-		}
-	}
-	for _, o := range rep.Retry {
-		if o.Channel != "" {
-			fmt.Fprintf(w, "%s: not delivered to %s, will retry (attempt %d, next %s): %v\n", o.Digest, o.Channel, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
-			continue
-		}
-		fmt.Fprintf(w, "%s: not sent, will retry (attempt %d, next %s): %v\n", o.Digest, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
-	}
-	for _, o := range rep.Failed {
-		if o.Channel != "" {
-			fmt.Fprintf(w, "%s: delivery to %s failed for good: %v\n", o.Digest, o.Channel, o.Err)
-			continue
-		}
-		if o.Partial {
-			fmt.Fprintf(w, "%s: the other recipients had it; the rest failed for good: %v\n", o.Digest, o.Err)
-			continue
-		}
-		fmt.Fprintf(w, "%s: failed for good: %v\n", o.Digest, o.Err)
-	}
+	return a.DeliverPending(ctx, w, log)
 }
 
 // compose puts the digest for slot in the outbox (app.App.Compose; again

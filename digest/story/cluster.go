@@ -105,7 +105,9 @@ type cluster struct {
 	dated     bool
 	sources   map[string]int32 // outlet → its first member
 	companies []string
-	textTerms int // summed over members
+	textTerms int   // summed over members
+	polar     uint8 // polarities of the members: 1 affirms, 2 denies
+	roundups  int   // members that are roundups
 }
 
 // link merges items into stories. Pairs are taken best first; two groups
@@ -134,7 +136,10 @@ func link(ctx context.Context, docs []doc, edges []edge, p params) ([][]int, err
 			d := &docs[i]
 			cl[i] = &cluster{
 				members: []int32{i}, norm2: 1, minT: d.unix, maxT: d.unix, dated: d.dated,
-				companies: d.companies, textTerms: d.textTerms,
+				companies: d.companies, textTerms: d.textTerms, polar: polarBits(d.polarity),
+			}
+			if d.roundup {
+				cl[i].roundups = 1
 			}
 			if d.source != "" {
 				cl[i].sources = map[string]int32{d.source: i}
@@ -169,7 +174,13 @@ func link(ctx context.Context, docs []doc, edges []edge, p params) ([][]int, err
 				th *= p.outletFactor
 			}
 			d := clusterDot(docs, ca, cb)
-			if d/math.Sqrt(ca.norm2*cb.norm2) < th {
+			sim := d / math.Sqrt(ca.norm2*cb.norm2)
+			if bridged(ca, cb) {
+				// A roundup joins one story: two stories that meet only
+				// through it stay apart.
+				sim = coreSim(docs, ca, cb)
+			}
+			if sim < th {
 				continue
 			}
 			merge(docs, ca, cb, d)
@@ -197,13 +208,60 @@ func link(ctx context.Context, docs []doc, edges []edge, p params) ([][]int, err
 	return out, nil
 }
 
-// mayJoin applies the time gate to two groups: together they span at
-// most 48 h.
+// mayJoin applies the gates to two groups: together they span at most
+// 48 h, and one that only affirms does not join one that only denies.
 func mayJoin(a, b *cluster) bool {
 	if a.dated && b.dated && (max(a.maxT, b.maxT)-min(a.minT, b.minT) > windowSec) {
 		return false
 	}
-	return true
+	return !(a.polar == 1 && b.polar == 2 || a.polar == 2 && b.polar == 1)
+}
+
+func polarBits(p int8) uint8 {
+	switch p {
+	case 1:
+		return 1
+	case -1:
+		return 2
+	}
+	return 0
+}
+
+// bridged reports whether a group holds a roundup and both groups hold
+// other items: their likeness is then taken without the roundups.
+func bridged(a, b *cluster) bool {
+	return (a.roundups > 0 || b.roundups > 0) && a.roundups < len(a.members) && b.roundups < len(b.members)
+}
+
+// coreSim is the centroid cosine of two groups without their roundups.
+func coreSim(docs []doc, a, b *cluster) float64 {
+	sa, sb := coreSum(docs, a), coreSum(docs, b)
+	var d, na, nb float64
+	for t, w := range sa {
+		d += w * sb[t]
+		na += w * w
+	}
+	for _, w := range sb {
+		nb += w * w
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return d / math.Sqrt(na*nb)
+}
+
+// coreSum is the sum of the vectors of a group's items that are not roundups.
+func coreSum(docs []doc, c *cluster) map[int32]float64 {
+	sum := map[int32]float64{}
+	for _, m := range c.members {
+		if docs[m].roundup {
+			continue
+		}
+		for _, w := range docs[m].vec {
+			sum[w.term] += w.w
+		}
+	}
+	return sum
 }
 
 // clusterDot is the dot product of the two groups' summed vectors; b is
@@ -275,6 +333,8 @@ func merge(docs []doc, a, b *cluster, d float64) {
 		a.companies = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a.companies), b.companies...))))
 	}
 	a.textTerms += b.textTerms
+	a.polar |= b.polar
+	a.roundups += b.roundups
 }
 
 // sharedOutlet reports whether an outlet has items in both groups that are

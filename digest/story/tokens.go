@@ -16,6 +16,7 @@ type token struct {
 	capital       bool // began with an upper-case letter
 	sentenceStart bool // first word of a sentence, so capitalised anyway
 	strong        bool // acronym, number or identifier: an entity wherever it stands
+	class         bool // a news class added beside a word (see newsWords): no pairs
 }
 
 // tokenizer turns text into terms. It caches stems, so one tokenizer
@@ -160,16 +161,25 @@ func (tz *tokenizer) appendWord(out []token, w string, start bool) []token {
 			continue
 		}
 		if stopWords[lower] {
+			for _, class := range newsClasses[lower] {
+				out = append(out, token{term: class, class: true})
+			}
 			start = false
 			continue
 		}
 		first, _ := utf8.DecodeRuneInString(part)
+		stem := tz.stem(lower)
 		out = append(out, token{
-			term:          tz.stem(lower),
+			term:          stem,
 			capital:       unicode.IsUpper(first),
 			sentenceStart: start,
 			strong:        acronym(part),
 		})
+		if !acronym(part) {
+			for _, class := range newsClasses[stem] {
+				out = append(out, token{term: class, class: true})
+			}
+		}
 		start = false
 	}
 	return out

@@ -16,6 +16,8 @@ type doc struct {
 	companies []string // lower-cased, sorted
 	vec       []weight // unit vector: text and title terms, sorted by term
 	textTerms int      // distinct terms of the text, title left out
+	roundup   bool     // a headline naming several events (see roundup)
+	polarity  int8     // +1 affirms, -1 denies, 0 neither (see polarity)
 }
 
 // weight is one term's weight in a vector sorted by term.
@@ -27,14 +29,15 @@ type weight struct {
 // vocabulary numbers terms densely: words, pairs of adjacent words and
 // entities each get their own number.
 type vocabulary struct {
-	words    map[string]int32
-	pairs    map[uint64]int32
-	entities map[int32]int32
-	n        int32
+	words      map[string]int32
+	pairs      map[uint64]int32
+	entities   map[int32]int32 // word → its entity
+	entityWord map[int32]int32 // entity → its word
+	n          int32
 }
 
 func newVocabulary() *vocabulary {
-	return &vocabulary{words: map[string]int32{}, pairs: map[uint64]int32{}, entities: map[int32]int32{}}
+	return &vocabulary{words: map[string]int32{}, pairs: map[uint64]int32{}, entities: map[int32]int32{}, entityWord: map[int32]int32{}}
 }
 
 func (v *vocabulary) next() int32 { v.n++; return v.n - 1 }
@@ -63,6 +66,7 @@ func (v *vocabulary) entity(w int32) int32 {
 	if !ok {
 		k = v.next()
 		v.entities[w] = k
+		v.entityWord[k] = w
 	}
 	return k
 }
@@ -78,7 +82,9 @@ type counts struct {
 	tf       []counted // sorted by term
 	title    []int32   // distinct title terms
 	entities []int32   // distinct entities
+	names    []int32   // words of the names of the companies the item matched
 	text     int       // distinct words of the text
+	polarity int8      // of the title
 }
 
 // vectors tokenises every candidate and builds its weighted vector; the
@@ -86,89 +92,188 @@ type counts struct {
 func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([]doc, int32, error) {
 	tz := newTokenizer()
 	voc := newVocabulary()
-	raw := make([]counts, len(cs))
-	tf := map[int32]int{}
-	inTitle := map[int32]bool{}
-	ents := map[int32]bool{}
-	inText := map[int32]bool{}
 	names, titles := headlineNames(tz, cs)
-	for i, c := range cs {
+	cnt := newCounter(tz, voc, names)
+	raw := make([]counts, len(cs))
+	for i := range cs {
 		if i%checkEvery == 0 && ctx.Err() != nil {
 			return nil, 0, ctx.Err()
 		}
-		clear(tf)
-		clear(inTitle)
-		clear(ents)
-		clear(inText)
-		// A tracked company's name is in nearly every item of its section,
-		// and the company gate already weighs it: as words it only blurs
-		// one event into the next. Only the whole name goes, and only from
-		// the items that matched it ("American" stays in an item that
-		// matched American Airlines but names American Express).
-		var companies [][]string
-		for _, co := range c.Companies {
-			if ts := terms(tz.tokens(co)); len(ts) > 0 {
-				companies = append(companies, ts)
-			}
-		}
-		var r counts
-		var titleNames []int32
-		prev := int32(-1)
-		for _, t := range dropNames(titles[i], companies) {
-			k := voc.word(t.term)
-			if t.strong || names[t.term] {
-				titleNames = append(titleNames, k)
-			}
-			// Two headlines that share a pair of words in a row ("true
-			// detective", "gas prices") share more than the two words.
-			for _, term := range []int32{k, pairOf(voc, prev, k)} {
-				if term < 0 {
-					continue
-				}
-				if !inTitle[term] {
-					inTitle[term] = true
-					r.title = append(r.title, term)
-				}
-				tf[term] += titleBoost
-			}
-			prev = k
-		}
-		prev = -1
-		for _, t := range dropNames(tz.tokens(c.Text), companies) {
-			k := voc.word(t.term)
-			tf[k]++
-			inText[k] = true
-			if b := pairOf(voc, prev, k); b >= 0 {
-				tf[b]++
-			}
-			prev = k
-			// A headline is capitalised by style, not by meaning: only
-			// the text's capitals and acronyms make entities.
-			if t.strong || (t.capital && !t.sentenceStart) {
-				if e := voc.entity(k); !ents[e] {
-					ents[e] = true
-					r.entities = append(r.entities, e)
-				}
-			}
-		}
-		// An item with text takes its names from the text, where capitals
-		// mean more; a headline alone gives its own.
-		if len(r.entities) == 0 {
-			for _, k := range titleNames {
-				if e := voc.entity(k); !ents[e] {
-					ents[e] = true
-					r.entities = append(r.entities, e)
-				}
-			}
-		}
-		r.text = len(inText)
-		r.tf = make([]counted, 0, len(tf))
-		for k, n := range tf {
-			r.tf = append(r.tf, counted{k, n})
-		}
-		slices.SortFunc(r.tf, func(a, b counted) int { return cmp.Compare(a.term, b.term) })
-		raw[i] = r
+		raw[i] = cnt.count(&cs[i], titles[i])
 	}
+	df, err := documentFrequencies(ctx, tz, voc, raw, history)
+	if err != nil {
+		return nil, 0, err
+	}
+	// A matched topic term is in the items because they were selected by
+	// it, so it tells little about which event an item reports: its words
+	// weigh as a word every item holds, the least a word weighs.
+	everywhere := len(cs) + len(history)
+	for _, c := range cs {
+		for _, term := range c.Terms {
+			for _, k := range knownTerms(tz, voc, term) {
+				df[k] = everywhere
+			}
+		}
+	}
+	n := float64(everywhere)
+	idf := make([]float64, len(df))
+	for k, d := range df {
+		idf[k] = math.Log((n+1)/float64(d+1)) + 1
+	}
+	docs := make([]doc, len(cs))
+	for i := range cs {
+		docs[i] = weigh(&cs[i], &raw[i], idf, p)
+	}
+	return docs, voc.n, nil
+}
+
+// counter counts the terms of one item at a time; its maps are reused.
+type counter struct {
+	tz      *tokenizer
+	voc     *vocabulary
+	names   map[string]bool // words that are names in the digest's headlines
+	tf      map[int32]int
+	inTitle map[int32]bool
+	ents    map[int32]bool
+	inText  map[int32]bool
+	isName  map[int32]bool
+}
+
+func newCounter(tz *tokenizer, voc *vocabulary, names map[string]bool) *counter {
+	return &counter{tz: tz, voc: voc, names: names,
+		tf: map[int32]int{}, inTitle: map[int32]bool{}, ents: map[int32]bool{}, inText: map[int32]bool{}, isName: map[int32]bool{}}
+}
+
+// count tokenises one item: title terms count titleBoost times, pairs of
+// adjacent words count as terms, and entities come from the text's
+// capitals, or from the headline's names when the text has none.
+func (cn *counter) count(c *Candidate, title []token) counts {
+	clear(cn.tf)
+	clear(cn.inTitle)
+	clear(cn.ents)
+	clear(cn.inText)
+	clear(cn.isName)
+	r := counts{polarity: polarity(title)}
+	// The names of the companies the item matched are in every item of
+	// their section: they stay words (they are what tells one company's
+	// event from another's), and weigh by how rare they are in the digest.
+	var companies [][]string
+	for _, co := range c.Companies {
+		if ts := terms(cn.tz.tokens(co)); len(ts) > 0 {
+			companies = append(companies, ts)
+		}
+	}
+	titleNames := cn.countTitle(&r, title, nameMask(title, companies))
+	text := cn.tz.tokens(c.Text)
+	cn.countText(&r, text, nameMask(text, companies))
+	// An item with text takes its names from the text, where capitals
+	// mean more; a headline alone gives its own.
+	if len(r.entities) == 0 {
+		for _, k := range titleNames {
+			r.entities = cn.addEntity(r.entities, k)
+		}
+	}
+	for _, e := range r.entities {
+		if w, ok := cn.voc.entityWord[e]; ok && cn.isName[w] {
+			cn.isName[e] = true
+		}
+	}
+	for k := range cn.isName {
+		r.names = append(r.names, k)
+	}
+	slices.Sort(r.names)
+	r.text = len(cn.inText)
+	r.tf = make([]counted, 0, len(cn.tf))
+	for k, n := range cn.tf {
+		r.tf = append(r.tf, counted{k, n})
+	}
+	slices.SortFunc(r.tf, func(a, b counted) int { return cmp.Compare(a.term, b.term) })
+	return r
+}
+
+// countTitle counts the headline's terms (names marks the words of a
+// matched company's name) and returns the words that are names.
+func (cn *counter) countTitle(r *counts, title []token, names []bool) []int32 {
+	var titleNames []int32
+	prev, prevName := int32(-1), false
+	for j, t := range title {
+		k := cn.voc.word(t.term)
+		if t.class {
+			cn.addTitle(r, k)
+			continue
+		}
+		if t.strong || cn.names[t.term] {
+			titleNames = append(titleNames, k)
+		}
+		// Two headlines that share a pair of words in a row ("true
+		// detective", "gas prices") share more than the two words.
+		pair := pairOf(cn.voc, prev, k)
+		cn.markName(k, pair, names[j], prevName)
+		cn.addTitle(r, k)
+		if pair >= 0 {
+			cn.addTitle(r, pair)
+		}
+		prev, prevName = k, names[j]
+	}
+	return titleNames
+}
+
+// countText counts the text's terms and entities (names marks the words
+// of a matched company's name).
+func (cn *counter) countText(r *counts, text []token, names []bool) {
+	prev, prevName := int32(-1), false
+	for j, t := range text {
+		k := cn.voc.word(t.term)
+		cn.tf[k]++
+		cn.inText[k] = true
+		if t.class {
+			continue
+		}
+		pair := pairOf(cn.voc, prev, k)
+		if pair >= 0 {
+			cn.tf[pair]++
+		}
+		cn.markName(k, pair, names[j], prevName)
+		prev, prevName = k, names[j]
+		// A headline is capitalised by style, not by meaning: only the
+		// text's capitals and acronyms make entities.
+		if t.strong || (t.capital && !t.sentenceStart) {
+			r.entities = cn.addEntity(r.entities, k)
+		}
+	}
+}
+
+// markName records a word of a company's name, and a pair holding one.
+func (cn *counter) markName(word, pair int32, isName, prevName bool) {
+	if isName {
+		cn.isName[word] = true
+	}
+	if pair >= 0 && (isName || prevName) {
+		cn.isName[pair] = true
+	}
+}
+
+// addTitle counts a title term.
+func (cn *counter) addTitle(r *counts, term int32) {
+	if !cn.inTitle[term] {
+		cn.inTitle[term] = true
+		r.title = append(r.title, term)
+	}
+	cn.tf[term] += titleBoost
+}
+
+func (cn *counter) addEntity(ents []int32, word int32) []int32 {
+	if e := cn.voc.entity(word); !cn.ents[e] {
+		cn.ents[e] = true
+		ents = append(ents, e)
+	}
+	return ents
+}
+
+// documentFrequencies counts the items and history texts holding each
+// term; history terms the digest does not use are not counted.
+func documentFrequencies(ctx context.Context, tz *tokenizer, voc *vocabulary, raw []counts, history []string) ([]int, error) {
 	df := make([]int, voc.n)
 	for _, r := range raw {
 		for _, c := range r.tf {
@@ -181,96 +286,90 @@ func vectors(ctx context.Context, cs []Candidate, history []string, p params) ([
 	seen := map[int32]bool{}
 	for h, text := range history {
 		if h%checkEvery == 0 && ctx.Err() != nil {
-			return nil, 0, ctx.Err()
+			return nil, ctx.Err()
 		}
 		clear(seen)
-		prev := int32(-1)
-		for _, t := range tz.tokens(text) {
-			// Terms the digest does not use weigh nothing here.
-			k, ok := voc.words[t.term]
-			if !ok {
-				prev = -1
-				continue
-			}
+		for _, k := range knownTerms(tz, voc, text) {
 			seen[k] = true
-			if prev >= 0 {
-				if b, ok := voc.pairs[uint64(uint32(prev))<<32|uint64(uint32(k))]; ok {
-					seen[b] = true
-				}
-			}
-			if e, ok := voc.entities[k]; ok {
-				seen[e] = true
-			}
-			prev = k
 		}
 		for k := range seen {
 			df[k]++
 		}
 	}
-	// A matched topic term is in the items because they were selected by
-	// it, so it tells little about which event an item reports: its words
-	// weigh as a word every item holds, the least a word weighs.
-	for _, c := range cs {
-		for _, term := range c.Terms {
-			prev := int32(-1)
-			for _, t := range tz.tokens(term) {
-				k, ok := voc.words[t.term]
-				if ok {
-					df[k] = len(cs) + len(history)
-					if e, ok := voc.entities[k]; ok {
-						df[e] = len(cs) + len(history)
-					}
-				}
-				if ok && prev >= 0 {
-					if b, ok := voc.pairs[uint64(uint32(prev))<<32|uint64(uint32(k))]; ok {
-						df[b] = len(cs) + len(history)
-					}
-				}
-				prev = -1
-				if ok {
-					prev = k
-				}
+	return df, nil
+}
+
+// knownTerms returns the terms of text the vocabulary already holds:
+// words, pairs of adjacent words and entities.
+func knownTerms(tz *tokenizer, voc *vocabulary, text string) []int32 {
+	var out []int32
+	prev := int32(-1)
+	for _, t := range tz.tokens(text) {
+		k, ok := voc.words[t.term]
+		if !ok {
+			prev = -1
+			continue
+		}
+		out = append(out, k)
+		if t.class {
+			continue
+		}
+		if prev >= 0 {
+			if b, ok := voc.pairs[uint64(uint32(prev))<<32|uint64(uint32(k))]; ok {
+				out = append(out, b)
 			}
 		}
+		if e, ok := voc.entities[k]; ok {
+			out = append(out, e)
+		}
+		prev = k
 	}
-	n := float64(len(cs) + len(history))
-	idf := make([]float64, len(df))
-	for k, d := range df {
-		idf[k] = math.Log((n+1)/float64(d+1)) + 1
-	}
+	return out
+}
 
-	docs := make([]doc, len(cs))
-	for i, c := range cs {
-		r := raw[i]
-		d := &docs[i]
-		d.source = strings.ToLower(strings.TrimSpace(c.Source))
-		d.dated = !c.Published.IsZero()
-		d.unix = c.Published.Unix()
-		for _, co := range c.Companies {
-			d.companies = append(d.companies, strings.ToLower(strings.TrimSpace(co)))
-		}
-		slices.Sort(d.companies)
-		d.companies = slices.Compact(d.companies)
-		d.textTerms = r.text
-		text := make([]weight, len(r.tf))
-		for x, c := range r.tf {
-			text[x] = weight{c.term, (1 + math.Log(float64(c.n))) * idf[c.term]}
-		}
-		normalise(text)
-		title := make([]weight, len(r.title))
-		for x, k := range r.title {
-			title[x] = weight{k, idf[k]}
-		}
-		normalise(title)
-		ent := make([]weight, len(r.entities))
-		for x, k := range r.entities {
-			ent[x] = weight{k, idf[k]}
-		}
-		normalise(ent)
-		d.vec = addScaled(addScaled(text, title, titleWeight), ent, p.entityWeight)
-		normalise(d.vec)
+// weigh turns one item's counts into its unit vector: TF-IDF of the text
+// (sublinear term frequency), plus the title vector at titleWeight and
+// the entity vector at p.entityWeight. A matched company's name weighs
+// its IDF less one: nothing when every item names it, nearly its full
+// weight when few do.
+func weigh(c *Candidate, r *counts, idf []float64, p params) doc {
+	d := doc{
+		source:    strings.ToLower(strings.TrimSpace(c.Source)),
+		dated:     !c.Published.IsZero(),
+		unix:      c.Published.Unix(),
+		textTerms: r.text,
+		roundup:   roundup(c.Title),
+		polarity:  r.polarity,
 	}
-	return docs, voc.n, nil
+	for _, co := range c.Companies {
+		d.companies = append(d.companies, strings.ToLower(strings.TrimSpace(co)))
+	}
+	slices.Sort(d.companies)
+	d.companies = slices.Compact(d.companies)
+	name := func(k int32) float64 {
+		if _, ok := slices.BinarySearch(r.names, k); ok {
+			return (idf[k] - 1) / idf[k]
+		}
+		return 1
+	}
+	text := make([]weight, len(r.tf))
+	for x, c := range r.tf {
+		text[x] = weight{c.term, (1 + math.Log(float64(c.n))) * idf[c.term] * name(c.term)}
+	}
+	normalise(text)
+	title := make([]weight, len(r.title))
+	for x, k := range r.title {
+		title[x] = weight{k, idf[k] * name(k)}
+	}
+	normalise(title)
+	ent := make([]weight, len(r.entities))
+	for x, k := range r.entities {
+		ent[x] = weight{k, idf[k] * name(k)}
+	}
+	normalise(ent)
+	d.vec = addScaled(addScaled(text, title, titleWeight), ent, p.entityWeight)
+	normalise(d.vec)
+	return d
 }
 
 // pairOf is the term of the pair (a, b), or -1 when a is -1.
@@ -290,25 +389,17 @@ func terms(toks []token) []string {
 	return out
 }
 
-// dropNames removes every occurrence of a name's whole term sequence.
-func dropNames(toks []token, names [][]string) []token {
-	if len(names) == 0 {
-		return toks
-	}
-	out := toks[:0:0]
-	for i := 0; i < len(toks); {
-		skip := 0
+// nameMask marks the tokens that belong to an occurrence of a name.
+func nameMask(toks []token, names [][]string) []bool {
+	out := make([]bool, len(toks))
+	for i := range toks {
 		for _, nm := range names {
 			if i+len(nm) <= len(toks) && slices.EqualFunc(toks[i:i+len(nm)], nm, func(t token, s string) bool { return t.term == s }) {
-				skip = max(skip, len(nm))
+				for j := range nm {
+					out[i+j] = true
+				}
 			}
 		}
-		if skip > 0 {
-			i += skip
-			continue
-		}
-		out = append(out, toks[i])
-		i++
 	}
 	return out
 }

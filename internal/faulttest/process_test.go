@@ -437,7 +437,7 @@ func TestFault19TwoWriters(t *testing.T) {
 		sources:  []src{{name: "Wire", feed: feed.URL + "/a"}, {name: "Mirror", feed: feed.URL + "/b"}},
 	}, smtptest.Options{})
 	daemon := w.start("-log-format", "text", "run")
-	time.Sleep(300 * time.Millisecond)
+	daemon.waitLog(t, "fetch done") // its first fetch, at start-up
 	// Two manual loops beside the daemon: one fetching back to back, one
 	// alternating fetch and send.
 	var outMu sync.Mutex
@@ -501,6 +501,14 @@ func TestFault19TwoWriters(t *testing.T) {
 	mu.Unlock()
 	if len(stored) > served || len(stored) < 2000 {
 		t.Errorf("%d items stored of %d served", len(stored), served)
+	}
+	// Each digest reached the SMTP server once, however many writers
+	// raced to send it.
+	ids := map[string]int{}
+	for _, m := range w.mail.Messages() {
+		if ids[m.MessageID]++; ids[m.MessageID] == 2 {
+			t.Errorf("Message-ID %s reached the SMTP server more than once", m.MessageID)
+		}
 	}
 	ls := w.letters()
 	for link := range stored {

@@ -37,11 +37,19 @@ func publicDir(t *testing.T) string {
 	return dir
 }
 
-// needRoot skips a test that must switch users.
+// RequireRootEnv, set to 1 (as CI does), makes the tests that switch
+// users fail instead of skipping when not run as root.
+const RequireRootEnv = "NEWSWATCH_TEST_REQUIRE_ROOT"
+
+// needRoot skips a test that must switch users, unless RequireRootEnv
+// asks for it: then it fails.
 func needRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to run newswatch as nobody")
+		if os.Getenv(RequireRootEnv) == "1" {
+			t.Fatal("needs root to run newswatch as nobody, and " + RequireRootEnv + "=1 requires this test")
+		}
+		t.Skip("needs root to run newswatch as nobody (" + RequireRootEnv + "=1 turns this into a failure)")
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package logging builds newswatch's loggers (log/slog): text when the
-// output is a terminal, JSON otherwise (or as asked); every record's time
-// in the configuration's zone once it is known; in JSON, durations as
+// output is a terminal, JSON otherwise (or as asked); every time (the
+// record's and those it carries) in the configuration's zone once it is
+// known; in JSON, durations as
 // seconds with decimals ("duration":1.234), as /healthz gives them,
 // rather than slog's integer nanoseconds.
 package logging
@@ -29,7 +30,7 @@ func New(w io.Writer, level slog.Level, format string, zone func() *time.Locatio
 	}
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 		switch {
-		case a.Key == slog.TimeKey && len(groups) == 0 && a.Value.Kind() == slog.KindTime:
+		case a.Value.Kind() == slog.KindTime:
 			if loc := zone(); loc != nil {
 				a.Value = slog.TimeValue(a.Value.Time().In(loc))
 			}

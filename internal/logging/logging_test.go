@@ -52,8 +52,15 @@ func TestTimesInZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	New(&b, slog.LevelInfo, "json", func() *time.Location { return loc }).Info("x")
-	if !strings.Contains(b.String(), "+09:00") {
-		t.Errorf("log time not in Asia/Tokyo: %s", b.String())
+	New(&b, slog.LevelInfo, "json", func() *time.Location { return loc }).Info("x", "slot", time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC))
+	var rec map[string]any
+	if err := json.Unmarshal(b.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if at, _ := rec["time"].(string); !strings.HasSuffix(at, "+09:00") {
+		t.Errorf("record time %q not in Asia/Tokyo", at)
+	}
+	if rec["slot"] != "2026-03-02T16:00:00+09:00" {
+		t.Errorf("slot %v not in Asia/Tokyo", rec["slot"])
 	}
 }

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"newswatch/model"
+	"newswatch/store"
+)
+
+// ErrEverySourceFailed is the error of a fetch (and of status -q) where
+// every source failed: commands exit non-zero on it, so that cron
+// monitoring sees an outage.
+var ErrEverySourceFailed = errors.New("every source failed: see the errors above and `newswatch status`")
+
+// timeLayout is how times are written in messages: in the configuration's
+// zone, to the minute.
+const timeLayout = "2006-01-02 15:04 MST"
+
+// Unhealthy is status -q's verdict: an error when sources were fetched but
+// none worked in its last run, when fetches are no longer recorded
+// (SaveProblem), or when a digest failed for good.
+//
+// A failure is forgotten once a later digest went through: the mail of the
+// same digest, or the same channel of it.
+func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Message, dels []model.Delivery) error {
+	ok := len(hs) == 0
+	for _, h := range hs {
+		ok = ok || h.LastStatus != model.StatusError
+	}
+	if !ok {
+		return ErrEverySourceFailed
+	}
+	if err := a.SaveProblem(hs, a.Now()); err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.Status != model.MessageFailed || !a.Configured(m.Digest, "") {
+			continue // a digest renamed or removed since: nothing to repair
+		}
+		last, ok, err := a.Store.LastSent(ctx, m.Digest)
+		if err != nil {
+			return err
+		}
+		if !ok || !last.Slot.After(m.Slot) {
+			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout), m.LastError)
+		}
+	}
+	for _, d := range dels {
+		if d.Status != model.MessageFailed || !a.Configured(d.Message.Digest, d.Key) {
+			continue // the URL was corrected or removed since
+		}
+		last, ok, err := a.Store.LastDelivered(ctx, d.Message.Digest, d.Key)
+		if err != nil {
+			return err
+		}
+		if !ok || !last.After(d.Message.Slot) {
+			return fmt.Errorf("digest %q of %s failed for good through %s: %s", d.Message.Digest, d.Message.Slot.In(a.Config.Location).Format(timeLayout), d.Channel, d.LastError)
+		}
+	}
+	return nil
+}
+
+// Status is what the outbox and the sources' health hold now, as `status`
+// and /healthz show it.
+type Status struct {
+	Health     []store.Health
+	Messages   []model.Message  // pending and failed digests
+	Deliveries []model.Delivery // pending and failed deliveries to notify channels
+}
+
+// Status reads the sources' health and the pending and failed digests and
+// channel deliveries.
+func (a *App) Status(ctx context.Context) (Status, error) {
+	var (
+		st  Status
+		err error
+	)
+	if st.Health, err = a.Store.Health(ctx); err != nil {
+		return st, err
+	}
+	if st.Messages, err = a.Store.Messages(ctx, model.MessagePending, model.MessageFailed); err != nil {
+		return st, err
+	}
+	st.Deliveries, err = a.Store.Deliveries(ctx, model.MessagePending, model.MessageFailed)
+	return st, err
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"newswatch/config"
+	"newswatch/store"
+	"newswatch/web"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	flags := e.flags("serve")
+	listen := flags.String("listen", "", "host:port to serve on instead of [web] listen")
+	if _, err := e.parse(flags, args); err != nil {
+		return err
+	}
+	setup, err := loadConfig(e.config)
+	if err != nil {
+		return err
+	}
+	cfg := setup.Config
+	if cfg.Web == nil {
+		return usagef("%s has no [web] table: add one (listen = %q) to serve the console", cfg.Path, config.DefaultWebListen)
+	}
+	addr := cfg.Web.Listen
+	if *listen != "" {
+		addr = *listen
+	}
+	// Checked before the database is opened: a refusal changes nothing.
+	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, cfg.Web.Token(os.Getenv)); err != nil {
+		return usageError{err}
+	}
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
+	}
+	defer st.Close()
+	s, err := newConsole(cfg, st, addr)
+	if err != nil {
+		return err
+	}
+	srv := web.HTTPServer(addr, s.Handler())
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s ([web] listen): %w", addr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(e.stdout, "serving the console at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web console: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// consoleServer is the web console of cfg as a server for the daemon to
+// run beside its schedules, on [web] listen; nil without a [web] table.
+func consoleServer(cfg *config.Config, st *store.Store) (*http.Server, error) {
+	if cfg.Web == nil {
+		return nil, nil
+	}
+	s, err := newConsole(cfg, st, cfg.Web.Listen)
+	if err != nil {
+		return nil, err
+	}
+	return web.HTTPServer(cfg.Web.Listen, s.Handler()), nil
+}
+
+// newConsole checks who may reach addr and builds the console.
+func newConsole(cfg *config.Config, st *store.Store, addr string) (*web.Server, error) {
+	token := cfg.Web.Token(os.Getenv)
+	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, token); err != nil {
+		return nil, usageError{err}
+	}
+	return web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token})
+}

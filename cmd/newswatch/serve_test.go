@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"newswatch/config"
+	"newswatch/store"
+)
+
+func TestServeRefusesOpenListen(t *testing.T) {
+	t.Setenv("NW_TEST_WEB_TOKEN", "")
+	for name, tc := range map[string]struct {
+		web  string
+		args []string
+		want string
+	}{
+		"no auth_token_env":     {"[web]\nlisten = \"0.0.0.0:8080\"\n", nil, "web.listen: \"0.0.0.0:8080\" is not a loopback address"},
+		"variable unset":        {"[web]\nlisten = \"0.0.0.0:8080\"\nauth_token_env = \"NW_TEST_WEB_TOKEN\"\n", nil, "NW_TEST_WEB_TOKEN (named by [web] auth_token_env) is unset"},
+		"-listen on every host": {"[web]\n", []string{"-listen", ":8080"}, "is not a loopback address and [web] auth_token_env is not set"},
+		"no [web] table":        {"", nil, "has no [web] table"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := writeConfig(t, "http://127.0.0.1:1", tc.web)
+			code, _, stderr := runCmd(t, append([]string{"-config", path, "serve"}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestServe(t *testing.T) {
+	t.Setenv("NW_TEST_WEB_TOKEN", "s3cret")
+	path := writeConfig(t, "http://127.0.0.1:1", "[web]\nauth_token_env = \"NW_TEST_WEB_TOKEN\"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		var errb strings.Builder
+		done <- run(ctx, []string{"-config", path, "serve", "-listen", "127.0.0.1:0"}, pw, &errb)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	url := strings.Fields(strings.TrimPrefix(line, "serving the console at "))[0]
+	for auth, want := range map[string]int{"": 401, "Bearer s3cret": 200} {
+		req, _ := http.NewRequest("GET", url+"api/watchlist", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%q: %d, want %d", auth, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+}
+
+func TestCheckShowsMarks(t *testing.T) {
+	path := offlineCopy(t)
+	if code, out, errOut := runCmd(t, "-config", path, "fetch"); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s\n%s", code, out, errOut)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := st.Items(ctx, store.ItemQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if strings.Contains(it.Title, "Belgium monitoring") {
+			if err := st.MarkNotRelevant(ctx, it.ID, "Alibaba"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	st.Close()
+	code, out, errOut := runCmd(t, "-config", path, "check", "-days", "3650")
+	if code != exitOK || !regexp.MustCompile(`Alibaba: alias "Alibaba" matched 1 items marked not relevant \(\d+ relevant matches`).MatchString(out) {
+		t.Errorf("check after a mark: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestRunServesConsole: `run` serves the console on [web] listen beside
+// its schedules, with the same token rule as `serve`.
+func TestRunServesConsole(t *testing.T) {
+	t.Setenv("NW_TEST_WEB_TOKEN", "s3cret")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := ln.Addr().String()
+	ln.Close()
+	path := writeConfig(t, "http://127.0.0.1:1", "[web]\nlisten = \""+free+"\"\nauth_token_env = \"NW_TEST_WEB_TOKEN\"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"-config", path, "-log-format", "text", "run"}, io.Discard, pw)
+		pw.Close()
+	}()
+	// The daemon logs each server it starts; the console's is the one on
+	// [web] listen. Logs end (and the scan with them) when run returns.
+	serving := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		found := false
+		for sc.Scan() {
+			if !found && strings.Contains(sc.Text(), "addr="+free) {
+				found = true
+				serving <- true
+			}
+		}
+		if !found {
+			serving <- false
+		}
+	}()
+	select {
+	case ok := <-serving:
+		if !ok {
+			t.Fatal("run ended without serving the console")
+		}
+	case <-time.After(time.Minute): // a guard against a hang, not a wait
+		t.Fatal("run did not serve the console on [web] listen")
+	}
+	url := "http://" + free + "/"
+	for auth, want := range map[string]int{"": 401, "Bearer s3cret": 200} {
+		req, _ := http.NewRequest("GET", url+"api/digests", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%q: %d, want %d", auth, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+}

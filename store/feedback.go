@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// MarkNotRelevant records that the item with this ID is not about company
+// (again: no change). It returns ErrNotFound when no such item is stored.
+func (s *Store) MarkNotRelevant(ctx context.Context, id int64, company string) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM items WHERE id = ?`), id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO feedback (item_id, company, created) VALUES (?, ?, ?)
+			ON CONFLICT (item_id, company) DO NOTHING`), id, company, s.now().UnixNano())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: mark item %d not relevant for %s: %w", id, company, err)
+	}
+	return nil
+}
+
+// NotRelevant returns, for those of ids marked not relevant, the companies
+// they were marked for.
+func (s *Store) NotRelevant(ctx context.Context, ids []int64) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	arr, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: feedback: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT item_id, company FROM feedback WHERE `+s.d.in("item_id", "bigint")+`
+		ORDER BY item_id, company`), string(arr))
+	if err != nil {
+		return nil, fmt.Errorf("store: feedback: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id      int64
+			company string
+		)
+		if err := rows.Scan(&id, &company); err != nil {
+			return nil, fmt.Errorf("store: feedback: %w", err)
+		}
+		out[id] = append(out[id], company)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: feedback: %w", err)
+	}
+	return out, nil
+}
+
+// MarkedNotRelevant returns the IDs of the items marked not relevant for
+// company, newest mark first.
+func (s *Store) MarkedNotRelevant(ctx context.Context, company string) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT item_id FROM feedback WHERE company = ? ORDER BY created DESC, item_id DESC`), company)
+	if err != nil {
+		return nil, fmt.Errorf("store: feedback: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: feedback: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: feedback: %w", err)
+	}
+	return ids, nil
+}

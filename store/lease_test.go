@@ -1,0 +1,266 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"newswatch/model"
+)
+
+// age moves every lease expiry in s's database d earlier, as if d had
+// passed on the clock leases are judged by (the database server's on
+// PostgreSQL, which a test cannot move).
+func age(t testing.TB, s *Store, d time.Duration) {
+	t.Helper()
+	for _, q := range []string{
+		`UPDATE leases SET until = until - ?`,
+		`UPDATE messages SET lease_until = lease_until - ? WHERE lease_until IS NOT NULL`,
+		`UPDATE deliveries SET lease_until = lease_until - ? WHERE lease_until IS NOT NULL`,
+	} {
+		if _, err := s.w.ExecContext(context.Background(), s.q(q), d.Nanoseconds()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// messageExpiry is how far a message lease must age to be free, on the
+// dialect of s, for a live process's lease: on SQLite a live process keeps
+// it aliveGrace past its expiry.
+func messageExpiry(s *Store) time.Duration {
+	if s.Shared() {
+		return LeaseTTL
+	}
+	return LeaseTTL + aliveGrace
+}
+
+// manualTicks makes s's Holds renew when the test sends on the channel
+// it returns.
+func manualTicks(s *Store) chan<- time.Time {
+	ch := make(chan time.Time)
+	s.ticks = ch
+	return ch
+}
+
+// renewed makes the hold reading ticks renew, and returns once that
+// renewal is done (the hold takes the second tick only then; that second
+// renewal may still run).
+func renewed(ticks chan<- time.Time) {
+	ticks <- time.Time{}
+	ticks <- time.Time{}
+}
+
+// chans are notify channels named as their keys.
+func chans(keys ...string) []model.Channel {
+	var out []model.Channel
+	for _, k := range keys {
+		out = append(out, model.Channel{Key: k, Name: k})
+	}
+	return out
+}
+
+func pendingMessage(t *testing.T, s *Store, digest string, channels ...string) model.Message {
+	t.Helper()
+	m := model.Message{Digest: digest, Slot: t0, MessageID: "<" + digest + "@x>", To: []string{"a@example.org"}, Channels: chans(channels...)}
+	if err := s.CreateMessage(context.Background(), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestLeaseClockSkew: two daemons whose clocks differ by 20 s share a
+// PostgreSQL database. Expiries are written and judged by the server's
+// clock, so the one running ahead takes neither a source the other claimed
+// for the slot nor a message it is sending.
+func TestLeaseClockSkew(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		ctx := context.Background()
+		a := open(t)
+		a.now = func() time.Time { return time.Now() }
+		b := another(t, a)
+		b.now = func() time.Time { return time.Now().Add(20 * time.Second) }
+
+		slot := time.Now().Truncate(time.Minute)
+		if got, _, err := a.Claim(ctx, []string{"source:x"}, slot, 0); err != nil || len(got) != 1 {
+			t.Fatalf("a's claim: %q, %v", got, err)
+		}
+		got, busy, err := b.Claim(ctx, []string{"source:x"}, slot, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 || busy != 1 {
+			t.Fatalf("the daemon 20 s ahead claimed %q (%d busy): it judged the other's claim by its own clock", got, busy)
+		}
+
+		m := pendingMessage(t, a, "D", "hook")
+		if err := a.Lease(ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Lease(ctx, m.ID); !errors.Is(err, ErrLeased) {
+			t.Fatalf("the daemon 20 s ahead leased a message being sent: %v, want ErrLeased", err)
+		}
+		if err := a.LeaseDelivery(ctx, m.ID, "hook"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.LeaseDelivery(ctx, m.ID, "hook"); !errors.Is(err, ErrLeased) {
+			t.Fatalf("the daemon 20 s ahead leased a delivery being sent: %v, want ErrLeased", err)
+		}
+		// And the one running behind, once the lease really expired,
+		// takes it over.
+		age(t, a, LeaseTTL)
+		a.now = func() time.Time { return time.Now().Add(-20 * time.Second) }
+		if err := a.Lease(ctx, m.ID); err != nil {
+			t.Fatalf("an expired lease not taken over by the daemon 20 s behind: %v", err)
+		}
+	})
+}
+
+// TestHoldRenews: each renewal of a hold pushes the expiry back, so a
+// holder that keeps renewing is never taken over; once it stops, it is.
+func TestHoldRenews(t *testing.T) { both(t, testHoldRenews) }
+
+func testHoldRenews(t *testing.T) {
+	ctx := context.Background()
+	a := open(t)
+	b := another(t, a)
+	ticks := manualTicks(a)
+
+	t.Run("claims", func(t *testing.T) {
+		slot := t0.Add(time.Hour)
+		names := []string{"source:a", "source:b"}
+		if got, _, err := a.Claim(ctx, names, slot, 0); err != nil || len(got) != 2 {
+			t.Fatalf("claim: %q, %v", got, err)
+		}
+		held, stop := a.HoldClaims(ctx, names)
+		defer stop()
+		for range 3 {
+			age(t, a, LeaseTTL*2/3)
+			renewed(ticks)
+			if got, busy, err := b.Claim(ctx, names, slot, 0); err != nil || len(got) != 0 || busy != 2 {
+				t.Fatalf("claims renewed by their holder taken over: %q, %d busy, %v", got, busy, err)
+			}
+		}
+		if held.Err() != nil {
+			t.Fatalf("held context ended while the claims were renewed: %v", context.Cause(held))
+		}
+		stop()
+		age(t, a, LeaseTTL)
+		if got, _, err := b.Claim(ctx, names, slot, 0); err != nil || len(got) != 2 {
+			t.Fatalf("claims no longer renewed not taken over: %q, %v", got, err)
+		}
+	})
+	t.Run("message", func(t *testing.T) {
+		m := pendingMessage(t, a, "M")
+		if err := a.Lease(ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, stop := a.HoldMessage(ctx, m.ID)
+		defer stop()
+		for range 3 {
+			age(t, a, messageExpiry(a)*2/3)
+			renewed(ticks)
+			if err := b.Lease(ctx, m.ID); !errors.Is(err, ErrLeased) {
+				t.Fatalf("message lease renewed by its holder taken over: %v", err)
+			}
+		}
+	})
+	t.Run("delivery", func(t *testing.T) {
+		m := pendingMessage(t, a, "N", "hook")
+		if err := a.LeaseDelivery(ctx, m.ID, "hook"); err != nil {
+			t.Fatal(err)
+		}
+		_, stop := a.HoldDelivery(ctx, m.ID, "hook")
+		defer stop()
+		for range 3 {
+			age(t, a, messageExpiry(a)*2/3)
+			renewed(ticks)
+			if err := b.LeaseDelivery(ctx, m.ID, "hook"); !errors.Is(err, ErrLeased) {
+				t.Fatalf("delivery lease renewed by its holder taken over: %v", err)
+			}
+		}
+	})
+}
+
+// TestHoldFencing: a holder that stalls past its lease's expiry and is
+// taken over learns it at its next renewal: the context it works under is
+// cancelled with ErrLeaseLost, so it stops sending or fetching.
+func TestHoldFencing(t *testing.T) { both(t, testHoldFencing) }
+
+func testHoldFencing(t *testing.T) {
+	ctx := context.Background()
+	a := open(t)
+	b := another(t, a)
+	ticks := manualTicks(a)
+	// lost wakes the stalled holder up: it renews, finds the lease gone
+	// and ends, or takes the next tick (and then it worked on).
+	lost := func(t *testing.T, held context.Context) {
+		t.Helper()
+		ticks <- time.Time{}
+		select {
+		case <-held.Done():
+		case ticks <- time.Time{}:
+			t.Fatal("the stalled holder's context was not cancelled when its renewal found the lease taken over")
+		}
+		if !errors.Is(context.Cause(held), ErrLeaseLost) {
+			t.Fatalf("cause %v, want ErrLeaseLost", context.Cause(held))
+		}
+	}
+
+	t.Run("claims", func(t *testing.T) {
+		slot := t0.Add(2 * time.Hour)
+		names := []string{"source:a", "source:b"}
+		if _, _, err := a.Claim(ctx, names, slot, 0); err != nil {
+			t.Fatal(err)
+		}
+		held, stop := a.HoldClaims(ctx, names)
+		defer stop()
+		// a stalls: no renewal while its claims expire and b takes one.
+		age(t, a, LeaseTTL)
+		if got, _, err := b.Claim(ctx, names, slot, 1); err != nil || len(got) != 1 {
+			t.Fatalf("b's claim: %q, %v", got, err)
+		}
+		if held.Err() != nil {
+			t.Fatal("cancelled before a renewal")
+		}
+		lost(t, held)
+	})
+	t.Run("message", func(t *testing.T) {
+		m := pendingMessage(t, a, "F")
+		if err := a.Lease(ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		held, stop := a.HoldMessage(ctx, m.ID)
+		defer stop()
+		age(t, a, messageExpiry(a))
+		if !a.Shared() {
+			// On SQLite the holder's process must be gone for another
+			// to take its lease: stand in for one that died.
+			if _, err := a.w.ExecContext(ctx, `UPDATE messages SET lease_pid = 999999999 WHERE id = ?`, m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Lease(ctx, m.ID); err != nil {
+			t.Fatalf("b's lease: %v", err)
+		}
+		lost(t, held)
+	})
+	t.Run("delivery", func(t *testing.T) {
+		m := pendingMessage(t, a, "G", "hook")
+		if err := a.LeaseDelivery(ctx, m.ID, "hook"); err != nil {
+			t.Fatal(err)
+		}
+		held, stop := a.HoldDelivery(ctx, m.ID, "hook")
+		defer stop()
+		age(t, a, messageExpiry(a))
+		if !a.Shared() {
+			if _, err := a.w.ExecContext(ctx, `UPDATE deliveries SET lease_pid = 999999999 WHERE message_id = ?`, m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.LeaseDelivery(ctx, m.ID, "hook"); err != nil {
+			t.Fatalf("b's lease: %v", err)
+		}
+		lost(t, held)
+	})
+}

@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"newswatch/model"
+)
+
+func TestParseTerms(t *testing.T) {
+	for q, want := range map[string]Terms{
+		``:                          {},
+		`alibaba cloud`:             {Include: []string{"alibaba", "cloud"}},
+		`"alibaba cloud" -pictures`: {Include: []string{"alibaba cloud"}, Exclude: []string{"pictures"}},
+		`-"alibaba pictures" spy`:   {Include: []string{"spy"}, Exclude: []string{"alibaba pictures"}},
+		`"unclosed phrase`:          {Include: []string{"unclosed phrase"}},
+		`- -- "" !!! a-b`:           {Include: []string{"a-b"}},
+		`  "  spaced   out "  `:     {Include: []string{"spaced out"}},
+		`阿里巴巴 -"x"`:                 {Include: []string{"阿里巴巴"}, Exclude: []string{"x"}},
+	} {
+		if got := ParseTerms(q); !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseTerms(%q) = %#v, want %#v", q, got, want)
+		}
+	}
+}
+
+func TestSearch(t *testing.T) {
+	both(t, func(t *testing.T) {
+		ctx := context.Background()
+		s := open(t)
+		day := func(d int) time.Time { return time.Date(2026, 2, d, 12, 0, 0, 0, time.UTC) }
+		it := func(key, title, body string, published time.Time) model.Item {
+			return model.Item{Key: key, Link: "https://example.org/" + key, Title: title, Body: body, Published: published}
+		}
+		save(t, s, "Feed A",
+			it("spy", "Cainiao accused of spying", "The logistics arm of Alibaba Group was named.", day(1)),
+			it("cloud", "Alibaba Cloud outage", "Customers of the cloud lost data.", day(2)),
+			it("pictures", "Alibaba Pictures film", "A film about nothing in particular.", day(3)),
+		)
+		save(t, s, "Feed B",
+			it("han", "阿里巴巴集团发布财报", "公司业绩", day(4)),
+			it("other", "Weather today", "Rain, then spies in the cloud.", day(5)),
+		)
+		search := func(q SearchQuery) []string {
+			t.Helper()
+			res, err := s.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Total < len(res.Items) {
+				t.Errorf("%+v: total %d < %d items", q, res.Total, len(res.Items))
+			}
+			return keys(res.Items)
+		}
+		cases := map[string]struct {
+			q    SearchQuery
+			want []string
+		}{
+			"all":             {SearchQuery{}, []string{"other", "han", "pictures", "cloud", "spy"}},
+			"word":            {SearchQuery{Text: "alibaba"}, []string{"pictures", "cloud", "spy"}},
+			"case and body":   {SearchQuery{Text: "LOGISTICS"}, []string{"spy"}},
+			"two words":       {SearchQuery{Text: "alibaba cloud"}, []string{"cloud"}},
+			"phrase":          {SearchQuery{Text: `"alibaba group"`}, []string{"spy"}},
+			"phrase in order": {SearchQuery{Text: `"group alibaba"`}, []string{}},
+			"excluded":        {SearchQuery{Text: "alibaba -pictures"}, []string{"cloud", "spy"}},
+			"excluded only":   {SearchQuery{Text: `-alibaba -"weather today"`}, []string{"han"}},
+			"unspaced":        {SearchQuery{Text: "阿里巴巴"}, []string{"han"}},
+			"source":          {SearchQuery{Text: "cloud", Source: "Feed B"}, []string{"other"}},
+			"since until":     {SearchQuery{Since: day(2), Until: day(4)}, []string{"pictures", "cloud"}},
+			"any of":          {SearchQuery{AnyOf: [][]string{{"cainiao", "alibaba cloud"}}}, []string{"cloud", "spy"}},
+			"any of unspaced": {SearchQuery{AnyOf: [][]string{{"阿里巴巴", "alibaba"}}, Limit: 2}, []string{"other", "han"}},
+			"limit":           {SearchQuery{Limit: 1}, []string{"other"}},
+		}
+		// Both ways of finding a page: the matches sorted by date, and
+		// (SQLite, many matches) the items walked by date.
+		// PostgreSQL: the exact count, and the estimate past countUpTo.
+		savedAbove, savedUpTo := byDateAbove, countUpTo
+		for _, above := range []int{byDateAbove, 0} {
+			byDateAbove = above
+			if above == 0 {
+				countUpTo = 1
+			}
+			for name, tc := range cases {
+				if got := search(tc.q); !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("%s (walk by date above %d matches): %+v found %q, want %q", name, above, tc.q, got, tc.want)
+				}
+			}
+		}
+		byDateAbove, countUpTo = savedAbove, savedUpTo
+		res, err := s.Search(ctx, SearchQuery{Text: "alibaba", Limit: 1})
+		if err != nil || res.Total != 3 || len(res.Items) != 1 {
+			t.Errorf("limit 1: %d of %d, %v; want 1 of 3", len(res.Items), res.Total, err)
+		}
+
+		// A richer copy's words are found, the words it replaced are not.
+		richer := it("cloud", "Alibaba Cloud outage", "Customers of the cloud lost data; regulators in Singapore opened an inquiry into the outage.", day(2))
+		save(t, s, "Feed C", richer)
+		if got := search(SearchQuery{Text: "singapore"}); !reflect.DeepEqual(got, []string{"cloud"}) {
+			t.Errorf("after a richer copy: singapore found %q", got)
+		}
+		// Pruned text is no longer found; titles are.
+		if _, err := s.Prune(ctx, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got := search(SearchQuery{Text: "logistics"}); len(got) != 0 {
+			t.Errorf("after pruning: logistics found %q", got)
+		}
+		if got := search(SearchQuery{Text: "cainiao"}); !reflect.DeepEqual(got, []string{"spy"}) {
+			t.Errorf("after pruning: title word cainiao found %q", got)
+		}
+
+		var seen []string
+		err = s.SearchEach(ctx, SearchQuery{Text: "alibaba", Limit: 1}, func(it model.Item) (bool, error) {
+			seen = append(seen, it.Key)
+			return len(seen) < 2, nil
+		})
+		if err != nil || !reflect.DeepEqual(seen, []string{"pictures", "cloud"}) {
+			t.Errorf("SearchEach stopped after two: %q, %v", seen, err)
+		}
+	})
+}
+
+func TestFeedback(t *testing.T) {
+	both(t, func(t *testing.T) {
+		ctx := context.Background()
+		s := open(t)
+		added := save(t, s, "Feed", item("a"), item("b"))
+		a, b := added[0].ID, added[1].ID
+		for range 2 { // twice: no change the second time
+			if err := s.MarkNotRelevant(ctx, a, "Alibaba"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.MarkNotRelevant(ctx, a, "Tencent"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkNotRelevant(ctx, 999999, "Alibaba"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown item: %v, want ErrNotFound", err)
+		}
+		got, err := s.NotRelevant(ctx, []int64{a, b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[int64][]string{a: {"Alibaba", "Tencent"}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("NotRelevant = %v, want %v", got, want)
+		}
+		ids, err := s.MarkedNotRelevant(ctx, "Alibaba")
+		if err != nil || !reflect.DeepEqual(ids, []int64{a}) {
+			t.Errorf("MarkedNotRelevant = %v, %v", ids, err)
+		}
+	})
+}

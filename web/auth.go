@@ -1,0 +1,252 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	sessionCookie = "newswatch_session"
+	sessionLife   = 30 * 24 * time.Hour
+	csrfField     = "csrf"
+	csrfHeader    = "X-CSRF-Token"
+)
+
+// pageCSP is the policy of every page: nothing from another host, no
+// inline script or style, no framing.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// digestCSP is the policy of a mailed digest shown as it was sent: its
+// inline styles, no script, no remote resource, its links opening outside.
+const digestCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
+
+func mac(key []byte, msg string) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(msg))
+	return h.Sum(nil)
+}
+
+func sign(key []byte, msg string) string {
+	return base64.RawURLEncoding.EncodeToString(mac(key, msg))
+}
+
+// secure sets the headers every answer carries and checks authentication.
+func (s *Server) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-store")
+		if public(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		bearer, session := s.authenticated(r)
+		if !bearer && !session {
+			s.unauthorized(w, r)
+			return
+		}
+		if changesState(r) && !bearer && !s.csrfOK(r) {
+			s.fail(w, r, http.StatusForbidden, "missing or wrong CSRF token: reload the page and try again")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// public reports whether path is served without authentication.
+func public(path string) bool {
+	return path == "/login" || strings.HasPrefix(path, "/static/")
+}
+
+func changesState(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// authenticated reports whether r carries the bearer token, and whether it
+// carries a valid session (tokenless: every request has one).
+func (s *Server) authenticated(r *http.Request) (bearer, session bool) {
+	if s.opts.Token == "" {
+		return false, true
+	}
+	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok &&
+		subtle.ConstantTimeCompare([]byte(strings.TrimSpace(v)), []byte(s.opts.Token)) == 1 {
+		return true, false
+	}
+	return false, s.session(r) != ""
+}
+
+// session returns r's valid session cookie value, or "".
+func (s *Server) session(r *http.Request) string {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return ""
+	}
+	exp, sig, ok := strings.Cut(c.Value, ".")
+	n, err := strconv.ParseInt(exp, 10, 64)
+	if !ok || err != nil || s.opts.Now().Unix() > n {
+		return ""
+	}
+	if !hmac.Equal([]byte(sig), []byte(sign(s.secret, "session "+exp))) {
+		return ""
+	}
+	return c.Value
+}
+
+// csrfToken is the token the pages' forms carry: tied to the session
+// (tokenless: to the process).
+func (s *Server) csrfToken(r *http.Request) string {
+	return sign(s.secret, "csrf "+s.session(r))
+}
+
+// csrfOK checks a state-changing request not authenticated by the bearer
+// token: it must carry the page's CSRF token (form field or header). The
+// API without a token (loopback) takes a request that no browser sent
+// from another site instead: a browser says so in Sec-Fetch-Site or
+// Origin, a script such as curl sends neither.
+func (s *Server) csrfOK(r *http.Request) bool {
+	got := r.Header.Get(csrfHeader)
+	api := strings.HasPrefix(r.URL.Path, "/api/")
+	if got == "" && !api {
+		got = r.PostFormValue(csrfField)
+	}
+	if got != "" {
+		return hmac.Equal([]byte(got), []byte(s.csrfToken(r)))
+	}
+	return api && s.opts.Token == "" && sameOrigin(r)
+}
+
+// sameOrigin reports whether nothing in r says a browser sent it from
+// another site.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		return err == nil && u.Host == r.Host
+	}
+	return true
+}
+
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="newswatch"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "authentication required: Authorization: Bearer TOKEN"})
+		return
+	}
+	s.render(w, r, http.StatusUnauthorized, "login", loginPage{Next: r.URL.RequestURI()})
+}
+
+type loginPage struct {
+	Next  string
+	Error string
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "login", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// login checks the token typed in the form and sets the session cookie.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.PostFormValue("next"))
+	if s.opts.Token == "" {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	ip := clientIP(r)
+	if !s.logins.allow(ip, s.opts.Now()) {
+		w.Header().Set("Retry-After", "60")
+		s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(s.opts.Token)) != 1 {
+		s.logins.fail(ip, s.opts.Now())
+		s.render(w, r, http.StatusUnauthorized, "login", loginPage{Next: next, Error: "Wrong token."})
+		return
+	}
+	exp := strconv.FormatInt(s.opts.Now().Add(sessionLife).Unix(), 10)
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: exp + "." + sign(s.secret, "session "+exp), Path: "/",
+		MaxAge: int(sessionLife / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
+	})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect after login on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || next == "/login" {
+		return "/"
+	}
+	return next
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limiter allows a few failures per client address in a window.
+type limiter struct {
+	max    int
+	window time.Duration
+	mu     sync.Mutex
+	fails  map[string][]time.Time
+}
+
+func newLimiter(max int, window time.Duration) *limiter {
+	return &limiter{max: max, window: window, fails: map[string][]time.Time{}}
+}
+
+func (l *limiter) recent(key string, now time.Time) []time.Time {
+	var keep []time.Time
+	for _, t := range l.fails[key] {
+		if now.Sub(t) < l.window {
+			keep = append(keep, t)
+		}
+	}
+	if len(keep) == 0 {
+		delete(l.fails, key)
+	} else {
+		l.fails[key] = keep
+	}
+	return keep
+}
+
+func (l *limiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.recent(key, now)) < l.max
+}
+
+func (l *limiter) fail(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fails[key] = append(l.recent(key, now), now)
+}

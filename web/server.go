@@ -1,0 +1,136 @@
+// Package web is the console and JSON API: the archive of sent digests,
+// full-text search over stored items, the watchlist editor with its
+// preview, source health and "not relevant" marks. It reads through the
+// store and edits the configuration file through config; it fetches and
+// sends nothing.
+//
+// Security: with a token (the variable named by [web] auth_token_env),
+// every route but the login page and the static assets needs it: the API
+// by "Authorization: Bearer TOKEN" or the pages' session cookie, the pages
+// by that cookie, which the login form sets (HttpOnly, SameSite=Strict,
+// Secure under TLS or X-Forwarded-Proto https). Without one, the console
+// serves loopback only (the caller refuses anything else). A request that
+// changes state must carry the page's CSRF token (form field csrf or
+// header X-CSRF-Token) unless it authenticates with the bearer token or,
+// tokenless, is an API request no browser sent from another site. Answers carry a
+// strict Content-Security-Policy; every asset is embedded; feed text is
+// escaped by html/template and links leave with rel="noopener noreferrer
+// nofollow". Failed logins are limited per client address.
+package web
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"newswatch/config"
+	"newswatch/ingest"
+	"newswatch/match"
+	"newswatch/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	ConfigPath string       // the configuration file: read, and written by Save
+	Store      *store.Store // opened read-write (feedback is recorded)
+	// Token is the console's secret; "" serves without authentication
+	// (the caller allows that on loopback only).
+	Token string
+	Now   func() time.Time // nil: time.Now
+}
+
+// Server serves the console and the API.
+type Server struct {
+	opts   Options
+	secret []byte // signs sessions and CSRF tokens
+	mux    *http.ServeMux
+	logins *limiter
+
+	mu    sync.Mutex
+	state *state
+	stamp time.Time // the file's modification time when state was read
+	size  int64
+	write sync.Mutex // one Save at a time
+}
+
+// state is the configuration as last read, and its compiled watchlist.
+type state struct {
+	cfg *config.Config
+	wl  *match.Watchlist
+}
+
+// New returns a Server for opts, after reading the configuration once.
+func New(opts Options) (*Server, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, logins: newLimiter(5, time.Minute)}
+	s.secret = make([]byte, 32)
+	if _, err := rand.Read(s.secret); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if opts.Token != "" {
+		// Sessions outlive a restart, and end when the token changes.
+		s.secret = mac([]byte(opts.Token), "newswatch session key")
+	}
+	if _, err := s.current(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the console's handler.
+func (s *Server) Handler() http.Handler { return s.secure(s.mux) }
+
+// current returns the configuration, read again when the file changed.
+func (s *Server) current() (*state, error) {
+	info, err := os.Stat(s.opts.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("web: config: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != nil && info.ModTime().Equal(s.stamp) && info.Size() == s.size {
+		return s.state, nil
+	}
+	cfg, err := config.Load(s.opts.ConfigPath)
+	if err != nil {
+		if s.state != nil {
+			return s.state, nil // an invalid edit: keep the last good one, as the daemon does
+		}
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	wl, err := ingest.CompileWatchlist(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.state, s.stamp, s.size = &state{cfg: cfg, wl: wl}, info.ModTime(), info.Size()
+	return s.state, nil
+}
+
+// ErrNoToken is returned by CheckAccess for a console that would answer
+// on a non-loopback address without a token.
+var ErrNoToken = errors.New("the console would be open to the network without a token")
+
+// CheckAccess refuses to serve on a non-loopback addr without a token:
+// tokenEnv names the variable that should hold it ("" when none is
+// configured).
+func CheckAccess(addr, tokenEnv, token string) error {
+	if token != "" || config.Loopback(addr) {
+		return nil
+	}
+	if tokenEnv == "" {
+		return fmt.Errorf("[web] listen %q is not a loopback address and [web] auth_token_env is not set: set it to the name of a variable holding a secret token, or listen on 127.0.0.1: %w", addr, ErrNoToken)
+	}
+	return fmt.Errorf("[web] listen %q is not a loopback address and %s (named by [web] auth_token_env) is unset or empty: export %s=<a long random secret>: %w", addr, tokenEnv, tokenEnv, ErrNoToken)
+}
+
+// HTTPServer is the console's http.Server for addr, with its timeouts.
+func HTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+}

@@ -1,0 +1,391 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"newswatch/config"
+	"newswatch/ingest"
+	"newswatch/model"
+	"newswatch/store"
+)
+
+type configCompany = config.Company
+
+// entry is one watchlist entry as the API reads and writes it.
+type entry struct {
+	Kind    string   `json:"kind,omitempty"`
+	Name    string   `json:"name"`
+	Aliases []string `json:"aliases,omitempty"`
+	Exclude []string `json:"exclude"`
+	AllNews *bool    `json:"all_news,omitempty"`
+	Terms   []string `json:"terms,omitempty"`
+	Days    int      `json:"days,omitempty"`
+}
+
+func companyEntry(c config.Company) entry {
+	all := c.AllNews
+	return entry{Name: c.Name, Aliases: nonNil(c.Aliases), Exclude: nonNil(c.Exclude), AllNews: &all}
+}
+
+func topicEntry(t config.Topic) entry {
+	return entry{Name: t.Name, Terms: nonNil(t.Terms), Exclude: []string{}}
+}
+
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
+
+func (s *Server) apiWatchlist(w http.ResponseWriter, r *http.Request) {
+	st, err := s.current()
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	companies := make([]map[string]any, len(st.cfg.Companies))
+	for i, c := range st.cfg.Companies {
+		companies[i] = map[string]any{"name": c.Name, "aliases": nonNil(c.Aliases), "exclude": nonNil(c.Exclude), "all_news": c.AllNews}
+	}
+	topics := make([]map[string]any, len(st.cfg.Topics))
+	for i, t := range st.cfg.Topics {
+		topics[i] = map[string]any{"name": t.Name, "terms": nonNil(t.Terms), "exclude": []string{}}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"companies": companies, "topics": topics})
+}
+
+// invalidError is an edit the configuration's validation refuses.
+type invalidError struct{ problems []string }
+
+func (e *invalidError) Error() string { return strings.Join(e.problems, "; ") }
+
+func invalid(format string, args ...any) error {
+	return &invalidError{problems: []string{fmt.Sprintf(format, args...)}}
+}
+
+// edit is an entry applied to the configuration file's text.
+type edit struct {
+	entry   entry
+	section string // companies or topics
+	before  *state
+	after   *state
+	data    []byte // the edited file
+}
+
+// applyEdit applies e to the file as it is now, validated as check
+// validates the file.
+func (s *Server) applyEdit(e entry) (*edit, error) {
+	before, err := s.current()
+	if err != nil {
+		return nil, err
+	}
+	ed := &edit{entry: e, before: before}
+	var settings []config.Setting
+	switch e.Kind {
+	case "company":
+		ed.section = "companies"
+		i := slices.IndexFunc(before.cfg.Companies, func(c config.Company) bool { return c.Name == e.Name })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: company %q", errUnknown, e.Name)
+		}
+		if len(e.Terms) > 0 {
+			return nil, invalid("terms: a company has aliases, not terms")
+		}
+		c := before.cfg.Companies[i]
+		if !slices.Equal(c.Aliases, e.Aliases) {
+			settings = append(settings, config.Setting{Key: "aliases", Value: nonNil(e.Aliases)})
+		}
+		if !slices.Equal(c.Exclude, e.Exclude) {
+			settings = append(settings, config.Setting{Key: "exclude", Value: nonNil(e.Exclude)})
+		}
+		if e.AllNews != nil && *e.AllNews != c.AllNews {
+			settings = append(settings, config.Setting{Key: "all_news", Value: *e.AllNews})
+		}
+	case "topic":
+		ed.section = "topics"
+		i := slices.IndexFunc(before.cfg.Topics, func(t config.Topic) bool { return t.Name == e.Name })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: topic %q", errUnknown, e.Name)
+		}
+		switch {
+		case len(e.Aliases) > 0:
+			return nil, invalid("aliases: a topic has terms, not aliases")
+		case len(e.Exclude) > 0:
+			return nil, invalid("exclude: a topic has no exclude phrases; put them on the company")
+		case e.AllNews != nil:
+			return nil, invalid("all_news: only a company has all_news")
+		}
+		if !slices.Equal(before.cfg.Topics[i].Terms, e.Terms) {
+			settings = append(settings, config.Setting{Key: "terms", Value: nonNil(e.Terms)})
+		}
+	default:
+		return nil, invalid(`kind: must be "company" or "topic", not %q`, e.Kind)
+	}
+	if e.Days < 0 || e.Days > 366 {
+		return nil, invalid("days: must be from 1 to 366, not %d", e.Days)
+	}
+	raw, err := os.ReadFile(before.cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("web: read config: %w", err)
+	}
+	ed.data = raw
+	if len(settings) > 0 {
+		ed.data, err = config.EditEntry(raw, ed.section, e.Name, settings)
+		if err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := config.Parse(before.cfg.Path, ed.data)
+	if err != nil {
+		return nil, &invalidError{problems: config.Problems(err)}
+	}
+	wl, err := ingest.CompileWatchlist(cfg)
+	if err != nil {
+		return nil, &invalidError{problems: []string{err.Error()}}
+	}
+	ed.after = &state{cfg: cfg, wl: wl}
+	return ed, nil
+}
+
+// preview is what an edit does over the last days.
+type preview struct {
+	Matches int
+	Gained  []found
+	Lost    []found
+}
+
+// previewCap bounds the gained and lost items listed.
+const previewCap = 200
+
+// preview compares the entry's matches before and after the edit on the
+// items stored in the last days: only items holding one of its old or new
+// aliases or terms can change.
+func (s *Server) preview(ctx context.Context, ed *edit) (preview, error) {
+	days := ed.entry.Days
+	if days == 0 {
+		days = 7
+	}
+	var words []string
+	if ed.section == "companies" {
+		words = append(words, ed.entry.Name)
+		words = append(words, ed.entry.Aliases...)
+		for _, c := range ed.before.cfg.Companies {
+			if c.Name == ed.entry.Name {
+				words = append(words, c.Aliases...)
+			}
+		}
+	} else {
+		words = append(words, ed.entry.Terms...)
+		for _, t := range ed.before.cfg.Topics {
+			if t.Name == ed.entry.Name {
+				words = append(words, t.Terms...)
+			}
+		}
+	}
+	q := store.SearchQuery{AnyOf: [][]string{words}, Since: s.opts.Now().AddDate(0, 0, -days)}
+	var p preview
+	err := s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
+		old := weigh(ed.before, nil, it, nil)
+		now := weigh(ed.after, nil, it, nil)
+		had, has := ed.holds(old), ed.holds(now)
+		if has {
+			p.Matches++
+		}
+		switch {
+		case has && !had && len(p.Gained) < previewCap:
+			p.Gained = append(p.Gained, now)
+		case had && !has && len(p.Lost) < previewCap:
+			p.Lost = append(p.Lost, old)
+		}
+		return true, nil
+	})
+	return p, err
+}
+
+// holds reports whether the edited entry makes f relevant: the company
+// among its hits, or the topic among their topics.
+func (ed *edit) holds(f found) bool {
+	if ed.section == "companies" {
+		return slices.Contains(f.Companies(), ed.entry.Name)
+	}
+	return slices.Contains(f.Topics(), ed.entry.Name)
+}
+
+func (s *Server) apiPreview(w http.ResponseWriter, r *http.Request) {
+	var e entry
+	if err := decodeBody(w, r, &e); err != nil {
+		s.failEdit(w, r, err)
+		return
+	}
+	ed, err := s.applyEdit(e)
+	if err != nil {
+		s.failEdit(w, r, err)
+		return
+	}
+	p, err := s.preview(r.Context(), ed)
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"matches": p.Matches, "gained": apiItems(p.Gained), "lost": apiItems(p.Lost)})
+}
+
+func apiItems(list []found) []apiItem {
+	out := make([]apiItem, len(list))
+	for i, f := range list {
+		out[i] = toAPI(f)
+	}
+	return out
+}
+
+// failEdit answers an edit that cannot be applied: 400 with the problems,
+// 404 for an entry not in the file.
+func (s *Server) failEdit(w http.ResponseWriter, r *http.Request, err error) {
+	var inv *invalidError
+	switch {
+	case errors.As(err, &inv):
+		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": inv.problems})
+	case errors.Is(err, config.ErrEntryNotFound):
+		s.fail(w, r, http.StatusNotFound, err.Error())
+	case errors.Is(err, errBadRequest):
+		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []string{err.Error()}})
+	default:
+		s.failErr(w, r, err)
+	}
+}
+
+func (s *Server) apiSave(w http.ResponseWriter, r *http.Request) {
+	var e entry
+	if err := decodeBody(w, r, &e); err != nil {
+		s.failEdit(w, r, err)
+		return
+	}
+	saved, err := s.save(e)
+	if err != nil {
+		var werr *writeError
+		if errors.As(err, &werr) {
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": werr.Error(), "paste": werr.lines})
+			return
+		}
+		s.failEdit(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, saved)
+}
+
+// writeError is a configuration file the console could not write; lines
+// are what to paste into it by hand.
+type writeError struct {
+	path  string
+	err   error
+	lines string
+}
+
+func (e *writeError) Error() string {
+	return fmt.Sprintf("cannot write %s (%v): paste the lines shown into the entry by hand", e.path, e.err)
+}
+
+func (e *writeError) Unwrap() error { return e.err }
+
+// save writes the edited entry into the configuration file by atomic
+// rename, and returns the entry as now configured.
+func (s *Server) save(e entry) (entry, error) {
+	s.write.Lock()
+	defer s.write.Unlock()
+	ed, err := s.applyEdit(e)
+	if err != nil {
+		return entry{}, err
+	}
+	path := ed.before.cfg.Path
+	if err := writeFile(path, ed.data); err != nil {
+		return entry{}, &writeError{path: path, err: err, lines: ed.lines()}
+	}
+	if _, err := s.current(); err != nil {
+		return entry{}, err
+	}
+	return ed.saved(), nil
+}
+
+// saved is the entry as the edited configuration has it.
+func (ed *edit) saved() entry {
+	if ed.section == "companies" {
+		for _, c := range ed.after.cfg.Companies {
+			if c.Name == ed.entry.Name {
+				return companyEntry(c)
+			}
+		}
+	}
+	for _, t := range ed.after.cfg.Topics {
+		if t.Name == ed.entry.Name {
+			return topicEntry(t)
+		}
+	}
+	return ed.entry
+}
+
+// lines is the edited entry in TOML, for a person to paste.
+func (ed *edit) lines() string {
+	var b strings.Builder
+	se := ed.saved()
+	fmt.Fprintf(&b, "[[%s]]\nname = %s\n", ed.section, config.Quote(se.Name))
+	quoteList := func(list []string) string {
+		q := make([]string, len(list))
+		for i, v := range list {
+			q[i] = config.Quote(v)
+		}
+		return "[" + strings.Join(q, ", ") + "]"
+	}
+	if ed.section == "companies" {
+		fmt.Fprintf(&b, "aliases = %s\nexclude = %s\nall_news = %t\n", quoteList(se.Aliases), quoteList(se.Exclude), *se.AllNews)
+	} else {
+		fmt.Fprintf(&b, "terms = %s\n", quoteList(se.Terms))
+	}
+	return b.String()
+}
+
+// writeFile writes the configuration file; tests replace it.
+var writeFile = writeAtomic
+
+// writeAtomic replaces path with data through a temporary file in the
+// same folder, keeping the file's permissions; a symbolic link is
+// followed, so the link stays and its target changes.
+func writeAtomic(path string, data []byte) error {
+	path, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing left to remove
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(info.Mode().Perm()); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
