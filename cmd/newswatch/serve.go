@@ -37,7 +37,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	st, err := store.Open(ctx, cfg.Database)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
+		return err // it names the database
 	}
 	defer st.Close()
 	s, err := newConsole(cfg, st, addr)
