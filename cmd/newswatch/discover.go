@@ -34,7 +34,7 @@ func cmdDiscover(ctx context.Context, e *env, args []string) error {
 	}
 	f := scraper.New(scraper.Options{})
 	if cfg := optionalConfig(e); cfg != nil {
-		f = ingest.NewFetcher(cfg)
+		f = ingest.NewFetcher(cfg, ingest.WithClock(e.clock()))
 	}
 	feeds, err := f.Discover(ctx, pos[0])
 	if err != nil {
