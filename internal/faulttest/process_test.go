@@ -227,6 +227,8 @@ func (k *killRound) killedRun(point killPoint, typical time.Duration) (string, b
 	p := k.w.start("once")
 	reached := false
 	timeout := time.After(30 * time.Second)
+	// The kill lands at a random moment within max of the point reached:
+	// time passing is the point of this sleep.
 	jitter := func(max time.Duration) { time.Sleep(time.Duration(k.rng.Int64N(int64(max) + 1))) }
 	switch point {
 	case afterFetch:
