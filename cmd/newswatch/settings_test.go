@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"newswatch/internal/smtptest"
 	"newswatch/model"
@@ -212,5 +214,31 @@ func TestPreviewBesideAHeldDigest(t *testing.T) {
 	code, out, errOut := runCmd(t, "-config", path, "preview")
 	if code != exitOK || !strings.Contains(out, "still in the outbox") {
 		t.Errorf("preview beside a held digest: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestHeldDigestIsNeverGivenUp: a digest held back by the mail settings
+// is still pending four days later (a temporary failure is given up after
+// 72 hours), and goes out once the password is right.
+func TestHeldDigestIsNeverGivenUp(t *testing.T) {
+	msrv := smtptest.New(t, smtptest.Options{Username: "newswatch", Password: "secret", AllowInsecureAuth: true})
+	path := smtpConfig(t, msrv)
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "wrong")
+	if code, out, errOut := runCmd(t, "-config", path, "send", "Daily"); code != exitFailure {
+		t.Fatalf("send with a wrong password: exit %d\n%s%s", code, out, errOut)
+	}
+	a, _, _ := onceApp(t, path)
+	later := time.Now().Add(96 * time.Hour)
+	a.Now = func() time.Time { return later }
+	if err := a.DeliverPending(t.Context(), io.Discard, nil, false); err == nil {
+		t.Fatal("delivery with the wrong password four days later succeeded")
+	}
+	pending, err := a.Store.Messages(t.Context(), model.MessagePending)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("four days later: %d pending (%v), want the digest still pending", len(pending), err)
+	}
+	t.Setenv("NW_TEST_SMTP_PASSWORD", "secret")
+	if err := a.DeliverPending(t.Context(), io.Discard, nil, false); err != nil || len(msrv.Messages()) != 1 {
+		t.Errorf("after the fix: %v, %d messages", err, len(msrv.Messages()))
 	}
 }
