@@ -492,7 +492,10 @@ func TestFault19TwoWriters(t *testing.T) {
 				outMu.Lock()
 				outputs = append(outputs, r.stdout+r.stderr)
 				outMu.Unlock()
-				if r.code != 0 {
+				// A send that finds the daemon sending a digest leaves it
+				// to the daemon and says so (exit 1); nothing else fails.
+				leftToDaemon := cmd == "send" && strings.Contains(r.stdout+r.stderr, "being sent by another newswatch right now")
+				if r.code != 0 && !leftToDaemon {
 					t.Errorf("%s beside the daemon: %s", cmd, r)
 				}
 			}
