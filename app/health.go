@@ -19,7 +19,8 @@ var ErrEverySourceFailed = errors.New("every source failed: see the errors above
 const timeLayout = "2006-01-02 15:04 MST"
 
 // Unhealthy is status -q's verdict: an error when sources were fetched but
-// none worked in its last run, or when a digest failed for good.
+// none worked in its last run, when fetches are no longer recorded
+// (SaveProblem), or when a digest failed for good.
 //
 // A failure is forgotten once a later digest went through: the mail of the
 // same digest, or the same channel of it.
@@ -30,6 +31,9 @@ func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 	}
 	if !ok {
 		return ErrEverySourceFailed
+	}
+	if err := a.SaveProblem(hs, a.Now()); err != nil {
+		return err
 	}
 	for _, m := range msgs {
 		if m.Status != model.MessageFailed || !a.Configured(m.Digest, "") {

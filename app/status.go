@@ -19,6 +19,9 @@ import (
 func (a *App) PrintStatus(ctx context.Context, w io.Writer, st Status) error {
 	// The database's password, if the URL carries one, is masked.
 	fmt.Fprintf(w, "Database: %s\n\n", a.Store.Path())
+	if err := a.SaveProblem(st.Health, a.Now()); err != nil {
+		fmt.Fprintf(w, "Warning: %v.\n\n", err)
+	}
 	a.printHealth(w, st.Health)
 	a.printOutbox(w, st.Messages)
 	a.printChannels(w, st.Deliveries)

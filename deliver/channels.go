@@ -12,9 +12,10 @@ import (
 )
 
 // Channels returns the Sender of a digest's notify channel, given by its
-// key in the outbox (model.Channel), or an error when the configuration no
-// longer has that channel.
-type Channels func(digest, key string) (Sender, error)
+// key in the outbox, and the channel as it is to be recorded now (its key
+// and masked name: a delivery recorded under an older name is renamed to
+// it), or an error when the configuration no longer has that channel.
+type Channels func(digest, key string) (Sender, model.Channel, error)
 
 // DeliverChannels sends the pending deliveries through notify channels
 // that are due, as [Deliver] does for mail and by the same rules: a nil
@@ -32,12 +33,17 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := rename(ctx, st, channels, log); err != nil {
+		return rep, fmt.Errorf("deliver: %w", err)
+	}
 	pending, err := st.Deliveries(ctx, model.MessagePending)
 	if err != nil {
 		return rep, fmt.Errorf("deliver: %w", err)
 	}
 	for _, d := range pending {
-		if !policy.Immediate && d.NextAttempt.After(now) {
+		// A try whose outcome was unknown waits its turn even for
+		// `send` and `once`: each try may post the message again.
+		if (!policy.Immediate || d.Unanswered > 0) && d.NextAttempt.After(now) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -53,6 +59,14 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	return rep, nil
 }
 
+// maxUnanswered is how many tries of a channel may go unanswered (sent,
+// no answer in time) before the delivery is taken as done, and
+// unansweredWait the wait after the first of them, doubling.
+const (
+	maxUnanswered  = 3
+	unansweredWait = time.Hour
+)
+
 func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d model.Delivery, now time.Time,
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
 	m := d.Message
@@ -67,7 +81,7 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	held, stop := st.HoldDelivery(ctx, m.ID, d.Key)
 	defer stop()
 	sendErr := func() error {
-		s, err := channels(m.Digest, d.Key)
+		s, _, err := channels(m.Digest, d.Key)
 		if err != nil {
 			return &SendError{Err: err}
 		}
@@ -90,6 +104,28 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 		}
 		log.Info("delivered", "message_id", m.MessageID, "attempt", o.Attempt)
 		return o, sent, nil
+	case se.Unknown:
+		// The receiver may have the message: a few tries, spaced, then
+		// it is taken as delivered rather than posted on and on.
+		o.Err = sendErr
+		n := d.Unanswered + 1
+		o.Next = now.Add(max(unansweredWait<<(n-1), policy.Backoff(o.Attempt)))
+		taken := n >= maxUnanswered
+		why := sendErr.Error()
+		if taken {
+			why = fmt.Sprintf("no answer in time to %d tries, taken as delivered: %v", n, sendErr)
+		}
+		if err := st.MarkDeliveryUnanswered(rec, m.ID, d.Key, why, o.Next, taken); err != nil {
+			return o, retry, err
+		}
+		if taken {
+			o.Next = time.Time{}
+			log.Warn("no answer in time, again: taken as delivered", "message_id", m.MessageID, "attempt", o.Attempt, "err", sendErr)
+			return o, sent, nil
+		}
+		log.Warn("no answer in time; the receiver may have the message, tried again later", "message_id", m.MessageID,
+			"attempt", o.Attempt, "next_attempt", o.Next, "err", sendErr)
+		return o, retry, nil
 	case se.Temporary && now.Sub(m.Created) >= owedFor:
 		o.Err = sendErr
 		why := fmt.Sprintf("gave up after %v: %v", owedFor, sendErr)
@@ -114,4 +150,26 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 		log.Error("refused, marked failed", "message_id", m.MessageID, "attempt", o.Attempt, "code", se.Code, "err", sendErr)
 		return o, failed, nil
 	}
+}
+
+// rename records the pending and failed deliveries kept under an older
+// name of their channel (its masked URL, from before channels had keys)
+// under the channel's key and today's masked name, so that a secret an
+// older masking let through is shown no more.
+func rename(ctx context.Context, st *store.Store, channels Channels, log *slog.Logger) error {
+	ds, err := st.Deliveries(ctx, model.MessagePending, model.MessageFailed)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		_, ch, err := channels(d.Message.Digest, d.Key)
+		if err != nil || ch.Key == "" || ch.Key == d.Key {
+			continue
+		}
+		if err := st.RenameDelivery(ctx, d.Message.ID, d.Key, ch); err != nil {
+			return err
+		}
+		log.Info("delivery recorded under its channel's key", "digest", d.Message.Digest, "channel", ch.Name)
+	}
+	return nil
 }

@@ -35,12 +35,12 @@ func channelOutbox(t *testing.T, st *store.Store, channels ...string) model.Mess
 
 // webhooks maps each channel name to a webhook posting the stored document.
 func webhooks(urls map[string]string) Channels {
-	return func(digest, channel string) (Sender, error) {
+	return func(digest, channel string) (Sender, model.Channel, error) {
 		u, ok := urls[channel]
 		if !ok {
-			return nil, fmt.Errorf("%s: not configured", channel)
+			return nil, model.Channel{}, fmt.Errorf("%s: not configured", channel)
 		}
-		return NewWebhookSender(&Webhook{URL: u}, func(m model.Message) ([]byte, error) { return []byte(m.Doc), nil }), nil
+		return NewWebhookSender(&Webhook{URL: u}, func(m model.Message) ([]byte, error) { return []byte(m.Doc), nil }), model.Channel{}, nil
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nicholas-fedor/shoutrrr/pkg/router"
 	"github.com/nicholas-fedor/shoutrrr/pkg/services/chat/slack"
@@ -34,12 +35,17 @@ type Chat struct {
 	Limit int
 	// Getenv looks up ${VAR}; nil: os.Getenv.
 	Getenv func(string) string
+	// Timeout bounds each request, its answer included; 0: ChatTimeout.
+	Timeout time.Duration
 }
 
-// Send renders m and sends it. A service answer of 5xx, 408 or 429, a
-// time-out or a connection failure is a temporary *SendError; another 4xx,
-// a URL the service refuses or a message that cannot be rendered is
-// permanent.
+// Send renders m and sends it. A service answer of 5xx, 408 or 429, or a
+// connection failure, is a temporary *SendError; no answer within the
+// timeout to a request that was sent is an unknown outcome (the service
+// may have taken the message: SendError.Unknown); another 4xx, a redirect
+// (never followed), a URL the service refuses or a message that cannot be
+// rendered is permanent. A 2xx whose answer is too large to read is
+// success: the service took the message.
 func (c *Chat) Send(ctx context.Context, m model.Message) error {
 	name := config.MaskURL(c.URL)
 	getenv := c.Getenv
@@ -56,32 +62,50 @@ func (c *Chat) Send(ctx context.Context, m model.Message) error {
 		return &SendError{Err: fmt.Errorf("%s: %w", name, err)}
 	}
 	redact := redactor(c.URL, target, getenv)
-	sr, err := router.New(nil, target)
+	svc, err := (&router.ServiceRouter{}).Locate(target)
 	if err != nil {
 		return &SendError{Err: fmt.Errorf("%s: %s", name, redact(err.Error()))}
 	}
-	// The library has its own time-outs and takes no context: a send cut
-	// short here is retried later.
-	done := make(chan []error, 1)
-	go func() { done <- sr.Send(text, nil) }()
-	var errs []error
+	e := &exchange{timeout: c.Timeout}
+	if e.timeout <= 0 {
+		e.timeout = ChatTimeout
+	}
+	boundService(svc, e)
+	// The library takes no context: its requests are bounded by the
+	// transport, and a send cut short here is judged by what it saw.
+	done := make(chan error, 1)
+	go func() {
+		chatMu.Lock()
+		defer chatMu.Unlock()
+		current.Store(e)
+		defer current.Store(nil)
+		done <- svc.Send(text, nil)
+	}()
 	select {
-	case errs = <-done:
+	case err = <-done:
 	case <-ctx.Done():
-		return &SendError{Temporary: true, Err: fmt.Errorf("%s: %w", name, ctx.Err())}
+		err = ctx.Err()
 	}
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		code := statusCode(err)
-		return &SendError{
-			Temporary: code == 0 || code == 408 || code == 429 || code >= 500,
-			Code:      code,
-			Err:       fmt.Errorf("%s: %s", name, redact(err.Error())),
-		}
+	wrote, status, large := e.seen()
+	switch {
+	case status >= 300 && status < 400:
+		// Some services take any answer below 400 for success.
+		return &SendError{Code: status, Err: fmt.Errorf("%s: answered %d: redirects are not followed, configure the URL the service ends at", name, status)}
+	case err == nil, large && status >= 200 && status < 300:
+		return nil
+	case wrote && status == 0:
+		return &SendError{Temporary: true, Unknown: true,
+			Err: fmt.Errorf("%s: no answer within %v to the message sent (it may have arrived): %s", name, e.timeout, redact(err.Error()))}
 	}
-	return nil
+	code := statusCode(err)
+	if code == 0 && status >= 400 {
+		code = status // the answer the transport saw, when the error names none
+	}
+	return &SendError{
+		Temporary: code == 0 || code == 408 || code == 429 || code >= 500,
+		Code:      code,
+		Err:       fmt.Errorf("%s: %s", name, redact(err.Error())),
+	}
 }
 
 var (

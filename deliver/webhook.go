@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"newswatch/config"
@@ -47,6 +49,8 @@ type Webhook struct {
 	Client *http.Client
 	// Getenv looks up ${VAR}; nil: os.Getenv.
 	Getenv func(string) string
+	// UserAgent is the User-Agent header ([http] user_agent); "": Go's.
+	UserAgent string
 	// Now is the clock of the signature's timestamp and of Retry-After
 	// dates; nil: time.Now.
 	Now func() time.Time
@@ -92,6 +96,9 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
+	if w.UserAgent != "" {
+		req.Header.Set("User-Agent", w.UserAgent)
+	}
 	if w.Secret != nil {
 		secret, err := w.Secret()
 		if err != nil {
@@ -109,9 +116,16 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 		client = new(http.Client)
 		*client = *w.Client
 	}
+	if client.Transport == nil {
+		client.Transport = pristine // not the chat library's (chathttp.go)
+	}
 	// A redirect is not followed: the signed body would go wherever the
 	// receiver points (another host, a private address, plain http).
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(w httptrace.WroteRequestInfo) { wrote.Store(w.Err == nil) },
+	}))
 	resp, err := client.Do(req)
 	if err != nil {
 		// url.Error repeats the expanded URL, secrets and all: keep its
@@ -120,7 +134,10 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fail(true, 0, "%v", err)
+		se := fail(true, 0, "%v", err)
+		// Sent whole and no answer: the receiver may have it.
+		se.Unknown = wrote.Load()
+		return se
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))

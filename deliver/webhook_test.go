@@ -125,9 +125,11 @@ func TestWebhookSignature(t *testing.T) {
 	if err := w.Post(context.Background(), "<k@x>", body); err != nil {
 		t.Fatal(err)
 	}
-	// Recomputed by hand, as a receiver would.
-	want := Sign("s3cret", rcv.bodies[0])
-	if rcv.sigs[0] != want || !strings.HasPrefix(want, "sha256=") || len(want) != len("sha256=")+64 {
+	// Recomputed by hand, as a receiver would, with crypto/hmac.
+	plain := hmac.New(sha256.New, []byte("s3cret"))
+	plain.Write(rcv.bodies[0])
+	want := "sha256=" + hex.EncodeToString(plain.Sum(nil))
+	if rcv.sigs[0] != want {
 		t.Errorf("signature %q, want %q", rcv.sigs[0], want)
 	}
 	if Sign("other", body) == want {
@@ -167,5 +169,38 @@ func TestWebhookSecretNotPrinted(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "tok-9f8e7d") || !strings.Contains(err.Error(), "${HOOK_TOKEN}") {
 		t.Errorf("error %q shows the secret or hides the configured URL", err)
+	}
+}
+
+// Sign against a published HMAC-SHA256 test vector.
+func TestSignVector(t *testing.T) {
+	const want = "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+	if got := Sign("key", []byte("The quick brown fox jumps over the lazy dog")); got != want {
+		t.Fatalf("Sign = %s, want %s", got, want)
+	}
+}
+
+// A receiver that reads the post and answers after the timeout: the
+// outcome is unknown (it may have the digest), not a plain failure; one
+// that cannot be reached at all is a plain temporary failure.
+func TestWebhookNoAnswerIsUnknown(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	w := &Webhook{URL: srv.URL, Client: &http.Client{Timeout: 100 * time.Millisecond}}
+	se := classify(w.Post(context.Background(), "<k@x>", []byte("{}")))
+	if se == nil || !se.Temporary || !se.Unknown {
+		t.Fatalf("no answer in time: %+v, want an unknown outcome", se)
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	addr := closed.URL
+	closed.Close()
+	se = classify((&Webhook{URL: addr}).Post(context.Background(), "<k@x>", []byte("{}")))
+	if se == nil || !se.Temporary || se.Unknown {
+		t.Fatalf("connection refused: %+v, want a temporary failure, outcome known", se)
 	}
 }

@@ -30,6 +30,10 @@ type View struct {
 	Links    []LinkRef // every link of the digest, numbered, for the text part
 	// More lists the stories past the digest's max_stories, by title.
 	More []MoreView
+	// Console is the web console's base URL, "" for none; AllStories
+	// links to the console's list of every item this digest covers.
+	Console    string
+	AllStories string
 }
 
 // MoreView is a story past a digest's max_stories: its title and source.
@@ -76,7 +80,10 @@ type StoryView struct {
 	// Line is a folded story's one line in the text part: "Title · update
 	// · first reported … · now also Bloomberg [3], CNBC [4]".
 	Line string
-	lead int // index of the lead among the digest's entries; -1 when it is the first fresh one
+	// ItemID is the lead item's ID: the console's page for it is
+	// Console + "/items/" + ItemID.
+	ItemID int64
+	lead   int // index of the lead among the digest's entries; -1 when it is the first fresh one
 }
 
 // LineView is one headline under a story's lead and the outlets that

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -79,5 +80,55 @@ func TestRunShared(t *testing.T) {
 	}
 	if got := round(slot.Add(30 * time.Minute)); got != n {
 		t.Errorf("the next slot fetched %d sources, want %d", got, n)
+	}
+}
+
+// TestRunSharedStopsWhenClaimLost: a daemon whose claim on a source is
+// taken over while it fetches (it stalled past the claim's expiry) stops
+// that fetch at its next renewal, and leaves the source to the new holder.
+func TestRunSharedStopsWhenClaimLost(t *testing.T) {
+	db := testutil.Postgres(t)
+	started, cancelled := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(started) })
+		<-r.Context().Done() // answers nothing: the fetch ends when the client gives up
+		close(cancelled)
+	})
+	cfg, wl := loadConfig(t, filepath.Join(t.TempDir(), "newswatch.toml"), fmt.Sprintf(
+		"database = %q\n[http]\ntimeout = \"10m\"\nper_host_delay = \"0s\"\n[output]\ndir = \"out\"\n[[sources]]\nname = \"Slow\"\nfeed = \"%s/slow\"\n"+
+			"[[companies]]\nname = \"Alibaba\"\n[[digests]]\nname = \"D\"\nschedule = \"0 7 * * *\"\nto = [\"a@example.org\"]\n", db, srv.URL))
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := New(cfg, st, wl)
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.RunShared(context.Background(), cfg.Sources, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), nil)
+		done <- err
+	}()
+	<-started
+	// Another daemon takes the source over.
+	other, err := sql.Open("pgx", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Exec(`UPDATE leases SET owner = 'other:1:taken', until = until + 3600000000000`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(time.Minute):
+		t.Fatal("the fetch went on after its claim was taken over")
+	}
+	// The new holder finishes the source: the slot is done.
+	if _, err := other.Exec(`UPDATE leases SET done = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("RunShared after losing a claim: %v, want it to go on and end with the slot done", err)
 	}
 }

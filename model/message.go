@@ -50,11 +50,14 @@ type Channel struct {
 // one channel failing holds back no other, and a channel that had the
 // message is never sent it again.
 type Delivery struct {
-	Message     Message // the digest it carries
-	Channel     string  // the channel's Name, as in Message.Channels
-	Key         string  // the channel's Key, as in Message.Channels
-	Status      string  // MessagePending, MessageSent or MessageFailed
-	Attempts    int
+	Message  Message // the digest it carries
+	Channel  string  // the channel's Name, as in Message.Channels
+	Key      string  // the channel's Key, as in Message.Channels
+	Status   string  // MessagePending, MessageSent or MessageFailed
+	Attempts int
+	// Unanswered counts the tries that got no answer in time after the
+	// message was sent: their outcome is unknown.
+	Unanswered  int
 	LastError   string
 	NextAttempt time.Time
 	Sent        time.Time

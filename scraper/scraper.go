@@ -27,6 +27,12 @@
 // so DNS rebinding is refused too. Each private source has its own
 // connection pool, and its own robots.txt cache entries.
 //
+// A feed's body is held as it came (compressed) until one of the Fetcher's
+// parse slots, as many as GOMAXPROCS, decompresses and parses it: sources in
+// flight wait on their servers in parallel, while only as many bodies are
+// decompressed and parsed at once as there are processors. A gzip body is
+// bounded by the body limit both as it came and decompressed.
+//
 // Feeds (feed.go) are parsed with gofeed after the body is converted to UTF-8
 // (byte order mark, then the XML prolog or Content-Type charset; bytes that
 // are valid UTF-8 are read as UTF-8 whatever the label says, since a mislabel
@@ -90,6 +96,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -175,6 +182,10 @@ type Options struct {
 	AllowPrivate bool
 	// Logger receives debug records, one per fetch; nil discards them.
 	Logger *slog.Logger
+	// Now is the clock the Fetcher reads: fetch times, robots.txt cache
+	// expiry, per-host spacing and Retry-After dates. Waits themselves
+	// take real time. nil: time.Now.
+	Now func() time.Time
 	// Known reports which item keys are stored already (store.Known): page
 	// sources and full_text feeds do not fetch those articles again. nil:
 	// nothing is known, every article is fetched.
@@ -201,6 +212,7 @@ type Fetcher struct {
 	hosts      *hostGate
 	robots     *robotsCache
 	parser     *gofeed.Parser
+	parsing    chan struct{} // parse slots: GOMAXPROCS feeds are decompressed and parsed at once
 	now        func() time.Time
 
 	// Test hooks, set before the first fetch. lookup replaces DNS;
@@ -224,17 +236,21 @@ func New(o Options) *Fetcher {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	f := &Fetcher{
-		opts:   o,
-		log:    log,
-		hosts:  &hostGate{delay: o.PerHostDelay, next: map[string]time.Time{}},
-		robots: &robotsCache{entries: map[string]*robotsEntry{}},
-		parser: newFeedParser(),
-		now:    time.Now,
+		opts:    o,
+		log:     log,
+		hosts:   &hostGate{now: o.Now, delay: o.PerHostDelay, next: map[string]time.Time{}},
+		robots:  &robotsCache{now: o.Now, entries: map[string]*robotsEntry{}},
+		parser:  newFeedParser(),
+		parsing: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		now:     o.Now,
 	}
 	f.transports = f.newTransports()
 	return f

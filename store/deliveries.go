@@ -14,7 +14,7 @@ import (
 // Deliveries returns the deliveries with one of the statuses (all when
 // none), oldest message first, then by channel.
 func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Delivery, error) {
-	q := `SELECT message_id, channel, name, status, attempts, last_error, next_attempt, sent FROM deliveries`
+	q := `SELECT message_id, channel, name, status, attempts, unanswered, last_error, next_attempt, sent FROM deliveries`
 	var args []any
 	if len(statuses) > 0 {
 		q += ` WHERE status IN (?` + strings.Repeat(`, ?`, len(statuses)-1) + `)`
@@ -32,7 +32,7 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Del
 			d          model.Delivery
 			next, sent sql.NullInt64
 		)
-		if err := rows.Scan(&d.Message.ID, &d.Key, &d.Channel, &d.Status, &d.Attempts, &d.LastError, &next, &sent); err != nil {
+		if err := rows.Scan(&d.Message.ID, &d.Key, &d.Channel, &d.Status, &d.Attempts, &d.Unanswered, &d.LastError, &next, &sent); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: deliveries: %w", err)
 		}
@@ -121,6 +121,16 @@ func (s *Store) HoldDelivery(ctx context.Context, id int64, channel string) (hel
 	})
 }
 
+// RenameDelivery records message id's delivery through the channel with
+// key under ch (its key and name) instead.
+func (s *Store) RenameDelivery(ctx context.Context, id int64, key string, ch model.Channel) error {
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE deliveries SET channel = ?, name = ? WHERE message_id = ? AND channel = ?`),
+		ch.Key, ch.Name, id, key); err != nil {
+		return fmt.Errorf("store: rename delivery %d via %s: %w", id, ch.Name, err)
+	}
+	return nil
+}
+
 // MarkDeliverySent records that channel accepted message id: sent at at,
 // one more attempt.
 func (s *Store) MarkDeliverySent(ctx context.Context, id int64, channel string, at time.Time) error {
@@ -136,6 +146,23 @@ func (s *Store) MarkDeliverySent(ctx context.Context, id int64, channel string, 
 func (s *Store) MarkDeliveryRetry(ctx context.Context, id int64, channel, errMsg string, next time.Time) error {
 	return s.markDelivery(ctx, "mark retry", id, channel, `UPDATE deliveries SET attempts = attempts + 1,
 		last_error = ?, next_attempt = ?, lease_pid = 0, lease_owner = '', lease_until = NULL
+		WHERE message_id = ? AND channel = ? AND status = 'pending'`, errMsg, nullTime(next), id, channel)
+}
+
+// MarkDeliveryUnanswered records a try of channel that got no answer in
+// time after the message was sent: pending until next, one more attempt
+// and one more unanswered. With taken, it is the last such try: the
+// delivery is recorded as sent (the receiver most likely has it) with
+// errMsg as its note.
+func (s *Store) MarkDeliveryUnanswered(ctx context.Context, id int64, channel, errMsg string, next time.Time, taken bool) error {
+	if taken {
+		return s.markDelivery(ctx, "mark unanswered", id, channel, `UPDATE deliveries SET status = 'sent', sent = ?,
+			attempts = attempts + 1, unanswered = unanswered + 1, last_error = ?, next_attempt = NULL,
+			lease_pid = 0, lease_owner = '', lease_until = NULL
+			WHERE message_id = ? AND channel = ? AND status = 'pending'`, nullTime(s.now()), errMsg, id, channel)
+	}
+	return s.markDelivery(ctx, "mark unanswered", id, channel, `UPDATE deliveries SET attempts = attempts + 1,
+		unanswered = unanswered + 1, last_error = ?, next_attempt = ?, lease_pid = 0, lease_owner = '', lease_until = NULL
 		WHERE message_id = ? AND channel = ? AND status = 'pending'`, errMsg, nullTime(next), id, channel)
 }
 

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,6 +83,9 @@ type SearchQuery struct {
 type SearchResult struct {
 	Total int          // every item the query selects
 	Items []model.Item // the first Limit of them, newest first
+	// Estimated: Total is PostgreSQL's estimate of a large number of
+	// matches, not a count.
+	Estimated bool
 }
 
 // Search finds stored items by full text (title, summary, content and
@@ -88,16 +93,48 @@ type SearchResult struct {
 // as Items orders them. Words in scripts written without spaces (Han,
 // Kana, Hangul) are looked for as substrings, without the index.
 func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
-	from, where, args := s.searchSQL(q)
+	p := s.plan(q)
 	var res SearchResult
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) `+from+where), args...).Scan(&res.Total); err != nil {
-		return res, fmt.Errorf("store: search: %w", err)
-	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	ids, err := s.searchIDs(ctx, from, where, args, limit)
+	inIndex := -1 // SQLite: how many items the text index alone selects
+	if p.fts != "" {
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM items_fts WHERE items_fts MATCH ?`, p.fts).Scan(&inIndex); err != nil {
+			return res, fmt.Errorf("store: search: %w", err)
+		}
+	}
+	switch {
+	case p.ts != "":
+		if err := s.pgTotal(ctx, p, &res); err != nil {
+			return res, err
+		}
+		p.many = res.Estimated
+	case inIndex >= 0 && len(p.conds) == 0 && len(p.idConds) == 0:
+		res.Total = inIndex
+	case inIndex >= 0 && len(p.conds) == 0:
+		// Conditions on the item's ID alone: no item need be read.
+		q := `SELECT count(*) FROM items_fts AS fts WHERE items_fts MATCH ?`
+		for _, c := range p.idConds {
+			q += " AND " + fmt.Sprintf(c, "+fts.rowid")
+		}
+		if err := s.r.QueryRowContext(ctx, q, append([]any{p.fts}, p.idArgs...)...).Scan(&res.Total); err != nil {
+			return res, fmt.Errorf("store: search: %w", err)
+		}
+	default:
+		from, where, args := p.sql(false)
+		if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) `+from+where), args...).Scan(&res.Total); err != nil {
+			return res, fmt.Errorf("store: search: %w", err)
+		}
+	}
+	// Many matches: walk the items newest first and keep the matching ones
+	// until the page is full, rather than sort every match by date.
+	// A filter on the items' rows (dates, unspaced words) makes every text
+	// match cost a read, whatever the total: walk by date then too.
+	byDate := inIndex >= 0 && (res.Total > byDateAbove || len(p.conds) > 0 && inIndex > byDateAbove)
+	from, where, args := p.sql(byDate)
+	ids, err := s.searchIDs(ctx, p, from+where, args, limit)
 	if err != nil {
 		return res, err
 	}
@@ -107,14 +144,80 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	return res, nil
 }
 
+// countUpTo is how many matches PostgreSQL counts; past it, the total
+// is its planner's estimate.
+var countUpTo = 1000
+
+// pgTotal sets the total of a PostgreSQL search. Counting reads the row of
+// every match, which for tens of thousands of matches takes longer than
+// the search: up to countUpTo the count is exact, past it the total is the
+// planner's estimate (never less than countUpTo), and Estimated is set.
+func (s *Store) pgTotal(ctx context.Context, p searchPlan, res *SearchResult) error {
+	from, where, args := p.sql(false)
+	inner := `SELECT 1 ` + from + where
+	q, done, err := s.searchReader(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := q.QueryRowContext(ctx, s.q(`SELECT count(*) FROM (`+inner+` LIMIT ?) AS m`), append(args, countUpTo+1)...).Scan(&res.Total); err != nil {
+		return fmt.Errorf("store: search: %w", err)
+	}
+	if res.Total <= countUpTo {
+		return nil
+	}
+	var plan string
+	if err := s.r.QueryRowContext(ctx, s.q(`EXPLAIN (FORMAT JSON) `+inner), args...).Scan(&plan); err != nil {
+		return fmt.Errorf("store: search: %w", err)
+	}
+	var est []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		}
+	}
+	if err := json.Unmarshal([]byte(plan), &est); err != nil || len(est) != 1 {
+		return fmt.Errorf("store: search: reading the estimate: %w", err)
+	}
+	res.Total, res.Estimated = max(int(est[0].Plan.Rows), countUpTo+1), true
+	return nil
+}
+
+// reader is what a search query runs on: the pool, or a transaction.
+type reader interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// searchReader returns where a PostgreSQL search's queries run: without
+// bitmap scans when the plan says (a source filter: its few items are
+// checked one by one rather than every match of the words read) or
+// byDate is set, else the pool. done ends the transaction.
+func (s *Store) searchReader(ctx context.Context, p searchPlan, byDate bool) (r reader, done func(), err error) {
+	if p.ts == "" || (!byDate && !p.bySource) {
+		return s.r, func() {}, nil
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: search: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_bitmapscan = off`); err != nil {
+		tx.Rollback()
+		return nil, nil, fmt.Errorf("store: search: %w", err)
+	}
+	return tx, func() { tx.Rollback() }, nil
+}
+
+// byDateAbove is the number of text matches above which a page of
+// results is found by walking the date index (SQLite).
+var byDateAbove = 3000
+
 // searchBatch is how many items SearchEach reads at once.
 const searchBatch = 256
 
 // SearchEach calls fn with every item q selects, newest first, ignoring
 // q.Limit, until fn returns false or an error.
 func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Item) (bool, error)) error {
-	from, where, args := s.searchSQL(q)
-	ids, err := s.searchIDs(ctx, from, where, args, 0)
+	ids, err := s.SearchIDs(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -135,11 +238,37 @@ func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Ite
 	return nil
 }
 
-func (s *Store) searchIDs(ctx context.Context, from, where string, args []any, limit int) ([]int64, error) {
+// SearchIDs returns the IDs of every item q selects, newest first,
+// ignoring q.Limit; ItemsByIDs reads them.
+func (s *Store) SearchIDs(ctx context.Context, q SearchQuery) ([]int64, error) {
+	p := s.plan(q)
+	from, where, args := p.sql(false)
+	return s.searchIDs(ctx, p, from+where, args, 0)
+}
+
+// searchIDs returns the IDs of the items of a plan's query (FROM and
+// WHERE), newest first, at most limit (0: all).
+func (s *Store) searchIDs(ctx context.Context, p searchPlan, query string, args []any, limit int) ([]int64, error) {
 	var b strings.Builder
-	b.WriteString(`SELECT i.id ` + from + where)
-	args = newestFirst(&b, args, limit)
-	rows, err := s.r.QueryContext(ctx, s.q(b.String()), args...)
+	if p.ts != "" {
+		b.WriteString(`SELECT fts.item_id ` + query + ` ORDER BY fts.at DESC, fts.item_id DESC`)
+		if limit > 0 {
+			b.WriteString(" LIMIT ?")
+			args = append(args, limit)
+		}
+	} else {
+		b.WriteString(`SELECT i.id ` + query)
+		args = newestFirst(&b, args, limit)
+	}
+	// Many matches: the planner, which misjudges how many words of a
+	// phrase or of several words occur together, is told to walk the date
+	// index rather than read every match's row.
+	q, done, err := s.searchReader(ctx, p, p.many && limit > 0)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	rows, err := q.QueryContext(ctx, s.q(b.String()), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
@@ -158,13 +287,79 @@ func (s *Store) searchIDs(ctx context.Context, from, where string, args []any, l
 	return ids, nil
 }
 
-// searchSQL returns the FROM clause, the WHERE clause (with its leading
-// " WHERE ", or "") and the arguments of q.
-func (s *Store) searchSQL(q SearchQuery) (from, where string, args []any) {
+// searchPlan is a search in SQL.
+type searchPlan struct {
+	fts    string // SQLite: the FTS5 query the items must match; "" = none
+	ts     string // PostgreSQL: the condition on the text index item_search AS fts; "" = none
+	tsArgs []any
+	// needItems: a condition reads items AS i beside the PostgreSQL text
+	// index (which carries the item's ID and date).
+	needItems bool
+	many      bool     // PostgreSQL: more than countUpTo matches
+	bySource  bool     // PostgreSQL: a source filter, checked item by item
+	idConds   []string // conditions on an item's ID, written with %[1]s for it
+	idArgs    []any
+	conds     []string // further conditions on items AS i
+	args      []any
+}
+
+// sql returns the FROM clause, the WHERE clause (with its leading
+// " WHERE ", or "") and the arguments. byDate (SQLite) walks the items by
+// date and looks each up in the text index's matches, instead of reading
+// the matches first.
+func (p searchPlan) sql(byDate bool) (from, where string, args []any) {
+	// Conditions on the ID are written on the text index's side of a join
+	// with it, so they are checked before the item is read.
+	// (The unary + keeps FTS5 from taking an IN list of IDs as that
+	// many lookups of the whole query.)
+	id := "i.id"
+	switch {
+	case p.fts != "" && !byDate:
+		id = "+fts.rowid"
+	case p.ts != "":
+		id = "fts.item_id"
+	}
+	var conds []string
+	for _, c := range p.idConds {
+		conds = append(conds, fmt.Sprintf(c, id))
+	}
+	conds = append(conds, p.conds...)
+	switch {
+	case p.fts != "" && byDate:
+		from = `FROM items AS i INDEXED BY items_when`
+		conds = append([]string{`i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)`}, conds...)
+		args = append(args, p.fts)
+	case p.fts != "":
+		// CROSS JOIN: SQLite reads the index's matches first, then
+		// their items, rather than every item.
+		from = `FROM items_fts AS fts CROSS JOIN items AS i ON i.id = fts.rowid`
+		conds = append([]string{`items_fts MATCH ?`}, conds...)
+		args = append(args, p.fts)
+	case p.ts != "":
+		// The narrow text index alone, unless a condition reads the item.
+		from = `FROM item_search AS fts`
+		if p.needItems {
+			from += ` JOIN items AS i ON i.id = fts.item_id`
+		}
+		conds = append([]string{p.ts}, conds...)
+		args = append(args, p.tsArgs...)
+	default:
+		from = `FROM items AS i`
+	}
+	args = append(args, p.idArgs...)
+	args = append(args, p.args...)
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	return from + " ", where, args
+}
+
+// plan turns q into SQL.
+func (s *Store) plan(q SearchQuery) searchPlan {
 	_, pg := s.d.(postgres)
 	terms := ParseTerms(q.Text)
 	var (
-		conds    []string
+		p        searchPlan
 		indexed  [][]string // each: phrases of which one must be present
 		unspaced []string
 	)
@@ -180,53 +375,58 @@ func (s *Store) searchSQL(q SearchQuery) (from, where string, args []any) {
 			indexed = append(indexed, group)
 		}
 	}
-	from = `FROM items AS i`
 	if len(indexed) > 0 {
 		if pg {
 			expr, a := tsquery(indexed)
-			from = `FROM item_search AS fts JOIN items AS i ON i.id = fts.item_id`
-			conds = append(conds, `fts.tsv @@ `+expr)
-			args = append(args, a...)
+			p.ts, p.tsArgs = `fts.tsv @@ `+expr, a
 		} else {
-			// CROSS JOIN: SQLite reads the index's matches first, then
-			// their items, rather than every item.
-			from = `FROM items_fts AS fts CROSS JOIN items AS i ON i.id = fts.rowid`
-			conds = append(conds, `items_fts MATCH ?`)
-			args = append(args, ftsQuery(indexed))
+			p.fts = ftsQuery(indexed)
+			if len(terms.Exclude) > 0 {
+				p.fts = "(" + p.fts + ") NOT " + ftsQuery([][]string{terms.Exclude})
+				terms.Exclude = nil
+			}
 		}
 	}
 	if len(terms.Exclude) > 0 {
 		groups := [][]string{terms.Exclude}
-		if pg {
+		switch {
+		case p.ts != "":
 			expr, a := tsquery(groups)
-			conds = append(conds, `NOT EXISTS (SELECT 1 FROM item_search AS x WHERE x.item_id = i.id AND x.tsv @@ `+expr+`)`)
-			args = append(args, a...)
-		} else {
-			conds = append(conds, `i.id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)`)
-			args = append(args, ftsQuery(groups))
+			p.conds = append(p.conds, `NOT (fts.tsv @@ `+expr+`)`)
+			p.args = append(p.args, a...)
+		case pg:
+			expr, a := tsquery(groups)
+			p.conds = append(p.conds, `NOT EXISTS (SELECT 1 FROM item_search AS x WHERE x.item_id = i.id AND x.tsv @@ `+expr+`)`)
+			p.args = append(p.args, a...)
+		default:
+			p.conds = append(p.conds, `i.id NOT IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)`)
+			p.args = append(p.args, ftsQuery(groups))
 		}
 	}
 	for _, t := range unspaced {
 		like := "%" + likeEscaper.Replace(t) + "%"
-		conds = append(conds, `(i.title LIKE ? ESCAPE '\' OR i.summary LIKE ? ESCAPE '\' OR i.content LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like, like)
+		p.conds = append(p.conds, `(i.title LIKE ? ESCAPE '\' OR i.summary LIKE ? ESCAPE '\' OR i.content LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`)
+		p.args = append(p.args, like, like, like, like)
+		p.needItems = true
 	}
 	if q.Source != "" {
-		conds = append(conds, `EXISTS (SELECT 1 FROM item_sources AS src WHERE src.item_id = i.id AND src.source = ?)`)
-		args = append(args, q.Source)
+		p.idConds = append(p.idConds, `%[1]s IN (SELECT src.item_id FROM item_sources AS src WHERE src.source = ?)`)
+		p.idArgs = append(p.idArgs, q.Source)
+		p.bySource = p.ts != ""
+	}
+	when := `coalesce(i.published, i.first_seen)`
+	if p.ts != "" {
+		when = `fts.at`
 	}
 	if t := nullTime(q.Since); t.Valid {
-		conds = append(conds, `coalesce(i.published, i.first_seen) >= ?`)
-		args = append(args, t)
+		p.conds = append(p.conds, when+` >= ?`)
+		p.args = append(p.args, t)
 	}
 	if t := nullTime(q.Until); t.Valid {
-		conds = append(conds, `coalesce(i.published, i.first_seen) < ?`)
-		args = append(args, t)
+		p.conds = append(p.conds, when+` < ?`)
+		p.args = append(p.args, t)
 	}
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
-	return from + " ", where, args
+	return p
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -55,7 +55,7 @@ func TestSearch(t *testing.T) {
 			}
 			return keys(res.Items)
 		}
-		for name, tc := range map[string]struct {
+		cases := map[string]struct {
 			q    SearchQuery
 			want []string
 		}{
@@ -73,11 +73,23 @@ func TestSearch(t *testing.T) {
 			"any of":          {SearchQuery{AnyOf: [][]string{{"cainiao", "alibaba cloud"}}}, []string{"cloud", "spy"}},
 			"any of unspaced": {SearchQuery{AnyOf: [][]string{{"阿里巴巴", "alibaba"}}, Limit: 2}, []string{"other", "han"}},
 			"limit":           {SearchQuery{Limit: 1}, []string{"other"}},
-		} {
-			if got := search(tc.q); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("%s: %+v found %q, want %q", name, tc.q, got, tc.want)
+		}
+		// Both ways of finding a page: the matches sorted by date, and
+		// (SQLite, many matches) the items walked by date.
+		// PostgreSQL: the exact count, and the estimate past countUpTo.
+		savedAbove, savedUpTo := byDateAbove, countUpTo
+		for _, above := range []int{byDateAbove, 0} {
+			byDateAbove = above
+			if above == 0 {
+				countUpTo = 1
+			}
+			for name, tc := range cases {
+				if got := search(tc.q); !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("%s (walk by date above %d matches): %+v found %q, want %q", name, above, tc.q, got, tc.want)
+				}
 			}
 		}
+		byDateAbove, countUpTo = savedAbove, savedUpTo
 		res, err := s.Search(ctx, SearchQuery{Text: "alibaba", Limit: 1})
 		if err != nil || res.Total != 3 || len(res.Items) != 1 {
 			t.Errorf("limit 1: %d of %d, %v; want 1 of 3", len(res.Items), res.Total, err)

@@ -143,7 +143,7 @@ func (s *Server) apiItems(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	total, list, err := s.search(r.Context(), st, p)
+	total, _, list, err := s.search(r.Context(), st, p)
 	if err != nil {
 		s.failErr(w, r, err)
 		return

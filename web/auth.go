@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,21 +115,35 @@ func (s *Server) csrfToken(r *http.Request) string {
 }
 
 // csrfOK checks a state-changing request not authenticated by the bearer
-// token. Tokenless, a JSON request not sent from another site passes: a
-// browser does not send one across sites without asking first.
+// token: it must carry the page's CSRF token (form field or header). The
+// API without a token (loopback) takes a request that no browser sent
+// from another site instead: a browser says so in Sec-Fetch-Site or
+// Origin, a script such as curl sends neither.
 func (s *Server) csrfOK(r *http.Request) bool {
 	got := r.Header.Get(csrfHeader)
-	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	api := strings.HasPrefix(r.URL.Path, "/api/")
+	if got == "" && !api {
 		got = r.PostFormValue(csrfField)
 	}
 	if got != "" {
 		return hmac.Equal([]byte(got), []byte(s.csrfToken(r)))
 	}
-	if s.opts.Token == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		site := r.Header.Get("Sec-Fetch-Site")
-		return site == "" || site == "same-origin" || site == "none"
+	return api && s.opts.Token == "" && sameOrigin(r)
+}
+
+// sameOrigin reports whether nothing in r says a browser sent it from
+// another site.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
 	}
-	return false
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		return err == nil && u.Host == r.Host
+	}
+	return true
 }
 
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request) {

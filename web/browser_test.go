@@ -60,6 +60,15 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// submit runs an action that leaves the page (a form sent, a link
+// followed) and waits until the next page has loaded.
+func submit(t *testing.T, ctx context.Context, what string, a chromedp.Action) {
+	t.Helper()
+	if _, err := chromedp.RunResponse(ctx, a); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
 // until waits for a JavaScript condition on the page.
 func until(cond string) chromedp.Action {
 	return chromedp.Poll(cond, nil, chromedp.WithPollingInterval(50*time.Millisecond))
@@ -94,7 +103,12 @@ func browserSuite(t *testing.T) {
 		chromedp.Navigate(ts.URL+"/search"),
 		chromedp.WaitVisible(`#token`, chromedp.ByQuery),
 		chromedp.SendKeys(`#token`, token, chromedp.ByQuery),
-		chromedp.Submit(`#token`, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "log in", chromedp.Submit(`#token`, chromedp.ByQuery))
+	err = chromedp.Run(ctx,
 		chromedp.WaitVisible(`input[name=q]`, chromedp.ByQuery),
 		chromedp.Text(`h1`, &heading, chromedp.ByQuery),
 	)
@@ -104,9 +118,11 @@ func browserSuite(t *testing.T) {
 
 	// Search.
 	var results string
+	if err := chromedp.Run(ctx, chromedp.SendKeys(`input[name=q]`, `"accused of spying"`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "search", chromedp.Submit(`input[name=q]`, chromedp.ByQuery))
 	err = chromedp.Run(ctx,
-		chromedp.SendKeys(`input[name=q]`, `"accused of spying"`, chromedp.ByQuery),
-		chromedp.Submit(`input[name=q]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.results li`, chromedp.ByQuery),
 		chromedp.Text(`.results`, &results, chromedp.ByQuery),
 	)
@@ -117,9 +133,11 @@ func browserSuite(t *testing.T) {
 
 	// Open a digest as it was mailed.
 	var mailed string
+	if err := chromedp.Run(ctx, chromedp.Navigate(ts.URL+"/digests")); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "open a digest", chromedp.Click(`a[href="/digests/`+itoa(f.digest)+`"]`, chromedp.ByQuery))
 	err = chromedp.Run(ctx,
-		chromedp.Navigate(ts.URL+"/digests"),
-		chromedp.Click(`a[href="/digests/`+itoa(f.digest)+`"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`p`, chromedp.ByQuery),
 		chromedp.Text(`body`, &mailed, chromedp.ByQuery),
 	)
@@ -144,8 +162,8 @@ func browserSuite(t *testing.T) {
 
 	// Save: the file changes by that line only.
 	var saved string
+	submit(t, ctx, "save", chromedp.Click(`button[value=save]`, chromedp.ByQuery))
 	err = chromedp.Run(ctx,
-		chromedp.Click(`button[value=save]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`p.ok`, chromedp.ByQuery),
 		chromedp.Text(`p.ok`, &saved, chromedp.ByQuery),
 	)
@@ -165,9 +183,12 @@ func browserSuite(t *testing.T) {
 	err = chromedp.Run(ctx,
 		chromedp.Navigate(ts.URL+"/search?q=aliyun"),
 		chromedp.WaitVisible(`.results li button`, chromedp.ByQuery),
-		chromedp.Click(`.results li button`, chromedp.ByQuery),
-		chromedp.WaitVisible(`.tag.marked`, chromedp.ByQuery),
 	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, ctx, "not relevant", chromedp.Click(`.results li button`, chromedp.ByQuery))
+	err = chromedp.Run(ctx, chromedp.WaitVisible(`.tag.marked`, chromedp.ByQuery))
 	if err != nil {
 		t.Fatalf("not relevant: %v", err)
 	}

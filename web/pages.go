@@ -68,8 +68,19 @@ type errorPage struct {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	p := page{Title: name, Nav: name, CSRF: s.csrfToken(r), Auth: s.opts.Token != "", Data: data}
+	// Dates in the configuration's time zone, as everywhere else.
+	loc := time.UTC
+	if st, err := s.current(); err == nil && st.cfg.Location != nil {
+		loc = st.cfg.Location
+	}
+	t, err := pages.Clone()
+	if err != nil {
+		http.Error(w, "template: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	t.Funcs(template.FuncMap{"date": func(tm time.Time) string { return tm.In(loc).Format("2006-01-02 15:04") }})
 	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name+".html", p); err != nil {
+	if err := t.ExecuteTemplate(&b, name+".html", p); err != nil {
 		http.Error(w, "template: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -116,6 +127,7 @@ type searchData struct {
 	Since, Until               string
 	Companies, Topics, Sources []string
 	Total                      int
+	About                      bool // Total is an estimate
 	Items                      []found
 	Error                      string
 	Searched                   bool
@@ -143,7 +155,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	d.P, err = params(r, st.cfg.Location)
 	if err == nil {
 		d.Searched = len(r.URL.Query()) > 0
-		d.Total, d.Items, err = s.search(r.Context(), st, d.P)
+		d.Total, d.About, d.Items, err = s.search(r.Context(), st, d.P)
 	}
 	if err != nil {
 		d.Error = err.Error()
@@ -455,7 +467,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 	}
 	src := ingest.ScraperSource(all[i])
 	src.MaxArticles = min(max(src.MaxArticles, 1), 3)
-	res := ingest.NewFetcher(st.cfg).Fetch(r.Context(), src)
+	res := ingest.NewFetcher(st.cfg, ingest.WithClock(s.opts.Now)).Fetch(r.Context(), src)
 	d := dryRunData{Source: all[i], Links: res.Links}
 	if res.Err != nil {
 		d.Error = res.Err.Error()

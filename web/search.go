@@ -74,7 +74,7 @@ const snippetSize = 280
 // search runs p: full text through the store; the company, topic and
 // matched filters through the match engine, as digests and check use it,
 // on the items the text index lets through.
-func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []found, error) {
+func (s *Server) search(ctx context.Context, st *state, p searchParams) (total int, about bool, list []found, err error) {
 	q := store.SearchQuery{Text: p.Q, Source: p.Source, Since: p.Since, Until: p.Until, Limit: p.Limit}
 	var companies []string
 	switch {
@@ -86,7 +86,7 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 			}
 		}
 		if companies == nil {
-			return 0, nil, fmt.Errorf("%w: company %q", errUnknown, p.Company)
+			return 0, false, nil, fmt.Errorf("%w: company %q", errUnknown, p.Company)
 		}
 	case p.Matched || p.Topic != "":
 		var all []string
@@ -99,7 +99,7 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 	if p.Topic != "" {
 		i := slices.IndexFunc(st.cfg.Topics, func(t config.Topic) bool { return t.Name == p.Topic })
 		if i < 0 {
-			return 0, nil, fmt.Errorf("%w: topic %q", errUnknown, p.Topic)
+			return 0, false, nil, fmt.Errorf("%w: topic %q", errUnknown, p.Topic)
 		}
 		q.AnyOf = append(q.AnyOf, st.cfg.Topics[i].Terms)
 	}
@@ -107,41 +107,58 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (int, []
 	if len(q.AnyOf) == 0 {
 		res, err := s.opts.Store.Search(ctx, q)
 		if err != nil {
-			return 0, nil, err
+			return 0, false, nil, err
 		}
 		out, err := s.describe(ctx, st, words, res.Items)
-		return res.Total, out, err
+		return res.Total, res.Estimated, out, err
 	}
-	var (
-		total int
-		out   []found
-	)
+	var out []found
 	marks, err := allMarks(ctx, s.opts.Store, st.cfg)
 	if err != nil {
-		return 0, nil, err
+		return 0, false, nil, err
 	}
-	err = s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
-		f := weigh(st, words, it, marks[it.ID])
-		keep := len(f.Hits) > 0
-		if p.Company != "" {
-			keep = slices.Contains(f.Companies(), p.Company)
+	ids, err := s.opts.Store.SearchIDs(ctx, q)
+	if err != nil {
+		return 0, false, nil, err
+	}
+	checked := 0
+	for start := 0; start < len(ids) && (len(out) < p.Limit || checked < exactUpTo); start += weighBatch {
+		items, err := s.opts.Store.ItemsByIDs(ctx, ids[start:min(start+weighBatch, len(ids))])
+		if err != nil {
+			return 0, false, nil, err
 		}
-		if keep && p.Topic != "" {
-			keep = slices.Contains(f.Topics(), p.Topic)
-		}
-		if keep {
-			total++
-			if len(out) < p.Limit {
-				out = append(out, f)
+		for _, it := range items {
+			checked++
+			f := weigh(st, words, it, marks[it.ID])
+			keep := len(f.Hits) > 0
+			if p.Company != "" {
+				keep = slices.Contains(f.Companies(), p.Company)
+			}
+			if keep && p.Topic != "" {
+				keep = slices.Contains(f.Topics(), p.Topic)
+			}
+			if keep {
+				total++
+				if len(out) < p.Limit {
+					out = append(out, f)
+				}
 			}
 		}
-		return true, nil
-	})
-	if err != nil {
-		return 0, nil, err
 	}
-	return total, out, nil
+	if checked < len(ids) {
+		// The rest is estimated from the share of the items weighed.
+		return total + (len(ids)-checked)*total/checked, true, out, nil
+	}
+	return total, false, out, nil
 }
+
+// exactUpTo is how many items the text index lets through that a company,
+// topic or "matched" filter weighs for its total; past it, once the page
+// is full, the total is estimated from the share of those that matched.
+var exactUpTo = 1000
+
+// weighBatch is how many items such a filter reads at once.
+const weighBatch = 250
 
 // allMarks returns the companies each item was marked not relevant for.
 func allMarks(ctx context.Context, st *store.Store, cfg *config.Config) (map[int64][]string, error) {

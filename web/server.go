@@ -12,7 +12,7 @@
 // serves loopback only (the caller refuses anything else). A request that
 // changes state must carry the page's CSRF token (form field csrf or
 // header X-CSRF-Token) unless it authenticates with the bearer token or,
-// tokenless, is a JSON request not sent across sites. Answers carry a
+// tokenless, is an API request no browser sent from another site. Answers carry a
 // strict Content-Security-Policy; every asset is embedded; feed text is
 // escaped by html/template and links leave with rel="noopener noreferrer
 // nofollow". Failed logins are limited per client address.
@@ -22,7 +22,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -131,18 +130,7 @@ func CheckAccess(addr, tokenEnv, token string) error {
 	return fmt.Errorf("[web] listen %q is not a loopback address and %s (named by [web] auth_token_env) is unset or empty: export %s=<a long random secret>: %w", addr, tokenEnv, tokenEnv, ErrNoToken)
 }
 
-// Listen starts serving h on addr and returns the server (Shutdown stops
-// it) and the address it listens on; an address already in use fails here.
-func Listen(addr string, h http.Handler, errorLog func(error)) (*http.Server, net.Addr, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("web: listen %s ([web] listen): %w", addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && errorLog != nil {
-			errorLog(err)
-		}
-	}()
-	return srv, ln.Addr(), nil
+// HTTPServer is the console's http.Server for addr, with its timeouts.
+func HTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 }

@@ -462,6 +462,16 @@ func TestAuth(t *testing.T) {
 	if w := f.do(t, "POST", item, form+"&csrf="+url.QueryEscape(csrf[1]), withCookie); w.Code != http.StatusSeeOther {
 		t.Errorf("form with CSRF: %d %s", w.Code, w.Body)
 	}
+	if w := f.do(t, "GET", "/", "", withCookie); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/search" {
+		t.Errorf("/: %d %v", w.Code, w.Header())
+	}
+	if w := f.do(t, "POST", "/logout", "", withCookie); w.Code != 403 {
+		t.Errorf("log out without CSRF token: %d", w.Code)
+	}
+	w = f.do(t, "POST", "/logout", "csrf="+url.QueryEscape(csrf[1]), withCookie)
+	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("log out: %d %v", w.Code, w.Header())
+	}
 	// Another token's session, or an expired one, is no session.
 	other := newFixture(t, "another-token")
 	if w := other.do(t, "GET", "/search", "", withCookie); w.Code != 401 {
@@ -499,12 +509,19 @@ func TestTokenlessCSRF(t *testing.T) {
 	if w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", body, map[string]string{"Sec-Fetch-Site": "cross-site"}); w.Code != 403 {
 		t.Errorf("JSON sent across sites: %d", w.Code)
 	}
+	if w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", body, map[string]string{"Origin": "https://evil.example"}); w.Code != 403 {
+		t.Errorf("JSON from another origin: %d", w.Code)
+	}
+	// A script (curl -d sends a form's content type) is no browser.
 	r := httptest.NewRequest("POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", strings.NewReader(body))
-	r.Header.Set("Content-Type", "text/plain")
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	f.h.ServeHTTP(w, r)
-	if w.Code != 403 {
-		t.Errorf("text/plain body (a form can send one across sites): %d", w.Code)
+	if w.Code != http.StatusNoContent {
+		t.Errorf("curl-like request: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", body, map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"}); w.Code != http.StatusNoContent {
+		t.Errorf("same-origin browser request: %d", w.Code)
 	}
 }
 
@@ -596,43 +613,60 @@ func TestCheckAccess(t *testing.T) {
 	}
 }
 
-func TestListen(t *testing.T) {
+func TestDryRun(t *testing.T) {
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
+<item><title>Cainiao &lt;b&gt;opens&lt;/b&gt; a hub</title><link>`+"http://"+r.Host+`/a</link><description>A new hub in Liège.</description></item>
+</channel></rss>`)
+	}))
+	defer feed.Close()
 	f := newFixture(t, "")
-	srv, addr, err := Listen("127.0.0.1:0", f.h, nil)
+	cfg, err := os.ReadFile(f.path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	resp, err := http.Get("http://" + addr.String() + "/api/watchlist")
-	if err != nil {
+	cfg = []byte(strings.Replace(string(cfg), "https://wire.example.org/feed", feed.URL+"/feed", 1))
+	if err := os.WriteFile(f.path, cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "Alibaba") {
-		t.Errorf("%d %s", resp.StatusCode, b)
+	f.srv.stamp = time.Time{} // read the file again, whatever its time stamp
+	page := f.do(t, "GET", "/sources", "", nil)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page.Body.String())[1]
+	w := f.do(t, "POST", "/sources/dry-run", "source=Wire&csrf="+url.QueryEscape(csrf), nil)
+	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "Cainiao &lt;b&gt;opens&lt;/b&gt; a hub") && !strings.Contains(body, "Cainiao opens a hub") || !strings.Contains(body, "A new hub in Liège.") {
+		t.Errorf("dry run: %d %s", w.Code, body)
 	}
-	if _, _, err := Listen(addr.String(), f.h, nil); err == nil {
-		t.Error("a second server on the same address started")
+	before, _ := f.st.Search(context.Background(), store.SearchQuery{Text: "hub"})
+	if before.Total != 0 {
+		t.Errorf("the dry run stored %d items", before.Total)
+	}
+	if w := f.do(t, "POST", "/sources/dry-run", "source=Nowhere&csrf="+url.QueryEscape(csrf), nil); w.Code != 404 {
+		t.Errorf("unknown source: %d", w.Code)
+	}
+	if w := f.do(t, "POST", "/items/999999/not-relevant", "company=Alibaba&csrf="+url.QueryEscape(csrf), nil); w.Code != 404 {
+		t.Errorf("unknown item: %d", w.Code)
+	}
+	if w := f.do(t, "POST", "/items/"+itoa(f.ids["spy"])+"/not-relevant", "company=Nobody&csrf="+url.QueryEscape(csrf), nil); w.Code != 404 {
+		t.Errorf("unknown company: %d", w.Code)
 	}
 }
 
-func TestSaveThroughSymlink(t *testing.T) {
+// A company filter weighs exactUpTo items for its total, then estimates
+// the rest from the share that matched.
+func TestFilterTotalEstimated(t *testing.T) {
 	f := newFixture(t, "")
-	real := f.path + ".real"
-	if err := os.Rename(f.path, real); err != nil {
-		t.Fatal(err)
+	defer func(n int) { exactUpTo = n }(exactUpTo)
+	exactUpTo = 1
+	got := decode[itemsAnswer](t, f.do(t, "GET", "/api/items?company=Alibaba&limit=1", "", nil))
+	if !slices.Equal(titles(got.Items), []string{"Cainiao accused of spying on customers"}) || got.Total < 1 {
+		t.Errorf("estimated: %d %q", got.Total, titles(got.Items))
 	}
-	if err := os.Symlink(filepath.Base(real), f.path); err != nil {
-		t.Fatal(err)
+	if w := f.do(t, "GET", "/search?company=Alibaba&limit=1", "", nil); !strings.Contains(w.Body.String(), "about ") {
+		t.Errorf("the page does not say the total is an estimate")
 	}
-	if w := f.do(t, "PUT", "/api/watchlist", `{"kind":"topic","name":"Espionage","terms":["espionage","spy"]}`, nil); w.Code != 200 {
-		t.Fatalf("save: %d %s", w.Code, w.Body)
-	}
-	if fi, err := os.Lstat(f.path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		t.Errorf("the link was replaced: %v %v", fi.Mode(), err)
-	}
-	if b, _ := os.ReadFile(real); !strings.Contains(string(b), `terms = ["espionage", "spy"]`) {
-		t.Errorf("target not written:\n%s", b)
+	exactUpTo = 1000
+	if got := decode[itemsAnswer](t, f.do(t, "GET", "/api/items?company=Alibaba&limit=1", "", nil)); got.Total != 2 {
+		t.Errorf("exact total %d, want 2", got.Total)
 	}
 }

@@ -37,42 +37,46 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	st, err := store.Open(ctx, cfg.Database)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
+		return err // it names the database
 	}
 	defer st.Close()
-	srv, bound, err := startConsole(cfg, st, addr, e)
+	s, err := newConsole(cfg, st, addr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "serving the console at http://%s/ (Ctrl-C to stop)\n", bound)
-	<-ctx.Done()
+	srv := web.HTTPServer(addr, s.Handler())
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s ([web] listen): %w", addr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(e.stdout, "serving the console at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web console: %w", err)
+	case <-ctx.Done():
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
 }
 
-// startConsole serves the web console of cfg on addr, refusing a
-// non-loopback address without a token (a usage error).
-func startConsole(cfg *config.Config, st *store.Store, addr string, e *env) (*http.Server, net.Addr, error) {
-	s, err := newConsole(cfg, st, addr)
-	if err != nil {
-		return nil, nil, err
-	}
-	return web.Listen(addr, s.Handler(), func(err error) { e.log.Error("web console", "error", err) })
-}
-
 // consoleServer is the web console of cfg as a server for the daemon to
-// run beside its schedules, on [web] listen; nil without a [web] table.
-func consoleServer(cfg *config.Config, st *store.Store) (*http.Server, error) {
+// run beside its schedules, on addr (else [web] listen); nil without a
+// [web] table.
+func consoleServer(cfg *config.Config, st *store.Store, addr string) (*http.Server, error) {
 	if cfg.Web == nil {
 		return nil, nil
 	}
-	s, err := newConsole(cfg, st, cfg.Web.Listen)
+	if addr == "" {
+		addr = cfg.Web.Listen
+	}
+	s, err := newConsole(cfg, st, addr)
 	if err != nil {
 		return nil, err
 	}
-	return &http.Server{Addr: cfg.Web.Listen, Handler: s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}, nil
+	return web.HTTPServer(addr, s.Handler()), nil
 }
 
 // newConsole checks who may reach addr and builds the console.

@@ -8,6 +8,7 @@ package text
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -42,9 +43,22 @@ func Limit(scheme string) int {
 	return DefaultLimit
 }
 
-// mentions are the words that notify a whole channel or server in the
-// common chat services.
-var mentions = strings.NewReplacer("@everyone", "@\u200beveryone", "@here", "@\u200bhere", "@channel", "@\u200bchannel", "@room", "@\u200broom")
+// zwsp, a zero-width space, breaks a mention or markup without changing
+// what a reader sees.
+const zwsp = "\u200b"
+
+// mentionRE matches what notifies a whole channel, room or server in
+// some chat service, in any case (the services match case-insensitively:
+// Matrix's @Room, Mattermost's @ALL): @everyone and @here (Discord, Slack),
+// @channel, @here and @all (Mattermost, Slack), @room (Matrix), and
+// Google Chat's users/all (inside <…>, or escaped once more by the feed as
+// &lt;users/all&gt;, which the service would read as the same).
+var mentionRE = regexp.MustCompile(`(?i)(@)(everyone|here|channel|room|all)\b|(users/)(all)\b`)
+
+// linkRE matches the middle of Markdown's inline link, [text](url), which
+// Mattermost, Teams, Discord, Rocket.Chat, Zulip and others render as
+// text that hides where it leads.
+var linkRE = regexp.MustCompile(`\]\s*\(`)
 
 // slackEscape is Slack's (and Mattermost's) escaping of message text: <, >
 // and & would otherwise start links and mentions such as <!channel>.
@@ -52,8 +66,12 @@ var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // Escape returns doc with the text that came from feeds made inert for the
 // service: line breaks and control characters become spaces (a title
-// cannot fake a story line), words that notify everyone are broken by a
-// zero-width space, and for Slack and Mattermost <, > and & are escaped.
+// cannot fake a story line); every mention of a whole channel the
+// service knows is broken by a zero-width space, in any case; Markdown's
+// [text](url) is broken so that no text disguises a link; and the markup
+// that opens links and mentions (<!channel>, <@&role>, <users/all>,
+// <url|text>) is escaped: for Slack and Mattermost as they document (&lt;
+// &gt; &amp;), elsewhere by a zero-width space after each <.
 func Escape(scheme string, doc digest.Document) digest.Document {
 	scheme, _, _ = strings.Cut(strings.ToLower(scheme), "+")
 	clean := func(s string) string {
@@ -63,11 +81,12 @@ func Escape(scheme string, doc digest.Document) digest.Document {
 			}
 			return r
 		}, s)
-		s = mentions.Replace(s)
+		s = mentionRE.ReplaceAllString(s, "$1$3"+zwsp+"$2$4")
+		s = linkRE.ReplaceAllStringFunc(s, func(m string) string { return "]" + zwsp + m[1:] })
 		if scheme == "slack" || scheme == "mattermost" {
-			s = slackEscape.Replace(s)
+			return slackEscape.Replace(s)
 		}
-		return s
+		return strings.ReplaceAll(s, "<", "<"+zwsp)
 	}
 	out := doc
 	out.Subject, out.Summary = clean(doc.Subject), clean(doc.Summary)

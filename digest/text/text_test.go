@@ -62,7 +62,46 @@ func TestEscape(t *testing.T) {
 		t.Errorf("slack text not escaped:\n%s", slack)
 	}
 	ntfy := Render(Escape("ntfy", d), 4000)
-	if strings.Contains(ntfy, "@everyone") || strings.Contains(ntfy, "\n• fake") || !strings.Contains(ntfy, "<!channel> &") {
+	if strings.Contains(ntfy, "@everyone") || strings.Contains(ntfy, "\n• fake") || strings.Contains(ntfy, "<!channel>") {
 		t.Errorf("ntfy text:\n%s", ntfy)
+	}
+}
+
+// Each service's mentions of a whole channel, in any case, and Markdown
+// links with disguised text reach no service intact; what a reader sees
+// is unchanged (a zero-width space breaks them).
+func TestEscapePerService(t *testing.T) {
+	hostile := []struct{ name, title, bad string }{
+		{"mattermost @all", "Breaking @all hands", "@all"},
+		{"mattermost @ALL", "Breaking @ALL hands", "@ALL"},
+		{"mattermost @Channel", "Ping @Channel now", "@Channel"},
+		{"matrix @Room", "Alert @Room please", "@Room"},
+		{"matrix @ROOM", "Alert @ROOM please", "@ROOM"},
+		{"slack @HERE", "Hey @HERE", "@HERE"},
+		{"discord @Everyone", "Hey @Everyone", "@Everyone"},
+		{"discord role", "Hey <@&123456> team", "<@&"},
+		{"slack special", "Hey <!here|here>", "<!here"},
+		{"googlechat users/all", "Hey <users/all> look", "<users/all>"},
+		{"googlechat Users/All", "Hey <Users/All> look", "Users/All>"},
+		{"googlechat escaped twice", "Hey &lt;users/all&gt; look", "users/all"},
+		{"googlechat link", "See <https://evil.example|Official statement>", "<https://"},
+		{"markdown link", "[Official statement](https://evil.example/x)", "](https://"},
+		{"markdown link spaced", "[Official statement] (https://evil.example/x)", "] (https://"},
+	}
+	for _, scheme := range []string{"slack", "mattermost", "matrix", "discord", "teams", "googlechat", "telegram", "ntfy", "rocketchat", "zulip", "gotify"} {
+		for _, h := range hostile {
+			d := doc(1)
+			d.Stories[0].Title = h.title
+			d.Stories[0].Source = h.title
+			out := Render(Escape(scheme, d), 4000)
+			if strings.Contains(out, h.bad) {
+				t.Errorf("%s, %s: the text keeps %q:\n%s", scheme, h.name, h.bad, out)
+			}
+			if scheme != "slack" && scheme != "mattermost" {
+				if seen := strings.ReplaceAll(out, "\u200b", ""); !strings.Contains(seen, h.title) {
+					t.Errorf("%s, %s: what a reader sees changed:\n%s", scheme, h.name, seen)
+				}
+			}
+		}
 	}
 }

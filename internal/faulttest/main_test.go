@@ -205,6 +205,23 @@ func (p *proc) wait() result {
 	return p.res
 }
 
+// waitLog waits until the process wrote want to its standard error (a
+// daemon's log line), failing the test after 30 s or when it ended first.
+func (p *proc) waitLog(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(p.stderr.String(), want) {
+		select {
+		case <-p.done:
+			t.Fatalf("ended before logging %q: %s", want, p.res)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q logged in 30 s:\n%s", want, p.stderr.String())
+		}
+	}
+}
+
 // kill sends SIGKILL and reaps the process, so that its PID is gone (an
 // outbox lease held by it is then free).
 func (p *proc) kill() {

@@ -7,3 +7,7 @@
 --   name:    the URL as shown to people (secret parts masked).
 ALTER TABLE deliveries ADD COLUMN name TEXT NOT NULL DEFAULT '';
 UPDATE deliveries SET name = channel;
+-- unanswered: tries that got no answer in time after the message was sent
+-- (the receiver may have taken it): they are retried a few times, spaced,
+-- then taken as delivered.
+ALTER TABLE deliveries ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0;
