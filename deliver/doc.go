@@ -5,7 +5,8 @@
 // outcome: accepted (and only then sent), refused for good (failed, its
 // stories released to the next digest), or refused for now (retried with
 // [RetryPolicy]'s backoff; recipients still owed after 72 hours are given
-// up). A message is built from the stored parts by [NewMsg] with the same
+// up), or held back by the mail settings (a [SettingsError]: recorded as
+// held, retried like a temporary failure, never given up). A message is built from the stored parts by [NewMsg] with the same
 // Message-ID on every try, so a resend after a crash is one the receiving
 // side can recognise.
 //
