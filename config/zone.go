@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	_ "time/tzdata" // every zone loads whatever the machine has: a distroless image, a test machine without zoneinfo
 )
 
-// zones.txt lists the zone names of the tz database that Go embeds (the
-// binary carries it, see cmd/newswatch), one a line; it only feeds the
+// zones.txt lists the zone names of the tz database that Go embeds (every
+// program and test importing this package carries it), one a line; it only feeds the
 // "did you mean" of a misspelt timezone. Refresh it with go generate after a
 // Go upgrade.
 //

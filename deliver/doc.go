@@ -5,10 +5,12 @@
 // outcome: accepted (and only then sent), refused for good (failed, its
 // stories released to the next digest), or refused for now (retried with
 // [RetryPolicy]'s backoff; recipients still owed after 72 hours are given
-// up), or held back by the mail settings (a [SettingsError]: recorded as
-// held, retried like a temporary failure, never given up). A message is built from the stored parts by [NewMsg] with the same
-// Message-ID on every try, so a resend after a crash is one the receiving
-// side can recognise.
+// up). A failure of the mail settings rather than of the message (a refused
+// login, an unset password variable, TLS not as configured: a
+// [SettingsError]) keeps the message pending and recorded as held, never
+// given up, until the settings are fixed. A message is built from the
+// stored parts by [NewMsg] with the same Message-ID on every try, so a
+// resend after a crash is one the receiving side can recognise.
 //
 // A digest's notify channels are deliveries of their own: [DeliverChannels]
 // sends each through a [Webhook] (the JSON document, Idempotency-Key =

@@ -15,6 +15,7 @@ import (
 	"newswatch/model"
 	"newswatch/scraper"
 	"newswatch/store"
+	"newswatch/web"
 )
 
 // samplesPerName is how many sample titles check shows per company and topic.
@@ -63,12 +64,12 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if *itemURL != "" {
 		return explainItem(ctx, e.stdout, st, wl, *itemURL, func(it model.Item) string { return app.TooOld(cfg, a.Now(), it) })
 	}
-	items, err := st.Items(ctx, store.ItemQuery{Since: a.Now().AddDate(0, 0, -*days)})
+	items, err := st.Items(ctx, store.ItemQuery{FirstSeenAfter: a.Now().AddDate(0, 0, -*days)})
 	if err != nil {
 		return fmt.Errorf("read stored items: %w", err)
 	}
 	printBacktest(e.stdout, app.RunBacktest(cfg, wl, items, samplesPerName), cfg, *days, len(items))
-	return app.PrintMarks(ctx, e.stdout, st, cfg, wl, a.Now(), *days)
+	return web.PrintMarks(ctx, e.stdout, st, cfg, wl, a.Now(), *days)
 }
 
 // printBacktest shows the backtest of the last days on total items.

@@ -86,7 +86,7 @@ type command struct {
 
 var commands = []command{
 	{"init", "init [-data DIR] [FILE | -]", "write a commented starter config, 0644 (never overwrites; - prints it)", cmdInit},
-	{"run", "run", "daemon: fetch and send digests on their schedules", cmdRun},
+	{"run", "run [-listen ADDR] [-web-listen ADDR]", "daemon: fetch and send digests on their schedules", cmdRun},
 	{"once", "once [-q]", "fetch, then deliver each digest whose scheduled slot has come (for system cron)", cmdOnce},
 	{"fetch", "fetch [-source NAME] [-dry-run]", "fetch the sources now and show the new matches", cmdFetch},
 	{"send", "send [-test [-to ADDR]] [NAME]", "compose and deliver digests now (all when no NAME), retrying pending ones first; -test: a test message only", cmdSend},
@@ -97,7 +97,7 @@ var commands = []command{
 	{"discover", "discover URL", "list a web page's feeds as ready [[sources]] entries", cmdDiscover},
 	{"opml", "opml import FILE | opml export", "print [[sources]] entries for an OPML file's feeds; write the configured feeds as OPML", cmdOPML},
 	{"copy-db", "copy-db -to URL", "copy the database (items, health, digest history) into a new one, PostgreSQL usually", cmdCopyDB},
-	{"templates", "templates", "print the built-in templates", cmdTemplates},
+	{"templates", "templates [-dir DIR]", "print the built-in templates, or write them into DIR to edit", cmdTemplates},
 	{"version", "version", "print the version", cmdVersion},
 }
 
@@ -189,8 +189,12 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: newswatch [-config FILE] [-v] [-log-format auto|text|json] COMMAND [ARGS]")
 	fmt.Fprintln(w, "       newswatch help | -version")
 	fmt.Fprintln(w)
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-32s %s\n", c.usage, c.summary)
+		width = max(width, len(c.usage))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.usage, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Flags (before or after the command):")

@@ -15,11 +15,17 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	a, err := openAppReadOnly(ctx, e)
 	if err != nil {
+		if *quiet {
+			return silentError{err} // no database yet, or no config: unhealthy, silently
+		}
 		return err
 	}
 	defer a.Close()
 	st, err := a.Status(ctx)
 	if err != nil {
+		if *quiet {
+			return silentError{err}
+		}
 		return err
 	}
 	hs, msgs, dels := st.Health, st.Messages, st.Deliveries

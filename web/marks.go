@@ -1,4 +1,4 @@
-package app
+package web
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"newswatch/config"
 	"newswatch/match"
 	"newswatch/store"
-	"newswatch/web"
 )
 
 // PrintMarks shows, when items were marked not relevant (in the web
@@ -17,7 +16,7 @@ import (
 // exclude phrase to consider.
 // The window is the last days before now.
 func PrintMarks(ctx context.Context, w io.Writer, st *store.Store, cfg *config.Config, wl *match.Watchlist, now time.Time, days int) error {
-	p, err := web.MeasurePrecision(ctx, st, cfg, wl, now.AddDate(0, 0, -days))
+	p, err := MeasurePrecision(ctx, st, cfg, wl, now.AddDate(0, 0, -days))
 	if err != nil {
 		return fmt.Errorf("read not-relevant marks: %w", err)
 	}
