@@ -173,6 +173,14 @@ func dsn(abs string, m dsnMode) string {
 		q.Set("immutable", "1")
 		q.Add("_pragma", "query_only(1)")
 	}
+	// The page cache: SQLite's default is 2 MB a connection. The writer's
+	// holds the key index's upper pages; the readers' serve short queries;
+	// the rest comes from the operating system's file cache.
+	if m == writer {
+		q.Add("_pragma", "cache_size(-1024)")
+	} else {
+		q.Add("_pragma", "cache_size(-256)")
+	}
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
