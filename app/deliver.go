@@ -29,16 +29,17 @@ import (
 // DeliverAll sends what is due in the outbox: the mail of each message,
 // then each of its notify channels, every one tried and recorded on its own.
 func (a *App) DeliverAll(ctx context.Context, policy deliver.RetryPolicy) (deliver.Report, error) {
-	return a.deliverAll(ctx, a.Sender(), policy)
+	return a.deliverAll(ctx, a.Sender(), a.channels, policy)
 }
 
-// deliverAll is DeliverAll with mail sent through s.
-func (a *App) deliverAll(ctx context.Context, s deliver.Sender, policy deliver.RetryPolicy) (deliver.Report, error) {
+// deliverAll is DeliverAll with mail sent through s and the notify
+// channels found by channels.
+func (a *App) deliverAll(ctx context.Context, s deliver.Sender, channels deliver.Channels, policy deliver.RetryPolicy) (deliver.Report, error) {
 	rep, err := deliver.Deliver(ctx, a.Store, s, a.Now(), policy)
 	if err != nil {
 		return rep, err
 	}
-	crep, err := deliver.DeliverChannels(ctx, a.Store, a.channels, a.Now(), policy)
+	crep, err := deliver.DeliverChannels(ctx, a.Store, channels, a.Now(), policy)
 	rep.Sent = append(rep.Sent, crep.Sent...)
 	rep.Retry = append(rep.Retry, crep.Retry...)
 	rep.Failed = append(rep.Failed, crep.Failed...)
@@ -48,15 +49,55 @@ func (a *App) deliverAll(ctx context.Context, s deliver.Sender, policy deliver.R
 // channels finds the sender of a digest's notify channel, given by its key
 // in the outbox (config.MatchChannel), in the current configuration.
 func (a *App) channels(name, key string) (deliver.Sender, model.Channel, error) {
+	d, raw, err := a.findChannel(name, key)
+	if err != nil {
+		return nil, model.Channel{}, err
+	}
+	return ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, nil), model.Channel{Key: config.ChannelKey(raw), Name: config.MaskURL(raw)}, nil
+}
+
+// answeredChannels is channels, with each webhook's answer to a message it
+// accepted kept in ans (the status and the start of the body).
+func (a *App) answeredChannels(ans *answers) deliver.Channels {
+	return func(name, key string) (deliver.Sender, model.Channel, error) {
+		d, raw, err := a.findChannel(name, key)
+		if err != nil {
+			return nil, model.Channel{}, err
+		}
+		ch := model.Channel{Key: config.ChannelKey(raw), Name: config.MaskURL(raw)}
+		if !config.IsWebhook(raw) {
+			return ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, nil), ch, nil
+		}
+		rec := &answerRecorder{next: http.DefaultTransport}
+		s := ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, &http.Client{Timeout: deliver.DefaultTimeout, Transport: rec})
+		return senderFunc(func(ctx context.Context, m model.Message) error {
+			if err := s.Send(ctx, m); err != nil {
+				return err
+			}
+			ans.set(m.MessageID, ch.Name, rec.answer())
+			return nil
+		}), ch, nil
+	}
+}
+
+// senderFunc is a deliver.Sender made of a function.
+type senderFunc func(ctx context.Context, m model.Message) error
+
+// Send calls f.
+func (f senderFunc) Send(ctx context.Context, m model.Message) error { return f(ctx, m) }
+
+// findChannel is the digest name (enabled or paused) and its notify URL
+// whose key in the outbox is key.
+func (a *App) findChannel(name, key string) (config.Digest, string, error) {
 	for _, d := range append(append([]config.Digest{}, a.Config.Digests...), a.Config.PausedDigests...) {
 		if d.Name != name {
 			continue
 		}
 		if raw, ok := config.MatchChannel(d.Notify, key); ok {
-			return ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, nil), model.Channel{Key: config.ChannelKey(raw), Name: config.MaskURL(raw)}, nil
+			return d, raw, nil
 		}
 	}
-	return nil, model.Channel{}, fmt.Errorf("the channel is no longer in the notify list of digest %q in %s", name, a.Config.Path)
+	return config.Digest{}, "", fmt.Errorf("the channel is no longer in the notify list of digest %q in %s", name, a.Config.Path)
 }
 
 // ChannelSender is the sender of one notify URL of d: a webhook for http
@@ -124,9 +165,10 @@ func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger,
 	if err != nil {
 		return err
 	}
-	answers := &replyRecorder{Sender: a.Sender()}
-	rep, err := a.deliverAll(ctx, answers, deliver.RetryPolicy{Immediate: true, Logger: log})
-	PrintDelivery(w, rep, a.Config, quiet, answers.answer)
+	ans := &answers{}
+	rep, err := a.deliverAll(ctx, &replyRecorder{Sender: a.Sender(), answers: ans}, a.answeredChannels(ans),
+		deliver.RetryPolicy{Immediate: true, Logger: log})
+	PrintDelivery(w, rep, a.Config, quiet, ans.get)
 	if err != nil {
 		return err
 	}
@@ -150,15 +192,20 @@ func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger,
 }
 
 // PrintDelivery says what happened to each message of a delivery run
-// (quiet: what went wrong only), with the mail server's answer to each
-// message sent.
-func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bool, answer func(messageID string) string) {
+// (quiet: what went wrong only), with what the other side answered to
+// each message sent (answer, given its Message-ID and channel, "" for
+// mail): the mail server's reply, a webhook's status and the start of its
+// body.
+func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bool, answer func(messageID, channel string) string) {
 	for _, o := range rep.Sent {
 		if quiet && len(o.Rejected) == 0 && len(o.Owed) == 0 {
 			continue
 		}
 		if o.Channel != "" {
 			fmt.Fprintf(w, "%s: delivered to %s: %s\n", o.Digest, o.Channel, o.Subject)
+			if said := answer(o.MessageID, o.Channel); said != "" {
+				fmt.Fprintf(w, "  answered %s\n", said)
+			}
 			continue
 		}
 		where := "sent"
@@ -166,7 +213,7 @@ func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bo
 			where = "written to " + writtenFile(cfg.Output.Dir, o.Digest, o.MessageID)
 		}
 		fmt.Fprintf(w, "%s: %s: %s\n", o.Digest, where, o.Subject)
-		if said := answer(o.MessageID); said != "" && cfg.SMTP != nil {
+		if said := answer(o.MessageID, ""); said != "" && cfg.SMTP != nil {
 			fmt.Fprintf(w, "  accepted by %s %s\n", net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(smtpPort(cfg.SMTP))), said)
 		}
 		for _, addr := range slices.Sorted(maps.Keys(o.Rejected)) {
@@ -254,12 +301,35 @@ func smtpPort(c *config.SMTP) int {
 	return 587
 }
 
-// replyRecorder is a mail Sender that keeps, for each message it sent, the
-// recipients and the server's answer, for `send` and `once` to show.
+// answers keeps what the other side answered to each message of a
+// delivery run, for `send` and `once` to show.
+type answers struct {
+	mu sync.Mutex
+	m  map[[2]string]string // Message-ID and channel ("" for mail) → answer
+}
+
+func (a *answers) set(messageID, channel, answer string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil {
+		a.m = map[[2]string]string{}
+	}
+	a.m[[2]string{messageID, channel}] = answer
+}
+
+// get is the answer to messageID through channel ("" for mail), "" when
+// none was kept.
+func (a *answers) get(messageID, channel string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.m[[2]string{messageID, channel}]
+}
+
+// replyRecorder is a mail Sender that keeps in answers, for each message
+// it sent, the recipients and the server's answer ("for a@x, b@y: 250 …").
 type replyRecorder struct {
 	deliver.Sender
-	mu      sync.Mutex
-	answers map[string]string // Message-ID → "for a@x, b@y: 250 …"
+	answers *answers
 }
 
 // Send sends m, through SendReply when the sender has it (SMTP).
@@ -275,19 +345,6 @@ func (r *replyRecorder) Send(ctx context.Context, m model.Message) error {
 	if reply != "" {
 		answer += ": " + safetext.Line(reply)
 	}
-	r.mu.Lock()
-	if r.answers == nil {
-		r.answers = map[string]string{}
-	}
-	r.answers[m.MessageID] = answer
-	r.mu.Unlock()
+	r.answers.set(m.MessageID, "", answer)
 	return err
-}
-
-// answer is what the server said to messageID, "" when it was not sent
-// through SMTP.
-func (r *replyRecorder) answer(messageID string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.answers[messageID]
 }

@@ -18,9 +18,14 @@ var ErrEverySourceFailed = errors.New("every source failed: see the errors above
 // zone, to the minute.
 const timeLayout = "2006-01-02 15:04 MST"
 
+// ErrHeld is wrapped by Unhealthy's error for a digest held back by the
+// mail settings (model.Message.Held).
+var ErrHeld = errors.New("held until the mail settings are fixed")
+
 // Unhealthy is status -q's verdict: an error when sources were fetched but
 // none worked in its last run, when fetches are no longer recorded
-// (SaveProblem), or when a digest failed for good.
+// (SaveProblem), when a configured digest is held back by the mail
+// settings (wrapping ErrHeld), or when a digest failed for good.
 //
 // A failure is forgotten once a later digest went through: the mail of the
 // same digest, or the same channel of it.
@@ -34,6 +39,11 @@ func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 	}
 	if err := a.SaveProblem(hs, a.Now()); err != nil {
 		return err
+	}
+	for _, m := range msgs {
+		if m.Status == model.MessagePending && m.Held && a.Configured(m.Digest, "") {
+			return fmt.Errorf("digest %q of %s: %w: %s", m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout), ErrHeld, m.LastError)
+		}
 	}
 	for _, m := range msgs {
 		if m.Status != model.MessageFailed || !a.Configured(m.Digest, "") {

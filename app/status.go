@@ -110,7 +110,8 @@ func (a *App) printHealth(w io.Writer, hs []store.Health) {
 	tw.Flush()
 }
 
-// printOutbox lists the pending and failed digests.
+// printOutbox lists the pending and failed digests; a digest held back by
+// the mail settings says so before its error.
 func (a *App) printOutbox(w io.Writer, msgs []model.Message) {
 	fmt.Fprintln(w, "\nDigests in the outbox:")
 	if len(msgs) == 0 {
@@ -124,7 +125,11 @@ func (a *App) printOutbox(w io.Writer, msgs []model.Message) {
 		if m.Status == model.MessagePending {
 			next = When(m.NextAttempt, a.Config.Location)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", m.Digest, When(m.Slot, a.Config.Location), m.Status, m.Attempts, next, safetext.Line(m.LastError))
+		why := safetext.Line(m.LastError)
+		if m.Status == model.MessagePending && m.Held {
+			why = ErrHeld.Error() + ": " + why
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", m.Digest, When(m.Slot, a.Config.Location), m.Status, m.Attempts, next, why)
 	}
 	tw.Flush()
 }

@@ -176,7 +176,7 @@ func (d *Daemon) startup() {
 		a := d.current()
 		ctx, cancel := context.WithTimeout(d.jobs, digestDeadline)
 		defer cancel()
-		d.deliver(ctx, a, true)
+		d.deliver(ctx, a, deliver.RetryPolicy{Immediate: true})
 		now := a.Now()
 		type catchUp struct {
 			name string
@@ -282,7 +282,7 @@ func (d *Daemon) schedule(a *app.App) error {
 	c.Schedule(retry, d.tracked(func() {
 		ctx, cancel := context.WithTimeout(d.jobs, digestDeadline)
 		defer cancel()
-		d.deliver(ctx, d.current(), false)
+		d.deliver(ctx, d.current(), deliver.RetryPolicy{})
 	}))
 	prune, err := config.ParseSchedule(pruneSchedule, a.Config.Location)
 	if err != nil {
@@ -405,12 +405,12 @@ func (d *Daemon) digestJob(name string, slot time.Time) {
 	log := d.log.With("digest", name)
 	if !a.Store.Shared() {
 		if d.compose(ctx, a, spec, slot, log) {
-			d.deliver(ctx, a, false)
+			d.deliver(ctx, a, deliver.RetryPolicy{})
 		}
 		return
 	}
 	if d.composeShared(ctx, a, spec, slot, log) {
-		d.deliver(ctx, a, false)
+		d.deliver(ctx, a, deliver.RetryPolicy{})
 	}
 }
 
@@ -476,9 +476,11 @@ func (d *Daemon) compose(ctx context.Context, a *app.App, spec digest.Spec, slot
 	return true
 }
 
-// deliver sends the due messages of the outbox; immediate ignores backoff.
-func (d *Daemon) deliver(ctx context.Context, a *app.App, immediate bool) {
-	rep, err := a.DeliverAll(ctx, deliver.RetryPolicy{Immediate: immediate, Logger: d.log})
+// deliver sends the messages of the outbox that policy makes due, logging
+// to the daemon's log.
+func (d *Daemon) deliver(ctx context.Context, a *app.App, policy deliver.RetryPolicy) {
+	policy.Logger = d.log
+	rep, err := a.DeliverAll(ctx, policy)
 	if err != nil {
 		d.log.Error("deliver", "error", err)
 	}

@@ -108,6 +108,8 @@ type outboxEntry struct {
 	Slot      string `json:"slot"`
 	Attempts  int    `json:"attempts"`
 	LastError string `json:"last_error,omitempty"`
+	// Held: a pending digest held back until the mail settings are fixed.
+	Held bool `json:"held,omitempty"`
 }
 
 func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -137,7 +139,8 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, m := range msgs {
-		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: m.LastError})
+		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: m.LastError,
+			Held: m.Status == model.MessagePending && m.Held})
 	}
 	for _, dl := range dels {
 		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: stamp(dl.Message.Slot), Attempts: dl.Attempts, LastError: dl.LastError})

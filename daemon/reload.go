@@ -10,6 +10,8 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"newswatch/app"
+	"newswatch/deliver"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -36,6 +38,34 @@ func (d *Daemon) reload() {
 	}
 	d.metrics.reloads.WithLabelValues("applied").Inc()
 	d.log.Info("config reloaded", "sources", len(s.Config.Sources), "companies", len(s.Config.Companies), "digests", len(s.Config.Digests))
+	d.retryHeld(a)
+}
+
+// retryHeld tries at once the digests held back by the mail settings
+// (model.Message.Held), rather than at their next attempt up to an hour
+// away: the edit just applied may be the fix. One still refused is held
+// again, as after any try.
+func (d *Daemon) retryHeld(a *app.App) {
+	d.goJob(func() {
+		ctx, cancel := context.WithTimeout(d.jobs, digestDeadline)
+		defer cancel()
+		pending, err := a.Store.Messages(ctx, model.MessagePending)
+		if err != nil {
+			d.log.Error("config reload: read the outbox", "error", err)
+			return
+		}
+		n := 0
+		for _, m := range pending {
+			if m.Held {
+				n++
+			}
+		}
+		if n == 0 {
+			return
+		}
+		d.log.Info("config reloaded: retrying the digests held back by the mail settings", "digests", n)
+		d.deliver(ctx, a, deliver.RetryPolicy{Held: true})
+	})
 }
 
 // watch reports edits of the config file on reload. Editors often replace the

@@ -57,6 +57,10 @@ type RetryPolicy struct {
 	// Immediate tries every pending message now, whatever its next
 	// attempt time (`newswatch send` and `once`).
 	Immediate bool
+	// Held tries the messages held by the mail settings
+	// (model.Message.Held) now, whatever their next attempt time, and the
+	// others when due: the settings may just have been fixed.
+	Held bool
 	// Min and Max bound the exponential backoff after a temporary
 	// failure: Min after the first failure, doubling up to Max. Zero
 	// means 1 minute and 1 hour.
@@ -115,7 +119,8 @@ type Report struct {
 }
 
 // Deliver sends the pending messages of the outbox that are due (next
-// attempt at or before now, or all with policy.Immediate), oldest first. A
+// attempt at or before now; all with policy.Immediate, and the held ones
+// with policy.Held), oldest first. A
 // message s returned nil for, or a SendError with Delivered and no
 // recipient refused for now, is marked sent; a temporary failure keeps it
 // pending with the next attempt after policy's backoff; a permanent one
@@ -128,9 +133,12 @@ type Report struct {
 // (4xx) for others is in Report.Sent with those others in Outcome.Owed: it
 // stays pending, addressed to them alone, with the same Message-ID, and
 // its items stay claimed. If they are then refused for good, or still
-// refused 72 hours later, it is marked sent with the reason (in
-// Report.Failed, Outcome.Partial): its items are not released, the other
-// recipients have them.
+// refused 72 hours later (the mail settings' failures excepted), it is
+// marked sent with the reason (in Report.Failed, Outcome.Partial): its
+// items are not released, the other recipients have them.
+//
+// A message that failed on the mail settings is recorded Held (see
+// store.MarkHeld) until a try succeeds or fails for another reason.
 //
 // The error is about the outbox itself (reading it, recording an outcome)
 // or ctx; per-message failures are in the Report. Delivery is at least
@@ -147,7 +155,8 @@ func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, poli
 		return rep, fmt.Errorf("deliver: %w", err)
 	}
 	for _, m := range pending {
-		if !policy.Immediate && m.NextAttempt.After(now) || len(m.To) == 0 && len(m.Channels) > 0 {
+		due := policy.Immediate || policy.Held && m.Held || !m.NextAttempt.After(now)
+		if !due || len(m.To) == 0 && len(m.Channels) > 0 {
 			continue // not due, or no mail: DeliverChannels sends it
 		}
 		if err := ctx.Err(); err != nil {
@@ -229,7 +238,7 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message,
 			log.Info("message sent", "message_id", m.MessageID, "attempt", o.Attempt)
 		}
 		return o, sent, nil
-	case se.Temporary && !m.Sent.IsZero() && now.Sub(m.Sent) >= owedFor:
+	case se.Temporary && !m.Sent.IsZero() && now.Sub(m.Sent) >= owedFor && !IsSettings(sendErr):
 		// Still refused for now, days after the others had it: give up
 		// on these recipients as a mail server gives up on a queued
 		// message.
@@ -262,7 +271,11 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message,
 			return o, retry, markPartial(ctx, st, m, o, now, log)
 		}
 		o.Owed = nil
-		if err := st.MarkRetry(context.WithoutCancel(ctx), m.ID, sendErr.Error(), o.Next); err != nil {
+		mark := st.MarkRetry
+		if IsSettings(sendErr) {
+			mark = st.MarkHeld // the user's to fix: status -q fails meanwhile
+		}
+		if err := mark(context.WithoutCancel(ctx), m.ID, sendErr.Error(), o.Next); err != nil {
 			return o, retry, err
 		}
 		log.Warn("message not sent, will retry", "message_id", m.MessageID, "attempt", o.Attempt,

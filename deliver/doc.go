@@ -7,10 +7,10 @@
 // [RetryPolicy]'s backoff; recipients still owed after 72 hours are given
 // up). A failure of the mail settings rather than of the message (a refused
 // login, an unset password variable, TLS not as configured: a
-// [SettingsError]) keeps the message pending, never given up, until the
-// settings are fixed. A message is built from the stored parts by [NewMsg] with the same
-// Message-ID on every try, so a resend after a crash is one the receiving
-// side can recognise.
+// [SettingsError]) keeps the message pending and recorded as held, never
+// given up, until the settings are fixed. A message is built from the
+// stored parts by [NewMsg] with the same Message-ID on every try, so a
+// resend after a crash is one the receiving side can recognise.
 //
 // A digest's notify channels are deliveries of their own: [DeliverChannels]
 // sends each through a [Webhook] (the JSON document, Idempotency-Key =

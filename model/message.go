@@ -11,17 +11,22 @@ const (
 
 // Message is one digest in the outbox.
 type Message struct {
-	ID           int64
-	Digest       string
-	Slot         time.Time // schedule slot; unique with Digest
-	MessageID    string
-	Subject      string
-	To           []string
-	Text         string
-	HTML         string
-	Status       string
-	Attempts     int
-	LastError    string
+	ID        int64
+	Digest    string
+	Slot      time.Time // schedule slot; unique with Digest
+	MessageID string
+	Subject   string
+	To        []string
+	Text      string
+	HTML      string
+	Status    string
+	Attempts  int
+	LastError string
+	// Held is set while the last try failed on the mail settings (a
+	// refused login, an unset password variable, TLS not set up as
+	// configured) rather than on the server or the message: the message
+	// waits for the user's fix, and is never given up on.
+	Held         bool
 	NextAttempt  time.Time
 	Created      time.Time
 	Sent         time.Time

@@ -138,7 +138,7 @@ func countDistinct(ids []int64) int {
 }
 
 const messageColumns = `m.id, m.digest, m.slot, m.message_id, m.subject, m.to_json, m.text, m.html,
-	m.status, m.attempts, m.last_error, m.next_attempt, m.created, m.sent, m.covered_until`
+	m.status, m.attempts, m.last_error, m.held, m.next_attempt, m.created, m.sent, m.covered_until`
 
 // queryMessages runs a SELECT of messageColumns and the message's item IDs
 // from messages AS m, followed by tail.
@@ -159,12 +159,14 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 			slot, created        int64
 			next, sent, covered  sql.NullInt64
 			to, ids, keys, names string
+			held                 int
 		)
 		if err := rows.Scan(&m.ID, &m.Digest, &slot, &m.MessageID, &m.Subject, &to, &m.Text, &m.HTML,
-			&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &covered, &ids, &m.Doc, &keys, &names); err != nil {
+			&m.Status, &m.Attempts, &m.LastError, &held, &next, &created, &sent, &covered, &ids, &m.Doc, &keys, &names); err != nil {
 			return nil, err
 		}
 		m.Slot, m.Created = time.Unix(0, slot).UTC(), time.Unix(0, created).UTC()
+		m.Held = held != 0
 		m.NextAttempt, m.Sent, m.CoveredUntil = fromNanos(next), fromNanos(sent), fromNanos(covered)
 		if err := json.Unmarshal([]byte(to), &m.To); err != nil {
 			return nil, fmt.Errorf("recipients of message %d: %w", m.ID, err)
@@ -259,13 +261,22 @@ func (s *Store) MarkSent(ctx context.Context, id int64, at time.Time) error {
 		at = s.now()
 	}
 	return s.update(ctx, "mark sent", id, `UPDATE messages SET status = 'sent', sent = coalesce(sent, ?), attempts = attempts + 1,
-		last_error = '', next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, nullTime(at), id)
+		last_error = '', held = 0, next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, nullTime(at), id)
 }
 
 // MarkRetry records a temporary failure; the message stays pending until next.
-// It counts one more attempt.
+// It counts one more attempt, and clears Held: this failure was not the
+// mail settings'.
 func (s *Store) MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error {
-	return s.update(ctx, "mark retry", id, `UPDATE messages SET attempts = attempts + 1, last_error = ?,
+	return s.update(ctx, "mark retry", id, `UPDATE messages SET attempts = attempts + 1, last_error = ?, held = 0,
+		next_attempt = ?, lease_pid = 0, lease_until = NULL WHERE id = ?`, errMsg, nullTime(next), id)
+}
+
+// MarkHeld records a failure of the mail settings (see model.Message.Held):
+// the message stays pending, due again at next, and Held until a try
+// succeeds or fails for another reason. It counts one more attempt.
+func (s *Store) MarkHeld(ctx context.Context, id int64, errMsg string, next time.Time) error {
+	return s.update(ctx, "mark held", id, `UPDATE messages SET attempts = attempts + 1, last_error = ?, held = 1,
 		next_attempt = ?, lease_pid = 0, lease_until = NULL WHERE id = ?`, errMsg, nullTime(next), id)
 }
 
@@ -283,7 +294,7 @@ func (s *Store) MarkPartial(ctx context.Context, id int64, at time.Time, owed []
 		return fmt.Errorf("store: mark partial %d: %w", id, err)
 	}
 	return s.update(ctx, "mark partial", id, `UPDATE messages SET to_json = ?, sent = coalesce(sent, ?), attempts = attempts + 1,
-		last_error = ?, next_attempt = ?, lease_pid = 0, lease_until = NULL WHERE id = ? AND status = 'pending'`,
+		last_error = ?, held = 0, next_attempt = ?, lease_pid = 0, lease_until = NULL WHERE id = ? AND status = 'pending'`,
 		string(to), nullTime(at), errMsg, nullTime(next), id)
 }
 
@@ -293,14 +304,14 @@ func (s *Store) MarkPartial(ctx context.Context, id int64, at time.Time, owed []
 // have them. It counts one more attempt.
 func (s *Store) MarkDelivered(ctx context.Context, id int64, errMsg string) error {
 	return s.update(ctx, "mark delivered", id, `UPDATE messages SET status = 'sent', sent = coalesce(sent, ?), attempts = attempts + 1,
-		last_error = ?, next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, nullTime(s.now()), errMsg, id)
+		last_error = ?, held = 0, next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, nullTime(s.now()), errMsg, id)
 }
 
 // MarkFailed records a permanent failure; its items become unclaimed again.
 // It counts one more attempt: the one the server refused.
 func (s *Store) MarkFailed(ctx context.Context, id int64, errMsg string) error {
 	return s.update(ctx, "mark failed", id, `UPDATE messages SET status = 'failed', attempts = attempts + 1,
-		last_error = ?, next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, errMsg, id)
+		last_error = ?, held = 0, next_attempt = NULL, lease_pid = 0, lease_until = NULL WHERE id = ?`, errMsg, id)
 }
 
 // update runs one UPDATE of message id, ErrNotFound when no row matched.
