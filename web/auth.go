@@ -29,6 +29,13 @@ const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 // inline styles, no script, no remote resource, its links opening outside.
 const digestCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
 
+func strconvQuote(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return strconv.Quote(s)
+}
+
 func mac(key []byte, msg string) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte(msg))
@@ -45,9 +52,19 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Content-Security-Policy", pageCSP)
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		// Not no-referrer: under it a browser sends "Origin: null" with the
+		// console's own form posts, which the Origin check must refuse.
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
+		if !s.hostOK(r.Host) {
+			http.Error(w, "421 misdirected request: this console answers only to its own address (localhost, a loopback IP, its listen address or the host of [web] url), not to "+strconvQuote(r.Host), http.StatusMisdirectedRequest)
+			return
+		}
+		if changesState(r) && !s.originOK(r) {
+			http.Error(w, "403 forbidden: a request that changes something must come from the console's own pages, not from "+strconvQuote(r.Header.Get("Origin")), http.StatusForbidden)
+			return
+		}
 		if public(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return

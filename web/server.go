@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"sync"
@@ -40,7 +41,11 @@ type Options struct {
 	// Token is the console's secret; "" serves without authentication
 	// (the caller allows that on loopback only).
 	Token string
-	Now   func() time.Time // nil: time.Now
+	// Listen is the address the console serves on: its host is one of the
+	// names a request may carry in Host ("" or a wildcard adds none).
+	Listen string
+	Now    func() time.Time // nil: time.Now
+	Logger *slog.Logger     // nil: slog.Default()
 }
 
 // Server serves the console and the API.
@@ -49,6 +54,12 @@ type Server struct {
 	secret []byte // signs sessions and CSRF tokens
 	mux    *http.ServeMux
 	logins *limiter
+	// hosts are the names a request's Host may carry besides localhost
+	// and loopback IPs; anyHost accepts every name (a token guards a
+	// console listening on every interface).
+	hosts   []string
+	anyHost bool
+	public  string // the host of [web] url
 
 	mu    sync.Mutex
 	state *state
@@ -68,6 +79,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	s := &Server{opts: opts, logins: newLimiter(5, time.Minute)}
 	s.secret = make([]byte, 32)
 	if _, err := rand.Read(s.secret); err != nil {
@@ -77,9 +91,13 @@ func New(opts Options) (*Server, error) {
 		// Sessions outlive a restart, and end when the token changes.
 		s.secret = mac([]byte(opts.Token), "newswatch session key")
 	}
-	if _, err := s.current(); err != nil {
+	st, err := s.current()
+	if err != nil {
 		return nil, err
 	}
+	s.hosts = allowedHosts(opts.Listen, st.cfg.Web)
+	s.anyHost = opts.Token != "" && wildcard(opts.Listen)
+	s.public = publicHost(st.cfg.Web)
 	s.routes()
 	return s, nil
 }

@@ -118,7 +118,7 @@ func newFixture(t testing.TB, token string) *fixture {
 	if err := st.CreateMessage(ctx, &model.Message{Digest: "Morning", Slot: now, Subject: "Morning: pending", HTML: "<p>pending</p>"}); err != nil {
 		t.Fatal(err)
 	}
-	f.srv, err = New(Options{ConfigPath: path, Store: st, Token: token, Now: func() time.Time { return now }})
+	f.srv, err = New(Options{ConfigPath: path, Store: st, Token: token, Listen: "127.0.0.1:8080", Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,12 @@ func (f *fixture) do(t testing.TB, method, target, body string, header map[strin
 	} else if body != "" {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	r.Host = "127.0.0.1:8080"
 	for k, v := range header {
+		if k == "Host" {
+			r.Host = v
+			continue
+		}
 		r.Header.Set(k, v)
 	}
 	w := httptest.NewRecorder()
@@ -504,12 +509,13 @@ func TestTokenlessCSRF(t *testing.T) {
 	// A script (curl -d sends a form's content type) is no browser.
 	r := httptest.NewRequest("POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Host = "127.0.0.1:8080"
 	w := httptest.NewRecorder()
 	f.h.ServeHTTP(w, r)
 	if w.Code != http.StatusNoContent {
 		t.Errorf("curl-like request: %d %s", w.Code, w.Body)
 	}
-	if w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", body, map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"}); w.Code != http.StatusNoContent {
+	if w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", body, map[string]string{"Origin": "http://127.0.0.1:8080", "Sec-Fetch-Site": "same-origin"}); w.Code != http.StatusNoContent {
 		t.Errorf("same-origin browser request: %d", w.Code)
 	}
 }

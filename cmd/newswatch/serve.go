@@ -81,5 +81,5 @@ func newConsole(cfg *config.Config, st *store.Store, addr string) (*web.Server, 
 	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, token); err != nil {
 		return nil, usageError{err}
 	}
-	return web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token})
+	return web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token, Listen: addr})
 }

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// A page on a name an attacker re-points at 127.0.0.1 (DNS rebinding) is
+// same-origin with the console in the browser: the console must refuse
+// any Host that is not its own.
+func TestForeignHostRefused(t *testing.T) {
+	f := newFixture(t, "")
+	before, _ := os.ReadFile(f.path)
+	evil := map[string]string{"Host": "rebind.attacker.example:8080"}
+	for _, path := range []string{"/api/watchlist", "/search", "/watchlist/edit?kind=company&name=Alibaba", "/login", "/static/app.css"} {
+		if w := f.do(t, "GET", path, "", evil); w.Code != http.StatusMisdirectedRequest || !strings.Contains(w.Body.String(), "own address") {
+			t.Errorf("GET %s with a foreign Host: %d %s", path, w.Code, w.Body)
+		}
+	}
+	put := `{"kind":"company","name":"Alibaba","aliases":["REBIND"]}`
+	if w := f.do(t, "PUT", "/api/watchlist", put, map[string]string{"Host": "rebind.attacker.example:8080", "Origin": "http://rebind.attacker.example:8080", "Sec-Fetch-Site": "same-origin"}); w.Code != http.StatusMisdirectedRequest {
+		t.Errorf("PUT with a foreign Host: %d", w.Code)
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != string(before) {
+		t.Fatal("a foreign Host changed the file")
+	}
+	for _, host := range []string{"127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "127.0.0.2:9"} {
+		if w := f.do(t, "GET", "/api/watchlist", "", map[string]string{"Host": host}); w.Code != 200 {
+			t.Errorf("Host %s: %d", host, w.Code)
+		}
+	}
+	// A state change whose Origin is another site (or another port).
+	for _, origin := range []string{"http://evil.example", "null", "http://127.0.0.1:9999", "http://localhost:8080.evil.example"} {
+		if w := f.do(t, "PUT", "/api/watchlist", put, map[string]string{"Origin": origin}); w.Code != http.StatusForbidden {
+			t.Errorf("Origin %s: %d %s", origin, w.Code, w.Body)
+		}
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != string(before) {
+		t.Fatal("a foreign Origin changed the file")
+	}
+	// Even a form carrying a good CSRF token (scraped by a rebound page).
+	csrf := formCSRF(t, f, "/watchlist/edit?kind=company&name=Alibaba", nil)
+	form := "csrf=" + csrf + "&kind=company&name=Alibaba&aliases=FORMREBIND&action=save"
+	if w := f.do(t, "POST", "/watchlist/edit", form, map[string]string{"Origin": "http://evil.example"}); w.Code != http.StatusForbidden {
+		t.Errorf("form from another Origin: %d", w.Code)
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != string(before) {
+		t.Fatal("a foreign Origin changed the file")
+	}
+	if w := f.do(t, "PUT", "/api/watchlist", put, map[string]string{"Origin": "http://127.0.0.1:8080"}); w.Code != 200 {
+		t.Errorf("own Origin: %d %s", w.Code, w.Body)
+	}
+}
+
+// The host of [web] url is the console's own (behind a reverse proxy
+// passing Host); a token on a wildcard listen accepts any name.
+func TestHostOfURL(t *testing.T) {
+	f := newFixture(t, token)
+	data, _ := os.ReadFile(f.path)
+	os.WriteFile(f.path, []byte(strings.Replace(string(data), `listen = "127.0.0.1:8080"`, `listen = "127.0.0.1:8080"`+"\nurl = \"https://news.example.org\"", 1)), 0o644)
+	srv, err := New(Options{ConfigPath: f.path, Store: f.st, Token: token, Listen: "127.0.0.1:8080", Now: f.srv.opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = srv.Handler()
+	bearer := map[string]string{"Authorization": "Bearer " + token, "Host": "news.example.org"}
+	if w := f.do(t, "GET", "/api/items", "", bearer); w.Code != 200 {
+		t.Errorf("Host of [web] url: %d", w.Code)
+	}
+	bearer["Host"] = "other.example.org"
+	if w := f.do(t, "GET", "/api/items", "", bearer); w.Code != http.StatusMisdirectedRequest {
+		t.Errorf("another Host: %d", w.Code)
+	}
+	bearer["Host"] = "news.example.org"
+	bearer["Origin"] = "https://news.example.org"
+	if w := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"topic","name":"Espionage","terms":["spying"]}`, bearer); w.Code != 200 {
+		t.Errorf("Origin of [web] url: %d %s", w.Code, w.Body)
+	}
+	wide, err := New(Options{ConfigPath: f.path, Store: f.st, Token: token, Listen: "0.0.0.0:8080", Now: f.srv.opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = wide.Handler()
+	bearer["Host"] = "box.lan:8080"
+	delete(bearer, "Origin")
+	if w := f.do(t, "GET", "/api/items", "", bearer); w.Code != 200 {
+		t.Errorf("token on every interface, any Host: %d", w.Code)
+	}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func formCSRF(t *testing.T, f *fixture, path string, header map[string]string) string {
+	t.Helper()
+	w := f.do(t, "GET", path, "", header)
+	m := csrfRE.FindStringSubmatch(w.Body.String())
+	if m == nil {
+		t.Fatalf("no CSRF token on %s: %d", path, w.Code)
+	}
+	return url.QueryEscape(m[1])
+}
