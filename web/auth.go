@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 const (
@@ -213,9 +214,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// safeNext keeps a redirect after login on this site.
+// safeNext keeps a redirect after login on this site: a path starting
+// with a single "/", with no control character or backslash anywhere
+// (browsers drop tabs and newlines from a URL, so "/\t/evil.example" is
+// "//evil.example"); anything else is "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || next == "/login" {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || next == "/login" ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' || unicode.IsControl(r) }) {
 		return "/"
 	}
 	return next

@@ -103,3 +103,33 @@ func formCSRF(t *testing.T, f *fixture, path string, header map[string]string) s
 	}
 	return url.QueryEscape(m[1])
 }
+
+func TestSafeNext(t *testing.T) {
+	for next, want := range map[string]string{
+		"/digests?x=1":     "/digests?x=1",
+		"/search?q=a+b":    "/search?q=a+b",
+		"":                 "/",
+		"//evil.com":       "/",
+		"/\\evil.com":      "/",
+		"/\t/evil.com":     "/",
+		"/\n/evil.com":     "/",
+		"/\r/evil.com":     "/",
+		"/x\x00":           "/",
+		"/x\u0085":         "/",
+		"https://evil.com": "/",
+		"evil.com":         "/",
+		"/login":           "/",
+	} {
+		if got := safeNext(next); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+	f := newFixture(t, token)
+	w := f.do(t, "POST", "/login", url.Values{"token": {token}, "next": {"/\t/evil.com"}}.Encode(), nil)
+	if loc := w.Header().Get("Location"); loc != "/" {
+		t.Errorf("login redirects to %q", loc)
+	}
+	if w := f.do(t, "GET", "/login?next=/%09/evil.com", "", nil); strings.Contains(w.Body.String(), "evil.com") {
+		t.Errorf("login form keeps the foreign next")
+	}
+}
