@@ -50,3 +50,12 @@ func TestWebToken(t *testing.T) {
 		t.Errorf("nil Token = %q", got)
 	}
 }
+
+func TestWebTokenTrimmed(t *testing.T) {
+	w := &Web{AuthTokenEnv: "NW_TOKEN"}
+	for v, want := range map[string]string{" t0k \n": "t0k", "   ": "", "": ""} {
+		if got := w.Token(func(string) string { return v }); got != want {
+			t.Errorf("Token(%q) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -102,25 +103,38 @@ func (s *Server) authenticated(r *http.Request) (bearer, session bool) {
 	if s.opts.Token == "" {
 		return false, true
 	}
-	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok &&
-		subtle.ConstantTimeCompare([]byte(strings.TrimSpace(v)), []byte(s.opts.Token)) == 1 {
+	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.tokenOK(v) {
 		return true, false
 	}
 	return false, s.session(r) != ""
 }
 
-// session returns r's valid session cookie value, or "".
+// tokenOK compares a presented token (spaces around it dropped, as from
+// the environment) with the console's in constant time, whatever their
+// lengths.
+func (s *Server) tokenOK(got string) bool {
+	a := mac(s.secret, "token "+strings.TrimSpace(got))
+	b := mac(s.secret, "token "+s.opts.Token)
+	return subtle.ConstantTimeCompare(a, b) == 1
+}
+
+// session returns r's valid session cookie value, or "": signed,
+// unexpired and not logged out.
 func (s *Server) session(r *http.Request) string {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return ""
 	}
-	exp, sig, ok := strings.Cut(c.Value, ".")
+	exp, rest, ok := strings.Cut(c.Value, ".")
+	id, sig, ok2 := strings.Cut(rest, ".")
 	n, err := strconv.ParseInt(exp, 10, 64)
-	if !ok || err != nil || s.opts.Now().Unix() > n {
+	if !ok || !ok2 || err != nil || s.opts.Now().Unix() > n {
 		return ""
 	}
-	if !hmac.Equal([]byte(sig), []byte(sign(s.secret, "session "+exp))) {
+	if !hmac.Equal([]byte(sig), []byte(sign(s.secret, "session "+exp+"."+id))) {
+		return ""
+	}
+	if s.sessions.revoked(id, s.opts.Now()) {
 		return ""
 	}
 	return c.Value
@@ -179,39 +193,92 @@ type loginPage struct {
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Token == "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
 	s.render(w, r, http.StatusOK, "login", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
 }
 
+// loginBody bounds a login form: a token and a path.
+const loginBody = 4 << 10
+
 // login checks the token typed in the form and sets the session cookie.
+// Failed attempts are limited per client address; the right token is
+// never refused by the limit, so that guesses by others cannot lock the
+// owner out (behind a proxy every client has the proxy's address).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	next := safeNext(r.PostFormValue("next"))
 	if s.opts.Token == "" {
-		http.Redirect(w, r, next, http.StatusSeeOther)
+		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	ip := clientIP(r)
-	if !s.logins.allow(ip, s.opts.Now()) {
-		w.Header().Set("Retry-After", "60")
-		s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
+	r.Body = http.MaxBytesReader(w, r.Body, loginBody)
+	if err := r.ParseForm(); err != nil {
+		s.render(w, r, http.StatusRequestEntityTooLarge, "login", loginPage{Next: "/", Error: "The form is too large or unreadable."})
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(s.opts.Token)) != 1 {
+	next := safeNext(r.PostFormValue("next"))
+	if !s.tokenOK(r.PostFormValue("token")) {
+		ip := clientIP(r)
+		if !s.logins.allow(ip, s.opts.Now()) {
+			w.Header().Set("Retry-After", "60")
+			s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
+			return
+		}
 		s.logins.fail(ip, s.opts.Now())
 		s.render(w, r, http.StatusUnauthorized, "login", loginPage{Next: next, Error: "Wrong token."})
 		return
 	}
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	sid := base64.RawURLEncoding.EncodeToString(id)
 	exp := strconv.FormatInt(s.opts.Now().Add(sessionLife).Unix(), 10)
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: exp + "." + sign(s.secret, "session "+exp), Path: "/",
+		Name: sessionCookie, Value: exp + "." + sid + "." + sign(s.secret, "session "+exp+"."+sid), Path: "/",
 		MaxAge: int(sessionLife / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 	})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout ends the session: the browser forgets the cookie and the
+// console refuses it from then on (until it restarts, as the list of
+// ended sessions is kept in memory).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if v := s.session(r); v != "" {
+		parts := strings.SplitN(v, ".", 3)
+		exp, _ := strconv.ParseInt(parts[0], 10, 64)
+		s.sessions.revoke(parts[1], time.Unix(exp, 0), s.opts.Now())
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// ended holds the sessions logged out before they expired.
+type ended struct {
+	mu  sync.Mutex
+	ids map[string]time.Time // session id → its expiry
+}
+
+func (e *ended) revoke(id string, exp, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ids == nil {
+		e.ids = map[string]time.Time{}
+	}
+	for k, t := range e.ids {
+		if now.After(t) {
+			delete(e.ids, k)
+		}
+	}
+	e.ids[id] = exp
+}
+
+func (e *ended) revoked(id string, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.ids[id]
+	return ok
 }
 
 // safeNext keeps a redirect after login on this site: a path starting

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -131,5 +132,76 @@ func TestSafeNext(t *testing.T) {
 	}
 	if w := f.do(t, "GET", "/login?next=/%09/evil.com", "", nil); strings.Contains(w.Body.String(), "evil.com") {
 		t.Errorf("login form keeps the foreign next")
+	}
+}
+
+// The login form is public: its body is bounded before anything reads it,
+// also when the client is over its limit.
+func TestLoginBodyBounded(t *testing.T) {
+	f := newFixture(t, token)
+	big := "token=" + strings.Repeat("a", 1<<20)
+	if w := f.do(t, "POST", "/login", big, nil); w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("1 MB login: %d", w.Code)
+	}
+	for range 6 {
+		f.do(t, "POST", "/login", "token=guess", nil)
+	}
+	if w := f.do(t, "POST", "/login", big, nil); w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("1 MB login while limited: %d", w.Code)
+	}
+}
+
+func login(t *testing.T, f *fixture) map[string]string {
+	t.Helper()
+	w := f.do(t, "POST", "/login", "token="+url.QueryEscape(token), nil)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("login: %d", w.Code)
+	}
+	return map[string]string{"Cookie": strings.SplitN(w.Header().Get("Set-Cookie"), ";", 2)[0]}
+}
+
+// Logging out ends that session on the server too; another session lives on.
+func TestLogoutEndsSession(t *testing.T) {
+	f := newFixture(t, token)
+	a, b := login(t, f), login(t, f)
+	if a["Cookie"] == b["Cookie"] {
+		t.Fatal("two logins got the same session")
+	}
+	csrf := formCSRF(t, f, "/search", a)
+	if w := f.do(t, "POST", "/logout", "csrf="+csrf, a); w.Code != http.StatusSeeOther {
+		t.Fatalf("logout: %d", w.Code)
+	}
+	if w := f.do(t, "GET", "/watchlist", "", a); w.Code != 401 {
+		t.Errorf("the copied cookie after logout: %d", w.Code)
+	}
+	if w := f.do(t, "GET", "/watchlist", "", b); w.Code != 200 {
+		t.Errorf("the other session: %d", w.Code)
+	}
+}
+
+// A token is taken without the spaces around it, by header and by form;
+// without a token the login page leads to the console.
+func TestTokenSpaces(t *testing.T) {
+	f := newFixture(t, " "+token+" \n")
+	if w := f.do(t, "GET", "/api/items", "", map[string]string{"Authorization": "Bearer " + token + " "}); w.Code != 200 {
+		t.Errorf("bearer: %d", w.Code)
+	}
+	if w := f.do(t, "POST", "/login", "token="+url.QueryEscape(token+" "), nil); w.Code != http.StatusSeeOther {
+		t.Errorf("form: %d", w.Code)
+	}
+	open := newFixture(t, "")
+	if w := open.do(t, "GET", "/login", "", nil); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
+		t.Errorf("tokenless /login: %d %v", w.Code, w.Header())
+	}
+}
+
+func TestShortTokenWarned(t *testing.T) {
+	f := newFixture(t, token)
+	var log strings.Builder
+	if _, err := New(Options{ConfigPath: f.path, Store: f.st, Token: "short", Logger: slog.New(slog.NewTextHandler(&log, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "shorter than 16") {
+		t.Errorf("no warning: %q", log.String())
 	}
 }

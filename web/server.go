@@ -25,8 +25,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"newswatch/config"
 	"newswatch/ingest"
@@ -50,10 +52,11 @@ type Options struct {
 
 // Server serves the console and the API.
 type Server struct {
-	opts   Options
-	secret []byte // signs sessions and CSRF tokens
-	mux    *http.ServeMux
-	logins *limiter
+	opts     Options
+	secret   []byte // signs sessions and CSRF tokens
+	mux      *http.ServeMux
+	logins   *limiter
+	sessions ended
 	// hosts are the names a request's Host may carry besides localhost
 	// and loopback IPs; anyHost accepts every name (a token guards a
 	// console listening on every interface).
@@ -81,6 +84,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	opts.Token = strings.TrimSpace(opts.Token)
+	if opts.Token != "" && utf8.RuneCountInString(opts.Token) < MinTokenLength {
+		opts.Logger.Warn(fmt.Sprintf("the console's token is shorter than %d characters: anyone who can reach the console may guess it; use a long random secret", MinTokenLength))
 	}
 	s := &Server{opts: opts, logins: newLimiter(5, time.Minute)}
 	s.secret = make([]byte, 32)
@@ -130,6 +137,10 @@ func (s *Server) current() (*state, error) {
 	s.state, s.stamp, s.size = &state{cfg: cfg, wl: wl}, info.ModTime(), info.Size()
 	return s.state, nil
 }
+
+// MinTokenLength is the shortest token the console takes without a
+// warning at start.
+const MinTokenLength = 16
 
 // ErrNoToken is returned by CheckAccess for a console that would answer
 // on a non-loopback address without a token.
