@@ -46,8 +46,16 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errBadRequest):
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 	default:
-		s.fail(w, r, http.StatusInternalServerError, err.Error())
+		s.internal(w, r, err)
 	}
+}
+
+// internal answers an unexpected error: logged with the request, and a
+// generic message to the client (a database's error text is not for
+// pages).
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.opts.Logger.Error("web console: "+err.Error(), "method", r.Method, "path", r.URL.Path)
+	s.fail(w, r, http.StatusInternalServerError, "internal error: the server's log has the details")
 }
 
 // apiItem is an item as the API shows it.
@@ -89,10 +97,22 @@ func rfc3339(t time.Time) string {
 // maxLimit bounds how many items one search returns.
 const maxLimit = 500
 
+// Bounds of a search's q: its length in bytes, and its words and phrases.
+const (
+	maxQueryBytes = 512
+	maxQueryTerms = 32
+)
+
 // params reads a search's query parameters.
 func params(r *http.Request, loc *time.Location) (searchParams, error) {
 	v := r.URL.Query()
 	p := searchParams{Q: v.Get("q"), Company: v.Get("company"), Topic: v.Get("topic"), Source: v.Get("source"), Limit: 50}
+	if len(p.Q) > maxQueryBytes {
+		return p, fmt.Errorf("%w: q: at most %d bytes, not %d", errBadRequest, maxQueryBytes, len(p.Q))
+	}
+	if t := store.ParseTerms(p.Q); len(t.Include)+len(t.Exclude) > maxQueryTerms {
+		return p, fmt.Errorf("%w: q: at most %d words or phrases, not %d", errBadRequest, maxQueryTerms, len(t.Include)+len(t.Exclude))
+	}
 	if m := v.Get("matched"); m != "" && m != "0" && m != "false" {
 		p.Matched = true
 	}

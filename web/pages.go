@@ -157,12 +157,14 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		d.Searched = len(r.URL.Query()) > 0
 		d.Total, d.About, d.Items, err = s.search(r.Context(), st, d.P)
 	}
-	if err != nil {
-		d.Error = err.Error()
-		status = http.StatusBadRequest
-		if errors.Is(err, errUnknown) {
-			status = http.StatusNotFound
-		}
+	switch {
+	case errors.Is(err, errUnknown):
+		d.Error, status = err.Error(), http.StatusNotFound
+	case errors.Is(err, errBadRequest):
+		d.Error, status = err.Error(), http.StatusBadRequest
+	case err != nil:
+		s.internal(w, r, err)
+		return
 	}
 	s.render(w, r, status, "search", d)
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -203,5 +204,50 @@ func TestShortTokenWarned(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "shorter than 16") {
 		t.Errorf("no warning: %q", log.String())
+	}
+}
+
+// A long q is refused with its limit named; a database error never
+// reaches the client.
+func TestLongQuery(t *testing.T) {
+	f := newFixture(t, "")
+	var words []string
+	for i := range 1000 {
+		words = append(words, "华"+strconv.Itoa(i))
+	}
+	for _, q := range []string{strings.Join(words[:40], " "), strings.Repeat("a", 600)} {
+		w := f.do(t, "GET", "/api/items?q="+url.QueryEscape(q), "", nil)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), "q: at most") {
+			t.Errorf("long q: %d %s", w.Code, w.Body)
+		}
+		if w := f.do(t, "GET", "/search?q="+url.QueryEscape(q), "", nil); w.Code != 400 || !strings.Contains(w.Body.String(), "q: at most") {
+			t.Errorf("long q page: %d", w.Code)
+		}
+	}
+	if w := f.do(t, "GET", "/api/items?q="+url.QueryEscape(strings.Join(words[:32], " ")), "", nil); w.Code != 200 {
+		t.Errorf("32 words: %d %s", w.Code, w.Body)
+	}
+	// A store failure: its text stays in the log.
+	f.st.Close()
+	for _, path := range []string{"/api/items?q=spying", "/search?q=spying"} {
+		w := f.do(t, "GET", path, "", nil)
+		if w.Code != 500 || strings.Contains(w.Body.String(), "sql") || !strings.Contains(w.Body.String(), "internal error") {
+			t.Errorf("%s with a closed store: %d %s", path, w.Code, w.Body)
+		}
+	}
+}
+
+// Dates at the extremes bound as written: a window after everything or
+// before everything is empty.
+func TestExtremeDates(t *testing.T) {
+	f := newFixture(t, "")
+	for query, want := range map[string]int{
+		"since=9999-12-31": 0, "until=0001-01-01": 0, "since=2030-01-01": 0,
+		"since=0001-01-01": 4, "until=9999-12-31": 4, "since=2026-03-09&until=2026-03-08": 0,
+	} {
+		w := f.do(t, "GET", "/api/items?"+query, "", nil)
+		if got := decode[itemsAnswer](t, w); w.Code != 200 || got.Total != want {
+			t.Errorf("%s: %d, total %d, want %d", query, w.Code, got.Total, want)
+		}
 	}
 }
