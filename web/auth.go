@@ -71,6 +71,9 @@ func (s *Server) secure(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if changesState(r) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
 		bearer, session := s.authenticated(r)
 		if !bearer && !session {
 			s.unauthorized(w, r)
@@ -199,6 +202,9 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "login", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
 }
+
+// maxBody bounds the body of every request that changes something.
+const maxBody = 1 << 20
 
 // loginBody bounds a login form: a token and a path.
 const loginBody = 4 << 10

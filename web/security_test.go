@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -249,5 +250,54 @@ func TestExtremeDates(t *testing.T) {
 		if got := decode[itemsAnswer](t, w); w.Code != 200 || got.Total != want {
 			t.Errorf("%s: %d, total %d, want %d", query, w.Code, got.Total, want)
 		}
+	}
+}
+
+// An entry with very many terms is refused with the limit named, by API
+// and form; so are control characters.
+func TestEntryBounds(t *testing.T) {
+	f := newFixture(t, "")
+	before, _ := os.ReadFile(f.path)
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = "w" + strconv.Itoa(i)
+	}
+	body := func(kind, key string, list []string) string {
+		b, _ := json.Marshal(list)
+		name := "Espionage"
+		if kind == "company" {
+			name = "Alibaba"
+		}
+		return `{"kind":"` + kind + `","name":"` + name + `","` + key + `":` + string(b) + `}`
+	}
+	for _, tc := range []struct{ body, want string }{
+		{body("topic", "terms", many), "terms: at most 1000 phrases, not 1001"},
+		{body("company", "aliases", many), "aliases: at most 1000 phrases, not 1001"},
+		{body("company", "aliases", []string{"ok", "nl\nx"}), `aliases[1]: "nl\nx" contains a control character`},
+		{body("topic", "terms", []string{"c\u0000d"}), `terms[0]: "c\x00d" contains a control character`},
+		{body("company", "exclude", []string{"tab\there"}), `exclude[0]: "tab\there" contains a control character`},
+		{body("topic", "terms", []string{strings.Repeat("x", 201)}), "terms[0]: at most 200 bytes"},
+	} {
+		for _, method := range []string{"POST /api/watchlist/preview", "PUT /api/watchlist"} {
+			m, path, _ := strings.Cut(method, " ")
+			w := f.do(t, m, path, tc.body, nil)
+			var got struct{ Errors []string }
+			json.Unmarshal(w.Body.Bytes(), &got)
+			if w.Code != 400 || len(got.Errors) == 0 || !strings.Contains(got.Errors[0], tc.want) {
+				t.Errorf("%s %.60s: %d %.200s", method, tc.body, w.Code, w.Body)
+			}
+		}
+	}
+	csrf := formCSRF(t, f, "/watchlist/edit?kind=topic&name=Espionage", nil)
+	form := "csrf=" + csrf + "&kind=topic&name=Espionage&action=preview&terms=" + url.QueryEscape(strings.Join(many, "\n"))
+	if w := f.do(t, "POST", "/watchlist/edit", form, nil); w.Code != 400 || !strings.Contains(w.Body.String(), "at most 1000 phrases") {
+		t.Errorf("form with 1001 terms: %d", w.Code)
+	}
+	small := "csrf=" + csrf + "&kind=topic&name=Espionage&action=preview&terms=spy&pad=" + strings.Repeat("x", 2<<20)
+	if w := f.do(t, "POST", "/watchlist/edit", small, nil); w.Code != http.StatusForbidden {
+		t.Errorf("2 MB form: %d", w.Code)
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != string(before) {
+		t.Fatal("a refused entry changed the file")
 	}
 }

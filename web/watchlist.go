@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"newswatch/config"
 	"newswatch/ingest"
@@ -80,9 +81,47 @@ type edit struct {
 	data    []byte // the edited file
 }
 
+// Bounds of an entry the console writes: phrases per list and bytes per
+// phrase.
+const (
+	maxPhrases     = 1000
+	maxPhraseBytes = 200
+)
+
+// checkLists refuses lists too long for the console and phrases with a
+// control character (they could never match text and make the file hard
+// to read).
+func checkLists(e entry) error {
+	var problems []string
+	for _, l := range []struct {
+		key  string
+		list []string
+	}{{"aliases", e.Aliases}, {"exclude", e.Exclude}, {"terms", e.Terms}} {
+		if len(l.list) > maxPhrases {
+			problems = append(problems, fmt.Sprintf("%s: at most %d phrases, not %d", l.key, maxPhrases, len(l.list)))
+			continue
+		}
+		for i, v := range l.list {
+			switch {
+			case len(v) > maxPhraseBytes:
+				problems = append(problems, fmt.Sprintf("%s[%d]: at most %d bytes, not %d", l.key, i, maxPhraseBytes, len(v)))
+			case strings.ContainsFunc(v, unicode.IsControl):
+				problems = append(problems, fmt.Sprintf("%s[%d]: %q contains a control character (a tab, a line break…)", l.key, i, v))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &invalidError{problems: problems}
+	}
+	return nil
+}
+
 // applyEdit applies e to the file as it is now, validated as check
 // validates the file.
 func (s *Server) applyEdit(e entry) (*edit, error) {
+	if err := checkLists(e); err != nil {
+		return nil, err
+	}
 	before, err := s.current()
 	if err != nil {
 		return nil, err
