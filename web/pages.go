@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,7 +59,10 @@ type page struct {
 	Nav   string
 	CSRF  string
 	Auth  bool // a token is configured: show "log out"
-	Data  any
+	// Broken says where the configuration file is invalid: the pages
+	// show the last valid configuration.
+	Broken []string
+	Data   any
 }
 
 type errorPage struct {
@@ -68,6 +72,9 @@ type errorPage struct {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	p := page{Title: name, Nav: name, CSRF: s.csrfToken(r), Auth: s.opts.Token != "", Data: data}
+	if name != "login" {
+		p.Broken = s.brokenAt()
+	}
 	// Dates in the configuration's time zone, as everywhere else.
 	loc := time.UTC
 	if st, err := s.current(); err == nil && st.cfg.Location != nil {
@@ -254,6 +261,7 @@ type editData struct {
 	Saved   bool
 	Paste   string
 	Message string
+	Version string // the file's version the form was made on
 }
 
 func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
@@ -285,12 +293,15 @@ func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Saved = r.URL.Query().Get("saved") == "1"
+	if raw, err := os.ReadFile(st.cfg.Path); err == nil {
+		d.Version = fileHash(raw)
+	}
 	s.render(w, r, http.StatusOK, "edit", d)
 }
 
 // editPost previews (without script) or saves an edit made in the form.
 func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
-	e := entry{Kind: r.PostFormValue("kind"), Name: r.PostFormValue("name"), Exclude: splitLines(r.PostFormValue("exclude"))}
+	e := entry{Kind: r.PostFormValue("kind"), Name: r.PostFormValue("name"), Exclude: splitLines(r.PostFormValue("exclude")), Version: r.PostFormValue("version")}
 	if e.Kind == "company" {
 		e.Aliases = splitLines(r.PostFormValue("aliases"))
 		all := r.PostFormValue("all_news") != ""
@@ -299,7 +310,7 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
 		e.Terms = splitLines(r.PostFormValue("terms"))
 	}
 	e.Days, _ = strconv.Atoi(r.PostFormValue("days"))
-	d := editData{Entry: e, Kind: e.Kind, Days: max(e.Days, 1)}
+	d := editData{Entry: e, Kind: e.Kind, Days: max(e.Days, 1), Version: e.Version}
 	if e.AllNews != nil {
 		d.AllNews = *e.AllNews
 	}
@@ -313,6 +324,10 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
 			return
 		case errors.As(err, &werr):
 			d.Message, d.Paste, status = werr.Error(), werr.lines, http.StatusInternalServerError
+		case errors.Is(err, errStale):
+			d.Message, status = err.Error(), http.StatusConflict
+		case errors.As(err, new(*brokenError)):
+			d.Errors, status = editProblems(err), http.StatusConflict
 		default:
 			d.Errors, status = editProblems(err), http.StatusBadRequest
 		}
@@ -326,7 +341,11 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
 			d.Preview = &p
 		}
 	}
-	if err != nil {
+	var werr *writeError
+	switch {
+	case errors.As(err, &werr):
+		d.Message, d.Paste, status = werr.Error(), werr.lines, http.StatusInternalServerError
+	case err != nil:
 		d.Errors, status = editProblems(err), http.StatusBadRequest
 	}
 	s.render(w, r, status, "edit", d)
@@ -336,6 +355,10 @@ func editProblems(err error) []string {
 	var inv *invalidError
 	if errors.As(err, &inv) {
 		return inv.problems
+	}
+	var broken *brokenError
+	if errors.As(err, &broken) {
+		return append([]string{"the configuration file has an error: fix it (newswatch check) before saving"}, broken.problems...)
 	}
 	return []string{err.Error()}
 }

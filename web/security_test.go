@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A page on a name an attacker re-points at 127.0.0.1 (DNS rebinding) is
@@ -299,5 +300,140 @@ func TestEntryBounds(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(f.path); string(after) != string(before) {
 		t.Fatal("a refused entry changed the file")
+	}
+}
+
+// A configuration file its owner made read-only is not replaced: the
+// answer says so and gives the lines to paste.
+func TestSaveReadOnlyFile(t *testing.T) {
+	f := newFixture(t, "")
+	if err := os.Chmod(f.path, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(f.path)
+	w := f.do(t, "PUT", "/api/watchlist", `{"kind":"topic","name":"Espionage","terms":["espionage","RO"]}`, nil)
+	var got struct{ Error, Paste string }
+	json.Unmarshal(w.Body.Bytes(), &got)
+	if w.Code != 500 || !strings.Contains(got.Error, "read-only") || !strings.Contains(got.Paste, `terms = ["espionage", "RO"]`) {
+		t.Errorf("read-only file: %d %s", w.Code, w.Body)
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != string(before) {
+		t.Error("a read-only file was replaced")
+	}
+}
+
+// An entry written as an inline table cannot be edited in place: the
+// message and the lines to paste, by API and form.
+func TestSaveInlineEntry(t *testing.T) {
+	f := newFixture(t, "")
+	data, _ := os.ReadFile(f.path)
+	inline := strings.Replace(string(data), "[[companies]]\nname = \"Tencent\"\nall_news = true\n", "", 1)
+	inline = strings.Replace(inline, "# the one we care about\n[[companies]]\nname = \"Alibaba\"\naliases = [\"Alibaba Group\", \"Cainiao\"] # logistics arm\nexclude = [\"Alibaba Pictures\"]\n", "", 1)
+	inline = strings.Replace(inline, "[web]", "companies = [{name = \"Alibaba\"}, {name = \"Tencent\", aliases = [\"QQ\"], all_news = true}]\n\n[web]", 1)
+	if err := os.WriteFile(f.path, []byte(inline), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Tencent","aliases":["QQ","WeChat"]}`, nil)
+	var got struct{ Error, Paste string }
+	json.Unmarshal(w.Body.Bytes(), &got)
+	want := "[[companies]]\nname = \"Tencent\"\naliases = [\"QQ\", \"WeChat\"]\nexclude = []\nall_news = true\n"
+	if w.Code != 500 || !strings.Contains(got.Error, "in place") || got.Paste != want {
+		t.Errorf("inline entry: %d %s", w.Code, w.Body)
+	}
+	csrf := formCSRF(t, f, "/watchlist/edit?kind=company&name=Tencent", nil)
+	w = f.do(t, "POST", "/watchlist/edit", "csrf="+csrf+"&kind=company&name=Tencent&aliases=QQ%0AWeChat&all_news=1&action=save", nil)
+	if w.Code != 500 || !strings.Contains(w.Body.String(), "aliases = [&#34;QQ&#34;, &#34;WeChat&#34;]") {
+		t.Errorf("inline entry by form: %d %s", w.Code, w.Body)
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != inline {
+		t.Error("the file changed")
+	}
+}
+
+// While the file on disk has an error, a save is refused with check's
+// file:line message, and the pages say the file is invalid.
+func TestSaveBrokenFile(t *testing.T) {
+	f := newFixture(t, "")
+	data, _ := os.ReadFile(f.path)
+	broken := string(data) + "fetch_schedule = \"broken\n"
+	if err := os.WriteFile(f.path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":["B1"]}`, nil)
+	var got struct{ Errors []string }
+	json.Unmarshal(w.Body.Bytes(), &got)
+	if w.Code != http.StatusConflict || len(got.Errors) == 0 || !strings.HasPrefix(got.Errors[0], f.path+":") {
+		t.Errorf("save into a broken file: %d %s", w.Code, w.Body)
+	}
+	for _, path := range []string{"/search", "/watchlist", "/sources"} {
+		if w := f.do(t, "GET", path, "", nil); !strings.Contains(w.Body.String(), "The configuration file on disk has an error ("+f.path+":") {
+			t.Errorf("%s has no banner", path)
+		}
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != broken {
+		t.Error("the file changed")
+	}
+	os.WriteFile(f.path, data, 0o644)
+	os.Chtimes(f.path, now, now.Add(time.Minute))
+	if w := f.do(t, "GET", "/search", "", nil); strings.Contains(w.Body.String(), "has an error") {
+		t.Error("banner after the fix")
+	}
+}
+
+// A save made on a version of the file that changed since is refused (the
+// change made meanwhile stays); the version comes with the page and as
+// the ETag of GET /api/watchlist.
+func TestSaveStale(t *testing.T) {
+	f := newFixture(t, "")
+	etag := f.do(t, "GET", "/api/watchlist", "", nil).Header().Get("ETag")
+	page := f.do(t, "GET", "/watchlist/edit?kind=company&name=Alibaba", "", nil).Body.String()
+	version := regexp.MustCompile(`name="version" value="([^"]+)"`).FindStringSubmatch(page)
+	if etag == "" || version == nil || `"`+version[1]+`"` != etag {
+		t.Fatalf("etag %q, page version %v", etag, version)
+	}
+	// A hand edit meanwhile.
+	data, _ := os.ReadFile(f.path)
+	edited := strings.Replace(string(data), `"Cainiao"]`, `"Cainiao", "Aliyun"]`, 1)
+	os.WriteFile(f.path, []byte(edited), 0o644)
+	w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":["Alibaba Group"],"version":"`+version[1]+`"}`, nil)
+	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "changed since") {
+		t.Errorf("stale PUT: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":["Alibaba Group"]}`, map[string]string{"If-Match": etag})
+	if w.Code != http.StatusConflict {
+		t.Errorf("stale PUT by If-Match: %d %s", w.Code, w.Body)
+	}
+	csrf := formCSRF(t, f, "/search", nil)
+	w = f.do(t, "POST", "/watchlist/edit", "csrf="+csrf+"&kind=company&name=Alibaba&aliases=Alibaba+Group&action=save&version="+version[1], nil)
+	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "changed since") {
+		t.Errorf("stale form: %d", w.Code)
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != edited {
+		t.Error("a stale save changed the file")
+	}
+	fresh := f.do(t, "GET", "/api/watchlist", "", nil).Header().Get("ETag")
+	if w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":["Alibaba Group"]}`, map[string]string{"If-Match": fresh}); w.Code != 200 {
+		t.Errorf("fresh PUT: %d %s", w.Code, w.Body)
+	}
+}
+
+// Trailing data after the JSON object is refused; a key left out of a PUT
+// stays as it is.
+func TestSaveBodyHygiene(t *testing.T) {
+	f := newFixture(t, "")
+	before, _ := os.ReadFile(f.path)
+	if w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":["X"]}{"x":1}`, nil); w.Code != 400 {
+		t.Errorf("trailing JSON: %d %s", w.Code, w.Body)
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != string(before) {
+		t.Fatal("refused body changed the file")
+	}
+	w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","exclude":[]}`, nil)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"aliases":["Alibaba Group","Cainiao"]`) {
+		t.Errorf("PUT without aliases: %d %s", w.Code, w.Body)
+	}
+	after, _ := os.ReadFile(f.path)
+	if !strings.Contains(string(after), `aliases = ["Alibaba Group", "Cainiao"]`) || !strings.Contains(string(after), "exclude = []") {
+		t.Errorf("file:\n%s", after)
 	}
 }

@@ -68,7 +68,9 @@ type Server struct {
 	state *state
 	stamp time.Time // the file's modification time when state was read
 	size  int64
-	write sync.Mutex // one Save at a time
+	// broken holds where the file on disk is invalid, nil while valid.
+	broken []string
+	write  sync.Mutex // one Save at a time
 }
 
 // state is the configuration as last read, and its compiled watchlist.
@@ -113,6 +115,8 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.secure(s.mux) }
 
 // current returns the configuration, read again when the file changed.
+// While the file on disk is invalid it returns the last valid one, and
+// brokenAt says where the file is wrong.
 func (s *Server) current() (*state, error) {
 	info, err := os.Stat(s.opts.ConfigPath)
 	if err != nil {
@@ -126,7 +130,9 @@ func (s *Server) current() (*state, error) {
 	cfg, err := config.Load(s.opts.ConfigPath)
 	if err != nil {
 		if s.state != nil {
-			return s.state, nil // an invalid edit: keep the last good one, as the daemon does
+			// An invalid edit: keep the last good one, as the daemon does.
+			s.broken, s.stamp, s.size = locations(err), info.ModTime(), info.Size()
+			return s.state, nil
 		}
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -134,8 +140,46 @@ func (s *Server) current() (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	s.state, s.stamp, s.size = &state{cfg: cfg, wl: wl}, info.ModTime(), info.Size()
+	s.state, s.stamp, s.size, s.broken = &state{cfg: cfg, wl: wl}, info.ModTime(), info.Size(), nil
 	return s.state, nil
+}
+
+// brokenAt returns where the configuration file on disk is invalid
+// ("file:line" each), or nil while it is valid.
+func (s *Server) brokenAt() []string {
+	if _, err := s.current(); err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.broken
+}
+
+// locations are the file:line places of a configuration error, without
+// the messages (which may quote a value).
+func locations(err error) []string {
+	var out []string
+	for _, e := range splitErrors(err) {
+		var ce *config.Error
+		switch {
+		case errors.As(e, &ce) && ce.Line > 0:
+			out = append(out, fmt.Sprintf("%s:%d", ce.File, ce.Line))
+		case errors.As(e, &ce):
+			out = append(out, ce.File)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"(unknown line)"}
+	}
+	return out
+}
+
+// splitErrors returns the errors joined in err, or err alone.
+func splitErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // MinTokenLength is the shortest token the console takes without a

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,7 +30,21 @@ type entry struct {
 	AllNews *bool    `json:"all_news,omitempty"`
 	Terms   []string `json:"terms,omitempty"`
 	Days    int      `json:"days,omitempty"`
+	// Version is the file's version (ETag of GET /api/watchlist, the edit
+	// page's hidden field) the edit was made on; "" skips the check.
+	Version string `json:"version,omitempty"`
 }
+
+// fileHash is a configuration file's version: a save made on another
+// version is refused.
+func fileHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:12])
+}
+
+// errStale is a save made on a version of the file that is no longer on
+// disk.
+var errStale = errors.New("the configuration file changed since this entry was opened: reload the page (or GET /api/watchlist), check the entry and save again")
 
 func companyEntry(c config.Company) entry {
 	all := c.AllNews
@@ -60,6 +76,9 @@ func (s *Server) apiWatchlist(w http.ResponseWriter, r *http.Request) {
 	for i, t := range st.cfg.Topics {
 		topics[i] = map[string]any{"name": t.Name, "terms": nonNil(t.Terms), "exclude": []string{}}
 	}
+	if raw, err := os.ReadFile(st.cfg.Path); err == nil {
+		w.Header().Set("ETag", `"`+fileHash(raw)+`"`)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"companies": companies, "topics": topics})
 }
 
@@ -79,6 +98,7 @@ type edit struct {
 	before  *state
 	after   *state
 	data    []byte // the edited file
+	hash    string // the file's hash before the edit
 }
 
 // Bounds of an entry the console writes: phrases per list and bytes per
@@ -139,10 +159,11 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 			return nil, invalid("terms: a company has aliases, not terms")
 		}
 		c := before.cfg.Companies[i]
-		if !slices.Equal(c.Aliases, e.Aliases) {
+		// A key left out of the body stays as it is; [] empties it.
+		if e.Aliases != nil && !slices.Equal(c.Aliases, e.Aliases) {
 			settings = append(settings, config.Setting{Key: "aliases", Value: nonNil(e.Aliases)})
 		}
-		if !slices.Equal(c.Exclude, e.Exclude) {
+		if e.Exclude != nil && !slices.Equal(c.Exclude, e.Exclude) {
 			settings = append(settings, config.Setting{Key: "exclude", Value: nonNil(e.Exclude)})
 		}
 		if e.AllNews != nil && *e.AllNews != c.AllNews {
@@ -162,7 +183,7 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 		case e.AllNews != nil:
 			return nil, invalid("all_news: only a company has all_news")
 		}
-		if !slices.Equal(before.cfg.Topics[i].Terms, e.Terms) {
+		if e.Terms != nil && !slices.Equal(before.cfg.Topics[i].Terms, e.Terms) {
 			settings = append(settings, config.Setting{Key: "terms", Value: nonNil(e.Terms)})
 		}
 	default:
@@ -175,9 +196,24 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: read config: %w", err)
 	}
+	// The file as it is now must be valid: the edit goes into it.
+	if _, err := config.Parse(before.cfg.Path, raw); err != nil {
+		var msgs []string
+		for _, e := range splitErrors(err) {
+			msgs = append(msgs, e.Error())
+		}
+		return nil, &brokenError{problems: msgs}
+	}
 	ed.data = raw
+	ed.hash = fileHash(raw)
+	if e.Version != "" && e.Version != ed.hash {
+		return nil, errStale
+	}
 	if len(settings) > 0 {
 		ed.data, err = config.EditEntry(raw, ed.section, e.Name, settings)
+		if errors.Is(err, config.ErrNotEditable) {
+			return nil, &writeError{path: before.cfg.Path, err: err, lines: pasteLines(ed.section, merged(before, e))}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -192,6 +228,37 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 	}
 	ed.after = &state{cfg: cfg, wl: wl}
 	return ed, nil
+}
+
+// brokenError is a configuration file that is invalid before the edit:
+// problems in check's file:line form.
+type brokenError struct{ problems []string }
+
+func (e *brokenError) Error() string { return strings.Join(e.problems, "; ") }
+
+// merged is e with the keys it leaves out as before has them.
+func merged(before *state, e entry) entry {
+	out := e
+	for _, c := range before.cfg.Companies {
+		if e.Kind == "company" && c.Name == e.Name {
+			cur := companyEntry(c)
+			if out.Aliases == nil {
+				out.Aliases = cur.Aliases
+			}
+			if out.Exclude == nil {
+				out.Exclude = cur.Exclude
+			}
+			if out.AllNews == nil {
+				out.AllNews = cur.AllNews
+			}
+		}
+	}
+	for _, t := range before.cfg.Topics {
+		if e.Kind == "topic" && t.Name == e.Name && out.Terms == nil {
+			out.Terms = nonNil(t.Terms)
+		}
+	}
+	return out
 }
 
 // preview is what an edit does over the last days.
@@ -289,9 +356,17 @@ func apiItems(list []found) []apiItem {
 // 404 for an entry not in the file.
 func (s *Server) failEdit(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *invalidError
+	var broken *brokenError
+	var werr *writeError
 	switch {
+	case errors.As(err, &werr):
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": werr.Error(), "paste": werr.lines})
 	case errors.As(err, &inv):
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": inv.problems})
+	case errors.As(err, &broken):
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "the configuration file has an error: fix it (newswatch check) before saving", "errors": broken.problems})
+	case errors.Is(err, errStale):
+		writeJSON(w, http.StatusConflict, map[string]any{"error": err.Error()})
 	case errors.Is(err, config.ErrEntryNotFound):
 		s.fail(w, r, http.StatusNotFound, err.Error())
 	case errors.Is(err, errBadRequest):
@@ -307,13 +382,11 @@ func (s *Server) apiSave(w http.ResponseWriter, r *http.Request) {
 		s.failEdit(w, r, err)
 		return
 	}
+	if e.Version == "" {
+		e.Version = strings.Trim(r.Header.Get("If-Match"), `"`)
+	}
 	saved, err := s.save(e)
 	if err != nil {
-		var werr *writeError
-		if errors.As(err, &werr) {
-			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": werr.Error(), "paste": werr.lines})
-			return
-		}
 		s.failEdit(w, r, err)
 		return
 	}
@@ -371,10 +444,12 @@ func (ed *edit) saved() entry {
 }
 
 // lines is the edited entry in TOML, for a person to paste.
-func (ed *edit) lines() string {
+func (ed *edit) lines() string { return pasteLines(ed.section, ed.saved()) }
+
+// pasteLines is an entry in TOML, for a person to paste.
+func pasteLines(section string, se entry) string {
 	var b strings.Builder
-	se := ed.saved()
-	fmt.Fprintf(&b, "[[%s]]\nname = %s\n", ed.section, config.Quote(se.Name))
+	fmt.Fprintf(&b, "[[%s]]\nname = %s\n", section, config.Quote(se.Name))
 	quoteList := func(list []string) string {
 		q := make([]string, len(list))
 		for i, v := range list {
@@ -382,8 +457,9 @@ func (ed *edit) lines() string {
 		}
 		return "[" + strings.Join(q, ", ") + "]"
 	}
-	if ed.section == "companies" {
-		fmt.Fprintf(&b, "aliases = %s\nexclude = %s\nall_news = %t\n", quoteList(se.Aliases), quoteList(se.Exclude), *se.AllNews)
+	if section == "companies" {
+		all := se.AllNews != nil && *se.AllNews
+		fmt.Fprintf(&b, "aliases = %s\nexclude = %s\nall_news = %t\n", quoteList(se.Aliases), quoteList(se.Exclude), all)
 	} else {
 		fmt.Fprintf(&b, "terms = %s\n", quoteList(se.Terms))
 	}
@@ -404,6 +480,16 @@ func writeAtomic(path string, data []byte) error {
 	info, err := os.Stat(path)
 	if err != nil {
 		return err
+	}
+	// A rename needs only a writable folder: a file its owner made
+	// read-only, or one this user may not write, stays as it is.
+	if info.Mode().Perm()&0o200 == 0 {
+		return fmt.Errorf("%s is read-only (mode %v): %w", path, info.Mode().Perm(), os.ErrPermission)
+	}
+	if w, err := os.OpenFile(path, os.O_WRONLY, 0); err != nil {
+		return err
+	} else {
+		w.Close()
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
