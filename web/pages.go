@@ -17,6 +17,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/ingest"
+	"newswatch/internal/safetext"
 	"newswatch/match"
 	"newswatch/model"
 	"newswatch/store"
@@ -448,6 +449,11 @@ func (s *Server) sourceRows(r *http.Request, st *state) ([]sourceRow, error) {
 		}
 		res, err := s.opts.Store.Search(r.Context(), store.SearchQuery{Source: src.Name, Limit: sourceItems})
 		row.Items = res.Items
+		for i := range row.Items {
+			row.Items[i].Title = safetext.Short(row.Items[i].Title, maxTitle)
+		}
+		row.Health.LastError = maskSource(src, row.Health.LastError)
+		row.Source = maskedSource(src)
 		rows = append(rows, row)
 		return err
 	}
@@ -462,6 +468,36 @@ func (s *Server) sourceRows(r *http.Request, st *state) ([]sourceRow, error) {
 		}
 	}
 	return rows, nil
+}
+
+// maskedSource is src with the secrets of its URL (a password, query
+// values, token-like path parts) shown as "***", as notify URLs are.
+func maskedSource(src config.Source) config.Source {
+	if src.Feed != "" {
+		src.Feed = config.MaskURL(src.Feed)
+	}
+	if src.Page != "" {
+		src.Page = config.MaskURL(src.Page)
+	}
+	return src
+}
+
+// maskSource takes the secret parts of src's URL out of text (an error
+// that quotes the URL).
+func maskSource(src config.Source, text string) string {
+	for _, raw := range []string{src.Feed, src.Page} {
+		if raw == "" {
+			continue
+		}
+		parts := config.SecretParts(raw)
+		slices.SortFunc(parts, func(a, b string) int { return len(b) - len(a) })
+		for _, p := range parts {
+			if p != "" && p != "***" {
+				text = strings.ReplaceAll(text, p, "***")
+			}
+		}
+	}
+	return text
 }
 
 type dryRunData struct {
@@ -493,14 +529,14 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 	src := ingest.ScraperSource(all[i])
 	src.MaxArticles = min(max(src.MaxArticles, 1), 3)
 	res := ingest.NewFetcher(st.cfg).Fetch(r.Context(), src)
-	d := dryRunData{Source: all[i], Links: res.Links}
+	d := dryRunData{Source: maskedSource(all[i]), Links: res.Links}
 	if res.Err != nil {
-		d.Error = res.Err.Error()
+		d.Error = maskSource(all[i], res.Err.Error())
 	}
 	for _, it := range res.Items {
 		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 		snip, _ := match.Snippet(text.Body, nil, snippetSize)
-		d.Items = append(d.Items, dryItem{Title: text.Title, Link: it.Link, Text: snip})
+		d.Items = append(d.Items, dryItem{Title: safetext.Short(text.Title, maxTitle), Link: it.Link, Text: snip})
 	}
 	s.render(w, r, http.StatusOK, "dryrun", d)
 }

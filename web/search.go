@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"newswatch/config"
+	"newswatch/internal/safetext"
 	"newswatch/match"
 	"newswatch/model"
 	"newswatch/store"
@@ -237,8 +238,14 @@ func weigh(st *state, words *match.Watchlist, it model.Item, marked []string) fo
 		f.Marks = nil
 	}
 	f.TitleMark = merge(f.TitleMark)
+	// Shown as digests show it; marks past the cut are dropped when drawn.
+	f.Text.Title = safetext.Short(f.Text.Title, maxTitle)
 	return f
 }
+
+// maxTitle is the most of a title a page shows, in characters, as in
+// digests: a feed can send a megabyte of title.
+const maxTitle = 300
 
 // merge sorts spans and joins those that overlap.
 func merge(spans []match.Span) []match.Span {

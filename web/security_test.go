@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"newswatch/model"
 	"os"
 	"regexp"
 	"strconv"
@@ -435,5 +437,40 @@ func TestSaveBodyHygiene(t *testing.T) {
 	after, _ := os.ReadFile(f.path)
 	if !strings.Contains(string(after), `aliases = ["Alibaba Group", "Cainiao"]`) || !strings.Contains(string(after), "exclude = []") {
 		t.Errorf("file:\n%s", after)
+	}
+}
+
+// A source URL's credentials stay off the pages, also inside a dry run's
+// error.
+func TestSourceSecretsMasked(t *testing.T) {
+	f := newFixture(t, "")
+	data, _ := os.ReadFile(f.path)
+	paid := "[[sources]]\nname = \"Paid\"\nfeed = \"http://feeduser:FEEDPASS@127.0.0.1:1/feed?apikey=KEY789\"\n\n"
+	os.WriteFile(f.path, []byte(strings.Replace(string(data), "[[sources]]", paid+"[[sources]]", 1)), 0o644)
+	os.Chtimes(f.path, now, now.Add(time.Minute))
+	w := f.do(t, "GET", "/sources", "", nil)
+	if body := w.Body.String(); w.Code != 200 || strings.Contains(body, "FEEDPASS") || strings.Contains(body, "KEY789") || !strings.Contains(body, "feeduser:***@127.0.0.1:1/feed?apikey=***") {
+		t.Errorf("sources page: %d %s", w.Code, body)
+	}
+	csrf := formCSRF(t, f, "/sources", nil)
+	w = f.do(t, "POST", "/sources/dry-run", "csrf="+csrf+"&source=Paid", nil)
+	if body := w.Body.String(); strings.Contains(body, "FEEDPASS") || strings.Contains(body, "KEY789") || !strings.Contains(body, "***") {
+		t.Errorf("dry run: %d %s", w.Code, body)
+	}
+}
+
+// Titles are cut to 300 characters, as digests cut them.
+func TestLongTitleCut(t *testing.T) {
+	f := newFixture(t, "")
+	long := "Cainiao " + strings.Repeat("x", 100000)
+	if _, err := f.st.SaveRun(context.Background(), model.Run{Source: "Wire", Status: model.StatusOK, Items: 1, Started: now},
+		[]model.Item{{Key: "long", Link: "https://wire.example.org/long", Title: long, Body: "Alibaba spying", Published: now.Add(-time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/search?q=cainiao", "/api/items?q=cainiao", "/sources"} {
+		w := f.do(t, "GET", path, "", nil)
+		if body := w.Body.String(); w.Code != 200 || strings.Contains(body, strings.Repeat("x", 300)) || !strings.Contains(body, strings.Repeat("x", 250)+"…") && !strings.Contains(body, strings.Repeat("x", 250)) {
+			t.Errorf("%s: %d, %d bytes", path, w.Code, len(body))
+		}
 	}
 }
