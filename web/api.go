@@ -228,18 +228,20 @@ func (s *Server) apiFeedback(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	if body.Relevant == nil || *body.Relevant {
-		s.fail(w, r, http.StatusBadRequest, `only {"relevant": false} is recorded`)
+	if body.Relevant == nil {
+		s.fail(w, r, http.StatusBadRequest, `body: {"company": NAME, "relevant": false} marks, "relevant": true removes the mark`)
 		return
 	}
-	if err := s.markNotRelevant(r, r.PathValue("id"), body.Company); err != nil {
+	if err := s.markNotRelevant(r, r.PathValue("id"), body.Company, !*body.Relevant); err != nil {
 		s.failErr(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) markNotRelevant(r *http.Request, rawID, company string) error {
+// markNotRelevant marks (or, mark false, unmarks) an item not relevant
+// for a company.
+func (s *Server) markNotRelevant(r *http.Request, rawID, company string, mark bool) error {
 	st, err := s.current()
 	if err != nil {
 		return err
@@ -250,6 +252,9 @@ func (s *Server) markNotRelevant(r *http.Request, rawID, company string) error {
 	}
 	if !slices.ContainsFunc(st.cfg.Companies, func(c configCompany) bool { return c.Name == company }) {
 		return fmt.Errorf("%w: company %q", errUnknown, company)
+	}
+	if !mark {
+		return s.opts.Store.UnmarkNotRelevant(r.Context(), id, company)
 	}
 	return s.opts.Store.MarkNotRelevant(r.Context(), id, company)
 }

@@ -401,7 +401,7 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) notRelevantPost(w http.ResponseWriter, r *http.Request) {
-	if err := s.markNotRelevant(r, r.PathValue("id"), r.PostFormValue("company")); err != nil {
+	if err := s.markNotRelevant(r, r.PathValue("id"), r.PostFormValue("company"), r.PostFormValue("undo") == ""); err != nil {
 		s.failErr(w, r, err)
 		return
 	}

@@ -474,3 +474,36 @@ func TestLongTitleCut(t *testing.T) {
 		}
 	}
 }
+
+// A "not relevant" mark can be undone: by API ("relevant": true) and by
+// the button on the item's page.
+func TestUndoNotRelevant(t *testing.T) {
+	f := newFixture(t, "")
+	id := strconv.FormatInt(f.ids["cloud"], 10)
+	target := "/api/items/" + id + "/feedback"
+	companies := func() string {
+		return strings.Join(decode[itemsAnswer](t, f.do(t, "GET", "/api/items?q=cloud", "", nil)).Items[0].Companies, ",")
+	}
+	f.do(t, "POST", target, `{"company":"Alibaba","relevant":false}`, nil)
+	if got := companies(); got != "" {
+		t.Fatalf("marked: %q", got)
+	}
+	if w := f.do(t, "POST", target, `{"company":"Alibaba","relevant":true}`, nil); w.Code != http.StatusNoContent {
+		t.Fatalf("undo: %d %s", w.Code, w.Body)
+	}
+	if got := companies(); got != "Alibaba" {
+		t.Errorf("after undo: %q", got)
+	}
+	f.do(t, "POST", target, `{"company":"Alibaba","relevant":false}`, nil)
+	page := f.do(t, "GET", "/items/"+id, "", nil).Body.String()
+	if !strings.Contains(page, `name="undo" value="1"`) || !strings.Contains(page, "Undo: about Alibaba") {
+		t.Fatalf("no undo button:\n%s", page)
+	}
+	csrf := formCSRF(t, f, "/items/"+id, nil)
+	if w := f.do(t, "POST", "/items/"+id+"/not-relevant", "csrf="+csrf+"&company=Alibaba&undo=1&back=/items/"+id, nil); w.Code != http.StatusSeeOther {
+		t.Fatalf("undo form: %d", w.Code)
+	}
+	if got := companies(); got != "Alibaba" {
+		t.Errorf("after the undo button: %q", got)
+	}
+}
