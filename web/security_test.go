@@ -507,3 +507,26 @@ func TestUndoNotRelevant(t *testing.T) {
 		t.Errorf("after the undo button: %q", got)
 	}
 }
+
+// A file with CRLF line ends keeps them, new lines included.
+func TestSaveCRLF(t *testing.T) {
+	f := newFixture(t, "")
+	data, _ := os.ReadFile(f.path)
+	crlf := strings.ReplaceAll(string(data), "\n", "\r\n")
+	os.WriteFile(f.path, []byte(crlf), 0o644)
+	os.Chtimes(f.path, now, now.Add(time.Minute))
+	if w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Tencent","aliases":["QQ"],"exclude":["QQ Music"]}`, nil); w.Code != 200 {
+		t.Fatalf("save: %d %s", w.Code, w.Body)
+	}
+	after, _ := os.ReadFile(f.path)
+	if strings.Count(string(after), "\n") != strings.Count(string(after), "\r\n") || !strings.Contains(string(after), "aliases = [\"QQ\"]\r\n") {
+		t.Errorf("line ends mixed:\n%q", after)
+	}
+}
+
+func TestStaticNoListing(t *testing.T) {
+	f := newFixture(t, "")
+	if w := f.do(t, "GET", "/static/", "", nil); w.Code != 404 || strings.Contains(w.Body.String(), "preview.js") {
+		t.Errorf("/static/: %d %s", w.Code, w.Body)
+	}
+}

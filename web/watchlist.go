@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -210,7 +211,16 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 		return nil, errStale
 	}
 	if len(settings) > 0 {
+		// A file written with CRLF line ends keeps them: the edit is made
+		// on LF lines.
+		crlf := bytes.Count(raw, []byte("\r\n")) > 0 && bytes.Count(raw, []byte("\r\n")) == bytes.Count(raw, []byte("\n"))
+		if crlf {
+			raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
+		}
 		ed.data, err = config.EditEntry(raw, ed.section, e.Name, settings)
+		if crlf && err == nil {
+			ed.data = bytes.ReplaceAll(ed.data, []byte("\n"), []byte("\r\n"))
+		}
 		if errors.Is(err, config.ErrNotEditable) {
 			return nil, &writeError{path: before.cfg.Path, err: err, lines: pasteLines(ed.section, merged(before, e))}
 		}
