@@ -1,11 +1,12 @@
 # Build: docker build -t newswatch .
+# Config (no Go needed; the file holds no secret, and uid 65532 must read it):
+#        docker run --rm newswatch init -data /data - > newswatch.toml && chmod 0644 newswatch.toml
 # Run:   docker run -d --name newswatch \
 #          -v /path/to/newswatch.toml:/etc/newswatch/newswatch.toml:ro \
 #          -v newswatch-data:/data \
 #          -e NEWSWATCH_SMTP_PASSWORD newswatch
-# The image holds no configuration: bind-mount yours (newswatch init writes a
-# starter one). In it, set database = "/data/newswatch.db" and
-# [output] dir = "/data/digests" so that state lives on the volume.
+# The image holds no configuration: bind-mount yours. With -data /data the
+# starter config keeps database and [output] dir on the volume.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./

@@ -24,6 +24,7 @@ import (
 	"newswatch/digest"
 	"newswatch/ingest"
 	"newswatch/match"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -221,18 +222,23 @@ const (
 	// Claimed: another process claimed these items at the same moment;
 	// they go out with its digest.
 	Claimed
+	// StillPending: the slot's digest was recorded before and is still
+	// pending (a wrong password, a send cut short): it is delivered with
+	// its own Message-ID.
+	StillPending
 )
 
 // Compose puts the digest of spec for slot in the outbox, unless it has
 // nothing new (and send_empty is off): then the slot is recorded as done,
 // so that a later run does not send its stories off schedule.
 //
-// When slot was recorded before: with again (a manual `send`) and that
-// digest sent, what is new goes out under a new identity (the slot a
-// second later: a new Message-ID); otherwise the slot is done (a scheduled
-// one that a daemon or another `once` recorded first), and a pending
-// digest is left to be delivered with its own Message-ID (a send cut short
-// by a crash is not duplicated).
+// When slot was recorded before: a digest still pending is left to be
+// delivered with its own Message-ID (a wrong password, a send cut short by
+// a crash: it is not duplicated), StillPending; with again (a manual
+// `send`) and that digest sent or failed for good, what is new goes out
+// under a new identity (the slot a second later: a new Message-ID);
+// otherwise the slot is done (a scheduled one that a daemon or another
+// `once` recorded first).
 func (a *App) Compose(ctx context.Context, spec digest.Spec, slot time.Time, again bool) (Composed, *digest.Draft, error) {
 	for {
 		d, err := a.Composer.Compose(ctx, spec, slot, a.Now())
@@ -247,15 +253,15 @@ func (a *App) Compose(ctx context.Context, spec digest.Spec, slot time.Time, aga
 		case err == nil:
 			return Recorded, &d, nil
 		case errors.Is(err, store.ErrSlotTaken):
-			if again {
-				last, ok, lerr := a.Store.LastSent(ctx, spec.Name)
-				if lerr != nil {
-					return 0, nil, lerr
-				}
-				if ok && !last.Slot.Before(slot) {
-					slot = slot.Add(time.Second) // that one was sent: a new identity
-					continue
-				}
+			pending, perr := a.pendingAt(ctx, spec.Name, slot)
+			switch {
+			case perr != nil:
+				return 0, nil, perr
+			case pending:
+				return StillPending, &d, nil
+			case again:
+				slot = slot.Add(time.Second) // that one was sent or failed: a new identity
+				continue
 			}
 			return AlreadyRecorded, &d, nil
 		case errors.Is(err, store.ErrClaimed):
@@ -299,4 +305,18 @@ func LogOutcome(log *slog.Logger, o ingest.Outcome, problem, ok slog.Level) {
 	if o.Warning != nil { // some articles of a source that worked
 		log.Log(ctx, problem, "source incomplete", "source", o.Source, "warning", o.Warning)
 	}
+}
+
+// pendingAt reports whether digest's message for slot is still pending.
+func (a *App) pendingAt(ctx context.Context, digest string, slot time.Time) (bool, error) {
+	pending, err := a.Store.Messages(ctx, model.MessagePending)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range pending {
+		if m.Digest == digest && m.Slot.Equal(slot) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -1,28 +1,40 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"newswatch/config"
 	"newswatch/deliver"
 	"newswatch/digest"
 	"newswatch/digest/text"
+	"newswatch/internal/safetext"
 	"newswatch/model"
 )
 
 // DeliverAll sends what is due in the outbox: the mail of each message,
 // then each of its notify channels, every one tried and recorded on its own.
 func (a *App) DeliverAll(ctx context.Context, policy deliver.RetryPolicy) (deliver.Report, error) {
-	rep, err := deliver.Deliver(ctx, a.Store, a.Sender(), a.Now(), policy)
+	return a.deliverAll(ctx, a.Sender(), policy)
+}
+
+// deliverAll is DeliverAll with mail sent through s.
+func (a *App) deliverAll(ctx context.Context, s deliver.Sender, policy deliver.RetryPolicy) (deliver.Report, error) {
+	rep, err := deliver.Deliver(ctx, a.Store, s, a.Now(), policy)
 	if err != nil {
 		return rep, err
 	}
@@ -41,20 +53,23 @@ func (a *App) channels(name, key string) (deliver.Sender, model.Channel, error) 
 			continue
 		}
 		if raw, ok := config.MatchChannel(d.Notify, key); ok {
-			return ChannelSender(d, raw, a.clock), model.Channel{Key: config.ChannelKey(raw), Name: config.MaskURL(raw)}, nil
+			return ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, nil), model.Channel{Key: config.ChannelKey(raw), Name: config.MaskURL(raw)}, nil
 		}
 	}
 	return nil, model.Channel{}, fmt.Errorf("the channel is no longer in the notify list of digest %q in %s", name, a.Config.Path)
 }
 
 // ChannelSender is the sender of one notify URL of d: a webhook for http
-// and https (signed with timestamps from now), else a chat service.
-func ChannelSender(d config.Digest, raw string, now func() time.Time) deliver.Sender {
+// and https (signed with timestamps from now, as userAgent, through client
+// when not nil), else a chat service.
+func ChannelSender(d config.Digest, raw string, now func() time.Time, userAgent string, client *http.Client) deliver.Sender {
 	if config.IsWebhook(raw) {
 		return deliver.NewWebhookSender(&deliver.Webhook{
-			URL:    raw,
-			Secret: func() (string, error) { return d.WebhookSecret(os.Getenv) },
-			Now:    now,
+			URL:       raw,
+			Secret:    func() (string, error) { return d.WebhookSecret(os.Getenv) },
+			Now:       now,
+			UserAgent: userAgent,
+			Client:    client,
 		}, func(m model.Message) ([]byte, error) {
 			if m.Doc == "" {
 				return nil, errors.New("the message has no JSON document")
@@ -101,15 +116,28 @@ func (a *App) Configured(name, channel string) bool {
 }
 
 // DeliverPending delivers every pending message of the outbox now, backoff
-// ignored, and prints what happened to each; the error counts the digests
-// not delivered to every recipient.
-func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger) error {
-	rep, err := a.DeliverAll(ctx, deliver.RetryPolicy{Immediate: true, Logger: log})
-	PrintDelivery(w, rep, a.Config)
+// ignored, and prints what happened to each (quiet: what went wrong only);
+// the error counts the digests not delivered to every recipient, those
+// another sender held at the moment included.
+func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger, quiet bool) error {
+	before, err := a.Store.Messages(ctx, model.MessagePending)
+	if err != nil {
+		return err
+	}
+	answers := &replyRecorder{Sender: a.Sender()}
+	rep, err := a.deliverAll(ctx, answers, deliver.RetryPolicy{Immediate: true, Logger: log})
+	PrintDelivery(w, rep, a.Config, quiet, answers.answer)
 	if err != nil {
 		return err
 	}
 	n := len(rep.Retry) + len(rep.Failed)
+	// A message another sender holds is skipped: say so, it is not sent
+	// by this command.
+	for _, m := range skipped(before, rep) {
+		fmt.Fprintf(w, "%s: the digest of %s is being sent by another newswatch right now (a daemon, or another send or once): not sent by this one\n",
+			m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout))
+		n++
+	}
 	for _, o := range rep.Sent {
 		if len(o.Owed) > 0 {
 			n++
@@ -121,18 +149,26 @@ func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger)
 	return nil
 }
 
-// PrintDelivery says what happened to each message of a delivery run.
-func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config) {
-	where := "sent"
-	if cfg.SMTP == nil {
-		where = "written to " + cfg.Output.Dir
-	}
+// PrintDelivery says what happened to each message of a delivery run
+// (quiet: what went wrong only), with the mail server's answer to each
+// message sent.
+func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bool, answer func(messageID string) string) {
 	for _, o := range rep.Sent {
+		if quiet && len(o.Rejected) == 0 && len(o.Owed) == 0 {
+			continue
+		}
 		if o.Channel != "" {
 			fmt.Fprintf(w, "%s: delivered to %s: %s\n", o.Digest, o.Channel, o.Subject)
 			continue
 		}
+		where := "sent"
+		if cfg.SMTP == nil {
+			where = "written to " + writtenFile(cfg.Output.Dir, o.Digest, o.MessageID)
+		}
 		fmt.Fprintf(w, "%s: %s: %s\n", o.Digest, where, o.Subject)
+		if said := answer(o.MessageID); said != "" && cfg.SMTP != nil {
+			fmt.Fprintf(w, "  accepted by %s %s\n", net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(smtpPort(cfg.SMTP))), said)
+		}
 		for _, addr := range slices.Sorted(maps.Keys(o.Rejected)) {
 			fmt.Fprintf(w, "  recipient %s rejected: %s\n", addr, o.Rejected[addr])
 		}
@@ -143,6 +179,11 @@ func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config) {
 	for _, o := range rep.Retry {
 		if o.Channel != "" {
 			fmt.Fprintf(w, "%s: not delivered to %s, will retry (attempt %d, next %s): %v\n", o.Digest, o.Channel, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
+			continue
+		}
+		if deliver.IsSettings(o.Err) {
+			fmt.Fprintf(w, "%s: not sent, kept in the outbox until the mail settings are fixed (the next send, once or the daemon's retry at %s sends it): %v\n",
+				o.Digest, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
 			continue
 		}
 		fmt.Fprintf(w, "%s: not sent, will retry (attempt %d, next %s): %v\n", o.Digest, o.Attempt, o.Next.In(cfg.Location).Format("15:04:05 MST"), o.Err)
@@ -158,4 +199,95 @@ func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config) {
 		}
 		fmt.Fprintf(w, "%s: failed for good: %v\n", o.Digest, o.Err)
 	}
+}
+
+// skipped returns the mail messages of pending that rep does not mention:
+// the ones another sender held.
+func skipped(pending []model.Message, rep deliver.Report) []model.Message {
+	seen := map[int64]bool{}
+	for _, list := range [][]deliver.Outcome{rep.Sent, rep.Retry, rep.Failed} {
+		for _, o := range list {
+			if o.Channel == "" {
+				seen[o.ID] = true
+			}
+		}
+	}
+	var out []model.Message
+	for _, m := range pending {
+		if !seen[m.ID] && len(m.To) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// writtenFile is the .eml file of the output folder that holds the message
+// messageID of digest, else that digest's folder.
+func writtenFile(dir, digest, messageID string) string {
+	folder := filepath.Join(dir, config.FolderName(digest))
+	files, _ := filepath.Glob(filepath.Join(folder, "*.eml"))
+	for i := len(files) - 1; i >= 0; i-- { // the newest name last
+		f, err := os.Open(files[i])
+		if err != nil {
+			continue
+		}
+		head := make([]byte, 8<<10)
+		n, _ := io.ReadFull(f, head)
+		f.Close()
+		if bytes.Contains(head[:n], []byte(messageID)) {
+			return files[i]
+		}
+	}
+	return folder + string(filepath.Separator)
+}
+
+// smtpPort is the configured port, else the usual one for its security.
+func smtpPort(c *config.SMTP) int {
+	switch {
+	case c.Port != 0:
+		return c.Port
+	case c.Security == "tls":
+		return 465
+	case c.Security == "none":
+		return 25
+	}
+	return 587
+}
+
+// replyRecorder is a mail Sender that keeps, for each message it sent, the
+// recipients and the server's answer, for `send` and `once` to show.
+type replyRecorder struct {
+	deliver.Sender
+	mu      sync.Mutex
+	answers map[string]string // Message-ID → "for a@x, b@y: 250 …"
+}
+
+// Send sends m, through SendReply when the sender has it (SMTP).
+func (r *replyRecorder) Send(ctx context.Context, m model.Message) error {
+	rs, ok := r.Sender.(interface {
+		SendReply(context.Context, model.Message) (string, error)
+	})
+	if !ok {
+		return r.Sender.Send(ctx, m)
+	}
+	reply, err := rs.SendReply(ctx, m)
+	answer := "for " + strings.Join(m.To, ", ")
+	if reply != "" {
+		answer += ": " + safetext.Line(reply)
+	}
+	r.mu.Lock()
+	if r.answers == nil {
+		r.answers = map[string]string{}
+	}
+	r.answers[m.MessageID] = answer
+	r.mu.Unlock()
+	return err
+}
+
+// answer is what the server said to messageID, "" when it was not sent
+// through SMTP.
+func (r *replyRecorder) answer(messageID string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.answers[messageID]
 }

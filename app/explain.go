@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
+	"newswatch/config"
 	"newswatch/match"
+	"newswatch/model"
 	"newswatch/store"
 )
 
@@ -17,8 +20,9 @@ var ErrNoItem = errors.New("no stored item with this key")
 
 // Explain writes, for the item stored under key (a normalised link), why
 // each company of wl matches it or not: the aliases and terms found, where,
-// the score, the exclude phrases present.
-func Explain(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, key string) error {
+// the score, the exclude phrases present; and, for a match, that no digest
+// will carry it when tooOld says so.
+func Explain(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, key string, tooOld func(model.Item) string) error {
 	items, err := st.Items(ctx, store.ItemQuery{Key: key})
 	if err != nil {
 		return fmt.Errorf("read item: %w", err)
@@ -29,17 +33,25 @@ func Explain(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchl
 	it := items[0]
 	text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 	fmt.Fprintf(w, "\n%s\n%s\nsources: %s; first seen %s\n\n", text.Title, it.Link, strings.Join(it.Sources, ", "), it.FirstSeen.Format(time.RFC3339))
+	old := tooOld(it)
 	for _, v := range wl.Explain(text) {
 		if v.Relevant {
 			fmt.Fprintf(w, "  %s: MATCHES (score %.1f): %s\n", v.Company, v.Score, hitReasons(v.Hit))
+			if old != "" {
+				fmt.Fprintf(w, "    but %s\n", old)
+			}
 			continue
 		}
 		fmt.Fprintf(w, "  %s: no match: %s", v.Company, v.Reason)
 		if found := hitReasons(v.Hit); found != "" {
 			fmt.Fprintf(w, " (found: %s)", found)
 		}
-		for _, ex := range v.Excluded {
-			fmt.Fprintf(w, " (exclude phrase %q present)", ex.Term)
+		if len(v.Excluded) > 1 { // the reason names the first
+			var more []string
+			for _, ex := range v.Excluded[1:] {
+				more = append(more, strconv.Quote(ex.Term))
+			}
+			fmt.Fprintf(w, " (also excluded: %s)", strings.Join(more, ", "))
 		}
 		fmt.Fprintln(w)
 	}
@@ -68,4 +80,30 @@ func inTitle(spans []match.Span) bool {
 		}
 	}
 	return false
+}
+
+// TooOld says, for an item published (else first seen) longer than
+// cfg's max_age before now, that no digest will show it, and why; "" for
+// a fresh one.
+func TooOld(cfg *config.Config, now time.Time, it model.Item) string {
+	date := it.Published
+	if date.IsZero() {
+		date = it.FirstSeen
+	}
+	if date.IsZero() || cfg.MaxAge <= 0 || now.Sub(date) <= cfg.MaxAge {
+		return ""
+	}
+	return fmt.Sprintf("too old for digests: published %s, max_age %s", date.In(cfg.Location).Format("2006-01-02 15:04 MST"), shortDuration(cfg.MaxAge))
+}
+
+// shortDuration writes d as a config would: "72h", "1h30m", "45s".
+func shortDuration(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }

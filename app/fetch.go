@@ -13,6 +13,7 @@ import (
 	"newswatch/ingest"
 	"newswatch/internal/safetext"
 	"newswatch/match"
+	"newswatch/model"
 )
 
 // FetchReport is what the fetch and once commands show of a run of the
@@ -52,7 +53,7 @@ func (a *App) Fetch(ctx context.Context, srcs []config.Source, log *slog.Logger,
 		}
 		if len(o.Matches) > 0 {
 			var b strings.Builder
-			printMatches(&b, o)
+			printMatches(&b, o, func(it model.Item) string { return TooOld(a.Config, a.Now(), it) })
 			fs.blocks = append(fs.blocks, matchBlock{source: o.Source, text: b.String()})
 		}
 		if progress != nil {
@@ -71,6 +72,19 @@ func (s *FetchReport) Print(w io.Writer) {
 	for _, b := range s.blocks {
 		io.WriteString(w, b.text)
 	}
+	s.PrintProblems(w)
+	slices.SortFunc(s.found, func(a, b ingest.Outcome) int { return strings.Compare(a.Source, b.Source) })
+	for _, o := range s.found {
+		fmt.Fprintf(w, "%s: its feed URL is a web page; used the feed it advertises, %s (`newswatch discover` prints an entry for it)\n", o.Source, o.FeedURL)
+	}
+	fmt.Fprintf(w, "fetched %d %s in %s: %d new %s, %d new %s, %d failed\n",
+		s.Sources, Plural(s.Sources, "source", "sources"), s.Elapsed.Round(time.Millisecond),
+		s.New, Plural(s.New, "item", "items"), s.Matches, Plural(s.Matches, "match", "matches"), s.Failed)
+}
+
+// PrintProblems lists the sources that failed or lost articles, by name:
+// all that once -q prints of a fetch.
+func (s *FetchReport) PrintProblems(w io.Writer) {
 	slices.SortFunc(s.problems, func(a, b ingest.Outcome) int { return strings.Compare(a.Source, b.Source) })
 	if s.Failed > 0 {
 		fmt.Fprintln(w, "errors:")
@@ -85,13 +99,6 @@ func (s *FetchReport) Print(w io.Writer) {
 			fmt.Fprintf(w, "warning: %s: %v\n", o.Source, o.Warning)
 		}
 	}
-	slices.SortFunc(s.found, func(a, b ingest.Outcome) int { return strings.Compare(a.Source, b.Source) })
-	for _, o := range s.found {
-		fmt.Fprintf(w, "%s: its feed URL is a web page; used the feed it advertises, %s (`newswatch discover` prints an entry for it)\n", o.Source, o.FeedURL)
-	}
-	fmt.Fprintf(w, "fetched %d %s in %s: %d new %s, %d new %s, %d failed\n",
-		s.Sources, Plural(s.Sources, "source", "sources"), s.Elapsed.Round(time.Millisecond),
-		s.New, Plural(s.New, "item", "items"), s.Matches, Plural(s.Matches, "match", "matches"), s.Failed)
 }
 
 // maxTitle is the most of a title a fetch report prints, in characters,
@@ -99,8 +106,8 @@ func (s *FetchReport) Print(w io.Writer) {
 const maxTitle = 300
 
 // printMatches writes a source's new matches: title, companies with their
-// topics, link.
-func printMatches(w io.Writer, o ingest.Outcome) {
+// topics, link; a match past max_age says that no digest will show it.
+func printMatches(w io.Writer, o ingest.Outcome, tooOld func(model.Item) string) {
 	fmt.Fprintf(w, "%s: %d new %s, %d %s\n", o.Source, o.New, Plural(o.New, "item", "items"),
 		len(o.Matches), Plural(len(o.Matches), "match", "matches"))
 	for _, m := range o.Matches {
@@ -108,7 +115,11 @@ func printMatches(w io.Writer, o ingest.Outcome) {
 		for _, h := range m.Hits {
 			tags = append(tags, h.Company+" ["+strings.Join(h.Topics, ", ")+"]")
 		}
-		fmt.Fprintf(w, "  + %s\n    %s\n    %s\n", safetext.Short(match.Prepare(m.Item.Title), maxTitle), strings.Join(tags, "; "), m.Item.Link)
+		mark, note := "+", ""
+		if old := tooOld(m.Item); old != "" {
+			mark, note = "-", "\n    "+old
+		}
+		fmt.Fprintf(w, "  %s %s\n    %s\n    %s%s\n", mark, safetext.Short(match.Prepare(m.Item.Title), maxTitle), strings.Join(tags, "; "), m.Item.Link, note)
 	}
 }
 

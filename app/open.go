@@ -26,7 +26,7 @@ var ErrNoTables = errors.New("the database is new or from an older newswatch: ru
 func Open(ctx context.Context, s Setup, now func() time.Time) (*App, error) {
 	st, err := store.Open(ctx, s.Config.Database)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", store.Redact(s.Config.Database), err)
+		return nil, err // it names the database
 	}
 	return withStore(s, st, now), nil
 }
@@ -52,7 +52,7 @@ func OpenReadOnly(ctx context.Context, s Setup, now func() time.Time) (*App, err
 		return nil, ErrNoTables
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", store.Redact(s.Config.Database), err)
+		return nil, err // it names the database
 	}
 	return withStore(s, st, now), nil
 }

@@ -1,12 +1,19 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"newswatch/config"
+	"newswatch/deliver"
 	"newswatch/digest"
 	"newswatch/internal/safetext"
 	"newswatch/model"
@@ -31,7 +38,7 @@ func (a *App) TestChannels(d config.Digest, rcpt []string, mailOnly bool) []Test
 	if mailOnly {
 		return out
 	}
-	return append(out, notifyChannels(d, a.clock)...)
+	return append(out, notifyChannels(d, a.clock, a.Config.HTTP.UserAgent)...)
 }
 
 // mailChannel is the configured SMTP server, else the output folder.
@@ -42,7 +49,7 @@ func (a *App) mailChannel() TestChannel {
 			if err := s.Send(ctx, m); err != nil {
 				return "", err
 			}
-			return "written to " + a.Config.Output.Dir, nil
+			return "written to " + writtenFile(a.Config.Output.Dir, m.Digest, m.MessageID), nil
 		}}
 	}
 	return TestChannel{Kind: "smtp", Send: func(ctx context.Context, m model.Message) (string, error) {
@@ -58,7 +65,7 @@ func (a *App) mailChannel() TestChannel {
 		if err != nil {
 			return "", err
 		}
-		answer := fmt.Sprintf("accepted by %s:%d for %s", a.Config.SMTP.Host, a.Config.SMTP.Port, strings.Join(m.To, ", "))
+		answer := fmt.Sprintf("accepted by %s for %s", net.JoinHostPort(a.Config.SMTP.Host, strconv.Itoa(smtpPort(a.Config.SMTP))), strings.Join(m.To, ", "))
 		if reply != "" {
 			answer += ": " + safetext.Line(reply)
 		}
@@ -67,11 +74,11 @@ func (a *App) mailChannel() TestChannel {
 }
 
 // notifyChannels are the test channels of d's notify URLs.
-func notifyChannels(d config.Digest, now func() time.Time) []TestChannel {
+func notifyChannels(d config.Digest, now func() time.Time, userAgent string) []TestChannel {
 	var out []TestChannel
 	for _, raw := range d.Notify {
 		if config.IsWebhook(raw) {
-			out = append(out, webhookChannel(d, raw, now))
+			out = append(out, webhookChannel(d, raw, now, userAgent))
 		} else {
 			out = append(out, chatChannel(d, raw, now))
 		}
@@ -79,20 +86,61 @@ func notifyChannels(d config.Digest, now func() time.Time) []TestChannel {
 	return out
 }
 
-// webhookChannel posts the test message's JSON document to a webhook.
-func webhookChannel(d config.Digest, raw string, now func() time.Time) TestChannel {
-	s := ChannelSender(d, raw, now)
+// webhookChannel posts the test message's JSON document to a webhook and
+// tells its answer: status and the start of the body.
+func webhookChannel(d config.Digest, raw string, now func() time.Time, userAgent string) TestChannel {
+	rec := &answerRecorder{next: http.DefaultTransport}
+	s := ChannelSender(d, raw, now, userAgent, &http.Client{Timeout: deliver.DefaultTimeout, Transport: rec})
 	return TestChannel{Kind: "webhook", Send: func(ctx context.Context, m model.Message) (string, error) {
 		if err := s.Send(ctx, m); err != nil {
 			return "", err
 		}
-		return "accepted by webhook " + config.MaskURL(raw), nil
+		return "accepted by webhook " + config.MaskURL(raw) + ": " + rec.answer(), nil
 	}}
+}
+
+// answerRecorder is a RoundTripper that keeps the status and the first
+// bytes of the last answer, for send -test to show.
+type answerRecorder struct {
+	next   http.RoundTripper
+	mu     sync.Mutex
+	status string
+	body   []byte
+}
+
+// answerShown is how much of an answer's body send -test shows.
+const answerShown = 200
+
+func (r *answerRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, answerShown+1))
+	r.mu.Lock()
+	r.status, r.body = resp.Status, head
+	r.mu.Unlock()
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	return resp, nil
+}
+
+// answer is "200 OK" and the body's start, made safe for a terminal.
+func (r *answerRecorder) answer() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.status
+	if body := strings.TrimSpace(string(r.body)); body != "" {
+		out += " " + safetext.Short(body, answerShown)
+	}
+	return safetext.Line(out)
 }
 
 // chatChannel sends the test message's text to a chat service.
 func chatChannel(d config.Digest, raw string, now func() time.Time) TestChannel {
-	s := ChannelSender(d, raw, now)
+	s := ChannelSender(d, raw, now, "", nil)
 	scheme, _, _ := strings.Cut(raw, ":")
 	return TestChannel{Kind: scheme, Send: func(ctx context.Context, m model.Message) (string, error) {
 		if err := s.Send(ctx, m); err != nil {

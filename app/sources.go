@@ -2,11 +2,14 @@ package app
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"newswatch/config"
 	"newswatch/opml"
 	"newswatch/scraper"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
 // NewSources are the feeds of an OPML file that cfg (nil: none) does not
@@ -70,4 +73,36 @@ func SecretWarnings(cfg *config.Config, getenv func(string) string) []string {
 		}
 	}
 	return out
+}
+
+// WriteSources writes feeds as ready [[sources]] TOML entries, as discover
+// and opml import print them.
+func WriteSources(w io.Writer, feeds []opml.Feed) error {
+	type entry struct {
+		Name string `toml:"name"`
+		Feed string `toml:"feed"`
+	}
+	entries := make([]entry, len(feeds))
+	for i, f := range feeds {
+		entries[i] = entry{Name: f.Name, Feed: f.URL}
+	}
+	b, err := toml.Marshal(struct {
+		Sources []entry `toml:"sources"`
+	}{entries})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// ExportOPML writes the configured feed sources as OPML 2.0.
+func ExportOPML(w io.Writer, cfg *config.Config) error {
+	var feeds []opml.Feed
+	for _, s := range cfg.Sources {
+		if s.Feed != "" {
+			feeds = append(feeds, opml.Feed{Name: s.Name, URL: s.Feed})
+		}
+	}
+	return opml.Write(w, "newswatch sources", feeds)
 }

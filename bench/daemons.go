@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,8 @@ type daemonCase struct {
 type daemonResult struct {
 	wall     time.Duration // the first slot, from the first daemon's tick to the last one's "fetch done"
 	cpu      time.Duration // all daemons, user + system, start-up included
+	rss      []int64       // peak RSS of each daemon
+	pgCPU    time.Duration // the PostgreSQL backends of the run's database, user + system (Linux)
 	sources  []int         // fetched by each daemon
 	requests int64         // answered 200: the slot's cold fetches (a next slot's fetches are 304s)
 }
@@ -56,9 +59,10 @@ func fetchDone(log string) (sources int, d time.Duration, ok bool) {
 		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Msg != "fetch done" {
 			continue
 		}
-		var ns int64
-		if json.Unmarshal(l.Duration, &ns) == nil {
-			return l.Sources, time.Duration(ns), true
+		// Seconds with decimals, as newswatch logs durations in JSON.
+		var sec float64
+		if json.Unmarshal(l.Duration, &sec) == nil {
+			return l.Sources, time.Duration(sec * float64(time.Second)), true
 		}
 		var s string
 		if json.Unmarshal(l.Duration, &s) == nil {
@@ -119,24 +123,44 @@ func (b *bench) daemonRun(ctx context.Context, n int, c daemonCase) (daemonResul
 		return res, err
 	}
 	b.farm.Reset()
+	self, err := os.Executable()
+	if err != nil {
+		return res, err
+	}
 	var (
 		cmds []*exec.Cmd
 		logs []*testutil.LockedBuffer
+		rus  []string
 	)
+	pgName := ""
+	if c.database == "PostgreSQL" {
+		if u, err := url.Parse(database); err == nil {
+			pgName = strings.TrimPrefix(u.Path, "/")
+		}
+	}
 	stop := func() {
+		res.pgCPU = postgresCPU(pgName) // the daemons' backends, before they end
 		for _, cmd := range cmds {
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 		}
-		for _, cmd := range cmds {
+		for i, cmd := range cmds {
 			_ = cmd.Wait()
-			if st := cmd.ProcessState; st != nil {
-				res.cpu += st.UserTime() + st.SystemTime()
+			// Measured through -measure-child, which started the daemon:
+			// this process's own peak is not folded into the daemon's.
+			if m, err := os.ReadFile(rus[i]); err == nil {
+				var wall, user, sys, rss int64
+				if _, err := fmt.Sscan(string(m), &wall, &user, &sys, &rss); err == nil {
+					res.cpu += time.Duration(user + sys)
+					res.rss = append(res.rss, rss)
+				}
 			}
 		}
 	}
-	for range c.daemons {
+	for i := range c.daemons {
 		log := &testutil.LockedBuffer{}
-		cmd := exec.CommandContext(ctx, b.bin, "-config", cfg, "-log-format", "json", "run")
+		ru := filepath.Join(dir, fmt.Sprintf("rusage-%d", i))
+		cmd := exec.CommandContext(ctx, self, "-measure-child", ru, b.bin, "-config", cfg, "-log-format", "json", "run")
+		rus = append(rus, ru)
 		cmd.Stdout, cmd.Stderr = io.Discard, log
 		if err := cmd.Start(); err != nil {
 			stop()
@@ -182,10 +206,15 @@ func daemons(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer b.farm.Close()
-	cases := []daemonCase{{"SQLite", 1}, {"PostgreSQL", 1}, {"PostgreSQL", 3}}
+	cases, err := parseDaemonCases(o.daemonCases)
+	if err != nil {
+		return err
+	}
+	b.farm.SetLatency(o.daemonLatency)
 	var out strings.Builder
-	fmt.Fprintf(&out, "| feeds | database | daemons | first slot, wall (best of %d) | sources fetched by each | CPU, all daemons | 200 responses |\n", o.reps)
-	out.WriteString("|---:|---|---:|---:|---|---:|---:|\n")
+	fmt.Fprintf(&out, "Farm latency %s, concurrency %d per daemon.\n\n", o.daemonLatency, o.concurrency)
+	fmt.Fprintf(&out, "| feeds | database | daemons | first slot, wall (best of %d) | sources fetched by each | CPU, all daemons | peak RSS of each | PostgreSQL CPU | items stored per second | 200 responses |\n", o.reps)
+	out.WriteString("|---:|---|---:|---:|---|---:|---|---:|---:|---:|\n")
 	for _, n := range o.sizes {
 		for _, c := range cases {
 			var best daemonResult
@@ -204,10 +233,78 @@ func daemons(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			for i, s := range best.sources {
 				split[i] = fmt.Sprint(s)
 			}
-			fmt.Fprintf(&out, "| %d | %s | %d | %s | %s | %s | %d |\n", n, c.database, c.daemons,
-				best.wall.Round(10*time.Millisecond), strings.Join(split, " + "), best.cpu.Round(10*time.Millisecond), best.requests)
+			rss := make([]string, len(best.rss))
+			for i, r := range best.rss {
+				rss[i] = mb(r)
+			}
+			pg := "–"
+			if best.pgCPU > 0 {
+				pg = best.pgCPU.Round(10 * time.Millisecond).String()
+			}
+			fmt.Fprintf(&out, "| %d | %s | %d | %s | %s | %s | %s | %s | %.0f | %d |\n", n, c.database, c.daemons,
+				best.wall.Round(10*time.Millisecond), strings.Join(split, " + "), best.cpu.Round(10*time.Millisecond),
+				strings.Join(rss, ", "), pg, float64(n*itemsPerFeed)/best.wall.Seconds(), best.requests)
 		}
 	}
 	fmt.Fprint(stdout, out.String())
 	return nil
+}
+
+// parseDaemonCases reads -daemon-cases: "sqlite1,pg1,pg3".
+func parseDaemonCases(list string) ([]daemonCase, error) {
+	var cases []daemonCase
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		db, n := "", ""
+		switch {
+		case strings.HasPrefix(f, "sqlite"):
+			db, n = "SQLite", strings.TrimPrefix(f, "sqlite")
+		case strings.HasPrefix(f, "pg"):
+			db, n = "PostgreSQL", strings.TrimPrefix(f, "pg")
+		default:
+			return nil, fmt.Errorf("-daemon-cases: %q: want sqlite or pg and a number of daemons, as pg3", f)
+		}
+		d, err := strconv.Atoi(n)
+		if err != nil || d < 1 || db == "SQLite" && d != 1 {
+			return nil, fmt.Errorf("-daemon-cases: %q: want sqlite1, or pg and a number of daemons, as pg3", f)
+		}
+		cases = append(cases, daemonCase{db, d})
+	}
+	return cases, nil
+}
+
+// postgresCPU is the user and system CPU time so far of the PostgreSQL
+// backends serving database name on this machine (other databases' work on
+// a shared server is left out). Zero where /proc cannot tell, or for "".
+func postgresCPU(name string) time.Duration {
+	if name == "" {
+		return 0
+	}
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var ticks int64
+	for _, d := range dirs {
+		// A backend's title: "postgres: 15/main: user database host(port) state".
+		title, err := os.ReadFile(filepath.Join(d, "cmdline"))
+		if err != nil || !strings.HasPrefix(string(title), "postgres:") || !slices.Contains(strings.Fields(string(title)), name) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(d, "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid … utime(14) stime(15)
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		for _, k := range []int{11, 12} { // fields 14 and 15, counted from the state (field 3)
+			v, _ := strconv.ParseInt(f[k], 10, 64)
+			ticks += v
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -34,23 +35,25 @@ func main() {
 
 // options are the command-line settings.
 type options struct {
-	sizes       []int
-	reps        int
-	concurrency int
-	terms       int
-	latency     time.Duration
-	latencyN    int
-	matchN      int
-	bin         string
-	keep        bool
-	out         string
-	profile     string
-	profileN    int
-	profileWarm int
-	serve       int
-	configDir   string
-	daemons     bool
-	pg          string
+	sizes         []int
+	reps          int
+	concurrency   int
+	terms         int
+	latency       time.Duration
+	latencyN      int
+	matchN        int
+	bin           string
+	keep          bool
+	out           string
+	profile       string
+	profileN      int
+	profileWarm   int
+	serve         int
+	configDir     string
+	daemons       bool
+	daemonLatency time.Duration
+	daemonCases   string
+	pg            string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -73,6 +76,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.serve, "serve", 0, "serve a farm of this many feeds and print its address until stdin closes (used by -profile)")
 	fs.StringVar(&o.configDir, "config-dir", "", "with -serve: also write a newswatch.toml for the farm into this folder")
 	fs.BoolVar(&o.daemons, "daemons", false, "daemon mode: `newswatch run` fetching one slot, one daemon on SQLite, one and three on PostgreSQL (-pg)")
+	fs.DurationVar(&o.daemonLatency, "daemon-latency", 0, "with -daemons: delay before every response of the farm, as real servers answer")
+	fs.StringVar(&o.daemonCases, "daemon-cases", "sqlite1,pg1,pg3", "with -daemons: the runs, each a database (sqlite, pg) and a number of daemons")
 	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "with -daemons: a PostgreSQL database to create the runs' databases from")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -134,15 +139,17 @@ const (
 
 // cell collects the repetitions of one measurement.
 type cell struct {
-	feeds   int
-	phase   string
-	terms   int
-	latency time.Duration
-	runs    []procResult
-	dl      []time.Duration
-	parse1  []time.Duration // one goroutine
-	parseN  []time.Duration // GOMAXPROCS goroutines
-	parsed  int             // feeds parsed by the parse-only loop
+	feeds    int
+	phase    string
+	terms    int
+	latency  time.Duration
+	runs     []procResult
+	dl       []time.Duration
+	parse1   []time.Duration // one goroutine
+	parseN   []time.Duration // GOMAXPROCS goroutines
+	parseCPU []time.Duration // CPU time of the one-goroutine parse
+	curl     []time.Duration // curl, conditional, same concurrency (absent without curl)
+	parsed   int             // feeds parsed by the parse-only loop
 }
 
 func (c *cell) best() procResult {
@@ -330,16 +337,24 @@ func (b *bench) sequence(ctx context.Context, n, rep, terms int, latency time.Du
 		}
 		c.runs = append(c.runs, res)
 		b.farm.Reset()
+		// curl first: the downloader updates the validators both use.
+		if cu, err := curlRun(ctx, urls, b.o.concurrency, v, b.work); err == nil {
+			c.curl = append(c.curl, cu)
+		} else if !errors.Is(err, exec.ErrNotFound) {
+			return fmt.Errorf("%d feeds, %s: curl: %w", n, ph, err)
+		}
 		dl, err := download(ctx, urls, b.o.concurrency, v)
 		if err != nil {
 			return fmt.Errorf("%d feeds, %s: downloader: %w", n, ph, err)
 		}
 		c.dl = append(c.dl, dl)
 		bodies := b.farm.Bodies(parse)
+		cpu0 := processCPU()
 		p1, items, err := parseAll(bodies, 1)
 		if err != nil {
 			return err
 		}
+		c.parseCPU = append(c.parseCPU, processCPU()-cpu0)
 		pn, _, err := parseAll(bodies, runtime.GOMAXPROCS(0))
 		if err != nil {
 			return err

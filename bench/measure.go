@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mmcdole/gofeed"
@@ -114,11 +116,23 @@ func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, err
 // measureChild runs argv with this process's standard streams, then writes
 // its wall time, user and system CPU time (ns) and peak RSS (bytes) to the
 // file out, and returns its exit code.
+// SIGTERM and SIGINT are passed on to it (daemons are stopped so).
 func measureChild(out string, argv []string) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sigs)
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		go func() {
+			for s := range sigs {
+				_ = cmd.Process.Signal(s)
+			}
+		}()
+		err = cmd.Wait()
+	}
 	wall := time.Since(start)
 	ps := cmd.ProcessState
 	if ps == nil {
@@ -213,6 +227,44 @@ func get(ctx context.Context, client *http.Client, url string, v *validators) er
 		return fmt.Errorf("get %s: %s", url, resp.Status)
 	}
 	return nil
+}
+
+// curlRun GETs urls with curl (one process, conc transfers in parallel,
+// keep-alive, gzip asked for and decoded, bodies discarded), each with the
+// validators the downloader holds: the conditional run of the simplest
+// tool. exec.ErrNotFound when curl is not installed.
+func curlRun(ctx context.Context, urls []string, conc int, v *validators, dir string) (time.Duration, error) {
+	bin, err := exec.LookPath("curl")
+	if err != nil {
+		return 0, err
+	}
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "parallel\nparallel-max = %d\nsilent\nshow-error\nfail\n", conc)
+	quote := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace
+	v.mu.Lock()
+	for i, u := range urls {
+		if i > 0 {
+			cfg.WriteString("next\n")
+		}
+		fmt.Fprintf(&cfg, "url = \"%s\"\noutput = \"/dev/null\"\ncompressed\n", quote(u))
+		if e := v.etag[u]; e != "" {
+			fmt.Fprintf(&cfg, "header = \"If-None-Match: %s\"\n", quote(e))
+		}
+		if lm := v.lm[u]; lm != "" {
+			fmt.Fprintf(&cfg, "header = \"If-Modified-Since: %s\"\n", quote(lm))
+		}
+	}
+	v.mu.Unlock()
+	path := filepath.Join(dir, "curl.conf")
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, bin, "-K", path).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s", err, tail(string(out), 400))
+	}
+	return time.Since(start), nil
 }
 
 // newParser is gofeed configured as newswatch's scraper configures it.

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/ingest"
+	"newswatch/internal/gcpolicy"
 	"newswatch/store"
 )
 
@@ -61,10 +61,7 @@ func profile(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	// the few MB that stay live are; much finer, and the stack captures
 	// (runtime.pcvalue) show in the CPU profile.
 	runtime.MemProfileRate = 64 << 10
-	// As cmd/newswatch's main does: GOGC=200 unless the environment says.
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(200)
-	}
+	gcpolicy.Apply() // as cmd/newswatch's main does
 	if err := os.MkdirAll(o.profile, 0o755); err != nil {
 		return err
 	}

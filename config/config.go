@@ -28,6 +28,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -165,10 +166,30 @@ const DefaultMaxStories = 50
 // named by password_env is unset or empty.
 var ErrPasswordUnset = errors.New("smtp password variable is not set")
 
+// NoConfigError is Load's error when path is not a file: it does not exist,
+// or it is a folder. Its text says how to make or name one.
+type NoConfigError struct {
+	Path   string
+	Folder bool
+}
+
+func (e *NoConfigError) Error() string {
+	if e.Folder {
+		return fmt.Sprintf("%s is a folder: -config wants the config file (e.g. %s)", e.Path, filepath.Join(e.Path, "newswatch.toml"))
+	}
+	return fmt.Sprintf("no config at %s: write one with `newswatch init %s`, or point -config or $NEWSWATCH_CONFIG at yours", e.Path, e.Path)
+}
+
 // Load reads, decodes and validates the file at path. Errors name the file,
 // line and key; all problems found are reported together (errors.Join of *Error).
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &NoConfigError{Path: path}
+	}
+	if st, serr := os.Stat(path); err != nil && serr == nil && st.IsDir() {
+		return nil, &NoConfigError{Path: path, Folder: true}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
@@ -208,6 +229,14 @@ func (s *SMTP) Password(getenv func(string) string) (string, error) {
 	if v := getenv(s.PasswordEnv); v != "" {
 		return v, nil
 	}
-	return "", fmt.Errorf("[smtp] password_env names %s, which is unset or empty: export %s=<password> before sending, or remove password_env to send without AUTH: %w",
-		s.PasswordEnv, s.PasswordEnv, ErrPasswordUnset)
+	return "", &passwordUnsetError{env: s.PasswordEnv}
 }
+
+// passwordUnsetError is ErrPasswordUnset for one variable, said once.
+type passwordUnsetError struct{ env string }
+
+func (e *passwordUnsetError) Error() string {
+	return fmt.Sprintf("$%s ([smtp] password_env) is not set: export %s=<password> before sending, or remove password_env to send without a login", e.env, e.env)
+}
+
+func (e *passwordUnsetError) Is(target error) bool { return target == ErrPasswordUnset }

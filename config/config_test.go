@@ -77,7 +77,7 @@ func TestInvalid(t *testing.T) {
 			{13, "digests[2].schedule", "required"},
 		}},
 		{"timezone.toml", []problem{
-			{1, "timezone", `not a time zone (did you mean "Europe/Brussels"?)`},
+			{1, "timezone", `is not a time zone (did you mean "Europe/Brussels"?)`},
 			{7, "digests[0].timezone", "not a time zone"},
 		}},
 		// Unknown keys, wrong types and bad values in one run, not in rounds.
@@ -90,7 +90,7 @@ func TestInvalid(t *testing.T) {
 			{10, "sources[1].links", "required when page is set"},
 			{15, "digests[0].schedule", "bad cron expression"},
 			{16, "digests[0].to[1]", "must be a string, not an integer"},
-			{17, "digests[0].timezone", `not a time zone (did you mean "Europe/Brussels"?)`},
+			{17, "digests[0].timezone", `is not a time zone (did you mean "Europe/Brussels"?)`},
 		}},
 		{"references.toml", []problem{
 			{12, "digests[0].companies[1]", `unknown company "Alibab": not a name in [[companies]] (did you mean "Alibaba"?)`},

@@ -122,5 +122,9 @@ func decodeError(file string, data []byte, err error) *Error {
 	if ix, err := buildIndex(data); err == nil {
 		key = ix.qualify(line, key)
 	}
-	return &Error{File: file, Line: line, Key: key, Msg: strings.TrimPrefix(de.Error(), "toml: ")}
+	msg := strings.TrimPrefix(de.Error(), "toml: ")
+	if strings.Contains(msg, "cannot have new lines") || strings.Contains(msg, "unterminated") {
+		msg += " (unterminated string? a closing quote is missing)"
+	}
+	return &Error{File: file, Line: line, Key: key, Msg: msg}
 }

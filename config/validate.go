@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
 )
@@ -90,12 +91,19 @@ func (c *checker) location(key, name string, fallback *time.Location) *time.Loca
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
+		if hint := offsetZoneHint(name); hint != "" {
+			c.errorf(key, "%q is not a time zone: %s", name, hint)
+			return fallback
+		}
 		if s := suggestZone(name); s != "" {
-			c.wrap(key, err, "not a time zone%s", didYouMean(s))
+			c.errorf(key, "%q is not a time zone%s", name, didYouMean(s))
 		} else {
-			c.wrap(key, err, "not a time zone: use an IANA name such as \"Europe/Brussels\" or \"UTC\"")
+			c.errorf(key, "%q is not a time zone: use an IANA name such as \"Europe/Brussels\" or \"UTC\"", name)
 		}
 		return fallback
+	}
+	if city, ok := fixedAbbreviations[name]; ok {
+		c.warnf(key, "%q is a fixed offset all year, without daylight saving: for the local time write a city such as %q", name, city)
 	}
 	return loc
 }
@@ -292,6 +300,9 @@ func (c *checker) name(seen nameSet, key, name string) string {
 		c.errorf(key, "required: a non-empty name")
 		return name
 	}
+	if c.control(key, name, "name") {
+		return name
+	}
 	folded := fold(name)
 	if first, ok := seen[folded]; ok {
 		c.errorf(key, "duplicate name %q: already used by %s (line %d)", name, parentPath(first), c.ix.lineOf(first))
@@ -313,9 +324,24 @@ func (c *checker) phrases(key string, list []string, what string) []string {
 		out[i] = strings.TrimSpace(p)
 		if out[i] == "" {
 			c.errorf(indexPath(key, i), "empty %s: remove it or write the %s", what, what)
+			continue
 		}
+		c.control(indexPath(key, i), out[i], what)
 	}
 	return out
+}
+
+// control reports a tab, line break or other control character inside a
+// name or term (a paste from a spreadsheet, a "\t" escape): it could
+// never match as written and prints badly.
+func (c *checker) control(key, text, what string) bool {
+	i := strings.IndexFunc(text, unicode.IsControl)
+	if i < 0 {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	c.errorf(key, "%s %q holds a control character (%U, e.g. a tab): write it on one line with plain spaces", what, text, r)
+	return true
 }
 
 func (c *checker) sources(list []Source, base string) []Source {

@@ -465,7 +465,7 @@ func (d *Daemon) compose(ctx context.Context, a *app.App, spec digest.Spec, slot
 	switch what {
 	case app.NothingNew:
 		log.Info("digest skipped: nothing new", "slot", slot)
-	case app.AlreadyRecorded:
+	case app.AlreadyRecorded, app.StillPending:
 		log.Info("digest slot already recorded", "slot", slot)
 	case app.Claimed:
 		log.Info("items claimed by a concurrent send", "slot", slot)

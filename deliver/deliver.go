@@ -121,7 +121,8 @@ type Report struct {
 // pending with the next attempt after policy's backoff; a permanent one
 // marks it failed with the server's reply. A message refused for now by
 // every try for 72 hours after it was composed is marked failed too, its
-// items released into the next digest.
+// items released into the next digest, unless the mail settings were the
+// cause (a *SettingsError): that message waits for the fix.
 //
 // A message the server accepted for some recipients and refused for now
 // (4xx) for others is in Report.Sent with those others in Outcome.Owed: it
@@ -240,7 +241,7 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message,
 		log.Error("gave up on the remaining recipients; the others had the message", "message_id", m.MessageID,
 			"attempt", o.Attempt, "err", sendErr)
 		return o, failed, nil
-	case se.Temporary && m.Sent.IsZero() && now.Sub(m.Created) >= owedFor:
+	case se.Temporary && m.Sent.IsZero() && now.Sub(m.Created) >= owedFor && !IsSettings(sendErr):
 		// Refused for now by every try for days: give up as a mail
 		// server gives up on a queued message. Marked failed, its
 		// stories go into the next digest and the failure is reported.

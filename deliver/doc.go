@@ -5,7 +5,10 @@
 // outcome: accepted (and only then sent), refused for good (failed, its
 // stories released to the next digest), or refused for now (retried with
 // [RetryPolicy]'s backoff; recipients still owed after 72 hours are given
-// up). A message is built from the stored parts by [NewMsg] with the same
+// up). A failure of the mail settings rather than of the message (a refused
+// login, an unset password variable, TLS not as configured: a
+// [SettingsError]) keeps the message pending, never given up, until the
+// settings are fixed. A message is built from the stored parts by [NewMsg] with the same
 // Message-ID on every try, so a resend after a crash is one the receiving
 // side can recognise.
 //

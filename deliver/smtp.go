@@ -28,6 +28,27 @@ const DefaultTimeout = 30 * time.Second
 // not offer STARTTLS: nothing is sent and no password leaves in clear text.
 var ErrNoStartTLS = errors.New("server does not offer STARTTLS")
 
+// SettingsError is a failure of the mail settings rather than of the
+// message: the server refused the user name or password (535, 530 or
+// another AUTH refusal), the password variable is unset, or TLS could not
+// be set up as configured (a certificate not trusted, no STARTTLS
+// offered). Only the user can fix it, and once it is fixed the message
+// goes through: the sender reports it as temporary, and the outbox keeps
+// the message pending, whatever its age, until a try after the fix.
+type SettingsError struct{ Err error }
+
+// Error returns Err's text.
+func (e *SettingsError) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *SettingsError) Unwrap() error { return e.Err }
+
+// IsSettings reports whether err is (or wraps) a *SettingsError.
+func IsSettings(err error) bool {
+	var se *SettingsError
+	return errors.As(err, &se)
+}
+
 // Option configures a Sender made by NewSMTPSender or NewFileSender.
 type Option func(*senderOptions)
 
@@ -87,7 +108,9 @@ type smtpSender struct {
 // error from it is temporary, the message stays pending.
 //
 // Failures are *SendError: connection refused, reset or timed out and 4xx
-// replies are temporary; 5xx replies, TLS certificate and AUTH refusals are
+// replies are temporary; failures of the settings (an AUTH refusal, an
+// unset password, a TLS certificate not trusted, no STARTTLS, 530 without
+// a login) are temporary and wrap a *SettingsError; other 5xx replies are
 // permanent. Recipients the server refuses are listed in Rejected while the
 // message goes to the others (Delivered). A message is delivered as soon as
 // the server answered 250 to its DATA, even if the connection then drops.
@@ -127,6 +150,14 @@ func (s *smtpSender) fail(temporary bool, code int, format string, args ...any) 
 		err = fmt.Errorf("%w (no reply within %v)", err, s.opts.timeout)
 	}
 	return &SendError{Temporary: temporary, Code: code, Err: err}
+}
+
+// settings builds the SendError of a failure of the mail settings: kept
+// for a retry after the fix (see SettingsError).
+func (s *smtpSender) settings(code int, format string, args ...any) *SendError {
+	se := s.fail(true, code, format, args...)
+	se.Err = &SettingsError{Err: se.Err}
+	return se
 }
 
 // Send delivers m. See NewSMTPSender.
@@ -203,6 +234,10 @@ func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string,
 		return "", step("MAIL FROM", err)
 	}
 	if err := client.Mail(from); err != nil {
+		var reply *textproto.Error
+		if errors.As(err, &reply) && reply.Code == 530 {
+			return "", s.settings(530, "MAIL FROM: %w (the server wants a login: set [smtp] username and password_env)", asReply(err))
+		}
 		return "", step("MAIL FROM", err)
 	}
 	rejected := map[string]string{}
@@ -275,11 +310,11 @@ func (s *smtpSender) dial(ctx context.Context, conn *connGuard) (*gosmtp.Client,
 	var pass string
 	if s.cfg.Username != "" {
 		if s.password == nil {
-			return nil, s.fail(true, 0, "no password for user %q", s.cfg.Username)
+			return nil, s.settings(0, "no password for user %q", s.cfg.Username)
 		}
 		p, err := s.password()
 		if err != nil {
-			return nil, s.fail(true, 0, "password for user %q: %w", s.cfg.Username, err)
+			return nil, s.settings(0, "password for user %q: %w", s.cfg.Username, err)
 		}
 		pass = p
 	}
@@ -357,23 +392,25 @@ func (s *smtpSender) dial(ctx context.Context, conn *connGuard) (*gosmtp.Client,
 		return nil, s.fail(true, 0, "connect: %w", err)
 	case auth != nil && auth.started():
 		var reply *textproto.Error
-		temp, code := true, 0 // the connection failed during AUTH
 		switch {
+		case errors.As(err, &reply) && reply.Code/100 == 5:
+			hint := ""
+			if s.cfg.PasswordEnv != "" {
+				hint = fmt.Sprintf(" (check the user name and the password in $%s)", s.cfg.PasswordEnv)
+			}
+			return nil, s.settings(reply.Code, "authentication failed for user %q: %w%s", s.cfg.Username, asReply(reply), hint)
 		case errors.As(err, &reply):
-			temp, code, err = reply.Code/100 != 5, reply.Code, asReply(reply)
+			return nil, s.fail(true, reply.Code, "authentication failed for user %q: %w", s.cfg.Username, asReply(reply))
 		case auth.refused() != nil:
-			temp, err = false, auth.refused()
+			return nil, s.settings(0, "authentication failed for user %q: %w", s.cfg.Username, auth.refused())
 		}
-		se := s.fail(temp, code, "authentication failed for user %q: %w", s.cfg.Username, err)
-		if code == 535 && s.cfg.PasswordEnv != "" {
-			se.Err = fmt.Errorf("%w (check the user name and the password in $%s)", se.Err, s.cfg.PasswordEnv)
-		}
-		return nil, se
+		// The connection failed during AUTH.
+		return nil, s.fail(true, 0, "authentication failed for user %q: %w", s.cfg.Username, err)
 	case (s.cfg.Security == "starttls" || s.cfg.Security == "") && clear != nil && clear.ehloWithout("STARTTLS"):
-		return nil, s.fail(false, 0, "%w while security = \"starttls\"; nothing sent, no password given "+
+		return nil, s.settings(0, "%w while security = \"starttls\"; nothing sent, no password given "+
 			"(use security = \"tls\" if the port speaks TLS from the start)", ErrNoStartTLS)
 	case isTLSError(err):
-		return nil, s.fail(false, 0, "TLS: %w", err)
+		return nil, s.settings(0, "TLS: %w", err)
 	}
 	temp, code := classifyReply(err)
 	return nil, s.fail(temp, code, "%w", asReply(err))

@@ -126,8 +126,8 @@ func TestSMTPWrongPassword(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error:\n got %s\nwant %s", err, want)
 	}
-	if se.Temporary || se.Code != 535 {
-		t.Errorf("Temporary = %v, Code = %d: want a permanent 535", se.Temporary, se.Code)
+	if !se.Temporary || se.Code != 535 || !IsSettings(err) {
+		t.Errorf("Temporary = %v, Code = %d, settings %v: want a 535 kept for a retry after the settings are fixed", se.Temporary, se.Code, IsSettings(err))
 	}
 	if strings.Contains(err.Error(), "wrong") {
 		t.Error("the error shows the password")
@@ -142,7 +142,7 @@ func TestSMTPPasswordUnavailable(t *testing.T) {
 	missing := func() (string, error) { return "", errors.New("NEWSWATCH_SMTP_PASSWORD is not set") }
 	sender := NewSMTPSender(s.cfg, missing, WithTLSConfig(s.srv.ClientTLSConfig()))
 	se := sendErr(t, sender.Send(context.Background(), testMessage()))
-	if !se.Temporary || !strings.Contains(se.Error(), "NEWSWATCH_SMTP_PASSWORD") || !strings.Contains(se.Error(), testUser) {
+	if !se.Temporary || !IsSettings(se) || !strings.Contains(se.Error(), "NEWSWATCH_SMTP_PASSWORD") || !strings.Contains(se.Error(), testUser) {
 		t.Errorf("got %v (temporary %v): want a temporary error naming the variable and the user", se, se.Temporary)
 	}
 	if c := s.srv.Counts(); c.Sessions != 0 {
@@ -156,8 +156,8 @@ func TestSMTPNoStartTLSOffered(t *testing.T) {
 	s := newSMTP(t, smtptest.Options{Username: testUser, Password: testPass, AllowInsecureAuth: true}, "starttls", 5*time.Second)
 	err := s.sender.Send(context.Background(), testMessage())
 	se := sendErr(t, err)
-	if !errors.Is(err, ErrNoStartTLS) || se.Temporary {
-		t.Errorf("got %v (temporary %v), want permanent ErrNoStartTLS", err, se.Temporary)
+	if !errors.Is(err, ErrNoStartTLS) || !se.Temporary || !IsSettings(err) {
+		t.Errorf("got %v (temporary %v), want ErrNoStartTLS kept for a retry after the settings are fixed", err, se.Temporary)
 	}
 	if c := s.srv.Counts(); c.Auths != 0 || c.Mails != 0 || c.Accepted != 0 {
 		t.Errorf("counts %+v: no AUTH and no mail may reach a server without STARTTLS", c)
@@ -169,8 +169,8 @@ func TestSMTPUntrustedCertificate(t *testing.T) {
 	cfg := config.SMTP{Host: srv.Host(), Port: srv.Port(), Security: "starttls", Username: testUser, From: "n@example.org"}
 	err := NewSMTPSender(cfg, password(testPass), WithTimeout(5*time.Second)).Send(context.Background(), testMessage())
 	se := sendErr(t, err)
-	if se.Temporary || !strings.Contains(err.Error(), "certificate") {
-		t.Errorf("got %v (temporary %v), want a permanent certificate error", err, se.Temporary)
+	if !se.Temporary || !IsSettings(err) || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("got %v (temporary %v), want a certificate error kept for a retry after the settings are fixed", err, se.Temporary)
 	}
 	if c := srv.Counts(); c.Auths != 0 || c.Mails != 0 {
 		t.Errorf("counts %+v", c)

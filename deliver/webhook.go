@@ -49,6 +49,8 @@ type Webhook struct {
 	Client *http.Client
 	// Getenv looks up ${VAR}; nil: os.Getenv.
 	Getenv func(string) string
+	// UserAgent is the User-Agent header ([http] user_agent); "": Go's.
+	UserAgent string
 	// Now is the clock of the signature's timestamp and of Retry-After
 	// dates; nil: time.Now.
 	Now func() time.Time
@@ -94,6 +96,9 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
+	if w.UserAgent != "" {
+		req.Header.Set("User-Agent", w.UserAgent)
+	}
 	if w.Secret != nil {
 		secret, err := w.Secret()
 		if err != nil {

@@ -269,8 +269,9 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 	if err != nil {
 		return HealthView{}, fmt.Errorf("source health: %w", err)
 	}
+	window := "since the last digest"
 	if since.IsZero() {
-		since = now.Add(-24 * time.Hour)
+		since, window = now.Add(-24*time.Hour), "in the last 24 hours"
 	}
 	format := func(t time.Time) string { return t.In(spec.Location).Format("Mon 2 Jan 15:04") }
 	var hv HealthView
@@ -282,7 +283,7 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		}
 		if h.LastStatus == model.StatusError {
 			failing[h.Source] = true
-			hv.Failing = append(hv.Failing, FailingSource{Source: h.Source, Since: format(h.FailingSince), Error: h.LastError})
+			hv.Failing = append(hv.Failing, FailingSource{Source: h.Source, Since: format(h.FailingSince), Error: sourceless(h.Source, h.LastError)})
 			continue
 		}
 		if h.LastSuccess.After(since) {
@@ -306,15 +307,15 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 			recovered[r.Source] = i
 			hv.Recovered = append(hv.Recovered, FailingSource{Source: r.Source, Since: format(r.Started)})
 		}
-		hv.Recovered[i].Error = r.Err // runs come oldest first: the last one stays
+		hv.Recovered[i].Error = sourceless(r.Source, r.Err) // runs come oldest first: the last one stays
 		hv.Recovered[i].Failures++
 	}
-	hv.Summary = fmt.Sprintf("%d %s fetched fine since the last digest", fine, plural(fine, "source", "sources"))
+	hv.Summary = fmt.Sprintf("%d %s fetched fine %s", fine, plural(fine, "source", "sources"), window)
 	if n := len(hv.Failing); n > 0 {
 		hv.Summary += fmt.Sprintf("; %d failing", n)
 	}
 	hv.Summary += "."
-	failed, err := c.Store.Messages(ctx, model.MessageFailed)
+	failed, err := c.Store.Messages(ctx, model.MessageFailed, model.MessagePending)
 	if err != nil {
 		return HealthView{}, fmt.Errorf("failed digests: %w", err)
 	}
@@ -322,7 +323,15 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		if m.Digest != spec.Name || m.Created.Before(since) || len(m.To) == 0 && len(m.Channels) > 0 {
 			continue // another digest's (its readers may differ), or no mail: its channels are listed below
 		}
-		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: m.LastError})
+		why := m.LastError
+		if m.Status == model.MessagePending {
+			if why == "" {
+				continue // not tried yet
+			}
+			// Held back (a wrong password): it goes out once fixed.
+			why = "kept in the outbox, not sent yet: " + why
+		}
+		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: why})
 	}
 	via, err := c.failedChannels(ctx, spec.Name, since, format)
 	if err != nil {
@@ -330,6 +339,12 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 	}
 	hv.FailedDigests = append(hv.FailedDigests, via...)
 	return hv, nil
+}
+
+// sourceless is a source's recorded error without the source's name in
+// front: the footer names the source already.
+func sourceless(source, err string) string {
+	return strings.TrimPrefix(err, fmt.Sprintf("source %q: ", source))
 }
 
 func (c *Composer) configured(source string) bool {
@@ -391,9 +406,9 @@ func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history
 		}
 		var sv StoryView
 		if len(r.old) > 0 {
-			sv = updateView(all, cands, r.fresh, r.old, loc)
+			sv = updateView(all, cands, r.fresh, r.old, loc, now)
 		} else {
-			sv = storyView(lead, loc)
+			sv = storyView(lead, loc, now)
 			sv.Also, sv.Lines, sv.MoreOutlets = otherReports(all, cands, r.fresh, 0)
 		}
 		sv.Topics = storyTopics(all, slices.Concat(r.fresh, r.old))
@@ -691,7 +706,7 @@ func matchedTerms(h match.Hit) []string {
 // reports under it; when every new report only restates what was
 // delivered, the story is folded into one line under the title readers
 // saw, with the new outlets.
-func updateView(all []entry, cands []story.Candidate, fresh, old []int, loc *time.Location) StoryView {
+func updateView(all []entry, cands []story.Candidate, fresh, old []int, loc *time.Location, now time.Time) StoryView {
 	first := all[old[0]]
 	outlets := map[string]bool{}
 	var seen []story.Candidate
@@ -722,14 +737,14 @@ func updateView(all []entry, cands []story.Candidate, fresh, old []int, loc *tim
 	update := fmt.Sprintf("first reported %s by %s · %d %s so far",
 		when.Format("Mon"), firstSource(first.item), len(outlets), plural(len(outlets), "outlet", "outlets"))
 	if news >= 0 {
-		sv := storyView(all[fresh[news]], loc)
+		sv := storyView(all[fresh[news]], loc, now)
 		sv.lead = fresh[news]
 		sv.Update = update
 		sv.Also, sv.Lines, sv.MoreOutlets = otherReports(all, cands, fresh, news)
 		return sv
 	}
 	lead := all[fresh[0]]
-	sv := storyView(lead, loc)
+	sv := storyView(lead, loc, now)
 	sv.Update = update
 	sv.Folded = true
 	sv.Title = shortTitle(first.text.Title, first.item.Link)
@@ -842,13 +857,17 @@ func itemTime(it model.Item) time.Time {
 	return it.FirstSeen
 }
 
-func storyView(e entry, loc *time.Location) StoryView {
+func storyView(e entry, loc *time.Location, now time.Time) StoryView {
+	layout := "Mon 2 Jan 15:04 MST"
+	if itemTime(e.item).In(loc).Year() != now.In(loc).Year() {
+		layout = "Mon 2 Jan 2006 15:04 MST" // another year's item says so
+	}
 	sv := StoryView{
 		lead:    -1,
 		Title:   shortTitle(e.text.Title, e.item.Link),
 		Link:    e.item.Link,
 		Source:  firstSource(e.item),
-		Time:    itemTime(e.item).In(loc).Format("Mon 2 Jan 15:04 MST"),
+		Time:    itemTime(e.item).In(loc).Format(layout),
 		Topics:  e.hit.Topics,
 		Reasons: reasons(e.hit),
 		// For the JSON document.

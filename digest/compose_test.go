@@ -224,7 +224,7 @@ func TestComposeHealthFooter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"3 sources fetched fine since the last digest; 1 failing.",
+		"3 sources fetched fine in the last 24 hours; 1 failing.", // no digest was sent before this one,
 		"Broken failing since",
 		"XML syntax error",
 		"Flaky recovered after 1 failed fetch from",

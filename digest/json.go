@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -134,11 +135,21 @@ func NewDocument(v View, m model.Message) Document {
 
 // Marshal is the document's JSON, indented for people who read it.
 func (d Document) Marshal() ([]byte, error) {
-	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
+	return MarshalJSON(d)
+}
+
+// MarshalJSON writes v indented, with a final newline, and with <, > and &
+// as they are (a Message-ID reads "<…@…>", not "\u003c…\u003e"): the
+// document is no HTML.
+func MarshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("json document: %w", err)
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
 }
 
 // ParseDocument reads a document back from its JSON.

@@ -75,13 +75,8 @@
 // words) and starts one at the root. The cost grows with the text, not with
 // the number of terms, and every match is whole-word by construction.
 //
-// Aho-Corasick was measured against it (match_bench_test.go, BENCHMARKS.md
-// "Matching"): github.com/BobuSumisu/aho-corasick over the same lexer's
-// output, written as " word word … ", finds the same hits. It cannot do
-// without the lexer (whole words, NFKC, case folding, apostrophes), so it
-// only adds work: copying every word into a stream and walking it byte by
-// byte made it 1.2× slower at 50 terms and 1.7× slower at 10,000, and its
-// dense 256-way transition table held 168 MB and took about 200 ms to build
-// at 10,000 terms (budget: 50 MB, 100 ms), against 1.4 MB and 17 ms for the
-// word trie.
+// A byte-level Aho-Corasick automaton over the lexer's output finds the
+// same hits but cannot do without the lexer (whole words, NFKC, case
+// folding, apostrophes), so it only adds work; BENCHMARKS.md ("Matching")
+// has the comparison.
 package match

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -90,8 +91,8 @@ func hasToken(list, token string) bool {
 
 // Discover returns the feeds of the web page at link: link itself when it
 // is a feed, else the feeds the page advertises, else the first of the
-// common feed paths of its site (/feed, /rss.xml, /atom.xml, …) that serves
-// a feed. Requests follow the rules of every fetch. No feed found is an
+// common feed paths (/feed, /rss.xml, /atom.xml, …) that serves a feed,
+// below the page's folder first, then at the site's root. Requests follow the rules of every fetch. No feed found is an
 // error that says what was tried.
 func (f *Fetcher) Discover(ctx context.Context, link string) ([]FeedLink, error) {
 	u, err := url.Parse(link)
@@ -120,12 +121,13 @@ var ErrNoFeed = errors.New("no feed found")
 // feedsOf returns the feeds of a fetched page (see Discover).
 func (f *Fetcher) feedsOf(ctx context.Context, resp *response, acc access) ([]FeedLink, error) {
 	if _, err := f.parseFeed(resp.Body.Bytes(), resp.ContentType, resp.URL, f.now()); err == nil {
-		return []FeedLink{{URL: resp.URL.String(), Type: resp.ContentType}}, nil
+		return []FeedLink{{URL: resp.URL.String(), Title: f.feedTitle(resp.Body.Bytes(), resp.ContentType), Type: resp.ContentType}}, nil
 	}
 	if feeds := advertisedFeeds(resp.Body.Bytes(), resp.URL); len(feeds) > 0 {
 		return feeds, nil
 	}
-	for _, p := range commonFeedPaths {
+	paths := candidatePaths(resp.URL)
+	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -135,10 +137,42 @@ func (f *Fetcher) feedsOf(ctx context.Context, resp *response, acc access) ([]Fe
 			continue
 		}
 		_, perr := f.parseFeed(r.Body.Bytes(), r.ContentType, r.URL, f.now())
+		title := ""
+		if perr == nil {
+			title = f.feedTitle(r.Body.Bytes(), r.ContentType)
+		}
 		r.release()
 		if perr == nil {
-			return []FeedLink{{URL: cand}}, nil
+			return []FeedLink{{URL: cand, Title: title}}, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: the page advertises none (<link rel=\"alternate\" type=\"application/rss+xml\">) and %s serve none", ErrNoFeed, strings.Join(commonFeedPaths, ", "))
+	return nil, fmt.Errorf("%w: the page advertises none (<link rel=\"alternate\" type=\"application/rss+xml\">) and %s serve none", ErrNoFeed, strings.Join(paths, ", "))
+}
+
+// feedTitle is the title a feed gives itself, "" when it gives none; body
+// parsed as a feed before.
+func (f *Fetcher) feedTitle(body []byte, contentType string) string {
+	feed, err := f.parser.Parse(bytes.NewReader(toUTF8(body, contentType)))
+	if err != nil {
+		return ""
+	}
+	return cleanTitle(feed.Title)
+}
+
+// candidatePaths are the paths where a feed may be served for page: the
+// common feed paths below the page's own folder first (/markets/feed for
+// /markets/ or /markets), then the site's.
+func candidatePaths(page *url.URL) []string {
+	dir := page.Path
+	if last := path.Base(dir); !strings.HasSuffix(dir, "/") && strings.Contains(last, ".") {
+		dir = path.Dir(dir) // a file such as /markets/index.html
+	}
+	dir = strings.TrimSuffix(dir, "/")
+	var out []string
+	if dir != "" && dir != "." {
+		for _, p := range commonFeedPaths {
+			out = append(out, dir+p)
+		}
+	}
+	return append(out, commonFeedPaths...)
 }

@@ -42,7 +42,7 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 	if u, err := url.Parse(src.Feed); err == nil {
 		acc = f.access(ctx, u)
 	}
-	resp, err := f.get(ctx, request{URL: src.Feed, Access: acc, ETag: src.ETag, LastModified: src.LastModified})
+	resp, err := f.get(ctx, request{URL: src.Feed, Access: acc, ETag: src.ETag, LastModified: src.LastModified, Raw: true})
 	if err != nil {
 		return fail(err)
 	}
@@ -51,7 +51,7 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		return res
 	}
 	defer func() { resp.release() }()
-	items, err := f.parseFeed(resp.Body.Bytes(), resp.ContentType, resp.URL, f.now())
+	items, err := f.parseBody(ctx, resp)
 	if errors.Is(err, ErrNotFeed) && looksHTML(resp) {
 		// A web page in place of a feed: follow the feed it advertises
 		// (or serves at a common path), and say which one was used.
@@ -61,7 +61,7 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		}
 		res.FeedURL = feeds[0].URL
 		resp.release()
-		resp, err = f.get(ctx, request{URL: res.FeedURL, Access: acc, ETag: src.ETag, LastModified: src.LastModified})
+		resp, err = f.get(ctx, request{URL: res.FeedURL, Access: acc, ETag: src.ETag, LastModified: src.LastModified, Raw: true})
 		if err != nil {
 			return fail(fmt.Errorf("discovered feed %s: %w", res.FeedURL, err))
 		}
@@ -69,8 +69,9 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 			res.NotModified = true
 			return res
 		}
-		items, err = f.parseFeed(resp.Body.Bytes(), resp.ContentType, resp.URL, f.now())
+		items, err = f.parseBody(ctx, resp)
 	}
+	resp.release() // the items hold copies of what they need
 	if err != nil {
 		if resp.URL.String() != src.Feed {
 			err = fmt.Errorf("redirected to %s: %w", resp.URL.Redacted(), err)
@@ -101,6 +102,23 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		res.ETag, res.LastModified = resp.ETag, resp.LastModified
 	}
 	return res
+}
+
+// parseBody decompresses and parses resp's body, holding one of the
+// Fetcher's parse slots meanwhile: parsing is CPU work, so more bodies
+// decompressed and parsed at once than there are processors would only hold
+// more memory. The body stays decompressed in resp.
+func (f *Fetcher) parseBody(ctx context.Context, resp *response) ([]Item, error) {
+	select {
+	case f.parsing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-f.parsing }()
+	if err := f.decode(resp); err != nil {
+		return nil, err
+	}
+	return f.parseFeed(resp.Body.Bytes(), resp.ContentType, resp.URL, f.now())
 }
 
 // parseFeed parses a complete feed body. base is the URL the body came from

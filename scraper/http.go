@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -59,8 +60,10 @@ func (e *HTTPError) Error() string {
 	return s
 }
 
-// response is a fetched body, decompressed and complete. Body is pooled:
-// call release when done with it, and keep no reference to its bytes.
+// response is a fetched body, complete. Body is pooled: call release when
+// done with it, and keep no reference to its bytes. It is decompressed,
+// unless the request was Raw: then encoding is the Content-Encoding still to
+// undo, and decode undoes it.
 type response struct {
 	URL          *url.URL // final URL, after redirects
 	NotModified  bool
@@ -68,6 +71,7 @@ type response struct {
 	LastModified string
 	ContentType  string
 	Body         *bytes.Buffer
+	encoding     string // "gzip" while a Raw body is compressed
 }
 
 func (r *response) release() {
@@ -184,6 +188,9 @@ type request struct {
 	Access             access
 	ETag, LastModified string // validators for a conditional GET
 	Accept             string // default: feed types
+	// Raw keeps a gzip body compressed (response.decode decompresses it):
+	// a feed waiting for its parse then holds a sixth of its size.
+	Raw bool
 }
 
 // get fetches r.URL and returns the complete, decompressed body, or a 304.
@@ -222,7 +229,9 @@ func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
 	} else if r.LastModified != "" {
 		req.Header.Set("If-Modified-Since", r.LastModified)
 	}
-	resp, err := f.client(r.Access, false).Do(req)
+	c := f.client(r.Access, false)
+	c.Transport.(*roundTripper).raw = r.Raw
+	resp, err := c.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -246,7 +255,35 @@ func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
 		return nil, fmt.Errorf("internal error: response body of type %T", resp.Body)
 	}
 	out.Body, pb.buf = pb.buf, nil
+	if r.Raw {
+		out.encoding = resp.Header.Get("Content-Encoding")
+	}
 	return out, nil
+}
+
+// decode decompresses a Raw response's body in place, under the body limit.
+func (f *Fetcher) decode(r *response) error {
+	if r.Body == nil || r.encoding == "" {
+		return nil
+	}
+	raw := r.Body
+	r.Body, r.encoding = nil, ""
+	defer putBuffer(raw)
+	zr, err := getGzip(bytes.NewReader(raw.Bytes()))
+	if err != nil {
+		return fmt.Errorf("gzip: %w", err)
+	}
+	defer gzipPool.Put(zr)
+	// The gzip trailer gives the decompressed size (modulo 4 GiB): the
+	// buffer is allocated once, at its size, instead of doubling.
+	// Deflate expands at most 1,032 times: a larger claim is not believed.
+	size := int64(0)
+	if b := raw.Bytes(); len(b) >= 4 {
+		size = int64(binary.LittleEndian.Uint32(b[len(b)-4:]))
+		size = min(size, int64(len(b))*1032)
+	}
+	r.Body, err = f.readBody(zr, size)
+	return err
 }
 
 // client returns the http.Client for the requests of a source with access acc:
@@ -281,6 +318,7 @@ type roundTripper struct {
 	f    *Fetcher
 	pool *http.Transport
 	html bool
+	raw  bool // a gzip body is kept compressed (request.Raw)
 }
 
 // acceptHTML is the Accept of page and article requests.
@@ -343,7 +381,7 @@ func (t *roundTripper) once(req *http.Request) (*http.Response, error) {
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return nil, statusError(resp)
 	}
-	buf, err := f.decodeBody(resp)
+	buf, err := f.decodeBody(resp, t.raw)
 	if err != nil {
 		return nil, f.requestError(ctx, err)
 	}
@@ -351,10 +389,12 @@ func (t *roundTripper) once(req *http.Request) (*http.Response, error) {
 		ct := htmlContentType(resp.Header.Get("Content-Type"), buf.Bytes())
 		resp.Header.Set("Content-Type", ct)
 	}
-	resp.Header.Del("Content-Encoding")
+	if !t.raw {
+		resp.Header.Del("Content-Encoding")
+	}
 	resp.Header.Del("Content-Length")
 	resp.ContentLength = int64(buf.Len())
-	resp.Uncompressed = true // colly must not gunzip again
+	resp.Uncompressed = !t.raw // colly must not gunzip again
 	resp.Body = &pooledBody{Reader: bytes.NewReader(buf.Bytes()), buf: buf}
 	return resp, nil
 }
@@ -381,25 +421,37 @@ func statusError(resp *http.Response) error {
 	return &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
 }
 
-// decodeBody reads resp's body completely, gzip decoded, under the body limit.
-func (f *Fetcher) decodeBody(resp *http.Response) (*bytes.Buffer, error) {
+// decodeBody reads resp's body completely, gzip decoded, under the body
+// limit. With raw, a gzip body is read as it came, its Content-Encoding
+// header set to "gzip", under the same limit (no realistic body compresses
+// to more than its decompressed size), for response.decode to decompress.
+func (f *Fetcher) decodeBody(resp *http.Response, raw bool) (*bytes.Buffer, error) {
 	var body io.Reader = resp.Body
+	size := resp.ContentLength
 	switch ce := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); ce {
 	case "", "identity":
 		if resp.ContentLength > f.opts.MaxBody {
 			return nil, fmt.Errorf("%w: over %d bytes (Content-Length %d)", ErrTooLarge, f.opts.MaxBody, resp.ContentLength)
 		}
 	case "gzip", "x-gzip":
+		if raw {
+			resp.Header.Set("Content-Encoding", "gzip")
+			buf := getBuffer()
+			if resp.ContentLength > 0 && resp.ContentLength <= f.opts.MaxBody {
+				buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+			}
+			return f.readLimited(buf, resp.Body)
+		}
 		zr, err := getGzip(resp.Body)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		defer gzipPool.Put(zr)
-		body = zr
+		body, size = zr, 0
 	default:
 		return nil, fmt.Errorf("unsupported Content-Encoding %q", ce)
 	}
-	return f.readBody(body)
+	return f.readBody(body, size)
 }
 
 // requestError turns our own per-request deadline into a message that says so.
@@ -427,8 +479,9 @@ func getGzip(r io.Reader) (*gzip.Reader, error) {
 
 // readBody reads r completely into a pooled buffer, failing with ErrTooLarge
 // rather than truncating. A body that is itself gzip data (a .gz file served
-// without Content-Encoding) is decompressed under the same limit.
-func (f *Fetcher) readBody(r io.Reader) (*bytes.Buffer, error) {
+// without Content-Encoding) is decompressed under the same limit. size, when
+// positive, is the expected length, allocated at once.
+func (f *Fetcher) readBody(r io.Reader, size int64) (*bytes.Buffer, error) {
 	var magic [2]byte
 	n, err := io.ReadFull(r, magic[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
@@ -442,8 +495,18 @@ func (f *Fetcher) readBody(r io.Reader) (*bytes.Buffer, error) {
 		}
 		defer gzipPool.Put(zr)
 		r = zr
+		size = 0
 	}
 	buf := getBuffer()
+	if size > 0 && size <= f.opts.MaxBody {
+		buf.Grow(int(size) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
+	}
+	return f.readLimited(buf, r)
+}
+
+// readLimited reads r completely into buf, failing with ErrTooLarge rather
+// than truncating; buf goes back to the pool on failure.
+func (f *Fetcher) readLimited(buf *bytes.Buffer, r io.Reader) (*bytes.Buffer, error) {
 	if _, err := buf.ReadFrom(io.LimitReader(r, f.opts.MaxBody+1)); err != nil {
 		putBuffer(buf)
 		return nil, err
@@ -479,7 +542,7 @@ func (f *Fetcher) readFile(u *url.URL, etag string) (*response, error) {
 		out.NotModified = true
 		return out, nil
 	}
-	out.Body, err = f.readBody(file)
+	out.Body, err = f.readBody(file, st.Size())
 	if err != nil {
 		return nil, err
 	}

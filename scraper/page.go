@@ -23,7 +23,12 @@ type ArticleError struct {
 	Err error
 }
 
-func (e *ArticleError) Error() string { return e.URL + ": " + e.Err.Error() }
+func (e *ArticleError) Error() string {
+	if msg := e.Err.Error(); strings.Contains(msg, e.URL) {
+		return msg // it names the article already (a body selector that matched nothing)
+	}
+	return e.URL + ": " + e.Err.Error()
+}
 func (e *ArticleError) Unwrap() error { return e.Err }
 
 // PartialError lists the articles of a page source, or the full texts of a

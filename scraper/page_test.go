@@ -339,7 +339,8 @@ func TestPageSourceSelectors(t *testing.T) {
 		if res.Err != nil || !errors.As(res.Warning, &se) || se.Field != "body" {
 			t.Fatalf("err = %v, warning = %v; want a body *SelectorError warning", res.Err, res.Warning)
 		}
-		if !strings.Contains(res.Warning.Error(), `1 of 5 articles yielded nothing: `+s.URL+`/news/retail-sales: body selector "div.article-body" matched nothing on `+s.URL+"/news/retail-sales") {
+		if !strings.Contains(res.Warning.Error(), `1 of 5 articles yielded nothing: body selector "div.article-body" matched nothing on `+s.URL+"/news/retail-sales") ||
+			strings.Count(res.Warning.Error(), "/news/retail-sales") != 1 {
 			t.Errorf("warning = %v", res.Warning)
 		}
 		if len(res.Items) != 4 {

@@ -27,6 +27,12 @@
 // so DNS rebinding is refused too. Each private source has its own
 // connection pool, and its own robots.txt cache entries.
 //
+// A feed's body is held as it came (compressed) until one of the Fetcher's
+// parse slots, as many as GOMAXPROCS, decompresses and parses it: sources in
+// flight wait on their servers in parallel, while only as many bodies are
+// decompressed and parsed at once as there are processors. A gzip body is
+// bounded by the body limit both as it came and decompressed.
+//
 // Feeds (feed.go) are parsed with gofeed after the body is converted to UTF-8
 // (byte order mark, then the XML prolog or Content-Type charset; bytes that
 // are valid UTF-8 are read as UTF-8 whatever the label says, since a mislabel
@@ -90,6 +96,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -201,6 +208,7 @@ type Fetcher struct {
 	hosts      *hostGate
 	robots     *robotsCache
 	parser     *gofeed.Parser
+	parsing    chan struct{} // parse slots: GOMAXPROCS feeds are decompressed and parsed at once
 	now        func() time.Time
 
 	// Test hooks, set before the first fetch. lookup replaces DNS;
@@ -229,12 +237,13 @@ func New(o Options) *Fetcher {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	f := &Fetcher{
-		opts:   o,
-		log:    log,
-		hosts:  &hostGate{delay: o.PerHostDelay, next: map[string]time.Time{}},
-		robots: &robotsCache{entries: map[string]*robotsEntry{}},
-		parser: newFeedParser(),
-		now:    time.Now,
+		opts:    o,
+		log:     log,
+		hosts:   &hostGate{delay: o.PerHostDelay, next: map[string]time.Time{}},
+		robots:  &robotsCache{entries: map[string]*robotsEntry{}},
+		parser:  newFeedParser(),
+		parsing: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		now:     time.Now,
 	}
 	f.transports = f.newTransports()
 	return f

@@ -361,11 +361,15 @@ func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, s
 	if len(fresh) == 0 {
 		return nil, nil
 	}
-	arr, err := json.Marshal(fresh)
-	if err != nil {
+	// Without HTML escaping: item text is mostly HTML, and each <, > and &
+	// escaped is six bytes for the database to parse back.
+	var arr strings.Builder
+	enc := json.NewEncoder(&arr)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(fresh); err != nil {
 		return nil, err
 	}
-	rows, err := tx.StmtContext(ctx, s.stmts.insertItems).QueryContext(ctx, seen, seen, string(arr))
+	rows, err := tx.StmtContext(ctx, s.stmts.insertItems).QueryContext(ctx, seen, seen, arr.String())
 	if err != nil {
 		return nil, fmt.Errorf("insert items: %w", err)
 	}

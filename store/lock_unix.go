@@ -34,7 +34,7 @@ func (s *Store) LockDaemon() (release func(), err error) {
 		holder := readPID(f)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s is held%s; stop that daemon first", ErrLocked, name, holder)
+			return nil, fmt.Errorf("%w: %s is held%s", ErrLocked, name, holder)
 		}
 		return nil, fmt.Errorf("store: lock %s: %w", name, err)
 	}

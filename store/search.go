@@ -155,7 +155,12 @@ var countUpTo = 1000
 func (s *Store) pgTotal(ctx context.Context, p searchPlan, res *SearchResult) error {
 	from, where, args := p.sql(false)
 	inner := `SELECT 1 ` + from + where
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) FROM (`+inner+` LIMIT ?) AS m`), append(args, countUpTo+1)...).Scan(&res.Total); err != nil {
+	q, done, err := s.searchReader(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := q.QueryRowContext(ctx, s.q(`SELECT count(*) FROM (`+inner+` LIMIT ?) AS m`), append(args, countUpTo+1)...).Scan(&res.Total); err != nil {
 		return fmt.Errorf("store: search: %w", err)
 	}
 	if res.Total <= countUpTo {
@@ -177,6 +182,31 @@ func (s *Store) pgTotal(ctx context.Context, p searchPlan, res *SearchResult) er
 	return nil
 }
 
+// reader is what a search query runs on: the pool, or a transaction.
+type reader interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// searchReader returns where a PostgreSQL search's queries run: without
+// bitmap scans when the plan says (a source filter: its few items are
+// checked one by one rather than every match of the words read) or
+// byDate is set, else the pool. done ends the transaction.
+func (s *Store) searchReader(ctx context.Context, p searchPlan, byDate bool) (r reader, done func(), err error) {
+	if p.ts == "" || (!byDate && !p.bySource) {
+		return s.r, func() {}, nil
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: search: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_bitmapscan = off`); err != nil {
+		tx.Rollback()
+		return nil, nil, fmt.Errorf("store: search: %w", err)
+	}
+	return tx, func() { tx.Rollback() }, nil
+}
+
 // byDateAbove is the number of text matches above which a page of
 // results is found by walking the date index (SQLite).
 var byDateAbove = 3000
@@ -187,9 +217,7 @@ const searchBatch = 256
 // SearchEach calls fn with every item q selects, newest first, ignoring
 // q.Limit, until fn returns false or an error.
 func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Item) (bool, error)) error {
-	p := s.plan(q)
-	from, where, args := p.sql(false)
-	ids, err := s.searchIDs(ctx, p, from+where, args, 0)
+	ids, err := s.SearchIDs(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -210,6 +238,14 @@ func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Ite
 	return nil
 }
 
+// SearchIDs returns the IDs of every item q selects, newest first,
+// ignoring q.Limit; ItemsByIDs reads them.
+func (s *Store) SearchIDs(ctx context.Context, q SearchQuery) ([]int64, error) {
+	p := s.plan(q)
+	from, where, args := p.sql(false)
+	return s.searchIDs(ctx, p, from+where, args, 0)
+}
+
 // searchIDs returns the IDs of the items of a plan's query (FROM and
 // WHERE), newest first, at most limit (0: all).
 func (s *Store) searchIDs(ctx context.Context, p searchPlan, query string, args []any, limit int) ([]int64, error) {
@@ -224,23 +260,14 @@ func (s *Store) searchIDs(ctx context.Context, p searchPlan, query string, args 
 		b.WriteString(`SELECT i.id ` + query)
 		args = newestFirst(&b, args, limit)
 	}
-	var q interface {
-		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	} = s.r
-	if p.ts != "" && limit > 0 && p.many {
-		// Many matches: the planner, which misjudges how many words of
-		// a phrase or of several words occur together, is told to walk
-		// the date index rather than read every match's row.
-		tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-		if err != nil {
-			return nil, fmt.Errorf("store: search: %w", err)
-		}
-		defer tx.Rollback()
-		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_bitmapscan = off`); err != nil {
-			return nil, fmt.Errorf("store: search: %w", err)
-		}
-		q = tx
+	// Many matches: the planner, which misjudges how many words of a
+	// phrase or of several words occur together, is told to walk the date
+	// index rather than read every match's row.
+	q, done, err := s.searchReader(ctx, p, p.many && limit > 0)
+	if err != nil {
+		return nil, err
 	}
+	defer done()
 	rows, err := q.QueryContext(ctx, s.q(b.String()), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
@@ -269,6 +296,7 @@ type searchPlan struct {
 	// index (which carries the item's ID and date).
 	needItems bool
 	many      bool     // PostgreSQL: more than countUpTo matches
+	bySource  bool     // PostgreSQL: a source filter, checked item by item
 	idConds   []string // conditions on an item's ID, written with %[1]s for it
 	idArgs    []any
 	conds     []string // further conditions on items AS i
@@ -384,6 +412,7 @@ func (s *Store) plan(q SearchQuery) searchPlan {
 	if q.Source != "" {
 		p.idConds = append(p.idConds, `%[1]s IN (SELECT src.item_id FROM item_sources AS src WHERE src.source = ?)`)
 		p.idArgs = append(p.idArgs, q.Source)
+		p.bySource = p.ts != ""
 	}
 	when := `coalesce(i.published, i.first_seen)`
 	if p.ts != "" {

@@ -59,16 +59,16 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 
 	s := &Store{name: abs, d: sqlite{}, now: time.Now}
 	s.w, err = sql.Open("sqlite", dsn(abs, writer))
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s.w.SetMaxOpenConns(1)
 	s.w.SetMaxIdleConns(1)
@@ -80,21 +80,21 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := s.setup(ctx); err != nil {
 		s.stmts.close()
 		s.w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 
 	s.r, err = sql.Open("sqlite", dsn(abs, readPool))
 	if err != nil {
 		s.stmts.close()
 		s.w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	s.r.SetMaxOpenConns(n)
 	s.r.SetMaxIdleConns(n)
 	if err := s.r.PingContext(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -103,10 +103,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 func openSQLiteReadOnly(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	if _, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s := &Store{name: abs, d: sqlite{}, now: time.Now}
 	// A read-only WAL database can be read when its -wal and -shm files
@@ -129,7 +129,7 @@ func openSQLiteReadOnly(ctx context.Context, path string) (*Store, error) {
 		if s.r != nil {
 			s.r.Close()
 		}
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
 	s.r.SetMaxOpenConns(n)
@@ -138,7 +138,7 @@ func openSQLiteReadOnly(ctx context.Context, path string) (*Store, error) {
 	if err := s.stmts.prepare(ctx, s); err != nil {
 		s.stmts.close()
 		s.r.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -172,6 +172,14 @@ func dsn(abs string, m dsnMode) string {
 		q.Set("mode", "ro")
 		q.Set("immutable", "1")
 		q.Add("_pragma", "query_only(1)")
+	}
+	// The page cache: SQLite's default is 2 MB a connection. The writer's
+	// holds the key index's upper pages; the readers' serve short queries;
+	// the rest comes from the operating system's file cache.
+	if m == writer {
+		q.Add("_pragma", "cache_size(-1024)")
+	} else {
+		q.Add("_pragma", "cache_size(-256)")
 	}
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")

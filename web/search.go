@@ -136,28 +136,48 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (total i
 	if err != nil {
 		return 0, false, nil, err
 	}
-	err = s.opts.Store.SearchEach(ctx, q, func(it model.Item) (bool, error) {
-		f := weigh(st, words, it, marks[it.ID])
-		keep := len(f.Hits) > 0
-		if p.Company != "" {
-			keep = slices.Contains(f.Companies(), p.Company)
-		}
-		if keep && p.Topic != "" {
-			keep = slices.Contains(f.Topics(), p.Topic)
-		}
-		if keep {
-			total++
-			if len(out) < p.Limit {
-				out = append(out, f)
-			}
-		}
-		return true, nil
-	})
+	ids, err := s.opts.Store.SearchIDs(ctx, q)
 	if err != nil {
 		return 0, false, nil, err
 	}
+	checked := 0
+	for start := 0; start < len(ids) && (len(out) < p.Limit || checked < exactUpTo); start += weighBatch {
+		items, err := s.opts.Store.ItemsByIDs(ctx, ids[start:min(start+weighBatch, len(ids))])
+		if err != nil {
+			return 0, false, nil, err
+		}
+		for _, it := range items {
+			checked++
+			f := weigh(st, words, it, marks[it.ID])
+			keep := len(f.Hits) > 0
+			if p.Company != "" {
+				keep = slices.Contains(f.Companies(), p.Company)
+			}
+			if keep && p.Topic != "" {
+				keep = slices.Contains(f.Topics(), p.Topic)
+			}
+			if keep {
+				total++
+				if len(out) < p.Limit {
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	if checked < len(ids) {
+		// The rest is estimated from the share of the items weighed.
+		return total + (len(ids)-checked)*total/checked, true, out, nil
+	}
 	return total, false, out, nil
 }
+
+// exactUpTo is how many items the text index lets through that a company,
+// topic or "matched" filter weighs for its total; past it, once the page
+// is full, the total is estimated from the share of those that matched.
+var exactUpTo = 1000
+
+// weighBatch is how many items such a filter reads at once.
+const weighBatch = 250
 
 // allMarks returns the companies each item was marked not relevant for.
 func allMarks(ctx context.Context, st *store.Store, cfg *config.Config) (map[int64][]string, error) {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -466,6 +467,16 @@ func TestAuth(t *testing.T) {
 	if w := f.do(t, "POST", item, form+"&csrf="+url.QueryEscape(csrf[1]), withCookie); w.Code != http.StatusSeeOther {
 		t.Errorf("form with CSRF: %d %s", w.Code, w.Body)
 	}
+	if w := f.do(t, "GET", "/", "", withCookie); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/search" {
+		t.Errorf("/: %d %v", w.Code, w.Header())
+	}
+	if w := f.do(t, "POST", "/logout", "", withCookie); w.Code != 403 {
+		t.Errorf("log out without CSRF token: %d", w.Code)
+	}
+	w = f.do(t, "POST", "/logout", "csrf="+url.QueryEscape(csrf[1]), withCookie)
+	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Set-Cookie"), "Max-Age=0") {
+		t.Errorf("log out: %d %v", w.Code, w.Header())
+	}
 	// Another token's session, or an expired one, is no session.
 	other := newFixture(t, "another-token-for-tests")
 	if w := other.do(t, "GET", "/search", "", withCookie); w.Code != 401 {
@@ -610,5 +621,63 @@ func TestCheckAccess(t *testing.T) {
 		if err := CheckAccess(tc.addr, tc.env, tc.token); (err == nil) != tc.ok {
 			t.Errorf("%+v: %v", tc, err)
 		}
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
+<item><title>Cainiao &lt;b&gt;opens&lt;/b&gt; a hub</title><link>`+"http://"+r.Host+`/a</link><description>A new hub in Liège.</description></item>
+</channel></rss>`)
+	}))
+	defer feed.Close()
+	f := newFixture(t, "")
+	cfg, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), "https://wire.example.org/feed", feed.URL+"/feed", 1))
+	if err := os.WriteFile(f.path, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.stamp = time.Time{} // read the file again, whatever its time stamp
+	page := f.do(t, "GET", "/sources", "", nil)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page.Body.String())[1]
+	w := f.do(t, "POST", "/sources/dry-run", "source=Wire&csrf="+url.QueryEscape(csrf), nil)
+	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "Cainiao &lt;b&gt;opens&lt;/b&gt; a hub") && !strings.Contains(body, "Cainiao opens a hub") || !strings.Contains(body, "A new hub in Liège.") {
+		t.Errorf("dry run: %d %s", w.Code, body)
+	}
+	before, _ := f.st.Search(context.Background(), store.SearchQuery{Text: "hub"})
+	if before.Total != 0 {
+		t.Errorf("the dry run stored %d items", before.Total)
+	}
+	if w := f.do(t, "POST", "/sources/dry-run", "source=Nowhere&csrf="+url.QueryEscape(csrf), nil); w.Code != 404 {
+		t.Errorf("unknown source: %d", w.Code)
+	}
+	if w := f.do(t, "POST", "/items/999999/not-relevant", "company=Alibaba&csrf="+url.QueryEscape(csrf), nil); w.Code != 404 {
+		t.Errorf("unknown item: %d", w.Code)
+	}
+	if w := f.do(t, "POST", "/items/"+itoa(f.ids["spy"])+"/not-relevant", "company=Nobody&csrf="+url.QueryEscape(csrf), nil); w.Code != 404 {
+		t.Errorf("unknown company: %d", w.Code)
+	}
+}
+
+// A company filter weighs exactUpTo items for its total, then estimates
+// the rest from the share that matched.
+func TestFilterTotalEstimated(t *testing.T) {
+	f := newFixture(t, "")
+	defer func(n int) { exactUpTo = n }(exactUpTo)
+	exactUpTo = 1
+	got := decode[itemsAnswer](t, f.do(t, "GET", "/api/items?company=Alibaba&limit=1", "", nil))
+	if !slices.Equal(titles(got.Items), []string{"Cainiao accused of spying on customers"}) || got.Total < 1 {
+		t.Errorf("estimated: %d %q", got.Total, titles(got.Items))
+	}
+	if w := f.do(t, "GET", "/search?company=Alibaba&limit=1", "", nil); !strings.Contains(w.Body.String(), "about ") {
+		t.Errorf("the page does not say the total is an estimate")
+	}
+	exactUpTo = 1000
+	if got := decode[itemsAnswer](t, f.do(t, "GET", "/api/items?company=Alibaba&limit=1", "", nil)); got.Total != 2 {
+		t.Errorf("exact total %d, want 2", got.Total)
 	}
 }

@@ -12,7 +12,11 @@ import (
 
 // cli is the app of the configuration as the commands use it: the shared
 // work of package app, with what the commands print.
-type cli struct{ *app.App }
+type cli struct {
+	*app.App
+	// quiet prints failures only (once -q): what went well is not said.
+	quiet bool
+}
 
 // loadConfig reads and validates the configuration and everything that
 // depends on it alone (watchlist, templates): a problem is a usage error.
@@ -47,7 +51,7 @@ func openAppWith(ctx context.Context, e *env, open func(context.Context, app.Set
 	if err != nil {
 		return nil, err
 	}
-	return &cli{a}, nil
+	return &cli{App: a}, nil
 }
 
 // specs returns the digests named (all when names is empty), in the

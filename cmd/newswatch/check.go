@@ -12,8 +12,10 @@ import (
 	"newswatch/app"
 	"newswatch/config"
 	"newswatch/match"
+	"newswatch/model"
 	"newswatch/scraper"
 	"newswatch/store"
+	"newswatch/web"
 )
 
 // samplesPerName is how many sample titles check shows per company and topic.
@@ -60,14 +62,14 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	defer a.Close()
 	st := a.Store
 	if *itemURL != "" {
-		return explainItem(ctx, e.stdout, st, wl, *itemURL)
+		return explainItem(ctx, e.stdout, st, wl, *itemURL, func(it model.Item) string { return app.TooOld(cfg, a.Now(), it) })
 	}
-	items, err := st.Items(ctx, store.ItemQuery{Since: a.Now().AddDate(0, 0, -*days)})
+	items, err := st.Items(ctx, store.ItemQuery{FirstSeenAfter: a.Now().AddDate(0, 0, -*days)})
 	if err != nil {
 		return fmt.Errorf("read stored items: %w", err)
 	}
 	printBacktest(e.stdout, app.RunBacktest(cfg, wl, items, samplesPerName), cfg, *days, len(items))
-	return printMarks(ctx, e.stdout, st, cfg, wl, *days)
+	return web.PrintMarks(ctx, e.stdout, st, cfg, wl, a.Now(), *days)
 }
 
 // printBacktest shows the backtest of the last days on total items.
@@ -101,12 +103,12 @@ func printTally(w io.Writer, name string, t *app.Tally) {
 
 // explainItem shows, for the stored item with link, why each company
 // matches or not.
-func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, link string) error {
+func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, link string, tooOld func(model.Item) string) error {
 	key, err := scraper.NormalizeURL(link)
 	if err != nil {
 		return usagef("-item %q: %v", link, err)
 	}
-	err = app.Explain(ctx, w, st, wl, key)
+	err = app.Explain(ctx, w, st, wl, key, tooOld)
 	if errors.Is(err, app.ErrNoItem) {
 		return usagef("-item: no stored item with link %s (key %s)", link, key)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"newswatch/app"
+	"newswatch/config"
 	"newswatch/internal/logging"
 )
 
@@ -48,7 +49,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	if g.config == "" {
 		g.config = def
 	}
-	fs.StringVar(&g.config, "config", g.config, "configuration file (default $NEWSWATCH_CONFIG, else ./newswatch.toml)")
+	fs.StringVar(&g.config, "config", g.config, "configuration file ($NEWSWATCH_CONFIG when set)")
 	fs.BoolVar(&g.verbose, "v", g.verbose, "debug logs")
 	if g.logFormat == "" {
 		g.logFormat = "auto"
@@ -84,8 +85,8 @@ type command struct {
 }
 
 var commands = []command{
-	{"init", "init [FILE]", "write a commented starter config (never overwrites)", cmdInit},
-	{"run", "run", "daemon: fetch and send digests on their schedules", cmdRun},
+	{"init", "init [-data DIR] [FILE | -]", "write a commented starter config, 0644 (never overwrites; - prints it)", cmdInit},
+	{"run", "run [-listen ADDR] [-web-listen ADDR]", "daemon: fetch and send digests on their schedules", cmdRun},
 	{"once", "once [-q]", "fetch, then deliver each digest whose scheduled slot has come (for system cron)", cmdOnce},
 	{"fetch", "fetch [-source NAME] [-dry-run]", "fetch the sources now and show the new matches", cmdFetch},
 	{"send", "send [-test [-to ADDR]] [NAME]", "compose and deliver digests now (all when no NAME), retrying pending ones first; -test: a test message only", cmdSend},
@@ -96,7 +97,7 @@ var commands = []command{
 	{"discover", "discover URL", "list a web page's feeds as ready [[sources]] entries", cmdDiscover},
 	{"opml", "opml import FILE | opml export", "print [[sources]] entries for an OPML file's feeds; write the configured feeds as OPML", cmdOPML},
 	{"copy-db", "copy-db -to URL", "copy the database (items, health, digest history) into a new one, PostgreSQL usually", cmdCopyDB},
-	{"templates", "templates", "print the built-in templates", cmdTemplates},
+	{"templates", "templates [-dir DIR]", "print the built-in templates, or write them into DIR to edit", cmdTemplates},
 	{"version", "version", "print the version", cmdVersion},
 }
 
@@ -132,10 +133,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err := c.run(ctx, e, fs.Args()[1:])
 		return report(e, err)
 	}
-	fmt.Fprintf(stderr, "newswatch: unknown command %q\n\n", name)
+	names := make([]string, 0, len(commands)+1)
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(stderr, "newswatch: unknown command %q%s\n\n", name, config.Suggest(name, append(names, "help")))
 	printUsage(stderr)
 	return exitUsage
 }
+
+// reworded is err said again in the user's words, still matching
+// errors.Is and errors.As for it.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e reworded) Error() string { return e.msg }
+func (e reworded) Unwrap() error { return e.err }
+
+// reword returns err with the message format gives, in place of its own.
+func reword(err error, format string, args ...any) error {
+	return reworded{fmt.Sprintf(format, args...), err}
+}
+
+// silentError is a failure the command has already shown as it should
+// (or, for a health check, must not show): exit 1, nothing printed.
+type silentError struct{ err error }
+
+func (e silentError) Error() string { return e.err.Error() }
+func (e silentError) Unwrap() error { return e.err }
 
 func report(e *env, err error) int {
 	if err == nil {
@@ -143,6 +170,10 @@ func report(e *env, err error) int {
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
+	}
+	var se silentError
+	if errors.As(err, &se) {
+		return exitFailure
 	}
 	var ue usageError
 	var ce *app.ConfigError
@@ -158,8 +189,12 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: newswatch [-config FILE] [-v] [-log-format auto|text|json] COMMAND [ARGS]")
 	fmt.Fprintln(w, "       newswatch help | -version")
 	fmt.Fprintln(w)
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-32s %s\n", c.usage, c.summary)
+		width = max(width, len(c.usage))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.usage, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Flags (before or after the command):")
@@ -204,6 +239,16 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	slog.SetDefault(e.log)
 	slog.SetLogLoggerLevel(slog.LevelWarn)
 	return pos, nil
+}
+
+// reportLog is the logger of work whose outcome the command prints
+// itself (a delivery run): without -v, its records would say each thing a
+// second time.
+func (e *env) reportLog() *slog.Logger {
+	if e.verbose {
+		return e.log
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // level is the log level: one-shot commands print their results and log

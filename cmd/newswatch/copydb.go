@@ -36,7 +36,7 @@ func cmdCopyDB(ctx context.Context, e *env, args []string) error {
 	}
 	src, err := store.Open(ctx, cfg.Database)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
+		return err // it names the database
 	}
 	defer src.Close()
 	// No daemon may write the file while it is copied.
@@ -50,12 +50,12 @@ func cmdCopyDB(ctx context.Context, e *env, args []string) error {
 	defer release()
 	dst, err := store.Open(ctx, *to)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", store.Redact(*to), err)
+		return err // it names the database
 	}
 	defer dst.Close()
 	n, err := src.CopyTo(ctx, dst)
 	if errors.Is(err, store.ErrNotEmpty) {
-		return fmt.Errorf("%w: copy-db copies into a new database only (%s holds items or digests)", err, dst.Path())
+		return reword(err, "%s already holds items or digests: copy-db copies into a new, empty database only", dst.Path())
 	}
 	if err != nil {
 		return err

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-
-	"github.com/pelletier/go-toml/v2"
 
 	"newswatch/app"
 	"newswatch/config"
@@ -16,24 +13,6 @@ import (
 	"newswatch/opml"
 	"newswatch/scraper"
 )
-
-// sourceEntry is one [[sources]] entry as discover and opml import print it.
-type sourceEntry struct {
-	Name string `toml:"name"`
-	Feed string `toml:"feed"`
-}
-
-// printSources writes entries as ready [[sources]] TOML.
-func printSources(w io.Writer, entries []sourceEntry) error {
-	b, err := toml.Marshal(struct {
-		Sources []sourceEntry `toml:"sources"`
-	}{entries})
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
-}
 
 // optionalConfig loads the config when there is one: discover and opml
 // work without, with the default user agent and nothing configured.
@@ -61,7 +40,7 @@ func cmdDiscover(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return safetext.Error(err)
 	}
-	entries := make([]sourceEntry, len(feeds))
+	entries := make([]opml.Feed, len(feeds))
 	for i, fl := range feeds {
 		name := fl.Title
 		if name == "" {
@@ -72,10 +51,10 @@ func cmdDiscover(ctx context.Context, e *env, args []string) error {
 			kind = "served at a common path"
 		}
 		fmt.Fprintf(e.stdout, "# %s (%s)\n", safetext.Line(fl.URL), safetext.Line(kind))
-		entries[i] = sourceEntry{Name: name, Feed: fl.URL}
+		entries[i] = opml.Feed{Name: name, URL: fl.URL}
 	}
 	fmt.Fprintln(e.stdout)
-	return printSources(e.stdout, entries)
+	return app.WriteSources(e.stdout, entries)
 }
 
 func cmdOPML(ctx context.Context, e *env, args []string) error {
@@ -91,7 +70,7 @@ func cmdOPML(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return usageError{err}
 		}
-		return opmlExport(e.stdout, cfg)
+		return app.ExportOPML(e.stdout, cfg)
 	}
 	return usagef("usage: opml import FILE | opml export")
 }
@@ -108,29 +87,14 @@ func opmlImport(e *env, file string) error {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	fresh, skipped := app.NewSources(feeds, optionalConfig(e))
-	entries := make([]sourceEntry, len(fresh))
-	for i, f := range fresh {
-		entries[i] = sourceEntry{Name: f.Name, Feed: f.URL}
-	}
 	if skipped > 0 {
 		fmt.Fprintf(e.stdout, "# %d %s already configured, skipped\n\n", skipped, plural(skipped, "feed", "feeds"))
 	}
-	if len(entries) == 0 {
+	if len(fresh) == 0 {
 		if skipped == 0 {
 			return errors.New(file + ": no feeds (outlines with xmlUrl) in it")
 		}
 		return nil
 	}
-	return printSources(e.stdout, entries)
-}
-
-// opmlExport writes the configured feed sources as OPML 2.0.
-func opmlExport(w io.Writer, cfg *config.Config) error {
-	var feeds []opml.Feed
-	for _, s := range cfg.Sources {
-		if s.Feed != "" {
-			feeds = append(feeds, opml.Feed{Name: s.Name, URL: s.Feed})
-		}
-	}
-	return opml.Write(w, "newswatch sources", feeds)
+	return app.WriteSources(e.stdout, fresh)
 }

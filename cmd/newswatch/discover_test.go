@@ -149,3 +149,37 @@ to = ["me@example.org"]
 		t.Errorf("output does not say %q:\n%s", want, out.String())
 	}
 }
+
+// TestDiscoverBelowThePage: a page that advertises no feed is probed for
+// the common feed paths below its own folder first (/markets/rss.xml for
+// /markets/), before the site's root.
+func TestDiscoverBelowThePage(t *testing.T) {
+	const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>%s</title><link>https://example.org/</link>` +
+		`<item><title>One</title><link>https://example.org/one</link></item></channel></rss>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/markets/rss.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, rss, "Markets")
+		case "/feed":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, rss, "Everything")
+		case "/markets/", "/":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<html><head><title>Markets</title></head><body></body></html>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	code, out, errOut := runCmd(t, "-config", filepath.Join(t.TempDir(), "none.toml"), "discover", srv.URL+"/markets/")
+	if code != exitOK || !strings.Contains(out, srv.URL+"/markets/rss.xml") || strings.Contains(out, srv.URL+"/feed'") || !strings.Contains(out, "name = 'Markets'") {
+		t.Errorf("discover of /markets/: exit %d, want the feed below it\n%s%s", code, out, errOut)
+	}
+}
+
+// sourceEntry is one [[sources]] entry as discover and opml import print it.
+type sourceEntry struct {
+	Name string `toml:"name"`
+	Feed string `toml:"feed"`
+}

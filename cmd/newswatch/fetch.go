@@ -19,25 +19,32 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, e)
+	if *dry && *only == "" {
+		return usagef("-dry-run needs -source NAME")
+	}
+	s, err := loadConfig(e.config)
+	if err != nil {
+		return err
+	}
+	srcs := s.Config.Sources
+	if *only != "" {
+		i := slices.IndexFunc(srcs, func(src config.Source) bool { return src.Name == *only })
+		if i < 0 {
+			return unknownName("source", *only, s.Config.Path, sourceNames(s.Config.Sources), sourceNames(s.Config.PausedSources))
+		}
+		srcs = srcs[i : i+1]
+	}
+	e.zone.Store(s.Config.Location)
+	if *dry {
+		// Nothing is stored: the database is not even opened.
+		a := &app.App{Config: s.Config, Watchlist: s.Watchlist, Now: e.clock()}
+		return a.DryRun(ctx, e.stdout, srcs[0])
+	}
+	a, err := app.Open(ctx, s, e.clock())
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	srcs := a.Config.Sources
-	if *only != "" {
-		i := slices.IndexFunc(srcs, func(s config.Source) bool { return s.Name == *only })
-		if i < 0 {
-			return unknownName("source", *only, a.Config.Path, sourceNames(a.Config.Sources), sourceNames(a.Config.PausedSources))
-		}
-		srcs = srcs[i : i+1]
-	}
-	if *dry {
-		if *only == "" {
-			return usagef("-dry-run needs -source NAME")
-		}
-		return a.DryRun(ctx, e.stdout, srcs[0])
-	}
 	sum, err := a.Fetch(ctx, srcs, e.log, e.progressTo(e.stderr, len(srcs)))
 	if err != nil {
 		return err

@@ -5,8 +5,11 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
+	iofs "io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // starterConfig is what `init` writes: one company, one topic, one source,
@@ -16,7 +19,9 @@ import (
 var starterConfig string
 
 func cmdInit(ctx context.Context, e *env, args []string) error {
-	pos, err := e.parse(e.flags("init"), args)
+	fs := e.flags("init")
+	data := fs.String("data", "", "keep the database and the digests in this folder (e.g. /data in the Docker image)")
+	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -28,21 +33,39 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("init takes at most one FILE, got %d", len(pos))
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-	if errors.Is(err, fs.ErrExist) {
+	text := starterConfig
+	if *data != "" {
+		text = strings.Replace(text, `database = "newswatch.db"      # created on first run, next to this file`,
+			fmt.Sprintf("database = %q", filepath.ToSlash(filepath.Join(*data, "newswatch.db"))), 1)
+		text = strings.Replace(text, `dir = "digests"`, fmt.Sprintf("dir = %q", filepath.ToSlash(filepath.Join(*data, "digests"))), 1)
+	}
+	if path == "-" {
+		// No file to write: the image has no Go and no shell, the host
+		// redirects the output (docker run --rm newswatch init - > newswatch.toml).
+		_, err := io.WriteString(e.stdout, text)
+		return err
+	}
+	// 0644: the file holds no secret (passwords and tokens come from the
+	// environment), and the daemon often runs as another user (systemd's
+	// dynamic user, the image's 65532) that must read it.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, iofs.ErrExist) {
 		return usagef("%s already exists: init never overwrites a config (name another FILE, or edit it)", path)
+	}
+	if errors.Is(err, iofs.ErrNotExist) {
+		return usagef("cannot write %s: its folder %s does not exist (create it first)", path, filepath.Dir(path))
 	}
 	if err != nil {
 		return err
 	}
-	if _, err := f.WriteString(starterConfig); err != nil {
+	if _, err := f.WriteString(text); err != nil {
 		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, `wrote %s. Next:
+	fmt.Fprintf(e.stdout, `wrote %s (mode 0644: it holds no secret, passwords come from the environment). Next:
   1. edit [[sources]], [[companies]], [[topics]] and the digest's "to" and "timezone"
   2. newswatch -config %[1]s check        # validate, then see what the keywords match
   3. newswatch -config %[1]s fetch        # fetch now and show the matches

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 
 	"newswatch/app"
 	"newswatch/ingest"
@@ -27,16 +27,16 @@ func cmdOnce(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	out := e.stdout
-	var held bytes.Buffer
 	progress := e.progressTo(e.stderr, len(a.Config.Sources))
 	if *quiet {
-		out, progress = &held, nil
+		// Cron mails whatever is printed: the failures alone, as plain
+		// lines, and no log records (the lines say the same), unless -v.
+		a.quiet, progress = true, nil
+		if !e.verbose {
+			e.log = slog.New(slog.DiscardHandler)
+		}
 	}
-	failed, err := a.once(ctx, e, out, progress)
-	if *quiet && (failed || err != nil) {
-		io.Copy(e.stdout, &held)
-	}
+	_, err = a.once(ctx, e, e.stdout, progress)
 	return err
 }
 
@@ -47,7 +47,11 @@ func (a *cli) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 	if err != nil {
 		return true, err
 	}
-	sum.Print(w)
+	if a.quiet {
+		sum.PrintProblems(w)
+	} else {
+		sum.Print(w)
+	}
 	specs, err := a.specs(nil)
 	if err != nil {
 		return true, err
@@ -61,11 +65,15 @@ func (a *cli) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 		if !due {
 			continue
 		}
-		if err := a.compose(ctx, w, spec, slot, false); err != nil {
+		said := w
+		if a.quiet {
+			said = io.Discard // "nothing new" and the like are no failures
+		}
+		if err := a.compose(ctx, said, spec, slot, false); err != nil {
 			return true, err
 		}
 	}
-	err = a.DeliverPending(ctx, w, e.log)
+	err = a.DeliverPending(ctx, w, e.reportLog(), a.quiet)
 	a.Prune(ctx, e.log)
 	if n := len(a.Config.Sources); sum.Failed == n && n > 0 {
 		return true, errors.Join(app.ErrEverySourceFailed, err)

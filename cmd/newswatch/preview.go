@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +58,14 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 		if i > 0 {
 			fmt.Fprintln(e.stdout)
 		}
+		if d.Empty && !spec.SendEmpty {
+			why := "no new item matches its companies and topics " + a.sinceLast(ctx, spec.Name)
+			if held, err := a.heldBack(ctx, spec.Name); err == nil && !held.IsZero() {
+				why = fmt.Sprintf("the new items are in the digest of %s, still in the outbox (`newswatch status` says why)", when(held, spec.Location))
+			}
+			fmt.Fprintf(e.stdout, "%s: nothing would be sent now: %s, and send_empty is false\n", spec.Name, why)
+			continue
+		}
 		fmt.Fprintf(e.stdout, "Subject: %s\nTo: %s\n\n%s", d.Message.Subject, strings.Join(d.Message.To, ", "), d.Message.Text)
 		if *out != "" {
 			if err := os.WriteFile(*out, []byte(d.Message.HTML), 0o644); err != nil {
@@ -80,10 +87,20 @@ func printDocuments(w io.Writer, docs []digest.Document) error {
 	if len(docs) == 1 {
 		v = docs[0]
 	}
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := digest.MarshalJSON(v)
 	if err != nil {
 		return fmt.Errorf("preview: %w", err)
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
+	_, err = w.Write(b)
 	return err
+}
+
+// sinceLast is "since the last digest, …", or "yet" for a digest never
+// delivered.
+func (a *cli) sinceLast(ctx context.Context, name string) string {
+	last, ok, err := a.Store.LastSent(ctx, name)
+	if err != nil || !ok {
+		return "yet (no digest was sent so far)"
+	}
+	return "since the last digest, " + when(last.Sent, a.Config.Location)
 }

@@ -12,7 +12,8 @@ import (
 func cmdRun(ctx context.Context, e *env, args []string) error {
 	e.daemon = true
 	fs := e.flags("run")
-	listen := fs.String("listen", os.Getenv("NEWSWATCH_LISTEN"), "serve /healthz and /metrics on this address, instead of the config's listen (default $NEWSWATCH_LISTEN)")
+	listen := fs.String("listen", os.Getenv("NEWSWATCH_LISTEN"), "serve /healthz and /metrics on this address instead of the config's listen ($NEWSWATCH_LISTEN when set)")
+	webListen := fs.String("web-listen", os.Getenv("NEWSWATCH_WEB_LISTEN"), "serve the web console on this address instead of [web] listen ($NEWSWATCH_WEB_LISTEN when set)")
 	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -21,7 +22,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts := daemon.Options{Logger: e.log, Listen: *listen}
-	console, err := consoleServer(a.Config, a.Store)
+	console, err := consoleServer(a.Config, a.Store, *webListen)
 	if err != nil {
 		a.Close()
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"newswatch/app"
 	"newswatch/digest"
+	"newswatch/model"
 )
 
 func cmdSend(ctx context.Context, e *env, args []string) error {
@@ -38,7 +39,7 @@ func cmdSend(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.send(ctx, e.stdout, e.log, specs, a.Now().Truncate(time.Minute))
+	return a.send(ctx, e.stdout, e.reportLog(), specs, a.Now().Truncate(time.Minute))
 }
 
 // send composes each digest for slot, records it in the outbox and delivers
@@ -49,7 +50,7 @@ func (a *cli) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 			return err
 		}
 	}
-	return a.DeliverPending(ctx, w, log)
+	return a.DeliverPending(ctx, w, log, a.quiet)
 }
 
 // compose puts the digest for slot in the outbox (app.App.Compose; again
@@ -61,11 +62,37 @@ func (a *cli) compose(ctx context.Context, w io.Writer, spec digest.Spec, slot t
 	case err != nil:
 		return err
 	case what == app.NothingNew:
-		fmt.Fprintf(w, "%s: nothing new\n", spec.Name)
+		held, err := a.heldBack(ctx, spec.Name)
+		if err != nil {
+			return err
+		}
+		if !held.IsZero() {
+			fmt.Fprintf(w, "%s: nothing new beyond the digest of %s, still in the outbox: trying that one now\n", spec.Name, when(held, spec.Location))
+			break
+		}
+		fmt.Fprintf(w, "%s: nothing new matched: nothing sent (send_empty = false)\n", spec.Name)
+	case what == app.StillPending:
+		fmt.Fprintf(w, "%s: the digest of %s is still in the outbox, not sent yet: trying it now\n", spec.Name, when(slot, spec.Location))
 	case what == app.AlreadyRecorded:
-		fmt.Fprintf(w, "%s: the digest of %s is already in the outbox\n", spec.Name, when(slot, spec.Location))
+		fmt.Fprintf(w, "%s: the digest of %s was composed already (by the daemon or another run)\n", spec.Name, when(slot, spec.Location))
 	case what == app.Claimed:
 		fmt.Fprintf(w, "%s: another send claimed these items at the same moment; they go out with it\n", spec.Name)
 	}
 	return nil
+}
+
+// heldBack is the slot of the latest pending digest of name, zero when
+// none is pending.
+func (a *cli) heldBack(ctx context.Context, name string) (time.Time, error) {
+	pending, err := a.Store.Messages(ctx, model.MessagePending)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var slot time.Time
+	for _, m := range pending {
+		if m.Digest == name && m.Slot.After(slot) {
+			slot = m.Slot
+		}
+	}
+	return slot, nil
 }

@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	st, err := store.Open(ctx, cfg.Database)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", store.Redact(cfg.Database), err)
+		return err // it names the database
 	}
 	defer st.Close()
 	s, err := newConsole(cfg, st, addr)
@@ -69,16 +69,20 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 }
 
 // consoleServer is the web console of cfg as a server for the daemon to
-// run beside its schedules, on [web] listen; nil without a [web] table.
-func consoleServer(cfg *config.Config, st *store.Store) (*http.Server, error) {
+// run beside its schedules, on addr (else [web] listen); nil without a
+// [web] table.
+func consoleServer(cfg *config.Config, st *store.Store, addr string) (*http.Server, error) {
 	if cfg.Web == nil {
 		return nil, nil
 	}
-	s, err := newConsole(cfg, st, cfg.Web.Listen)
+	if addr == "" {
+		addr = cfg.Web.Listen
+	}
+	s, err := newConsole(cfg, st, addr)
 	if err != nil {
 		return nil, err
 	}
-	return web.HTTPServer(cfg.Web.Listen, s.Handler()), nil
+	return web.HTTPServer(addr, s.Handler()), nil
 }
 
 // newConsole checks who may reach addr and builds the console.

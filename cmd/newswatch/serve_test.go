@@ -122,20 +122,42 @@ func TestCheckShowsMarks(t *testing.T) {
 // TestRunServesConsole: `run` serves the console on [web] listen beside
 // its schedules, with the same token rule as `serve`.
 func TestRunServesConsole(t *testing.T) {
-	t.Setenv("NW_TEST_WEB_TOKEN", "s3cret")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	free := freeAddr(t)
+	testRunConsole(t, free, free)
+}
+
+// TestRunWebListenOverride: a second daemon with the same configuration
+// on the same machine serves its console where -web-listen (or
+// $NEWSWATCH_WEB_LISTEN) says, not on the [web] listen the first holds.
+func TestRunWebListenOverride(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	free := ln.Addr().String()
-	ln.Close()
-	path := writeConfig(t, "http://127.0.0.1:1", "[web]\nlisten = \""+free+"\"\nauth_token_env = \"NW_TEST_WEB_TOKEN\"\n")
+	defer taken.Close()
+	t.Run("flag", func(t *testing.T) {
+		free := freeAddr(t)
+		testRunConsole(t, taken.Addr().String(), free, "-web-listen", free)
+	})
+	t.Run("variable", func(t *testing.T) {
+		free := freeAddr(t)
+		t.Setenv("NEWSWATCH_WEB_LISTEN", free)
+		testRunConsole(t, taken.Addr().String(), free)
+	})
+}
+
+// testRunConsole runs `run` with [web] listen = configured and args, and
+// checks that the console answers on served with the token rule.
+func testRunConsole(t *testing.T, configured, free string, args ...string) {
+	t.Helper()
+	t.Setenv("NW_TEST_WEB_TOKEN", "s3cret")
+	path := writeConfig(t, "http://127.0.0.1:1", "[web]\nlisten = \""+configured+"\"\nauth_token_env = \"NW_TEST_WEB_TOKEN\"\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"-config", path, "-log-format", "text", "run"}, io.Discard, pw)
+		done <- run(ctx, append([]string{"-config", path, "-log-format", "text", "run"}, args...), io.Discard, pw)
 		pw.Close()
 	}()
 	// The daemon logs each server it starts; the console's is the one on

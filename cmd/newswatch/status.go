@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+
 	"newswatch/app"
+	"newswatch/model"
 )
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
@@ -13,18 +15,51 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	a, err := openAppReadOnly(ctx, e)
 	if err != nil {
+		if *quiet {
+			return silentError{err} // no database yet, or no config: unhealthy, silently
+		}
 		return err
 	}
 	defer a.Close()
 	st, err := a.Status(ctx)
 	if err != nil {
+		if *quiet {
+			return silentError{err}
+		}
 		return err
 	}
 	hs, msgs, dels := st.Health, st.Messages, st.Deliveries
 	if *quiet {
-		return a.Unhealthy(ctx, hs, msgs, dels)
+		// A health check: the exit code says it all (cron and Docker
+		// mail or log whatever is printed).
+		if err := a.Unhealthy(ctx, hs, msgs, dels); err != nil {
+			return silentError{err}
+		}
+		return nil
+	}
+	if st.Messages, err = a.unsettled(ctx, msgs); err != nil {
+		return err
 	}
 	return a.PrintStatus(ctx, e.stdout, st)
+}
+
+// unsettled drops from msgs the failed digests a later one of the same
+// digest went out after: the outbox shows what still needs attention.
+func (a *cli) unsettled(ctx context.Context, msgs []model.Message) ([]model.Message, error) {
+	var out []model.Message
+	for _, m := range msgs {
+		if m.Status == model.MessageFailed {
+			last, ok, err := a.Store.LastSent(ctx, m.Digest)
+			if err != nil {
+				return nil, err
+			}
+			if ok && last.Slot.After(m.Slot) {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // when is t in loc to the minute, or "never".

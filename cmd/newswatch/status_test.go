@@ -16,6 +16,10 @@ func TestStatusMissingDatabase(t *testing.T) {
 	if code != exitFailure || !strings.Contains(errOut, "no database at") {
 		t.Errorf("status without a database: exit %d, stderr %q", code, errOut)
 	}
+	// The health check says it with its exit code alone.
+	if code, out, errOut := runCmd(t, "-config", path, "status", "-q"); code != exitFailure || out != "" || errOut != "" {
+		t.Errorf("status -q without a database: exit %d, stdout %q, stderr %q; want 1 and nothing printed", code, out, errOut)
+	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "nw.db")); err == nil {
 		t.Error("status created the database")
 	}

@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"newswatch/config"
 	"newswatch/match"
 	"newswatch/store"
-	"newswatch/web"
 )
 
-// printMarks shows, when items were marked not relevant (in the web
+// PrintMarks shows, when items were marked not relevant (in the web
 // console), per alias and term how many of its matches were marked, and an
 // exclude phrase to consider.
-func printMarks(ctx context.Context, w io.Writer, st *store.Store, cfg *config.Config, wl *match.Watchlist, days int) error {
-	p, err := web.MeasurePrecision(ctx, st, cfg, wl, time.Now().AddDate(0, 0, -days))
+// The window is the last days before now.
+func PrintMarks(ctx context.Context, w io.Writer, st *store.Store, cfg *config.Config, wl *match.Watchlist, now time.Time, days int) error {
+	p, err := MeasurePrecision(ctx, st, cfg, wl, now.AddDate(0, 0, -days))
 	if err != nil {
 		return fmt.Errorf("read not-relevant marks: %w", err)
 	}
