@@ -530,3 +530,30 @@ func TestStaticNoListing(t *testing.T) {
 		t.Errorf("/static/: %d %s", w.Code, w.Body)
 	}
 }
+
+// Two consoles on one file (a `run` and a `serve`) saving different
+// entries at once: both edits survive.
+func TestSaveAcrossProcesses(t *testing.T) {
+	f := newFixture(t, "")
+	other, err := New(Options{ConfigPath: f.path, Store: f.st, Listen: "127.0.0.1:8080", Now: f.srv.opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &fixture{h: other.Handler()}
+	for round := range 20 {
+		done := make(chan int, 2)
+		a := "A" + strconv.Itoa(round)
+		go func() {
+			done <- f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":["Alibaba Group","`+a+`"]}`, nil).Code
+		}()
+		go func() {
+			done <- g.do(t, "PUT", "/api/watchlist", `{"kind":"topic","name":"Espionage","terms":["espionage","`+a+`"]}`, nil).Code
+		}()
+		<-done
+		<-done
+		data, _ := os.ReadFile(f.path)
+		if strings.Count(string(data), `"`+a+`"`) != 2 {
+			t.Fatalf("round %d: an edit was lost:\n%s", round, data)
+		}
+	}
+}

@@ -422,6 +422,7 @@ func (e *writeError) Unwrap() error { return e.err }
 func (s *Server) save(e entry) (entry, error) {
 	s.write.Lock()
 	defer s.write.Unlock()
+	defer lockConfig(s.opts.ConfigPath)()
 	ed, err := s.applyEdit(e)
 	if err != nil {
 		return entry{}, err
