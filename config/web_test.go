@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestWeb(t *testing.T) {
 	for name, tc := range map[string]struct {
@@ -57,5 +60,11 @@ func TestWebTokenTrimmed(t *testing.T) {
 		if got := w.Token(func(string) string { return v }); got != want {
 			t.Errorf("Token(%q) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+func TestParseByteOrderMark(t *testing.T) {
+	if _, err := Parse("bom.toml", append(slices.Clone(UTF8BOM), "database = \"x.db\"\n"...)); err != nil {
+		t.Errorf("a config with a byte order mark: %v", err)
 	}
 }

@@ -508,11 +508,12 @@ func TestUndoNotRelevant(t *testing.T) {
 	}
 }
 
-// A file with CRLF line ends keeps them, new lines included.
+// A file with CRLF line ends keeps them, new lines included; one with a
+// byte order mark keeps it.
 func TestSaveCRLF(t *testing.T) {
 	f := newFixture(t, "")
 	data, _ := os.ReadFile(f.path)
-	crlf := strings.ReplaceAll(string(data), "\n", "\r\n")
+	crlf := "\ufeff" + strings.ReplaceAll(string(data), "\n", "\r\n") // and a byte order mark
 	os.WriteFile(f.path, []byte(crlf), 0o644)
 	os.Chtimes(f.path, now, now.Add(time.Minute))
 	if w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Tencent","aliases":["QQ"],"exclude":["QQ Music"]}`, nil); w.Code != 200 {
@@ -521,6 +522,9 @@ func TestSaveCRLF(t *testing.T) {
 	after, _ := os.ReadFile(f.path)
 	if strings.Count(string(after), "\n") != strings.Count(string(after), "\r\n") || !strings.Contains(string(after), "aliases = [\"QQ\"]\r\n") {
 		t.Errorf("line ends mixed:\n%q", after)
+	}
+	if !strings.HasPrefix(string(after), "\ufeff# analyst") {
+		t.Errorf("byte order mark lost: %q", after[:20])
 	}
 }
 

@@ -217,9 +217,14 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 		if crlf {
 			raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
 		}
-		ed.data, err = config.EditEntry(raw, ed.section, e.Name, settings)
+		// So does a byte order mark.
+		bom := bytes.HasPrefix(raw, config.UTF8BOM)
+		ed.data, err = config.EditEntry(bytes.TrimPrefix(raw, config.UTF8BOM), ed.section, e.Name, settings)
 		if crlf && err == nil {
 			ed.data = bytes.ReplaceAll(ed.data, []byte("\n"), []byte("\r\n"))
+		}
+		if bom && err == nil {
+			ed.data = append(slices.Clone(config.UTF8BOM), ed.data...)
 		}
 		if errors.Is(err, config.ErrNotEditable) {
 			return nil, &writeError{path: before.cfg.Path, err: err, lines: pasteLines(ed.section, merged(before, e))}
