@@ -133,7 +133,7 @@ const dryRunArticles = 5
 func (a *App) DryRun(ctx context.Context, w io.Writer, s config.Source) error {
 	src := ingest.ScraperSource(s)
 	src.MaxArticles = dryRunArticles
-	r := ingest.NewFetcher(a.Config).Fetch(ctx, src)
+	r := ingest.NewFetcher(a.Config, ingest.WithClock(a.clock)).Fetch(ctx, src)
 	if r.Err != nil && len(r.Items) == 0 && len(r.Links) == 0 {
 		return r.Err // it names the source
 	}

@@ -87,16 +87,74 @@ const huaweiCompany = `
 name = "Huawei"
 `
 
-// waitFor polls cond until it holds or the deadline passes.
+// waiters are the waitFor calls in progress, each woken by wake.
+var (
+	waitersMu sync.Mutex
+	waiters   = map[chan struct{}]bool{}
+)
+
+// wake tells every waitFor that what its condition reads may have
+// changed. The tests' hooks call it: each log line the daemon writes,
+// each message the SMTP server accepts, each request a test server gets.
+func wake() {
+	waitersMu.Lock()
+	defer waitersMu.Unlock()
+	for ch := range waiters {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// waitFor judges cond now and at each wake until it holds; the test fails
+// if it does not within d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	ch := make(chan struct{}, 1)
+	waitersMu.Lock()
+	waiters[ch] = true
+	waitersMu.Unlock()
+	defer func() {
+		waitersMu.Lock()
+		delete(waiters, ch)
+		waitersMu.Unlock()
+	}()
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-ch:
+		case <-timeout.C:
 			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// wakingLog is a log that wakes waitFor after every line.
+type wakingLog struct{ *testutil.LockedBuffer }
+
+func (l wakingLog) Write(p []byte) (int, error) {
+	defer wake()
+	return l.LockedBuffer.Write(p)
+}
+
+// wakingHandler wakes waitFor after serving each request.
+func wakingHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer wake()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// newSMTP is a loopback SMTP server that wakes waitFor after accepting
+// each message.
+func newSMTP(t *testing.T) *smtptest.Server {
+	return smtptest.New(t, smtptest.Options{OnStage: func(ev smtptest.Event) {
+		if ev.Stage == smtptest.Accepted {
+			wake()
+		}
+	}})
 }
 
 // deliveredWith counts the accepted messages whose body mentions s.
@@ -133,7 +191,7 @@ func startDaemon(t *testing.T, cfgPath string, setup func(*Daemon)) (stop func()
 	t.Helper()
 	log = &testutil.LockedBuffer{}
 	a := openApp(t, cfgPath)
-	d := New(a, Options{Logger: slog.New(slog.NewTextHandler(log, nil))})
+	d := New(a, Options{Logger: slog.New(slog.NewTextHandler(wakingLog{log}, nil))})
 	if setup != nil {
 		setup(d)
 	}
@@ -180,7 +238,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	feed.add("h0", "Huawei hit by new sanctions", "Huawei faces sanctions before the edit.")
 	fsrv := httptest.NewServer(feed)
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	dir := t.TempDir()
 	cfgPath := writeDaemonConfig(t, dir, msrv.Port(), fsrv.URL, "")
 	stop, log := startDaemon(t, cfgPath, nil)
@@ -227,7 +285,7 @@ func TestDaemonCatchUp(t *testing.T) {
 	feed := &liveFeed{}
 	fsrv := httptest.NewServer(feed)
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	dir := t.TempDir()
 	cfgPath := writeDaemonConfig(t, dir, msrv.Port(), fsrv.URL, "",
 		`schedule = "@every 2s"`, `schedule = "0 7 * * *"`, `fetch_schedule = "@every 1s"`, `fetch_schedule = "0 0 1 1 *"`)
@@ -276,7 +334,7 @@ func TestDaemonCatchUp(t *testing.T) {
 func TestDaemonSingleInstance(t *testing.T) {
 	fsrv := httptest.NewServer(&liveFeed{})
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	cfgPath := writeDaemonConfig(t, t.TempDir(), msrv.Port(), fsrv.URL, "")
 	_, log := startDaemon(t, cfgPath, nil)
 	waitFor(t, 10*time.Second, "the first daemon", func() bool { return strings.Contains(log.String(), "daemon started") })
@@ -302,7 +360,7 @@ func TestDaemonJobPanics(t *testing.T) {
 	feed.add("p1", "Cainiao espionage inquiry", "Spying claims.")
 	fsrv := httptest.NewServer(feed)
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	cfgPath := writeDaemonConfig(t, t.TempDir(), msrv.Port(), fsrv.URL, "")
 	var mu sync.Mutex
 	calls := 0
@@ -354,7 +412,7 @@ func TestDaemonHealthzMetrics(t *testing.T) {
 	feed.add("m1", "Cainiao espionage inquiry", "Spying claims.")
 	fsrv := httptest.NewServer(feed)
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	addr := freeAddr(t)
 	cfgPath := writeDaemonConfig(t, t.TempDir(), msrv.Port(), fsrv.URL, "", `fetch_schedule =`, fmt.Sprintf("timezone = \"Asia/Tokyo\"\nlisten = %q\nfetch_schedule =", addr))
 	startDaemon(t, cfgPath, nil)
@@ -395,7 +453,7 @@ func TestDaemonHealthzMetrics(t *testing.T) {
 func TestDaemonPrunesAtStartup(t *testing.T) {
 	fsrv := httptest.NewServer(&liveFeed{})
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	dir := t.TempDir()
 	cfgPath := writeDaemonConfig(t, dir, msrv.Port(), fsrv.URL, "",
 		`max_age = "87600h"`, "max_age = \"72h\"\nretain = \"720h\"", `fetch_schedule = "@every 1s"`, `fetch_schedule = "0 0 1 1 *"`)
@@ -444,7 +502,7 @@ func TestDaemonPrunesAtStartup(t *testing.T) {
 func TestDaemonReloadsSymlinkedConfig(t *testing.T) {
 	fsrv := httptest.NewServer(&liveFeed{})
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	dir := t.TempDir()
 	version := func(name, extra string) {
 		t.Helper()
@@ -500,7 +558,7 @@ func TestDaemonReloadsSymlinkedConfig(t *testing.T) {
 func TestDaemonServesExtraServers(t *testing.T) {
 	fsrv := httptest.NewServer(&liveFeed{})
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	cfgPath := writeDaemonConfig(t, t.TempDir(), msrv.Port(), fsrv.URL, "", `fetch_schedule = "@every 1s"`, `fetch_schedule = "0 0 1 1 *"`)
 	addr := freeAddr(t)
 	extra := &http.Server{Addr: addr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "console") })}
@@ -554,9 +612,9 @@ func TestDaemonNotify(t *testing.T) {
 	feed.add("n1", "Cainiao notify espionage probe", "Spying claims at the hub.")
 	fsrv := httptest.NewServer(feed)
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	hook := &hookRecorder{}
-	hsrv := httptest.NewServer(hook)
+	hsrv := httptest.NewServer(wakingHandler(hook))
 	defer hsrv.Close()
 	cfgPath := writeDaemonConfig(t, t.TempDir(), msrv.Port(), fsrv.URL, "",
 		`to = ["analyst@example.org"]`, fmt.Sprintf("to = [\"analyst@example.org\"]\nnotify = [%q]", hsrv.URL+"/hook"))
@@ -611,7 +669,7 @@ func TestDaemonFetchesAtStart(t *testing.T) {
 	feed := &countingFeed{}
 	fsrv := httptest.NewServer(feed)
 	defer fsrv.Close()
-	msrv := smtptest.New(t, smtptest.Options{})
+	msrv := newSMTP(t)
 	cfgPath := writeDaemonConfig(t, t.TempDir(), msrv.Port(), fsrv.URL, "",
 		`fetch_schedule = "@every 1s"`, `fetch_schedule = "0 0 1 1 *"`, `schedule = "@every 2s"`, `schedule = "0 7 1 1 *"`)
 

@@ -56,8 +56,9 @@ type Pipeline struct {
 // Option changes how a Pipeline is built.
 type Option func(*Pipeline)
 
-// WithClock makes the pipeline date health records by now instead of the
-// system clock.
+// WithClock makes the pipeline read now instead of the system clock: it
+// dates health records by it, and its fetcher judges robots.txt expiry,
+// per-host spacing and Retry-After dates by it.
 func WithClock(now func() time.Time) Option {
 	return func(p *Pipeline) { p.now = now }
 }
@@ -65,10 +66,11 @@ func WithClock(now func() time.Time) Option {
 // New builds the pipeline of cfg: its fetcher follows cfg's [http] settings,
 // st keeps what it fetches, and wl (CompileWatchlist(cfg)) matches it.
 func New(cfg *config.Config, st *store.Store, wl *match.Watchlist, opts ...Option) *Pipeline {
-	p := &Pipeline{st: st, wl: wl, fetcher: NewFetcher(cfg), now: time.Now, concurrency: cfg.HTTP.Concurrency}
+	p := &Pipeline{st: st, wl: wl, now: time.Now, concurrency: cfg.HTTP.Concurrency}
 	for _, o := range opts {
 		o(p)
 	}
+	p.fetcher = newFetcher(cfg, p.now)
 	return p
 }
 
@@ -88,9 +90,19 @@ func CompileWatchlist(cfg *config.Config) (*match.Watchlist, error) {
 	return match.Compile(cs, ts)
 }
 
-// NewFetcher is the scraper configured by cfg's [http] settings.
-func NewFetcher(cfg *config.Config) *scraper.Fetcher {
+// NewFetcher is the scraper configured by cfg's [http] settings. Of opts,
+// only WithClock applies: the fetcher reads that clock.
+func NewFetcher(cfg *config.Config, opts ...Option) *scraper.Fetcher {
+	p := &Pipeline{now: time.Now}
+	for _, o := range opts {
+		o(p)
+	}
+	return newFetcher(cfg, p.now)
+}
+
+func newFetcher(cfg *config.Config, now func() time.Time) *scraper.Fetcher {
 	return scraper.New(scraper.Options{
+		Now:           now,
 		UserAgent:     cfg.HTTP.UserAgent,
 		Timeout:       cfg.HTTP.Timeout,
 		MaxBody:       cfg.HTTP.MaxBody,

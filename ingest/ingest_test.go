@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -200,5 +201,27 @@ func TestSaveAfterCancel(t *testing.T) {
 	}
 	if known, err := st.Known(context.Background(), []string{"https://news.example/cut"}); err != nil || !known["https://news.example/cut"] {
 		t.Errorf("the item is not stored: %v, %v", known, err)
+	}
+}
+
+// TestFetcherReadsClock: the pipeline's fetcher, and one NewFetcher builds
+// with WithClock, judge a Retry-After date by that clock.
+func TestFetcherReadsClock(t *testing.T) {
+	now := time.Date(2031, 3, 4, 5, 6, 0, 0, time.UTC)
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", now.Add(time.Hour).Format(http.TimeFormat))
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(busy.Close)
+	p, cfg, _ := pipeline(t, now)
+	for name, f := range map[string]*scraper.Fetcher{
+		"pipeline":   p.fetcher,
+		"NewFetcher": NewFetcher(cfg, WithClock(func() time.Time { return now })),
+	} {
+		res := f.Fetch(t.Context(), scraper.Source{Name: "Busy", Feed: busy.URL + "/feed"})
+		var he *scraper.HTTPError
+		if !errors.As(res.Err, &he) || he.RetryAfter != time.Hour {
+			t.Errorf("%s: err %v; want a 503 to retry after 1h by the clock", name, res.Err)
+		}
 	}
 }

@@ -17,6 +17,9 @@ import (
 type countingListener struct {
 	net.Listener
 	conns, read, written atomic.Int64
+	// idle gets a value each time the server has written a response
+	// completely (the connection turns idle), so its bytes are counted.
+	idle chan struct{}
 }
 
 func (l *countingListener) Accept() (net.Conn, error) {
@@ -48,8 +51,16 @@ func (c *countingConn) Write(p []byte) (int, error) {
 func serveCounting(t *testing.T, h http.HandlerFunc) (*httptest.Server, *countingListener) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
-	cl := &countingListener{Listener: srv.Listener}
+	cl := &countingListener{Listener: srv.Listener, idle: make(chan struct{}, 64)}
 	srv.Listener = cl
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateIdle {
+			select {
+			case cl.idle <- struct{}{}:
+			default:
+			}
+		}
+	}
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv, cl
@@ -72,19 +83,18 @@ func TestKeepAliveReusesConnections(t *testing.T) {
 	}
 }
 
-// settled returns the listener's byte counts once they stop moving: the
-// server counts a write when its syscall returns, which on a loaded machine
-// can be after the client has read the bytes.
-func settled(cl *countingListener) (read, written int64) {
-	read, written = cl.read.Load(), cl.written.Load()
-	for {
-		time.Sleep(20 * time.Millisecond)
-		r, w := cl.read.Load(), cl.written.Load()
-		if r == read && w == written {
-			return read, written
-		}
-		read, written = r, w
+// settled returns the listener's byte counts once the server has written
+// its response to the one request in flight: the server counts a write
+// when its syscall returns, which can be after the client has read the
+// bytes.
+func settled(t *testing.T, cl *countingListener) (read, written int64) {
+	t.Helper()
+	select {
+	case <-cl.idle:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the response was not written completely in 30 s")
 	}
+	return cl.read.Load(), cl.written.Load()
 }
 
 // TestNotModifiedWireBytes: an unchanged feed costs at most 400 bytes on the
@@ -98,13 +108,13 @@ func TestNotModifiedWireBytes(t *testing.T) {
 	f := newTestFetcher(t, Options{UserAgent: "newswatch/0.1 (+https://example.org/newswatch)"})
 	// Warm the connection, then count one conditional GET.
 	mustOK(t, f.Fetch(t.Context(), Source{Name: "s", Feed: srv.URL + "/feeds/0042.xml", ETag: etag, LastModified: lastMod}))
-	r0, w0 := settled(cl)
+	r0, w0 := settled(t, cl)
 	res := f.Fetch(t.Context(), Source{Name: "s", Feed: srv.URL + "/feeds/0042.xml", ETag: etag, LastModified: lastMod})
 	mustOK(t, res)
 	if !res.NotModified {
 		t.Fatal("not a 304")
 	}
-	r1, w1 := settled(cl)
+	r1, w1 := settled(t, cl)
 	if n := r1 - r0 + w1 - w0; n > 400 {
 		t.Errorf("%d bytes on the wire for an unchanged feed, want <= 400", n)
 	}

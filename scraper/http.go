@@ -379,7 +379,7 @@ func (t *roundTripper) once(req *http.Request) (*http.Response, error) {
 		resp.Body = http.NoBody
 		return resp, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, statusError(resp)
+		return nil, statusError(resp, f.opts.Now())
 	}
 	buf, err := f.decodeBody(resp, t.raw)
 	if err != nil {
@@ -415,10 +415,11 @@ func (b *pooledBody) Close() error {
 }
 
 // statusError drains a little of resp's body, so the connection can be
-// reused, and returns its status as an *HTTPError.
-func statusError(resp *http.Response) error {
+// reused, and returns its status as an *HTTPError. A Retry-After date is
+// judged by now.
+func statusError(resp *http.Response, now time.Time) error {
 	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-	return &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	return &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now)}
 }
 
 // decodeBody reads resp's body completely, gzip decoded, under the body

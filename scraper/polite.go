@@ -44,6 +44,7 @@ func retryAfter(v string, now time.Time) time.Duration {
 // a Fetcher makes, so page and article fetches draw on the same politeness
 // budget as feeds.
 type hostGate struct {
+	now   func() time.Time // the Fetcher's clock; the wait itself is a real timer
 	delay time.Duration
 	held  atomic.Bool // hold or slow was called: wait must look even when delay is 0
 	mu    sync.Mutex
@@ -73,7 +74,7 @@ func (g *hostGate) slow(host string, d time.Duration) {
 // every source, unless they must wait longer already.
 func (g *hostGate) hold(host string, d time.Duration) {
 	host = strings.ToLower(host)
-	until := time.Now().Add(d)
+	until := g.now().Add(d)
 	g.mu.Lock()
 	if g.next[host].Before(until) {
 		g.next[host] = until
@@ -89,7 +90,7 @@ func (g *hostGate) wait(ctx context.Context, host string) error {
 	}
 	host = strings.ToLower(host)
 	g.mu.Lock()
-	now := time.Now()
+	now := g.now()
 	if len(g.next) > 4096 {
 		for h, t := range g.next {
 			if t.Before(now) {

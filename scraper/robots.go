@@ -34,6 +34,7 @@ const (
 // robotsCache holds robots.txt per scheme, host and access (public, or
 // which private source) for every source of a Fetcher. Concurrent lookups of one host wait for a single fetch.
 type robotsCache struct {
+	now     func() time.Time // the Fetcher's clock: entries expire by it
 	mu      sync.Mutex
 	entries map[string]*robotsEntry
 }
@@ -118,7 +119,7 @@ func (f *Fetcher) fetchRobots(ctx context.Context, link string, acc access) (*ro
 func (c *robotsCache) get(ctx context.Context, origin string, load func(context.Context) (*robotstxt.RobotsData, time.Duration, error)) (*robotstxt.RobotsData, error) {
 	c.mu.Lock()
 	e, ok := c.entries[origin]
-	if ok && e.expires.IsZero() || ok && time.Now().Before(e.expires) {
+	if ok && e.expires.IsZero() || ok && c.now().Before(e.expires) {
 		c.mu.Unlock()
 		select {
 		case <-e.ready:
@@ -129,7 +130,7 @@ func (c *robotsCache) get(ctx context.Context, origin string, load func(context.
 	}
 	e = &robotsEntry{ready: make(chan struct{})}
 	if len(c.entries) > 4096 {
-		now := time.Now()
+		now := c.now()
 		for k, old := range c.entries {
 			if !old.expires.IsZero() && now.After(old.expires) {
 				delete(c.entries, k)
@@ -145,7 +146,7 @@ func (c *robotsCache) get(ctx context.Context, origin string, load func(context.
 	}
 	c.mu.Lock()
 	e.data, e.err = data, err
-	e.expires = time.Now().Add(ttl)
+	e.expires = c.now().Add(ttl)
 	if ctx.Err() != nil {
 		delete(c.entries, origin)
 	}

@@ -182,6 +182,10 @@ type Options struct {
 	AllowPrivate bool
 	// Logger receives debug records, one per fetch; nil discards them.
 	Logger *slog.Logger
+	// Now is the clock the Fetcher reads: fetch times, robots.txt cache
+	// expiry, per-host spacing and Retry-After dates. Waits themselves
+	// take real time. nil: time.Now.
+	Now func() time.Time
 	// Known reports which item keys are stored already (store.Known): page
 	// sources and full_text feeds do not fetch those articles again. nil:
 	// nothing is known, every article is fetched.
@@ -232,6 +236,9 @@ func New(o Options) *Fetcher {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -239,11 +246,11 @@ func New(o Options) *Fetcher {
 	f := &Fetcher{
 		opts:    o,
 		log:     log,
-		hosts:   &hostGate{delay: o.PerHostDelay, next: map[string]time.Time{}},
-		robots:  &robotsCache{entries: map[string]*robotsEntry{}},
+		hosts:   &hostGate{now: o.Now, delay: o.PerHostDelay, next: map[string]time.Time{}},
+		robots:  &robotsCache{now: o.Now, entries: map[string]*robotsEntry{}},
 		parser:  newFeedParser(),
 		parsing: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		now:     time.Now,
+		now:     o.Now,
 	}
 	f.transports = f.newTransports()
 	return f

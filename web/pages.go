@@ -535,7 +535,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 	}
 	src := ingest.ScraperSource(all[i])
 	src.MaxArticles = min(max(src.MaxArticles, 1), 3)
-	res := ingest.NewFetcher(st.cfg).Fetch(r.Context(), src)
+	res := ingest.NewFetcher(st.cfg, ingest.WithClock(s.opts.Now)).Fetch(r.Context(), src)
 	d := dryRunData{Source: maskedSource(all[i]), Links: res.Links}
 	if res.Err != nil {
 		d.Error = maskSource(all[i], res.Err.Error())

@@ -32,9 +32,9 @@ func cmdDiscover(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("discover takes one URL: the web page whose feeds to list")
 	}
-	f := scraper.New(scraper.Options{})
+	f := scraper.New(scraper.Options{Now: e.clock()})
 	if cfg := optionalConfig(e); cfg != nil {
-		f = ingest.NewFetcher(cfg)
+		f = ingest.NewFetcher(cfg, ingest.WithClock(e.clock()))
 	}
 	feeds, err := f.Discover(ctx, pos[0])
 	if err != nil {

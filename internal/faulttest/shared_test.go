@@ -133,7 +133,14 @@ func TestSharedDaemonsKilled(t *testing.T) {
 		mailHit   = make(chan struct{})
 		mailFree  = make(chan struct{})
 	)
+	accepted := make(chan struct{}, 1) // a message was accepted: waitFor judges again
 	onStage := func(ev smtptest.Event) {
+		if ev.Stage == smtptest.Accepted {
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
+		}
 		if ev.Stage != smtptest.DataBody || !mailArmed.Load() {
 			return
 		}
@@ -171,14 +178,17 @@ func TestSharedDaemonsKilled(t *testing.T) {
 		}
 		return b.String()
 	}
+	// waitFor judges cond (what the mail server got) now and after each
+	// message it accepts.
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(2 * time.Minute)
+		timeout := time.After(2 * time.Minute)
 		for !cond() {
-			if time.Now().After(deadline) {
+			select {
+			case <-accepted:
+			case <-timeout:
 				t.Fatalf("timed out waiting for %s\n%s", what, logs())
 			}
-			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	delivered := func(token string) func() bool {
@@ -210,6 +220,7 @@ func TestSharedDaemonsKilled(t *testing.T) {
 		waitFor(name+"'s story delivered", delivered("shared"+strings.ToLower(name)))
 	}
 	from := time.Now()
+	// Time passing is the point: four fetch slots are watched.
 	time.Sleep(4 * fetchEvery)
 	to := time.Now()
 	slots := int(to.Truncate(fetchEvery).Sub(from.Truncate(fetchEvery))/fetchEvery) + 1
