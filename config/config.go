@@ -25,6 +25,7 @@
 package config
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -180,6 +181,9 @@ func (e *NoConfigError) Error() string {
 	return fmt.Sprintf("no config at %s: write one with `newswatch init %s`, or point -config or $NEWSWATCH_CONFIG at yours", e.Path, e.Path)
 }
 
+// UTF8BOM is the byte order mark a file may start with; Parse skips it.
+var UTF8BOM = []byte("\xef\xbb\xbf")
+
 // Load reads, decodes and validates the file at path. Errors name the file,
 // line and key; all problems found are reported together (errors.Join of *Error).
 func Load(path string) (*Config, error) {
@@ -200,6 +204,8 @@ func Load(path string) (*Config, error) {
 // names the file in errors and anchors relative paths; nothing is read from
 // disk except to check that a templates folder and file: feeds exist.
 func Parse(path string, data []byte) (*Config, error) {
+	// A byte order mark, as some Windows editors write, is no key.
+	data = bytes.TrimPrefix(data, UTF8BOM)
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("config path %s: %w", path, err)

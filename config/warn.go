@@ -51,7 +51,10 @@ func (c *checker) claim(owner map[string]int, list []Company, i int, key, alias 
 func (c *checker) redundantTerms(key string, terms []string) {
 	cmp := match.CompileTerms(terms)
 	for j, long := range terms {
-		for i, short := range terms {
+		// Only the terms found in term j can cover it: linear in the
+		// number of terms, where every pair would be quadratic.
+		for _, i := range cmp.Within(j) {
+			short := terms[i]
 			if !cmp.Covers(i, j) {
 				continue
 			}

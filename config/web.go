@@ -23,13 +23,14 @@ type Web struct {
 const DefaultWebListen = "127.0.0.1:8080"
 
 // Token returns the console's token from the variable named by
-// auth_token_env, looked up with getenv; "" when none is configured or the
-// variable is unset.
+// auth_token_env, looked up with getenv, without the spaces around it (as
+// a secret file or an EnvironmentFile leaves them); "" when none is
+// configured or the variable is unset or blank.
 func (w *Web) Token(getenv func(string) string) string {
 	if w == nil || w.AuthTokenEnv == "" {
 		return ""
 	}
-	return getenv(w.AuthTokenEnv)
+	return strings.TrimSpace(getenv(w.AuthTokenEnv))
 }
 
 // Loopback reports whether addr (host:port) listens on loopback only:

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestWeb(t *testing.T) {
 	for name, tc := range map[string]struct {
@@ -48,5 +51,20 @@ func TestWebToken(t *testing.T) {
 	}
 	if got := (*Web)(nil).Token(getenv); got != "" {
 		t.Errorf("nil Token = %q", got)
+	}
+}
+
+func TestWebTokenTrimmed(t *testing.T) {
+	w := &Web{AuthTokenEnv: "NW_TOKEN"}
+	for v, want := range map[string]string{" t0k \n": "t0k", "   ": "", "": ""} {
+		if got := w.Token(func(string) string { return v }); got != want {
+			t.Errorf("Token(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestParseByteOrderMark(t *testing.T) {
+	if _, err := Parse("bom.toml", append(slices.Clone(UTF8BOM), "database = \"x.db\"\n"...)); err != nil {
+		t.Errorf("a config with a byte order mark: %v", err)
 	}
 }

@@ -69,6 +69,16 @@ func (t *Terms) in(sc *scanner, text string) []int32 {
 	return out
 }
 
+// Within returns the terms that may cover term j (those found in its own
+// text), in increasing order: Covers(i, j) is false for every other i.
+func (t *Terms) Within(j int) []int {
+	out := make([]int, len(t.found[j]))
+	for k, i := range t.found[j] {
+		out[k] = int(i)
+	}
+	return out
+}
+
 // Covers reports whether term i occurs in every text that term j matches,
 // so that term j can never add a match to term i. Every text term j
 // matches holds its words with any spaces, hyphens or apostrophes between

@@ -107,3 +107,23 @@ func mustCompile(t *testing.T, term string) *Watchlist {
 	}
 	return w
 }
+
+// Within lists every term that covers term j, and no term outside it does.
+func TestWithin(t *testing.T) {
+	terms := []string{"spy", "spy agency", "Spy-Agency", "zero-day", "zeroday exploit", "zero-day exploit", "PLA", "pla navy", "PLA NAVY", "agency"}
+	ct := CompileTerms(terms)
+	for j := range terms {
+		within := ct.Within(j)
+		if !slices.IsSorted(within) {
+			t.Errorf("Within(%q) = %v, not in order", terms[j], within)
+		}
+		for i := range terms {
+			if ct.Covers(i, j) && !slices.Contains(within, i) {
+				t.Errorf("%q covers %q but is not within it: %v", terms[i], terms[j], within)
+			}
+		}
+	}
+	if w := ct.Within(1); !slices.Contains(w, 0) || !slices.Contains(w, 9) || slices.Contains(w, 3) {
+		t.Errorf("Within(spy agency) = %v", w)
+	}
+}

@@ -30,6 +30,28 @@ func (s *Store) MarkNotRelevant(ctx context.Context, id int64, company string) e
 	return nil
 }
 
+// UnmarkNotRelevant removes the "not relevant" mark of item id for
+// company (nothing to do when there is none); ErrNotFound for an unknown
+// item.
+func (s *Store) UnmarkNotRelevant(ctx context.Context, id int64, company string) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM items WHERE id = ?`), id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM feedback WHERE item_id = ? AND company = ?`), id, company)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: unmark item %d for %s: %w", id, company, err)
+	}
+	return nil
+}
+
 // NotRelevant returns, for those of ids marked not relevant, the companies
 // they were marked for.
 func (s *Store) NotRelevant(ctx context.Context, ids []int64) (map[int64][]string, error) {

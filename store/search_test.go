@@ -151,5 +151,16 @@ func TestFeedback(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(ids, []int64{a}) {
 			t.Errorf("MarkedNotRelevant = %v, %v", ids, err)
 		}
+		for range 2 { // twice: nothing to remove the second time
+			if err := s.UnmarkNotRelevant(ctx, a, "Alibaba"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.UnmarkNotRelevant(ctx, 999999, "Alibaba"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unmark an unknown item: %v, want ErrNotFound", err)
+		}
+		if got, _ := s.NotRelevant(ctx, []int64{a, b}); !reflect.DeepEqual(got, map[int64][]string{a: {"Tencent"}}) {
+			t.Errorf("after unmark: %v", got)
+		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -46,8 +47,16 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errBadRequest):
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 	default:
-		s.fail(w, r, http.StatusInternalServerError, err.Error())
+		s.internal(w, r, err)
 	}
+}
+
+// internal answers an unexpected error: logged with the request, and a
+// generic message to the client (a database's error text is not for
+// pages).
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.opts.Logger.Error("web console: "+err.Error(), "method", r.Method, "path", r.URL.Path)
+	s.fail(w, r, http.StatusInternalServerError, "internal error: the server's log has the details")
 }
 
 // apiItem is an item as the API shows it.
@@ -89,10 +98,22 @@ func rfc3339(t time.Time) string {
 // maxLimit bounds how many items one search returns.
 const maxLimit = 500
 
+// Bounds of a search's q: its length in bytes, and its words and phrases.
+const (
+	maxQueryBytes = 512
+	maxQueryTerms = 32
+)
+
 // params reads a search's query parameters.
 func params(r *http.Request, loc *time.Location) (searchParams, error) {
 	v := r.URL.Query()
 	p := searchParams{Q: v.Get("q"), Company: v.Get("company"), Topic: v.Get("topic"), Source: v.Get("source"), Limit: 50}
+	if len(p.Q) > maxQueryBytes {
+		return p, fmt.Errorf("%w: q: at most %d bytes, not %d", errBadRequest, maxQueryBytes, len(p.Q))
+	}
+	if t := store.ParseTerms(p.Q); len(t.Include)+len(t.Exclude) > maxQueryTerms {
+		return p, fmt.Errorf("%w: q: at most %d words or phrases, not %d", errBadRequest, maxQueryTerms, len(t.Include)+len(t.Exclude))
+	}
 	if m := v.Get("matched"); m != "" && m != "0" && m != "false" {
 		p.Matched = true
 	}
@@ -207,18 +228,20 @@ func (s *Server) apiFeedback(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	if body.Relevant == nil || *body.Relevant {
-		s.fail(w, r, http.StatusBadRequest, `only {"relevant": false} is recorded`)
+	if body.Relevant == nil {
+		s.fail(w, r, http.StatusBadRequest, `body: {"company": NAME, "relevant": false} marks, "relevant": true removes the mark`)
 		return
 	}
-	if err := s.markNotRelevant(r, r.PathValue("id"), body.Company); err != nil {
+	if err := s.markNotRelevant(r, r.PathValue("id"), body.Company, !*body.Relevant); err != nil {
 		s.failErr(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) markNotRelevant(r *http.Request, rawID, company string) error {
+// markNotRelevant marks (or, mark false, unmarks) an item not relevant
+// for a company.
+func (s *Server) markNotRelevant(r *http.Request, rawID, company string, mark bool) error {
 	st, err := s.current()
 	if err != nil {
 		return err
@@ -230,6 +253,9 @@ func (s *Server) markNotRelevant(r *http.Request, rawID, company string) error {
 	if !slices.ContainsFunc(st.cfg.Companies, func(c configCompany) bool { return c.Name == company }) {
 		return fmt.Errorf("%w: company %q", errUnknown, company)
 	}
+	if !mark {
+		return s.opts.Store.UnmarkNotRelevant(r.Context(), id, company)
+	}
 	return s.opts.Store.MarkNotRelevant(r.Context(), id, company)
 }
 
@@ -239,6 +265,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: body: %w", errBadRequest, err)
+	}
+	if err := dec.Decode(&json.RawMessage{}); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: body: one JSON object and nothing after it", errBadRequest)
 	}
 	return nil
 }

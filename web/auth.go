@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 const (
@@ -29,6 +31,13 @@ const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 // inline styles, no script, no remote resource, its links opening outside.
 const digestCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
 
+func strconvQuote(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return strconv.Quote(s)
+}
+
 func mac(key []byte, msg string) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte(msg))
@@ -45,12 +54,25 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Content-Security-Policy", pageCSP)
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		// Not no-referrer: under it a browser sends "Origin: null" with the
+		// console's own form posts, which the Origin check must refuse.
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
+		if !s.hostOK(r.Host) {
+			http.Error(w, "421 misdirected request: this console answers only to its own address (localhost, a loopback IP, its listen address or the host of [web] url), not to "+strconvQuote(r.Host), http.StatusMisdirectedRequest)
+			return
+		}
+		if changesState(r) && !s.originOK(r) {
+			http.Error(w, "403 forbidden: a request that changes something must come from the console's own pages, not from "+strconvQuote(r.Header.Get("Origin")), http.StatusForbidden)
+			return
+		}
 		if public(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if changesState(r) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		bearer, session := s.authenticated(r)
 		if !bearer && !session {
@@ -84,25 +106,38 @@ func (s *Server) authenticated(r *http.Request) (bearer, session bool) {
 	if s.opts.Token == "" {
 		return false, true
 	}
-	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok &&
-		subtle.ConstantTimeCompare([]byte(strings.TrimSpace(v)), []byte(s.opts.Token)) == 1 {
+	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.tokenOK(v) {
 		return true, false
 	}
 	return false, s.session(r) != ""
 }
 
-// session returns r's valid session cookie value, or "".
+// tokenOK compares a presented token (spaces around it dropped, as from
+// the environment) with the console's in constant time, whatever their
+// lengths.
+func (s *Server) tokenOK(got string) bool {
+	a := mac(s.secret, "token "+strings.TrimSpace(got))
+	b := mac(s.secret, "token "+s.opts.Token)
+	return subtle.ConstantTimeCompare(a, b) == 1
+}
+
+// session returns r's valid session cookie value, or "": signed,
+// unexpired and not logged out.
 func (s *Server) session(r *http.Request) string {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return ""
 	}
-	exp, sig, ok := strings.Cut(c.Value, ".")
+	exp, rest, ok := strings.Cut(c.Value, ".")
+	id, sig, ok2 := strings.Cut(rest, ".")
 	n, err := strconv.ParseInt(exp, 10, 64)
-	if !ok || err != nil || s.opts.Now().Unix() > n {
+	if !ok || !ok2 || err != nil || s.opts.Now().Unix() > n {
 		return ""
 	}
-	if !hmac.Equal([]byte(sig), []byte(sign(s.secret, "session "+exp))) {
+	if !hmac.Equal([]byte(sig), []byte(sign(s.secret, "session "+exp+"."+id))) {
+		return ""
+	}
+	if s.sessions.revoked(id, s.opts.Now()) {
 		return ""
 	}
 	return c.Value
@@ -161,44 +196,104 @@ type loginPage struct {
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Token == "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
 	s.render(w, r, http.StatusOK, "login", loginPage{Next: safeNext(r.URL.Query().Get("next"))})
 }
 
+// maxBody bounds the body of every request that changes something.
+const maxBody = 1 << 20
+
+// loginBody bounds a login form: a token and a path.
+const loginBody = 4 << 10
+
 // login checks the token typed in the form and sets the session cookie.
+// Failed attempts are limited per client address; the right token is
+// never refused by the limit, so that guesses by others cannot lock the
+// owner out (behind a proxy every client has the proxy's address).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	next := safeNext(r.PostFormValue("next"))
 	if s.opts.Token == "" {
-		http.Redirect(w, r, next, http.StatusSeeOther)
+		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	ip := clientIP(r)
-	if !s.logins.allow(ip, s.opts.Now()) {
-		w.Header().Set("Retry-After", "60")
-		s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
+	r.Body = http.MaxBytesReader(w, r.Body, loginBody)
+	if err := r.ParseForm(); err != nil {
+		s.render(w, r, http.StatusRequestEntityTooLarge, "login", loginPage{Next: "/", Error: "The form is too large or unreadable."})
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(r.PostFormValue("token")), []byte(s.opts.Token)) != 1 {
+	next := safeNext(r.PostFormValue("next"))
+	if !s.tokenOK(r.PostFormValue("token")) {
+		ip := clientIP(r)
+		if !s.logins.allow(ip, s.opts.Now()) {
+			w.Header().Set("Retry-After", "60")
+			s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
+			return
+		}
 		s.logins.fail(ip, s.opts.Now())
 		s.render(w, r, http.StatusUnauthorized, "login", loginPage{Next: next, Error: "Wrong token."})
 		return
 	}
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	sid := base64.RawURLEncoding.EncodeToString(id)
 	exp := strconv.FormatInt(s.opts.Now().Add(sessionLife).Unix(), 10)
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: exp + "." + sign(s.secret, "session "+exp), Path: "/",
+		Name: sessionCookie, Value: exp + "." + sid + "." + sign(s.secret, "session "+exp+"."+sid), Path: "/",
 		MaxAge: int(sessionLife / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 	})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout ends the session: the browser forgets the cookie and the
+// console refuses it from then on (until it restarts, as the list of
+// ended sessions is kept in memory).
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if v := s.session(r); v != "" {
+		parts := strings.SplitN(v, ".", 3)
+		exp, _ := strconv.ParseInt(parts[0], 10, 64)
+		s.sessions.revoke(parts[1], time.Unix(exp, 0), s.opts.Now())
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// safeNext keeps a redirect after login on this site.
+// ended holds the sessions logged out before they expired.
+type ended struct {
+	mu  sync.Mutex
+	ids map[string]time.Time // session id → its expiry
+}
+
+func (e *ended) revoke(id string, exp, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ids == nil {
+		e.ids = map[string]time.Time{}
+	}
+	for k, t := range e.ids {
+		if now.After(t) {
+			delete(e.ids, k)
+		}
+	}
+	e.ids[id] = exp
+}
+
+func (e *ended) revoked(id string, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.ids[id]
+	return ok
+}
+
+// safeNext keeps a redirect after login on this site: a path starting
+// with a single "/", with no control character or backslash anywhere
+// (browsers drop tabs and newlines from a URL, so "/\t/evil.example" is
+// "//evil.example"); anything else is "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || next == "/login" {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || next == "/login" ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' || unicode.IsControl(r) }) {
 		return "/"
 	}
 	return next

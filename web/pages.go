@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/ingest"
+	"newswatch/internal/safetext"
 	"newswatch/match"
 	"newswatch/model"
 	"newswatch/store"
@@ -58,7 +60,10 @@ type page struct {
 	Nav   string
 	CSRF  string
 	Auth  bool // a token is configured: show "log out"
-	Data  any
+	// Broken says where the configuration file is invalid: the pages
+	// show the last valid configuration.
+	Broken []string
+	Data   any
 }
 
 type errorPage struct {
@@ -68,6 +73,9 @@ type errorPage struct {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	p := page{Title: name, Nav: name, CSRF: s.csrfToken(r), Auth: s.opts.Token != "", Data: data}
+	if name != "login" {
+		p.Broken = s.brokenAt()
+	}
 	// Dates in the configuration's time zone, as everywhere else.
 	loc := time.UTC
 	if st, err := s.current(); err == nil && st.cfg.Location != nil {
@@ -92,7 +100,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	m.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			s.fail(w, r, http.StatusNotFound, "no such page") // no listing of the files
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	m.HandleFunc("GET /login", s.loginForm)
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("POST /logout", s.logout)
@@ -157,12 +172,14 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		d.Searched = len(r.URL.Query()) > 0
 		d.Total, d.About, d.Items, err = s.search(r.Context(), st, d.P)
 	}
-	if err != nil {
-		d.Error = err.Error()
-		status = http.StatusBadRequest
-		if errors.Is(err, errUnknown) {
-			status = http.StatusNotFound
-		}
+	switch {
+	case errors.Is(err, errUnknown):
+		d.Error, status = err.Error(), http.StatusNotFound
+	case errors.Is(err, errBadRequest):
+		d.Error, status = err.Error(), http.StatusBadRequest
+	case err != nil:
+		s.internal(w, r, err)
+		return
 	}
 	s.render(w, r, status, "search", d)
 }
@@ -252,6 +269,7 @@ type editData struct {
 	Saved   bool
 	Paste   string
 	Message string
+	Version string // the file's version the form was made on
 }
 
 func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
@@ -283,12 +301,15 @@ func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Saved = r.URL.Query().Get("saved") == "1"
+	if raw, err := os.ReadFile(st.cfg.Path); err == nil {
+		d.Version = fileHash(raw)
+	}
 	s.render(w, r, http.StatusOK, "edit", d)
 }
 
 // editPost previews (without script) or saves an edit made in the form.
 func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
-	e := entry{Kind: r.PostFormValue("kind"), Name: r.PostFormValue("name"), Exclude: splitLines(r.PostFormValue("exclude"))}
+	e := entry{Kind: r.PostFormValue("kind"), Name: r.PostFormValue("name"), Exclude: splitLines(r.PostFormValue("exclude")), Version: r.PostFormValue("version")}
 	if e.Kind == "company" {
 		e.Aliases = splitLines(r.PostFormValue("aliases"))
 		all := r.PostFormValue("all_news") != ""
@@ -297,7 +318,7 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
 		e.Terms = splitLines(r.PostFormValue("terms"))
 	}
 	e.Days, _ = strconv.Atoi(r.PostFormValue("days"))
-	d := editData{Entry: e, Kind: e.Kind, Days: max(e.Days, 1)}
+	d := editData{Entry: e, Kind: e.Kind, Days: max(e.Days, 1), Version: e.Version}
 	if e.AllNews != nil {
 		d.AllNews = *e.AllNews
 	}
@@ -311,6 +332,10 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
 			return
 		case errors.As(err, &werr):
 			d.Message, d.Paste, status = werr.Error(), werr.lines, http.StatusInternalServerError
+		case errors.Is(err, errStale):
+			d.Message, status = err.Error(), http.StatusConflict
+		case errors.As(err, new(*brokenError)):
+			d.Errors, status = editProblems(err), http.StatusConflict
 		default:
 			d.Errors, status = editProblems(err), http.StatusBadRequest
 		}
@@ -324,7 +349,11 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
 			d.Preview = &p
 		}
 	}
-	if err != nil {
+	var werr *writeError
+	switch {
+	case errors.As(err, &werr):
+		d.Message, d.Paste, status = werr.Error(), werr.lines, http.StatusInternalServerError
+	case err != nil:
 		d.Errors, status = editProblems(err), http.StatusBadRequest
 	}
 	s.render(w, r, status, "edit", d)
@@ -334,6 +363,10 @@ func editProblems(err error) []string {
 	var inv *invalidError
 	if errors.As(err, &inv) {
 		return inv.problems
+	}
+	var broken *brokenError
+	if errors.As(err, &broken) {
+		return append([]string{"the configuration file has an error: fix it (newswatch check) before saving"}, broken.problems...)
 	}
 	return []string{err.Error()}
 }
@@ -375,7 +408,7 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) notRelevantPost(w http.ResponseWriter, r *http.Request) {
-	if err := s.markNotRelevant(r, r.PathValue("id"), r.PostFormValue("company")); err != nil {
+	if err := s.markNotRelevant(r, r.PathValue("id"), r.PostFormValue("company"), r.PostFormValue("undo") == ""); err != nil {
 		s.failErr(w, r, err)
 		return
 	}
@@ -423,6 +456,11 @@ func (s *Server) sourceRows(r *http.Request, st *state) ([]sourceRow, error) {
 		}
 		res, err := s.opts.Store.Search(r.Context(), store.SearchQuery{Source: src.Name, Limit: sourceItems})
 		row.Items = res.Items
+		for i := range row.Items {
+			row.Items[i].Title = safetext.Short(row.Items[i].Title, maxTitle)
+		}
+		row.Health.LastError = maskSource(src, row.Health.LastError)
+		row.Source = maskedSource(src)
 		rows = append(rows, row)
 		return err
 	}
@@ -437,6 +475,36 @@ func (s *Server) sourceRows(r *http.Request, st *state) ([]sourceRow, error) {
 		}
 	}
 	return rows, nil
+}
+
+// maskedSource is src with the secrets of its URL (a password, query
+// values, token-like path parts) shown as "***", as notify URLs are.
+func maskedSource(src config.Source) config.Source {
+	if src.Feed != "" {
+		src.Feed = config.MaskURL(src.Feed)
+	}
+	if src.Page != "" {
+		src.Page = config.MaskURL(src.Page)
+	}
+	return src
+}
+
+// maskSource takes the secret parts of src's URL out of text (an error
+// that quotes the URL).
+func maskSource(src config.Source, text string) string {
+	for _, raw := range []string{src.Feed, src.Page} {
+		if raw == "" {
+			continue
+		}
+		parts := config.SecretParts(raw)
+		slices.SortFunc(parts, func(a, b string) int { return len(b) - len(a) })
+		for _, p := range parts {
+			if p != "" && p != "***" {
+				text = strings.ReplaceAll(text, p, "***")
+			}
+		}
+	}
+	return text
 }
 
 type dryRunData struct {
@@ -468,14 +536,14 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 	src := ingest.ScraperSource(all[i])
 	src.MaxArticles = min(max(src.MaxArticles, 1), 3)
 	res := ingest.NewFetcher(st.cfg, ingest.WithClock(s.opts.Now)).Fetch(r.Context(), src)
-	d := dryRunData{Source: all[i], Links: res.Links}
+	d := dryRunData{Source: maskedSource(all[i]), Links: res.Links}
 	if res.Err != nil {
-		d.Error = res.Err.Error()
+		d.Error = maskSource(all[i], res.Err.Error())
 	}
 	for _, it := range res.Items {
 		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 		snip, _ := match.Snippet(text.Body, nil, snippetSize)
-		d.Items = append(d.Items, dryItem{Title: text.Title, Link: it.Link, Text: snip})
+		d.Items = append(d.Items, dryItem{Title: safetext.Short(text.Title, maxTitle), Link: it.Link, Text: snip})
 	}
 	s.render(w, r, http.StatusOK, "dryrun", d)
 }

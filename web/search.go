@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"newswatch/config"
+	"newswatch/internal/safetext"
 	"newswatch/match"
 	"newswatch/model"
 	"newswatch/store"
@@ -68,6 +69,13 @@ func (f found) Terms() []string {
 	return out
 }
 
+// earliest and latest bound the dates a search passes to the store;
+// outside them a date means "no bound" or "nothing".
+var (
+	earliest = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	latest   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // snippetSize is the length of a search result's snippet, in bytes.
 const snippetSize = 280
 
@@ -75,6 +83,17 @@ const snippetSize = 280
 // matched filters through the match engine, as digests and check use it,
 // on the items the text index lets through.
 func (s *Server) search(ctx context.Context, st *state, p searchParams) (total int, about bool, list []found, err error) {
+	// Past these a bound excludes every item, or none.
+	if !p.Since.IsZero() && p.Since.After(latest) || !p.Until.IsZero() && p.Until.Before(earliest) ||
+		!p.Since.IsZero() && !p.Until.IsZero() && !p.Until.After(p.Since) {
+		return 0, false, nil, nil
+	}
+	if p.Since.Before(earliest) {
+		p.Since = time.Time{}
+	}
+	if p.Until.After(latest) {
+		p.Until = time.Time{}
+	}
 	q := store.SearchQuery{Text: p.Q, Source: p.Source, Since: p.Since, Until: p.Until, Limit: p.Limit}
 	var companies []string
 	switch {
@@ -239,8 +258,14 @@ func weigh(st *state, words *match.Watchlist, it model.Item, marked []string) fo
 		f.Marks = nil
 	}
 	f.TitleMark = merge(f.TitleMark)
+	// Shown as digests show it; marks past the cut are dropped when drawn.
+	f.Text.Title = safetext.Short(f.Text.Title, maxTitle)
 	return f
 }
+
+// maxTitle is the most of a title a page shows, in characters, as in
+// digests: a feed can send a megabyte of title.
+const maxTitle = 300
 
 // merge sorts spans and joins those that overlap.
 func merge(spans []match.Span) []match.Span {

@@ -15,17 +15,23 @@
 // tokenless, is an API request no browser sent from another site. Answers carry a
 // strict Content-Security-Policy; every asset is embedded; feed text is
 // escaped by html/template and links leave with rel="noopener noreferrer
-// nofollow". Failed logins are limited per client address.
+// nofollow". Failed logins are limited per client address; the right
+// token is never refused. Only requests naming the console's own host
+// (localhost, a loopback IP, the listen host, the host of [web] url) are
+// served, and a state change from another Origin is refused.
 package web
 
 import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"newswatch/config"
 	"newswatch/ingest"
@@ -40,21 +46,34 @@ type Options struct {
 	// Token is the console's secret; "" serves without authentication
 	// (the caller allows that on loopback only).
 	Token string
-	Now   func() time.Time // nil: time.Now
+	// Listen is the address the console serves on: its host is one of the
+	// names a request may carry in Host ("" or a wildcard adds none).
+	Listen string
+	Now    func() time.Time // nil: time.Now
+	Logger *slog.Logger     // nil: slog.Default()
 }
 
 // Server serves the console and the API.
 type Server struct {
-	opts   Options
-	secret []byte // signs sessions and CSRF tokens
-	mux    *http.ServeMux
-	logins *limiter
+	opts     Options
+	secret   []byte // signs sessions and CSRF tokens
+	mux      *http.ServeMux
+	logins   *limiter
+	sessions ended
+	// hosts are the names a request's Host may carry besides localhost
+	// and loopback IPs; anyHost accepts every name (a token guards a
+	// console listening on every interface).
+	hosts   []string
+	anyHost bool
+	public  string // the host of [web] url
 
 	mu    sync.Mutex
 	state *state
 	stamp time.Time // the file's modification time when state was read
 	size  int64
-	write sync.Mutex // one Save at a time
+	// broken holds where the file on disk is invalid, nil while valid.
+	broken []string
+	write  sync.Mutex // one Save at a time
 }
 
 // state is the configuration as last read, and its compiled watchlist.
@@ -68,6 +87,13 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	opts.Token = strings.TrimSpace(opts.Token)
+	if opts.Token != "" && utf8.RuneCountInString(opts.Token) < MinTokenLength {
+		opts.Logger.Warn(fmt.Sprintf("the console's token is shorter than %d characters: anyone who can reach the console may guess it; use a long random secret", MinTokenLength))
+	}
 	s := &Server{opts: opts, logins: newLimiter(5, time.Minute)}
 	s.secret = make([]byte, 32)
 	if _, err := rand.Read(s.secret); err != nil {
@@ -77,9 +103,13 @@ func New(opts Options) (*Server, error) {
 		// Sessions outlive a restart, and end when the token changes.
 		s.secret = mac([]byte(opts.Token), "newswatch session key")
 	}
-	if _, err := s.current(); err != nil {
+	st, err := s.current()
+	if err != nil {
 		return nil, err
 	}
+	s.hosts = allowedHosts(opts.Listen, st.cfg.Web)
+	s.anyHost = opts.Token != "" && wildcard(opts.Listen)
+	s.public = publicHost(st.cfg.Web)
 	s.routes()
 	return s, nil
 }
@@ -88,6 +118,8 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.secure(s.mux) }
 
 // current returns the configuration, read again when the file changed.
+// While the file on disk is invalid it returns the last valid one, and
+// brokenAt says where the file is wrong.
 func (s *Server) current() (*state, error) {
 	info, err := os.Stat(s.opts.ConfigPath)
 	if err != nil {
@@ -101,7 +133,9 @@ func (s *Server) current() (*state, error) {
 	cfg, err := config.Load(s.opts.ConfigPath)
 	if err != nil {
 		if s.state != nil {
-			return s.state, nil // an invalid edit: keep the last good one, as the daemon does
+			// An invalid edit: keep the last good one, as the daemon does.
+			s.broken, s.stamp, s.size = locations(err), info.ModTime(), info.Size()
+			return s.state, nil
 		}
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -109,9 +143,51 @@ func (s *Server) current() (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	s.state, s.stamp, s.size = &state{cfg: cfg, wl: wl}, info.ModTime(), info.Size()
+	s.state, s.stamp, s.size, s.broken = &state{cfg: cfg, wl: wl}, info.ModTime(), info.Size(), nil
 	return s.state, nil
 }
+
+// brokenAt returns where the configuration file on disk is invalid
+// ("file:line" each), or nil while it is valid.
+func (s *Server) brokenAt() []string {
+	if _, err := s.current(); err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.broken
+}
+
+// locations are the file:line places of a configuration error, without
+// the messages (which may quote a value).
+func locations(err error) []string {
+	var out []string
+	for _, e := range splitErrors(err) {
+		var ce *config.Error
+		switch {
+		case errors.As(e, &ce) && ce.Line > 0:
+			out = append(out, fmt.Sprintf("%s:%d", ce.File, ce.Line))
+		case errors.As(e, &ce):
+			out = append(out, ce.File)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"(unknown line)"}
+	}
+	return out
+}
+
+// splitErrors returns the errors joined in err, or err alone.
+func splitErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// MinTokenLength is the shortest token the console takes without a
+// warning at start.
+const MinTokenLength = 16
 
 // ErrNoToken is returned by CheckAccess for a console that would answer
 // on a non-loopback address without a token.

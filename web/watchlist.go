@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"newswatch/config"
 	"newswatch/ingest"
@@ -27,7 +31,21 @@ type entry struct {
 	AllNews *bool    `json:"all_news,omitempty"`
 	Terms   []string `json:"terms,omitempty"`
 	Days    int      `json:"days,omitempty"`
+	// Version is the file's version (ETag of GET /api/watchlist, the edit
+	// page's hidden field) the edit was made on; "" skips the check.
+	Version string `json:"version,omitempty"`
 }
+
+// fileHash is a configuration file's version: a save made on another
+// version is refused.
+func fileHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:12])
+}
+
+// errStale is a save made on a version of the file that is no longer on
+// disk.
+var errStale = errors.New("the configuration file changed since this entry was opened: reload the page (or GET /api/watchlist), check the entry and save again")
 
 func companyEntry(c config.Company) entry {
 	all := c.AllNews
@@ -59,6 +77,9 @@ func (s *Server) apiWatchlist(w http.ResponseWriter, r *http.Request) {
 	for i, t := range st.cfg.Topics {
 		topics[i] = map[string]any{"name": t.Name, "terms": nonNil(t.Terms), "exclude": []string{}}
 	}
+	if raw, err := os.ReadFile(st.cfg.Path); err == nil {
+		w.Header().Set("ETag", `"`+fileHash(raw)+`"`)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"companies": companies, "topics": topics})
 }
 
@@ -78,11 +99,50 @@ type edit struct {
 	before  *state
 	after   *state
 	data    []byte // the edited file
+	hash    string // the file's hash before the edit
+}
+
+// Bounds of an entry the console writes: phrases per list and bytes per
+// phrase.
+const (
+	maxPhrases     = 1000
+	maxPhraseBytes = 200
+)
+
+// checkLists refuses lists too long for the console and phrases with a
+// control character (they could never match text and make the file hard
+// to read).
+func checkLists(e entry) error {
+	var problems []string
+	for _, l := range []struct {
+		key  string
+		list []string
+	}{{"aliases", e.Aliases}, {"exclude", e.Exclude}, {"terms", e.Terms}} {
+		if len(l.list) > maxPhrases {
+			problems = append(problems, fmt.Sprintf("%s: at most %d phrases, not %d", l.key, maxPhrases, len(l.list)))
+			continue
+		}
+		for i, v := range l.list {
+			switch {
+			case len(v) > maxPhraseBytes:
+				problems = append(problems, fmt.Sprintf("%s[%d]: at most %d bytes, not %d", l.key, i, maxPhraseBytes, len(v)))
+			case strings.ContainsFunc(v, unicode.IsControl):
+				problems = append(problems, fmt.Sprintf("%s[%d]: %q contains a control character (a tab, a line break…)", l.key, i, v))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &invalidError{problems: problems}
+	}
+	return nil
 }
 
 // applyEdit applies e to the file as it is now, validated as check
 // validates the file.
 func (s *Server) applyEdit(e entry) (*edit, error) {
+	if err := checkLists(e); err != nil {
+		return nil, err
+	}
 	before, err := s.current()
 	if err != nil {
 		return nil, err
@@ -100,10 +160,11 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 			return nil, invalid("terms: a company has aliases, not terms")
 		}
 		c := before.cfg.Companies[i]
-		if !slices.Equal(c.Aliases, e.Aliases) {
+		// A key left out of the body stays as it is; [] empties it.
+		if e.Aliases != nil && !slices.Equal(c.Aliases, e.Aliases) {
 			settings = append(settings, config.Setting{Key: "aliases", Value: nonNil(e.Aliases)})
 		}
-		if !slices.Equal(c.Exclude, e.Exclude) {
+		if e.Exclude != nil && !slices.Equal(c.Exclude, e.Exclude) {
 			settings = append(settings, config.Setting{Key: "exclude", Value: nonNil(e.Exclude)})
 		}
 		if e.AllNews != nil && *e.AllNews != c.AllNews {
@@ -123,7 +184,7 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 		case e.AllNews != nil:
 			return nil, invalid("all_news: only a company has all_news")
 		}
-		if !slices.Equal(before.cfg.Topics[i].Terms, e.Terms) {
+		if e.Terms != nil && !slices.Equal(before.cfg.Topics[i].Terms, e.Terms) {
 			settings = append(settings, config.Setting{Key: "terms", Value: nonNil(e.Terms)})
 		}
 	default:
@@ -136,9 +197,38 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: read config: %w", err)
 	}
+	// The file as it is now must be valid: the edit goes into it.
+	if _, err := config.Parse(before.cfg.Path, raw); err != nil {
+		var msgs []string
+		for _, e := range splitErrors(err) {
+			msgs = append(msgs, e.Error())
+		}
+		return nil, &brokenError{problems: msgs}
+	}
 	ed.data = raw
+	ed.hash = fileHash(raw)
+	if e.Version != "" && e.Version != ed.hash {
+		return nil, errStale
+	}
 	if len(settings) > 0 {
-		ed.data, err = config.EditEntry(raw, ed.section, e.Name, settings)
+		// A file written with CRLF line ends keeps them: the edit is made
+		// on LF lines.
+		crlf := bytes.Count(raw, []byte("\r\n")) > 0 && bytes.Count(raw, []byte("\r\n")) == bytes.Count(raw, []byte("\n"))
+		if crlf {
+			raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
+		}
+		// So does a byte order mark.
+		bom := bytes.HasPrefix(raw, config.UTF8BOM)
+		ed.data, err = config.EditEntry(bytes.TrimPrefix(raw, config.UTF8BOM), ed.section, e.Name, settings)
+		if crlf && err == nil {
+			ed.data = bytes.ReplaceAll(ed.data, []byte("\n"), []byte("\r\n"))
+		}
+		if bom && err == nil {
+			ed.data = append(slices.Clone(config.UTF8BOM), ed.data...)
+		}
+		if errors.Is(err, config.ErrNotEditable) {
+			return nil, &writeError{path: before.cfg.Path, err: err, lines: pasteLines(ed.section, merged(before, e))}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -153,6 +243,37 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 	}
 	ed.after = &state{cfg: cfg, wl: wl}
 	return ed, nil
+}
+
+// brokenError is a configuration file that is invalid before the edit:
+// problems in check's file:line form.
+type brokenError struct{ problems []string }
+
+func (e *brokenError) Error() string { return strings.Join(e.problems, "; ") }
+
+// merged is e with the keys it leaves out as before has them.
+func merged(before *state, e entry) entry {
+	out := e
+	for _, c := range before.cfg.Companies {
+		if e.Kind == "company" && c.Name == e.Name {
+			cur := companyEntry(c)
+			if out.Aliases == nil {
+				out.Aliases = cur.Aliases
+			}
+			if out.Exclude == nil {
+				out.Exclude = cur.Exclude
+			}
+			if out.AllNews == nil {
+				out.AllNews = cur.AllNews
+			}
+		}
+	}
+	for _, t := range before.cfg.Topics {
+		if e.Kind == "topic" && t.Name == e.Name && out.Terms == nil {
+			out.Terms = nonNil(t.Terms)
+		}
+	}
+	return out
 }
 
 // preview is what an edit does over the last days.
@@ -250,9 +371,17 @@ func apiItems(list []found) []apiItem {
 // 404 for an entry not in the file.
 func (s *Server) failEdit(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *invalidError
+	var broken *brokenError
+	var werr *writeError
 	switch {
+	case errors.As(err, &werr):
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": werr.Error(), "paste": werr.lines})
 	case errors.As(err, &inv):
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": inv.problems})
+	case errors.As(err, &broken):
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "the configuration file has an error: fix it (newswatch check) before saving", "errors": broken.problems})
+	case errors.Is(err, errStale):
+		writeJSON(w, http.StatusConflict, map[string]any{"error": err.Error()})
 	case errors.Is(err, config.ErrEntryNotFound):
 		s.fail(w, r, http.StatusNotFound, err.Error())
 	case errors.Is(err, errBadRequest):
@@ -268,13 +397,11 @@ func (s *Server) apiSave(w http.ResponseWriter, r *http.Request) {
 		s.failEdit(w, r, err)
 		return
 	}
+	if e.Version == "" {
+		e.Version = strings.Trim(r.Header.Get("If-Match"), `"`)
+	}
 	saved, err := s.save(e)
 	if err != nil {
-		var werr *writeError
-		if errors.As(err, &werr) {
-			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": werr.Error(), "paste": werr.lines})
-			return
-		}
 		s.failEdit(w, r, err)
 		return
 	}
@@ -300,6 +427,7 @@ func (e *writeError) Unwrap() error { return e.err }
 func (s *Server) save(e entry) (entry, error) {
 	s.write.Lock()
 	defer s.write.Unlock()
+	defer lockConfig(s.opts.ConfigPath)()
 	ed, err := s.applyEdit(e)
 	if err != nil {
 		return entry{}, err
@@ -332,10 +460,12 @@ func (ed *edit) saved() entry {
 }
 
 // lines is the edited entry in TOML, for a person to paste.
-func (ed *edit) lines() string {
+func (ed *edit) lines() string { return pasteLines(ed.section, ed.saved()) }
+
+// pasteLines is an entry in TOML, for a person to paste.
+func pasteLines(section string, se entry) string {
 	var b strings.Builder
-	se := ed.saved()
-	fmt.Fprintf(&b, "[[%s]]\nname = %s\n", ed.section, config.Quote(se.Name))
+	fmt.Fprintf(&b, "[[%s]]\nname = %s\n", section, config.Quote(se.Name))
 	quoteList := func(list []string) string {
 		q := make([]string, len(list))
 		for i, v := range list {
@@ -343,8 +473,9 @@ func (ed *edit) lines() string {
 		}
 		return "[" + strings.Join(q, ", ") + "]"
 	}
-	if ed.section == "companies" {
-		fmt.Fprintf(&b, "aliases = %s\nexclude = %s\nall_news = %t\n", quoteList(se.Aliases), quoteList(se.Exclude), *se.AllNews)
+	if section == "companies" {
+		all := se.AllNews != nil && *se.AllNews
+		fmt.Fprintf(&b, "aliases = %s\nexclude = %s\nall_news = %t\n", quoteList(se.Aliases), quoteList(se.Exclude), all)
 	} else {
 		fmt.Fprintf(&b, "terms = %s\n", quoteList(se.Terms))
 	}
@@ -365,6 +496,16 @@ func writeAtomic(path string, data []byte) error {
 	info, err := os.Stat(path)
 	if err != nil {
 		return err
+	}
+	// A rename needs only a writable folder: a file its owner made
+	// read-only, or one this user may not write, stays as it is.
+	if info.Mode().Perm()&0o200 == 0 {
+		return fmt.Errorf("%s is read-only (mode %v): %w", path, info.Mode().Perm(), os.ErrPermission)
+	}
+	if w, err := os.OpenFile(path, os.O_WRONLY, 0); err != nil {
+		return err
+	} else {
+		w.Close()
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {

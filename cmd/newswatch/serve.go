@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"newswatch/app"
 	"newswatch/config"
 	"newswatch/store"
 	"newswatch/web"
@@ -34,6 +35,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Checked before the database is opened: a refusal changes nothing.
 	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, cfg.Web.Token(os.Getenv)); err != nil {
 		return usageError{err}
+	}
+	// A missing SQLite file is a typo or nothing fetched yet: an empty
+	// console and a stray file would help neither.
+	if err := app.DatabaseExists(cfg.Database); err != nil {
+		return fmt.Errorf("no database yet at %s: %w", store.Redact(cfg.Database), err)
 	}
 	st, err := store.Open(ctx, cfg.Database)
 	if err != nil {
@@ -85,5 +91,5 @@ func newConsole(cfg *config.Config, st *store.Store, addr string) (*web.Server, 
 	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, token); err != nil {
 		return nil, usageError{err}
 	}
-	return web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token})
+	return web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token, Listen: addr})
 }

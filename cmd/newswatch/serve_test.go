@@ -40,6 +40,19 @@ func TestServeRefusesOpenListen(t *testing.T) {
 func TestServe(t *testing.T) {
 	t.Setenv("NW_TEST_WEB_TOKEN", "s3cret")
 	path := writeConfig(t, "http://127.0.0.1:1", "[web]\nauth_token_env = \"NW_TEST_WEB_TOKEN\"\n")
+	// Nothing fetched yet: serve says so rather than creating a database.
+	if code, _, stderr := runCmd(t, "-config", path, "serve", "-listen", "127.0.0.1:0"); code == exitOK || !strings.Contains(stderr, "no database yet") {
+		t.Fatalf("serve before any fetch: exit %d, %q", code, stderr)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := store.Open(context.Background(), cfg.Database); err != nil {
+		t.Fatal(err)
+	} else {
+		st.Close()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int)
