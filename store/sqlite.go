@@ -12,7 +12,8 @@ import (
 	"runtime"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlitedriver "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // busyTimeout is how long a connection waits for another one's lock before
@@ -77,7 +78,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 
 	// The writer runs the migrations, which also puts a new file in WAL mode,
 	// before any reader connects.
-	if err := s.setup(ctx); err != nil {
+	if err := setupWhenFree(ctx, s); err != nil {
 		s.stmts.close()
 		s.w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -185,4 +186,25 @@ func dsn(abs string, m dsnMode) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
 	return u.String()
+}
+
+// setupWhenFree runs s.setup, trying again while the file is busy for up to
+// busyTimeout: switching a new file to WAL takes an exclusive lock that
+// SQLite refuses at once (SQLITE_BUSY, the busy handler not consulted) while
+// another process or connection opens the same new file.
+func setupWhenFree(ctx context.Context, s *Store) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
+		err := s.setup(ctx)
+		var se *sqlitedriver.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		s.stmts.close()
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
