@@ -8,6 +8,10 @@ CREATE VIRTUAL TABLE items_fts USING fts5(
     tokenize = 'unicode61 remove_diacritics 2'
 );
 INSERT INTO items_fts (items_fts) VALUES ('rebuild');
+-- Each fetched source commits its own transaction, a new index segment:
+-- merging sixteen segments at a time rather than FTS5's four more than
+-- halves what merging costs a cold fetch.
+INSERT INTO items_fts (items_fts, rank) VALUES ('automerge', 16);
 
 CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
     INSERT INTO items_fts (rowid, title, summary, content, body)
