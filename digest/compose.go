@@ -78,7 +78,7 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 	}
 	items, err := c.Store.Items(ctx, store.ItemQuery{
 		ChangedAfter: windowStart,
-		Since:        now.Add(-c.MaxAge),
+		Since:        Oldest(now, c.MaxAge),
 		UnclaimedBy:  spec.Name,
 		ReleasedBy:   spec.Name,
 	})
