@@ -63,7 +63,7 @@ func hitReasons(h match.Hit) string {
 	var parts []string
 	for _, a := range h.Aliases {
 		where := "body"
-		if inTitle(a.Spans) {
+		if a.InTitle() {
 			where = "title"
 		}
 		parts = append(parts, fmt.Sprintf("%q in %s", a.Term, where))
@@ -72,15 +72,6 @@ func hitReasons(h match.Hit) string {
 		parts = append(parts, fmt.Sprintf("%s: %q", t.Topic, t.Term))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func inTitle(spans []match.Span) bool {
-	for _, s := range spans {
-		if s.InTitle {
-			return true
-		}
-	}
-	return false
 }
 
 // TooOld says, for an item a digest composed at now leaves out under

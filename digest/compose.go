@@ -909,7 +909,7 @@ func reasons(h match.Hit) string {
 			continue // "Alibaba" inside "Alibaba Cloud" says nothing more
 		}
 		where := ""
-		if inTitle(a.Spans) {
+		if a.InTitle() {
 			where = " in title"
 		}
 		parts = append(parts, fmt.Sprintf("%q%s", a.Term, where))
@@ -948,15 +948,6 @@ func coveredByOther(a match.TermHit, all []match.TermHit) bool {
 		}
 	}
 	return true
-}
-
-func inTitle(spans []match.Span) bool {
-	for _, s := range spans {
-		if s.InTitle {
-			return true
-		}
-	}
-	return false
 }
 
 var cvePattern = regexp.MustCompile(`\bCVE-\d{4}-\d{4,7}\b`)
