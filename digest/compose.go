@@ -57,30 +57,10 @@ const windowMargin = time.Minute
 // Compose selects the items the digest has not covered yet, groups them
 // into stories and renders the message for slot. It records nothing.
 func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) (Draft, error) {
-	var windowStart time.Time
-	last, ok, err := c.Store.LastSent(ctx, spec.Name)
+	windowStart, entries, err := c.selectEntries(ctx, spec, now)
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
-	if ok {
-		windowStart = last.CoveredUntil.Add(-windowMargin)
-	}
-	items, err := c.Store.Items(ctx, store.ItemQuery{
-		ChangedAfter: windowStart,
-		Since:        Oldest(now, c.MaxAge),
-		UnclaimedBy:  spec.Name,
-		ReleasedBy:   spec.Name,
-	})
-	if err != nil {
-		return Draft{}, fmt.Errorf("digest %q: select items: %w", spec.Name, err)
-	}
-	// An item marked not relevant for a company is not about it: that
-	// company's hit is left out, the others' kept.
-	marks, err := c.Store.NotRelevant(ctx, itemIDs(items))
-	if err != nil {
-		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
-	}
-	entries := c.relevant(spec, items, marks)
 	health, err := c.health(ctx, spec, windowStart, now)
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
@@ -88,12 +68,7 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 	var earlier []entry
 	var history []string
 	if len(entries) > 0 {
-		delivered, err := c.Store.Delivered(ctx, spec.Name, now.Add(-updateLookback))
-		if err != nil {
-			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
-		}
-		earlier = c.relevant(spec, delivered, nil)
-		if history, err = c.history(ctx, entries, earlier, now); err != nil {
+		if earlier, history, err = c.background(ctx, spec, entries, now); err != nil {
 			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 		}
 	}
@@ -102,22 +77,42 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
 	v.Health = health
-	if c.Console != "" {
-		v.Console = c.Console
-		v.AllStories = c.Console + "/search?" + url.Values{"matched": {"1"}, "since": {windowStart.UTC().Format(time.RFC3339)}}.Encode()
-		if windowStart.IsZero() {
-			v.AllStories = c.Console + "/search?matched=1"
-		}
-	}
+	c.consoleLinks(&v, windowStart)
 	text, html, err := c.Templates.renderWithin(&v, htmlBudget)
 	if err != nil {
 		return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
 	}
+	d := c.draft(spec, slot, now, v, entries, text, html)
+	if len(spec.Channels) > 0 {
+		doc, err := NewDocument(d.View, d.Message).Marshal()
+		if err != nil {
+			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
+		}
+		d.Message.Doc = string(doc)
+	}
+	return d, nil
+}
+
+// consoleLinks points the digest at the web console, when there is one:
+// its home and the matched items of the digest's window.
+func (c *Composer) consoleLinks(v *View, windowStart time.Time) {
+	if c.Console == "" {
+		return
+	}
+	v.Console = c.Console
+	v.AllStories = c.Console + "/search?" + url.Values{"matched": {"1"}, "since": {windowStart.UTC().Format(time.RFC3339)}}.Encode()
+	if windowStart.IsZero() {
+		v.AllStories = c.Console + "/search?matched=1"
+	}
+}
+
+// draft is the pending message of the rendered view v, claiming entries.
+func (c *Composer) draft(spec Spec, slot, now time.Time, v View, entries []entry, text, html string) Draft {
 	ids := make([]int64, len(entries))
 	for i, e := range entries {
 		ids[i] = e.item.ID
 	}
-	d := Draft{
+	return Draft{
 		Message: model.Message{
 			Digest:       spec.Name,
 			Slot:         slot,
@@ -135,14 +130,6 @@ func (c *Composer) Compose(ctx context.Context, spec Spec, slot, now time.Time) 
 		View:  v,
 		Empty: len(entries) == 0,
 	}
-	if len(spec.Channels) > 0 {
-		doc, err := NewDocument(d.View, d.Message).Marshal()
-		if err != nil {
-			return Draft{}, fmt.Errorf("digest %q: %w", spec.Name, err)
-		}
-		d.Message.Doc = string(doc)
-	}
-	return d, nil
 }
 
 // Record puts a composed digest in the outbox, claiming its items. It

@@ -8,6 +8,7 @@ import (
 
 	"newswatch/match"
 	"newswatch/model"
+	"newswatch/store"
 )
 
 // updateLookback is how far back a digest looks for the stories it has
@@ -98,4 +99,52 @@ func (s Spec) wants(h match.Hit) bool {
 		}
 	}
 	return false
+}
+
+// selectEntries returns the start of the digest's window (zero for its
+// first message) and the relevant items it has not covered yet: changed
+// since the window started, within max_age, not claimed by a message of
+// the digest, and not marked not relevant for their company.
+func (c *Composer) selectEntries(ctx context.Context, spec Spec, now time.Time) (time.Time, []entry, error) {
+	var windowStart time.Time
+	last, ok, err := c.Store.LastSent(ctx, spec.Name)
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	if ok {
+		windowStart = last.CoveredUntil.Add(-windowMargin)
+	}
+	items, err := c.Store.Items(ctx, store.ItemQuery{
+		ChangedAfter: windowStart,
+		Since:        Oldest(now, c.MaxAge),
+		UnclaimedBy:  spec.Name,
+		ReleasedBy:   spec.Name,
+	})
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("select items: %w", err)
+	}
+	// An item marked not relevant for a company is not about it: that
+	// company's hit is left out, the others' kept.
+	marks, err := c.Store.NotRelevant(ctx, itemIDs(items))
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	return windowStart, c.relevant(spec, items, marks), nil
+}
+
+// background returns what the digest's entries are grouped against: the
+// relevant items the digest delivered in the last updateLookback (a new
+// report of one of their stories is an update) and the stored history
+// that weighs words.
+func (c *Composer) background(ctx context.Context, spec Spec, entries []entry, now time.Time) ([]entry, []string, error) {
+	delivered, err := c.Store.Delivered(ctx, spec.Name, now.Add(-updateLookback))
+	if err != nil {
+		return nil, nil, err
+	}
+	earlier := c.relevant(spec, delivered, nil)
+	history, err := c.history(ctx, entries, earlier, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return earlier, history, nil
 }
