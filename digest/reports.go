@@ -1,6 +1,8 @@
 package digest
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -18,6 +20,42 @@ type rankedStory struct {
 	fresh, old []int
 	rank       float64
 	newest     time.Time
+}
+
+// rankStories groups the entries, with the earlier digests' items
+// (whose place in all follows the entries'), into stories and ranks the
+// ones with a fresh report, highest first; a new report of a delivered
+// story thus joins it as an update.
+func rankStories(ctx context.Context, entries, earlier []entry, history []string, now time.Time) ([]entry, []story.Candidate, []rankedStory, error) {
+	all := slices.Concat(entries, earlier)
+	cands := make([]story.Candidate, len(all))
+	for i, e := range all {
+		cands[i] = candidate(e)
+	}
+	groups, err := story.Group(ctx, cands, history)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("group stories: %w", err)
+	}
+	var ranked []rankedStory
+	for _, group := range groups {
+		r := rankedStory{}
+		for _, idx := range group {
+			if idx < len(entries) {
+				r.fresh = append(r.fresh, idx)
+			} else {
+				r.old = append(r.old, idx)
+			}
+		}
+		if len(r.fresh) == 0 {
+			continue // delivered already, nothing new
+		}
+		r.rank, r.newest = storyRank(all, group, now)
+		ranked = append(ranked, r)
+	}
+	slices.SortStableFunc(ranked, func(a, b rankedStory) int {
+		return cmp.Or(cmp.Compare(b.rank, a.rank), b.newest.Compare(a.newest))
+	})
+	return all, cands, ranked, nil
 }
 
 // rankHalfLife is the age at which a story weighs half its outlets.

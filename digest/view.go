@@ -1,7 +1,6 @@
 package digest
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -22,41 +21,18 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// buildView groups the entries into ranked stories, at most
+// spec.MaxStories of them shown (the rest listed by title), in one
+// section per company.
 func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history []string, now time.Time) (View, error) {
 	loc := spec.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	// The items an earlier digest delivered take part in the grouping, so
-	// that a new report of a delivered story joins it as an update.
-	all := slices.Concat(entries, earlier)
-	cands := make([]story.Candidate, len(all))
-	for i, e := range all {
-		cands[i] = candidate(e)
-	}
-	groups, err := story.Group(ctx, cands, history)
+	all, cands, ranked, err := rankStories(ctx, entries, earlier, history, now)
 	if err != nil {
-		return View{}, fmt.Errorf("group stories: %w", err)
+		return View{}, err
 	}
-	var ranked []rankedStory
-	for _, group := range groups {
-		r := rankedStory{}
-		for _, idx := range group {
-			if idx < len(entries) {
-				r.fresh = append(r.fresh, idx)
-			} else {
-				r.old = append(r.old, idx)
-			}
-		}
-		if len(r.fresh) == 0 {
-			continue // delivered already, nothing new
-		}
-		r.rank, r.newest = storyRank(all, group, now)
-		ranked = append(ranked, r)
-	}
-	slices.SortStableFunc(ranked, func(a, b rankedStory) int {
-		return cmp.Or(cmp.Compare(b.rank, a.rank), b.newest.Compare(a.newest))
-	})
 	bySection := map[string][]StoryView{}
 	var order []string
 	var more []MoreView
@@ -68,44 +44,61 @@ func buildView(ctx context.Context, spec Spec, entries, earlier []entry, history
 			more = append(more, MoreView{Title: shortTitle(lead.text.Title, lead.item.Link), Source: firstSource(lead.item)})
 			continue
 		}
-		var sv StoryView
-		if len(r.old) > 0 {
-			sv = updateView(all, cands, r.fresh, r.old, loc, now)
-		} else {
-			sv = storyView(lead, loc, now)
-			sv.Also, sv.Lines, sv.MoreOutlets = otherReports(all, cands, r.fresh, 0)
-		}
-		sv.Topics = storyTopics(all, slices.Concat(r.fresh, r.old))
-		sv.Meta = sv.Source + " · " + sv.Time
-		if len(sv.Topics) > 0 {
-			sv.Meta += " · " + strings.Join(sv.Topics, ", ")
-		}
-		company := all[r.fresh[0]].hit.Company
-		if sv.lead >= 0 {
-			company = all[sv.lead].hit.Company
-		}
+		sv, company := rankedView(all, cands, r, loc, now)
 		if _, ok := bySection[company]; !ok {
 			order = append(order, company)
 		}
 		bySection[company] = append(bySection[company], sv)
 	}
 	v := View{Name: spec.Name, Date: now.In(loc).Format("Mon 2 Jan 2006"), More: more}
+	v.Sections, v.Count = sections(order, bySection)
+	finishView(&v)
+	v.Empty = v.Count == 0 && len(more) == 0
+	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
+	return v, nil
+}
+
+// rankedView is the view of the ranked story r, and the company whose
+// section it goes to: its lead report's.
+func rankedView(all []entry, cands []story.Candidate, r rankedStory, loc *time.Location, now time.Time) (StoryView, string) {
+	lead := all[r.fresh[0]]
+	var sv StoryView
+	if len(r.old) > 0 {
+		sv = updateView(all, cands, r.fresh, r.old, loc, now)
+	} else {
+		sv = storyView(lead, loc, now)
+		sv.Also, sv.Lines, sv.MoreOutlets = otherReports(all, cands, r.fresh, 0)
+	}
+	sv.Topics = storyTopics(all, slices.Concat(r.fresh, r.old))
+	sv.Meta = sv.Source + " · " + sv.Time
+	if len(sv.Topics) > 0 {
+		sv.Meta += " · " + strings.Join(sv.Topics, ", ")
+	}
+	company := all[r.fresh[0]].hit.Company
+	if sv.lead >= 0 {
+		company = all[sv.lead].hit.Company
+	}
+	return sv, company
+}
+
+// sections are the companies' sections, most stories first, then by
+// name, with the number of stories in all.
+func sections(order []string, bySection map[string][]StoryView) ([]Section, int) {
+	var out []Section
+	count := 0
 	for _, company := range order {
 		stories := bySection[company]
-		v.Sections = append(v.Sections, Section{Company: company, Stories: stories})
-		v.Count += len(stories)
+		out = append(out, Section{Company: company, Stories: stories})
+		count += len(stories)
 	}
-	sort.SliceStable(v.Sections, func(i, j int) bool {
-		a, b := v.Sections[i], v.Sections[j]
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
 		if len(a.Stories) != len(b.Stories) {
 			return len(a.Stories) > len(b.Stories)
 		}
 		return a.Company < b.Company
 	})
-	finishView(&v)
-	v.Empty = v.Count == 0 && len(more) == 0
-	v.Summary, v.Subject = summaryLines(spec.Name, now.In(loc), v)
-	return v, nil
+	return out, count
 }
 
 // finishView numbers the links in reading order and writes the folded
