@@ -22,10 +22,12 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -209,4 +211,25 @@ func CheckAccess(addr, tokenEnv, token string) error {
 // HTTPServer is the console's http.Server for addr, with its timeouts.
 func HTTPServer(addr string, h http.Handler) *http.Server {
 	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+}
+
+// ServeUntil listens on srv.Addr, says where through ready, and serves
+// until ctx is done, then shuts srv down, giving requests in flight five
+// seconds. A server that stops by itself is an error.
+func ServeUntil(ctx context.Context, srv *http.Server, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s ([web] listen): %w", srv.Addr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	ready(ln.Addr())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web console: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
 }

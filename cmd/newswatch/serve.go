@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"time"
 
 	"newswatch/app"
 	"newswatch/config"
@@ -50,22 +49,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := web.HTTPServer(addr, s.Handler())
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen %s ([web] listen): %w", addr, err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(e.stdout, "serving the console at http://%s/ (Ctrl-C to stop)\n", ln.Addr())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("web console: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
+	return web.ServeUntil(ctx, web.HTTPServer(addr, s.Handler()), func(a net.Addr) {
+		fmt.Fprintf(e.stdout, "serving the console at http://%s/ (Ctrl-C to stop)\n", a)
+	})
 }
 
 // consoleServer is the web console of cfg as a server for the daemon to
