@@ -92,28 +92,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	exe := *bin
-	if exe == "" {
-		exe = filepath.Join(dir, "newswatch")
-		build := exec.CommandContext(ctx, "go", "build", "-o", exe, "./cmd/newswatch")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("build newswatch (run from the repository root): %w", err)
-		}
-	}
-	now := time.Now()
-	cfg, err := writeSetup(dir, items, companies, now)
-	if err != nil {
-		return err
-	}
-	if _, err := newswatch(ctx, exe, "fetch", "-config", cfg); err != nil {
-		return err
-	}
-	doc, err := newswatch(ctx, exe, "preview", "-config", cfg, "-format", "json")
-	if err != nil {
-		return err
-	}
-	pred, err := readStories(doc, items)
+	pred, err := product(ctx, *bin, dir, items, companies)
 	if err != nil {
 		return err
 	}
@@ -147,6 +126,34 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		offenders(out, items, seen, pred, *worst)
 	}
 	return nil
+}
+
+// product runs newswatch (bin, else one built into dir) on the sample in
+// dir as a user would, fetch then preview, and returns the digest's
+// stories as indexes into items.
+func product(ctx context.Context, bin, dir string, items []item, companies []company) ([][]int, error) {
+	exe := bin
+	if exe == "" {
+		exe = filepath.Join(dir, "newswatch")
+		build := exec.CommandContext(ctx, "go", "build", "-o", exe, "./cmd/newswatch")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("build newswatch (run from the repository root): %w", err)
+		}
+	}
+	now := time.Now()
+	cfg, err := writeSetup(dir, items, companies, now)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := newswatch(ctx, exe, "fetch", "-config", cfg); err != nil {
+		return nil, err
+	}
+	doc, err := newswatch(ctx, exe, "preview", "-config", cfg, "-format", "json")
+	if err != nil {
+		return nil, err
+	}
+	return readStories(doc, items)
 }
 
 // table prints the product's and the baseline's scores over the items at idx.
