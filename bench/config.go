@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"newswatch/config"
 )
 
 // wlCompany and wlTopic are the bench watchlist, in config terms.
@@ -123,7 +125,7 @@ type configOptions struct {
 // database and output folder in dir, and returns the file's path.
 func writeConfig(dir, addr string, o configOptions) (string, error) {
 	var b strings.Builder
-	q := tomlString
+	q := config.Quote
 	if o.Database == "" {
 		o.Database = "newswatch.db"
 	}
@@ -172,29 +174,11 @@ dir = "digests"
 	return path, nil
 }
 
-// tomlString quotes s as a TOML basic string.
-func tomlString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
+// tomlList writes list as a TOML array of strings.
 func tomlList(list []string) string {
 	q := make([]string, len(list))
 	for i, s := range list {
-		q[i] = tomlString(s)
+		q[i] = config.Quote(s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }

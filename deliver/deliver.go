@@ -193,7 +193,7 @@ const (
 
 func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message, now time.Time,
 	policy RetryPolicy, log *slog.Logger) (Outcome, outcomeKind, error) {
-	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Attempt: m.Attempts + 1}
+	o := outcomeOf(m)
 	// The lease is held while the message is being sent; a sender that
 	// dies stops renewing it, and another takes the message over.
 	if err := st.Lease(ctx, m.ID); err != nil {
@@ -213,104 +213,172 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message,
 		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", context.Cause(held))
 		return o, 0, nil
 	}
+	d := decide(m, sendErr, now, policy)
+	// Recorded with a context that outlives a cancellation: the try has
+	// happened, and recording it is what avoids a duplicate.
+	return d.o, d.kind, d.record(context.WithoutCancel(ctx), st, m.ID, now, log)
+}
+
+// outcomeOf is the Outcome of a try of m, before its result is known.
+func outcomeOf(m model.Message) Outcome {
+	return Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Attempt: m.Attempts + 1}
+}
+
+// action is what a try of a message records in the outbox.
+type action int
+
+const (
+	// actSent: accepted for every recipient not refused for good (MarkSent).
+	actSent action = iota + 1
+	// actPartial: accepted for some recipients, refused for now for
+	// o.Owed: pending for them alone (MarkPartial).
+	actPartial
+	// actRetry: refused for now, tried again at o.Next (MarkRetry).
+	actRetry
+	// actHeld: refused for now on the mail settings, held for the fix
+	// and tried again at o.Next (MarkHeld).
+	actHeld
+	// actGaveUpOwed: the recipients still owed were refused for now
+	// owedFor after the others had it: ends sent, with the reason
+	// (MarkDelivered).
+	actGaveUpOwed
+	// actGaveUp: refused for now by every try for owedFor: failed
+	// (MarkFailed), its items released.
+	actGaveUp
+	// actRefusedOwed: the recipients still owed were refused for good:
+	// ends sent, with the reason (MarkDelivered).
+	actRefusedOwed
+	// actFailed: refused for good (MarkFailed), its items released.
+	actFailed
+)
+
+// decision is what one try of a message records: the action, the
+// Report's entry (kind and Outcome) and the reason stored with it.
+type decision struct {
+	action action
+	kind   outcomeKind
+	o      Outcome
+	why    string
+	code   int // the server's reply code, for the log
+}
+
+// decide classifies the result of sending m at now (sendErr, nil when it
+// was accepted) into what to record. It reads and changes nothing else.
+func decide(m model.Message, sendErr error, now time.Time, policy RetryPolicy) decision {
+	d := decision{o: outcomeOf(m)}
+	d.o.Err = sendErr
 	se := classify(sendErr)
+	if se != nil {
+		d.o.Rejected, d.code = se.Rejected, se.Code
+	}
 	switch {
 	case sendErr == nil || se.Delivered:
-		o.Err = sendErr
-		if se != nil {
-			o.Rejected = se.Rejected
+		if d.o.Owed = owed(m.To, d.o.Rejected); len(d.o.Owed) > 0 {
+			d.o.Next = now.Add(policy.Backoff(d.o.Attempt))
+			d.action, d.kind, d.why = actPartial, sent, partialReason(d.o)
+			return d
 		}
-		if o.Owed = owed(m.To, o.Rejected); len(o.Owed) > 0 {
-			o.Next = now.Add(policy.Backoff(o.Attempt))
-			return o, sent, markPartial(ctx, st, m, o, now, log)
-		}
-		// MarkSent with a context that outlives a cancellation: the
-		// server has the message, recording that is what avoids a
-		// duplicate.
-		if err := st.MarkSent(context.WithoutCancel(ctx), m.ID, now); err != nil {
-			log.Error("message sent but not recorded, it will be sent again", "message_id", m.MessageID, "err", err)
-			return o, sent, err
-		}
-		if len(o.Rejected) > 0 {
-			log.Warn("message sent, some recipients rejected", "message_id", m.MessageID,
-				"rejected", rejectedList(o.Rejected), "attempt", o.Attempt)
-		} else {
-			log.Info("message sent", "message_id", m.MessageID, "attempt", o.Attempt)
-		}
-		return o, sent, nil
+		d.action, d.kind = actSent, sent
 	case se.Temporary && !m.Sent.IsZero() && now.Sub(m.Sent) >= owedFor && !IsSettings(sendErr):
 		// Still refused for now, days after the others had it: give up
 		// on these recipients as a mail server gives up on a queued
 		// message.
-		o.Err, o.Rejected, o.Partial = sendErr, se.Rejected, true
-		why := fmt.Sprintf("gave up after %v on %s: %v", owedFor, strings.Join(m.To, ", "), sendErr)
-		if err := st.MarkDelivered(context.WithoutCancel(ctx), m.ID, why); err != nil {
-			return o, failed, err
-		}
-		log.Error("gave up on the remaining recipients; the others had the message", "message_id", m.MessageID,
-			"attempt", o.Attempt, "err", sendErr)
-		return o, failed, nil
+		d.o.Partial = true
+		d.action, d.kind = actGaveUpOwed, failed
+		d.why = fmt.Sprintf("gave up after %v on %s: %v", owedFor, strings.Join(m.To, ", "), sendErr)
 	case se.Temporary && m.Sent.IsZero() && now.Sub(m.Created) >= owedFor && !IsSettings(sendErr):
 		// Refused for now by every try for days: give up as a mail
 		// server gives up on a queued message. Marked failed, its
 		// stories go into the next digest and the failure is reported.
-		o.Err, o.Rejected = sendErr, se.Rejected
-		why := fmt.Sprintf("gave up after %v: %v", owedFor, sendErr)
-		if err := st.MarkFailed(context.WithoutCancel(ctx), m.ID, why); err != nil {
-			return o, failed, err
-		}
-		log.Error("message not accepted for 72 hours, marked failed", "message_id", m.MessageID,
-			"attempt", o.Attempt, "err", sendErr)
-		return o, failed, nil
+		d.action, d.kind = actGaveUp, failed
+		d.why = fmt.Sprintf("gave up after %v: %v", owedFor, sendErr)
 	case se.Temporary:
-		o.Err, o.Rejected = sendErr, se.Rejected
-		o.Next = now.Add(max(policy.Backoff(o.Attempt), se.RetryAfter))
-		if o.Owed = owed(m.To, se.Rejected); !m.Sent.IsZero() && len(o.Owed) > 0 && len(o.Owed) < len(m.To) {
+		d.o.Next = now.Add(max(policy.Backoff(d.o.Attempt), se.RetryAfter))
+		if d.o.Owed = owed(m.To, se.Rejected); !m.Sent.IsZero() && len(d.o.Owed) > 0 && len(d.o.Owed) < len(m.To) {
 			// Some of the recipients still owed were refused for good:
 			// keep the others only.
-			return o, retry, markPartial(ctx, st, m, o, now, log)
+			d.action, d.kind, d.why = actPartial, retry, partialReason(d.o)
+			return d
 		}
-		o.Owed = nil
-		mark := st.MarkRetry
+		d.o.Owed = nil
+		d.action, d.kind, d.why = actRetry, retry, sendErr.Error()
 		if IsSettings(sendErr) {
-			mark = st.MarkHeld // the user's to fix: status -q fails meanwhile
+			d.action = actHeld // the user's to fix: status -q fails meanwhile
 		}
-		if err := mark(context.WithoutCancel(ctx), m.ID, sendErr.Error(), o.Next); err != nil {
-			return o, retry, err
-		}
-		log.Warn("message not sent, will retry", "message_id", m.MessageID, "attempt", o.Attempt,
-			"next_attempt", o.Next, "err", sendErr)
-		return o, retry, nil
 	case !m.Sent.IsZero():
 		// The other recipients had it (MarkPartial): it ends sent, and
 		// its items stay claimed.
-		o.Err, o.Rejected, o.Partial = sendErr, se.Rejected, true
-		if err := st.MarkDelivered(context.WithoutCancel(ctx), m.ID, sendErr.Error()); err != nil {
-			return o, failed, err
-		}
-		log.Error("remaining recipients refused for good; the others had the message", "message_id", m.MessageID,
-			"attempt", o.Attempt, "code", se.Code, "err", sendErr)
-		return o, failed, nil
+		d.o.Partial = true
+		d.action, d.kind, d.why = actRefusedOwed, failed, sendErr.Error()
 	default:
-		o.Err, o.Rejected = sendErr, se.Rejected
-		if err := st.MarkFailed(context.WithoutCancel(ctx), m.ID, sendErr.Error()); err != nil {
-			return o, failed, err
-		}
-		log.Error("message refused, marked failed", "message_id", m.MessageID, "attempt", o.Attempt,
-			"code", se.Code, "err", sendErr)
-		return o, failed, nil
+		d.action, d.kind, d.why = actFailed, failed, sendErr.Error()
 	}
+	return d
 }
 
-// markPartial keeps m pending for the recipients in o.Owed alone.
-func markPartial(ctx context.Context, st *store.Store, m model.Message, o Outcome, now time.Time, log *slog.Logger) error {
-	why := fmt.Sprintf("delivered to the other recipients; will retry %s: %v", strings.Join(o.Owed, ", "), o.Err)
-	if err := st.MarkPartial(context.WithoutCancel(ctx), m.ID, now, o.Owed, why, o.Next); err != nil {
-		log.Error("message sent to some recipients but not recorded, it will be sent again to all", "message_id", m.MessageID, "err", err)
-		return err
+// partialReason is the reason recorded with a message kept pending for
+// the recipients in o.Owed alone.
+func partialReason(o Outcome) string {
+	return fmt.Sprintf("delivered to the other recipients; will retry %s: %v", strings.Join(o.Owed, ", "), o.Err)
+}
+
+// record writes d to the outbox entry id and logs it.
+func (d decision) record(ctx context.Context, st *store.Store, id int64, now time.Time, log *slog.Logger) error {
+	o := d.o
+	switch d.action {
+	case actSent:
+		if err := st.MarkSent(ctx, id, now); err != nil {
+			log.Error("message sent but not recorded, it will be sent again", "message_id", o.MessageID, "err", err)
+			return err
+		}
+		if len(o.Rejected) > 0 {
+			log.Warn("message sent, some recipients rejected", "message_id", o.MessageID,
+				"rejected", rejectedList(o.Rejected), "attempt", o.Attempt)
+		} else {
+			log.Info("message sent", "message_id", o.MessageID, "attempt", o.Attempt)
+		}
+	case actPartial:
+		if err := st.MarkPartial(ctx, id, now, o.Owed, d.why, o.Next); err != nil {
+			log.Error("message sent to some recipients but not recorded, it will be sent again to all", "message_id", o.MessageID, "err", err)
+			return err
+		}
+		log.Warn("some recipients refused for now: will retry them alone", "delivered_to_others", true, "message_id", o.MessageID,
+			"rejected", rejectedList(o.Rejected), "attempt", o.Attempt, "next_attempt", o.Next)
+	case actRetry, actHeld:
+		mark := st.MarkRetry
+		if d.action == actHeld {
+			mark = st.MarkHeld
+		}
+		if err := mark(ctx, id, d.why, o.Next); err != nil {
+			return err
+		}
+		log.Warn("message not sent, will retry", "message_id", o.MessageID, "attempt", o.Attempt,
+			"next_attempt", o.Next, "err", o.Err)
+	case actGaveUpOwed:
+		if err := st.MarkDelivered(ctx, id, d.why); err != nil {
+			return err
+		}
+		log.Error("gave up on the remaining recipients; the others had the message", "message_id", o.MessageID,
+			"attempt", o.Attempt, "err", o.Err)
+	case actGaveUp:
+		if err := st.MarkFailed(ctx, id, d.why); err != nil {
+			return err
+		}
+		log.Error("message not accepted for 72 hours, marked failed", "message_id", o.MessageID,
+			"attempt", o.Attempt, "err", o.Err)
+	case actRefusedOwed:
+		if err := st.MarkDelivered(ctx, id, d.why); err != nil {
+			return err
+		}
+		log.Error("remaining recipients refused for good; the others had the message", "message_id", o.MessageID,
+			"attempt", o.Attempt, "code", d.code, "err", o.Err)
+	case actFailed:
+		if err := st.MarkFailed(ctx, id, d.why); err != nil {
+			return err
+		}
+		log.Error("message refused, marked failed", "message_id", o.MessageID, "attempt", o.Attempt,
+			"code", d.code, "err", o.Err)
 	}
-	log.Warn("some recipients refused for now: will retry them alone", "delivered_to_others", true, "message_id", m.MessageID,
-		"rejected", rejectedList(o.Rejected), "attempt", o.Attempt, "next_attempt", o.Next)
 	return nil
 }
 

@@ -306,76 +306,28 @@ func rejectedTemporary(rejected map[string]string) bool {
 }
 
 // dial connects, says EHLO, starts TLS as configured and authenticates.
-func (s *smtpSender) dial(ctx context.Context, conn *connGuard) (*gosmtp.Client, error) {
-	var pass string
-	if s.cfg.Username != "" {
-		if s.password == nil {
-			return nil, s.settings(0, "no password for user %q", s.cfg.Username)
-		}
-		p, err := s.password()
-		if err != nil {
-			return nil, s.settings(0, "password for user %q: %w", s.cfg.Username, err)
-		}
-		pass = p
+func (s *smtpSender) dial(ctx context.Context, guard *connGuard) (*gosmtp.Client, error) {
+	auth, err := s.auth()
+	if err != nil {
+		return nil, err
 	}
-
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
-	if s.opts.tlsConfig != nil {
-		tlsConfig = s.opts.tlsConfig.Clone()
+	tlsConfig := s.tlsConfig()
+	security, err := s.security()
+	if err != nil {
+		return nil, err
 	}
-	if tlsConfig.ServerName == "" {
-		tlsConfig.ServerName = s.cfg.Host
-	}
-
-	dialed := false
-	var clear *clearReplies
-	dialFunc := func(dctx context.Context, network, addr string) (net.Conn, error) {
-		var d net.Dialer
-		c, err := d.DialContext(dctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		dialed = true
-		if s.cfg.Security != "tls" {
-			clear = &clearReplies{Conn: c}
-			c = clear
-		}
-		if !conn.set(c) {
-			return nil, context.Cause(ctx)
-		}
-		if s.cfg.Security == "tls" {
-			tc := tls.Client(c, tlsConfig)
-			if err := tc.HandshakeContext(dctx); err != nil {
-				c.Close()
-				return nil, fmt.Errorf("TLS handshake: %w", err)
-			}
-			return tc, nil
-		}
-		return c, nil
-	}
-
+	cn := &connector{ctx: ctx, guard: guard, tls: tlsConfig, implicitTLS: s.cfg.Security == "tls"}
 	opts := []mail.Option{
 		mail.WithPort(s.port()),
 		mail.WithTimeout(s.opts.timeout),
-		mail.WithDialContextFunc(dialFunc),
+		mail.WithDialContextFunc(cn.dial),
 		mail.WithTLSConfig(tlsConfig),
 	}
 	if s.opts.helo != "" {
 		opts = append(opts, mail.WithHELO(s.opts.helo))
 	}
-	switch s.cfg.Security {
-	case "starttls", "":
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
-	case "tls":
-		opts = append(opts, mail.WithSSL())
-	case "none":
-		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
-	default:
-		return nil, s.fail(false, 0, "unknown security %q (want starttls, tls or none)", s.cfg.Security)
-	}
-	var auth *plainOrLogin
-	if s.cfg.Username != "" {
-		auth = &plainOrLogin{user: s.cfg.Username, pass: pass, host: s.cfg.Host, cleartextOK: s.cfg.Security == "none"}
+	opts = append(opts, security)
+	if auth != nil {
 		opts = append(opts, mail.WithSMTPAuthCustom(auth))
 	}
 	mc, err := mail.NewClient(s.cfg.Host, opts...)
@@ -383,37 +335,130 @@ func (s *smtpSender) dial(ctx context.Context, conn *connGuard) (*gosmtp.Client,
 		return nil, s.fail(false, 0, "%w", err)
 	}
 	client, err := mc.DialToSMTPClientWithContext(ctx)
-	if err == nil {
-		return client, nil
+	if err != nil {
+		return nil, s.dialFailure(err, cn, auth)
 	}
+	return client, nil
+}
 
+// auth returns the AUTH mechanism with the password read now, nil when no
+// username is set.
+func (s *smtpSender) auth() (*plainOrLogin, error) {
+	if s.cfg.Username == "" {
+		return nil, nil
+	}
+	if s.password == nil {
+		return nil, s.settings(0, "no password for user %q", s.cfg.Username)
+	}
+	pass, err := s.password()
+	if err != nil {
+		return nil, s.settings(0, "password for user %q: %w", s.cfg.Username, err)
+	}
+	return &plainOrLogin{user: s.cfg.Username, pass: pass, host: s.cfg.Host, cleartextOK: s.cfg.Security == "none"}, nil
+}
+
+// tlsConfig is the TLS configuration for STARTTLS and implicit TLS: the
+// one given (WithTLSConfig), else TLS 1.2 at least, for the configured host.
+func (s *smtpSender) tlsConfig() *tls.Config {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.opts.tlsConfig != nil {
+		c = s.opts.tlsConfig.Clone()
+	}
+	if c.ServerName == "" {
+		c.ServerName = s.cfg.Host
+	}
+	return c
+}
+
+// security is go-mail's option for the security mode: STARTTLS required,
+// TLS from the first byte, or clear text.
+func (s *smtpSender) security() (mail.Option, error) {
+	switch s.cfg.Security {
+	case "starttls", "":
+		return mail.WithTLSPolicy(mail.TLSMandatory), nil
+	case "tls":
+		return mail.WithSSL(), nil
+	case "none":
+		return mail.WithTLSPolicy(mail.NoTLS), nil
+	}
+	return nil, s.fail(false, 0, "unknown security %q (want starttls, tls or none)", s.cfg.Security)
+}
+
+// connector opens the connection for go-mail, into guard (which closes it
+// when the send's context ends), with the TLS handshake for implicit TLS;
+// otherwise it keeps the clear-text replies, to tell a server that does
+// not offer STARTTLS.
+type connector struct {
+	ctx         context.Context // the send's
+	guard       *connGuard
+	tls         *tls.Config
+	implicitTLS bool
+	dialed      bool          // the TCP connection was made
+	clear       *clearReplies // the clear-text connection, without implicit TLS
+}
+
+func (cn *connector) dial(dctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(dctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	cn.dialed = true
+	if !cn.implicitTLS {
+		cn.clear = &clearReplies{Conn: c}
+		c = cn.clear
+	}
+	if !cn.guard.set(c) {
+		return nil, context.Cause(cn.ctx)
+	}
+	if !cn.implicitTLS {
+		return c, nil
+	}
+	tc := tls.Client(c, cn.tls)
+	if err := tc.HandshakeContext(dctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("TLS handshake: %w", err)
+	}
+	return tc, nil
+}
+
+// dialFailure classifies a failure to open the session: no connection, a
+// refused or broken AUTH, no STARTTLS offered, TLS, or another reply.
+func (s *smtpSender) dialFailure(err error, cn *connector, auth *plainOrLogin) *SendError {
 	switch {
-	case !dialed:
-		return nil, s.fail(true, 0, "connect: %w", err)
+	case !cn.dialed:
+		return s.fail(true, 0, "connect: %w", err)
 	case auth != nil && auth.started():
-		var reply *textproto.Error
-		switch {
-		case errors.As(err, &reply) && reply.Code/100 == 5:
-			hint := ""
-			if s.cfg.PasswordEnv != "" {
-				hint = fmt.Sprintf(" (check the user name and the password in $%s)", s.cfg.PasswordEnv)
-			}
-			return nil, s.settings(reply.Code, "authentication failed for user %q: %w%s", s.cfg.Username, asReply(reply), hint)
-		case errors.As(err, &reply):
-			return nil, s.fail(true, reply.Code, "authentication failed for user %q: %w", s.cfg.Username, asReply(reply))
-		case auth.refused() != nil:
-			return nil, s.settings(0, "authentication failed for user %q: %w", s.cfg.Username, auth.refused())
-		}
-		// The connection failed during AUTH.
-		return nil, s.fail(true, 0, "authentication failed for user %q: %w", s.cfg.Username, err)
-	case (s.cfg.Security == "starttls" || s.cfg.Security == "") && clear != nil && clear.ehloWithout("STARTTLS"):
-		return nil, s.settings(0, "%w while security = \"starttls\"; nothing sent, no password given "+
+		return s.authFailure(err, auth)
+	case (s.cfg.Security == "starttls" || s.cfg.Security == "") && cn.clear != nil && cn.clear.ehloWithout("STARTTLS"):
+		return s.settings(0, "%w while security = \"starttls\"; nothing sent, no password given "+
 			"(use security = \"tls\" if the port speaks TLS from the start)", ErrNoStartTLS)
 	case isTLSError(err):
-		return nil, s.settings(0, "TLS: %w", err)
+		return s.settings(0, "TLS: %w", err)
 	}
 	temp, code := classifyReply(err)
-	return nil, s.fail(temp, code, "%w", asReply(err))
+	return s.fail(temp, code, "%w", asReply(err))
+}
+
+// authFailure classifies a failure once AUTH started: a 5xx reply or a
+// refusal to send the password are the settings' failures; a 4xx reply or
+// a broken connection are temporary.
+func (s *smtpSender) authFailure(err error, auth *plainOrLogin) *SendError {
+	var reply *textproto.Error
+	switch {
+	case errors.As(err, &reply) && reply.Code/100 == 5:
+		hint := ""
+		if s.cfg.PasswordEnv != "" {
+			hint = fmt.Sprintf(" (check the user name and the password in $%s)", s.cfg.PasswordEnv)
+		}
+		return s.settings(reply.Code, "authentication failed for user %q: %w%s", s.cfg.Username, asReply(reply), hint)
+	case errors.As(err, &reply):
+		return s.fail(true, reply.Code, "authentication failed for user %q: %w", s.cfg.Username, asReply(reply))
+	case auth.refused() != nil:
+		return s.settings(0, "authentication failed for user %q: %w", s.cfg.Username, auth.refused())
+	}
+	// The connection failed during AUTH.
+	return s.fail(true, 0, "authentication failed for user %q: %w", s.cfg.Username, err)
 }
 
 // classifyReply tells whether err is worth a retry, and the reply code if

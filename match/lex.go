@@ -119,28 +119,13 @@ func (lx *lexer) next() bool {
 	start := i
 	lx.key = lx.key[:0]
 	lx.direct = false
-	ascii := true
-	c := s[i]
-	if c >= utf8.RuneSelf {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if isUnspaced(r) {
-			i += size
-			for i < len(s) {
-				r2, size2 := utf8.DecodeRuneInString(s[i:])
-				if !continuesUnspaced(r2) {
-					break
-				}
-				i += size2
-			}
-			if i-start == size && (stableUnspaced(r) || norm.NFKC.IsNormalString(s[start:i])) {
-				lx.direct = true // the key is the character itself
-			} else {
-				lx.key = lx.foldForm(lx.key, s[start:i], true)
-			}
-			lx.emit(start, i, gap, false)
+	if s[i] >= utf8.RuneSelf {
+		if r, size := utf8.DecodeRuneInString(s[i:]); isUnspaced(r) {
+			lx.readUnspaced(i, r, size, gap)
 			return true
 		}
 	}
+	ascii := true
 	var classes uint8
 	for i < len(s) {
 		c := s[i]
@@ -181,6 +166,26 @@ func (lx *lexer) next() bool {
 	}
 	lx.emit(start, i, gap, ascii && i-start == 1 && s[start] > '9')
 	return true
+}
+
+// readUnspaced emits the token of a script written without spaces, starting
+// at start with r (size bytes): the character with its combining marks.
+func (lx *lexer) readUnspaced(start int, r rune, size int, gap uint8) {
+	s := lx.s
+	i := start + size
+	for i < len(s) {
+		r2, size2 := utf8.DecodeRuneInString(s[i:])
+		if !continuesUnspaced(r2) {
+			break
+		}
+		i += size2
+	}
+	if i-start == size && (stableUnspaced(r) || norm.NFKC.IsNormalString(s[start:i])) {
+		lx.direct = true // the key is the character itself
+	} else {
+		lx.key = lx.foldForm(lx.key, s[start:i], true)
+	}
+	lx.emit(start, i, gap, false)
 }
 
 func (lx *lexer) emit(start, end int, gap uint8, short bool) {

@@ -16,95 +16,16 @@ func (w *Watchlist) verdict(sc *scanner, tt *textTerms, ci int32, aliases []item
 	for _, g := range sc.groups {
 		v.Aliases = append(v.Aliases, w.termHit(sc, aliases[g[0]:g[1]], nil, &spans))
 	}
-
-	// Exclude phrases of this company.
-	lo, _ := slices.BinarySearchFunc(items, ref{kindExclude, ci, 0}, func(it item, r ref) int { return it.r.cmp(r) })
-	hi := lo
-	for hi < len(items) && items[hi].r.kind == kindExclude && items[hi].r.owner == ci {
-		hi++
-	}
-	for _, g := range groups(items[lo:hi], nil) {
-		v.Excluded = append(v.Excluded, w.termHit(sc, items[lo+g[0]:lo+g[1]], nil, nil))
-	}
-
-	// Company occurrences, by field and word, for Near and sentence checks.
-	al := sc.al[:0]
+	v.Excluded = w.excluded(sc, ci, items)
+	al, mentions := companyOccs(sc, aliases, &v.InTitle)
 	defer func() { sc.al = al[:0] }()
-	for _, it := range aliases {
-		o := &sc.occs[it.o]
-		al = append(al, o)
-		if o.title {
-			v.InTitle = true
-		}
-	}
-	slices.SortFunc(al, func(a, b *occ) int {
-		if a.title != b.title {
-			if a.title {
-				return -1
-			}
-			return 1
-		}
-		if a.w0 != b.w0 {
-			return int(a.w0 - b.w0)
-		}
-		return int(a.w1 - b.w1)
-	})
-	al = slices.CompactFunc(al, func(a, b *occ) bool { return a.title == b.title && a.w0 == b.w0 && a.w1 == b.w1 })
-	mentions := 0
-	for i, a := range al {
-		if i == 0 || a.title != al[i-1].title || a.w0 != al[i-1].w0 {
-			mentions++
-		}
-	}
-
-	var nTopics, nTitle, termOccs int
-	sameSentence := false
-	inside := tt.inside(sc, al)
-	if c.Near <= 0 && len(inside) == 0 {
+	var n termCount
+	if inside := tt.inside(sc, al); c.Near <= 0 && len(inside) == 0 {
 		// Every topic term counts: share what the text gives everyone.
 		v.Terms, v.Topics = tt.all, tt.topics
-		nTopics, nTitle, termOccs = len(tt.topics), tt.nTitle, tt.occs
-		sameSentence = tt.sharesSentence(sc, al)
+		n = termCount{topics: len(tt.topics), title: tt.nTitle, occs: tt.occs, sameSentence: tt.sharesSentence(sc, al)}
 	} else {
-		keep := func(o *occ) bool {
-			d := nearest(al, o)
-			return d >= 0 && (c.Near <= 0 || d <= c.Near)
-		}
-		affected := tt.groupsOf(sc, inside)
-		v.Terms = make([]TermHit, 0, len(tt.groups))
-		v.Topics = make([]string, 0, len(tt.topics))
-		lastTopic, lastTitle := int32(-1), int32(-1)
-		owners := make([]int32, 0, len(tt.topics))
-		for gi, g := range tt.groups {
-			th := tt.all[gi]
-			if c.Near > 0 || slices.Contains(affected, gi) {
-				th = w.termHit(sc, tt.items[g[0]:g[1]], keep, nil)
-			}
-			if th.Count == 0 {
-				continue
-			}
-			v.Terms = append(v.Terms, th)
-			termOccs += th.Count
-			owner := tt.items[g[0]].r.owner
-			if owner != lastTopic {
-				lastTopic = owner
-				v.Topics = append(v.Topics, th.Topic)
-				owners = append(owners, owner)
-			}
-			if th.Spans[0].InTitle && owner != lastTitle {
-				lastTitle = owner
-				nTitle++
-			}
-			for _, it := range tt.items[g[0]:g[1]] {
-				if sameSentence {
-					break
-				}
-				o := &sc.occs[it.o]
-				sameSentence = keep(o) && sharesSentence(al, o)
-			}
-		}
-		nTopics = len(v.Topics)
-		w.sortTopics(v.Topics, owners)
+		n = w.nearTerms(sc, tt, c, al, inside, &v)
 	}
 
 	switch {
@@ -120,8 +41,112 @@ func (w *Watchlist) verdict(sc *scanner, tt *textTerms, ci int32, aliases []item
 	if !v.Relevant {
 		return v
 	}
-	v.Score = score(v.InTitle, sameSentence, nTopics, nTitle, mentions, termOccs)
+	v.Score = score(v.InTitle, n.sameSentence, n.topics, n.title, mentions, n.occs)
 	return v
+}
+
+// excluded returns the exclude phrases of company ci found in the text.
+func (w *Watchlist) excluded(sc *scanner, ci int32, items []item) []TermHit {
+	lo, _ := slices.BinarySearchFunc(items, ref{kindExclude, ci, 0}, func(it item, r ref) int { return it.r.cmp(r) })
+	hi := lo
+	for hi < len(items) && items[hi].r.kind == kindExclude && items[hi].r.owner == ci {
+		hi++
+	}
+	var out []TermHit
+	for _, g := range groups(items[lo:hi], nil) {
+		out = append(out, w.termHit(sc, items[lo+g[0]:lo+g[1]], nil, nil))
+	}
+	return out
+}
+
+// companyOccs returns the company's occurrences (its alias items), in
+// sc.al, sorted by field (title first) and word, for the Near and
+// sentence checks, and the number of mentions (distinct first words). It
+// sets *inTitle when one is in the title.
+func companyOccs(sc *scanner, aliases []item, inTitle *bool) (al []*occ, mentions int) {
+	al = sc.al[:0]
+	for _, it := range aliases {
+		o := &sc.occs[it.o]
+		al = append(al, o)
+		if o.title {
+			*inTitle = true
+		}
+	}
+	slices.SortFunc(al, func(a, b *occ) int {
+		if a.title != b.title {
+			if a.title {
+				return -1
+			}
+			return 1
+		}
+		if a.w0 != b.w0 {
+			return int(a.w0 - b.w0)
+		}
+		return int(a.w1 - b.w1)
+	})
+	al = slices.CompactFunc(al, func(a, b *occ) bool { return a.title == b.title && a.w0 == b.w0 && a.w1 == b.w1 })
+	for i, a := range al {
+		if i == 0 || a.title != al[i-1].title || a.w0 != al[i-1].w0 {
+			mentions++
+		}
+	}
+	return al, mentions
+}
+
+// termCount is what a company's topic terms count for its score: topics,
+// topics in the title, term occurrences, and whether a term shares a
+// sentence with the company.
+type termCount struct {
+	topics, title, occs int
+	sameSentence        bool
+}
+
+// nearTerms sets v.Terms and v.Topics to the topic terms that count for
+// company c, whose occurrences are al: those within c.Near words of one
+// (any distance when c.Near is 0), and never those inside one (the
+// groups of inside).
+func (w *Watchlist) nearTerms(sc *scanner, tt *textTerms, c *Company, al []*occ, inside []int32, v *Verdict) termCount {
+	var n termCount
+	keep := func(o *occ) bool {
+		d := nearest(al, o)
+		return d >= 0 && (c.Near <= 0 || d <= c.Near)
+	}
+	affected := tt.groupsOf(sc, inside)
+	v.Terms = make([]TermHit, 0, len(tt.groups))
+	v.Topics = make([]string, 0, len(tt.topics))
+	lastTopic, lastTitle := int32(-1), int32(-1)
+	owners := make([]int32, 0, len(tt.topics))
+	for gi, g := range tt.groups {
+		th := tt.all[gi]
+		if c.Near > 0 || slices.Contains(affected, gi) {
+			th = w.termHit(sc, tt.items[g[0]:g[1]], keep, nil)
+		}
+		if th.Count == 0 {
+			continue
+		}
+		v.Terms = append(v.Terms, th)
+		n.occs += th.Count
+		owner := tt.items[g[0]].r.owner
+		if owner != lastTopic {
+			lastTopic = owner
+			v.Topics = append(v.Topics, th.Topic)
+			owners = append(owners, owner)
+		}
+		if th.Spans[0].InTitle && owner != lastTitle {
+			lastTitle = owner
+			n.title++
+		}
+		for _, it := range tt.items[g[0]:g[1]] {
+			if n.sameSentence {
+				break
+			}
+			o := &sc.occs[it.o]
+			n.sameSentence = keep(o) && sharesSentence(al, o)
+		}
+	}
+	n.topics = len(v.Topics)
+	w.sortTopics(v.Topics, owners)
+	return n
 }
 
 // anyTerm reports whether a topic term occurs outside the company's aliases.
