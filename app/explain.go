@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"newswatch/config"
+	"newswatch/digest"
 	"newswatch/match"
 	"newswatch/model"
 	"newswatch/store"
@@ -62,7 +63,7 @@ func hitReasons(h match.Hit) string {
 	var parts []string
 	for _, a := range h.Aliases {
 		where := "body"
-		if inTitle(a.Spans) {
+		if a.InTitle() {
 			where = "title"
 		}
 		parts = append(parts, fmt.Sprintf("%q in %s", a.Term, where))
@@ -73,27 +74,19 @@ func hitReasons(h match.Hit) string {
 	return strings.Join(parts, ", ")
 }
 
-func inTitle(spans []match.Span) bool {
-	for _, s := range spans {
-		if s.InTitle {
-			return true
-		}
-	}
-	return false
-}
-
-// TooOld says, for an item published (else first seen) longer than
-// cfg's max_age before now, that no digest will show it, and why; "" for
-// a fresh one.
+// TooOld says, for an item a digest composed at now leaves out under
+// cfg's max_age (judged by its publication, else the time it was first
+// seen), that no digest will show it, and why; "" for a fresh one.
 func TooOld(cfg *config.Config, now time.Time, it model.Item) string {
-	date := it.Published
-	if date.IsZero() {
-		date = it.FirstSeen
-	}
-	if date.IsZero() || cfg.MaxAge <= 0 || now.Sub(date) <= cfg.MaxAge {
+	if !digest.TooOld(now, cfg.MaxAge, it) {
 		return ""
 	}
-	return fmt.Sprintf("too old for digests: published %s, max_age %s", date.In(cfg.Location).Format("2006-01-02 15:04 MST"), shortDuration(cfg.MaxAge))
+	date, firstSeen := digest.AgeDate(it)
+	what := "published"
+	if firstSeen {
+		what = "first seen"
+	}
+	return fmt.Sprintf("too old for digests: %s %s, max_age %s", what, date.In(cfg.Location).Format("2006-01-02 15:04 MST"), shortDuration(cfg.MaxAge))
 }
 
 // shortDuration writes d as a config would: "72h", "1h30m", "45s".

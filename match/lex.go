@@ -210,9 +210,9 @@ func (lx *lexer) emit(start, end int, gap uint8, short bool) {
 func (lx *lexer) id(v *vocab) (int32, bool) {
 	if lx.direct {
 		k := lx.s[lx.tok.start:lx.tok.end]
-		return v.find(k, hash(k))
+		return lookup(v, k, hash(k))
 	}
-	return v.findBytes(lx.key, hash(lx.key))
+	return lookup(v, lx.key, hash(lx.key))
 }
 
 // keyString returns the key of the last token.

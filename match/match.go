@@ -41,6 +41,16 @@ type TermHit struct {
 	Count   int    // occurrences found (Spans may hold fewer)
 }
 
+// InTitle reports whether the word was found in the title.
+func (h TermHit) InTitle() bool {
+	for _, s := range h.Spans {
+		if s.InTitle {
+			return true
+		}
+	}
+	return false
+}
+
 // Hit is one company an item is relevant for, with its reasons. The hits
 // of one Match call may share their Topics and Terms slices: treat them as
 // read-only.

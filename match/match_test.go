@@ -364,3 +364,12 @@ func TestMatchConcurrent(t *testing.T) {
 		<-done
 	}
 }
+
+// TestTermHitInTitle: a word is in the title when any of its spans is.
+func TestTermHitInTitle(t *testing.T) {
+	body := TermHit{Spans: []Span{{Start: 0, End: 3}}}
+	both := TermHit{Spans: []Span{{Start: 0, End: 3, InTitle: true}, {Start: 5, End: 8}}}
+	if body.InTitle() || !both.InTitle() || (TermHit{}).InTitle() {
+		t.Errorf("InTitle: body %v, both %v, none %v", body.InTitle(), both.InTitle(), TermHit{}.InTitle())
+	}
+}

@@ -22,7 +22,7 @@ type vslot struct {
 // add returns the id of key, adding it when absent.
 func (v *vocab) add(key string) int32 {
 	h := hash(key)
-	if id, ok := v.find(key, h); ok {
+	if id, ok := lookup(v, key, h); ok {
 		return id
 	}
 	if 2*(v.len()+1) > len(v.slots) {
@@ -60,23 +60,8 @@ func (v *vocab) insert(h uint64, id int32) {
 	}
 }
 
-func (v *vocab) find(key string, h uint64) (int32, bool) {
-	if len(v.slots) == 0 || v.filter[h>>6&(1<<10-1)]&(1<<(h&63)) == 0 {
-		return 0, false
-	}
-	mask := uint64(len(v.slots) - 1)
-	for i := h >> 32 & mask; ; i = (i + 1) & mask {
-		s := v.slots[i]
-		if s.id < 0 {
-			return 0, false
-		}
-		if s.hash == uint32(h) && string(v.arena[v.offs[s.id]:v.offs[s.id+1]]) == key {
-			return s.id, true
-		}
-	}
-}
-
-func (v *vocab) findBytes(key []byte, h uint64) (int32, bool) {
+// lookup returns the id of key, whose hash is h, when v holds it.
+func lookup[K string | []byte](v *vocab, key K, h uint64) (int32, bool) {
 	if len(v.slots) == 0 || v.filter[h>>6&(1<<10-1)]&(1<<(h&63)) == 0 {
 		return 0, false
 	}

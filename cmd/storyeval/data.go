@@ -114,16 +114,7 @@ type rssItem struct {
 // returns the configuration's path. Times are shifted together so that
 // the newest item is five minutes before now.
 func writeSetup(dir string, items []item, companies []company, now time.Time) (string, error) {
-	newest := items[0].published
-	oldest := newest
-	for _, it := range items {
-		if it.published.After(newest) {
-			newest = it.published
-		}
-		if it.published.Before(oldest) {
-			oldest = it.published
-		}
-	}
+	oldest, newest := span(items)
 	shift := now.Add(-5 * time.Minute).Sub(newest)
 	byPublisher := map[string][]item{}
 	for _, it := range items {
@@ -168,22 +159,8 @@ func writeSetup(dir string, items []item, companies []company, now time.Time) (s
 	}
 	slices.Sort(publishers)
 	for n, p := range publishers {
-		var f rss
-		f.Version = "2.0"
-		f.Channel.Title = p
-		f.Channel.Link = "https://newsagg.example/"
-		for _, it := range byPublisher[p] {
-			f.Channel.Items = append(f.Channel.Items, rssItem{
-				Title: it.title, Link: it.link, GUID: it.link,
-				PubDate: it.published.Add(shift).Format(time.RFC1123Z),
-			})
-		}
-		b, err := xml.MarshalIndent(f, "", " ")
-		if err != nil {
-			return "", err
-		}
 		path := filepath.Join(feeds, fmt.Sprintf("%04d.xml", n))
-		if err := os.WriteFile(path, append([]byte(xml.Header), b...), 0o644); err != nil {
+		if err := writeFeed(path, p, byPublisher[p], shift); err != nil {
 			return "", err
 		}
 		cfg.Sources = append(cfg.Sources, source{Name: p, Feed: "file://" + path})
@@ -198,6 +175,41 @@ func writeSetup(dir string, items []item, companies []company, now time.Time) (s
 	}
 	path := filepath.Join(dir, "newswatch.toml")
 	return path, os.WriteFile(path, b, 0o644)
+}
+
+// span returns the publication times of the oldest and newest of items.
+func span(items []item) (oldest, newest time.Time) {
+	newest = items[0].published
+	oldest = newest
+	for _, it := range items {
+		if it.published.After(newest) {
+			newest = it.published
+		}
+		if it.published.Before(oldest) {
+			oldest = it.published
+		}
+	}
+	return oldest, newest
+}
+
+// writeFeed writes publisher's items as an RSS file at path, their times
+// moved by shift.
+func writeFeed(path, publisher string, items []item, shift time.Duration) error {
+	var f rss
+	f.Version = "2.0"
+	f.Channel.Title = publisher
+	f.Channel.Link = "https://newsagg.example/"
+	for _, it := range items {
+		f.Channel.Items = append(f.Channel.Items, rssItem{
+			Title: it.title, Link: it.link, GUID: it.link,
+			PubDate: it.published.Add(shift).Format(time.RFC1123Z),
+		})
+	}
+	b, err := xml.MarshalIndent(f, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append([]byte(xml.Header), b...), 0o644)
 }
 
 // countStories counts the labelled stories of the items at idx (nil: all).

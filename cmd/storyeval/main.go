@@ -24,8 +24,8 @@
 //
 // Only items the watchlist matches reach a digest, so only they are
 // scored. -watchlist names a TOML file of [[companies]] tables (name,
-// aliases) replacing the built-in one, which is chosen for the shared
-// sample's business and technology stories (see watchlist.go).
+// aliases); the default, chosen for the shared sample's business and
+// technology stories, is the one digest/story's tests guard.
 package main
 
 import (
@@ -56,10 +56,13 @@ func main() {
 // defaultData is the shared sample, as kept in the repository.
 const defaultData = "digest/story/testdata/newsagg/items.csv"
 
+// defaultWatchlist is the shared sample's evaluation watchlist.
+const defaultWatchlist = "digest/story/testdata/newsagg/watchlist.toml"
+
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("storyeval", flag.ContinueOnError)
 	data := fs.String("data", defaultData, "labelled headlines (CSV with ID, TITLE, PUBLISHER, STORY, PUBLISHED)")
-	wl := fs.String("watchlist", "", "TOML file of [[companies]] (name, aliases); default: the built-in one for the shared sample")
+	wl := fs.String("watchlist", defaultWatchlist, "TOML file of [[companies]] (name, aliases)")
 	keep := fs.String("keep", "", "work in this folder and keep it (default: a temporary folder, removed)")
 	bin := fs.String("binary", "", "use this newswatch binary rather than building ./cmd/newswatch")
 	split := fs.Bool("split", false, "also score each of two disjoint halves of the labelled stories")
@@ -72,11 +75,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	companies := builtinWatchlist
-	if *wl != "" {
-		if companies, err = readWatchlist(*wl); err != nil {
-			return err
-		}
+	companies, err := readWatchlist(*wl)
+	if err != nil {
+		return err
 	}
 	dir := *keep
 	if dir == "" {
@@ -91,28 +92,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	exe := *bin
-	if exe == "" {
-		exe = filepath.Join(dir, "newswatch")
-		build := exec.CommandContext(ctx, "go", "build", "-o", exe, "./cmd/newswatch")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("build newswatch (run from the repository root): %w", err)
-		}
-	}
-	now := time.Now()
-	cfg, err := writeSetup(dir, items, companies, now)
-	if err != nil {
-		return err
-	}
-	if _, err := newswatch(ctx, exe, "fetch", "-config", cfg); err != nil {
-		return err
-	}
-	doc, err := newswatch(ctx, exe, "preview", "-config", cfg, "-format", "json")
-	if err != nil {
-		return err
-	}
-	pred, err := readStories(doc, items)
+	pred, err := product(ctx, *bin, dir, items, companies)
 	if err != nil {
 		return err
 	}
@@ -146,6 +126,34 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		offenders(out, items, seen, pred, *worst)
 	}
 	return nil
+}
+
+// product runs newswatch (bin, else one built into dir) on the sample in
+// dir as a user would, fetch then preview, and returns the digest's
+// stories as indexes into items.
+func product(ctx context.Context, bin, dir string, items []item, companies []company) ([][]int, error) {
+	exe := bin
+	if exe == "" {
+		exe = filepath.Join(dir, "newswatch")
+		build := exec.CommandContext(ctx, "go", "build", "-o", exe, "./cmd/newswatch")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("build newswatch (run from the repository root): %w", err)
+		}
+	}
+	now := time.Now()
+	cfg, err := writeSetup(dir, items, companies, now)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := newswatch(ctx, exe, "fetch", "-config", cfg); err != nil {
+		return nil, err
+	}
+	doc, err := newswatch(ctx, exe, "preview", "-config", cfg, "-format", "json")
+	if err != nil {
+		return nil, err
+	}
+	return readStories(doc, items)
 }
 
 // table prints the product's and the baseline's scores over the items at idx.

@@ -40,6 +40,50 @@ func splitIdx(gold []string, idx []int, seed uint64, n int) []int {
 // stories split over several predicted ones (worst first by missed
 // pairs), at most n of each, with a few headlines each.
 func offenders(w io.Writer, items []item, idx []int, pred [][]int, n int) {
+	of := predictedOf(idx, pred)
+	byPred := map[int]map[string][]int{}
+	byGold := map[string]map[int][]int{}
+	for _, i := range idx {
+		p, g := of[i], items[i].story
+		if byPred[p] == nil {
+			byPred[p] = map[string][]int{}
+		}
+		byPred[p][g] = append(byPred[p][g], i)
+		if byGold[g] == nil {
+			byGold[g] = map[int][]int{}
+		}
+		byGold[g][p] = append(byGold[g][p], i)
+	}
+	var merges, splits []offence
+	for _, gs := range byPred {
+		if len(gs) < 2 {
+			continue
+		}
+		var parts []part
+		for g, its := range gs {
+			parts = append(parts, part{g, its})
+		}
+		merges = append(merges, newOffence(parts))
+	}
+	for _, ps := range byGold {
+		if len(ps) < 2 {
+			continue
+		}
+		var parts []part
+		for p, its := range ps {
+			parts = append(parts, part{fmt.Sprint(p), its})
+		}
+		splits = append(splits, newOffence(parts))
+	}
+	sortOffences(items, merges)
+	sortOffences(items, splits)
+	showOffences(w, items, n, "false merges: digest stories joining labelled stories", merges, func(p part) string { return "labelled " + short(p.key) })
+	showOffences(w, items, n, "missed pairs: labelled stories split over digest stories", splits, func(p part) string { return "digest story " + p.key })
+}
+
+// predictedOf maps each item of idx to its predicted story, an item no
+// story holds to one of its own (numbered after pred's).
+func predictedOf(idx []int, pred [][]int) map[int]int {
 	in := map[int]bool{}
 	for _, i := range idx {
 		in[i] = true
@@ -59,99 +103,67 @@ func offenders(w io.Writer, items []item, idx []int, pred [][]int, n int) {
 			next++
 		}
 	}
-	// groups[p][g] = items of predicted story p labelled g.
-	type part struct {
-		key   string
-		items []int
-	}
-	byPred := map[int]map[string][]int{}
-	byGold := map[string]map[int][]int{}
-	for _, i := range idx {
-		p, g := of[i], items[i].story
-		if byPred[p] == nil {
-			byPred[p] = map[string][]int{}
+	return of
+}
+
+// part is the items of one story (labelled or predicted, named by key)
+// inside a story of the other kind.
+type part struct {
+	key   string
+	items []int
+}
+
+// offence is a story made of several parts, with the item pairs across
+// its parts.
+type offence struct {
+	pairs int
+	parts []part
+}
+
+// newOffence sorts parts, largest first, and counts the pairs across them.
+func newOffence(parts []part) offence {
+	sort.Slice(parts, func(a, b int) bool {
+		if len(parts[a].items) != len(parts[b].items) {
+			return len(parts[a].items) > len(parts[b].items)
 		}
-		byPred[p][g] = append(byPred[p][g], i)
-		if byGold[g] == nil {
-			byGold[g] = map[int][]int{}
-		}
-		byGold[g][p] = append(byGold[g][p], i)
+		return parts[a].key < parts[b].key
+	})
+	total, sum := 0, 0
+	for _, p := range parts {
+		total += len(p.items) * sum
+		sum += len(p.items)
 	}
-	crossPairs := func(sizes []int) int {
-		total, sum := 0, 0
-		for _, s := range sizes {
-			total += s * sum
-			sum += s
+	return offence{total, parts}
+}
+
+// sortOffences puts the worst first: most pairs, then by headline.
+func sortOffences(items []item, os []offence) {
+	sort.SliceStable(os, func(a, b int) bool {
+		if os[a].pairs != os[b].pairs {
+			return os[a].pairs > os[b].pairs
 		}
-		return total
-	}
-	type offence struct {
-		pairs int
-		parts []part
-	}
-	collect := func(parts []part) offence {
-		sort.Slice(parts, func(a, b int) bool {
-			if len(parts[a].items) != len(parts[b].items) {
-				return len(parts[a].items) > len(parts[b].items)
-			}
-			return parts[a].key < parts[b].key
-		})
-		var sizes []int
-		for _, p := range parts {
-			sizes = append(sizes, len(p.items))
-		}
-		return offence{crossPairs(sizes), parts}
-	}
-	var merges, splits []offence
-	for _, gs := range byPred {
-		if len(gs) < 2 {
-			continue
-		}
-		var parts []part
-		for g, its := range gs {
-			parts = append(parts, part{g, its})
-		}
-		merges = append(merges, collect(parts))
-	}
-	for _, ps := range byGold {
-		if len(ps) < 2 {
-			continue
-		}
-		var parts []part
-		for p, its := range ps {
-			parts = append(parts, part{fmt.Sprint(p), its})
-		}
-		splits = append(splits, collect(parts))
-	}
-	worst := func(os []offence) {
-		sort.SliceStable(os, func(a, b int) bool {
-			if os[a].pairs != os[b].pairs {
-				return os[a].pairs > os[b].pairs
-			}
-			return items[os[a].parts[0].items[0]].title < items[os[b].parts[0].items[0]].title
-		})
-	}
-	worst(merges)
-	worst(splits)
-	show := func(title string, os []offence, label func(part) string) {
-		fmt.Fprintf(w, "\n%s (%d):\n", title, len(os))
-		for k, o := range os[:min(n, len(os))] {
-			fmt.Fprintf(w, "%2d. %d pairs\n", k+1, o.pairs)
-			for _, p := range o.parts[:min(4, len(o.parts))] {
-				its := slices.Clone(p.items)
-				slices.Sort(its)
-				fmt.Fprintf(w, "    %s, %d items:\n", label(p), len(its))
-				for _, i := range its[:min(3, len(its))] {
-					fmt.Fprintf(w, "      %q (%s)\n", items[i].title, items[i].publisher)
-				}
-			}
-			if len(o.parts) > 4 {
-				fmt.Fprintf(w, "    … and %d more parts\n", len(o.parts)-4)
+		return items[os[a].parts[0].items[0]].title < items[os[b].parts[0].items[0]].title
+	})
+}
+
+// showOffences prints the n worst offences under title, with a few
+// headlines of each part.
+func showOffences(w io.Writer, items []item, n int, title string, os []offence, label func(part) string) {
+	fmt.Fprintf(w, "\n%s (%d):\n", title, len(os))
+	for k, o := range os[:min(n, len(os))] {
+		fmt.Fprintf(w, "%2d. %d pairs\n", k+1, o.pairs)
+		for _, p := range o.parts[:min(4, len(o.parts))] {
+			its := slices.Clone(p.items)
+			slices.Sort(its)
+			fmt.Fprintf(w, "    %s, %d items:\n", label(p), len(its))
+			for _, i := range its[:min(3, len(its))] {
+				fmt.Fprintf(w, "      %q (%s)\n", items[i].title, items[i].publisher)
 			}
 		}
+		if len(o.parts) > 4 {
+			fmt.Fprintf(w, "    … and %d more parts\n", len(o.parts)-4)
+		}
 	}
-	show("false merges: digest stories joining labelled stories", merges, func(p part) string { return "labelled " + short(p.key) })
-	show("missed pairs: labelled stories split over digest stories", splits, func(p part) string { return "digest story " + p.key })
 }
 
 func short(s string) string {

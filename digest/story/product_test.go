@@ -3,38 +3,22 @@ package story
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pelletier/go-toml/v2"
 
 	"newswatch/match"
 )
 
 // productWatchlists turn the sample into digests as users get them: only
 // items that match a tracked company (all_news) reach a digest, and each
-// carries the companies it matched. "business" is the watchlist of
-// cmd/storyeval (tuning); "people" tracks the entertainment stories'
-// names and is only checked.
+// carries the companies it matched. "business", read from
+// testdata/newsagg/watchlist.toml, is the watchlist of cmd/storyeval
+// (tuning); "people" tracks the entertainment stories' names and is only
+// checked.
 var productWatchlists = map[string][]match.Company{
-	"business": {
-		{Name: "Federal Reserve", Aliases: []string{"Fed", "FOMC", "Plosser", "Yellen"}},
-		{Name: "Bank of England", Aliases: []string{"BoE", "Carney"}},
-		{Name: "European Central Bank", Aliases: []string{"ECB"}},
-		{Name: "OECD"},
-		{Name: "SEC", Aliases: []string{"Securities and Exchange Commission"}},
-		{Name: "Fannie Mae", Aliases: []string{"Fannie"}},
-		{Name: "Freddie Mac", Aliases: []string{"Freddie"}},
-		{Name: "Netflix", Aliases: []string{"NFLX", "House of Cards"}},
-		{Name: "Comcast", Aliases: []string{"Xfinity"}},
-		{Name: "CloudFlare"},
-		{Name: "LeanIn.Org", Aliases: []string{"Lean In", "Ban Bossy", "Sandberg"}},
-		{Name: "Pono", Aliases: []string{"PonoPlayer", "PonoMusic", "Neil Young"}},
-		{Name: "Stock market", Aliases: []string{"Wall Street", "Dow", "Dow Jones", "S&P 500", "Nasdaq", "stocks", "stock market", "equities", "bull market"}},
-		{Name: "Metro-North", Aliases: []string{"MTA", "Metropolitan Transportation Authority"}},
-		{Name: "AAA", Aliases: []string{"GasBuddy"}},
-		{Name: "Jacksonville Jaguars", Aliases: []string{"Jaguars"}},
-		{Name: "Medical Marijuana Inc", Aliases: []string{"MJNA", "Cannabis Science", "CBIS"}},
-		{Name: "Boeing"},
-	},
 	"people": {
 		{Name: "The Bachelor", Aliases: []string{"Juan Pablo", "Bachelor"}},
 		{Name: "Justin Bieber", Aliases: []string{"Bieber"}},
@@ -58,6 +42,33 @@ var productWatchlists = map[string][]match.Company{
 		{Name: "Jon Favreau", Aliases: []string{"Chef"}},
 		{Name: "Genghis Khan"},
 	},
+}
+
+// evalWatchlist reads testdata/newsagg/watchlist.toml, the sample's
+// evaluation watchlist cmd/storyeval reports its figures on.
+func evalWatchlist(t testing.TB) []match.Company {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "newsagg", "watchlist.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w struct {
+		Companies []struct {
+			Name    string   `toml:"name"`
+			Aliases []string `toml:"aliases"`
+		} `toml:"companies"`
+	}
+	if err := toml.Unmarshal(b, &w); err != nil {
+		t.Fatalf("watchlist.toml: %v", err)
+	}
+	var companies []match.Company
+	for _, c := range w.Companies {
+		companies = append(companies, match.Company{Name: c.Name, Aliases: c.Aliases})
+	}
+	if len(companies) == 0 {
+		t.Fatal("watchlist.toml: no [[companies]]")
+	}
+	return companies
 }
 
 // productDigest is the sample as the digest of a watchlist: the matched
@@ -112,7 +123,11 @@ func TestStoriesProduct(t *testing.T) {
 				cs[i].Text = ""
 			}
 		} else {
-			cs, labels, history = productDigest(t, items, productWatchlists[name])
+			companies := productWatchlists[name]
+			if name == "business" {
+				companies = evalWatchlist(t)
+			}
+			cs, labels, history = productDigest(t, items, companies)
 		}
 		got := mustGroupWith(t, cs, history, defaults)
 		tp, fp, fn, w, m := pairCounts(got, labels)

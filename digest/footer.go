@@ -1,0 +1,98 @@
+package digest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"newswatch/model"
+)
+
+func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) (HealthView, error) {
+	hs, err := c.Store.Health(ctx)
+	if err != nil {
+		return HealthView{}, fmt.Errorf("source health: %w", err)
+	}
+	window := "since the last digest"
+	if since.IsZero() {
+		since, window = now.Add(-24*time.Hour), "in the last 24 hours"
+	}
+	format := func(t time.Time) string { return t.In(spec.Location).Format("Mon 2 Jan 15:04") }
+	var hv HealthView
+	fine := 0
+	failing := map[string]bool{}
+	for _, h := range hs {
+		if !c.configured(h.Source) {
+			continue
+		}
+		if h.LastStatus == model.StatusError {
+			failing[h.Source] = true
+			hv.Failing = append(hv.Failing, FailingSource{Source: h.Source, Since: format(h.FailingSince), Error: sourceless(h.Source, h.LastError)})
+			continue
+		}
+		if h.LastSuccess.After(since) {
+			fine++
+		}
+	}
+	// Sources that failed since the last digest but have recovered: the
+	// reader should still learn that something was missing for a while.
+	runs, err := c.Store.SourceErrors(ctx, since)
+	if err != nil {
+		return HealthView{}, fmt.Errorf("source errors: %w", err)
+	}
+	recovered := map[string]int{} // source → index in hv.Recovered
+	for _, r := range runs {
+		if !c.configured(r.Source) || failing[r.Source] {
+			continue
+		}
+		i, ok := recovered[r.Source]
+		if !ok {
+			i = len(hv.Recovered)
+			recovered[r.Source] = i
+			hv.Recovered = append(hv.Recovered, FailingSource{Source: r.Source, Since: format(r.Started)})
+		}
+		hv.Recovered[i].Error = sourceless(r.Source, r.Err) // runs come oldest first: the last one stays
+		hv.Recovered[i].Failures++
+	}
+	hv.Summary = fmt.Sprintf("%d %s fetched fine %s", fine, plural(fine, "source", "sources"), window)
+	if n := len(hv.Failing); n > 0 {
+		hv.Summary += fmt.Sprintf("; %d failing", n)
+	}
+	hv.Summary += "."
+	failed, err := c.Store.Messages(ctx, model.MessageFailed, model.MessagePending)
+	if err != nil {
+		return HealthView{}, fmt.Errorf("failed digests: %w", err)
+	}
+	for _, m := range failed {
+		if m.Digest != spec.Name || m.Created.Before(since) || len(m.To) == 0 && len(m.Channels) > 0 {
+			continue // another digest's (its readers may differ), or no mail: its channels are listed below
+		}
+		why := m.LastError
+		if m.Status == model.MessagePending {
+			if why == "" {
+				continue // not tried yet
+			}
+			// Held back (a wrong password): it goes out once fixed.
+			why = "kept in the outbox, not sent yet: " + why
+		}
+		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: why})
+	}
+	via, err := c.failedChannels(ctx, spec.Name, since, format)
+	if err != nil {
+		return HealthView{}, err
+	}
+	hv.FailedDigests = append(hv.FailedDigests, via...)
+	return hv, nil
+}
+
+// sourceless is a source's recorded error without the source's name in
+// front: the footer names the source already.
+func sourceless(source, err string) string {
+	return strings.TrimPrefix(err, fmt.Sprintf("source %q: ", source))
+}
+
+func (c *Composer) configured(source string) bool {
+	return len(c.Sources) == 0 || slices.Contains(c.Sources, source)
+}
