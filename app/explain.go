@@ -22,8 +22,8 @@ var ErrNoItem = errors.New("no stored item with this key")
 // Explain writes, for the item stored under key (a normalised link), why
 // each company of wl matches it or not: the aliases and terms found, where,
 // the score, the exclude phrases present; and, for a match, that no digest
-// will carry it when tooOld says so.
-func Explain(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, key string, tooOld func(model.Item) string) error {
+// will carry it when tooOld says so. Times are written in loc.
+func Explain(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, key string, loc *time.Location, tooOld func(model.Item) string) error {
 	items, err := st.Items(ctx, store.ItemQuery{Key: key})
 	if err != nil {
 		return fmt.Errorf("read item: %w", err)
@@ -33,7 +33,7 @@ func Explain(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchl
 	}
 	it := items[0]
 	text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
-	fmt.Fprintf(w, "\n%s\n%s\nsources: %s; first seen %s\n\n", text.Title, it.Link, strings.Join(it.Sources, ", "), it.FirstSeen.Format(time.RFC3339))
+	fmt.Fprintf(w, "\n%s\n%s\nsources: %s; first seen %s\n\n", text.Title, it.Link, strings.Join(it.Sources, ", "), it.FirstSeen.In(loc).Format(time.RFC3339))
 	old := tooOld(it)
 	for _, v := range wl.Explain(text) {
 		if v.Relevant {

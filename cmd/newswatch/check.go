@@ -62,7 +62,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	defer a.Close()
 	st := a.Store
 	if *itemURL != "" {
-		return explainItem(ctx, e.stdout, st, wl, *itemURL, func(it model.Item) string { return app.TooOld(cfg, a.Now(), it) })
+		return explainItem(ctx, e.stdout, st, wl, *itemURL, cfg.Location, func(it model.Item) string { return app.TooOld(cfg, a.Now(), it) })
 	}
 	items, err := st.Items(ctx, store.ItemQuery{FirstSeenAfter: a.Now().AddDate(0, 0, -*days)})
 	if err != nil {
@@ -103,12 +103,12 @@ func printTally(w io.Writer, name string, t *app.Tally) {
 
 // explainItem shows, for the stored item with link, why each company
 // matches or not.
-func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, link string, tooOld func(model.Item) string) error {
+func explainItem(ctx context.Context, w io.Writer, st *store.Store, wl *match.Watchlist, link string, loc *time.Location, tooOld func(model.Item) string) error {
 	key, err := scraper.NormalizeURL(link)
 	if err != nil {
 		return usagef("-item %q: %v", link, err)
 	}
-	err = app.Explain(ctx, w, st, wl, key, tooOld)
+	err = app.Explain(ctx, w, st, wl, key, loc, tooOld)
 	if errors.Is(err, app.ErrNoItem) {
 		return usagef("-item: no stored item with link %s (key %s)", link, key)
 	}

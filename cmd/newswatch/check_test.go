@@ -57,6 +57,10 @@ func TestCheckBacktest(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "Alibaba: MATCHES") {
 		t.Fatalf("check -item (seed): exit %d\n%s\n%s", code, out, errOut)
 	}
+	// Times are in the configuration's zone (Europe/Brussels), as everywhere.
+	if !regexp.MustCompile(`first seen \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00`).MatchString(out) {
+		t.Errorf("check -item gives the first-seen time outside the config's zone:\n%s", out)
+	}
 	code, out, errOut = runCmd(t, "-config", cfg, "check", "-item", "https://markets.example.com/news/alibaba-quarterly-results")
 	if code != exitOK || !strings.Contains(out, "Alibaba: no match: no topic term") {
 		t.Fatalf("check -item (decoy): exit %d\n%s\n%s", code, out, errOut)
