@@ -250,9 +250,11 @@ func (s *Server) markNotRelevant(r *http.Request, rawID, company string, mark bo
 	if err != nil {
 		return fmt.Errorf("%w: item %q", errUnknown, rawID)
 	}
-	if !slices.ContainsFunc(st.cfg.Companies, func(c configCompany) bool { return c.Name == company }) {
+	i := slices.IndexFunc(st.cfg.Companies, func(c configCompany) bool { return strings.EqualFold(c.Name, company) })
+	if i < 0 {
 		return fmt.Errorf("%w: company %q", errUnknown, company)
 	}
+	company = st.cfg.Companies[i].Name // marks are kept under the configured name
 	if !mark {
 		return s.opts.Store.UnmarkNotRelevant(r.Context(), id, company)
 	}
