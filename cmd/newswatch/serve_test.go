@@ -67,20 +67,7 @@ func TestServe(t *testing.T) {
 	}
 	go io.Copy(io.Discard, pr)
 	url := strings.Fields(strings.TrimPrefix(line, "serving the console at "))[0]
-	for auth, want := range map[string]int{"": 401, "Bearer s3cret": 200} {
-		req, _ := http.NewRequest("GET", url+"api/watchlist", nil)
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("%q: %d, want %d", auth, resp.StatusCode, want)
-		}
-	}
+	checkToken(t, url+"api/watchlist")
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Errorf("exit %d", code)
@@ -185,8 +172,19 @@ func testRunConsole(t *testing.T, configured, free string, args ...string) {
 		t.Fatal("run did not serve the console on [web] listen")
 	}
 	url := "http://" + free + "/"
+	checkToken(t, url+"api/digests")
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// checkToken checks that the API route at url answers 401 without the
+// token and 200 with it.
+func checkToken(t *testing.T, url string) {
+	t.Helper()
 	for auth, want := range map[string]int{"": 401, "Bearer s3cret": 200} {
-		req, _ := http.NewRequest("GET", url+"api/digests", nil)
+		req, _ := http.NewRequest("GET", url, nil)
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
@@ -196,11 +194,7 @@ func testRunConsole(t *testing.T, configured, free string, args ...string) {
 		}
 		resp.Body.Close()
 		if resp.StatusCode != want {
-			t.Errorf("%q: %d, want %d", auth, resp.StatusCode, want)
+			t.Errorf("%s %q: %d, want %d", url, auth, resp.StatusCode, want)
 		}
-	}
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Errorf("exit %d", code)
 	}
 }
