@@ -11,29 +11,20 @@ import (
 // MarkNotRelevant records that the item with this ID is not about company
 // (again: no change). It returns ErrNotFound when no such item is stored.
 func (s *Store) MarkNotRelevant(ctx context.Context, id int64, company string) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM items WHERE id = ?`), id).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO feedback (item_id, company, created) VALUES (?, ?, ?)
-			ON CONFLICT (item_id, company) DO NOTHING`), id, company, s.now().UnixNano())
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: mark item %d not relevant for %s: %w", id, company, err)
-	}
-	return nil
+	return s.setMark(ctx, "mark item %d not relevant for %s", id, company, `INSERT INTO feedback (item_id, company, created)
+		VALUES (?, ?, ?) ON CONFLICT (item_id, company) DO NOTHING`, id, company, s.now().UnixNano())
 }
 
 // UnmarkNotRelevant removes the "not relevant" mark of item id for
 // company (nothing to do when there is none); ErrNotFound for an unknown
 // item.
 func (s *Store) UnmarkNotRelevant(ctx context.Context, id int64, company string) error {
+	return s.setMark(ctx, "unmark item %d for %s", id, company, `DELETE FROM feedback WHERE item_id = ? AND company = ?`, id, company)
+}
+
+// setMark runs query on the feedback of an item that must exist, in one
+// transaction; op (with the item and company) prefixes its error.
+func (s *Store) setMark(ctx context.Context, op string, id int64, company, query string, args ...any) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM items WHERE id = ?`), id).Scan(&one)
@@ -43,11 +34,11 @@ func (s *Store) UnmarkNotRelevant(ctx context.Context, id int64, company string)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM feedback WHERE item_id = ? AND company = ?`), id, company)
+		_, err = tx.ExecContext(ctx, s.q(query), args...)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: unmark item %d for %s: %w", id, company, err)
+		return fmt.Errorf("store: "+op+": %w", id, company, err)
 	}
 	return nil
 }

@@ -14,19 +14,7 @@ type scores struct {
 // score compares predicted stories (indexes into gold) with the labels,
 // over the items at idx; an item at idx missing from pred is a story alone.
 func score(gold []string, idx []int, pred [][]int) scores {
-	of := map[int]int{}
-	for s, st := range pred {
-		for _, i := range st {
-			of[i] = s
-		}
-	}
-	next := len(pred)
-	for _, i := range idx {
-		if _, ok := of[i]; !ok {
-			of[i] = next
-			next++
-		}
-	}
+	of := predictedOf(idx, pred)
 	var tp, fp, fn int
 	var bp, br float64
 	for _, a := range idx {
