@@ -273,10 +273,13 @@ func (s *Store) Finish(ctx context.Context, names []string, slot time.Time) erro
 }
 
 // hold runs renew at every tick of s.ticks (renewEvery) until stop is
-// called; stop waits for a renewal in progress. A renewal that errs is tried
-// again at the next tick (the lease lasts several); one that finds the
-// lease gone, or errors for LeaseTTL on end, cancels the returned context
-// with ErrLeaseLost and renews no more.
+// called; stop waits for a renewal in progress. Each renewal may take one
+// tick at most (a database that stops answering must not hold the lease
+// open). A renewal that errs is tried again at the next tick (the lease
+// lasts several); one that finds the lease gone, or no renewal succeeding
+// since a time one tick short of LeaseTTL ago (the lease may be free at
+// the next tick), cancels the returned context with ErrLeaseLost and
+// renews no more.
 func (s *Store) hold(ctx context.Context, what string, renew func(context.Context) (bool, error)) (context.Context, func()) {
 	held, lose := context.WithCancelCause(ctx)
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -292,16 +295,20 @@ func (s *Store) hold(ctx context.Context, what string, renew func(context.Contex
 				return
 			case <-ticks:
 			}
-			ok, err := renew(rctx)
+			// The expiry a renewal writes counts from when it started.
+			start := time.Now()
+			tctx, cancelTry := context.WithTimeout(rctx, renewEvery)
+			ok, err := renew(tctx)
+			cancelTry()
 			switch {
 			case err == nil && ok:
-				last = time.Now()
+				last = start
 				continue
 			case err == nil:
 				lose(fmt.Errorf("%s: taken over by another owner: %w", what, ErrLeaseLost))
 				return
-			case rctx.Err() == nil && time.Since(last) >= LeaseTTL:
-				lose(fmt.Errorf("%s: not renewed for %v (%w): %w", what, LeaseTTL, err, ErrLeaseLost))
+			case rctx.Err() == nil && time.Since(last) >= LeaseTTL-renewEvery:
+				lose(fmt.Errorf("%s: not renewed for %v (%w): %w", what, time.Since(last).Round(time.Second), err, ErrLeaseLost))
 				return
 			}
 		}
