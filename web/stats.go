@@ -116,10 +116,18 @@ func MeasurePrecision(ctx context.Context, db *store.Store, cfg *config.Config, 
 }
 
 // following returns, for each place the alias occurs in text (ignoring
-// case), the alias with the word after it: "Alibaba Pictures".
+// case), the alias with the word after it: "Alibaba Pictures". Positions
+// are found in the lower-cased text; when lower-casing changed the text's
+// length (Ⱥ, İ), the phrases come from the lower-cased text too, whose
+// positions they are.
 func following(text, alias string) []string {
 	var out []string
 	lower, la := strings.ToLower(text), strings.ToLower(alias)
+	src := text
+	if len(lower) != len(text) {
+		src = lower
+	}
+	notWord := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 	for at := 0; ; {
 		i := strings.Index(lower[at:], la)
 		if i < 0 {
@@ -128,15 +136,19 @@ func following(text, alias string) []string {
 		start := at + i
 		end := start + len(la)
 		at = end
-		rest := text[end:]
+		rest := src[end:]
 		if !strings.HasPrefix(rest, " ") {
 			continue
 		}
-		word := strings.FieldsFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		if len(word) == 0 || !strings.HasPrefix(strings.TrimLeft(rest, " "), word[0]) {
+		rest = strings.TrimLeft(rest, " ")
+		n := strings.IndexFunc(rest, notWord)
+		if n < 0 {
+			n = len(rest)
+		}
+		if n == 0 {
 			continue
 		}
-		out = append(out, text[start:end]+" "+word[0])
+		out = append(out, src[start:end]+" "+rest[:n])
 	}
 }
 
