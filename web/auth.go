@@ -60,11 +60,11 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
 		if !s.hostOK(r.Host) {
-			http.Error(w, "421 misdirected request: this console answers only to its own address (localhost, a loopback IP, its listen address or the host of [web] url), not to "+strconvQuote(r.Host), http.StatusMisdirectedRequest)
+			s.fail(w, r, http.StatusMisdirectedRequest, "this console answers only to its own address (localhost, a loopback IP, its listen address or the host of [web] url), not to "+strconvQuote(r.Host))
 			return
 		}
 		if changesState(r) && !s.originOK(r) {
-			http.Error(w, "403 forbidden: a request that changes something must come from the console's own pages, not from "+strconvQuote(r.Header.Get("Origin")), http.StatusForbidden)
+			s.fail(w, r, http.StatusForbidden, "a request that changes something must come from the console's own pages, not from "+strconvQuote(r.Header.Get("Origin")))
 			return
 		}
 		if public(r.URL.Path) {

@@ -23,8 +23,13 @@ func TestForeignHostRefused(t *testing.T) {
 	before, _ := os.ReadFile(f.path)
 	evil := map[string]string{"Host": "rebind.attacker.example:8080"}
 	for _, path := range []string{"/api/watchlist", "/search", "/watchlist/edit?kind=company&name=Alibaba", "/login", "/static/app.css"} {
-		if w := f.do(t, "GET", path, "", evil); w.Code != http.StatusMisdirectedRequest || !strings.Contains(w.Body.String(), "own address") {
+		w := f.do(t, "GET", path, "", evil)
+		if w.Code != http.StatusMisdirectedRequest || !strings.Contains(w.Body.String(), "own address") {
 			t.Errorf("GET %s with a foreign Host: %d %s", path, w.Code, w.Body)
+		}
+		// The API answers its refusals in JSON, as every other error.
+		if strings.HasPrefix(path, "/api/") && !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s with a foreign Host: Content-Type %q, want JSON", path, w.Header().Get("Content-Type"))
 		}
 	}
 	put := `{"kind":"company","name":"Alibaba","aliases":["REBIND"]}`
