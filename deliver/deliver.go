@@ -163,6 +163,12 @@ func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, poli
 			return rep, fmt.Errorf("deliver: %w", err)
 		}
 		o, kind, err := deliverOne(ctx, st, s, m, now, policy, log.With("digest", m.Digest))
+		if errors.Is(err, store.ErrNotFound) {
+			// Sent, ended or taken over by another sender meanwhile: its
+			// outcome is that sender's to record; the others go on.
+			log.Warn("message no longer ours to record", "digest", m.Digest, "message_id", m.MessageID, "error", err)
+			continue
+		}
 		rep.add(kind, o)
 		if err != nil {
 			return rep, fmt.Errorf("deliver: %w", err)

@@ -3,6 +3,7 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -510,3 +511,37 @@ func TestDeliverToFiles(t *testing.T) {
 type senderFunc func(context.Context, model.Message) error
 
 func (f senderFunc) Send(ctx context.Context, m model.Message) error { return f(ctx, m) }
+
+// TestDeliverLeavesAnOutcomeToItsNewHolder: a message another sender ended
+// while this one was sending it (its lease lost) keeps that sender's
+// outcome, and the run goes on to the other messages.
+func TestDeliverLeavesAnOutcomeToItsNewHolder(t *testing.T) {
+	st := openStore(t)
+	ms, _ := outbox(t, st, 2)
+	var tried []string
+	rep, err := Deliver(context.Background(), st, senderFunc(func(ctx context.Context, m model.Message) error {
+		tried = append(tried, m.MessageID)
+		if m.ID == ms[0].ID {
+			// Meanwhile another sender had it accepted and recorded it.
+			db, err := sql.Open("sqlite", st.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.ExecContext(ctx, `UPDATE messages SET status = 'sent', lease_until = NULL WHERE id = ?`, m.ID); err != nil {
+				t.Fatal(err)
+			}
+			return errors.New("connection reset")
+		}
+		return nil
+	}), t0, RetryPolicy{})
+	if err != nil {
+		t.Fatalf("Deliver: %v (the run must go on past a message another sender ended)", err)
+	}
+	if len(tried) != 2 || len(rep.Sent) != 1 {
+		t.Errorf("tried %q, report %+v: want both tried and the second sent", tried, rep)
+	}
+	if m := statuses(t, st)[ms[0].MessageID]; m.Status != model.MessageSent {
+		t.Errorf("the other sender's outcome was changed: %+v", m)
+	}
+}

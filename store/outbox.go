@@ -315,7 +315,14 @@ func (s *Store) MarkFailed(ctx context.Context, id int64, errMsg string) error {
 }
 
 // update runs one UPDATE of message id, ErrNotFound when no row matched.
+//
+// It is fenced: only a pending message, not leased to another sender, is
+// changed. A sender that stalled past its lease and was taken over finds
+// nothing to change (ErrNotFound) rather than undoing the new holder's
+// work: ending it failed after it was sent, or freeing its lease mid-send.
 func (s *Store) update(ctx context.Context, op string, id int64, query string, args ...any) error {
+	query += ` AND status = 'pending' AND (lease_until IS NULL OR lease_owner = ?)`
+	args = append(args, s.owner)
 	res, err := s.w.ExecContext(ctx, s.q(query), args...)
 	if err != nil {
 		return fmt.Errorf("store: %s %d: %w", op, id, err)

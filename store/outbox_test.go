@@ -446,10 +446,17 @@ func testLease(t *testing.T) {
 		t.Fatalf("lease by another store while renewed: %v, want ErrLeased", err)
 	}
 	age(t, s, LeaseTTL)
+	holder := s
 	if s.Shared() {
 		if err := other.Lease(ctx, m.ID); err != nil {
 			t.Fatalf("expired lease not taken over: %v", err)
 		}
+		// The sender taken over records nothing: the outcome is the new
+		// holder's (a late "failed" would undo its "sent").
+		if err := s.MarkFailed(ctx, m.ID, "late"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("mark failed by the sender taken over: %v, want ErrNotFound", err)
+		}
+		holder = other
 	} else {
 		// On SQLite a live process keeps its lease past the expiry.
 		if err := other.Lease(ctx, m.ID); !errors.Is(err, ErrLeased) {
@@ -463,11 +470,15 @@ func testLease(t *testing.T) {
 			t.Fatalf("lease of a dead process not taken over: %v", err)
 		}
 	}
-	if err := s.MarkSent(ctx, m.ID, time.Now()); err != nil {
+	if err := holder.MarkSent(ctx, m.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Lease(ctx, m.ID); !errors.Is(err, ErrLeased) {
 		t.Fatalf("lease of a sent message: %v, want ErrLeased", err)
+	}
+	// Nor is a message ended by one sender changed by another's late outcome.
+	if err := other.MarkFailed(ctx, m.ID, "late"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("mark failed of a sent message: %v, want ErrNotFound", err)
 	}
 }
 
