@@ -51,6 +51,12 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 		}
 		o, kind, err := deliverChannel(ctx, st, channels, d, now, policy,
 			log.With("digest", d.Message.Digest, "channel", d.Channel))
+		if errors.Is(err, store.ErrNotFound) {
+			// Ended or taken over by another sender meanwhile: its outcome
+			// is that sender's to record; the others go on.
+			log.Warn("delivery no longer ours to record", "digest", d.Message.Digest, "channel", d.Channel, "error", err)
+			continue
+		}
 		rep.add(kind, o)
 		if err != nil {
 			return rep, fmt.Errorf("deliver: %w", err)

@@ -179,6 +179,10 @@ func (s *Store) MarkDeliveryFailed(ctx context.Context, id int64, channel, errMs
 // stay claimed), failed when every one failed (its items are released to
 // the next digest).
 func (s *Store) markDelivery(ctx context.Context, op string, id int64, channel, query string, args ...any) error {
+	// Fenced as the messages' outcomes are: a sender taken over changes
+	// nothing the new holder did.
+	query += ` AND status = 'pending' AND (lease_until IS NULL OR lease_owner = ?)`
+	args = append(args, s.owner)
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(query), args...)
 		if err != nil {

@@ -56,6 +56,21 @@ func testDeliveries(t *testing.T) {
 	if err := s.MarkDeliverySent(ctx, m.ID, chat, t0); err != nil {
 		t.Fatal(err)
 	}
+	// A late outcome of another sender does not undo the one recorded, nor
+	// touch a delivery another owner holds now.
+	if err := s.MarkDeliveryFailed(ctx, m.ID, chat, "late"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("mark failed of a sent channel: %v, want ErrNotFound", err)
+	}
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE deliveries SET lease_owner = 'another', lease_until = ? WHERE message_id = ? AND channel = ?`),
+		t0.Add(time.Hour).UnixNano(), m.ID, hook); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDeliveryFailed(ctx, m.ID, hook, "late"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("mark failed of a channel another owner holds: %v, want ErrNotFound", err)
+	}
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE deliveries SET lease_owner = '', lease_until = NULL WHERE message_id = ?`), m.ID); err != nil {
+		t.Fatal(err)
+	}
 	// One channel had it, one is still pending: the message is pending.
 	if st := status(); st != model.MessagePending {
 		t.Fatalf("message status with a channel pending: %s", st)
