@@ -68,7 +68,7 @@ func (a *App) answeredChannels(ans *answers) deliver.Channels {
 		if !config.IsWebhook(raw) {
 			return ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, nil), ch, nil
 		}
-		rec := &answerRecorder{next: http.DefaultTransport}
+		rec := &answerRecorder{next: deliver.WebhookTransport()}
 		s := ChannelSender(d, raw, a.clock, a.Config.HTTP.UserAgent, &http.Client{Timeout: deliver.DefaultTimeout, Transport: rec})
 		return senderFunc(func(ctx context.Context, m model.Message) error {
 			if err := s.Send(ctx, m); err != nil {

@@ -89,7 +89,7 @@ func notifyChannels(d config.Digest, now func() time.Time, userAgent string) []T
 // webhookChannel posts the test message's JSON document to a webhook and
 // tells its answer: status and the start of the body.
 func webhookChannel(d config.Digest, raw string, now func() time.Time, userAgent string) TestChannel {
-	rec := &answerRecorder{next: http.DefaultTransport}
+	rec := &answerRecorder{next: deliver.WebhookTransport()}
 	s := ChannelSender(d, raw, now, userAgent, &http.Client{Timeout: deliver.DefaultTimeout, Transport: rec})
 	return TestChannel{Kind: "webhook", Send: func(ctx context.Context, m model.Message) (string, error) {
 		if err := s.Send(ctx, m); err != nil {

@@ -47,6 +47,11 @@ var errAnswerTooLarge = errors.New("answer too large")
 // it: what webhooks and the chat transports send through.
 var pristine = http.DefaultTransport
 
+// WebhookTransport is the transport webhooks are posted through: net/http's
+// default one, not the chat library's bounded wrapper of it. A caller
+// wrapping a webhook client's transport (to record the answer) wraps this.
+func WebhookTransport() http.RoundTripper { return pristine }
+
 func init() {
 	http.DefaultTransport = &chatTransport{base: pristine, obs: func() *exchange { return current.Load() }}
 	http.DefaultClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
