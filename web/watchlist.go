@@ -147,19 +147,34 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 	if err != nil {
 		return nil, err
 	}
+	raw, err := os.ReadFile(before.cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("web: read config: %w", err)
+	}
+	// The file as it is now must be valid: the edit goes into it.
+	fresh, err := config.Parse(before.cfg.Path, raw)
+	if err != nil {
+		var msgs []string
+		for _, e := range splitErrors(err) {
+			msgs = append(msgs, e.Error())
+		}
+		return nil, &brokenError{problems: msgs}
+	}
+	// The entry as the file has it now, not as the console last read it:
+	// a rewrite that kept the file's size and time would hide a change.
 	ed := &edit{entry: e, before: before}
 	var settings []config.Setting
 	switch e.Kind {
 	case "company":
 		ed.section = "companies"
-		i := slices.IndexFunc(before.cfg.Companies, func(c config.Company) bool { return c.Name == e.Name })
+		i := slices.IndexFunc(fresh.Companies, func(c config.Company) bool { return c.Name == e.Name })
 		if i < 0 {
 			return nil, fmt.Errorf("%w: company %q", errUnknown, e.Name)
 		}
 		if len(e.Terms) > 0 {
 			return nil, invalid("terms: a company has aliases, not terms")
 		}
-		c := before.cfg.Companies[i]
+		c := fresh.Companies[i]
 		// A key left out of the body stays as it is; [] empties it.
 		if e.Aliases != nil && !slices.Equal(c.Aliases, e.Aliases) {
 			settings = append(settings, config.Setting{Key: "aliases", Value: nonNil(e.Aliases)})
@@ -172,7 +187,7 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 		}
 	case "topic":
 		ed.section = "topics"
-		i := slices.IndexFunc(before.cfg.Topics, func(t config.Topic) bool { return t.Name == e.Name })
+		i := slices.IndexFunc(fresh.Topics, func(t config.Topic) bool { return t.Name == e.Name })
 		if i < 0 {
 			return nil, fmt.Errorf("%w: topic %q", errUnknown, e.Name)
 		}
@@ -184,7 +199,7 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 		case e.AllNews != nil:
 			return nil, invalid("all_news: only a company has all_news")
 		}
-		if e.Terms != nil && !slices.Equal(before.cfg.Topics[i].Terms, e.Terms) {
+		if e.Terms != nil && !slices.Equal(fresh.Topics[i].Terms, e.Terms) {
 			settings = append(settings, config.Setting{Key: "terms", Value: nonNil(e.Terms)})
 		}
 	default:
@@ -192,18 +207,6 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 	}
 	if e.Days < 0 || e.Days > 366 {
 		return nil, invalid("days: must be from 1 to 366, not %d", e.Days)
-	}
-	raw, err := os.ReadFile(before.cfg.Path)
-	if err != nil {
-		return nil, fmt.Errorf("web: read config: %w", err)
-	}
-	// The file as it is now must be valid: the edit goes into it.
-	if _, err := config.Parse(before.cfg.Path, raw); err != nil {
-		var msgs []string
-		for _, e := range splitErrors(err) {
-			msgs = append(msgs, e.Error())
-		}
-		return nil, &brokenError{problems: msgs}
 	}
 	ed.data = raw
 	ed.hash = fileHash(raw)

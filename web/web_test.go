@@ -683,3 +683,35 @@ func TestFilterTotalEstimated(t *testing.T) {
 		t.Errorf("exact total %d, want 2", got.Total)
 	}
 }
+
+// TestSaveJudgesTheFileAsItIs: an edit is compared with the entry as the
+// file has it now, not as the console last read it: a rewrite that kept
+// the file's size and modification time (the console's cache key) must not
+// make a save of the old value a silent no-op.
+func TestSaveJudgesTheFileAsItIs(t *testing.T) {
+	f := newFixture(t, "")
+	if w := f.do(t, "GET", "/api/watchlist", "", nil); w.Code != http.StatusOK { // the console reads the file
+		t.Fatalf("watchlist: %d", w.Code)
+	}
+	info, err := os.Stat(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(f.path)
+	// Same length, same time: "Cainiao" becomes "Cainiax".
+	changed := strings.Replace(string(before), `"Cainiao"]`, `"Cainiax"]`, 1)
+	if err := os.WriteFile(f.path, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(f.path, info.ModTime(), info.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	put := `{"kind":"company","name":"Alibaba","aliases":["Alibaba Group","Cainiao"]}`
+	if w := f.do(t, "PUT", "/api/watchlist", put, nil); w.Code != http.StatusOK {
+		t.Fatalf("save: %d %s", w.Code, w.Body)
+	}
+	after, _ := os.ReadFile(f.path)
+	if string(after) != string(before) {
+		t.Errorf("the save of the old aliases left the file as rewritten:\n%s", after)
+	}
+}
