@@ -33,14 +33,17 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := rename(ctx, st, channels, log); err != nil {
-		return rep, fmt.Errorf("deliver: %w", err)
-	}
-	pending, err := st.Deliveries(ctx, model.MessagePending)
+	ds, err := st.Deliveries(ctx, model.MessagePending, model.MessageFailed)
 	if err != nil {
 		return rep, fmt.Errorf("deliver: %w", err)
 	}
-	for _, d := range pending {
+	if err := rename(ctx, st, ds, channels, log); err != nil {
+		return rep, fmt.Errorf("deliver: %w", err)
+	}
+	for _, d := range ds {
+		if d.Status != model.MessagePending {
+			continue
+		}
 		// A try whose outcome was unknown waits its turn even for
 		// `send` and `once`: each try may post the message again.
 		if (!policy.Immediate || d.Unanswered > 0) && d.NextAttempt.After(now) {
@@ -158,16 +161,12 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	}
 }
 
-// rename records the pending and failed deliveries kept under an older
-// name of their channel (its masked URL, from before channels had keys)
-// under the channel's key and today's masked name, so that a secret an
-// older masking let through is shown no more.
-func rename(ctx context.Context, st *store.Store, channels Channels, log *slog.Logger) error {
-	ds, err := st.Deliveries(ctx, model.MessagePending, model.MessageFailed)
-	if err != nil {
-		return err
-	}
-	for _, d := range ds {
+// rename records those of ds (pending and failed deliveries) kept under an
+// older name of their channel (its masked URL, from before channels had
+// keys) under the channel's key and today's masked name, so that a secret
+// an older masking let through is shown no more; ds follow.
+func rename(ctx context.Context, st *store.Store, ds []model.Delivery, channels Channels, log *slog.Logger) error {
+	for i, d := range ds {
 		_, ch, err := channels(d.Message.Digest, d.Key)
 		if err != nil || ch.Key == "" || ch.Key == d.Key {
 			continue
@@ -175,6 +174,7 @@ func rename(ctx context.Context, st *store.Store, channels Channels, log *slog.L
 		if err := st.RenameDelivery(ctx, d.Message.ID, d.Key, ch); err != nil {
 			return err
 		}
+		ds[i].Key, ds[i].Channel = ch.Key, ch.Name
 		log.Info("delivery recorded under its channel's key", "digest", d.Message.Digest, "channel", ch.Name)
 	}
 	return nil

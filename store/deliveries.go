@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"newswatch/model"
@@ -43,15 +44,31 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Del
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}
-	msgs := map[int64]model.Message{}
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(ds))
+	for _, d := range ds {
+		if len(ids) == 0 || ids[len(ids)-1] != d.Message.ID {
+			ids = append(ids, d.Message.ID)
+		}
+	}
+	arr, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries: %w", err)
+	}
+	ms, err := s.queryMessages(ctx, `WHERE `+s.d.in("m.id", "bigint"), string(arr))
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries: %w", err)
+	}
+	msgs := make(map[int64]model.Message, len(ms))
+	for _, m := range ms {
+		msgs[m.ID] = m
+	}
 	for i := range ds {
-		id := ds[i].Message.ID
-		m, ok := msgs[id]
-		if !ok {
-			if m, err = s.Message(ctx, id); err != nil {
-				return nil, fmt.Errorf("store: deliveries: %w", err)
-			}
-			msgs[id] = m
+		m, ok := msgs[ds[i].Message.ID]
+		if !ok { // removed between the two reads
+			return nil, fmt.Errorf("store: deliveries: message %d: %w", ds[i].Message.ID, ErrNotFound)
 		}
 		ds[i].Message = m
 	}

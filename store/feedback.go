@@ -76,24 +76,27 @@ func (s *Store) NotRelevant(ctx context.Context, ids []int64) (map[int64][]strin
 	return out, nil
 }
 
-// MarkedNotRelevant returns the IDs of the items marked not relevant for
-// company, newest mark first.
-func (s *Store) MarkedNotRelevant(ctx context.Context, company string) ([]int64, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT item_id FROM feedback WHERE company = ? ORDER BY created DESC, item_id DESC`), company)
+// Marks returns every item marked not relevant, by the company it was
+// marked for, newest mark first: one query for the whole watchlist.
+func (s *Store) Marks(ctx context.Context) (map[string][]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT company, item_id FROM feedback ORDER BY created DESC, item_id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("store: feedback: %w", err)
 	}
 	defer rows.Close()
-	var ids []int64
+	out := map[string][]int64{}
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var (
+			company string
+			id      int64
+		)
+		if err := rows.Scan(&company, &id); err != nil {
 			return nil, fmt.Errorf("store: feedback: %w", err)
 		}
-		ids = append(ids, id)
+		out[company] = append(out[company], id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: feedback: %w", err)
 	}
-	return ids, nil
+	return out, nil
 }

@@ -140,12 +140,23 @@ func countDistinct(ids []int64) int {
 const messageColumns = `m.id, m.digest, m.slot, m.message_id, m.subject, m.to_json, m.text, m.html,
 	m.status, m.attempts, m.last_error, m.held, m.next_attempt, m.created, m.sent, m.covered_until`
 
+// headColumns are messageColumns with the text and HTML left empty, for
+// listings.
+var headColumns = strings.Replace(messageColumns, `m.text, m.html`, `'', ''`, 1)
+
 // queryMessages runs a SELECT of messageColumns and the message's item IDs
 // from messages AS m, followed by tail.
 func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]model.Message, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+messageColumns+`,
+	return s.selectMessages(ctx, messageColumns+`, m.doc`, tail, args...)
+}
+
+// selectMessages runs a SELECT of cols (messageColumns or headColumns,
+// then the document) and the message's item IDs and channels from
+// messages AS m, followed by tail.
+func (s *Store) selectMessages(ctx context.Context, cols, tail string, args ...any) ([]model.Message, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+cols+`,
 		(SELECT `+s.d.jsonArray("mi.item_id", "mi.item_id")+` FROM message_items AS mi WHERE mi.message_id = m.id),
-		m.doc, (SELECT `+s.d.jsonArray("d.channel", "d.channel")+` FROM deliveries AS d WHERE d.message_id = m.id),
+		(SELECT `+s.d.jsonArray("d.channel", "d.channel")+` FROM deliveries AS d WHERE d.message_id = m.id),
 		(SELECT `+s.d.jsonArray("d.name", "d.channel")+` FROM deliveries AS d WHERE d.message_id = m.id)
 		FROM messages AS m `+tail), args...)
 	if err != nil {
@@ -162,7 +173,7 @@ func (s *Store) queryMessages(ctx context.Context, tail string, args ...any) ([]
 			held                 int
 		)
 		if err := rows.Scan(&m.ID, &m.Digest, &slot, &m.MessageID, &m.Subject, &to, &m.Text, &m.HTML,
-			&m.Status, &m.Attempts, &m.LastError, &held, &next, &created, &sent, &covered, &ids, &m.Doc, &keys, &names); err != nil {
+			&m.Status, &m.Attempts, &m.LastError, &held, &next, &created, &sent, &covered, &m.Doc, &ids, &keys, &names); err != nil {
 			return nil, err
 		}
 		m.Slot, m.Created = time.Unix(0, slot).UTC(), time.Unix(0, created).UTC()
@@ -213,6 +224,16 @@ func (s *Store) Messages(ctx context.Context, statuses ...string) ([]model.Messa
 		}
 	}
 	ms, err := s.queryMessages(ctx, tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: messages: %w", err)
+	}
+	return ms, nil
+}
+
+// MessageList returns every message, oldest first, as Messages does but
+// without its text, HTML and document: what a list of digests shows.
+func (s *Store) MessageList(ctx context.Context) ([]model.Message, error) {
+	ms, err := s.selectMessages(ctx, headColumns+`, ''`, `ORDER BY m.created, m.id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: messages: %w", err)
 	}

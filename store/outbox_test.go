@@ -104,7 +104,7 @@ func testMessageLifecycle(t *testing.T) {
 		t.Fatalf("LastSlot on an empty outbox: %v, %v", ok, err)
 	}
 
-	m1 := model.Message{Digest: "d", Slot: t0, ItemIDs: ids(added[:1])}
+	m1 := model.Message{Digest: "d", Slot: t0, ItemIDs: ids(added[:1]), Subject: "Brief", Text: "text", HTML: "<p>html</p>", Doc: "{}"}
 	m2 := model.Message{Digest: "d", Slot: t0.Add(24 * time.Hour), ItemIDs: ids(added[1:2])}
 	m3 := model.Message{Digest: "d", Slot: t0.Add(48 * time.Hour), ItemIDs: ids(added[2:])}
 	for _, m := range []*model.Message{&m1, &m2, &m3} {
@@ -185,6 +185,22 @@ func testMessageLifecycle(t *testing.T) {
 				t.Errorf("Messages(%v) = %v, want %v", tc.statuses, got, tc.want)
 			}
 		})
+	}
+	// The listing: every message as Messages has it, less its text, HTML
+	// and document.
+	full, err := s.Messages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.MessageList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range full {
+		full[i].Text, full[i].HTML, full[i].Doc = "", "", ""
+	}
+	if !reflect.DeepEqual(list, full) {
+		t.Errorf("MessageList = %+v\nwant %+v", list, full)
 	}
 }
 

@@ -147,9 +147,9 @@ func TestFeedback(t *testing.T) {
 		if want := map[int64][]string{a: {"Alibaba", "Tencent"}}; !reflect.DeepEqual(got, want) {
 			t.Errorf("NotRelevant = %v, want %v", got, want)
 		}
-		ids, err := s.MarkedNotRelevant(ctx, "Alibaba")
-		if err != nil || !reflect.DeepEqual(ids, []int64{a}) {
-			t.Errorf("MarkedNotRelevant = %v, %v", ids, err)
+		marks, err := s.Marks(ctx)
+		if want := map[string][]int64{"Alibaba": {a}, "Tencent": {a}}; err != nil || !reflect.DeepEqual(marks, want) {
+			t.Errorf("Marks = %v, %v, want %v", marks, err, want)
 		}
 		for range 2 { // twice: nothing to remove the second time
 			if err := s.UnmarkNotRelevant(ctx, a, "Alibaba"); err != nil {

@@ -190,9 +190,10 @@ func (s *Server) apiDigests(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"digests": out})
 }
 
-// messages returns every recorded message, newest first.
+// messages returns every recorded message, newest first, without its
+// text and HTML.
 func (s *Server) messages(r *http.Request) ([]model.Message, error) {
-	ms, err := s.opts.Store.Messages(r.Context())
+	ms, err := s.opts.Store.MessageList(r.Context())
 	if err != nil {
 		return nil, err
 	}

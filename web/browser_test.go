@@ -192,7 +192,8 @@ func browserSuite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("not relevant: %v", err)
 	}
-	ids, err := f.st.MarkedNotRelevant(context.Background(), "Alibaba")
+	marks, err := f.st.Marks(context.Background())
+	ids := marks["Alibaba"]
 	if err != nil || len(ids) != 1 || ids[0] != added[0].ID {
 		t.Errorf("marked %v %v, want [%d]", ids, err, added[0].ID)
 	}

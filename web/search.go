@@ -181,19 +181,26 @@ var exactUpTo = 1000
 // weighBatch is how many items such a filter reads at once.
 const weighBatch = 250
 
-// allMarks returns the companies each item was marked not relevant for.
+// allMarks returns the companies of cfg each item was marked not relevant
+// for, in the watchlist's order.
 func allMarks(ctx context.Context, st *store.Store, cfg *config.Config) (map[int64][]string, error) {
+	byCompany, err := st.Marks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return marksByItem(byCompany, cfg), nil
+}
+
+// marksByItem turns marks by company into the companies of cfg each item
+// was marked for, in the watchlist's order.
+func marksByItem(byCompany map[string][]int64, cfg *config.Config) map[int64][]string {
 	marks := map[int64][]string{}
 	for _, c := range cfg.Companies {
-		ids, err := st.MarkedNotRelevant(ctx, c.Name)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
+		for _, id := range byCompany[c.Name] {
 			marks[id] = append(marks[id], c.Name)
 		}
 	}
-	return marks, nil
+	return marks
 }
 
 // describe weighs the items of one page of results.

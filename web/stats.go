@@ -55,10 +55,11 @@ func MeasurePrecision(ctx context.Context, db *store.Store, cfg *config.Config, 
 	// The phrases that follow an alias in relevant, unmarked items: an
 	// exclude phrase drawn from the marked ones must not be one of them.
 	kept := map[string]bool{}
-	marks, err := allMarks(ctx, db, cfg)
+	byCompany, err := db.Marks(ctx)
 	if err != nil {
 		return nil, err
 	}
+	marks := marksByItem(byCompany, cfg)
 	q := store.SearchQuery{AnyOf: [][]string{all}, Since: since}
 	err = db.SearchEach(ctx, q, func(it model.Item) (bool, error) {
 		f := weigh(st, nil, it, marks[it.ID])
@@ -78,17 +79,20 @@ func MeasurePrecision(ctx context.Context, db *store.Store, cfg *config.Config, 
 	if err != nil {
 		return nil, err
 	}
+	marked, err := markedItems(ctx, db, marks)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range st.cfg.Companies {
-		ids, err := db.MarkedNotRelevant(ctx, c.Name)
-		if err != nil || len(ids) == 0 {
-			if err != nil {
-				return nil, err
-			}
+		ids := byCompany[c.Name]
+		if len(ids) == 0 {
 			continue
 		}
-		items, err := db.ItemsByIDs(ctx, ids)
-		if err != nil {
-			return nil, err
+		items := make([]model.Item, 0, len(ids))
+		for _, id := range ids {
+			if it, ok := marked[id]; ok {
+				items = append(items, it)
+			}
 		}
 		phrases := map[string]int{}
 		for _, it := range items {
@@ -168,4 +172,21 @@ func best(counts map[string]int) string {
 		return ""
 	}
 	return keys[0]
+}
+
+// markedItems reads the items of marks at once, by ID.
+func markedItems(ctx context.Context, db *store.Store, marks map[int64][]string) (map[int64]model.Item, error) {
+	ids := make([]int64, 0, len(marks))
+	for id := range marks {
+		ids = append(ids, id)
+	}
+	items, err := db.ItemsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]model.Item, len(items))
+	for _, it := range items {
+		out[it.ID] = it
+	}
+	return out, nil
 }
