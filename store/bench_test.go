@@ -76,6 +76,9 @@ func benchmarkSaveRun(b *testing.B) {
 		for b.Loop() {
 			round++
 			run(b, s, model.StatusOK, func(src int) []model.Item { return benchBatch(round, src) })
+			if err := s.IndexItems(ctx); err != nil {
+				b.Fatal(err)
+			}
 		}
 		report(b)
 	})
