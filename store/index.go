@@ -13,12 +13,13 @@ import (
 // calls it once at its end, and every search before it reads the index,
 // so a search finds every item stored before it began.
 //
-// Indexing a fetch's items together rather than each source's as it
-// commits makes one index segment of them, not one per transaction to be
-// merged later: the index then costs a cold fetch a fraction of what it
-// did. It does nothing when no item was stored since, on PostgreSQL (whose
-// triggers index every write), and on a read-only store, where a search
-// sees the items up to the last IndexItems of a writer.
+// A fetch's items indexed together rather than each source's as it
+// commits make a few large index segments, not one small segment per
+// transaction merged over and over, and spare every commit the index's
+// pages. It does nothing when no item was stored since, on PostgreSQL
+// (whose triggers index every write), and on a read-only store, whose
+// searches see the items up to the last IndexItems of a writer (the
+// daemon's and fetch's runs end with one).
 func (s *Store) IndexItems(ctx context.Context) error {
 	if _, ok := s.d.(sqlite); !ok || s.w == s.r {
 		return nil

@@ -51,12 +51,12 @@ BEGIN
     WHERE new.id <= (SELECT upto FROM search_state WHERE id = 1);
 END;
 
--- A batch of a fetch's items is written as segments of 4 MB of index (the
--- pending terms FTS5 holds in memory before writing them; 1 MB by
--- default), and a level of the index is merged at once only past 32
--- segments rather than 16; automerge (16, from 0011) merges them
--- step by step on later writes. A cold fetch of 1,000 feeds (50,000 items)
--- then writes a few tens of segments that no forced merge rewrites within
--- the batch, for a few MB more memory while it is indexed.
+-- A batch is written as segments of up to 4 MB of pending terms (what
+-- FTS5 holds in memory before writing a segment; 1 MB by default), and a
+-- level of the index is merged at once only when it reaches 32 segments
+-- rather than 16: a batch as large as a cold fetch of 1,000 feeds is not
+-- merged again within itself, for a few MB more memory while it is
+-- indexed. Automerge (16, set by 0011) merges the segments step by step
+-- on later writes.
 INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', 4194304);
 INSERT INTO items_fts (items_fts, rank) VALUES ('crisismerge', 32);
