@@ -19,7 +19,8 @@ import (
 // pages. It does nothing when no item was stored since, on PostgreSQL
 // (whose triggers index every write), and on a read-only store, whose
 // searches see the items up to the last IndexItems of a writer (the
-// daemon's and fetch's runs end with one).
+// daemon's and fetch's runs end with one). A backlog larger than
+// indexChunk is indexed in several transactions.
 func (s *Store) IndexItems(ctx context.Context) error {
 	if _, ok := s.d.(sqlite); !ok || s.w == s.r {
 		return nil
@@ -27,29 +28,43 @@ func (s *Store) IndexItems(ctx context.Context) error {
 	if behind, err := s.indexBehind(ctx, s.r); err != nil || !behind {
 		return err
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var upto, last int64
-		if err := tx.QueryRowContext(ctx, `SELECT
-				(SELECT upto FROM search_state WHERE id = 1),
-				coalesce((SELECT max(id) FROM items), 0)`).Scan(&upto, &last); err != nil {
-			return err
-		}
-		if last > upto {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO items_fts (rowid, title, summary, content, body)
-				SELECT id, title, summary, content, body FROM items WHERE id > ? AND id <= ? ORDER BY id`, upto, last); err != nil {
+	for done := false; !done; {
+		err := s.writeTx(ctx, func(tx *sql.Tx) error {
+			var upto, last int64
+			if err := tx.QueryRowContext(ctx, `SELECT
+					(SELECT upto FROM search_state WHERE id = 1),
+					coalesce((SELECT max(id) FROM items), 0)`).Scan(&upto, &last); err != nil {
 				return err
 			}
+			// Down as well as up: with the highest items deleted, the IDs
+			// SQLite gives again are then indexed in a batch, not one by one.
+			end := last
+			if last > upto {
+				if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM
+						(SELECT id FROM items WHERE id > ? ORDER BY id LIMIT ?)`, upto, indexChunk).Scan(&end); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO items_fts (rowid, title, summary, content, body)
+					SELECT id, title, summary, content, body FROM items WHERE id > ? AND id <= ? ORDER BY id`, upto, end); err != nil {
+					return err
+				}
+			}
+			done = end == last
+			_, err := tx.ExecContext(ctx, `UPDATE search_state SET upto = ? WHERE id = 1`, end)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: index items for search: %w", err)
 		}
-		// Down as well as up: with the highest items deleted, the IDs
-		// SQLite gives again are then indexed in a batch, not one by one.
-		_, err := tx.ExecContext(ctx, `UPDATE search_state SET upto = ? WHERE id = 1`, last)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: index items for search: %w", err)
 	}
 	return nil
 }
+
+// indexChunk is how many items IndexItems indexes in one transaction,
+// about a second's work: a backlog larger than a fetch's (a copied
+// database) does not keep other processes' writers waiting past
+// busyTimeout.
+var indexChunk = 20000
 
 // indexBehind reports whether the search index lacks items or its upto
 // mark passes the highest item: a read, so that a search with nothing to

@@ -71,15 +71,18 @@ func TestSearchIndexCatchesUp(t *testing.T) {
 		t.Fatalf("upto %d before any search, want 0: items were indexed one transaction at a time", n)
 	}
 	wantFound(t, s, "body", "a", "b")
-	save(t, s, "Feed", item("c"))
+	save(t, s, "Feed", item("c"), item("d"), item("e"))
+	// A backlog larger than a transaction's share is indexed in several.
+	defer func(n int) { indexChunk = n }(indexChunk)
+	indexChunk = 2
 	if err := s.IndexItems(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := upto(t, s); n != 3 {
-		t.Errorf("upto %d after IndexItems, want 3", n)
+	if n := upto(t, s); n != 5 {
+		t.Errorf("upto %d after IndexItems, want 5", n)
 	}
 	checkIndex(t, s.w, true)
-	wantFound(t, s, "c", "c")
+	wantFound(t, s, "body", "a", "b", "c", "d", "e")
 }
 
 // TestSearchIndexRicherCopy: an indexed item that takes a richer copy is
