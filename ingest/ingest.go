@@ -233,6 +233,12 @@ func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Ou
 	mu.Lock()
 	flush()
 	mu.Unlock()
+	// The run's new items enter the search index together, far cheaper
+	// than one source at a time; a run cut short leaves them to the next
+	// run or search.
+	if err := p.st.IndexItems(ctx); err != nil && ctx.Err() == nil {
+		return sum, err
+	}
 	sum.Elapsed = time.Since(start)
 	return sum, ctx.Err()
 }

@@ -127,6 +127,16 @@ func TestRun(t *testing.T) {
 	if b := got["Broken"]; b.Err == nil {
 		t.Errorf("Broken: no error: %+v", b)
 	}
+	// The run's items are in the search index: a read-only store, which
+	// does not index what it finds missing, finds them.
+	ro, err := store.OpenReadOnly(ctx, cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if res, err := ro.Search(ctx, store.SearchQuery{Text: "cainiao"}); err != nil || res.Total != 1 {
+		t.Errorf("search of the run's items: %+v, %v; want 1 item", res, err)
+	}
 
 	hs, err := st.Health(ctx)
 	if err != nil {

@@ -30,7 +30,8 @@ func benchBatch(round, source int) []model.Item {
 }
 
 // BenchmarkSaveRun stores what a fetch of 1,000 sources × 50 items hands the
-// store; one iteration is the whole fetch. cold: every item is new; known: a
+// store; one iteration is the whole fetch. cold: every item is new, and
+// indexed for search at the end as a fetch does (IndexItems); known: a
 // re-fetch of feeds without validators (every item already stored);
 // not_modified: every source answered 304. Each runs on SQLite and on
 // PostgreSQL (skipped without a server).
@@ -76,6 +77,9 @@ func benchmarkSaveRun(b *testing.B) {
 		for b.Loop() {
 			round++
 			run(b, s, model.StatusOK, func(src int) []model.Item { return benchBatch(round, src) })
+			if err := s.IndexItems(ctx); err != nil {
+				b.Fatal(err)
+			}
 		}
 		report(b)
 	})

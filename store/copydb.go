@@ -80,6 +80,10 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store) (map[string]int, error) 
 	if err != nil {
 		return counts, fmt.Errorf("store: copy %s to %s: %w", s.name, dst.name, err)
 	}
+	// The copied items enter dst's search index together.
+	if err := dst.IndexItems(ctx); err != nil {
+		return counts, fmt.Errorf("store: copy %s to %s: %w", s.name, dst.name, err)
+	}
 	return counts, nil
 }
 

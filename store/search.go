@@ -93,8 +93,11 @@ type SearchResult struct {
 // as Items orders them. Words in scripts written without spaces (Han,
 // Kana, Hangul) are looked for as substrings, without the index.
 func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
-	p := s.plan(q)
 	var res SearchResult
+	if err := s.IndexItems(ctx); err != nil {
+		return res, err
+	}
+	p := s.plan(q)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
@@ -241,6 +244,9 @@ func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Ite
 // SearchIDs returns the IDs of every item q selects, newest first,
 // ignoring q.Limit; ItemsByIDs reads them.
 func (s *Store) SearchIDs(ctx context.Context, q SearchQuery) ([]int64, error) {
+	if err := s.IndexItems(ctx); err != nil {
+		return nil, err
+	}
 	p := s.plan(q)
 	from, where, args := p.sql(false)
 	return s.searchIDs(ctx, p, from+where, args, 0)

@@ -239,6 +239,8 @@ func fillArchive(b *testing.B, s *Store) {
 		if _, err := s.w.ExecContext(ctx, `ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
+	} else if err := s.IndexItems(ctx); err != nil {
+		b.Fatal(err)
 	} else if _, err := s.w.ExecContext(ctx, `INSERT INTO items_fts (items_fts) VALUES ('optimize')`); err != nil {
 		b.Fatal(err)
 	}
