@@ -67,14 +67,11 @@ func defaults() document {
 // out of the document, the rest is decoded) for build to add to. A non-nil
 // error means the file could not be decoded at all.
 func decode(file string, data []byte) (*document, *checker, error) {
-	// A generic decode first: it catches what the syntax tree alone does not
-	// (duplicate keys, redefined tables), with the decoder's line.
-	var generic map[string]any
-	if err := toml.Unmarshal(data, &generic); err != nil {
-		return nil, nil, decodeError(file, data, err)
-	}
 	ix, err := buildIndex(data)
 	if err != nil {
+		if err := genericError(file, data); err != nil {
+			return nil, nil, err // a syntax error, with the decoder's line
+		}
 		return nil, nil, &Error{File: file, Msg: "cannot read keys", Err: err}
 	}
 	c := &checker{file: file, ix: ix}
@@ -82,10 +79,20 @@ func decode(file string, data []byte) (*document, *checker, error) {
 	wrong := c.checkSchema()
 	if len(wrong) == 0 {
 		if err := toml.Unmarshal(data, &doc); err != nil {
+			// What the syntax tree does not see (duplicate keys,
+			// redefined tables) is reported alone, as the generic
+			// decode words it, like a syntax error.
+			if gerr := genericError(file, data); gerr != nil {
+				return nil, nil, gerr
+			}
 			c.errs = append(c.errs, decodeError(file, data, err))
 			return nil, nil, c.err()
 		}
 		return &doc, c, nil
+	}
+	var generic map[string]any
+	if err := toml.Unmarshal(data, &generic); err != nil {
+		return nil, nil, decodeError(file, data, err)
 	}
 	// Decode what is left, so that bad values elsewhere are reported in the
 	// same run as the wrong types.
@@ -102,6 +109,18 @@ func decode(file string, data []byte) (*document, *checker, error) {
 		return nil, nil, c.err()
 	}
 	return &doc, c, nil
+}
+
+// genericError is the error of decoding data into a generic map: the
+// decoder's own report of a syntax error, a duplicate key or a redefined
+// table; nil when data decodes. Only a file that failed another way pays
+// for this second decode.
+func genericError(file string, data []byte) error {
+	var generic map[string]any
+	if err := toml.Unmarshal(data, &generic); err != nil {
+		return decodeError(file, data, err)
+	}
+	return nil
 }
 
 // drop deletes the value at path (as the index writes it: sources[3].links)

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,11 +112,31 @@ func parentPath(path string) string {
 	return path[:i]
 }
 
-var indexRE = regexp.MustCompile(`\[\d+\]`)
-
-// normalPath drops the indexes: sources[3].links → sources[].links.
+// normalPath drops the indexes: sources[3].links → sources[].links. It
+// runs for every key of the file: a scan, not a regular expression.
 func normalPath(path string) string {
-	return indexRE.ReplaceAllString(path, "[]")
+	i := strings.IndexByte(path, '[')
+	if i < 0 {
+		return path
+	}
+	var b strings.Builder
+	b.Grow(len(path))
+	for ; i >= 0; i = strings.IndexByte(path, '[') {
+		j := i + 1
+		for j < len(path) && '0' <= path[j] && path[j] <= '9' {
+			j++
+		}
+		if j == i+1 || j == len(path) || path[j] != ']' {
+			b.WriteString(path[:i+1]) // a '[' that opens no index
+			path = path[i+1:]
+			continue
+		}
+		b.WriteString(path[:i])
+		b.WriteString("[]")
+		path = path[j+1:]
+	}
+	b.WriteString(path)
+	return b.String()
 }
 
 func joinPath(parent, name string) string {
@@ -145,7 +164,6 @@ type indexer struct {
 func buildIndex(data []byte) (*index, error) {
 	w := &indexer{
 		p:      &unstable.Parser{},
-		ix:     &index{byPath: map[string]int{}},
 		arrays: map[string]int{},
 	}
 	for i, c := range data {
@@ -153,6 +171,10 @@ func buildIndex(data []byte) (*index, error) {
 			w.newlines = append(w.newlines, i)
 		}
 	}
+	// About one entry a line: sized once rather than grown and rehashed
+	// through a file of thousands of keys.
+	n := len(w.newlines) + 1
+	w.ix = &index{byPath: make(map[string]int, n), entries: make([]entry, 0, n)}
 	w.p.Reset(data)
 	table := ""
 	for w.p.NextExpression() {
@@ -274,13 +296,23 @@ func keyParts(e *unstable.Node) []*unstable.Node {
 	return parts
 }
 
-var bareKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
 // keyName returns a key part as it reads in a path, quoted when not bare.
 func keyName(n *unstable.Node) string {
 	s := string(n.Data)
-	if bareKeyRE.MatchString(s) {
+	if isBareKey(s) {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+// isBareKey reports whether s is a TOML bare key: A-Z a-z 0-9 _ -, at
+// least one.
+func isBareKey(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -312,9 +312,31 @@ func (c *checker) name(seen nameSet, key, name string) string {
 	return name
 }
 
-// fold is the form under which names and terms are compared.
+// fold is the form under which names and terms are compared: lower case,
+// white space runs made one space, none at either end.
 func fold(s string) string {
-	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+	// ASCII, the common case, in one pass; anything else through the
+	// Unicode-aware functions.
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return strings.ToLower(strings.Join(strings.Fields(s), " "))
+		case c == ' ' || '\t' <= c && c <= '\r':
+			space = len(b) > 0
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // phrases trims each entry of a list of words or phrases, reporting empty ones.
@@ -345,7 +367,7 @@ func (c *checker) control(key, text, what string) bool {
 }
 
 func (c *checker) sources(list []Source, base string) []Source {
-	seen := nameSet{}
+	seen := make(nameSet, len(list))
 	for i := range list {
 		k := indexPath("sources", i)
 		s := &list[i]

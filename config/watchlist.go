@@ -8,7 +8,7 @@ import (
 )
 
 func (c *checker) companies(list []Company) []Company {
-	seen := nameSet{}
+	seen := make(nameSet, len(list))
 	for i := range list {
 		k := indexPath("companies", i)
 		co := &list[i]
@@ -23,7 +23,7 @@ func (c *checker) companies(list []Company) []Company {
 }
 
 func (c *checker) topics(list []Topic) []Topic {
-	seen := nameSet{}
+	seen := make(nameSet, len(list))
 	for i := range list {
 		k := indexPath("topics", i)
 		t := &list[i]
@@ -37,7 +37,7 @@ func (c *checker) topics(list []Topic) []Topic {
 }
 
 func (c *checker) digests(list []Digest, cfg *Config) []Digest {
-	seen := nameSet{}
+	seen := make(nameSet, len(list))
 	ids := identities{}
 	companies := namesOf(cfg.Companies, func(co Company) string { return co.Name })
 	topics := namesOf(cfg.Topics, func(t Topic) string { return t.Name })
