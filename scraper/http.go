@@ -222,6 +222,10 @@ func (f *Fetcher) get(ctx context.Context, r request) (*response, error) {
 		accept = acceptFeeds
 	}
 	req.Header.Set("Accept", accept)
+	// Set here rather than by roundTripper, which then need not copy
+	// the request; the client copies them to each redirect.
+	req.Header.Set("User-Agent", f.opts.UserAgent)
+	req.Header.Set("Accept-Encoding", "gzip")
 	// A server must ignore If-Modified-Since when If-None-Match is present
 	// (RFC 9110 §13.1.3): sending both would only cost 50 bytes a request.
 	if r.ETag != "" {
@@ -359,11 +363,15 @@ func (t *roundTripper) once(req *http.Request) (*http.Response, error) {
 	// it is read completely here.
 	ctx, cancel := context.WithTimeout(req.Context(), f.opts.Timeout)
 	defer cancel()
-	out := req.Clone(ctx)
-	out.Header.Set("User-Agent", f.opts.UserAgent)
-	out.Header.Set("Accept-Encoding", "gzip")
-	if a := out.Header.Get("Accept"); a == "" || a == "*/*" {
-		out.Header.Set("Accept", acceptHTML)
+	out := req.WithContext(ctx)
+	if a := req.Header.Get("Accept"); a == "" || a == "*/*" || req.Header.Get("User-Agent") != f.opts.UserAgent ||
+		req.Header.Get("Accept-Encoding") != "gzip" {
+		out = req.Clone(ctx) // a RoundTripper may not change the request it is given
+		out.Header.Set("User-Agent", f.opts.UserAgent)
+		out.Header.Set("Accept-Encoding", "gzip")
+		if a == "" || a == "*/*" {
+			out.Header.Set("Accept", acceptHTML)
+		}
 	}
 	resp, err := t.pool.RoundTrip(out)
 	if err != nil {

@@ -171,22 +171,30 @@ func TestConditionalGet(t *testing.T) {
 	}
 }
 
+// TestGzipAlwaysRequestedAndDecoded: every hop, a redirect's too, asks for
+// gzip with our User-Agent, and the gzip body is decoded.
 func TestGzipAlwaysRequestedAndDecoded(t *testing.T) {
 	body := gzipBytes(t, fixture(t, "rss2.xml"))
+	var hops atomic.Int32
 	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
+		hops.Add(1)
 		if r.Header.Get("Accept-Encoding") != "gzip" {
-			t.Errorf("Accept-Encoding = %q", r.Header.Get("Accept-Encoding"))
+			t.Errorf("%s: Accept-Encoding = %q", r.URL.Path, r.Header.Get("Accept-Encoding"))
 		}
 		if ua := r.Header.Get("User-Agent"); ua != "nw-test/1" {
-			t.Errorf("User-Agent = %q", ua)
+			t.Errorf("%s: User-Agent = %q", r.URL.Path, ua)
+		}
+		if r.URL.Path != "/feed" {
+			http.Redirect(w, r, "/feed", http.StatusFound)
+			return
 		}
 		w.Header().Set("Content-Encoding", "gzip")
 		_, _ = w.Write(body)
 	})
-	res := fetchURL(t, newTestFetcher(t, Options{UserAgent: "nw-test/1"}), srv.URL)
+	res := fetchURL(t, newTestFetcher(t, Options{UserAgent: "nw-test/1"}), srv.URL+"/moved")
 	mustOK(t, res)
-	if len(res.Items) != 3 {
-		t.Fatalf("items = %d", len(res.Items))
+	if len(res.Items) != 3 || hops.Load() != 2 {
+		t.Fatalf("items = %d, requests = %d", len(res.Items), hops.Load())
 	}
 }
 

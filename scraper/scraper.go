@@ -271,9 +271,9 @@ func (f *Fetcher) WithKnown(known KnownFunc) *Fetcher {
 func (f *Fetcher) Fetch(ctx context.Context, src Source) (res Result) {
 	start := time.Now()
 	defer func() {
-		log := f.log.With("source", src.Name)
-		if p := recover(); p != nil {
-			log.Error("panic while fetching", "panic", p, "stack", string(debug.Stack()))
+		p := recover()
+		if p != nil {
+			f.log.Error("panic while fetching", "source", src.Name, "panic", p, "stack", string(debug.Stack()))
 			res = Result{Source: src.Name, ETag: src.ETag, LastModified: src.LastModified,
 				Err: fmt.Errorf("source %q: internal error: %v", src.Name, p)}
 		}
@@ -282,6 +282,10 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source) (res Result) {
 		// certificate names): escapes and line breaks must not reach a
 		// terminal, a log line or the digest footer.
 		res.Err, res.Warning = safetext.Error(res.Err), safetext.Error(res.Warning)
+		if !f.log.Enabled(ctx, slog.LevelDebug) {
+			return // the source's logger is made only for records that are kept
+		}
+		log := f.log.With("source", src.Name)
 		if res.Err != nil {
 			log.Debug("fetch failed", "duration", res.Duration, "error", res.Err)
 		} else {
