@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"newswatch/config"
@@ -29,12 +30,16 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"marked": marked,
-	"date":   func(t time.Time) string { return t.Format("2006-01-02 15:04") },
-	"lines":  func(list []string) string { return strings.Join(list, "\n") },
-	"join":   func(list []string) string { return strings.Join(list, ", ") },
-}).ParseFS(templateFS, "templates/*.html"))
+// pages are the console's templates, parsed when a console is first made
+// (New), not at the start of every command.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"marked": marked,
+		"date":   func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		"lines":  func(list []string) string { return strings.Join(list, "\n") },
+		"join":   func(list []string) string { return strings.Join(list, ", ") },
+	}).ParseFS(templateFS, "templates/*.html"))
+})
 
 // marked is text with the spans wrapped in <mark>, everything escaped.
 func marked(text string, spans []match.Span) template.HTML {
@@ -81,7 +86,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if st, err := s.current(); err == nil && st.cfg.Location != nil {
 		loc = st.cfg.Location
 	}
-	t, err := pages.Clone()
+	t, err := pages().Clone()
 	if err != nil {
 		http.Error(w, "template: "+err.Error(), http.StatusInternalServerError)
 		return

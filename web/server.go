@@ -96,6 +96,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Token != "" && utf8.RuneCountInString(opts.Token) < MinTokenLength {
 		opts.Logger.Warn(fmt.Sprintf("the console's token is shorter than %d characters: anyone who can reach the console may guess it; use a long random secret", MinTokenLength))
 	}
+	pages() // the templates are checked when the console is made
 	s := &Server{opts: opts, logins: newLimiter(5, time.Minute)}
 	s.secret = make([]byte, 32)
 	if _, err := rand.Read(s.secret); err != nil {
