@@ -40,7 +40,9 @@ func (v *vocab) add(key string) int32 {
 }
 
 func (v *vocab) grow() {
-	n := max(1024, 2*len(v.slots))
+	// A few words (one topic's terms, compiled by the configuration's
+	// checks) take a small table; it doubles as words come.
+	n := max(64, 2*len(v.slots))
 	v.slots = make([]vslot, n)
 	for i := range v.slots {
 		v.slots[i].id = -1
