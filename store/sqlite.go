@@ -179,6 +179,11 @@ func dsn(abs string, m dsnMode) string {
 	// the rest comes from the operating system's file cache.
 	if m == writer {
 		q.Add("_pragma", "cache_size(-1024)")
+		// The statement journal (kept while a statement that writes many
+		// rows runs, so that it can be undone alone) and temporary tables
+		// in memory, not in a file: every page of a batch insert was
+		// written to a temporary file and thrown away.
+		q.Add("_pragma", "temp_store(MEMORY)")
 	} else {
 		q.Add("_pragma", "cache_size(-256)")
 	}

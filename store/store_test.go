@@ -146,6 +146,11 @@ func TestOpenMigrations(t *testing.T) {
 			t.Errorf("%s on the writer = %d, %v; want %d", conn.name, got, err, conn.want)
 		}
 	}
+	// The writer keeps its statement journal in memory (2: MEMORY).
+	var temp int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&temp); err != nil || temp != 2 {
+		t.Errorf("temp_store on the writer = %d, %v; want 2", temp, err)
+	}
 	if err := migrate(ctx, s.w, s.d, s.now()); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
