@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"newswatch/model"
+)
+
+// Group commit. The fetch workers call SaveRun at once; rather than one
+// transaction each, the saves waiting for the writer commit together: the
+// first caller to find no group being written leads, writes what is queued
+// then (up to groupSources sources and groupItems items) in one
+// transaction, and hands the queue that formed meanwhile to its first
+// caller, who leads the next group. Each source is saved inside its own
+// savepoint: a source whose save fails is rolled back alone and recorded
+// as failed, in the same transaction, while the others commit. When the
+// transaction fails as a whole (the commit, a broken file), every source of
+// the group fails and each has its failure recorded on its own.
+//
+// First-seen order. An item's FirstSeen and its change time (updated, what
+// a digest selects by) are stamped from the store's clock once the
+// source's save holds its locks, in group order, and the transaction
+// commits at most maxStampAge after it began: past that the group is
+// rolled back and saved again with new stamps (at most stampAttempts
+// times, then it fails). So an item that becomes visible at time t was
+// stamped after t - maxStampAge. A digest reads the items changed after
+// its previous cut-off less windowMargin (a minute), and that cut-off was
+// taken before the previous digest read anything: an item committed after
+// that read was stamped after the cut-off less maxStampAge, so the next
+// digest selects it, as long as maxStampAge plus the commit's own time
+// plus the skew between the clocks of the daemons sharing a database stay
+// under windowMargin. Items that commit in parallel (PostgreSQL) may show
+// stamps out of commit order by up to maxStampAge, and their IDs out of
+// stamp order by as much; nothing reads either as exact.
+const (
+	groupSources  = 32
+	groupItems    = 2000 // about 3 MB of text: the group's memory and lock time stay small
+	maxStampAge   = 15 * time.Second
+	stampAttempts = 3
+	// lockAttempts bounds how often a source that lost a deadlock to
+	// another save (PostgreSQL) is saved again within its group.
+	lockAttempts = 3
+)
+
+// errStale is a group that did not reach its commit within maxStampAge.
+var errStale = errors.New("store: the save took longer than its first-seen stamp allows")
+
+// saveReq is one SaveRun in the queue.
+type saveReq struct {
+	run   model.Run
+	items []model.Item
+	added []model.Item
+	err   error
+	// lead receives the group its caller is to write, or nil once the
+	// result is set.
+	lead chan []*saveReq
+}
+
+// saveQueue holds the saves waiting for a group, and counts the groups
+// being written (at most the dialect's savers()).
+type saveQueue struct {
+	mu      sync.Mutex
+	pending []*saveReq
+	leaders int
+}
+
+// join queues r and returns the group r's caller is to write at once, or
+// nil when it is to wait on r.lead.
+func (q *saveQueue) join(r *saveReq, max int) []*saveReq {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pending = append(q.pending, r)
+	if q.leaders >= max {
+		return nil
+	}
+	q.leaders++
+	return q.take()
+}
+
+// done releases the followers of group g and hands the next group, if
+// any is queued, to its first caller.
+func (q *saveQueue) done(g []*saveReq) {
+	for _, r := range g[1:] {
+		r.lead <- nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.pending) == 0 {
+		q.leaders--
+		return
+	}
+	next := q.take()
+	next[0].lead <- next
+}
+
+// take removes the next group from the queue: at least one save, then as
+// many as the bounds allow. The caller holds q.mu.
+func (q *saveQueue) take() []*saveReq {
+	n, items := 1, len(q.pending[0].items)
+	for n < len(q.pending) && n < groupSources && items+len(q.pending[n].items) <= groupItems {
+		items += len(q.pending[n].items)
+		n++
+	}
+	g := make([]*saveReq, n)
+	copy(g, q.pending)
+	q.pending = append(q.pending[:0], q.pending[n:]...)
+	return g
+}
+
+// saveGrouped is SaveRun through the queue.
+func (s *Store) saveGrouped(ctx context.Context, run model.Run, items []model.Item) ([]model.Item, error) {
+	r := &saveReq{run: run, items: items, lead: make(chan []*saveReq, 1)}
+	g := s.saves.join(r, s.d.savers())
+	if g == nil {
+		g = <-r.lead
+	}
+	if g != nil {
+		s.writeGroup(context.WithoutCancel(ctx), g)
+		s.saves.done(g)
+	}
+	return r.added, r.err
+}
+
+// writeGroup saves group g in one transaction and sets each save's result.
+func (s *Store) writeGroup(ctx context.Context, g []*saveReq) {
+	var err error
+	for range stampAttempts {
+		err = s.saveTx(ctx, func(tx *sql.Tx) error { return s.saveAll(ctx, tx, g) })
+		if !errors.Is(err, errStale) {
+			break
+		}
+	}
+	if err != nil {
+		for _, r := range g {
+			s.failAlone(ctx, r, err)
+		}
+	}
+}
+
+// saveAll saves each request of g in its own savepoint within tx.
+func (s *Store) saveAll(ctx context.Context, tx *sql.Tx, g []*saveReq) error {
+	start := time.Now()
+	for _, r := range g {
+		r.added, r.err = nil, nil
+	}
+	for i, r := range g {
+		if err := s.saveOne(ctx, tx, "save"+strconv.Itoa(i), r); err != nil {
+			return err
+		}
+	}
+	if s.since(start) > maxStampAge {
+		return errStale
+	}
+	return nil
+}
+
+// saveOne saves r inside savepoint sp, again when it lost a deadlock; a
+// failed save is rolled back to sp and recorded as the source's failure.
+// It returns an error only when tx itself failed.
+func (s *Store) saveOne(ctx context.Context, tx *sql.Tx, sp string, r *saveReq) error {
+	var failed error
+	for attempt := 1; ; attempt++ {
+		var err error
+		r.added, failed, err = s.savepoint(ctx, tx, sp, func() ([]model.Item, error) {
+			return s.saveRun(ctx, tx, r.run, r.items)
+		})
+		if err != nil {
+			return err
+		}
+		if failed == nil || !s.d.retryable(failed) || attempt == lockAttempts {
+			break
+		}
+	}
+	if failed == nil {
+		return nil
+	}
+	r.err = fmt.Errorf("store: save run of %s: %w", r.run.Source, failed)
+	_, herr, err := s.savepoint(ctx, tx, sp, func() ([]model.Item, error) {
+		return s.saveRun(ctx, tx, failedRun(r.run, r.err), nil)
+	})
+	if herr != nil {
+		r.err = errors.Join(r.err, fmt.Errorf("store: record the failure of %s: %w", r.run.Source, herr))
+	}
+	return err
+}
+
+// savepoint runs fn inside savepoint sp of tx: when fn fails (failed), its
+// writes are rolled back and tx goes on. err is tx's own failure.
+func (s *Store) savepoint(ctx context.Context, tx *sql.Tx, sp string, fn func() ([]model.Item, error)) (added []model.Item, failed, err error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+		return nil, nil, err
+	}
+	added, failed = fn()
+	if failed != nil {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); err != nil {
+			return nil, failed, errors.Join(failed, err)
+		}
+		added = nil
+	}
+	_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp)
+	return added, failed, err
+}
+
+// failAlone records, in a transaction of its own, that r's save failed:
+// with its own error when it had one, else with the group's, cause.
+func (s *Store) failAlone(ctx context.Context, r *saveReq, cause error) {
+	r.added = nil
+	if r.err == nil {
+		r.err = fmt.Errorf("store: save run of %s: %w", r.run.Source, cause)
+	}
+	if err := s.saveTx(ctx, func(tx *sql.Tx) error {
+		_, err := s.saveRun(ctx, tx, failedRun(r.run, r.err), nil)
+		return err
+	}); err != nil {
+		r.err = errors.Join(r.err, fmt.Errorf("store: record the failure of %s: %w", r.run.Source, err))
+	}
+}
+
+// failedRun is run recorded as failed with err, its validators dropped.
+func failedRun(run model.Run, err error) model.Run {
+	run.Status, run.Err, run.ETag, run.LastModified = model.StatusError, err.Error(), "", ""
+	return run
+}
+
+// since is how long ago start was: the age of a group's stamps.
+func (s *Store) since(start time.Time) time.Duration {
+	if s.stampAge != nil {
+		return s.stampAge(start)
+	}
+	return time.Since(start)
+}
