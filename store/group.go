@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -17,17 +16,22 @@ import (
 // first caller to find no group being written leads, writes what is queued
 // then (up to groupSources sources and groupItems items) in one
 // transaction, and hands the queue that formed meanwhile to its first
-// caller, who leads the next group. Each source is saved inside its own
-// savepoint: a source whose save fails is rolled back alone and recorded
-// as failed, in the same transaction, while the others commit. When the
-// transaction fails as a whole (the commit, a broken file), every source of
-// the group fails and each has its failure recorded on its own.
+// caller, who leads the next group.
+//
+// One source's failure is its own. When a source's save fails (bad data, a
+// constraint), the group is rolled back and written again with that source
+// recorded as failed (StatusError, validators untouched) instead of saved;
+// should a second attempt fail too, each source is saved in a transaction
+// of its own, as if saved alone. When the commit fails, every source of the
+// group fails, each with its failure recorded on its own. The group uses no
+// savepoints: SQLite's FTS5 writes its pending index segment at every one,
+// which would cost the index merging a group saves, and failures are rare.
 //
 // First-seen order. An item's FirstSeen and its change time (updated, what
 // a digest selects by) are stamped from the store's clock once the
 // source's save holds its locks, in group order, and the transaction
 // commits at most maxStampAge after it began: past that the group is
-// rolled back and saved again with new stamps (at most stampAttempts
+// rolled back and saved again with new stamps (at most retryAttempts
 // times, then it fails). So an item that becomes visible at time t was
 // stamped after t - maxStampAge. A digest reads the items changed after
 // its previous cut-off less windowMargin (a minute), and that cut-off was
@@ -39,17 +43,21 @@ import (
 // stamps out of commit order by up to maxStampAge, and their IDs out of
 // stamp order by as much; nothing reads either as exact.
 const (
-	groupSources  = 32
-	groupItems    = 2000 // about 3 MB of text: the group's memory and lock time stay small
-	maxStampAge   = 15 * time.Second
-	stampAttempts = 3
-	// lockAttempts bounds how often a source that lost a deadlock to
-	// another save (PostgreSQL) is saved again within its group.
-	lockAttempts = 3
+	groupSources = 32
+	groupItems   = 2000 // about 3 MB of text: the group's memory and lock time stay small
+	maxStampAge  = 15 * time.Second
+	// retryAttempts bounds how often a group is written again because it
+	// went past maxStampAge or lost a deadlock to another save
+	// (PostgreSQL).
+	retryAttempts = 3
 )
 
-// errStale is a group that did not reach its commit within maxStampAge.
-var errStale = errors.New("store: the save took longer than its first-seen stamp allows")
+var (
+	// errStale is a group that did not reach its commit within maxStampAge.
+	errStale = errors.New("store: the save took longer than its first-seen stamp allows")
+	// errSource is a group rolled back because one source's save failed.
+	errSource = errors.New("store: a source of the group failed")
+)
 
 // saveReq is one SaveRun in the queue.
 type saveReq struct {
@@ -57,6 +65,7 @@ type saveReq struct {
 	items []model.Item
 	added []model.Item
 	err   error
+	own   bool // err is the source's own failure, recorded in place of its save
 	// lead receives the group its caller is to write, or nil once the
 	// result is set.
 	lead chan []*saveReq
@@ -129,29 +138,47 @@ func (s *Store) saveGrouped(ctx context.Context, run model.Run, items []model.It
 
 // writeGroup saves group g in one transaction and sets each save's result.
 func (s *Store) writeGroup(ctx context.Context, g []*saveReq) {
-	var err error
-	for range stampAttempts {
-		err = s.saveTx(ctx, func(tx *sql.Tx) error { return s.saveAll(ctx, tx, g) })
-		if !errors.Is(err, errStale) {
-			break
-		}
-	}
-	if err != nil {
-		for _, r := range g {
-			s.failAlone(ctx, r, err)
+	retries, failures := 0, 0
+	for {
+		err := s.saveTx(ctx, func(tx *sql.Tx) error { return s.saveAll(ctx, tx, g) })
+		switch {
+		case err == nil:
+			return
+		case (errors.Is(err, errStale) || s.d.retryable(err)) && retries < retryAttempts:
+			retries++
+		case errors.Is(err, errSource) && failures == 0:
+			failures++
+		case errors.Is(err, errSource):
+			s.saveEach(ctx, g)
+			return
+		default:
+			for _, r := range g {
+				s.failAlone(ctx, r, err)
+			}
+			return
 		}
 	}
 }
 
-// saveAll saves each request of g in its own savepoint within tx.
+// saveAll saves each request of g within tx, or records its own failure of
+// an earlier attempt. A source's failure other than a lost deadlock is
+// kept as its own and ends the attempt with errSource.
 func (s *Store) saveAll(ctx context.Context, tx *sql.Tx, g []*saveReq) error {
 	start := time.Now()
 	for _, r := range g {
-		r.added, r.err = nil, nil
-	}
-	for i, r := range g {
-		if err := s.saveOne(ctx, tx, "save"+strconv.Itoa(i), r); err != nil {
-			return err
+		if r.own {
+			if _, err := s.saveRun(ctx, tx, failedRun(r.run, r.err), nil); err != nil {
+				return fmt.Errorf("store: record the failure of %s: %w", r.run.Source, err)
+			}
+			continue
+		}
+		var err error
+		if r.added, err = s.saveRun(ctx, tx, r.run, r.items); err != nil {
+			if s.d.retryable(err) {
+				return err
+			}
+			r.err, r.own = fmt.Errorf("store: save run of %s: %w", r.run.Source, err), true
+			return errSource
 		}
 	}
 	if s.since(start) > maxStampAge {
@@ -160,58 +187,31 @@ func (s *Store) saveAll(ctx context.Context, tx *sql.Tx, g []*saveReq) error {
 	return nil
 }
 
-// saveOne saves r inside savepoint sp, again when it lost a deadlock; a
-// failed save is rolled back to sp and recorded as the source's failure.
-// It returns an error only when tx itself failed.
-func (s *Store) saveOne(ctx context.Context, tx *sql.Tx, sp string, r *saveReq) error {
-	var failed error
-	for attempt := 1; ; attempt++ {
-		var err error
-		r.added, failed, err = s.savepoint(ctx, tx, sp, func() ([]model.Item, error) {
-			return s.saveRun(ctx, tx, r.run, r.items)
+// saveEach saves the requests of g one transaction each, as SaveRun did
+// before groups: the way out of a group whose sources keep failing.
+func (s *Store) saveEach(ctx context.Context, g []*saveReq) {
+	for _, r := range g {
+		if r.own {
+			s.failAlone(ctx, r, r.err)
+			continue
+		}
+		r.added, r.err = nil, nil
+		err := s.saveTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			r.added, err = s.saveRun(ctx, tx, r.run, r.items)
+			return err
 		})
 		if err != nil {
-			return err
-		}
-		if failed == nil || !s.d.retryable(failed) || attempt == lockAttempts {
-			break
+			s.failAlone(ctx, r, err)
 		}
 	}
-	if failed == nil {
-		return nil
-	}
-	r.err = fmt.Errorf("store: save run of %s: %w", r.run.Source, failed)
-	_, herr, err := s.savepoint(ctx, tx, sp, func() ([]model.Item, error) {
-		return s.saveRun(ctx, tx, failedRun(r.run, r.err), nil)
-	})
-	if herr != nil {
-		r.err = errors.Join(r.err, fmt.Errorf("store: record the failure of %s: %w", r.run.Source, herr))
-	}
-	return err
-}
-
-// savepoint runs fn inside savepoint sp of tx: when fn fails (failed), its
-// writes are rolled back and tx goes on. err is tx's own failure.
-func (s *Store) savepoint(ctx context.Context, tx *sql.Tx, sp string, fn func() ([]model.Item, error)) (added []model.Item, failed, err error) {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
-		return nil, nil, err
-	}
-	added, failed = fn()
-	if failed != nil {
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); err != nil {
-			return nil, failed, errors.Join(failed, err)
-		}
-		added = nil
-	}
-	_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp)
-	return added, failed, err
 }
 
 // failAlone records, in a transaction of its own, that r's save failed:
-// with its own error when it had one, else with the group's, cause.
+// with its own error when it had one, else with cause.
 func (s *Store) failAlone(ctx context.Context, r *saveReq, cause error) {
 	r.added = nil
-	if r.err == nil {
+	if !r.own {
 		r.err = fmt.Errorf("store: save run of %s: %w", r.run.Source, cause)
 	}
 	if err := s.saveTx(ctx, func(tx *sql.Tx) error {

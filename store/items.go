@@ -113,8 +113,8 @@ func (w *writeStmts) close() {
 // then those that took a richer copy and no digest has claimed yet, with
 // Richer set: both are to be matched.
 //
-// Saves waiting for the writer commit together (group.go): each source in
-// its own savepoint, so one source's failure is that source's alone. When
+// Saves waiting for the writer commit together (group.go), and one
+// source's failure is that source's alone. When
 // a source's save fails (bad data, a full disk, a broken file) the run is
 // recorded as a failure of the source, with the error, so the source does
 // not look never fetched or healthy; the items come back on the next
