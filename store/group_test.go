@@ -256,3 +256,48 @@ func testParallelCopyMerging(t *testing.T) {
 		}
 	}
 }
+
+// TestStampAfterLocks (PostgreSQL): a save waiting for another writer's
+// lock on an item it merges into stamps its change after the wait, so a
+// digest that cut its slot during the wait selects the item next time.
+func TestStampAfterLocks(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		ctx := context.Background()
+		s := open(t)
+		save(t, s, "Aggregator", aggCopy.item)
+		other, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Rollback()
+		if _, err := other.Exec(`SELECT 1 FROM items WHERE key = $1 FOR UPDATE`, aggCopy.item.Key); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan []model.Item)
+		go func() {
+			run := model.Run{Source: outletCopy.source, Site: outletCopy.site, Status: model.StatusOK, Items: 1}
+			added, err := s.SaveRun(ctx, run, []model.Item{outletCopy.item})
+			if err != nil {
+				t.Error(err)
+			}
+			done <- added
+		}()
+		for waiting := false; !waiting; runtime.Gosched() {
+			if err := s.r.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cut := s.now() // a digest's cut-off, taken while the save waits
+		if err := other.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if added := <-done; len(added) != 1 || !added[0].Richer {
+			t.Fatalf("added %+v, want the outlet's copy as richer", added)
+		}
+		items, err := s.Items(ctx, ItemQuery{ChangedAfter: cut})
+		if err != nil || len(items) != 1 {
+			t.Errorf("items changed after the cut: %v, %v; want the outlet's copy", keys(items), err)
+		}
+	})
+}
