@@ -148,7 +148,9 @@ func (s *Store) writeGroup(ctx context.Context, g []*saveReq) {
 			retries++
 		case errors.Is(err, errSource) && failures == 0:
 			failures++
-		case errors.Is(err, errSource):
+		case errors.Is(err, errSource) || s.d.retryable(err):
+			// Sources that keep failing, or keep losing deadlocks: each
+			// in a transaction of its own.
 			s.saveEach(ctx, g)
 			return
 		default:
