@@ -900,7 +900,10 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 // agedItems walks the items after id from in id order (the order they were
 // stored in) up to the first one seen at or after cut, at most pruneChunk
 // of them: it returns the last id before that one, and whether it stopped
-// only because the chunk was full.
+// only because the chunk was full. Prune holds the writers' lock
+// exclusively, so no save has an item uncommitted below the walk; IDs
+// follow first-seen times to within maxStampAge (group.go), far less than
+// any cut's age.
 func (s *Store) agedItems(ctx context.Context, tx *sql.Tx, from, cut int64) (upto int64, full bool, err error) {
 	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, first_seen FROM items WHERE id > ? ORDER BY id LIMIT ?`), from, pruneChunk)
 	if err != nil {
