@@ -12,11 +12,11 @@ import (
 )
 
 // Group commit. The fetch workers call SaveRun at once; rather than one
-// transaction each, the saves waiting for the writer commit together: the
-// first caller to find no group being written leads, writes what is queued
-// then (up to groupSources sources and groupItems items) in one
-// transaction, and hands the queue that formed meanwhile to its first
-// caller, who leads the next group.
+// transaction each, the saves waiting for the writer commit together: a
+// caller that finds a writer free (SQLite has one, PostgreSQL two per
+// process: savers) leads, writes what is queued then (up to groupSources
+// sources and groupItems items) in one transaction, and hands the queue
+// that formed meanwhile to its first caller, who leads the next group.
 //
 // One source's failure is its own. When a source's save fails (bad data, a
 // constraint), the group is rolled back and written again with that source
