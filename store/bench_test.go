@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"newswatch/model"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,8 +34,10 @@ func benchBatch(round, source int) []model.Item {
 // store; one iteration is the whole fetch. cold: every item is new, and
 // indexed for search at the end as a fetch does (IndexItems); known: a
 // re-fetch of feeds without validators (every item already stored);
-// not_modified: every source answered 304. Each runs on SQLite and on
-// PostgreSQL (skipped without a server).
+// not_modified: every source answered 304; cold_parallel: cold, saved by
+// eight callers at once, as the fetch workers do (saves then commit in
+// groups). Each runs on SQLite and on PostgreSQL (skipped without a
+// server).
 func BenchmarkSaveRun(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		b.Run(db, benchmarkSaveRun)
@@ -83,6 +86,22 @@ func benchmarkSaveRun(b *testing.B) {
 		}
 		report(b)
 	})
+	b.Run("cold_parallel", func(b *testing.B) {
+		s := open(b)
+		round := 0
+		cpu0 = cpu()
+		for b.Loop() {
+			round++
+			parallel(func(src int) {
+				items := benchBatch(round, src)
+				r := model.Run{Source: fmt.Sprintf("source %d", src), Status: model.StatusOK, Items: len(items), ETag: `"e"`}
+				if _, err := s.SaveRun(ctx, r, items); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		report(b)
+	})
 	b.Run("known", func(b *testing.B) {
 		s := open(b)
 		batches := make([][]model.Item, benchSources)
@@ -104,4 +123,22 @@ func benchmarkSaveRun(b *testing.B) {
 		}
 		report(b)
 	})
+}
+
+// parallel calls save for every source, from eight goroutines.
+func parallel(save func(src int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for src := range next {
+				save(src)
+			}
+		})
+	}
+	for src := range benchSources {
+		next <- src
+	}
+	close(next)
+	wg.Wait()
 }

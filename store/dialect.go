@@ -31,6 +31,20 @@ type dialect interface {
 	// lockWriters is run first in every write transaction and in the
 	// migration: it waits until no other writer, in any process, is in one.
 	lockWriters(ctx context.Context, tx *sql.Tx) error
+	// lockSavers is run first in every transaction that saves runs and
+	// items: it waits until no writer of lockWriters is in one, and lets
+	// other saves run beside it where the database can (PostgreSQL).
+	lockSavers(ctx context.Context, tx *sql.Tx) error
+	// lockRows ends the query looking up the stored items a save merges
+	// into: it locks them, in key order, until the transaction ends
+	// (empty where one writer runs at a time).
+	lockRows() string
+	// retryable reports whether a save that failed with err may be run
+	// again: it lost a deadlock or a lock wait, not its data.
+	retryable(err error) bool
+	// savers is how many group transactions of saves one process runs at
+	// once.
+	savers() int
 	// tableExists is a query answering whether the table named by its
 	// one parameter exists (a boolean).
 	tableExists() string

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"newswatch/model"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 				EXISTS (SELECT 1 FROM item_sources AS s WHERE s.item_id = i.id AND s.source = ?),
 				i.own, i.size, i.article, i.published, i.first_seen,
 				i.id <= coalesce((SELECT p.item_id FROM prune_state AS p WHERE p.id = 1), 0)
-			FROM items AS i WHERE ` + s.d.in("i.key", "text")},
+			FROM items AS i WHERE ` + s.d.in("i.key", "text") + s.d.lockRows()},
 		{&w.insertItems, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen,
 				own, article, size, updated)
 			SELECT ` + s.d.field("k") + `, ` + s.d.field("l") + `, ` + s.d.field("g") + `, ` + s.d.field("t") + `, ` +
@@ -112,13 +113,18 @@ func (w *writeStmts) close() {
 // then those that took a richer copy and no digest has claimed yet, with
 // Richer set: both are to be matched.
 //
-// When the transaction fails (a full disk, a broken file) the run is
-// recorded on its own as a failure of the source, with the error, so the
-// source does not look never fetched or healthy; the items come back on the
-// next fetch, the validators having been left alone.
+// Saves waiting for the writer commit together (group.go), and one
+// source's failure is that source's alone. When
+// a source's save fails (bad data, a full disk, a broken file) the run is
+// recorded as a failure of the source, with the error, so the source does
+// not look never fetched or healthy; the items come back on the next
+// fetch, the validators having been left alone. A save once queued is not
+// cancelled: ctx's deadline and cancellation are ignored.
 //
-// FirstSeen is taken once the write lock is held, so first-seen times follow
-// the order in which batches commit. Every item needs a Key.
+// FirstSeen is taken once the write lock is held (on PostgreSQL, once the
+// stored items the batch merges into are locked), and the transaction
+// commits within maxStampAge of it, else it is run again with a new one
+// (group.go has the rule a digest relies on). Every item needs a Key.
 func (s *Store) SaveRun(ctx context.Context, run model.Run, items []model.Item) ([]model.Item, error) {
 	if err := checkRun(run, items); err != nil {
 		return nil, err
@@ -133,28 +139,7 @@ func (s *Store) SaveRun(ctx context.Context, run model.Run, items []model.Item) 
 		}
 		return nil, nil
 	}
-
-	var added []model.Item
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		added, err = s.saveRun(ctx, tx, run, items)
-		return err
-	})
-	if err != nil {
-		err = fmt.Errorf("store: save run of %s: %w", run.Source, err)
-		if ctx.Err() == nil {
-			failed := run
-			failed.Status, failed.Err, failed.ETag, failed.LastModified = model.StatusError, err.Error(), "", ""
-			if herr := s.writeTx(ctx, func(tx *sql.Tx) error {
-				_, err := s.saveRun(ctx, tx, failed, nil)
-				return err
-			}); herr != nil {
-				err = errors.Join(err, fmt.Errorf("store: record the failure of %s: %w", run.Source, herr))
-			}
-		}
-		return nil, err
-	}
-	return added, nil
+	return s.saveGrouped(ctx, run, items)
 }
 
 // SaveRuns records runs that returned no items (not modified, failed, or
@@ -170,7 +155,7 @@ func (s *Store) SaveRuns(ctx context.Context, runs []model.Run) error {
 		return nil
 	}
 	now := s.now()
-	return s.writeTx(ctx, func(tx *sql.Tx) error {
+	return s.saveTx(ctx, func(tx *sql.Tx) error {
 		for _, run := range runs {
 			if run.Started.IsZero() {
 				run.Started = now
@@ -213,14 +198,17 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run model.Run, items 
 	if len(items) == 0 {
 		return nil, nil
 	}
-	// Taken once the lock is held: first-seen times follow commit order.
-	now := s.now().UTC()
 	stored, err := s.lookupKeys(ctx, tx, run.Source, items)
 	if err != nil {
 		return nil, err
 	}
+	// Taken once the lock is held and the stored items are locked.
+	now := s.now().UTC()
 	inserted, err := s.insertNew(ctx, tx, items, stored, run.Site, now.UnixNano())
 	if err != nil {
+		return nil, err
+	}
+	if err := s.lookupRaced(ctx, tx, run.Source, items, stored, inserted); err != nil {
 		return nil, err
 	}
 	// The stored copies a batch copy ties with on rank are compared by
@@ -273,6 +261,28 @@ func (s *Store) lookupKeys(ctx context.Context, tx *sql.Tx, source string, items
 		return nil, fmt.Errorf("look up keys: %w", err)
 	}
 	return stored, nil
+}
+
+// lookupRaced adds to stored the keys of items that insertNew found stored
+// all the same: another save, on PostgreSQL, inserted them and committed
+// after the lookup. They are locked and merged into as any stored item.
+func (s *Store) lookupRaced(ctx context.Context, tx *sql.Tx, source string, items []model.Item, stored map[string]known, inserted map[string]int64) error {
+	var raced []model.Item
+	for _, it := range items {
+		_, ok := stored[it.Key]
+		if _, in := inserted[it.Key]; !ok && !in {
+			raced = append(raced, it)
+		}
+	}
+	if len(raced) == 0 {
+		return nil
+	}
+	more, err := s.lookupKeys(ctx, tx, source, raced)
+	if err != nil {
+		return err
+	}
+	maps.Copy(stored, more)
+	return nil
 }
 
 // applyPlan writes plan (the copies taken, the dates and article flags
@@ -890,7 +900,10 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int, error) {
 // agedItems walks the items after id from in id order (the order they were
 // stored in) up to the first one seen at or after cut, at most pruneChunk
 // of them: it returns the last id before that one, and whether it stopped
-// only because the chunk was full.
+// only because the chunk was full. Prune holds the writers' lock
+// exclusively, so no save has an item uncommitted below the walk; IDs
+// follow first-seen times to within maxStampAge (group.go), far less than
+// any cut's age.
 func (s *Store) agedItems(ctx context.Context, tx *sql.Tx, from, cut int64) (upto int64, full bool, err error) {
 	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, first_seen FROM items WHERE id > ? ORDER BY id LIMIT ?`), from, pruneChunk)
 	if err != nil {

@@ -72,6 +72,31 @@ func (postgres) lockWriters(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// lockSavers takes the writers' lock shared until the transaction ends:
+// saves run in parallel with each other and wait for the other writers
+// (lockWriters), which wait for them.
+func (postgres) lockSavers(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, int64(writersLock))
+	return err
+}
+
+// lockRows locks the stored items a save merges into in key order, so
+// that two saves locking some of the same items wait for each other
+// instead of deadlocking. NO KEY UPDATE, what an UPDATE of items takes,
+// lets the item_sources rows that reference the items be inserted beside.
+func (postgres) lockRows() string { return ` ORDER BY i.key FOR NO KEY UPDATE OF i` }
+
+// retryable: a deadlock (two saves inserting, then locking, the same keys
+// in different orders) or a serialization failure.
+func (postgres) retryable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
+}
+
+// savers: two group transactions in flight, one writing while the other's
+// round trips wait on the server.
+func (postgres) savers() int { return 2 }
+
 // rebind numbers the ? placeholders of a query written for both
 // databases: $1, $2, … A ? is a placeholder only where PostgreSQL would
 // read an operator or a value: not inside a string ('…', E'…' with its

@@ -43,6 +43,12 @@ func (sqlite) jsonArray(expr, order string) string {
 // lockWriters has nothing to do: the writer's transactions begin IMMEDIATE.
 func (sqlite) lockWriters(context.Context, *sql.Tx) error { return nil }
 
+// lockSavers is lockWriters: SQLite has one writer at a time.
+func (sqlite) lockSavers(context.Context, *sql.Tx) error { return nil }
+func (sqlite) lockRows() string                          { return "" }
+func (sqlite) retryable(error) bool                      { return false }
+func (sqlite) savers() int                               { return 1 }
+
 // resetIdentities has nothing to do: a new rowid follows the highest one.
 func (sqlite) resetIdentities(context.Context, *sql.Tx) error { return nil }
 

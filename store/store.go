@@ -17,13 +17,17 @@
 // database/sql rather than by SQLite's busy handler, and reads through a
 // pool of read-only connections. One daemon runs per file (LockDaemon).
 //
-// PostgreSQL ("postgres://user@host:5432/db"), through jackc/pgx: write
-// transactions take a transaction-scoped advisory lock first, the
-// equivalent of BEGIN IMMEDIATE, so batches commit in the order they began
-// and first-seen times follow commit order, as on SQLite. Commits do not
-// wait for the disk (synchronous_commit off, as synchronous=NORMAL on
-// SQLite). Several daemons may share one database: they split the work
-// through leases (lease.go).
+// PostgreSQL ("postgres://user@host:5432/db"), through jackc/pgx: saves of
+// runs and items take a transaction-scoped advisory lock shared, and run in
+// parallel, in one process and across daemons: they lock the stored items
+// they merge copies into (in key order), insert new keys with ON CONFLICT,
+// and keep first-seen times within the bound group.go states. Every other
+// write transaction (the outbox, deliveries, leases, feedback, pruning,
+// migrations) takes the same lock exclusively first, the equivalent of
+// BEGIN IMMEDIATE, so these never interleave with each other or with a
+// save. Commits do not wait for the disk (synchronous_commit off, as
+// synchronous=NORMAL on SQLite). Several daemons may share one database:
+// they split the work through leases (lease.go).
 //
 // Times are stored as UTC nanoseconds since the Unix epoch and returned in
 // UTC; NULL means unknown or never.
@@ -68,6 +72,10 @@ type Store struct {
 	now   func() time.Time
 	// ticks, when set (by tests), replaces the renewal ticker of Holds.
 	ticks <-chan time.Time
+	// stampAge, when set (by tests), replaces time.Since in measuring how
+	// long a group of saves has held its first-seen stamps (group.go).
+	stampAge func(start time.Time) time.Duration
+	saves    saveQueue
 
 	stmts     writeStmts
 	rebound   sync.Map // query → the dialect's form of it
@@ -159,13 +167,30 @@ func (s *Store) q(query string) string {
 }
 
 // writeTx runs fn in one write transaction: IMMEDIATE on SQLite, behind the
-// writers' advisory lock on PostgreSQL, so writers never interleave.
+// writers' advisory lock on PostgreSQL, so writers never interleave. The
+// writers other than saves (the outbox, deliveries, leases, feedback,
+// Prune) take it: each checks, then writes (a claim, a lease, a fenced
+// outcome, the prune cursor), and the check holds only while no other
+// writer runs.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.inTx(ctx, s.d.lockWriters, fn)
+}
+
+// saveTx runs fn in one transaction that saves runs and items (SaveRun,
+// SaveRuns): as writeTx on SQLite; on PostgreSQL it takes the writers'
+// lock shared, so saves run in parallel with each other, in this process
+// and in other daemons, and wait only for the writers of writeTx. Saves
+// keep copy merging and first-seen times right on their own (items.go).
+func (s *Store) saveTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.inTx(ctx, s.d.lockSavers, fn)
+}
+
+func (s *Store) inTx(ctx context.Context, lock func(context.Context, *sql.Tx) error, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := s.d.lockWriters(ctx, tx); err != nil {
+	if err := lock(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
