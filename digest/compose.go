@@ -51,7 +51,9 @@ type Draft struct {
 
 // windowMargin is how far a digest's window reaches back before the previous
 // digest's cut-off, so an item committed while that digest was composed is
-// still seen; claims keep such items from being sent twice.
+// still seen; claims keep such items from being sent twice. The store keeps
+// its side of this: a save commits within 15 s of stamping its items, or
+// stamps them again (store/group.go, "First-seen order").
 const windowMargin = time.Minute
 
 // Compose selects the items the digest has not covered yet, groups them
