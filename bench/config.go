@@ -119,6 +119,9 @@ type configOptions struct {
 	Database string
 	// FetchSchedule is fetch_schedule, for the daemon runs; "" leaves the default.
 	FetchSchedule string
+	// FetchTimeout is fetch_timeout; "" leaves the default (10 minutes,
+	// which a slot of 20,000 feeds answering in 300 ms outlasts).
+	FetchTimeout string
 }
 
 // writeConfig writes dir/newswatch.toml for the farm at addr, with its
@@ -135,6 +138,9 @@ max_age = "72h"
 `, o.Feeds, addr, q(o.Database))
 	if o.FetchSchedule != "" {
 		fmt.Fprintf(&b, "fetch_schedule = %s\n", q(o.FetchSchedule))
+	}
+	if o.FetchTimeout != "" {
+		fmt.Fprintf(&b, "fetch_timeout = %s\n", q(o.FetchTimeout))
 	}
 	fmt.Fprintf(&b, `
 [http]

@@ -118,7 +118,7 @@ func (b *bench) daemonRun(ctx context.Context, n int, c daemonCase) (daemonResul
 		database = u
 	}
 	cfg, err := writeConfig(dir, b.farm.Addr(), configOptions{Feeds: n, Concurrency: b.o.concurrency, Terms: b.o.terms,
-		Database: database, FetchSchedule: "@every 3s"})
+		Database: database, FetchSchedule: "@every 3s", FetchTimeout: "1h"})
 	if err != nil {
 		return res, err
 	}
@@ -168,7 +168,7 @@ func (b *bench) daemonRun(ctx context.Context, n int, c daemonCase) (daemonResul
 		}
 		cmds, logs = append(cmds, cmd), append(logs, log)
 	}
-	deadline := time.Now().Add(20 * time.Minute)
+	deadline := time.Now().Add(time.Hour)
 	for {
 		res.sources, res.wall = res.sources[:0], 0
 		done := 0
@@ -184,7 +184,7 @@ func (b *bench) daemonRun(ctx context.Context, n int, c daemonCase) (daemonResul
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			stop()
-			return res, fmt.Errorf("%d %s daemons: no fetch done after 20 minutes: %s", c.daemons, c.database, tail(logs[0].String(), 2000))
+			return res, fmt.Errorf("%d %s daemons: no fetch done after an hour: %s", c.daemons, c.database, tail(logs[0].String(), 2000))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -17,6 +17,7 @@ package gcpolicy
 import (
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 // Defaults, unless GOGC or GOMEMLIMIT say otherwise.
@@ -35,4 +36,30 @@ func Apply() {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(MemoryLimit)
 	}
+}
+
+// Fit raises the soft limit to leave the fetch its room above what the
+// process keeps live after start-up (the configuration's sources, the
+// compiled watchlist): MemoryLimit/2 for the fetch's own working set (the
+// sources in flight, the items waiting for the writer), plus the live heap
+// with GOGC's headroom, never below MemoryLimit. Without it, a configuration
+// of tens of thousands of sources keeps the live heap near a fixed limit
+// and the collector runs without pause, taking half the CPU. The live heap
+// is the one the last collection found; before any collection (a small
+// configuration) the limit stays. It changes nothing where GOMEMLIMIT is set.
+func Fit() {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+		return
+	}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	debug.SetMemoryLimit(limitFor(s[0].Value.Uint64()))
+}
+
+// limitFor is the soft limit for a live heap of live bytes after start-up.
+func limitFor(live uint64) int64 {
+	return max(MemoryLimit, MemoryLimit/2+int64(live)*(100+Percent)/100)
 }

@@ -3,6 +3,7 @@ package gcpolicy
 import (
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -52,5 +53,44 @@ func TestApplyLeavesEnvironmentSettings(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
 		t.Errorf("memory limit = %d, want GOMEMLIMIT's 1 GiB", got)
+	}
+}
+
+func TestLimitFor(t *testing.T) {
+	for _, tc := range []struct {
+		live uint64
+		want int64
+	}{
+		{0, MemoryLimit},
+		{2 << 20, MemoryLimit}, // a configuration of a thousand sources
+		{20 << 20, 12<<20 + 60<<20},
+	} {
+		if got := limitFor(tc.live); got != tc.want {
+			t.Errorf("limitFor(%d MiB) = %d MiB, want %d MiB", tc.live>>20, got>>20, tc.want>>20)
+		}
+	}
+}
+
+// TestFitFollowsTheLiveHeap: with 40 MiB live after start-up, the limit
+// leaves the fetch its room above it; GOMEMLIMIT still wins.
+func TestFitFollowsTheLiveHeap(t *testing.T) {
+	restore(t)
+	unsetenv(t, "GOMEMLIMIT")
+	debug.SetMemoryLimit(MemoryLimit)
+	kept := make([]byte, 40<<20)
+	for i := range kept {
+		kept[i] = byte(i)
+	}
+	runtime.GC()
+	Fit()
+	runtime.KeepAlive(kept)
+	if got := debug.SetMemoryLimit(-1); got < MemoryLimit/2+40<<20 {
+		t.Errorf("memory limit = %d MiB with 40 MiB live, want at least %d MiB", got>>20, (MemoryLimit/2+40<<20)>>20)
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	debug.SetMemoryLimit(1 << 30)
+	Fit()
+	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
+		t.Errorf("memory limit = %d with GOMEMLIMIT set, want it left at 1 GiB", got)
 	}
 }
