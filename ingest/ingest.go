@@ -51,6 +51,9 @@ type Pipeline struct {
 	now     func() time.Time
 
 	concurrency int // sources in flight at once
+	// index: the configuration has a console, whose searches read the
+	// search index; a run then brings the index up to date at its end.
+	index bool
 }
 
 // Option changes how a Pipeline is built.
@@ -66,7 +69,7 @@ func WithClock(now func() time.Time) Option {
 // New builds the pipeline of cfg: its fetcher follows cfg's [http] settings,
 // st keeps what it fetches, and wl (CompileWatchlist(cfg)) matches it.
 func New(cfg *config.Config, st *store.Store, wl *match.Watchlist, opts ...Option) *Pipeline {
-	p := &Pipeline{st: st, wl: wl, now: time.Now, concurrency: cfg.HTTP.Concurrency}
+	p := &Pipeline{st: st, wl: wl, now: time.Now, concurrency: cfg.HTTP.Concurrency, index: cfg.Web != nil}
 	for _, o := range opts {
 		o(p)
 	}
@@ -233,11 +236,15 @@ func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Ou
 	mu.Lock()
 	flush()
 	mu.Unlock()
-	// The run's new items enter the search index together, far cheaper
-	// than one source at a time; a run cut short leaves them to the next
-	// run or search.
-	if err := p.st.IndexItems(ctx); err != nil && ctx.Err() == nil {
-		return sum, err
+	// With a console, the run's new items enter the search index
+	// together, far cheaper than one source at a time; a run cut short
+	// leaves them to the next run or search. Without one nothing reads
+	// the index: its items wait for the first search (a console started
+	// later), which brings it up to date before it reads.
+	if p.index {
+		if err := p.st.IndexItems(ctx); err != nil && ctx.Err() == nil {
+			return sum, err
+		}
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, ctx.Err()

@@ -101,6 +101,38 @@ func loadConfig(t *testing.T, path, toml string) (*config.Config, *match.Watchli
 	return cfg, wl
 }
 
+// searchReadOnly is how many items a read-only store of cfg's database
+// finds for text: those in the search index.
+func searchReadOnly(t *testing.T, cfg *config.Config, text string) int {
+	t.Helper()
+	ctx := context.Background()
+	ro, err := store.OpenReadOnly(ctx, cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	res, err := ro.Search(ctx, store.SearchQuery{Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Total
+}
+
+// TestRunIndexesForTheConsole: with a console, the run's items are in the
+// search index when it ends.
+func TestRunIndexesForTheConsole(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	p, cfg, st := pipeline(t, now)
+	cfg.Web = &config.Web{}
+	p = New(cfg, st, p.Watchlist(), WithClock(func() time.Time { return now }))
+	if _, err := p.Run(context.Background(), cfg.Sources, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := searchReadOnly(t, cfg, "cainiao"); n != 1 {
+		t.Errorf("the run's items in the search index: %d found, want 1", n)
+	}
+}
+
 func TestRun(t *testing.T) {
 	now := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
 	p, cfg, st := pipeline(t, now)
@@ -127,14 +159,14 @@ func TestRun(t *testing.T) {
 	if b := got["Broken"]; b.Err == nil {
 		t.Errorf("Broken: no error: %+v", b)
 	}
-	// The run's items are in the search index: a read-only store, which
-	// does not index what it finds missing, finds them.
-	ro, err := store.OpenReadOnly(ctx, cfg.Database)
-	if err != nil {
-		t.Fatal(err)
+	// Without a console nothing reads the search index, so the run leaves
+	// its items out of it: a read-only store, which does not index what it
+	// finds missing, does not find them; a search that can write brings the
+	// index up to date first.
+	if n := searchReadOnly(t, cfg, "cainiao"); n != 0 {
+		t.Errorf("a run without a console indexed its items: %d found", n)
 	}
-	defer ro.Close()
-	if res, err := ro.Search(ctx, store.SearchQuery{Text: "cainiao"}); err != nil || res.Total != 1 {
+	if res, err := st.Search(ctx, store.SearchQuery{Text: "cainiao"}); err != nil || res.Total != 1 {
 		t.Errorf("search of the run's items: %+v, %v; want 1 item", res, err)
 	}
 

@@ -51,12 +51,10 @@ BEGIN
     WHERE new.id <= (SELECT upto FROM search_state WHERE id = 1);
 END;
 
--- A batch is written as segments of up to 4 MB of pending terms (what
--- FTS5 holds in memory before writing a segment; 1 MB by default), and a
--- level of the index is merged at once only when it reaches 32 segments
--- rather than 16: a batch as large as a cold fetch of 1,000 feeds is not
--- merged again within itself, for a few MB more memory while it is
--- indexed. Automerge (16, set by 0011) merges the segments step by step
--- on later writes.
-INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', 4194304);
-INSERT INTO items_fts (items_fts, rank) VALUES ('crisismerge', 32);
+-- A batch is written as segments of FTS5's default 1 MB of pending terms
+-- (a larger hash held the whole process several MB higher while it
+-- indexed), and a level of the index is merged at once only when it
+-- reaches 64 segments rather than 16: a batch as large as a cold fetch of
+-- 1,000 feeds is not merged again within itself. Automerge (16, set by
+-- 0011) merges the segments step by step on later writes.
+INSERT INTO items_fts (items_fts, rank) VALUES ('crisismerge', 64);
