@@ -119,6 +119,9 @@ type configOptions struct {
 	Database string
 	// FetchSchedule is fetch_schedule, for the daemon runs; "" leaves the default.
 	FetchSchedule string
+	// Console adds a [web] table: newswatch then keeps the search index
+	// up to date at the end of every fetch.
+	Console bool
 	// FetchTimeout is fetch_timeout; "" leaves the default (10 minutes,
 	// which a slot of 20,000 feeds answering in 300 ms outlasts).
 	FetchTimeout string
@@ -155,6 +158,9 @@ per_host_delay = "0s"
 dir = "digests"
 
 `, o.Concurrency)
+	if o.Console {
+		b.WriteString("[web]\nlisten = \"127.0.0.1:8080\" # not served: fetch only reads that a console exists\n\n")
+	}
 	for i := range o.Feeds {
 		fmt.Fprintf(&b, "[[sources]]\nname = %s\nfeed = %s\n\n", q(FeedName(i)), q("http://"+addr+FeedPath(i)))
 	}

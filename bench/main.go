@@ -42,6 +42,7 @@ type options struct {
 	latency       time.Duration
 	latencyN      int
 	matchN        int
+	console       bool
 	bin           string
 	keep          bool
 	out           string
@@ -66,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.terms, "terms", 1000, "watchlist size (company names, aliases and topic terms)")
 	fs.DurationVar(&o.latency, "latency", 50*time.Millisecond, "per-request latency of the latency run")
 	fs.IntVar(&o.latencyN, "latency-n", 1000, "feeds in the latency run (0: skip it)")
+	fs.BoolVar(&o.console, "console", false, "give the configuration a [web] table (a console), so that every fetch also brings the search index up to date")
 	fs.IntVar(&o.matchN, "match-n", 1000, "feeds in the cold run repeated with a 2-term watchlist (0: skip it)")
 	fs.StringVar(&o.bin, "bin", "", "newswatch binary to measure (default: go build ./cmd/newswatch, CGO_ENABLED=0)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder (configs, databases)")
@@ -303,7 +305,7 @@ func (b *bench) sequence(ctx context.Context, n, rep, terms int, latency time.Du
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	cfg, err := writeConfig(dir, b.farm.Addr(), configOptions{Feeds: n, Concurrency: b.o.concurrency, Terms: terms})
+	cfg, err := writeConfig(dir, b.farm.Addr(), configOptions{Feeds: n, Concurrency: b.o.concurrency, Terms: terms, Console: b.o.console})
 	if err != nil {
 		return err
 	}
