@@ -174,7 +174,11 @@ type Summary struct {
 func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Outcome)) (Summary, error) {
 	start := time.Now()
 	sum := Summary{Sources: len(srcs)}
-	validators, err := p.st.AllValidators(ctx)
+	names := make([]string, len(srcs))
+	for i, s := range srcs {
+		names[i] = s.Name
+	}
+	validators, err := p.st.ValidatorsOf(ctx, names)
 	if err != nil {
 		return sum, fmt.Errorf("read state of sources: %w", err)
 	}

@@ -487,10 +487,17 @@ type Validator struct {
 	ETag, LastModified string
 }
 
-// AllValidators returns every source's validators in one query, keyed by
-// source name; a source never fetched successfully has none.
-func (s *Store) AllValidators(ctx context.Context) (map[string]Validator, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT name, etag, last_modified FROM sources WHERE etag != '' OR last_modified != ''`))
+// ValidatorsOf returns the validators of the named sources in one query,
+// keyed by source name; a source never fetched successfully has none. It
+// reads those sources alone: a daemon fetching a batch of a large
+// configuration's sources does not read every source's.
+func (s *Store) ValidatorsOf(ctx context.Context, names []string) (map[string]Validator, error) {
+	arr, err := json.Marshal(names)
+	if err != nil {
+		return nil, fmt.Errorf("store: validators: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT name, etag, last_modified FROM sources
+		WHERE (etag != '' OR last_modified != '') AND `+s.d.in("name", "text")), string(arr))
 	if err != nil {
 		return nil, fmt.Errorf("store: validators: %w", err)
 	}

@@ -348,12 +348,12 @@ func testValidators(t *testing.T) {
 			if etag != st.etag || modified != st.modified {
 				t.Errorf("Validators = %q, %q; want %q, %q", etag, modified, st.etag, st.modified)
 			}
-			all, err := s.AllValidators(ctx)
+			all, err := s.ValidatorsOf(ctx, []string{"feed"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := all["feed"]; got != (Validator{st.etag, st.modified}) {
-				t.Errorf("AllValidators[feed] = %+v; want %q, %q", got, st.etag, st.modified)
+				t.Errorf("ValidatorsOf[feed] = %+v; want %q, %q", got, st.etag, st.modified)
 			}
 		})
 	}
@@ -474,13 +474,17 @@ func testSaveRuns(t *testing.T) {
 	if want := map[string]string{"a": model.StatusNotModified, "b": model.StatusError, "c": model.StatusOK}; !reflect.DeepEqual(status, want) {
 		t.Errorf("statuses = %v, want %v", status, want)
 	}
-	all, err := s.AllValidators(ctx)
+	all, err := s.ValidatorsOf(ctx, []string{"a", "b", "c", "unknown"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]Validator{"a": {ETag: `"a1"`}, "c": {LastModified: "Mon, 02 Mar 2026 06:00:00 GMT"}}
 	if !reflect.DeepEqual(all, want) {
-		t.Errorf("AllValidators = %v, want %v", all, want)
+		t.Errorf("ValidatorsOf = %v, want %v", all, want)
+	}
+	// The sources asked for, no others.
+	if some, err := s.ValidatorsOf(ctx, []string{"c"}); err != nil || !reflect.DeepEqual(some, map[string]Validator{"c": want["c"]}) {
+		t.Errorf("ValidatorsOf(c) = %v, %v; want c's alone", some, err)
 	}
 	if errs, _ := s.SourceErrors(ctx, t0); len(errs) != 1 || errs[0].Source != "b" {
 		t.Errorf("SourceErrors = %+v, want b's", errs)
