@@ -23,6 +23,41 @@ import (
 // sources left are held by other daemons.
 const claimWait = time.Second
 
+// claimWindow is how many batches' worth of sources one claim looks at:
+// a claim reads the leases of the sources it is given, so a daemon of
+// tens of thousands of sources claims from a window of them at a time,
+// not from all of them each time.
+const claimWindow = 8
+
+// nextOpen is what is left to claim of open after a claim looked at its
+// first w sources and took claimed, finding busy of them held by others.
+// The claimed leave. When the claim took fewer than it could (not full),
+// the window's others are done or held by others: they leave too, or,
+// when some are held, go to the back to be looked at again.
+func nextOpen(open []string, w int, claimed []string, busy int, full bool) []string {
+	took := make(map[string]bool, len(claimed))
+	for _, n := range claimed {
+		took[n] = true
+	}
+	var next []string
+	keep := func(names []string) {
+		for _, n := range names {
+			if !took[n] {
+				next = append(next, n)
+			}
+		}
+	}
+	if full {
+		keep(open)
+		return next
+	}
+	keep(open[w:])
+	if busy > 0 {
+		keep(open[:w])
+	}
+	return next
+}
+
 // sourceLease is the lease name of a source's fetch.
 func sourceLease(name string) string { return "source:" + name }
 
@@ -39,22 +74,29 @@ func (p *Pipeline) RunShared(ctx context.Context, srcs []config.Source, slot tim
 	}
 	batch := max(16, 4*p.concurrency)
 	var total Summary
-	for {
-		claimed, busy, err := p.st.Claim(ctx, names, slot, batch)
+	open := names
+	seen := 0 // sources looked at since a claim last took one
+	for len(open) > 0 {
+		w := min(len(open), claimWindow*batch)
+		claimed, busy, err := p.st.Claim(ctx, open[:w], slot, batch)
 		if err != nil {
 			return total, fmt.Errorf("claim sources: %w", err)
 		}
+		open = nextOpen(open, w, claimed, busy, len(claimed) == batch)
 		if len(claimed) == 0 {
-			if busy == 0 {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return total, ctx.Err()
-			case <-time.After(claimWait):
+			// Once every source left was looked at and all are held by
+			// others, wait for them rather than asking again at once.
+			if seen += w; busy > 0 && seen >= len(open) {
+				seen = 0
+				select {
+				case <-ctx.Done():
+					return total, ctx.Err()
+				case <-time.After(claimWait):
+				}
 			}
 			continue
 		}
+		seen = 0
 		some := make([]config.Source, len(claimed))
 		for i, n := range claimed {
 			some[i] = byLease[n]

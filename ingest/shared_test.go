@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -31,11 +32,11 @@ func TestRunShared(t *testing.T) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		fmt.Fprint(w, rss)
 	})
-	const n = 40
+	const n = 300 // several claim windows (claimWindow batches of 16)
 	var b strings.Builder
 	fmt.Fprintf(&b, "database = %q\n[http]\nper_host_delay = \"0s\"\nconcurrency = 2\n[output]\ndir = \"out\"\n", db)
 	for i := range n {
-		fmt.Fprintf(&b, "[[sources]]\nname = \"S%02d\"\nfeed = \"%s/s%02d\"\n", i, srv.URL, i)
+		fmt.Fprintf(&b, "[[sources]]\nname = \"S%03d\"\nfeed = \"%s/s%03d\"\n", i, srv.URL, i)
 	}
 	b.WriteString("[[companies]]\nname = \"Alibaba\"\n[[digests]]\nname = \"D\"\nschedule = \"0 7 * * *\"\nto = [\"a@example.org\"]\n")
 	cfg, wl := loadConfig(t, filepath.Join(t.TempDir(), "newswatch.toml"), b.String())
@@ -71,7 +72,7 @@ func TestRunShared(t *testing.T) {
 		t.Errorf("first round fetched %d sources in all, want %d", got, n)
 	}
 	for i := range n {
-		if c := requests[fmt.Sprintf("/s%02d", i)]; c != 1 {
+		if c := requests[fmt.Sprintf("/s%03d", i)]; c != 1 {
 			t.Errorf("source %d fetched %d times in the slot, want once", i, c)
 		}
 	}
@@ -130,5 +131,29 @@ func TestRunSharedStopsWhenClaimLost(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("RunShared after losing a claim: %v, want it to go on and end with the slot done", err)
+	}
+}
+
+func TestNextOpen(t *testing.T) {
+	open := []string{"a", "b", "c", "d", "e", "f"}
+	for _, tc := range []struct {
+		name    string
+		w       int
+		claimed []string
+		busy    int
+		full    bool
+		want    []string
+	}{
+		{"a full claim leaves the rest of the window", 4, []string{"a", "c"}, 0, true, []string{"b", "d", "e", "f"}},
+		{"done or claimed: the window leaves", 4, []string{"b"}, 0, false, []string{"e", "f"}},
+		{"held by others: the window goes to the back", 4, []string{"b"}, 2, false, []string{"e", "f", "a", "c", "d"}},
+		{"the last window, all held", 6, nil, 6, false, []string{"a", "b", "c", "d", "e", "f"}},
+		{"the last window, all done", 6, nil, 0, false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := nextOpen(open, tc.w, tc.claimed, tc.busy, tc.full); !slices.Equal(got, tc.want) {
+				t.Errorf("nextOpen = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
