@@ -23,7 +23,6 @@ import (
 	"newswatch/deliver"
 	"newswatch/digest"
 	"newswatch/ingest"
-	"newswatch/internal/gcpolicy"
 	"newswatch/match"
 	"newswatch/model"
 	"newswatch/store"
@@ -62,8 +61,6 @@ func Load(path string) (Setup, error) {
 	if err != nil {
 		return Setup{}, &ConfigError{fmt.Errorf("%s: templates: %w", cfg.Path, err)}
 	}
-	// The memory the configuration keeps raises the collector's limit.
-	gcpolicy.Fit()
 	return Setup{Config: cfg, Watchlist: wl, Templates: tmpl}, nil
 }
 

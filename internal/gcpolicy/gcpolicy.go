@@ -11,6 +11,9 @@
 // soft: a process that needs more gets more, the collector then taking at
 // most about half the CPU, as the runtime bounds it.
 //
+// The limit follows the live heap, checked every second: it never leaves
+// the collector less room above the live heap than the live heap itself.
+//
 // GOGC and GOMEMLIMIT in the environment override either setting.
 package gcpolicy
 
@@ -18,6 +21,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"time"
 )
 
 // Defaults, unless GOGC or GOMEMLIMIT say otherwise.
@@ -28,38 +32,42 @@ const (
 	MemoryLimit = 24 << 20
 )
 
-// Apply sets Percent and MemoryLimit where the environment sets neither.
+// Apply sets Percent and MemoryLimit where the environment sets neither,
+// and starts the limit following the live heap.
 func Apply() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(Percent)
 	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(MemoryLimit)
+		go func() {
+			for range time.Tick(followEvery) {
+				follow()
+			}
+		}()
 	}
 }
 
-// Fit raises the soft limit to leave the fetch its room above what the
-// process keeps live after start-up (the configuration's sources, the
-// compiled watchlist): MemoryLimit/2 for the fetch's own working set (the
-// sources in flight, the items waiting for the writer), plus the live heap
-// with GOGC's headroom, never below MemoryLimit. Without it, a configuration
-// of tens of thousands of sources keeps the live heap near a fixed limit
-// and the collector runs without pause, taking half the CPU. The live heap
-// is the one the last collection found; before any collection (a small
-// configuration) the limit stays. It changes nothing where GOMEMLIMIT is set.
-func Fit() {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
-		return
+// followEvery is how often the limit is set again from the live heap.
+const followEvery = time.Second
+
+// follow keeps the soft limit clear of the live heap (see limitFor), from
+// the live heap the last collection found.
+func follow() {
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	if live[0].Value.Kind() == metrics.KindUint64 {
+		debug.SetMemoryLimit(limitFor(live[0].Value.Uint64()))
 	}
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return
-	}
-	debug.SetMemoryLimit(limitFor(s[0].Value.Uint64()))
 }
 
-// limitFor is the soft limit for a live heap of live bytes after start-up.
+// limitFor is the soft limit for a live heap of live bytes: MemoryLimit,
+// or more where the collector would otherwise have less room above the
+// live heap than the live heap itself (GOGC=100's room, half of Percent's),
+// counting 9 MiB for the runtime's memory beside the heap. Without it a
+// process whose live heap nears the limit (a daemon of tens of thousands
+// of sources holds 13 MB live while it fetches) collects after every few
+// MB allocated, the collector taking half the CPU.
 func limitFor(live uint64) int64 {
-	return max(MemoryLimit, MemoryLimit/2+int64(live)*(100+Percent)/100)
+	return max(MemoryLimit, MemoryLimit*3/8+2*int64(live))
 }
