@@ -244,17 +244,20 @@ func Quote(s string) string {
 	return b.String()
 }
 
+// Split returns the errors joined in err (by errors.Join, as Load and
+// Validate report every problem at once), or err alone.
+func Split(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
 // Problems returns the messages of the configuration errors in err as
 // "key: message", for an editor that knows which file it edits.
 func Problems(err error) []string {
-	var list []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	} else {
-		list = []error{err}
-	}
 	var out []string
-	for _, e := range list {
+	for _, e := range Split(err) {
 		var ce *Error
 		if !errors.As(e, &ce) {
 			out = append(out, e.Error())

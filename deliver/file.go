@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"newswatch/config"
+	"newswatch/internal/atomicfile"
 	"newswatch/model"
 )
 
@@ -83,10 +84,10 @@ func (f *fileSender) Send(ctx context.Context, m model.Message) error {
 		have, err := readMessageID(emlPath)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			if err := writeAtomic(htmlPath, []byte(page)); err != nil {
+			if err := atomicfile.Write(htmlPath, []byte(page), 0o644); err != nil {
 				return &SendError{Temporary: true, Err: fmt.Errorf("file: %w", err)}
 			}
-			if err := writeAtomic(emlPath, eml.Bytes()); err != nil {
+			if err := atomicfile.Write(emlPath, eml.Bytes(), 0o644); err != nil {
 				return &SendError{Temporary: true, Err: fmt.Errorf("file: %w", err)}
 			}
 			return nil
@@ -112,40 +113,4 @@ func readMessageID(path string) (string, error) {
 		return "", nil
 	}
 	return strings.Trim(strings.TrimSpace(msg.Header.Get("Message-Id")), "<>"), nil
-}
-
-// writeAtomic writes data to path through a temporary file in the same
-// folder, synced before the rename, so path is either absent or complete.
-func writeAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// Make the rename itself durable; not every system can sync a folder.
-	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -165,7 +165,7 @@ func (s *Server) brokenAt() []string {
 // the messages (which may quote a value).
 func locations(err error) []string {
 	var out []string
-	for _, e := range splitErrors(err) {
+	for _, e := range config.Split(err) {
 		var ce *config.Error
 		switch {
 		case errors.As(e, &ce) && ce.Line > 0:
@@ -178,14 +178,6 @@ func locations(err error) []string {
 		out = []string{"(unknown line)"}
 	}
 	return out
-}
-
-// splitErrors returns the errors joined in err, or err alone.
-func splitErrors(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // MinTokenLength is the shortest token the console takes without a

@@ -16,6 +16,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/ingest"
+	"newswatch/internal/atomicfile"
 	"newswatch/model"
 	"newswatch/store"
 )
@@ -155,7 +156,7 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 	fresh, err := config.Parse(before.cfg.Path, raw)
 	if err != nil {
 		var msgs []string
-		for _, e := range splitErrors(err) {
+		for _, e := range config.Split(err) {
 			msgs = append(msgs, e.Error())
 		}
 		return nil, &brokenError{problems: msgs}
@@ -488,8 +489,8 @@ func pasteLines(section string, se entry) string {
 // writeFile writes the configuration file; tests replace it.
 var writeFile = writeAtomic
 
-// writeAtomic replaces path with data through a temporary file in the
-// same folder, keeping the file's permissions; a symbolic link is
+// writeAtomic replaces path with data atomically (see package
+// atomicfile), keeping the file's permissions; a symbolic link is
 // followed, so the link stays and its target changes.
 func writeAtomic(path string, data []byte) error {
 	path, err := filepath.EvalSymlinks(path)
@@ -510,26 +511,5 @@ func writeAtomic(path string, data []byte) error {
 	} else {
 		w.Close()
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing left to remove
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(info.Mode().Perm()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, data, info.Mode().Perm())
 }
