@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -225,7 +226,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	next := safeNext(r.PostFormValue("next"))
 	if !s.tokenOK(r.PostFormValue("token")) {
-		ip := clientIP(r)
+		ip := clientKey(r)
 		if !s.logins.allow(ip, s.opts.Now()) {
 			w.Header().Set("Retry-After", "60")
 			s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
@@ -299,21 +300,43 @@ func safeNext(next string) string {
 	return next
 }
 
-func clientIP(r *http.Request) string {
+// clientKey is the address failed logins are counted under: the client's
+// IPv4 address, or the /64 network of its IPv6 address (one host is
+// commonly given a whole /64, so counting its addresses one by one would
+// give it billions of budgets).
+func clientKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		return netip.PrefixFrom(addr, 64).Masked().String()
+	}
+	return addr.String()
 }
 
-// limiter allows a few failures per client address in a window.
+// limiter allows a few failures per client address in a window. It keeps
+// at most maxClients addresses: when that many have failed within the
+// window, failures from further addresses share one budget (overflowKey),
+// so an attacker with many addresses costs neither memory nor more
+// guesses than one client beyond that.
 type limiter struct {
 	max    int
 	window time.Duration
 	mu     sync.Mutex
 	fails  map[string][]time.Time
 }
+
+// maxClients bounds the addresses a limiter keeps.
+const maxClients = 4096
+
+// overflowKey counts the failures of addresses beyond maxClients.
+const overflowKey = "(others)"
 
 func newLimiter(max int, window time.Duration) *limiter {
 	return &limiter{max: max, window: window, fails: map[string][]time.Time{}}
@@ -334,14 +357,31 @@ func (l *limiter) recent(key string, now time.Time) []time.Time {
 	return keep
 }
 
+// key is the key key's failures are counted under: itself when it is
+// known or there is room, else overflowKey. A full map is swept of the
+// addresses whose failures all left the window first.
+func (l *limiter) key(key string, now time.Time) string {
+	if _, ok := l.fails[key]; ok || len(l.fails) < maxClients {
+		return key
+	}
+	for k := range l.fails {
+		l.recent(k, now)
+	}
+	if len(l.fails) < maxClients {
+		return key
+	}
+	return overflowKey
+}
+
 func (l *limiter) allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.recent(key, now)) < l.max
+	return len(l.recent(l.key(key, now), now)) < l.max
 }
 
 func (l *limiter) fail(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	key = l.key(key, now)
 	l.fails[key] = append(l.recent(key, now), now)
 }

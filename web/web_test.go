@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -713,5 +714,52 @@ func TestSaveJudgesTheFileAsItIs(t *testing.T) {
 	after, _ := os.ReadFile(f.path)
 	if string(after) != string(before) {
 		t.Errorf("the save of the old aliases left the file as rewritten:\n%s", after)
+	}
+}
+
+// TestLimiterBounded: the limiter keeps at most maxClients addresses;
+// failures from more addresses share one budget, and addresses whose
+// failures left the window make room again.
+func TestLimiterBounded(t *testing.T) {
+	l := newLimiter(5, time.Minute)
+	for i := range maxClients {
+		l.fail(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now)
+	}
+	for i := range 5 {
+		ip := fmt.Sprintf("10.1.0.%d", i)
+		if !l.allow(ip, now) {
+			t.Fatalf("new address %d refused before the shared budget was spent", i)
+		}
+		l.fail(ip, now)
+	}
+	if l.allow("10.2.0.1", now) {
+		t.Error("an address beyond the bound allowed after the shared budget was spent")
+	}
+	if len(l.fails) > maxClients+1 {
+		t.Errorf("%d addresses kept, want at most %d", len(l.fails), maxClients+1)
+	}
+	later := now.Add(2 * time.Minute)
+	if !l.allow("10.2.0.1", later) {
+		t.Error("an address refused after every failure left the window")
+	}
+	l.fail("10.2.0.1", later)
+	if _, ok := l.fails["10.2.0.1"]; !ok || len(l.fails) != 1 {
+		t.Errorf("after the window: %d addresses kept, want the new one alone", len(l.fails))
+	}
+}
+
+func TestClientKey(t *testing.T) {
+	for remote, want := range map[string]string{
+		"192.0.2.7:4000":                     "192.0.2.7",
+		"[::ffff:192.0.2.7]:4000":            "192.0.2.7",
+		"[2001:db8:1:2:aaaa::1]:4000":        "2001:db8:1:2::/64",
+		"[2001:db8:1:2:bbbb:cccc:dddd:1]:80": "2001:db8:1:2::/64",
+		"@":                                  "@",
+	} {
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.RemoteAddr = remote
+		if got := clientKey(r); got != want {
+			t.Errorf("clientKey(%q) = %q, want %q", remote, got, want)
+		}
 	}
 }
