@@ -451,33 +451,35 @@ func (s *Server) sourceRows(r *http.Request, st *state) ([]sourceRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rows []sourceRow
-	add := func(src config.Source, paused bool) error {
-		row := sourceRow{Source: src, Paused: paused}
-		for _, h := range hs {
-			if h.Source == src.Name {
-				row.Health, row.Known = h, true
-			}
+	health := make(map[string]store.Health, len(hs))
+	for _, h := range hs {
+		health[h.Source] = h
+	}
+	var names []string
+	for _, list := range [][]config.Source{st.cfg.Sources, st.cfg.PausedSources} {
+		for _, src := range list {
+			names = append(names, src.Name)
 		}
-		res, err := s.opts.Store.Search(r.Context(), store.SearchQuery{Source: src.Name, Limit: sourceItems})
-		row.Items = res.Items
+	}
+	recent, err := s.opts.Store.RecentBySource(r.Context(), names, sourceItems)
+	if err != nil {
+		return nil, err
+	}
+	var rows []sourceRow
+	add := func(src config.Source, paused bool) {
+		row := sourceRow{Source: maskedSource(src), Paused: paused, Items: recent[src.Name]}
+		row.Health, row.Known = health[src.Name]
+		row.Health.LastError = maskSource(src, row.Health.LastError)
 		for i := range row.Items {
 			row.Items[i].Title = safetext.Short(row.Items[i].Title, maxTitle)
 		}
-		row.Health.LastError = maskSource(src, row.Health.LastError)
-		row.Source = maskedSource(src)
 		rows = append(rows, row)
-		return err
 	}
 	for _, src := range st.cfg.Sources {
-		if err := add(src, false); err != nil {
-			return nil, err
-		}
+		add(src, false)
 	}
 	for _, src := range st.cfg.PausedSources {
-		if err := add(src, true); err != nil {
-			return nil, err
-		}
+		add(src, true)
 	}
 	return rows, nil
 }
