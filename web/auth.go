@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,19 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-store")
 		if !s.hostOK(r.Host) {
 			s.fail(w, r, http.StatusMisdirectedRequest, "this console answers only to its own address (localhost, a loopback IP, its listen address or the host of [web] url), not to "+strconvQuote(r.Host))
+			return
+		}
+		// A method no route serves (OPTIONS: no cross-origin preflight
+		// is ever granted; TRACE; DELETE…) is refused before anything
+		// else looks at the request.
+		if !slices.Contains(consoleMethods, r.Method) {
+			allow := allowed(s.mux, r)
+			if allow == "" {
+				s.fail(w, r, http.StatusNotFound, "no such page")
+				return
+			}
+			h.Set("Allow", allow)
+			s.fail(w, r, http.StatusMethodNotAllowed, r.Method+" is not served here (allowed: "+allow+")")
 			return
 		}
 		if changesState(r) && !s.originOK(r) {

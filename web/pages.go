@@ -137,9 +137,33 @@ func (s *Server) routes() {
 	m.HandleFunc("PUT /api/watchlist", s.apiSave)
 	m.HandleFunc("POST /api/items/{id}/feedback", s.apiFeedback)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowed(m, r); allow != "" {
+			w.Header().Set("Allow", allow)
+			s.fail(w, r, http.StatusMethodNotAllowed, r.Method+" is not served here (allowed: "+allow+")")
+			return
+		}
 		s.fail(w, r, http.StatusNotFound, "no such page")
 	})
 	s.mux = m
+}
+
+// consoleMethods are the methods any route of the console serves.
+var consoleMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut}
+
+// allowed lists the methods m serves r's path with (for an Allow header),
+// or "" when it serves the path with none: the catch-all route would
+// otherwise answer a known path asked with another method 404, and the
+// mux's own 405 never happens beside a catch-all.
+func allowed(m *http.ServeMux, r *http.Request) string {
+	var list []string
+	for _, method := range consoleMethods {
+		probe := *r
+		probe.Method = method
+		if _, pattern := m.Handler(&probe); pattern != "" && pattern != "/" {
+			list = append(list, method)
+		}
+	}
+	return strings.Join(list, ", ")
 }
 
 type searchData struct {

@@ -566,3 +566,33 @@ func TestSaveAcrossProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodNotAllowed: a known path asked with a method it is not served
+// with is answered 405 with the methods it is served with, never 404;
+// methods no route serves (OPTIONS: no cross-origin preflight is granted;
+// TRACE) are refused before authentication; unknown paths stay 404.
+func TestMethodNotAllowed(t *testing.T) {
+	f := newFixture(t, token)
+	bearer := map[string]string{"Authorization": "Bearer " + token}
+	for _, c := range []struct {
+		method, path string
+		header       map[string]string
+		code         int
+		allow        string
+	}{
+		{"OPTIONS", "/api/items", nil, 405, "GET, HEAD"},
+		{"TRACE", "/search", nil, 405, "GET, HEAD"},
+		{"DELETE", "/api/watchlist", nil, 405, "GET, HEAD, PUT"},
+		{"OPTIONS", "/api/watchlist/preview", nil, 405, "POST"},
+		{"PUT", "/api/items", bearer, 405, "GET, HEAD"},
+		{"POST", "/search", bearer, 405, "GET, HEAD"},
+		{"TRACE", "/nothing-here", nil, 404, ""},
+		{"GET", "/nothing-here", bearer, 404, ""},
+		{"GET", "/api/items", bearer, 200, ""},
+	} {
+		w := f.do(t, c.method, c.path, "", c.header)
+		if w.Code != c.code || w.Header().Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d, Allow %q; want %d, Allow %q", c.method, c.path, w.Code, w.Header().Get("Allow"), c.code, c.allow)
+		}
+	}
+}
