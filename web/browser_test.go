@@ -36,6 +36,14 @@ func browser(t *testing.T) context.Context {
 		}
 		t.Skip(msg)
 	}
+	// A fresh profile, not in t.TempDir(): chromium's helper processes
+	// outlive the browser by a moment and still write into it, which fails
+	// TempDir's cleanup under load. It is removed once they are done.
+	profile, err := os.MkdirTemp("", "newswatch-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeProfile(t, profile) })
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -46,7 +54,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -58,6 +66,19 @@ func browser(t *testing.T) context.Context {
 		cancelAlloc()
 	})
 	return ctx
+}
+
+// removeProfile removes a browser profile folder, trying again for a few
+// seconds while chromium's exiting helper processes still write into it.
+func removeProfile(t *testing.T, dir string) {
+	var err error
+	for range 50 {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("browser profile %s left behind: %v", dir, err)
 }
 
 // submit runs an action that leaves the page (a form sent, a link
