@@ -38,7 +38,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// A missing SQLite file is a typo or nothing fetched yet: an empty
 	// console and a stray file would help neither.
 	if err := app.DatabaseExists(cfg.Database); err != nil {
-		return fmt.Errorf("no database yet at %s: %w", store.Redact(cfg.Database), err)
+		return err // it names the file
 	}
 	st, err := store.Open(ctx, cfg.Database)
 	if err != nil {

@@ -41,8 +41,9 @@ func TestServe(t *testing.T) {
 	t.Setenv("NW_TEST_WEB_TOKEN", "s3cret")
 	path := writeConfig(t, "http://127.0.0.1:1", "[web]\nauth_token_env = \"NW_TEST_WEB_TOKEN\"\n")
 	// Nothing fetched yet: serve says so rather than creating a database.
-	if code, _, stderr := runCmd(t, "-config", path, "serve", "-listen", "127.0.0.1:0"); code == exitOK || !strings.Contains(stderr, "no database yet") {
-		t.Fatalf("serve before any fetch: exit %d, %q", code, stderr)
+	if code, _, stderr := runCmd(t, "-config", path, "serve", "-listen", "127.0.0.1:0"); code == exitOK ||
+		!strings.Contains(stderr, "nothing was fetched with this config") || strings.Count(stderr, "nw.db") != 1 {
+		t.Fatalf("serve before any fetch: exit %d, %q; want the database named once and why it is missing", code, stderr)
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
