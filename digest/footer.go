@@ -10,16 +10,38 @@ import (
 	"newswatch/model"
 )
 
+// health is the footer of spec's digest: how the sources fared since the
+// last digest (24 hours for a first one), and the digests of spec that
+// failed or are still held since then.
 func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) (HealthView, error) {
-	hs, err := c.Store.Health(ctx)
-	if err != nil {
-		return HealthView{}, fmt.Errorf("source health: %w", err)
-	}
 	window := "since the last digest"
 	if since.IsZero() {
 		since, window = now.Add(-24*time.Hour), "in the last 24 hours"
 	}
 	format := func(t time.Time) string { return t.In(spec.Location).Format("Mon 2 Jan 15:04") }
+	hv, err := c.sources(ctx, since, window, format)
+	if err != nil {
+		return HealthView{}, err
+	}
+	if hv.FailedDigests, err = c.failedDigests(ctx, spec.Name, since, format); err != nil {
+		return HealthView{}, err
+	}
+	via, err := c.failedChannels(ctx, spec.Name, since, format)
+	if err != nil {
+		return HealthView{}, err
+	}
+	hv.FailedDigests = append(hv.FailedDigests, via...)
+	return hv, nil
+}
+
+// sources fills the footer's summary, its failing sources and those that
+// failed since and recovered: the reader should still learn that
+// something was missing for a while.
+func (c *Composer) sources(ctx context.Context, since time.Time, window string, format func(time.Time) string) (HealthView, error) {
+	hs, err := c.Store.Health(ctx)
+	if err != nil {
+		return HealthView{}, fmt.Errorf("source health: %w", err)
+	}
 	var hv HealthView
 	fine := 0
 	failing := map[string]bool{}
@@ -36,8 +58,6 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 			fine++
 		}
 	}
-	// Sources that failed since the last digest but have recovered: the
-	// reader should still learn that something was missing for a while.
 	runs, err := c.Store.SourceErrors(ctx, since)
 	if err != nil {
 		return HealthView{}, fmt.Errorf("source errors: %w", err)
@@ -61,30 +81,32 @@ func (c *Composer) health(ctx context.Context, spec Spec, since, now time.Time) 
 		hv.Summary += fmt.Sprintf("; %d failing", n)
 	}
 	hv.Summary += "."
+	return hv, nil
+}
+
+// failedDigests lists the mail of the digest named name created since
+// that failed, or was tried and is still pending (held back by a wrong
+// password: it goes out once fixed).
+func (c *Composer) failedDigests(ctx context.Context, name string, since time.Time, format func(time.Time) string) ([]FailedDigest, error) {
 	failed, err := c.Store.Messages(ctx, model.MessageFailed, model.MessagePending)
 	if err != nil {
-		return HealthView{}, fmt.Errorf("failed digests: %w", err)
+		return nil, fmt.Errorf("failed digests: %w", err)
 	}
+	var out []FailedDigest
 	for _, m := range failed {
-		if m.Digest != spec.Name || m.Created.Before(since) || len(m.To) == 0 && len(m.Channels) > 0 {
-			continue // another digest's (its readers may differ), or no mail: its channels are listed below
+		if m.Digest != name || m.Created.Before(since) || len(m.To) == 0 && len(m.Channels) > 0 {
+			continue // another digest's (its readers may differ), or no mail: its channels are listed apart
 		}
 		why := m.LastError
 		if m.Status == model.MessagePending {
 			if why == "" {
 				continue // not tried yet
 			}
-			// Held back (a wrong password): it goes out once fixed.
 			why = "kept in the outbox, not sent yet: " + why
 		}
-		hv.FailedDigests = append(hv.FailedDigests, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: why})
+		out = append(out, FailedDigest{Name: m.Digest, Date: format(m.Slot), Error: why})
 	}
-	via, err := c.failedChannels(ctx, spec.Name, since, format)
-	if err != nil {
-		return HealthView{}, err
-	}
-	hv.FailedDigests = append(hv.FailedDigests, via...)
-	return hv, nil
+	return out, nil
 }
 
 // sourceless is a source's recorded error without the source's name in
