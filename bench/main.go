@@ -380,9 +380,9 @@ func (b *bench) sequence(ctx context.Context, n, rep, terms int, latency time.Du
 			return err
 		}
 		c.parse1, c.parseN, c.parsed = append(c.parse1, p1), append(c.parseN, pn), len(bodies)
-		fmt.Fprintf(b.log, "rep %d  %5d feeds  %-10s terms %-4d lat %-5s  newswatch %7s cpu %7s rss %6s  req %d (304: %d) wire %s  |  download %7s  parse %7s (%d items)\n",
+		fmt.Fprintf(b.log, "rep %d  %5d feeds  %-10s terms %-4d lat %-5s  newswatch %7s cpu %7s rss %6s  req %d (304: %d) conns %d wire %s  |  download %7s  parse %7s (%d items)\n",
 			rep+1, n, ph, terms, latency, res.Wall.Round(time.Millisecond), res.CPU.Round(time.Millisecond), mb(res.MaxRSS),
-			res.Stats.Requests, res.Stats.NotModified, mb(res.Stats.Wire()), dl.Round(time.Millisecond), p1.Round(time.Millisecond), items)
+			res.Stats.Requests, res.Stats.NotModified, res.Stats.Conns, mb(res.Stats.Wire()), dl.Round(time.Millisecond), p1.Round(time.Millisecond), items)
 	}
 	return nil
 }
