@@ -33,6 +33,7 @@ type FetchReport struct {
 	held     int              // bytes of block text in memory
 	spool    *os.File         // the blocks' text beyond blockBudget; nil until needed
 	spoolEnd int64            // bytes written to spool
+	spilled  int              // blocks[:spilled] are in the spool
 }
 
 // blockBudget is how many bytes of match text a FetchReport keeps in memory.
@@ -54,16 +55,16 @@ func (s *FetchReport) add(b matchBlock) {
 	if s.held <= blockBudget || (s.spool == nil && !s.openSpool()) {
 		return
 	}
-	for i := range s.blocks {
-		if b := &s.blocks[i]; b.text != "" {
-			if _, err := s.spool.WriteString(b.text); err != nil {
-				return // the rest stays in memory
-			}
-			b.off, b.n = s.spoolEnd, int64(len(b.text))
-			s.spoolEnd += b.n
-			s.held -= len(b.text)
-			b.text = ""
+	for ; s.spilled < len(s.blocks); s.spilled++ {
+		b := &s.blocks[s.spilled]
+		// At spoolEnd, so that a failed write is written over by the next.
+		if _, err := s.spool.WriteAt([]byte(b.text), s.spoolEnd); err != nil {
+			return // this block and the rest stay in memory until the next try
 		}
+		b.off, b.n = s.spoolEnd, int64(len(b.text))
+		s.spoolEnd += b.n
+		s.held -= len(b.text)
+		b.text = ""
 	}
 }
 
