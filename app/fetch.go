@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -18,18 +20,77 @@ import (
 
 // FetchReport is what the fetch and once commands show of a run of the
 // pipeline. Of each source's matches it keeps only the text Print shows,
-// not the items and hits: a fetch of 5,000 sources holds little more
-// memory than one of 100.
+// not the items and hits, and of that text at most blockBudget bytes in
+// memory, the rest in a temporary file: a cold fetch of 5,000 sources
+// prints 2 MB of matches, which held in memory raised the garbage
+// collector's limit (it follows the live heap) and the process's peak by
+// three times as much. Close removes the file.
 type FetchReport struct {
 	ingest.Summary
 	blocks   []matchBlock     // the new matches, a block per source
 	problems []ingest.Outcome // sources that failed or lost some articles
 	found    []ingest.Outcome // sources whose feed URL is a page advertising the feed used
+	held     int              // bytes of block text in memory
+	spool    *os.File         // the blocks' text beyond blockBudget; nil until needed
+	spoolEnd int64            // bytes written to spool
+	spilled  int              // blocks[:spilled] are in the spool
 }
 
-// matchBlock is one source's new matches as print shows them.
+// blockBudget is how many bytes of match text a FetchReport keeps in memory.
+const blockBudget = 256 << 10
+
+// matchBlock is one source's new matches as print shows them: text, or
+// when that is empty, n bytes at off in the report's spool.
 type matchBlock struct {
 	source, text string
+	off, n       int64
+}
+
+// add keeps one source's block, moving the text to the spool once the
+// text in memory would pass blockBudget. Where no temporary file can be
+// made, the text stays in memory.
+func (s *FetchReport) add(b matchBlock) {
+	s.blocks = append(s.blocks, b)
+	s.held += len(b.text)
+	if s.held <= blockBudget || (s.spool == nil && !s.openSpool()) {
+		return
+	}
+	for ; s.spilled < len(s.blocks); s.spilled++ {
+		b := &s.blocks[s.spilled]
+		// At spoolEnd, so that a failed write is written over by the next.
+		if _, err := s.spool.WriteAt([]byte(b.text), s.spoolEnd); err != nil {
+			return // this block and the rest stay in memory until the next try
+		}
+		b.off, b.n = s.spoolEnd, int64(len(b.text))
+		s.spoolEnd += b.n
+		s.held -= len(b.text)
+		b.text = ""
+	}
+}
+
+// openSpool makes the temporary file for block text, removed at once where
+// an open file can be removed (it goes when closed), else by Close.
+func (s *FetchReport) openSpool() bool {
+	f, err := os.CreateTemp("", "newswatch-matches-")
+	if err != nil {
+		return false
+	}
+	s.spool = f
+	_ = os.Remove(f.Name()) // fails where open files cannot be removed
+	return true
+}
+
+// Close removes the temporary file of the report's match text, if any.
+func (s *FetchReport) Close() error {
+	if s.spool == nil {
+		return nil
+	}
+	err := s.spool.Close()
+	if rerr := os.Remove(s.spool.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	s.spool = nil
+	return err
 }
 
 // Fetch runs the pipeline over srcs for a one-shot command, within
@@ -54,7 +115,7 @@ func (a *App) Fetch(ctx context.Context, srcs []config.Source, log *slog.Logger,
 		if len(o.Matches) > 0 {
 			var b strings.Builder
 			printMatches(&b, o, func(it model.Item) string { return TooOld(a.Config, a.Now(), it) })
-			fs.blocks = append(fs.blocks, matchBlock{source: o.Source, text: b.String()})
+			fs.add(matchBlock{source: o.Source, text: b.String()})
 		}
 		if progress != nil {
 			progress(o)
@@ -62,6 +123,9 @@ func (a *App) Fetch(ctx context.Context, srcs []config.Source, log *slog.Logger,
 	})
 	fs.Summary = sum
 	fs.problems = append(fs.problems, sum.Unrecorded...)
+	if err != nil {
+		fs.Close() // a run cut short is not printed
+	}
 	return fs, err
 }
 
@@ -70,6 +134,9 @@ func (a *App) Fetch(ctx context.Context, srcs []config.Source, log *slog.Logger,
 func (s *FetchReport) Print(w io.Writer) {
 	slices.SortFunc(s.blocks, func(a, b matchBlock) int { return strings.Compare(a.source, b.source) })
 	for _, b := range s.blocks {
+		if b.text == "" && s.spool != nil {
+			io.Copy(w, io.NewSectionReader(s.spool, b.off, b.n))
+		}
 		io.WriteString(w, b.text)
 	}
 	s.PrintProblems(w)

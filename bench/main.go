@@ -43,6 +43,7 @@ type options struct {
 	latencyN      int
 	matchN        int
 	console       bool
+	postgres      bool
 	bin           string
 	keep          bool
 	out           string
@@ -80,7 +81,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.daemons, "daemons", false, "daemon mode: `newswatch run` fetching one slot, one daemon on SQLite, one and three on PostgreSQL (-pg)")
 	fs.DurationVar(&o.daemonLatency, "daemon-latency", 0, "with -daemons: delay before every response of the farm, as real servers answer")
 	fs.StringVar(&o.daemonCases, "daemon-cases", "sqlite1,pg1,pg3", "with -daemons: the runs, each a database (sqlite, pg) and a number of daemons")
-	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "with -daemons: a PostgreSQL database to create the runs' databases from")
+	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "with -daemons or -postgres: a PostgreSQL database to create the runs' databases from")
+	fs.BoolVar(&o.postgres, "postgres", false, "fetch into a fresh PostgreSQL database (created from -pg, dropped after) instead of SQLite")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -294,8 +296,15 @@ func args(o *options) string {
 	for _, n := range o.sizes {
 		s = append(s, strconv.Itoa(n))
 	}
-	return fmt.Sprintf("go run ./bench -n %s -reps %d -concurrency %d -terms %d -latency %s -latency-n %d -match-n %d",
+	cmd := fmt.Sprintf("go run ./bench -n %s -reps %d -concurrency %d -terms %d -latency %s -latency-n %d -match-n %d",
 		strings.Join(s, ","), o.reps, o.concurrency, o.terms, o.latency, o.latencyN, o.matchN)
+	if o.console {
+		cmd += " -console"
+	}
+	if o.postgres {
+		cmd += " -postgres"
+	}
+	return cmd
 }
 
 // sequence runs, on a fresh database, the given phases in order for the
@@ -305,7 +314,16 @@ func (b *bench) sequence(ctx context.Context, n, rep, terms int, latency time.Du
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	cfg, err := writeConfig(dir, b.farm.Addr(), configOptions{Feeds: n, Concurrency: b.o.concurrency, Terms: terms, Console: b.o.console})
+	var database string
+	if b.o.postgres {
+		url, drop, err := pgDatabase(ctx, b.o.pg)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		database = url
+	}
+	cfg, err := writeConfig(dir, b.farm.Addr(), configOptions{Feeds: n, Concurrency: b.o.concurrency, Terms: terms, Console: b.o.console, Database: database})
 	if err != nil {
 		return err
 	}
@@ -362,9 +380,9 @@ func (b *bench) sequence(ctx context.Context, n, rep, terms int, latency time.Du
 			return err
 		}
 		c.parse1, c.parseN, c.parsed = append(c.parse1, p1), append(c.parseN, pn), len(bodies)
-		fmt.Fprintf(b.log, "rep %d  %5d feeds  %-10s terms %-4d lat %-5s  newswatch %7s cpu %7s rss %6s  req %d (304: %d) wire %s  |  download %7s  parse %7s (%d items)\n",
+		fmt.Fprintf(b.log, "rep %d  %5d feeds  %-10s terms %-4d lat %-5s  newswatch %7s cpu %7s rss %6s  req %d (304: %d) conns %d wire %s  |  download %7s  parse %7s (%d items)\n",
 			rep+1, n, ph, terms, latency, res.Wall.Round(time.Millisecond), res.CPU.Round(time.Millisecond), mb(res.MaxRSS),
-			res.Stats.Requests, res.Stats.NotModified, mb(res.Stats.Wire()), dl.Round(time.Millisecond), p1.Round(time.Millisecond), items)
+			res.Stats.Requests, res.Stats.NotModified, res.Stats.Conns, mb(res.Stats.Wire()), dl.Round(time.Millisecond), p1.Round(time.Millisecond), items)
 	}
 	return nil
 }

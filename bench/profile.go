@@ -54,8 +54,9 @@ func serve(ctx context.Context, o *options, stdout io.Writer) error {
 }
 
 // profile runs the cold fetch of o.profileN feeds in this process through
-// package ingest, as cmd/newswatch runs it, under the CPU profiler, then writes a
-// heap profile and prints the top entries of both with `go tool pprof`.
+// package ingest, as cmd/newswatch runs it, under the CPU profiler, writing a
+// heap profile halfway and one after it, and prints the top entries with
+// `go tool pprof`.
 func profile(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	// The default rate (one sample per 512 KB) is too coarse to tell what
 	// the few MB that stay live are; much finer, and the stack captures
@@ -84,9 +85,10 @@ func profile(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	files := profileFiles{
-		cpu:  filepath.Join(o.profile, "cpu.prof"),
-		heap: filepath.Join(o.profile, "heap.prof"),
-		warm: filepath.Join(o.profile, "cpu-warm.prof"),
+		cpu:     filepath.Join(o.profile, "cpu.prof"),
+		heap:    filepath.Join(o.profile, "heap.prof"),
+		heapMid: filepath.Join(o.profile, "heap-mid.prof"),
+		warm:    filepath.Join(o.profile, "cpu-warm.prof"),
 	}
 	cold, err := coldFetch(ctx, path, files)
 	if err != nil {
@@ -153,9 +155,9 @@ func (f *farm) stop() string {
 }
 
 // profileFiles are where the profiles go: the cold fetch's CPU and heap
-// profiles, the warm fetches' CPU profile.
+// profiles (halfway and after it), the warm fetches' CPU profile.
 type profileFiles struct {
-	cpu, heap, warm string
+	cpu, heap, heapMid, warm string
 }
 
 // coldResult is the cold fetch as profiled.
@@ -172,14 +174,24 @@ type coldResult struct {
 // and, after it, the heap profile.
 func coldFetch(ctx context.Context, path string, files profileFiles) (coldResult, error) {
 	var r coldResult
-	var err error
+	var err, midErr error
 	r.wall, r.cpu, r.alloc, r.gcs, err = profiled(files.cpu, func() error {
 		if r.pipe, err = newPipeline(ctx, path); err != nil {
 			return err
 		}
-		r.p, err = r.pipe.fetch(ctx)
+		// Halfway, the heap profile as the last collection found it:
+		// what a fetch holds while it runs, not what stays after it.
+		half := len(r.pipe.cfg.Sources) / 2
+		r.p, err = r.pipe.fetch(ctx, func(done int) {
+			if done == half && midErr == nil {
+				midErr = writeHeapNow(files.heapMid)
+			}
+		})
 		return err
 	})
+	if err == nil {
+		err = midErr
+	}
 	if err != nil {
 		return r, err
 	}
@@ -210,7 +222,7 @@ func warmFetches(ctx context.Context, path, cpuPath string, runs int) (warmResul
 				return err
 			}
 			r.startup += time.Since(t)
-			if r.p, err = r.pipe.fetch(ctx); err != nil {
+			if r.p, err = r.pipe.fetch(ctx, nil); err != nil {
 				return err
 			}
 			if err := r.pipe.st.Close(); err != nil {
@@ -250,6 +262,7 @@ func pprofTops(ctx context.Context, stdout, stderr io.Writer, files profileFiles
 		{"-top", "-cum", "-nodecount=45", files.cpu},
 		{"-top", "-sample_index=alloc_space", "-nodecount=20", files.heap},
 		{"-top", "-sample_index=inuse_space", "-nodecount=15", files.heap},
+		{"-top", "-sample_index=inuse_space", "-nodecount=25", files.heapMid},
 		{"-top", "-cum", "-nodecount=30", files.warm},
 	} {
 		fmt.Fprintf(stdout, "$ go tool pprof %s\n", strings.Join(args, " "))
@@ -284,12 +297,18 @@ func profiled(path string, fn func() error) (wall, cpu time.Duration, alloc int6
 	return wall, cpu, int64(after.TotalAlloc - before.TotalAlloc), after.NumGC - before.NumGC, err
 }
 
+// writeHeap writes the heap profile after a collection: what stays.
 func writeHeap(path string) error {
+	runtime.GC()
+	return writeHeapNow(path)
+}
+
+// writeHeapNow writes the heap profile as the last collection found it.
+func writeHeapNow(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	runtime.GC()
 	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
 		f.Close()
 		return err
@@ -334,10 +353,15 @@ type pipelineSummary struct {
 	fetch, save, match                         time.Duration // summed over the workers
 }
 
-// fetch runs the pipeline over every configured source once.
-func (p *pipeline) fetch(ctx context.Context) (pipelineSummary, error) {
+// fetch runs the pipeline over every configured source once; progress,
+// when not nil, is called with the number of sources done after each.
+func (p *pipeline) fetch(ctx context.Context, progress func(done int)) (pipelineSummary, error) {
 	var sum pipelineSummary
+	done := 0
 	run, err := p.p.Run(ctx, p.cfg.Sources, func(o ingest.Outcome) {
+		if done++; progress != nil {
+			progress(done)
+		}
 		sum.items += o.Items
 		if o.NotModified {
 			sum.notModified++

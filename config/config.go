@@ -63,11 +63,6 @@ type Config struct {
 	// nothing fetches or sends them, listed for status.
 	PausedSources []Source
 	PausedDigests []Digest
-
-	// Warnings are doubtful but valid settings (an alias shared by two
-	// companies, a term made redundant by a shorter one in the same topic),
-	// each formatted like an Error.
-	Warnings []string
 }
 
 // HTTP holds the [http] table.
@@ -187,6 +182,29 @@ var UTF8BOM = []byte("\xef\xbb\xbf")
 // Load reads, decodes and validates the file at path. Errors name the file,
 // line and key; all problems found are reported together (errors.Join of *Error).
 func Load(path string) (*Config, error) {
+	data, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Check is Load that also returns the configuration's warnings: doubtful
+// but valid settings (an alias shared by two companies, a term made
+// redundant by a shorter one in the same topic), each formatted like an
+// Error. Load leaves them out: finding the redundant terms compiles every
+// topic's terms, which every command would pay at start-up for what only
+// the check command shows.
+func Check(path string) (*Config, []string, error) {
+	data, err := read(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return parse(path, data, true)
+}
+
+// read reads the configuration file at path.
+func read(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &NoConfigError{Path: path}
@@ -197,30 +215,39 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 // Parse decodes and validates data as if it had been read from path, which
 // names the file in errors and anchors relative paths; nothing is read from
 // disk except to check that a templates folder and file: feeds exist.
 func Parse(path string, data []byte) (*Config, error) {
+	cfg, _, err := parse(path, data, false)
+	return cfg, err
+}
+
+// parse is Parse that, with warn, also returns the warnings (see Check).
+func parse(path string, data []byte, warn bool) (*Config, []string, error) {
 	// A byte order mark, as some Windows editors write, is no key.
 	data = bytes.TrimPrefix(data, UTF8BOM)
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("config path %s: %w", path, err)
+		return nil, nil, fmt.Errorf("config path %s: %w", path, err)
 	}
 	doc, c, err := decode(path, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := c.build(doc, abs)
 	if err := c.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg.Sum = sha256.Sum256(data)
-	cfg.Warnings = c.warnings()
-	return cfg, nil
+	if !warn {
+		return cfg, nil, nil
+	}
+	c.warn(cfg)
+	return cfg, c.warnings(), nil
 }
 
 // Password returns the SMTP password from the environment variable named by

@@ -273,7 +273,7 @@ func TestLoadMissingFile(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	path := filepath.Join("testdata", "minimal.toml")
-	cfg, err := Load(path)
+	cfg, warns, err := Check(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestDefaults(t *testing.T) {
 		{"Output.Dir", cfg.Output.Dir, filepath.Join(dir, "digests")},
 		{"Digest Location", cfg.Digests[0].Location, time.Local},
 		{"Near", cfg.Companies[0].Near, 0},
-		{"Warnings", len(cfg.Warnings), 0},
+		{"Warnings", len(warns), 0},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -313,7 +313,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestValid(t *testing.T) {
-	cfg, err := Load(filepath.Join("testdata", "valid.toml"))
+	cfg, warns, err := Check(filepath.Join("testdata", "valid.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func TestValid(t *testing.T) {
 		{"SendEmpty", cfg.Digests[0].SendEmpty, true},
 		{"MaxStories", cfg.Digests[0].MaxStories, 20},
 		{"MaxStories default", cfg.Digests[1].MaxStories, DefaultMaxStories},
-		{"Warnings", len(cfg.Warnings), 0},
+		{"Warnings", len(warns), 0},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -422,7 +422,7 @@ func TestSchedules(t *testing.T) {
 
 func TestWarnings(t *testing.T) {
 	path := filepath.Join("testdata", "warnings.toml")
-	cfg, err := Load(path)
+	_, warns, err := Check(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,12 +436,12 @@ func TestWarnings(t *testing.T) {
 		path + `:20: sources[0].links: only used with page`,
 	}
 	for _, w := range wants {
-		if !hasPrefixIn(cfg.Warnings, w) {
+		if !hasPrefixIn(warns, w) {
 			t.Errorf("missing warning %q", w)
 		}
 	}
-	if len(cfg.Warnings) != len(wants) {
-		t.Errorf("got %d warnings, want %d:\n%s", len(cfg.Warnings), len(wants), strings.Join(cfg.Warnings, "\n"))
+	if len(warns) != len(wants) {
+		t.Errorf("got %d warnings, want %d:\n%s", len(warns), len(wants), strings.Join(warns, "\n"))
 	}
 }
 
@@ -482,12 +482,12 @@ func TestWarningsFollowMatching(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse("n.toml", []byte(tt.doc))
+			_, warns, err := parse("n.toml", []byte(tt.doc), true)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, w := range cfg.Warnings {
+			for _, w := range warns {
 				if strings.Contains(w, "companies[") || strings.Contains(w, "topics[") {
 					got = append(got, w)
 				}
@@ -505,12 +505,12 @@ func TestWarningsFollowMatching(t *testing.T) {
 }
 
 func TestExampleConfig(t *testing.T) {
-	cfg, err := Load(filepath.Join("..", "config.example.toml"))
+	cfg, warns, err := Check(filepath.Join("..", "config.example.toml"))
 	if err != nil {
 		t.Fatalf("config.example.toml: %v", err)
 	}
-	if len(cfg.Warnings) != 0 {
-		t.Errorf("config.example.toml warnings:\n%s", strings.Join(cfg.Warnings, "\n"))
+	if len(warns) != 0 {
+		t.Errorf("config.example.toml warnings:\n%s", strings.Join(warns, "\n"))
 	}
 	if cfg.SMTP != nil {
 		t.Error("the example's [smtp] table should be commented out (file delivery)")

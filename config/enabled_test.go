@@ -87,13 +87,13 @@ schedule = "@daily"
 to = ["a@example.org"]
 enabled = false
 `
-	cfg, err := Parse("n.toml", []byte(doc))
+	_, warns, err := parse("n.toml", []byte(doc), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"n.toml:1: sources: every source is paused", "n.toml:5: digests: every digest is paused"} {
-		if !hasPrefixIn(cfg.Warnings, want) {
-			t.Errorf("warnings %q, want one starting %q", cfg.Warnings, want)
+		if !hasPrefixIn(warns, want) {
+			t.Errorf("warnings %q, want one starting %q", warns, want)
 		}
 	}
 }
@@ -113,12 +113,12 @@ feed = "file:gone.xml"
 name = "Folder"
 feed = "file:` + filepath.ToSlash(dir) + `"
 `
-	cfg, err := Parse(filepath.Join(dir, "n.toml"), []byte(doc))
+	_, warns, err := parse(filepath.Join(dir, "n.toml"), []byte(doc), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, w := range cfg.Warnings {
+	for _, w := range warns {
 		if strings.Contains(w, "sources[") {
 			got = append(got, w)
 		}

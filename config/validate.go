@@ -44,7 +44,6 @@ func (c *checker) build(doc *document, abs string) *Config {
 	cfg.Digests = c.digests(doc.Digests, cfg)
 	cfg.Sources, cfg.PausedSources = split(cfg.Sources, func(s Source) bool { return s.Enabled })
 	cfg.Digests, cfg.PausedDigests = split(cfg.Digests, func(d Digest) bool { return d.Enabled })
-	c.warn(cfg)
 	return cfg
 }
 

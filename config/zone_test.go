@@ -32,11 +32,11 @@ to = ["a@example.org"]
 			t.Errorf("timezone %q: got %v, want a refusal suggesting %s", zone, err, want)
 		}
 	}
-	cfg, err := Parse("newswatch.toml", []byte(`timezone = "EST"`+rest))
+	_, warns, err := parse("newswatch.toml", []byte(`timezone = "EST"`+rest), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := strings.Join(cfg.Warnings, "\n"); !strings.Contains(w, "without daylight saving") || !strings.Contains(w, "America/New_York") {
+	if w := strings.Join(warns, "\n"); !strings.Contains(w, "without daylight saving") || !strings.Contains(w, "America/New_York") {
 		t.Errorf("EST: warnings %q, want one about daylight saving", w)
 	}
 }

@@ -39,7 +39,12 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%s: ok: %s, %s, %s, %s%s\n", cfg.Path,
 		count(len(cfg.Sources), "source", "sources"), count(len(cfg.Companies), "company", "companies"),
 		count(len(cfg.Topics), "topic", "topics"), count(len(cfg.Digests), "digest", "digests"), pausedNote(cfg))
-	for _, w := range cfg.Warnings {
+	// The warnings take a second reading: other commands do not look for them.
+	_, warns, err := config.Check(e.config)
+	if err != nil {
+		return usageError{err}
+	}
+	for _, w := range warns {
 		fmt.Fprintf(e.stdout, "warning: %s\n", w)
 	}
 	for _, w := range app.SecretWarnings(cfg, os.Getenv) {

@@ -123,3 +123,23 @@ func TestTemplatesCommand(t *testing.T) {
 		t.Fatal("templates -dir overwrote existing files")
 	}
 }
+
+// TestCheckPrintsWarnings: check reads the configuration's warnings, which
+// the other commands do not look for.
+func TestCheckPrintsWarnings(t *testing.T) {
+	cfg := offlineCopy(t)
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("\n[[topics]]\nname = \"Spying\"\nterms = [\"spy\", \"spy agency\"]\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, "-config", cfg, "check")
+	if code != exitOK || !strings.Contains(out, `"spy agency" is redundant: "spy"`) {
+		t.Fatalf("check: exit %d, want the redundant term named\n%s\n%s", code, out, errOut)
+	}
+}

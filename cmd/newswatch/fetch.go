@@ -49,6 +49,7 @@ func cmdFetch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer sum.Close()
 	sum.Print(e.stdout)
 	if sum.Failed == len(srcs) && len(srcs) > 0 {
 		return app.ErrEverySourceFailed

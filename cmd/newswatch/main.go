@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	_ "time/tzdata" // zones work in a scratch or distroless image
 
@@ -13,9 +14,18 @@ import (
 )
 
 func main() {
-	gcpolicy.Apply()
+	setRuntime()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// setRuntime sets the garbage collector's targets, and turns off the heap
+// profile's sampling: nothing reads this process's heap profile, and its
+// records (1.5 MB in a cold fetch, never freed) took that room from the
+// heap under the memory limit.
+func setRuntime() {
+	runtime.MemProfileRate = 0
+	gcpolicy.Apply()
 }

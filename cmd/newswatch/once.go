@@ -47,6 +47,7 @@ func (a *cli) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 	if err != nil {
 		return true, err
 	}
+	defer sum.Close()
 	if a.quiet {
 		sum.PrintProblems(w)
 	} else {

@@ -13,6 +13,10 @@
 //
 // The limit follows the live heap, checked every second: it never leaves
 // the collector less room above the live heap than the live heap itself.
+// It follows the median of the last five readings, not the latest: a
+// reading is the live heap one collection found, and a fetch's live heap
+// jumps for a moment by half when several large feeds are parsed at once;
+// a limit raised for each such moment let the heap grow into the room.
 //
 // GOGC and GOMEMLIMIT in the environment override either setting.
 package gcpolicy
@@ -21,6 +25,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"time"
 )
 
@@ -41,8 +46,9 @@ func Apply() {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(MemoryLimit)
 		go func() {
+			var f follower
 			for range time.Tick(followEvery) {
-				follow()
+				f.follow()
 			}
 		}()
 	}
@@ -51,14 +57,31 @@ func Apply() {
 // followEvery is how often the limit is set again from the live heap.
 const followEvery = time.Second
 
+// follower keeps the last readings of the live heap.
+type follower struct {
+	last [5]uint64 // a ring; 0 where not read yet
+	n    int       // readings so far
+}
+
 // follow keeps the soft limit clear of the live heap (see limitFor), from
 // the live heap the last collection found.
-func follow() {
+func (f *follower) follow() {
 	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(live)
 	if live[0].Value.Kind() == metrics.KindUint64 {
-		debug.SetMemoryLimit(limitFor(live[0].Value.Uint64()))
+		debug.SetMemoryLimit(limitFor(f.observe(live[0].Value.Uint64())))
 	}
+}
+
+// observe records a reading of the live heap and returns the median of
+// the last readings.
+func (f *follower) observe(live uint64) uint64 {
+	f.last[f.n%len(f.last)] = live
+	f.n++
+	k := min(f.n, len(f.last))
+	s := f.last
+	slices.Sort(s[:k])
+	return s[k/2]
 }
 
 // limitFor is the soft limit for a live heap of live bytes: MemoryLimit,

@@ -81,9 +81,24 @@ func TestFollowTheLiveHeap(t *testing.T) {
 		kept[i] = byte(i)
 	}
 	runtime.GC()
-	follow()
+	var f follower
+	f.follow()
 	runtime.KeepAlive(kept)
 	if got := debug.SetMemoryLimit(-1); got < 80<<20 {
 		t.Errorf("memory limit = %d MiB with 40 MiB live, want at least 80 MiB", got>>20)
+	}
+}
+
+// TestFollowTheMedian: one reading of a passing peak does not move the
+// limit; a live heap that stays does.
+func TestFollowTheMedian(t *testing.T) {
+	var f follower
+	for i, tc := range []struct{ live, want uint64 }{
+		{7, 7}, {14, 14}, {7, 7}, {7, 7}, {15, 7}, {7, 7}, // peaks pass
+		{13, 7}, {13, 13}, {13, 13}, {13, 13}, // a heap that stays
+	} {
+		if got := f.observe(tc.live << 20); got != tc.want<<20 {
+			t.Errorf("reading %d (%d MiB): median %d MiB, want %d MiB", i, tc.live, got>>20, tc.want)
+		}
 	}
 }
