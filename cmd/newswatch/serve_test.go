@@ -78,7 +78,7 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	go io.Copy(io.Discard, pr)
-	await(t, indexed, "serve index the items for search")
+	await(t, indexed, "serve indexing the items for search")
 	if n := searchable(t, cfg.Database); n != 30 {
 		t.Errorf("%d items searchable once serve indexed, want 30", n)
 	}
@@ -182,7 +182,7 @@ func testRunConsole(t *testing.T, configured, free string, args ...string) {
 			serving <- false
 		}
 	}()
-	await(t, serving, "run serve the console on [web] listen and index for search")
+	await(t, serving, "run serving the console on [web] listen and indexing for search")
 	url := "http://" + free + "/"
 	checkToken(t, url+"api/digests")
 	cancel()
@@ -192,16 +192,16 @@ func testRunConsole(t *testing.T, configured, free string, args ...string) {
 }
 
 // await fails the test unless ok receives true: a command's log showed
-// that it did what; false, the log ended without it.
+// what was done; false: the log ended without it.
 func await(t *testing.T, ok <-chan bool, what string) {
 	t.Helper()
 	select {
 	case ok := <-ok:
 		if !ok {
-			t.Fatalf("did not %s before it ended", what)
+			t.Fatalf("no %s before the command ended", what)
 		}
 	case <-time.After(time.Minute): // a guard against a hang, not a wait
-		t.Fatalf("did not %s within a minute", what)
+		t.Fatalf("no %s within a minute", what)
 	}
 }
 
