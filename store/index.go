@@ -91,7 +91,7 @@ const indexersLock = 0x6e77696e646578
 // for, not skipped, so that a search starts only once every item noted
 // before it is in the index.
 func (s *Store) indexPending(ctx context.Context) error {
-	for {
+	for lost := 0; ; {
 		var waiting bool
 		if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM item_search_pending)`).Scan(&waiting); err != nil {
 			return fmt.Errorf("store: index items for search: %w", err)
@@ -117,9 +117,17 @@ func (s *Store) indexPending(ctx context.Context) error {
 				ON CONFLICT (item_id) DO UPDATE SET at = excluded.at, tsv = excluded.tsv`), ids)
 			return err
 		})
+		// A save that changes two waiting items, the first of which the
+		// batch has taken while it waits for the second, deadlocks with
+		// it; the batch, rolled back, runs again.
+		if err != nil && s.d.retryable(err) && lost < retryAttempts {
+			lost++
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("store: index items for search: %w", err)
 		}
+		lost = 0
 	}
 }
 

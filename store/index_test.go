@@ -400,6 +400,47 @@ func TestSearchIndexWriteDuringBatch(t *testing.T) {
 	})
 }
 
+// TestSearchIndexDeadlock (PostgreSQL): a write changing two waiting
+// items, the first of which a batch took while it waits for the second,
+// deadlocks with the batch; the batch runs again rather than fail the
+// search, and indexes the text the write committed.
+func TestSearchIndexDeadlock(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		ctx := context.Background()
+		s := open(t)
+		save(t, s, "Feed", item("y"))
+		save(t, s, "Feed", item("x"))
+		writer, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer writer.Rollback()
+		if _, err := writer.Exec(`UPDATE items SET body = 'Zebra crossing' WHERE key = 'x'`); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.IndexItems(ctx) }()
+		for blocked := false; !blocked; runtime.Gosched() {
+			if err := s.r.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&blocked); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The batch holds y and waits for x: the write's change of y
+		// closes the circle, and one of the two is rolled back.
+		if _, err := writer.Exec(`UPDATE items SET body = 'Yak herd' WHERE key = 'y'`); err != nil {
+			t.Logf("the write lost the deadlock: %v", err)
+			writer.Rollback()
+		} else if err := writer.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("IndexItems: %v", err)
+		}
+		checkIndex(t, s, true)
+	})
+}
+
 // TestSearchIndexPlainWritesPostgres: a program writing items through SQL
 // alone, without newswatch's code, can insert, update (text and date) and
 // delete, indexed items and waiting ones; what it writes is found once

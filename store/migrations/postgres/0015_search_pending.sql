@@ -21,7 +21,10 @@
 -- the text the write committed, or the write's upsert comes after the
 -- batch's delete, waits for the batch to commit and adds the row again,
 -- for the next batch. One batch runs at a time (an advisory lock of its
--- own), beside the saves: they never wait for each other's locks.
+-- own), beside the saves, which do not take it: a batch and a save wait
+-- for each other only over the queue row of an item both touch, and when
+-- a save touches two such rows in the other order than the batch, the
+-- one that loses the deadlock runs again.
 CREATE TABLE item_search_pending (
     item_id BIGINT PRIMARY KEY
 );
