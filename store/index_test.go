@@ -354,40 +354,48 @@ func TestSearchIndexOutOfOrderCommits(t *testing.T) {
 	})
 }
 
+// batchBesideWrite begins a write changing item x's text, then runs
+// IndexItems, whose result done receives, and returns once the batch waits
+// for a lock or has ended.
+func batchBesideWrite(t *testing.T, s *Store) (*sql.Tx, chan error) {
+	t.Helper()
+	ctx := context.Background()
+	writer, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { writer.Rollback() })
+	if _, err := writer.Exec(`UPDATE items SET body = 'Zebra crossing' WHERE key = 'x'`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.IndexItems(ctx) }()
+	for blocked := false; !blocked; runtime.Gosched() {
+		select {
+		case err := <-done:
+			done <- err
+			return writer, done
+		default:
+		}
+		if err := s.r.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&blocked); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return writer, done
+}
+
 // TestSearchIndexWriteDuringBatch (PostgreSQL): an item whose text changes
 // while a batch takes it is found by the new text once the write commits:
 // the batch reads the text after the write committed, or the item waits
 // for the next batch.
 func TestSearchIndexWriteDuringBatch(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
-		ctx := context.Background()
 		s := open(t)
 		save(t, s, "Feed", item("x"), item("y"))
-		writer, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer writer.Rollback()
-		if _, err := writer.Exec(`UPDATE items SET body = 'Zebra crossing' WHERE key = 'x'`); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- s.IndexItems(ctx) }()
-		// The batch waits for the write, or (were the queue row not locked)
-		// ends before it.
-	wait:
-		for blocked := false; !blocked; runtime.Gosched() {
-			select {
-			case err := <-done:
-				done <- err
-				break wait
-			default:
-			}
-			if err := s.r.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-				WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&blocked); err != nil {
-				t.Fatal(err)
-			}
-		}
+		// The batch waits for the write, or (were the queue row not
+		// locked) ends before it.
+		writer, done := batchBesideWrite(t, s)
 		if err := writer.Commit(); err != nil {
 			t.Fatal(err)
 		}
@@ -406,26 +414,10 @@ func TestSearchIndexWriteDuringBatch(t *testing.T) {
 // search, and indexes the text the write committed.
 func TestSearchIndexDeadlock(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
-		ctx := context.Background()
 		s := open(t)
 		save(t, s, "Feed", item("y"))
 		save(t, s, "Feed", item("x"))
-		writer, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer writer.Rollback()
-		if _, err := writer.Exec(`UPDATE items SET body = 'Zebra crossing' WHERE key = 'x'`); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- s.IndexItems(ctx) }()
-		for blocked := false; !blocked; runtime.Gosched() {
-			if err := s.r.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-				WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&blocked); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writer, done := batchBesideWrite(t, s)
 		// The batch holds y and waits for x: the write's change of y
 		// closes the circle, and one of the two is rolled back.
 		if _, err := writer.Exec(`UPDATE items SET body = 'Yak herd' WHERE key = 'y'`); err != nil {
