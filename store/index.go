@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // IndexItems brings the search index up to date with the items stored
@@ -119,8 +122,11 @@ func (s *Store) indexPending(ctx context.Context) error {
 		})
 		// A save that changes two waiting items, the first of which the
 		// batch has taken while it waits for the second, deadlocks with
-		// it; the batch, rolled back, runs again.
-		if err != nil && s.d.retryable(err) && lost < retryAttempts {
+		// it; an item deleted (by another tool) while the batch reads it
+		// is no longer there to refer to. The batch, rolled back, runs
+		// again.
+		var pg *pgconn.PgError
+		if err != nil && (s.d.retryable(err) || errors.As(err, &pg) && pg.Code == "23503") && lost < retryAttempts {
 			lost++
 			continue
 		}

@@ -354,10 +354,10 @@ func TestSearchIndexOutOfOrderCommits(t *testing.T) {
 	})
 }
 
-// batchBesideWrite begins a write changing item x's text, then runs
-// IndexItems, whose result done receives, and returns once the batch waits
-// for a lock or has ended.
-func batchBesideWrite(t *testing.T, s *Store) (*sql.Tx, chan error) {
+// batchBesideWrite begins a write of item x (change: by default, its
+// text), then runs IndexItems, whose result done receives, and returns
+// once the batch waits for a lock or has ended.
+func batchBesideWrite(t *testing.T, s *Store, change ...string) (*sql.Tx, chan error) {
 	t.Helper()
 	ctx := context.Background()
 	writer, err := s.w.BeginTx(ctx, nil)
@@ -365,7 +365,11 @@ func batchBesideWrite(t *testing.T, s *Store) (*sql.Tx, chan error) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { writer.Rollback() })
-	if _, err := writer.Exec(`UPDATE items SET body = 'Zebra crossing' WHERE key = 'x'`); err != nil {
+	q := `UPDATE items SET body = 'Zebra crossing' WHERE key = 'x'`
+	if len(change) > 0 {
+		q = change[0]
+	}
+	if _, err := writer.Exec(q); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -430,6 +434,24 @@ func TestSearchIndexDeadlock(t *testing.T) {
 			t.Fatalf("IndexItems: %v", err)
 		}
 		checkIndex(t, s, true)
+	})
+}
+
+// TestSearchIndexDeleteDuringBatch (PostgreSQL): an item another tool
+// deletes while a batch reads it is left out, the rest indexed.
+func TestSearchIndexDeleteDuringBatch(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		s := open(t)
+		save(t, s, "Feed", item("x"), item("y"))
+		writer, done := batchBesideWrite(t, s, `DELETE FROM items WHERE key = 'x'`)
+		if err := writer.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("IndexItems: %v", err)
+		}
+		checkIndex(t, s, true)
+		wantFound(t, s, "body", "y")
 	})
 }
 
