@@ -118,7 +118,7 @@ func (b *bench) daemonRun(ctx context.Context, n int, c daemonCase) (daemonResul
 		database = u
 	}
 	cfg, err := writeConfig(dir, b.farm.Addr(), configOptions{Feeds: n, Concurrency: b.o.concurrency, Terms: b.o.terms,
-		Database: database, FetchSchedule: "@every 3s", FetchTimeout: "1h"})
+		Database: database, FetchSchedule: "@every 3s", FetchTimeout: "1h", Console: b.o.console})
 	if err != nil {
 		return res, err
 	}
@@ -162,6 +162,8 @@ func (b *bench) daemonRun(ctx context.Context, n int, c daemonCase) (daemonResul
 		cmd := exec.CommandContext(ctx, self, "-measure-child", ru, b.bin, "-config", cfg, "-log-format", "json", "run")
 		rus = append(rus, ru)
 		cmd.Stdout, cmd.Stderr = io.Discard, log
+		// -console: each daemon serves its console on a port of its own.
+		cmd.Env = append(os.Environ(), "NEWSWATCH_WEB_LISTEN=127.0.0.1:0")
 		if err := cmd.Start(); err != nil {
 			stop()
 			return res, err

@@ -3,27 +3,35 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// IndexItems brings SQLite's search index up to date: the items stored
-// since it last ran (those above search_state.upto, see
-// migrations/0014_search_batched.sql) are indexed in one statement, and
-// upto moves to the highest item ID, in one write transaction. A fetch
-// calls it once at its end, and every search before it reads the index,
-// so a search finds every item stored before it began.
+// IndexItems brings the search index up to date with the items stored
+// and changed since it last ran: on SQLite the items above
+// search_state.upto (migrations/0014_search_batched.sql), on PostgreSQL
+// those noted in item_search_pending (migrations/postgres/0015_search_pending.sql).
+// A fetch calls it once at its end when a console reads the index, and
+// every search before it reads the index, so a search finds every item
+// stored before it began, with its current text.
 //
 // A fetch's items indexed together rather than each source's as it
-// commits make a few large index segments, not one small segment per
-// transaction merged over and over, and spare every commit the index's
-// pages. It does nothing when no item was stored since, on PostgreSQL
-// (whose triggers index every write), and on a read-only store, whose
-// searches see the items up to the last IndexItems of a writer (the
-// daemon's and fetch's runs end with one). A backlog larger than
-// indexChunk is indexed in several transactions.
+// commits make a few large index segments (SQLite) and spare every save
+// the tokenizing (PostgreSQL, where it was most of the server's work).
+// It does nothing when nothing is waiting, and on a read-only store,
+// whose searches see what the last IndexItems of a writer indexed (the
+// daemon's and fetch's runs with a console end with one). A backlog is
+// indexed in transactions of a tenth of a second's work each, so that
+// other writers (SQLite) and other indexers (PostgreSQL) never wait long;
+// several calls at once share the work, none indexing an item twice.
 func (s *Store) IndexItems(ctx context.Context) error {
-	if _, ok := s.d.(sqlite); !ok || s.w == s.r {
+	if s.readOnly() {
 		return nil
+	}
+	if _, ok := s.d.(postgres); ok {
+		return s.indexPending(ctx)
 	}
 	if behind, err := s.indexBehind(ctx, s.r); err != nil || !behind {
 		return err
@@ -62,14 +70,76 @@ func (s *Store) IndexItems(ctx context.Context) error {
 
 // indexChunk is how many items IndexItems indexes in one transaction, a
 // tenth of a second's work: a backlog larger than a fetch's (a copied
-// database) does not keep other processes' writers waiting past
-// busyTimeout, and the process stays smaller (indexing a cold fetch of
-// 1,000 feeds in chunks of 5,000 or 20,000 items peaked 16 MB higher).
-var indexChunk = 2000
+// database, months fetched without a console) does not keep other
+// processes' writers or indexers waiting, and the process stays smaller
+// (indexing a cold fetch of 1,000 feeds in chunks of 5,000 or 20,000
+// items peaked 16 MB higher on SQLite). PostgreSQL tokenizes more slowly:
+// pgIndexChunk.
+var (
+	indexChunk   = 2000
+	pgIndexChunk = 500
+)
 
-// indexBehind reports whether the search index lacks items or its upto
-// mark passes the highest item: a read, so that a search with nothing to
-// index takes no write lock.
+// indexersLock is the advisory lock key of PostgreSQL's index batches
+// ("nwindex" in ASCII): one batch runs at a time, beside the saves and
+// other writers, which never take it.
+const indexersLock = 0x6e77696e646578
+
+// indexPending indexes PostgreSQL's queue of noted items, a chunk per
+// transaction, until a read finds it empty. Each transaction first
+// deletes the rows it takes, then reads the items' text in a later
+// statement: a save that changed one of them meanwhile either committed
+// before that read, or notes it again once this transaction ends (the
+// migration explains why). A chunk another process is indexing is waited
+// for, not skipped, so that a search starts only once every item noted
+// before it is in the index.
+func (s *Store) indexPending(ctx context.Context) error {
+	for lost := 0; ; {
+		var waiting bool
+		if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM item_search_pending)`).Scan(&waiting); err != nil {
+			return fmt.Errorf("store: index items for search: %w", err)
+		}
+		if !waiting {
+			return nil
+		}
+		err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(indexersLock))
+			return err
+		}, func(tx *sql.Tx) error {
+			var ids string
+			if err := tx.QueryRowContext(ctx, `WITH taken AS (
+					DELETE FROM item_search_pending WHERE item_id IN
+						(SELECT item_id FROM item_search_pending ORDER BY item_id LIMIT $1)
+					RETURNING item_id)
+				SELECT coalesce(json_agg(item_id)::text, '[]') FROM taken`, pgIndexChunk).Scan(&ids); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO item_search (item_id, at, tsv)
+				SELECT id, coalesce(published, first_seen), item_search_tsv(title, summary, content, body)
+				FROM items WHERE `+s.d.in("id", "bigint")+`
+				ON CONFLICT (item_id) DO UPDATE SET at = excluded.at, tsv = excluded.tsv`), ids)
+			return err
+		})
+		// A save that changes two waiting items, the first of which the
+		// batch has taken while it waits for the second, deadlocks with
+		// it; an item deleted (by another tool) while the batch reads it
+		// is no longer there to refer to. The batch, rolled back, runs
+		// again.
+		var pg *pgconn.PgError
+		if err != nil && (s.d.retryable(err) || errors.As(err, &pg) && pg.Code == "23503") && lost < retryAttempts {
+			lost++
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: index items for search: %w", err)
+		}
+		lost = 0
+	}
+}
+
+// indexBehind reports whether SQLite's search index lacks items or its
+// upto mark passes the highest item: a read, so that a search with nothing
+// to index takes no write lock.
 func (s *Store) indexBehind(ctx context.Context, r reader) (bool, error) {
 	var behind bool
 	err := r.QueryRowContext(ctx, `SELECT (SELECT upto FROM search_state WHERE id = 1)

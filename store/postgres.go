@@ -316,7 +316,7 @@ func connectPostgres(ctx context.Context, rawURL string, readOnly bool) (*Store,
 	if _, set := cfg.RuntimeParams["synchronous_commit"]; !set {
 		cfg.RuntimeParams["synchronous_commit"] = "off"
 	}
-	s := &Store{name: name, d: postgres{}, now: time.Now}
+	s := &Store{name: name, d: postgres{}, now: time.Now, pgReadOnly: readOnly}
 	s.w = stdlib.OpenDB(*cfg)
 	n := 2 * max(4, runtime.GOMAXPROCS(0))
 	s.w.SetMaxOpenConns(n)

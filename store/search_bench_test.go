@@ -235,12 +235,13 @@ func fillArchive(b *testing.B, s *Store) {
 			b.Fatal(err)
 		}
 	}
+	if err := s.IndexItems(ctx); err != nil {
+		b.Fatal(err)
+	}
 	if _, pg := s.d.(postgres); pg {
 		if _, err := s.w.ExecContext(ctx, `ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
-	} else if err := s.IndexItems(ctx); err != nil {
-		b.Fatal(err)
 	} else if _, err := s.w.ExecContext(ctx, `INSERT INTO items_fts (items_fts) VALUES ('optimize')`); err != nil {
 		b.Fatal(err)
 	}

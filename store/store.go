@@ -69,7 +69,10 @@ type Store struct {
 	owner string
 	w     *sql.DB // every write (SQLite: one connection)
 	r     *sql.DB // reads (SQLite: a read-only pool; PostgreSQL: w)
-	now   func() time.Time
+	// pgReadOnly: OpenReadOnly of a PostgreSQL database, whose sessions
+	// are read-only (an SQLite one has w == r).
+	pgReadOnly bool
+	now        func() time.Time
 	// ticks, when set (by tests), replaces the renewal ticker of Holds.
 	ticks <-chan time.Time
 	// stampAge, when set (by tests), replaces time.Since in measuring how
@@ -124,6 +127,12 @@ func (s *Store) setup(ctx context.Context) error {
 		return err
 	}
 	return s.stmts.prepare(ctx, s)
+}
+
+// readOnly reports whether the store was opened by OpenReadOnly.
+func (s *Store) readOnly() bool {
+	_, lite := s.d.(sqlite)
+	return s.pgReadOnly || lite && s.w == s.r
 }
 
 // Path returns the absolute path of an SQLite database file, or the

@@ -27,10 +27,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		a.Close()
 		return err
 	}
+	stopIndexing := func() {}
 	if console != nil {
 		opts.Servers = append(opts.Servers, console)
+		stopIndexing = indexBacklog(ctx, a.Store, e.log)
 	}
 	err = daemon.New(a.App, opts).Run(ctx)
+	stopIndexing()
 	if cerr := a.Close(); err == nil {
 		err = cerr
 	}

@@ -49,24 +49,40 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := store.Open(context.Background(), cfg.Database); err != nil {
-		t.Fatal(err)
-	} else {
-		st.Close()
-	}
+	// Fetched without a console: the console's start indexes the items.
+	backlog(t, cfg.Database, 30).Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
+	logr, logw := io.Pipe()
 	done := make(chan int)
 	go func() {
-		var errb strings.Builder
-		done <- run(ctx, []string{"-config", path, "serve", "-listen", "127.0.0.1:0"}, pw, &errb)
+		done <- run(ctx, []string{"-config", path, "-v", "-log-format", "text", "serve", "-listen", "127.0.0.1:0"}, pw, logw)
 		pw.Close()
+		logw.Close()
+	}()
+	indexed := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(logr)
+		found := false
+		for sc.Scan() {
+			if !found && strings.Contains(sc.Text(), "search index up to date") {
+				found = true
+				indexed <- true
+			}
+		}
+		if !found {
+			indexed <- false
+		}
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
 	}
 	go io.Copy(io.Discard, pr)
+	await(t, indexed, "serve indexing the items for search")
+	if n := searchable(t, cfg.Database); n != 30 {
+		t.Errorf("%d items searchable once serve indexed, want 30", n)
+	}
 	url := strings.Fields(strings.TrimPrefix(line, "serving the console at "))[0]
 	checkToken(t, url+"api/watchlist")
 	cancel()
@@ -149,34 +165,44 @@ func testRunConsole(t *testing.T, configured, free string, args ...string) {
 		pw.Close()
 	}()
 	// The daemon logs each server it starts; the console's is the one on
-	// [web] listen. Logs end (and the scan with them) when run returns.
+	// [web] listen. With a console it also brings the search index up to
+	// date at start. Logs end (and the scan with them) when run returns.
 	serving := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
-		found := false
+		console, indexed := false, false
 		for sc.Scan() {
-			if !found && strings.Contains(sc.Text(), "addr="+free) {
-				found = true
+			done := console && indexed
+			console = console || strings.Contains(sc.Text(), "addr="+free)
+			indexed = indexed || strings.Contains(sc.Text(), "search index up to date")
+			if !done && console && indexed {
 				serving <- true
 			}
 		}
-		if !found {
+		if !console || !indexed {
 			serving <- false
 		}
 	}()
-	select {
-	case ok := <-serving:
-		if !ok {
-			t.Fatal("run ended without serving the console")
-		}
-	case <-time.After(time.Minute): // a guard against a hang, not a wait
-		t.Fatal("run did not serve the console on [web] listen")
-	}
+	await(t, serving, "run serving the console on [web] listen and indexing for search")
 	url := "http://" + free + "/"
 	checkToken(t, url+"api/digests")
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// await fails the test unless ok receives true: a command's log showed
+// what was done; false: the log ended without it.
+func await(t *testing.T, ok <-chan bool, what string) {
+	t.Helper()
+	select {
+	case ok := <-ok:
+		if !ok {
+			t.Fatalf("no %s before the command ended", what)
+		}
+	case <-time.After(time.Minute): // a guard against a hang, not a wait
+		t.Fatalf("no %s within a minute", what)
 	}
 }
 
