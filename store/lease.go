@@ -260,16 +260,36 @@ func (s *Store) HoldClaims(ctx context.Context, names []string) (held context.Co
 // Finish marks this Store's claims on names for slot done: no one takes
 // them again for that slot.
 func (s *Store) Finish(ctx context.Context, names []string, slot time.Time) error {
-	arr, err := json.Marshal(names)
-	if err != nil {
-		return fmt.Errorf("store: finish: %w", err)
-	}
-	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE leases SET done = 1
-		WHERE owner = ? AND slot = ? AND `+s.d.in("name", "text")),
-		s.owner, slot.UnixNano(), string(arr)); err != nil {
+	if err := s.endClaims(ctx, "done = 1", names, slot); err != nil {
 		return fmt.Errorf("store: finish: %w", err)
 	}
 	return nil
+}
+
+// Release gives up this Store's claims on names for slot that are not
+// done: another owner may claim them at once instead of after their
+// expiry.
+func (s *Store) Release(ctx context.Context, names []string, slot time.Time) error {
+	if err := s.endClaims(ctx, "until = 0", names, slot); err != nil {
+		return fmt.Errorf("store: release: %w", err)
+	}
+	return nil
+}
+
+// endClaims applies set to this Store's claims on names for slot that are
+// not done.
+func (s *Store) endClaims(ctx context.Context, set string, names []string, slot time.Time) error {
+	if len(names) == 0 {
+		return nil
+	}
+	arr, err := json.Marshal(names)
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, s.q(`UPDATE leases SET `+set+`
+		WHERE owner = ? AND slot = ? AND done = 0 AND `+s.d.in("name", "text")),
+		s.owner, slot.UnixNano(), string(arr))
+	return err
 }
 
 // hold runs renew at every tick of s.ticks (renewEvery) until stop is

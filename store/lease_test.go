@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -263,4 +264,35 @@ func testHoldFencing(t *testing.T) {
 		}
 		lost(t, held)
 	})
+}
+
+// TestRelease: a claim its owner releases is free to another owner at
+// once; a released name that is done, or another owner's, stays as it is.
+func TestRelease(t *testing.T) { both(t, testRelease) }
+
+func testRelease(t *testing.T) {
+	ctx := context.Background()
+	a := open(t)
+	b := another(t, a)
+	names := []string{"source:a", "source:b", "source:c"}
+	slot := time.Unix(600, 0)
+	if got, _, err := a.Claim(ctx, names[:2], slot, 0); err != nil || len(got) != 2 {
+		t.Fatalf("a's claim: %q, %v", got, err)
+	}
+	if got, _, err := b.Claim(ctx, names[2:], slot, 0); err != nil || len(got) != 1 {
+		t.Fatalf("b's claim: %q, %v", got, err)
+	}
+	if err := a.Finish(ctx, names[:1], slot); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Release(ctx, names, slot); err != nil {
+		t.Fatal(err)
+	}
+	got, busy, err := b.Claim(ctx, names, slot, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, names[1:2]) || busy != 1 {
+		t.Errorf("after a released its claims, b claims %q with %d busy; want %q (a finished %q, b holds %q)", got, busy, names[1:2], names[0], names[2])
+	}
 }
