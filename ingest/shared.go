@@ -151,7 +151,11 @@ func (p *Pipeline) claimAll(ctx context.Context, r *fetchRun, srcs []config.Sour
 		r.mu.Unlock()
 		if err != nil {
 			c.stop()
-			return errors.Join(err, p.st.Release(context.WithoutCancel(ctx), claimed, slot))
+			rerr := p.st.Release(context.WithoutCancel(ctx), claimed, slot)
+			if ctx.Err() != nil {
+				return nil // stopped: RunShared returns ctx's error
+			}
+			return errors.Join(err, rerr)
 		}
 		for _, j := range js {
 			jobs <- j
