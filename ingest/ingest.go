@@ -11,6 +11,10 @@
 // The rules it keeps:
 //   - One failing source never stops the others: its error is recorded as
 //     that source's health and reported in its Outcome.
+//   - A worker hands a fetched source over to be saved and fetches the
+//     next one: the database writer's queue does not hold the fetch back.
+//     At most as many fetched sources wait to be saved as there are
+//     workers; beyond that the workers wait, so memory stays bounded.
 //   - A source's items and its health are saved in one transaction as soon
 //     as the source completes, even when the fetch is being cut short
 //     (shutdown, a job's deadline): a source whose articles take longer than
@@ -29,6 +33,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"newswatch/config"
@@ -49,6 +54,11 @@ type Pipeline struct {
 	wl      *match.Watchlist
 	fetcher *scraper.Fetcher
 	now     func() time.Time
+	// fetch and saveRun fetch one source (the fetcher, looking up known
+	// articles in st) and save one source's run (st.SaveRun); tests
+	// replace them.
+	fetch   func(context.Context, scraper.Source) scraper.Result
+	saveRun func(context.Context, model.Run, []model.Item) ([]model.Item, error)
 
 	concurrency int // sources in flight at once
 	// index: the configuration has a console, whose searches read the
@@ -69,11 +79,12 @@ func WithClock(now func() time.Time) Option {
 // New builds the pipeline of cfg: its fetcher follows cfg's [http] settings,
 // st keeps what it fetches, and wl (CompileWatchlist(cfg)) matches it.
 func New(cfg *config.Config, st *store.Store, wl *match.Watchlist, opts ...Option) *Pipeline {
-	p := &Pipeline{st: st, wl: wl, now: time.Now, concurrency: cfg.HTTP.Concurrency, index: cfg.Web != nil}
+	p := &Pipeline{st: st, wl: wl, now: time.Now, concurrency: max(1, cfg.HTTP.Concurrency), index: cfg.Web != nil}
 	for _, o := range opts {
 		o(p)
 	}
 	p.fetcher = newFetcher(cfg, p.now)
+	p.fetch, p.saveRun = p.fetcher.WithKnown(st.Known).Fetch, st.SaveRun
 	return p
 }
 
@@ -173,85 +184,190 @@ type Summary struct {
 // valid either way.
 func (p *Pipeline) Run(ctx context.Context, srcs []config.Source, report func(Outcome)) (Summary, error) {
 	start := time.Now()
-	sum := Summary{Sources: len(srcs)}
+	r := p.newFetchRun(ctx, report)
+	r.sum.Sources = len(srcs)
+	jobs, err := p.jobs(ctx, ctx, srcs, nil)
+	if err != nil {
+		return r.sum, err
+	}
+	r.sum.State = time.Since(start)
+	var next atomic.Int64
+	r.fetchAll(min(p.concurrency, len(jobs)), func() (job, bool) {
+		i := int(next.Add(1) - 1)
+		if i >= len(jobs) {
+			return job{}, false
+		}
+		return jobs[i], true
+	})
+	r.mu.Lock()
+	r.flush()
+	r.mu.Unlock()
+	if err := p.indexRun(ctx); err != nil {
+		return r.sum, err
+	}
+	r.sum.Elapsed = time.Since(start)
+	return r.sum, ctx.Err()
+}
+
+// indexRun brings the search index up to date at the end of a run when
+// the configuration has a console. The run's new items enter the index
+// together, far cheaper than one source at a time; a run cut short leaves
+// them to the next run or search. Without a console nothing reads the
+// index: its items wait for the first search (a console started later),
+// which brings it up to date before it reads.
+func (p *Pipeline) indexRun(ctx context.Context) error {
+	if !p.index {
+		return nil
+	}
+	if err := p.st.IndexItems(ctx); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// job is one source to fetch, with the context to fetch it under: the
+// run's, or, on a shared database, that of the claims it came with.
+type job struct {
+	ctx  context.Context
+	src  scraper.Source
+	site string
+	// claim is the batch of claims the source came in (RunShared), nil in
+	// Run.
+	claim *claim
+}
+
+// jobs reads the stored validators of srcs (under ctx) and makes their
+// jobs, to be fetched under fetchCtx.
+func (p *Pipeline) jobs(ctx, fetchCtx context.Context, srcs []config.Source, c *claim) ([]job, error) {
 	names := make([]string, len(srcs))
 	for i, s := range srcs {
 		names[i] = s.Name
 	}
 	validators, err := p.st.ValidatorsOf(ctx, names)
 	if err != nil {
-		return sum, fmt.Errorf("read state of sources: %w", err)
+		return nil, fmt.Errorf("read state of sources: %w", err)
 	}
-	in := make([]scraper.Source, 0, len(srcs))
-	sites := make(map[string]string, len(srcs))
-	for _, s := range srcs {
-		sites[s.Name] = s.Feed + s.Page
+	jobs := make([]job, len(srcs))
+	for i, s := range srcs {
 		src := ScraperSource(s)
 		v := validators[s.Name]
 		src.ETag, src.LastModified = v.ETag, v.LastModified
-		in = append(in, src)
+		jobs[i] = job{ctx: fetchCtx, src: src, site: s.Feed + s.Page, claim: c}
 	}
-	sum.State = time.Since(start)
-	var (
-		mu      sync.Mutex
-		pending []model.Run // item-less runs not saved yet
-		waiting []Outcome   // their outcomes
-	)
-	flush := func() {
-		t := time.Now()
-		// Health is recorded even when the fetch was cut short: the
-		// sources that did answer are not left unrecorded.
-		if err := p.st.SaveRuns(context.WithoutCancel(ctx), pending); err != nil {
-			for _, o := range waiting {
-				if o.Err == nil {
-					o.Err = fmt.Errorf("store health of %q: %w", o.Source, err)
-					sum.Failed++
-					sum.Unrecorded = append(sum.Unrecorded, o)
+	return jobs, nil
+}
+
+// fetchRun is one run's fetching: its workers fetch, and each result is
+// handed over to be saved, so a worker fetches its next source while the
+// last one's save waits for the database writer. At most held results are
+// fetched and not yet saved: when the saves fall behind, the workers wait.
+type fetchRun struct {
+	p      *Pipeline
+	ctx    context.Context
+	report func(Outcome)
+	held   chan struct{} // a token per result fetched and not yet saved
+	saves  sync.WaitGroup
+
+	mu      sync.Mutex
+	sum     Summary
+	pending []model.Run // item-less runs not saved yet
+	waiting []Outcome   // their outcomes
+	err     error       // the first batch that could not be completed (RunShared)
+}
+
+func (p *Pipeline) newFetchRun(ctx context.Context, report func(Outcome)) *fetchRun {
+	return &fetchRun{p: p, ctx: ctx, report: report, held: make(chan struct{}, p.concurrency)}
+}
+
+// fetchAll runs workers that fetch the jobs next gives until it gives no
+// more, and returns once every result was saved.
+func (r *fetchRun) fetchAll(workers int, next func() (job, bool)) {
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				j, ok := next()
+				if !ok {
+					return
 				}
+				res := r.p.fetch(j.ctx, j.src)
+				r.held <- struct{}{}
+				r.saves.Go(func() {
+					defer func() { <-r.held }()
+					r.keep(j, res)
+				})
 			}
-		}
-		sum.HealthSave += time.Since(t)
-		pending, waiting = pending[:0], waiting[:0]
+		})
 	}
-	p.fetcher.WithKnown(p.st.Known).FetchAll(ctx, in, func(r scraper.Result) {
-		run := p.record(r)
-		run.Site = sites[r.Source]
-		out := Outcome{Source: r.Source, Items: len(r.Items), NotModified: r.NotModified, FeedURL: r.FeedURL, Err: r.Err, Warning: r.Warning, Fetch: r.Duration}
-		if len(r.Items) > 0 {
-			p.save(ctx, r, run, &out)
+	wg.Wait()
+	r.saves.Wait()
+}
+
+// keep saves one source's result and reports it. On a shared database, a
+// source whose fetch was cut short (the run stopped, or its claim was
+// taken over) is neither recorded nor reported: its claim is released.
+func (r *fetchRun) keep(j job, res scraper.Result) {
+	if j.claim != nil && res.Err != nil && len(res.Items) == 0 && j.ctx.Err() != nil {
+		r.mu.Lock()
+		last := j.claim.settle(j.src.Name, false)
+		r.mu.Unlock()
+		if last {
+			r.complete(j.claim)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if len(r.Items) == 0 {
-			pending, waiting = append(pending, run), append(waiting, out)
-			if len(pending) >= healthBatch {
-				flush()
-			}
-		}
-		sum.New += out.New
-		sum.Matches += len(out.Matches)
-		if out.Err != nil {
-			sum.Failed++
-		}
-		if report != nil {
-			report(out)
-		}
-	})
-	mu.Lock()
-	flush()
-	mu.Unlock()
-	// With a console, the run's new items enter the search index
-	// together, far cheaper than one source at a time; a run cut short
-	// leaves them to the next run or search. Without one nothing reads
-	// the index: its items wait for the first search (a console started
-	// later), which brings it up to date before it reads.
-	if p.index {
-		if err := p.st.IndexItems(ctx); err != nil && ctx.Err() == nil {
-			return sum, err
+		return
+	}
+	run := r.p.record(res)
+	run.Site = j.site
+	out := Outcome{Source: res.Source, Items: len(res.Items), NotModified: res.NotModified, FeedURL: res.FeedURL, Err: res.Err, Warning: res.Warning, Fetch: res.Duration}
+	if len(res.Items) > 0 {
+		r.p.save(r.ctx, res, run, &out)
+	}
+	r.mu.Lock()
+	if len(res.Items) == 0 {
+		r.pending, r.waiting = append(r.pending, run), append(r.waiting, out)
+		if len(r.pending) >= healthBatch {
+			r.flush()
 		}
 	}
-	sum.Elapsed = time.Since(start)
-	return sum, ctx.Err()
+	r.sum.New += out.New
+	r.sum.Matches += len(out.Matches)
+	if out.Err != nil {
+		r.sum.Failed++
+	}
+	if r.report != nil {
+		r.report(out)
+	}
+	last := false
+	if j.claim != nil {
+		r.sum.Sources++
+		last = j.claim.settle(j.src.Name, true)
+	}
+	r.mu.Unlock()
+	if last {
+		r.complete(j.claim)
+	}
+}
+
+// flush saves the health of the item-less sources not saved yet. The
+// caller holds r.mu.
+func (r *fetchRun) flush() {
+	if len(r.pending) == 0 {
+		return
+	}
+	t := time.Now()
+	// Health is recorded even when the fetch was cut short: the sources
+	// that did answer are not left unrecorded.
+	if err := r.p.st.SaveRuns(context.WithoutCancel(r.ctx), r.pending); err != nil {
+		for _, o := range r.waiting {
+			if o.Err == nil {
+				o.Err = fmt.Errorf("store health of %q: %w", o.Source, err)
+				r.sum.Failed++
+				r.sum.Unrecorded = append(r.sum.Unrecorded, o)
+			}
+		}
+	}
+	r.sum.HealthSave += time.Since(t)
+	r.pending, r.waiting = r.pending[:0], r.waiting[:0]
 }
 
 // record is the health record of one source's result.
@@ -286,7 +402,7 @@ func (p *Pipeline) save(ctx context.Context, r scraper.Result, run model.Run, ou
 		}
 	}
 	// Saved even when the fetch was cut short after these items arrived.
-	fresh, err := p.st.SaveRun(context.WithoutCancel(ctx), run, items)
+	fresh, err := p.saveRun(context.WithoutCancel(ctx), run, items)
 	t1 := time.Now()
 	out.Save = t1.Sub(t0)
 	if err != nil {

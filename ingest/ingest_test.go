@@ -8,11 +8,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"newswatch/config"
 	"newswatch/match"
+	"newswatch/model"
 	"newswatch/scraper"
 	"newswatch/store"
 )
@@ -266,4 +271,76 @@ func TestFetcherReadsClock(t *testing.T) {
 			t.Errorf("%s: err %v; want a 503 to retry after 1h by the clock", name, res.Err)
 		}
 	}
+}
+
+// fakeSources builds, in dir, a pipeline of n sources S000, S001… on an
+// SQLite store, with concurrency workers and fetch in place of the
+// network.
+func fakeSources(t *testing.T, dir string, n, concurrency int, fetch func(context.Context, scraper.Source) scraper.Result) (*Pipeline, *config.Config, *store.Store) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "database = \"nw.db\"\n[http]\nper_host_delay = \"0s\"\nconcurrency = %d\n[output]\ndir = \"out\"\n", concurrency)
+	for i := range n {
+		fmt.Fprintf(&b, "[[sources]]\nname = \"S%03d\"\nfeed = \"https://feeds.example/s%03d\"\n", i, i)
+	}
+	b.WriteString("[[companies]]\nname = \"Alibaba\"\n[[digests]]\nname = \"D\"\nschedule = \"0 7 * * *\"\nto = [\"a@example.org\"]\n")
+	cfg, wl := loadConfig(t, filepath.Join(dir, "newswatch.toml"), b.String())
+	st, err := store.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p := New(cfg, st, wl)
+	p.fetch = fetch
+	return p, cfg, st
+}
+
+// oneItem is a fetch result of one new item for src.
+func oneItem(src scraper.Source) scraper.Result {
+	link := "https://news.example/" + src.Name
+	return scraper.Result{Source: src.Name, Items: []scraper.Item{{Key: link, Link: link, Title: "News of " + src.Name, Body: "The article."}}}
+}
+
+// TestRunFetchesWhileSaving: a worker whose source's save waits for the
+// database writer fetches its next source meanwhile, but no further: the
+// results fetched and not yet saved stay bounded (one per worker).
+func TestRunFetchesWhileSaving(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			mu      sync.Mutex
+			fetched []string
+		)
+		p, cfg, st := fakeSources(t, dir, 3, 1, func(_ context.Context, src scraper.Source) scraper.Result {
+			mu.Lock()
+			fetched = append(fetched, src.Name)
+			mu.Unlock()
+			return oneItem(src)
+		})
+		release := make(chan struct{})
+		p.saveRun = func(ctx context.Context, run model.Run, items []model.Item) ([]model.Item, error) {
+			if run.Source == "S000" {
+				<-release // the writer is busy
+			}
+			return st.SaveRun(ctx, run, items)
+		}
+		done := make(chan Summary)
+		go func() {
+			sum, err := p.Run(context.Background(), cfg.Sources, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			done <- sum
+		}()
+		synctest.Wait()
+		mu.Lock()
+		if want := []string{"S000", "S001"}; !slices.Equal(fetched, want) {
+			t.Errorf("fetched %q while the first save waited, want %q", fetched, want)
+		}
+		mu.Unlock()
+		close(release)
+		if sum := <-done; sum.New != 3 {
+			t.Errorf("%d new items saved, want 3", sum.New)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -10,9 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"newswatch/internal/testutil"
+	"newswatch/model"
+	"newswatch/scraper"
 	"newswatch/store"
 )
 
@@ -156,4 +160,110 @@ func TestNextOpen(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunSharedClaimsRolling: while the last source of a claimed batch is
+// still being fetched, the other workers fetch the next batch's sources.
+func TestRunSharedClaimsRolling(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		const n = 20 // two batches of 16 with 2 workers
+		var (
+			mu      sync.Mutex
+			fetched = map[string]int{}
+		)
+		nextBatch := make(chan struct{})
+		var once sync.Once
+		sawNext := false
+		p, cfg, _ := fakeSources(t, dir, n, 2, func(ctx context.Context, src scraper.Source) scraper.Result {
+			mu.Lock()
+			fetched[src.Name]++
+			mu.Unlock()
+			switch {
+			case src.Name == "S000":
+				// The batch's slow source: answers once the next batch is
+				// being fetched, or gives up a minute later.
+				select {
+				case <-nextBatch:
+					sawNext = true
+				case <-time.After(time.Minute):
+				}
+			case src.Name >= "S016":
+				once.Do(func() { close(nextBatch) })
+			}
+			return oneItem(src)
+		})
+		sum, err := p.RunShared(context.Background(), cfg.Sources, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sawNext {
+			t.Error("no source of the next batch was fetched while the first batch's last source was")
+		}
+		if sum.Sources != n || sum.New != n {
+			t.Errorf("fetched %d sources, %d new items; want %d of each", sum.Sources, sum.New, n)
+		}
+		for i := range n {
+			if c := fetched[fmt.Sprintf("S%03d", i)]; c != 1 {
+				t.Errorf("S%03d fetched %d times, want once", i, c)
+			}
+		}
+	})
+}
+
+// TestRunSharedStopped: a daemon stopped mid-slot saves what it fetched
+// and marks it done, and releases the claims of the sources it had not
+// fetched, so that another daemon takes them at once.
+func TestRunSharedStopped(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		slot := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		cut := make(chan struct{})
+		p, cfg, st := fakeSources(t, dir, 20, 2, func(ctx context.Context, src scraper.Source) scraper.Result {
+			switch src.Name {
+			case "S000":
+				return oneItem(src)
+			case "S001":
+				// Cut short by the stop.
+				close(cut)
+				<-ctx.Done()
+				return scraper.Result{Source: src.Name, Err: fmt.Errorf("source %q: %w", src.Name, ctx.Err())}
+			default:
+				<-ctx.Done()
+				return scraper.Result{Source: src.Name, Err: fmt.Errorf("source %q: %w", src.Name, ctx.Err())}
+			}
+		})
+		p.saveRun = func(ctx context.Context, run model.Run, items []model.Item) ([]model.Item, error) {
+			// S000 was fetched; its save waits for the writer until the
+			// daemon is stopped.
+			<-cut
+			stop()
+			return st.SaveRun(ctx, run, items)
+		}
+		var reported []string
+		sum, err := p.RunShared(ctx, cfg.Sources, slot, func(o Outcome) { reported = append(reported, o.Source) })
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("RunShared stopped: %v, want context.Canceled", err)
+		}
+		if !slices.Equal(reported, []string{"S000"}) || sum.Sources != 1 || sum.New != 1 {
+			t.Errorf("reported %q, summary %+v; want S000 alone, with its item", reported, sum)
+		}
+		if known, err := st.Known(context.Background(), []string{"https://news.example/S000"}); err != nil || len(known) != 1 {
+			t.Errorf("S000's item not saved: %v, %v", known, err)
+		}
+		// Another daemon claims every source but S000 at once.
+		names := make([]string, len(cfg.Sources))
+		for i, s := range cfg.Sources {
+			names[i] = sourceLease(s.Name)
+		}
+		claimed, busy, err := st.Claim(context.Background(), names, slot, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(claimed, names[1:]) || busy != 0 {
+			t.Errorf("after the stop, %q claimable and %d busy; want all but S000, none busy", claimed, busy)
+		}
+	})
 }

@@ -173,6 +173,13 @@ func (s *Store) HoldMessage(ctx context.Context, id int64) (held context.Context
 // others are held for this slot by an owner that has not finished them:
 // the caller waits and claims again, and so takes them over should that
 // owner die. A name held for a later slot counts as done.
+//
+// On PostgreSQL a claim does not take the writers' lock, which would wait
+// for the saves in progress and hold back those that follow: it locks the
+// lease rows it looks at, skipping those another claim or renewal has
+// locked (they count as held by others), so two claims never take one
+// name. Lease rows missing are first made, in name order (free: for no
+// slot), so that there is a row to lock.
 func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit int) (claimed []string, busy int, err error) {
 	if len(names) == 0 {
 		return nil, 0, nil
@@ -182,14 +189,25 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 		return nil, 0, fmt.Errorf("store: claim: %w", err)
 	}
 	at := slot.UnixNano()
-	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+	lock, rowLock := s.d.lockWriters, ""
+	if s.d.shared() {
+		lock, rowLock = noLock, ` FOR UPDATE SKIP LOCKED`
+	}
+	err = s.inTx(ctx, lock, func(tx *sql.Tx) error {
 		claimed, busy = nil, 0
 		now, err := s.leaseNow(ctx, tx)
 		if err != nil {
 			return err
 		}
+		if s.d.shared() {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO leases (name, slot, owner, until, done)
+				SELECT j.value, 0, '', 0, 0 FROM `+s.d.each("text")+` ORDER BY j.value
+				ON CONFLICT (name) DO NOTHING`), string(arr)); err != nil {
+				return err
+			}
+		}
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT l.name, l.slot, l.until, l.done FROM leases AS l
-			WHERE `+s.d.in("l.name", "text")), string(arr))
+			WHERE `+s.d.in("l.name", "text")+rowLock), string(arr))
 		if err != nil {
 			return err
 		}
@@ -215,6 +233,9 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 		for _, name := range names {
 			l, ok := held[name]
 			switch {
+			case !ok && s.d.shared():
+				busy++ // its row is locked: another claim is taking it
+				continue
 			case ok && l.slot > at, ok && l.slot == at && l.done:
 				continue
 			case ok && l.slot == at && l.until > now.UnixNano():
@@ -245,6 +266,9 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 	return claimed, busy, nil
 }
 
+// noLock is the lock of a transaction that takes none.
+func noLock(context.Context, *sql.Tx) error { return nil }
+
 // HoldClaims renews this Store's claims on names until stop is called.
 // The context it returns, derived from ctx, is cancelled with ErrLeaseLost
 // when a renewal finds one of the claims taken over; work under it.
@@ -260,16 +284,36 @@ func (s *Store) HoldClaims(ctx context.Context, names []string) (held context.Co
 // Finish marks this Store's claims on names for slot done: no one takes
 // them again for that slot.
 func (s *Store) Finish(ctx context.Context, names []string, slot time.Time) error {
-	arr, err := json.Marshal(names)
-	if err != nil {
-		return fmt.Errorf("store: finish: %w", err)
-	}
-	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE leases SET done = 1
-		WHERE owner = ? AND slot = ? AND `+s.d.in("name", "text")),
-		s.owner, slot.UnixNano(), string(arr)); err != nil {
+	if err := s.endClaims(ctx, "done = 1", names, slot); err != nil {
 		return fmt.Errorf("store: finish: %w", err)
 	}
 	return nil
+}
+
+// Release gives up this Store's claims on names for slot that are not
+// done: another owner may claim them at once instead of after their
+// expiry.
+func (s *Store) Release(ctx context.Context, names []string, slot time.Time) error {
+	if err := s.endClaims(ctx, "until = 0", names, slot); err != nil {
+		return fmt.Errorf("store: release: %w", err)
+	}
+	return nil
+}
+
+// endClaims applies set to this Store's claims on names for slot that are
+// not done.
+func (s *Store) endClaims(ctx context.Context, set string, names []string, slot time.Time) error {
+	if len(names) == 0 {
+		return nil
+	}
+	arr, err := json.Marshal(names)
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, s.q(`UPDATE leases SET `+set+`
+		WHERE owner = ? AND slot = ? AND done = 0 AND `+s.d.in("name", "text")),
+		s.owner, slot.UnixNano(), string(arr))
+	return err
 }
 
 // hold runs renew at every tick of s.ticks (renewEvery) until stop is

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -263,4 +266,108 @@ func testHoldFencing(t *testing.T) {
 		}
 		lost(t, held)
 	})
+}
+
+// TestRelease: a claim its owner releases is free to another owner at
+// once; a released name that is done, or another owner's, stays as it is.
+func TestRelease(t *testing.T) { both(t, testRelease) }
+
+func testRelease(t *testing.T) {
+	ctx := context.Background()
+	a := open(t)
+	b := another(t, a)
+	names := []string{"source:a", "source:b", "source:c"}
+	slot := time.Unix(600, 0)
+	if got, _, err := a.Claim(ctx, names[:2], slot, 0); err != nil || len(got) != 2 {
+		t.Fatalf("a's claim: %q, %v", got, err)
+	}
+	if got, _, err := b.Claim(ctx, names[2:], slot, 0); err != nil || len(got) != 1 {
+		t.Fatalf("b's claim: %q, %v", got, err)
+	}
+	if err := a.Finish(ctx, names[:1], slot); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Release(ctx, names, slot); err != nil {
+		t.Fatal(err)
+	}
+	got, busy, err := b.Claim(ctx, names, slot, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, names[1:2]) || busy != 1 {
+		t.Errorf("after a released its claims, b claims %q with %d busy; want %q (a finished %q, b holds %q)", got, busy, names[1:2], names[0], names[2])
+	}
+}
+
+// TestClaimBesideSaves: on PostgreSQL a claim does not wait for the saves
+// in progress (they hold the writers' lock shared), which would hold the
+// saves that follow back behind it.
+func TestClaimBesideSaves(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		ctx := context.Background()
+		a := open(t)
+		b := another(t, a)
+		save, err := a.w.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer save.Rollback()
+		if err := a.d.lockSavers(ctx, save); err != nil {
+			t.Fatal(err)
+		}
+		// Bounded only so that a claim that waits fails instead of hanging.
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if got, _, err := b.Claim(cctx, []string{"source:a", "source:b"}, t0, 0); err != nil || len(got) != 2 {
+			t.Fatalf("claim beside a save: %q, %v", got, err)
+		}
+	})
+}
+
+// TestClaimRace: daemons sharing a PostgreSQL database, claiming the same
+// sources at once, take each of them once.
+func TestClaimRace(t *testing.T) { t.Run("postgres", testClaimRace) }
+
+func testClaimRace(t *testing.T) {
+	ctx := context.Background()
+	a := open(t)
+	stores := []*Store{a, another(t, a), another(t, a)}
+	names := make([]string, 300)
+	for i := range names {
+		names[i] = fmt.Sprintf("source:%03d", i)
+	}
+	slot := time.Unix(600, 0)
+	taken := make([][]string, len(stores))
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Go(func() {
+			for {
+				got, busy, err := s.Claim(ctx, names, slot, 16)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 && busy == 0 {
+					return
+				}
+				taken[i] = append(taken[i], got...)
+				if err := s.Finish(ctx, got, slot); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	count := map[string]int{}
+	for _, got := range taken {
+		for _, n := range got {
+			count[n]++
+		}
+	}
+	for _, n := range names {
+		if count[n] != 1 {
+			t.Errorf("%s claimed %d times, want once", n, count[n])
+		}
+	}
 }
