@@ -12,7 +12,8 @@ import (
 // Daemons sharing one database (store.Store.Shared) split each fetch slot's
 // sources between them: a daemon claims a batch of the sources no one has
 // fetched for the slot, fetches them while renewing its claims, marks them
-// done, and claims again. When only sources others hold are left, it waits
+// done once all are saved, and claims the next batch while the last of
+// them are fetched. When only sources others hold are left, it waits
 // for them: a source whose daemon died is taken over once that daemon's
 // claim expires (store.LeaseTTL), so the slot is complete when RunShared
 // returns, whichever daemons are still alive.
