@@ -21,8 +21,10 @@
 // runs and items take a transaction-scoped advisory lock shared, and run in
 // parallel, in one process and across daemons: they lock the stored items
 // they merge copies into (in key order), insert new keys with ON CONFLICT,
-// and keep first-seen times within the bound group.go states. Every other
-// write transaction (the outbox, deliveries, leases, feedback, pruning,
+// and keep first-seen times within the bound group.go states. Claims of
+// sources lock the lease rows they look at instead (lease.go), and search
+// index batches take a lock of their own (index.go). Every other write
+// transaction (the outbox, deliveries, other leases, feedback, pruning,
 // migrations) takes the same lock exclusively first, the equivalent of
 // BEGIN IMMEDIATE, so these never interleave with each other or with a
 // save. Commits do not wait for the disk (synchronous_commit off, as
@@ -177,8 +179,8 @@ func (s *Store) q(query string) string {
 
 // writeTx runs fn in one write transaction: IMMEDIATE on SQLite, behind the
 // writers' advisory lock on PostgreSQL, so writers never interleave. The
-// writers other than saves (the outbox, deliveries, leases, feedback,
-// Prune) take it: each checks, then writes (a claim, a lease, a fenced
+// writers other than saves, PostgreSQL's claims of sources and its index
+// batches (the outbox, deliveries, other leases, feedback, Prune) take it: each checks, then writes (a claim, a lease, a fenced
 // outcome, the prune cursor), and the check holds only while no other
 // writer runs.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
