@@ -8,6 +8,8 @@ package faulttest
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -15,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"newswatch/internal/smtptest"
 )
@@ -56,15 +59,32 @@ func needRoot(t *testing.T) {
 // runAs runs the binary at bin as cred with args and returns its result.
 func runAs(t *testing.T, cred *syscall.Credential, dir, bin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	var (
+		cmd            *exec.Cmd
+		stdout, stderr strings.Builder
+		err            error
+	)
+	// A binary copied just now is busy (ETXTBSY) while a parallel test's
+	// fork still holds the copy's file descriptor, until that child execs:
+	// try again then.
+	for range 50 {
+		cmd = exec.Command(bin, args...)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		stdout.Reset()
+		stderr.Reset()
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err = cmd.Run(); !errors.Is(err, syscall.ETXTBSY) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	r := result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
-	if err != nil && r.code == 0 {
+	switch {
+	case err != nil && cmd.ProcessState == nil:
+		r.stderr += fmt.Sprintf("(not started: %v)", err)
+	case err != nil && r.code == 0:
 		r.code = -1
 	}
 	return r
