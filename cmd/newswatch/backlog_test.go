@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"newswatch/app"
 	"newswatch/model"
 	"newswatch/store"
 )
@@ -75,7 +76,7 @@ func TestIndexBacklog(t *testing.T) {
 			t.Fatalf("%d items searchable before indexing, want 0", n)
 		}
 		log, lines, closeLog := logLines(t)
-		stop := indexBacklog(t.Context(), st, log)
+		stop := app.IndexBacklog(t.Context(), st, log)
 		if line := <-lines; !strings.Contains(line, "search index up to date") {
 			t.Errorf("logged %q", line)
 		}
@@ -89,7 +90,7 @@ func TestIndexBacklog(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "nw.db")
 		st := backlog(t, path, 2500)
 		log, lines, closeLog := logLines(t)
-		indexBacklog(context.Background(), st, log)()
+		app.IndexBacklog(context.Background(), st, log)()
 		closeLog()
 		for line := range lines {
 			if !strings.Contains(line, "search index up to date") {

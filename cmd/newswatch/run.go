@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 
+	"newswatch/app"
 	"newswatch/daemon"
 )
 
@@ -30,7 +31,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	stopIndexing := func() {}
 	if console != nil {
 		opts.Servers = append(opts.Servers, console)
-		stopIndexing = indexBacklog(ctx, a.Store, e.log)
+		stopIndexing = app.IndexBacklog(ctx, a.Store, e.log)
 	}
 	err = daemon.New(a.App, opts).Run(ctx)
 	stopIndexing()

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"time"
 
 	"newswatch/app"
 	"newswatch/config"
@@ -51,7 +49,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer indexBacklog(ctx, st, e.log)()
+	defer app.IndexBacklog(ctx, st, e.log)()
 	return web.ServeUntil(ctx, web.HTTPServer(addr, s.Handler()), func(a net.Addr) {
 		fmt.Fprintf(e.stdout, "serving the console at http://%s/ (Ctrl-C to stop)\n", a)
 	})
@@ -72,32 +70,6 @@ func consoleServer(cfg *config.Config, st *store.Store, addr string) (*http.Serv
 		return nil, err
 	}
 	return web.HTTPServer(addr, s.Handler()), nil
-}
-
-// indexBacklog brings the search index up to date in the background, for
-// a console started on a database fetched without one: its first search
-// would otherwise index the whole backlog inside its request. A search
-// meanwhile indexes beside it, the two taking chunks in turn (none twice),
-// and reads once nothing waits. stop cancels it (what is indexed stays
-// indexed) and returns once it has ended, before the store closes.
-func indexBacklog(ctx context.Context, st *store.Store, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		start := time.Now()
-		if err := st.IndexItems(ctx); err != nil {
-			if ctx.Err() == nil {
-				log.Warn("index items for search", "err", err)
-			}
-			return
-		}
-		log.Info("search index up to date", "took", time.Since(start))
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
 }
 
 // newConsole checks who may reach addr and builds the console.
