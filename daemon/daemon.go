@@ -106,7 +106,24 @@ func New(a *app.App, opts Options) *Daemon {
 		log = slog.New(slog.DiscardHandler)
 	}
 	jobs, cancel := context.WithCancel(context.Background())
-	return &Daemon{log: log, opts: opts, app: a, metrics: newMetrics(), jobs: jobs, cancelJobs: cancel}
+	return &Daemon{log: log, opts: opts, app: a, jobs: jobs, cancelJobs: cancel}
+}
+
+// keepMetrics makes the metrics /metrics serves, when there is a listen
+// address to serve them on: before any job runs, since jobs record them.
+func (d *Daemon) keepMetrics() {
+	if addr, _ := d.listen(); addr != "" {
+		d.metrics = newMetrics()
+	}
+}
+
+// listen is the address of /healthz and /metrics (Options.Listen, else the
+// configuration's; "" for none) and what set it, for errors.
+func (d *Daemon) listen() (addr, key string) {
+	if d.opts.Listen != "" {
+		return d.opts.Listen, "listen override"
+	}
+	return d.current().Config.Listen, "config key listen"
 }
 
 func (d *Daemon) current() *app.App {
@@ -132,6 +149,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	defer release()
+	d.keepMetrics()
 	if err := d.schedule(d.current()); err != nil {
 		return &app.ConfigError{Err: err}
 	}

@@ -443,7 +443,8 @@ func TestDaemonHealthzMetrics(t *testing.T) {
 	}
 	waitFor(t, 15*time.Second, "metrics", func() bool {
 		_, body := httpGet("http://" + addr + "/metrics")
-		return strings.Contains(body, `newswatch_fetch_duration_seconds_count{source="Live"}`) &&
+		return strings.Contains(body, "newswatch_fetch_duration_seconds_count ") &&
+			strings.Contains(body, `newswatch_last_success_timestamp_seconds{what="fetch:Live"}`) &&
 			strings.Contains(body, `newswatch_digests_total{result="sent"}`)
 	})
 }

@@ -35,11 +35,7 @@ func (d *Daemon) serve() (stop func(), err error) {
 		d.log.Info("serving "+what, "addr", ln.Addr().String())
 		return nil
 	}
-	addr, key := d.opts.Listen, "listen override"
-	if addr == "" {
-		addr, key = d.current().Config.Listen, "config key listen"
-	}
-	if addr != "" {
+	if addr, key := d.listen(); addr != "" {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/healthz", d.serveHealth)
 		mux.Handle("/metrics", d.metrics.handler())

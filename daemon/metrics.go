@@ -8,14 +8,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"newswatch/config"
 	"newswatch/deliver"
 	"newswatch/ingest"
 )
 
 // metrics are the daemon's Prometheus metrics, on a registry of its own.
+// A daemon with no /metrics to serve has none: its methods on a nil
+// *metrics record nothing.
+//
+// Per source there are only the series an operator alerts on (the last
+// success, the failures); the fetch time is one histogram over all
+// sources. A histogram per source held ~1.5 KB for each of them: 30 MB of
+// a daemon's heap at 20,000 sources, and as many series in every scrape.
 type metrics struct {
 	reg           *prometheus.Registry
-	fetchDuration *prometheus.HistogramVec
+	fetchDuration prometheus.Histogram
 	fetchErrors   *prometheus.CounterVec
 	itemsStored   prometheus.Counter
 	matches       *prometheus.CounterVec
@@ -28,10 +36,10 @@ func newMetrics() *metrics {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		reg: reg,
-		fetchDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "newswatch_fetch_duration_seconds", Help: "Time to fetch and store one source.",
+		fetchDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "newswatch_fetch_duration_seconds", Help: "Time to fetch and store one source, over all sources.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10),
-		}, []string{"source"}),
+		}),
 		fetchErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "newswatch_fetch_errors_total", Help: "Failed fetches per source.",
 		}, []string{"source"}),
@@ -62,7 +70,10 @@ func (m *metrics) handler() http.Handler {
 
 // observeSource records one source's fetch as it completes.
 func (m *metrics) observeSource(o ingest.Outcome, now time.Time) {
-	m.fetchDuration.WithLabelValues(o.Source).Observe(o.Fetch.Seconds())
+	if m == nil {
+		return
+	}
+	m.fetchDuration.Observe(o.Fetch.Seconds())
 	if o.Err != nil {
 		m.fetchErrors.WithLabelValues(o.Source).Inc()
 		return
@@ -82,6 +93,9 @@ func (m *metrics) observeSource(o ingest.Outcome, now time.Time) {
 }
 
 func (m *metrics) observeDelivery(rep deliver.Report, now time.Time) {
+	if m == nil {
+		return
+	}
 	for _, o := range rep.Sent {
 		// Sent to some recipients, owed to others: counted as sent when
 		// the last of them has it.
@@ -95,5 +109,31 @@ func (m *metrics) observeDelivery(rep deliver.Report, now time.Time) {
 	m.digests.WithLabelValues("failed").Add(float64(len(rep.Failed)))
 	if len(rep.Sent) > 0 {
 		m.lastSuccess.WithLabelValues("delivery").Set(float64(now.Unix()))
+	}
+}
+
+// observeReload counts a configuration reload: "applied" or "rejected".
+func (m *metrics) observeReload(result string) {
+	if m == nil {
+		return
+	}
+	m.reloads.WithLabelValues(result).Inc()
+}
+
+// forget drops the series of the sources in old that sources no longer
+// has, so that a source removed from the configuration leaves /metrics.
+func (m *metrics) forget(old, sources []config.Source) {
+	if m == nil {
+		return
+	}
+	kept := make(map[string]bool, len(sources))
+	for _, s := range sources {
+		kept[s.Name] = true
+	}
+	for _, s := range old {
+		if !kept[s.Name] {
+			m.fetchErrors.DeleteLabelValues(s.Name)
+			m.lastSuccess.DeleteLabelValues("fetch:" + s.Name)
+		}
 	}
 }

@@ -22,7 +22,7 @@ func (d *Daemon) reload() {
 	s, err := app.Load(old.Config.Path)
 	if err != nil {
 		d.log.Error("config reload rejected, keeping the running configuration", "error", err)
-		d.metrics.reloads.WithLabelValues("rejected").Inc()
+		d.metrics.observeReload("rejected")
 		return
 	}
 	if s.Config.Database != old.Config.Database {
@@ -33,10 +33,11 @@ func (d *Daemon) reload() {
 	a.SenderOptions = old.SenderOptions
 	if err := d.schedule(a); err != nil {
 		d.log.Error("config reload rejected, keeping the running configuration", "error", err)
-		d.metrics.reloads.WithLabelValues("rejected").Inc()
+		d.metrics.observeReload("rejected")
 		return
 	}
-	d.metrics.reloads.WithLabelValues("applied").Inc()
+	d.metrics.observeReload("applied")
+	d.metrics.forget(old.Config.Sources, s.Config.Sources)
 	d.log.Info("config reloaded", "sources", len(s.Config.Sources), "companies", len(s.Config.Companies), "digests", len(s.Config.Digests))
 	d.retryHeld(a)
 }
