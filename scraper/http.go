@@ -153,11 +153,18 @@ func (f *Fetcher) newTransport(acc access) *http.Transport {
 	}
 	idle := max(f.opts.Concurrency, 2)
 	return &http.Transport{
-		Proxy:                  nil, // a proxy would defeat the address check; no environment reads in leaf packages
-		DialContext:            f.dialer(d, acc),
-		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           max(idle*4, 64),
-		MaxIdleConnsPerHost:    idle,
+		Proxy:               nil, // a proxy would defeat the address check; no environment reads in leaf packages
+		DialContext:         f.dialer(d, acc),
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        max(idle*4, 64),
+		MaxIdleConnsPerHost: idle,
+		// At most Concurrency requests are in flight to one host (one
+		// source per worker; a source's articles are fetched one at a time
+		// per host), and a request reads its body before the next starts,
+		// so as many connections serve them all: a request made before its
+		// worker's last connection is back in the pool waits for it
+		// instead of dialing another.
+		MaxConnsPerHost:        idle,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ExpectContinueTimeout:  time.Second,
