@@ -29,9 +29,11 @@ const (
 	maxPooledBuffer = 4 << 20
 )
 
-// acceptFeeds prefers feed types; it is kept short because it is sent with
-// every conditional GET (an unchanged feed costs at most 400 bytes on the wire).
-const acceptFeeds = "application/rss+xml,application/atom+xml,application/feed+json,*/*;q=0.8"
+// acceptFeeds prefers the feed types a server chooses between (RSS and
+// Atom; a JSON Feed, or any other type, is still taken at a lower q); it is
+// kept short because it is sent with every conditional GET (an unchanged
+// feed costs at most 400 bytes on the wire).
+const acceptFeeds = "application/rss+xml,application/atom+xml,*/*;q=0.8"
 
 // Errors a fetch can wrap; test with errors.Is.
 var (
