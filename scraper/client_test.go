@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"newswatch/internal/testutil"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -186,4 +188,38 @@ func mustParse(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestFeedRequestPrefersFeeds: a feed request's Accept ranks RSS and Atom
+// above every other type, and still accepts any type (a server that
+// negotiates strictly would otherwise answer 406 to a feed served as
+// text/xml).
+func TestFeedRequestPrefersFeeds(t *testing.T) {
+	var accept atomic.Value
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
+		accept.Store(r.Header.Get("Accept"))
+		_, _ = w.Write(fixture(t, "rss2.xml"))
+	})
+	mustOK(t, fetchURL(t, newTestFetcher(t, Options{}), srv.URL+"/feed"))
+	q := map[string]float64{}
+	for part := range strings.SplitSeq(accept.Load().(string), ",") {
+		typ, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q[typ] = 1
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("Accept %q: bad q in %q", accept.Load(), part)
+			}
+			q[typ] = f
+		}
+	}
+	rss, atom, other := q["application/rss+xml"], q["application/atom+xml"], q["*/*"]
+	if other <= 0 || rss <= other || atom <= other {
+		t.Errorf("Accept %q: want RSS and Atom above */*, and */* accepted", accept.Load())
+	}
+	for typ, v := range q {
+		if typ != "application/rss+xml" && typ != "application/atom+xml" && v >= min(rss, atom) {
+			t.Errorf("Accept %q: %s ranks with the feed types", accept.Load(), typ)
+		}
+	}
 }

@@ -29,9 +29,11 @@ const (
 	maxPooledBuffer = 4 << 20
 )
 
-// acceptFeeds prefers feed types; it is kept short because it is sent with
-// every conditional GET (an unchanged feed costs at most 400 bytes on the wire).
-const acceptFeeds = "application/rss+xml,application/atom+xml,application/feed+json,*/*;q=0.8"
+// acceptFeeds prefers the feed types a server chooses between (RSS and
+// Atom; a JSON Feed, or any other type, is still taken at a lower q); it is
+// kept short because it is sent with every conditional GET (an unchanged
+// feed costs at most 400 bytes on the wire).
+const acceptFeeds = "application/rss+xml,application/atom+xml,*/*;q=0.8"
 
 // Errors a fetch can wrap; test with errors.Is.
 var (
@@ -153,11 +155,18 @@ func (f *Fetcher) newTransport(acc access) *http.Transport {
 	}
 	idle := max(f.opts.Concurrency, 2)
 	return &http.Transport{
-		Proxy:                  nil, // a proxy would defeat the address check; no environment reads in leaf packages
-		DialContext:            f.dialer(d, acc),
-		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           max(idle*4, 64),
-		MaxIdleConnsPerHost:    idle,
+		Proxy:               nil, // a proxy would defeat the address check; no environment reads in leaf packages
+		DialContext:         f.dialer(d, acc),
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        max(idle*4, 64),
+		MaxIdleConnsPerHost: idle,
+		// At most Concurrency requests are in flight to one host (one
+		// source per worker; a source's articles are fetched one at a time
+		// per host), and a request reads its body before the next starts,
+		// so as many connections serve them all: a request made before its
+		// worker's last connection is back in the pool waits for it
+		// instead of dialing another.
+		MaxConnsPerHost:        idle,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ExpectContinueTimeout:  time.Second,

@@ -65,23 +65,7 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 		{&w.linkSource, `INSERT INTO item_sources (item_id, source, first_seen)
 			SELECT j.value, CAST(? AS TEXT), CAST(? AS BIGINT) FROM ` + s.d.each("bigint") + ` WHERE true
 			ON CONFLICT (item_id, source) DO NOTHING`},
-		// A success (ok or not modified) ends a failure streak; an error
-		// starts or extends one. Validators change only on model.StatusOK.
-		{&w.saveHealth, `INSERT INTO sources (name, etag, last_modified, last_status, last_run,
-				last_success, last_error, failing_since, failures, duration, items)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET
-				etag = CASE WHEN excluded.last_status = 'ok' THEN excluded.etag ELSE sources.etag END,
-				last_modified = CASE WHEN excluded.last_status = 'ok' THEN excluded.last_modified ELSE sources.last_modified END,
-				last_status = excluded.last_status,
-				last_run = excluded.last_run,
-				last_success = coalesce(excluded.last_success, sources.last_success),
-				last_error = excluded.last_error,
-				failing_since = CASE WHEN excluded.last_status = 'error'
-					THEN coalesce(sources.failing_since, excluded.failing_since) END,
-				failures = CASE WHEN excluded.last_status = 'error' THEN sources.failures + 1 ELSE 0 END,
-				duration = excluded.duration,
-				items = excluded.items`},
+		{&w.saveHealth, healthInsert(1)},
 		{&w.logError, `INSERT INTO source_errors (source, at, duration, error) VALUES (?, ?, ?, ?)`},
 		{&w.pruneErrors, `DELETE FROM source_errors WHERE at < ?`},
 	} {
@@ -140,32 +124,6 @@ func (s *Store) SaveRun(ctx context.Context, run model.Run, items []model.Item) 
 		return nil, nil
 	}
 	return s.saveGrouped(ctx, run, items)
-}
-
-// SaveRuns records runs that returned no items (not modified, failed, or
-// empty) in one transaction: a fetch where most sources answer 304 commits
-// once, not once per source.
-func (s *Store) SaveRuns(ctx context.Context, runs []model.Run) error {
-	for _, run := range runs {
-		if err := checkRun(run, nil); err != nil {
-			return err
-		}
-	}
-	if len(runs) == 0 {
-		return nil
-	}
-	now := s.now()
-	return s.saveTx(ctx, func(tx *sql.Tx) error {
-		for _, run := range runs {
-			if run.Started.IsZero() {
-				run.Started = now
-			}
-			if _, err := s.saveRun(ctx, tx, run, nil); err != nil {
-				return fmt.Errorf("store: save run of %s: %w", run.Source, err)
-			}
-		}
-		return nil
-	})
 }
 
 // saveRun is SaveRun inside tx.
@@ -452,33 +410,6 @@ func checkRun(run model.Run, items []model.Item) error {
 		}
 	}
 	return nil
-}
-
-// healthArgs are saveHealth's arguments for run.
-func healthArgs(run model.Run) []any {
-	var (
-		etag, lastModified string
-		success, failing   sql.NullInt64
-		failures           int
-		lastError          string
-	)
-	started := run.Started.UnixNano()
-	switch run.Status {
-	case model.StatusOK:
-		etag, lastModified = run.ETag, run.LastModified
-		success = sql.NullInt64{Int64: started, Valid: true}
-	case model.StatusNotModified:
-		success = sql.NullInt64{Int64: started, Valid: true}
-	case model.StatusError:
-		failing = sql.NullInt64{Int64: started, Valid: true}
-		failures = 1
-		lastError = run.Err
-		if lastError == "" {
-			lastError = "unknown error"
-		}
-	}
-	return []any{run.Source, etag, lastModified, run.Status, started,
-		success, lastError, failing, failures, int64(run.Duration), run.Items}
 }
 
 // Validator is what a source's last successful response said about its

@@ -3,6 +3,7 @@ package story
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -29,21 +30,23 @@ func newTokenizer() *tokenizer { return &tokenizer{stems: map[string]string{}} }
 
 // headlinePrefix matches the wire-service labels a headline can start
 // with: "UPDATE 2-", "EXCLUSIVE-", "[UPDATED]", "BREAKING:".
-var headlinePrefix = regexp.MustCompile(`^\s*(?:\[[A-Za-z ]{2,20}\]|\((?i:updated?|exclusive|breaking|video|watch|corrected)\)|(?:UPDATE|EXCLUSIVE|BREAKING|REFILE|CORRECTED|CORRECTION|WRAPUP|INSIGHT|ANALYSIS|FACTBOX|RPT|VIDEO|LIVE|(?i:update|exclusive|breaking))(?:\s*\d{1,2})?\s*(?:[-:–—|]|\s+-))\s*`)
+var headlinePrefix = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\s*(?:\[[A-Za-z ]{2,20}\]|\((?i:updated?|exclusive|breaking|video|watch|corrected)\)|(?:UPDATE|EXCLUSIVE|BREAKING|REFILE|CORRECTED|CORRECTION|WRAPUP|INSIGHT|ANALYSIS|FACTBOX|RPT|VIDEO|LIVE|(?i:update|exclusive|breaking))(?:\s*\d{1,2})?\s*(?:[-:–—|]|\s+-))\s*`)
+})
 
 // trailingMark matches a wire service's version suffix: "... Breach (2)".
-var trailingMark = regexp.MustCompile(`\s*\(\d\)\s*$`)
+var trailingMark = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s*\(\d\)\s*$`) })
 
 // cleanTitle strips a headline's wire-service labels.
 func cleanTitle(title string) string {
 	for {
-		loc := headlinePrefix.FindStringIndex(title)
+		loc := headlinePrefix().FindStringIndex(title)
 		if loc == nil || loc[1] == 0 {
 			break
 		}
 		title = title[loc[1]:]
 	}
-	return trailingMark.ReplaceAllString(title, "")
+	return trailingMark().ReplaceAllString(title, "")
 }
 
 // tokens splits s into terms: words of letters and digits, CJK runs as
@@ -141,7 +144,7 @@ func (tz *tokenizer) appendWord(out []token, w string, start bool) []token {
 			if utf8.RuneCountInString(t) >= 2 {
 				out = append(out, token{term: t, strong: true})
 				// "Q4" is a quarter's results.
-				for _, class := range newsClasses[t] {
+				for _, class := range newsClasses()[t] {
 					out = append(out, token{term: class, class: true})
 				}
 			}
@@ -164,8 +167,8 @@ func (tz *tokenizer) appendWord(out []token, w string, start bool) []token {
 			start = false
 			continue
 		}
-		if stopWords[lower] {
-			for _, class := range newsClasses[lower] {
+		if stopWords()[lower] {
+			for _, class := range newsClasses()[lower] {
 				out = append(out, token{term: class, class: true})
 			}
 			start = false
@@ -180,7 +183,7 @@ func (tz *tokenizer) appendWord(out []token, w string, start bool) []token {
 			strong:        acronym(part),
 		})
 		if !acronym(part) {
-			for _, class := range newsClasses[stem] {
+			for _, class := range newsClasses()[stem] {
 				out = append(out, token{term: class, class: true})
 			}
 		}
@@ -291,8 +294,10 @@ func isCJK(r rune) bool {
 }
 
 // stopWords holds English function words and news boilerplate. Months
-// stay: "February sales" is the event.
-var stopWords = func() map[string]bool {
+// stay: "February sales" is the event. This table, newsClasses and the
+// regular expressions of this package are built on first use, not at
+// start-up: a command that groups no stories (fetch) does not pay for them.
+var stopWords = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for w := range strings.FieldsSeq(`
 a about above across after afterwards again against all almost alone along already also although always am among
@@ -319,7 +324,7 @@ mr mrs ms dr inc ltd co corp plc
 		m[w] = true
 	}
 	return m
-}()
+})
 
 // camelWords splits a hashtag's run of words where a lower-case letter is
 // followed by an upper-case one: "BanBossy" is "Ban", "Bossy".

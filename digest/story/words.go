@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // newsWords lists words news headlines use for one kind of event, one
@@ -38,7 +39,7 @@ const newsWords = `
 `
 
 // newsClasses maps each word of newsWords to its classes.
-var newsClasses = func() map[string][]string {
+var newsClasses = sync.OnceValue(func() map[string][]string {
 	m := map[string][]string{}
 	for line := range strings.SplitSeq(newsWords, "\n") {
 		f := strings.Fields(line)
@@ -52,7 +53,7 @@ var newsClasses = func() map[string][]string {
 		}
 	}
 	return m
-}()
+})
 
 // polarWords are the stems by which a headline affirms (+1) or denies
 // (-1) what it reports. Two reports of opposite polarity are two
@@ -80,13 +81,15 @@ func polarity(toks []token) int8 {
 
 // roundupLabel matches the label of a headline that gathers several
 // stories: "Roundup:", "Briefing -", "What you need to know:".
-var roundupLabel = regexp.MustCompile(`(?i)^\s*(?:news\s+|daily\s+|morning\s+|evening\s+|weekly\s+)?(?:round-?up|briefing|brief|in brief|digest|wrap|news wrap|week in review|the latest|what you need to know|things to know)\s*[:\-–—|]`)
+var roundupLabel = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^\s*(?:news\s+|daily\s+|morning\s+|evening\s+|weekly\s+)?(?:round-?up|briefing|brief|in brief|digest|wrap|news wrap|week in review|the latest|what you need to know|things to know)\s*[:\-–—|]`)
+})
 
 // roundup reports whether a headline names several events: it carries a
 // roundup label, or it is two or more clauses of three words or more
 // joined by semicolons. Such an item joins at most one story.
 func roundup(title string) bool {
-	if roundupLabel.MatchString(title) {
+	if roundupLabel().MatchString(title) {
 		return true
 	}
 	parts := strings.Split(title, ";")
