@@ -24,15 +24,20 @@ import (
 
 // procResult is one run of `newswatch fetch`.
 type procResult struct {
-	Wall     time.Duration
-	CPU      time.Duration // user + system
-	MaxRSS   int64         // bytes, from getrusage of the child
-	Stats    Stats
-	Sources  int
-	NewItems int
-	Matches  int
-	Failed   int
-	Summary  string // newswatch's summary line
+	Wall   time.Duration
+	CPU    time.Duration // user + system
+	MaxRSS int64         // bytes, from getrusage of the child
+	// PeakFile and PeakAnon split the largest RSS /proc showed while the
+	// child ran (sampled every 10 ms, so at most MaxRSS): file-backed
+	// pages (the binary's code and data, shared with the page cache) and
+	// anonymous memory (the Go runtime's, SQLite's). 0 without /proc.
+	PeakFile, PeakAnon int64
+	Stats              Stats
+	Sources            int
+	NewItems           int
+	Matches            int
+	Failed             int
+	Summary            string // newswatch's summary line
 }
 
 // buildNewswatch builds ./cmd/newswatch of the module at root into dir.
@@ -89,7 +94,7 @@ func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, err
 	res := procResult{Stats: farm.Stats()}
 	if b, rerr := os.ReadFile(ru.Name()); rerr == nil {
 		var wall, user, sys int64
-		if _, serr := fmt.Sscan(string(b), &wall, &user, &sys, &res.MaxRSS); serr == nil {
+		if _, serr := fmt.Sscan(string(b), &wall, &user, &sys, &res.MaxRSS, &res.PeakFile, &res.PeakAnon); serr == nil {
 			res.Wall, res.CPU = time.Duration(wall), time.Duration(user+sys)
 		}
 	}
@@ -114,8 +119,9 @@ func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, err
 }
 
 // measureChild runs argv with this process's standard streams, then writes
-// its wall time, user and system CPU time (ns) and peak RSS (bytes) to the
-// file out, and returns its exit code.
+// its wall time, user and system CPU time (ns), peak RSS (bytes) and the
+// file-backed and anonymous parts of the largest RSS sampled (bytes) to
+// the file out, and returns its exit code.
 // SIGTERM and SIGINT are passed on to it (daemons are stopped so).
 func measureChild(out string, argv []string) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -125,13 +131,19 @@ func measureChild(out string, argv []string) int {
 	defer signal.Stop(sigs)
 	start := time.Now()
 	err := cmd.Start()
+	var peak rssSample
 	if err == nil {
 		go func() {
 			for s := range sigs {
 				_ = cmd.Process.Signal(s)
 			}
 		}()
+		stop := make(chan struct{})
+		sampled := make(chan rssSample)
+		go func() { sampled <- samplePeak(cmd.Process.Pid, 10*time.Millisecond, stop) }()
 		err = cmd.Wait()
+		close(stop)
+		peak = <-sampled
 	}
 	wall := time.Since(start)
 	ps := cmd.ProcessState
@@ -139,12 +151,61 @@ func measureChild(out string, argv []string) int {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-	m := fmt.Sprintf("%d %d %d %d\n", wall, ps.UserTime(), ps.SystemTime(), maxRSS(ps))
+	m := fmt.Sprintf("%d %d %d %d %d %d\n", wall, ps.UserTime(), ps.SystemTime(), maxRSS(ps), peak.file, peak.anon)
 	if werr := os.WriteFile(out, []byte(m), 0o644); werr != nil {
 		fmt.Fprintln(os.Stderr, "bench:", werr)
 		return 1
 	}
 	return ps.ExitCode()
+}
+
+// rssSample is a process's resident memory as /proc/PID/status gives it,
+// in bytes: all of it, and its file-backed and anonymous parts.
+type rssSample struct{ rss, file, anon int64 }
+
+// samplePeak reads pid's /proc/PID/status every interval until stop is
+// closed, and returns the sample of the largest RSS (zero without /proc).
+func samplePeak(pid int, interval time.Duration, stop <-chan struct{}) rssSample {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var peak rssSample
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			if s := parseStatus(b); s.rss > peak.rss {
+				peak = s
+			}
+		}
+		select {
+		case <-stop:
+			return peak
+		case <-tick.C:
+		}
+	}
+}
+
+// parseStatus reads VmRSS, RssFile and RssAnon (kB) of /proc/PID/status.
+func parseStatus(b []byte) rssSample {
+	var s rssSample
+	for line := range strings.Lines(string(b)) {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch key {
+		case "VmRSS":
+			s.rss = kb << 10
+		case "RssFile":
+			s.file = kb << 10
+		case "RssAnon":
+			s.anon = kb << 10
+		}
+	}
+	return s
 }
 
 func tail(s string, n int) string {

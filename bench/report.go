@@ -103,7 +103,7 @@ func (b *bench) report(w io.Writer, m machineInfo, cmdline string) {
 		m.cpus, m.model, m.memory, m.goVersion, runtime.GOOS, runtime.GOARCH, m.loadBefore, m.loadAfter, m.revision)
 	fmt.Fprintf(w, "Command: `%s`. Wall times: best of %d, the worst in parentheses; CPU: the least of the %d; peak RSS: the largest; download and parse: the best.\n\n", cmdline, b.o.reps, b.o.reps)
 
-	fmt.Fprintln(w, "| feeds | run | newswatch wall | CPU (user+sys) | CPU/feed | peak RSS | requests (304) | on the wire | wire/feed | download | curl | parse 1 goroutine (2) | parse CPU | newswatch ÷ (download + parse) | CPU ÷ parse CPU |")
+	fmt.Fprintln(w, "| feeds | run | newswatch wall | CPU (user+sys) | CPU/feed | peak RSS (file + anonymous) | requests (304) | on the wire | wire/feed | download | curl | parse 1 goroutine (2) | parse CPU | newswatch ÷ (download + parse) | CPU ÷ parse CPU |")
 	fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, c := range b.cells {
 		if c.latency != 0 || c.terms != b.o.terms {
@@ -127,11 +127,11 @@ func (b *bench) report(w io.Writer, m machineInfo, cmdline string) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s (%s) | %s | %.2f ms | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			thousands(c.feeds), c.phase, secs(r.Wall), secs(worst.Wall), secs(c.minCPU()),
-			float64(c.minCPU())/float64(time.Millisecond)/float64(c.feeds), mb(c.maxRSS()),
+			float64(c.minCPU())/float64(time.Millisecond)/float64(c.feeds), c.maxRSSParts(),
 			thousands(int(r.Stats.Requests)), thousands(int(r.Stats.NotModified)), mb(r.Stats.Wire()),
 			mb(r.Stats.Wire()/int64(c.feeds)), secs(dl), curl, parse, parseCPU, ratio, cpuRatio)
 	}
-	fmt.Fprintln(w, "\n(2): the ratio against download + parse on GOMAXPROCS goroutines, the tighter limit on this machine. curl: one curl process, the same concurrency and validators (conditional), bodies discarded. parse CPU: the CPU time of the one-goroutine parse.")
+	fmt.Fprintln(w, "\n(2): the ratio against download + parse on GOMAXPROCS goroutines, the tighter limit on this machine. curl: one curl process, the same concurrency and validators (conditional), bodies discarded. parse CPU: the CPU time of the one-goroutine parse. Peak RSS: getrusage's; in parentheses, in MB, the file-backed pages (the binary's code and data, shared with the page cache) and the anonymous memory (the Go runtime's, SQLite's) of the largest RSS /proc showed, sampled every 10 ms.")
 
 	if lat := b.latencyCells(); len(lat) > 0 {
 		fmt.Fprintln(w, "\n| feeds | run | latency | concurrency | requests | bound = latency × requests ÷ concurrency | newswatch wall | ÷ bound | download | ÷ bound |")

@@ -13,8 +13,10 @@
 //     that source's health and reported in its Outcome.
 //   - A worker hands a fetched source over to be saved and fetches the
 //     next one: the database writer's queue does not hold the fetch back.
-//     At most as many fetched sources wait to be saved as there are
-//     workers; beyond that the workers wait, so memory stays bounded.
+//     At most as many parsed feeds exist at once, being saved or waiting
+//     to be, as there are workers: beyond that a worker waits with its
+//     feed downloaded but not yet decompressed nor parsed, so memory stays
+//     bounded.
 //   - A source's items and its health are saved in one transaction as soon
 //     as the source completes, even when the fetch is being cut short
 //     (shutdown, a job's deadline): a source whose articles take longer than
@@ -259,8 +261,12 @@ func (p *Pipeline) jobs(ctx, fetchCtx context.Context, srcs []config.Source, c *
 
 // fetchRun is one run's fetching: its workers fetch, and each result is
 // handed over to be saved, so a worker fetches its next source while the
-// last one's save waits for the database writer. At most held results are
-// fetched and not yet saved: when the saves fall behind, the workers wait.
+// last one's save waits for the database writer. A result takes one of
+// held's tokens until it is saved: a feed takes it before its body is
+// parsed (scraper.Source.Admit), since a parsed feed holds several times
+// its compressed body; a result that parsed nothing (304, an error, a page
+// source) takes it once fetched. When the saves fall behind, the workers
+// wait: at most cap(held) parsed feeds exist at once.
 type fetchRun struct {
 	p      *Pipeline
 	ctx    context.Context
@@ -290,8 +296,21 @@ func (r *fetchRun) fetchAll(workers int, next func() (job, bool)) {
 				if !ok {
 					return
 				}
-				res := r.p.fetch(j.ctx, j.src)
-				r.held <- struct{}{}
+				admitted := false
+				src := j.src
+				src.Admit = func(ctx context.Context) error {
+					select {
+					case r.held <- struct{}{}:
+						admitted = true
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				res := r.p.fetch(j.ctx, src)
+				if !admitted {
+					r.held <- struct{}{}
+				}
 				r.saves.Go(func() {
 					defer func() { <-r.held }()
 					r.keep(j, res)

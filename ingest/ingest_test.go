@@ -301,6 +301,19 @@ func oneItem(src scraper.Source) scraper.Result {
 	return scraper.Result{Source: src.Name, Items: []scraper.Item{{Key: link, Link: link, Title: "News of " + src.Name, Body: "The article."}}}
 }
 
+// runInBackground runs p over cfg's sources; the channel gets the Summary.
+func runInBackground(t *testing.T, p *Pipeline, cfg *config.Config) <-chan Summary {
+	done := make(chan Summary)
+	go func() {
+		sum, err := p.Run(context.Background(), cfg.Sources, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- sum
+	}()
+	return done
+}
+
 // TestRunFetchesWhileSaving: a worker whose source's save waits for the
 // database writer fetches its next source meanwhile, but no further: the
 // results fetched and not yet saved stay bounded (one per worker).
@@ -324,14 +337,7 @@ func TestRunFetchesWhileSaving(t *testing.T) {
 			}
 			return st.SaveRun(ctx, run, items)
 		}
-		done := make(chan Summary)
-		go func() {
-			sum, err := p.Run(context.Background(), cfg.Sources, nil)
-			if err != nil {
-				t.Error(err)
-			}
-			done <- sum
-		}()
+		done := runInBackground(t, p, cfg)
 		synctest.Wait()
 		mu.Lock()
 		if want := []string{"S000", "S001"}; !slices.Equal(fetched, want) {
@@ -341,6 +347,50 @@ func TestRunFetchesWhileSaving(t *testing.T) {
 		close(release)
 		if sum := <-done; sum.New != 3 {
 			t.Errorf("%d new items saved, want 3", sum.New)
+		}
+	})
+}
+
+// TestRunParsesNoMoreThanItSaves: while the database writer is busy, a
+// worker waits with its feed downloaded but not parsed; the feeds parsed
+// and not yet saved are at most one per worker, not one per worker and
+// one more waiting in each.
+func TestRunParsesNoMoreThanItSaves(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			mu                 sync.Mutex
+			downloaded, parsed []string
+		)
+		p, cfg, st := fakeSources(t, dir, 6, 2, func(ctx context.Context, src scraper.Source) scraper.Result {
+			mu.Lock()
+			downloaded = append(downloaded, src.Name)
+			mu.Unlock()
+			if src.Admit != nil {
+				if err := src.Admit(ctx); err != nil {
+					return scraper.Result{Source: src.Name, Err: err}
+				}
+			}
+			mu.Lock()
+			parsed = append(parsed, src.Name)
+			mu.Unlock()
+			return oneItem(src)
+		})
+		release := make(chan struct{})
+		p.saveRun = func(ctx context.Context, run model.Run, items []model.Item) ([]model.Item, error) {
+			<-release // the writer is busy
+			return st.SaveRun(ctx, run, items)
+		}
+		done := runInBackground(t, p, cfg)
+		synctest.Wait()
+		mu.Lock()
+		if len(parsed) != 2 || len(downloaded) != 4 {
+			t.Errorf("while two saves waited: downloaded %q, parsed %q; want 4 downloaded (one waiting in each worker), 2 parsed", downloaded, parsed)
+		}
+		mu.Unlock()
+		close(release)
+		if sum := <-done; sum.New != 6 || sum.Failed != 0 {
+			t.Errorf("%d new items saved, %d failed; want 6, 0", sum.New, sum.Failed)
 		}
 	})
 }

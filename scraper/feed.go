@@ -51,6 +51,11 @@ func (f *Fetcher) fetchFeed(ctx context.Context, src Source) Result {
 		return res
 	}
 	defer func() { resp.release() }()
+	if src.Admit != nil {
+		if err := src.Admit(ctx); err != nil {
+			return fail(err)
+		}
+	}
 	items, err := f.parseBody(ctx, resp)
 	if errors.Is(err, ErrNotFeed) && looksHTML(resp) {
 		// A web page in place of a feed: follow the feed it advertises

@@ -282,3 +282,35 @@ func TestFeedRetryAfter(t *testing.T) {
 		t.Errorf("redirect hop %v after the 503, want >= Retry-After 1s + per-host delay %v", gap, delay)
 	}
 }
+
+// TestFeedAdmit: a feed's body is parsed only once Admit lets it, which is
+// called once, and not for a 304; Admit's error fails the fetch unparsed.
+func TestFeedAdmit(t *testing.T) {
+	body := fixture(t, "rss2.xml")
+	srv := testutil.Serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write(body)
+	})
+	f := newTestFetcher(t, Options{})
+	calls := 0
+	admit := func(context.Context) error { calls++; return nil }
+	res := f.Fetch(t.Context(), Source{Name: "admitted", Feed: srv.URL, Admit: admit})
+	mustOK(t, res)
+	if calls != 1 || len(res.Items) != 3 {
+		t.Errorf("Admit called %d times, %d items; want once, 3 items", calls, len(res.Items))
+	}
+	res = f.Fetch(t.Context(), Source{Name: "unchanged", Feed: srv.URL, ETag: `"v1"`, Admit: admit})
+	mustOK(t, res)
+	if calls != 1 || !res.NotModified {
+		t.Errorf("304: Admit called %d times in all, not modified %v; want once in all, true", calls, res.NotModified)
+	}
+	refused := errors.New("no room")
+	res = f.Fetch(t.Context(), Source{Name: "refused", Feed: srv.URL, Admit: func(context.Context) error { return refused }})
+	if !errors.Is(res.Err, refused) || len(res.Items) != 0 {
+		t.Errorf("refused: err %v, %d items; want %v, none", res.Err, len(res.Items), refused)
+	}
+}

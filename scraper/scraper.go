@@ -122,6 +122,14 @@ type Source struct {
 	// it are left for the next fetch (page sources) or keep their feed text
 	// only (feeds). `newswatch fetch -dry-run` uses it to show a few.
 	MaxArticles int
+	// Admit, when not nil, is called once per fetch of a feed, before its
+	// body is decompressed and parsed, and the fetch waits for it: a
+	// caller that holds what fetches yield until it is saved can bound how
+	// many parsed feeds exist at once, while a feed waiting for admission
+	// holds only its compressed body. An error (ctx ended) fails the fetch.
+	// It is not called for a feed that answered 304 or failed before its
+	// body was read.
+	Admit func(ctx context.Context) error
 }
 
 // Item is one article as a source published it. Text fields are as found
