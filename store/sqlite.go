@@ -27,6 +27,7 @@ type sqlite struct{}
 func (sqlite) rebind(q string) string { return q }
 func (sqlite) each(string) string     { return `json_each(?) AS j` }
 func (sqlite) shared() bool           { return false }
+func (sqlite) inProcess() bool        { return true }
 func (sqlite) tableExists() string {
 	return `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
 }
