@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxPasses bounds how many times escaped markup is unwrapped: feed content
@@ -153,7 +154,8 @@ func stripPass(s string, wantMap bool) (string, []int) {
 	if wantMap {
 		e.m = append(e.m, len(s))
 	}
-	return string(e.out), e.m
+	// The result is e.out itself, not a copy: nothing writes to it after.
+	return unsafe.String(unsafe.SliceData(e.out), len(e.out)), e.m
 }
 
 // scanMarkup reads the markup that starts with the '<' at s[lt]: its kind,

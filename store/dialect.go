@@ -16,6 +16,11 @@ type dialect interface {
 	// type typ ("text" or "bigint"), over the elements of a JSON array
 	// passed as the next parameter.
 	each(typ string) string
+	// inProcess reports whether the database runs inside this process
+	// (SQLite): a statement costs a call, not a round trip, so a batch of
+	// rows is written a statement per row rather than as one JSON array
+	// the database has to parse.
+	inProcess() bool
 	// records is a table expression over the objects of a JSON array
 	// passed as the next parameter, with the columns (name, SQL type)
 	// given; field is one column of it.

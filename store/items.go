@@ -20,6 +20,7 @@ const errorRetention = 30 * 24 * time.Hour
 type writeStmts struct {
 	lookup      *sql.Stmt
 	insertItems *sql.Stmt
+	insertItem  *sql.Stmt
 	copyText    *sql.Stmt
 	takeCopy    *sql.Stmt
 	fillCopy    *sql.Stmt
@@ -52,6 +53,10 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 			FROM ` + s.d.records(newItemColumns) + ` WHERE true
 			ON CONFLICT (key) DO NOTHING
 			RETURNING id, key`},
+		{&w.insertItem, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen,
+				own, article, size, updated)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO NOTHING`},
 		{&w.copyText, `SELECT id, link, guid, title, summary, content, body FROM items WHERE ` + s.d.in("id", "bigint")},
 		{&w.takeCopy, `UPDATE items SET link = ?, guid = ?, title = ?, summary = ?, content = ?, body = ?,
 				published = coalesce(?, published), own = ?, size = ?, article = article | ?, updated = ?
@@ -69,6 +74,11 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 		{&w.logError, `INSERT INTO source_errors (source, at, duration, error) VALUES (?, ?, ?, ?)`},
 		{&w.pruneErrors, `DELETE FROM source_errors WHERE at < ?`},
 	} {
+		// One of the two inserts: a JSON array per batch where each
+		// statement is a round trip, a row per statement in process.
+		if p.stmt == &w.insertItems && s.d.inProcess() || p.stmt == &w.insertItem && !s.d.inProcess() {
+			continue
+		}
 		st, err := s.w.PrepareContext(ctx, s.q(p.query))
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)
@@ -79,7 +89,7 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.lookup, w.insertItems, w.copyText, w.takeCopy, w.fillCopy, w.claimed, w.linkSource, w.saveHealth, w.logError, w.pruneErrors} {
+	for _, st := range []*sql.Stmt{w.lookup, w.insertItems, w.insertItem, w.copyText, w.takeCopy, w.fillCopy, w.claimed, w.linkSource, w.saveHealth, w.logError, w.pruneErrors} {
 		if st != nil {
 			st.Close()
 		}
@@ -329,6 +339,9 @@ func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, s
 	if len(fresh) == 0 {
 		return nil, nil
 	}
+	if s.d.inProcess() {
+		return s.insertEach(ctx, tx, fresh, seen)
+	}
 	// Without HTML escaping: item text is mostly HTML, and each <, > and &
 	// escaped is six bytes for the database to parse back.
 	var arr strings.Builder
@@ -355,6 +368,34 @@ func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, s
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insert items: %w", err)
+	}
+	return ids, nil
+}
+
+// insertEach is insertNew a statement per item: on SQLite a call costs
+// less than encoding the batch to JSON and having the database parse it
+// back.
+func (s *Store) insertEach(ctx context.Context, tx *sql.Tx, fresh []newItem, seen int64) (map[string]int64, error) {
+	st := tx.StmtContext(ctx, s.stmts.insertItem)
+	ids := make(map[string]int64, len(fresh))
+	for _, n := range fresh {
+		res, err := st.ExecContext(ctx, n.Key, n.Link, n.GUID, n.Title, n.Summary, n.Content, n.Body, n.Published,
+			seen, n.Own, n.Article, n.Size, seen)
+		if err != nil {
+			return nil, fmt.Errorf("insert items: %w", err)
+		}
+		added, err := res.RowsAffected()
+		if err != nil {
+			return nil, fmt.Errorf("insert items: %w", err)
+		}
+		if added == 0 {
+			continue // stored after all: lookupRaced reads it
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return nil, fmt.Errorf("insert items: %w", err)
+		}
+		ids[n.Key] = id
 	}
 	return ids, nil
 }

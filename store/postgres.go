@@ -26,6 +26,7 @@ const writersLock = 0x6e657773776174
 type postgres struct{}
 
 func (postgres) shared() bool                         { return true }
+func (postgres) inProcess() bool                      { return false }
 func (postgres) tableExists() string                  { return `SELECT to_regclass(?) IS NOT NULL` }
 func (postgres) migrations() (fs.FS, error)           { return fs.Sub(migrationFS, "migrations/postgres") }
 func (postgres) beforeClose(context.Context, *sql.DB) {}

@@ -21,12 +21,23 @@ import (
 // something holds the database far longer than it should.
 const busyTimeout = 10 * time.Second
 
+// pageSize is the page size of a new file; SQLite's default is 4 KB. An
+// item's row (1–3 KB of text) took a 4 KB page nearly alone; 8 KB pages
+// hold two or three, so a cold fetch writes an eighth fewer bytes, in half
+// the writes, to the WAL and again when it is checkpointed into the file.
+// (16 KB pages saved little more CPU and held the process 4 MB higher.)
+// The WAL is checkpointed every 1,000 pages (SQLite's default), 8 MB of
+// it. A file created before keeps its page size: changing it takes a
+// VACUUM outside WAL mode.
+const pageSize = 8192
+
 // sqlite is the dialect of an SQLite file: the queries are written in it.
 type sqlite struct{}
 
 func (sqlite) rebind(q string) string { return q }
 func (sqlite) each(string) string     { return `json_each(?) AS j` }
 func (sqlite) shared() bool           { return false }
+func (sqlite) inProcess() bool        { return true }
 func (sqlite) tableExists() string {
 	return `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
 }
@@ -167,7 +178,10 @@ func dsn(abs string, m dsnMode) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	switch m {
 	case writer:
-		q.Add("_pragma", "journal_mode(WAL)")
+		// page_size first: it sets the page size of a new file only, and
+		// the driver runs the _journal_mode key after the _pragma ones.
+		q.Add("_pragma", fmt.Sprintf("page_size(%d)", pageSize))
+		q.Set("_journal_mode", "WAL")
 		q.Set("_txlock", "immediate")
 	case readPool:
 		q.Add("_pragma", "journal_mode(WAL)")

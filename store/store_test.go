@@ -146,6 +146,10 @@ func TestOpenMigrations(t *testing.T) {
 			t.Errorf("%s on the writer = %d, %v; want %d", conn.name, got, err, conn.want)
 		}
 	}
+	var page int
+	if err := s.r.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&page); err != nil || page != pageSize {
+		t.Errorf("page_size of a new file = %d, %v; want %d", page, err, pageSize)
+	}
 	// The writer keeps its statement journal in memory (2: MEMORY).
 	var temp int
 	if err := s.w.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&temp); err != nil || temp != 2 {
@@ -697,5 +701,34 @@ func failInserts(t *testing.T, s *Store, key, msg string) {
 		if _, err := s.w.Exec(q); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A file made with SQLite's default 4 KB pages opens, migrates and takes
+// items with them: the page size is chosen for new files only.
+func TestOpenKeepsPageSize(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "small-pages.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=page_size(4096)&_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE before (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	save(t, s, "a", item("k1"), item("k2"))
+	var page int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&page); err != nil || page != 4096 {
+		t.Errorf("page_size = %d, %v; want the file's 4096", page, err)
+	}
+	if known, err := s.Known(ctx, []string{"k1", "k2"}); err != nil || len(known) != 2 {
+		t.Errorf("Known = %v, %v; want both items", known, err)
 	}
 }
