@@ -159,16 +159,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopServers()
-	cfg := d.current().Config
-	d.log.Info("daemon started", "config", cfg.Path, "sources", len(cfg.Sources), "digests", len(cfg.Digests))
-	d.startup()
-
 	reload := make(chan struct{}, 1)
 	stopWatch := d.watch(ctx, reload)
 	defer stopWatch()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	// Started: from here an edit of the config or a SIGHUP reloads it.
+	cfg := d.current().Config
+	d.log.Info("daemon started", "config", cfg.Path, "sources", len(cfg.Sources), "digests", len(cfg.Digests))
+	d.startup()
 
 	for {
 		select {
