@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+	"time"
 
 	"newswatch/internal/testutil"
 )
@@ -119,5 +120,70 @@ func TestOpenPostgresMissingDatabase(t *testing.T) {
 	_, err := Open(context.Background(), strings.Replace(u, "/newswatch_test_", "/missing_", 1))
 	if err == nil || !strings.Contains(err.Error(), `createdb "missing_`) {
 		t.Errorf("Open of a missing database: %v, want the createdb advice", err)
+	}
+}
+
+// TestItemTextLZ4: the migration gives the items' text lz4 compression on
+// a server that has it, and leaves the columns alone, without failing, on
+// one built without lz4 or older than 14 (a temporary pg_settings view
+// stands in for what such a server answers).
+func TestItemTextLZ4(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name  string
+		fake  string // a temporary view shadowing pg_catalog.pg_settings; "" for the server's own
+		want  string
+		needs bool // the case is only true of a server that has lz4
+	}{
+		{"server with lz4", "", "l", true},
+		{"built without lz4", `SELECT 'default_toast_compression'::text AS name, ARRAY['pglz']::text[] AS enumvals`, "", false},
+		{"older than 14", `SELECT ''::text AS name, ARRAY[]::text[] AS enumvals WHERE false`, "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := sql.Open("pgx", testutil.Postgres(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1) // the temporary view is the session's
+			if tt.needs {
+				var has bool
+				if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_settings
+					WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))`).Scan(&has); err != nil {
+					t.Fatal(err)
+				}
+				if !has {
+					t.Skip("this server has no lz4")
+				}
+			}
+			if tt.fake != "" {
+				if _, err := db.ExecContext(ctx, `CREATE TEMPORARY VIEW pg_settings AS `+tt.fake); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := migrate(ctx, db, postgres{}, time.Unix(0, 0)); err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			rows, err := db.QueryContext(ctx, `SELECT attname, attcompression::text FROM pg_attribute
+				WHERE attrelid = 'items'::regclass AND attname IN ('title', 'summary', 'content', 'body')`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				var col, got string
+				if err := rows.Scan(&col, &got); err != nil {
+					t.Fatal(err)
+				}
+				if got != tt.want {
+					t.Errorf("items.%s compression %q, want %q", col, got, tt.want)
+				}
+				n++
+			}
+			if err := rows.Err(); err != nil || n != 4 {
+				t.Errorf("%d columns read, %v; want 4", n, err)
+			}
+		})
 	}
 }
