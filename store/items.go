@@ -10,6 +10,7 @@ import (
 	"newswatch/model"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // errorRetention is how long failed runs are kept for SourceErrors.
@@ -354,7 +355,9 @@ func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, s
 	return ids, nil
 }
 
-// columns is fresh a column at a time, as insertItems takes it.
+// columns is fresh a column at a time, as insertItems takes it. Text that
+// is not valid UTF-8, which PostgreSQL refuses, has U+FFFD in place of
+// each bad byte, as JSON would carry it.
 func columns(fresh []newItem) []any {
 	n := len(fresh)
 	var (
@@ -365,11 +368,20 @@ func columns(fresh []newItem) []any {
 		own, article, sz = make([]int64, n), make([]int64, n), make([]int64, n)
 	)
 	for i, it := range fresh {
-		key[i], link[i], guid[i], title[i], summary[i], content[i], body[i] =
-			it.Key, it.Link, it.GUID, it.Title, it.Summary, it.Content, it.Body
+		key[i], link[i], guid[i], title[i], summary[i], content[i], body[i] = validUTF8(it.Key), validUTF8(it.Link),
+			validUTF8(it.GUID), validUTF8(it.Title), validUTF8(it.Summary), validUTF8(it.Content), validUTF8(it.Body)
 		published[i], own[i], article[i], sz[i] = it.Published, it.Own, it.Article, it.Size
 	}
 	return []any{key, link, guid, title, summary, content, body, published, own, article, sz}
+}
+
+// validUTF8 is s with U+FFFD in place of each byte that is not part of
+// valid UTF-8.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // insertEach is insertNew a statement per item: on SQLite a call costs

@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,8 +37,19 @@ func (postgres) jsonArray(expr, order string) string {
 }
 
 // list is v itself: pgx sends a []string as text[] and an []int64 as
-// bigint[], in binary.
-func (postgres) list(v any) (any, error) { return v, nil }
+// bigint[], in binary. Strings that are not valid UTF-8, which PostgreSQL
+// refuses, have U+FFFD in place of each bad byte, as JSON would carry them.
+func (postgres) list(v any) (any, error) {
+	ss, ok := v.([]string)
+	if !ok || !slices.ContainsFunc(ss, func(s string) bool { return !utf8.ValidString(s) }) {
+		return v, nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = validUTF8(s)
+	}
+	return out, nil
+}
 
 // in compares col with the array, so the planner probes col's index.
 func (postgres) in(col, typ string) string { return col + ` = ANY (?::` + typ + `[])` }

@@ -187,3 +187,28 @@ func TestItemTextLZ4(t *testing.T) {
 		})
 	}
 }
+
+// TestSaveRunInvalidUTF8Postgres: a new item's text that is not valid
+// UTF-8, which PostgreSQL refuses, is stored with U+FFFD in place of each
+// bad byte, as a JSON batch stored it, rather than failing the source; a
+// list of such keys is looked up the same way.
+func TestSaveRunInvalidUTF8Postgres(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		s := open(t)
+		it := item("k")
+		it.Title, it.Summary, it.Content, it.Body = "caf\xe9", "\xff", "a\xc3b", "ok"
+		if added := save(t, s, "a", it); len(added) != 1 {
+			t.Fatalf("added %v, want k", keys(added))
+		}
+		got, err := s.Items(context.Background(), ItemQuery{Key: "k"})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("Items(k) = %v, %v", keys(got), err)
+		}
+		if g := got[0]; g.Title != "caf\uFFFD" || g.Summary != "\uFFFD" || g.Content != "a\uFFFDb" || g.Body != "ok" {
+			t.Errorf("stored %q %q %q %q, want the bad bytes replaced by U+FFFD", g.Title, g.Summary, g.Content, g.Body)
+		}
+		if known, err := s.Known(context.Background(), []string{"k", "k\xff"}); err != nil || !known["k"] {
+			t.Errorf("Known(k, k\\xff) = %v, %v; want k known", known, err)
+		}
+	})
+}
