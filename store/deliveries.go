@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"newswatch/model"
@@ -53,11 +52,11 @@ func (s *Store) Deliveries(ctx context.Context, statuses ...string) ([]model.Del
 			ids = append(ids, d.Message.ID)
 		}
 	}
-	arr, err := json.Marshal(ids)
+	arr, err := s.d.list(ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}
-	ms, err := s.queryMessages(ctx, `WHERE `+s.d.in("m.id", "bigint"), string(arr))
+	ms, err := s.queryMessages(ctx, `WHERE `+s.d.in("m.id", "bigint"), arr)
 	if err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}

@@ -12,23 +12,23 @@ type dialect interface {
 	// rebind turns a query written with ? placeholders into the
 	// database's form.
 	rebind(query string) string
+	// list is the parameter in and each read: the elements of v, a
+	// []string or an []int64, in order. SQLite reads a JSON array (text);
+	// PostgreSQL an array, sent in its binary form, which it reads without
+	// parsing the elements out of text.
+	list(v any) (any, error)
 	// each is a table expression, aliased j with one column value of SQL
-	// type typ ("text" or "bigint"), over the elements of a JSON array
-	// passed as the next parameter.
+	// type typ ("text" or "bigint"), over the elements of a list passed as
+	// the next parameter.
 	each(typ string) string
 	// inProcess reports whether the database runs inside this process
 	// (SQLite): a statement costs a call, not a round trip, so a batch of
-	// rows is written a statement per row rather than as one JSON array
-	// the database has to parse.
+	// rows is written a statement per row rather than as one statement
+	// the database has to take apart.
 	inProcess() bool
-	// records is a table expression over the objects of a JSON array
-	// passed as the next parameter, with the columns (name, SQL type)
-	// given; field is one column of it.
-	records(cols [][2]string) string
-	field(name string) string
 	// in is a predicate: col is one of the elements, of SQL type typ, of a
-	// JSON array passed as the next parameter. It is written so that an
-	// index on col is used.
+	// list passed as the next parameter. It is written so that an index on
+	// col is used.
 	in(col, typ string) string
 	// jsonArray is an aggregate building a JSON array (text, "[]" when
 	// empty) of expr in order.

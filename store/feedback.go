@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -50,12 +49,12 @@ func (s *Store) NotRelevant(ctx context.Context, ids []int64) (map[int64][]strin
 	if len(ids) == 0 {
 		return out, nil
 	}
-	arr, err := json.Marshal(ids)
+	arr, err := s.d.list(ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: feedback: %w", err)
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT item_id, company FROM feedback WHERE `+s.d.in("item_id", "bigint")+`
-		ORDER BY item_id, company`), string(arr))
+		ORDER BY item_id, company`), arr)
 	if err != nil {
 		return nil, fmt.Errorf("store: feedback: %w", err)
 	}

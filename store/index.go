@@ -106,15 +106,26 @@ func (s *Store) indexPending(ctx context.Context) error {
 			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(indexersLock))
 			return err
 		}, func(tx *sql.Tx) error {
-			var ids string
-			if err := tx.QueryRowContext(ctx, `WITH taken AS (
-					DELETE FROM item_search_pending WHERE item_id IN
-						(SELECT item_id FROM item_search_pending ORDER BY item_id LIMIT $1)
-					RETURNING item_id)
-				SELECT coalesce(json_agg(item_id)::text, '[]') FROM taken`, pgIndexChunk).Scan(&ids); err != nil {
+			rows, err := tx.QueryContext(ctx, `DELETE FROM item_search_pending WHERE item_id IN
+					(SELECT item_id FROM item_search_pending ORDER BY item_id LIMIT $1)
+				RETURNING item_id`, pgIndexChunk)
+			if err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO item_search (item_id, at, tsv)
+			var ids []int64
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO item_search (item_id, at, tsv)
 				SELECT id, coalesce(published, first_seen), item_search_tsv(title, summary, content, body)
 				FROM items WHERE `+s.d.in("id", "bigint")+`
 				ON CONFLICT (item_id) DO UPDATE SET at = excluded.at, tsv = excluded.tsv`), ids)

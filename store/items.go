@@ -10,6 +10,7 @@ import (
 	"newswatch/model"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // errorRetention is how long failed runs are kept for SourceErrors.
@@ -45,12 +46,15 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 				i.own, i.size, i.article, i.published, i.first_seen,
 				i.id <= coalesce((SELECT p.item_id FROM prune_state AS p WHERE p.id = 1), 0)
 			FROM items AS i WHERE ` + s.d.in("i.key", "text") + s.d.lockRows()},
+		// PostgreSQL's alone (the in-process database inserts a row per
+		// statement): the batch as one array a column, rows in the
+		// batch's order, which the IDs follow.
 		{&w.insertItems, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen,
 				own, article, size, updated)
-			SELECT ` + s.d.field("k") + `, ` + s.d.field("l") + `, ` + s.d.field("g") + `, ` + s.d.field("t") + `, ` +
-			s.d.field("s") + `, ` + s.d.field("c") + `, ` + s.d.field("b") + `, ` + s.d.field("p") + `, CAST(? AS BIGINT), ` +
-			s.d.field("o") + `, ` + s.d.field("a") + `, ` + s.d.field("z") + `, CAST(? AS BIGINT)
-			FROM ` + s.d.records(newItemColumns) + ` WHERE true
+			SELECT r.k, r.l, r.g, r.t, r.s, r.c, r.b, r.p, CAST(? AS BIGINT), r.o, r.a, r.z, CAST(? AS BIGINT)
+			FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+				?::bigint[], ?::integer[], ?::integer[], ?::integer[]) WITH ORDINALITY AS r(k, l, g, t, s, c, b, p, o, a, z, n)
+			ORDER BY r.n
 			ON CONFLICT (key) DO NOTHING
 			RETURNING id, key`},
 		{&w.insertItem, `INSERT INTO items (key, link, guid, title, summary, content, body, published, first_seen,
@@ -74,8 +78,8 @@ func (w *writeStmts) prepare(ctx context.Context, s *Store) error {
 		{&w.logError, `INSERT INTO source_errors (source, at, duration, error) VALUES (?, ?, ?, ?)`},
 		{&w.pruneErrors, `DELETE FROM source_errors WHERE at < ?`},
 	} {
-		// One of the two inserts: a JSON array per batch where each
-		// statement is a round trip, a row per statement in process.
+		// One of the two inserts: arrays per batch where each statement
+		// is a round trip, a row per statement in process.
 		if p.stmt == &w.insertItems && s.d.inProcess() || p.stmt == &w.insertItem && !s.d.inProcess() {
 			continue
 		}
@@ -204,12 +208,12 @@ func (s *Store) lookupKeys(ctx context.Context, tx *sql.Tx, source string, items
 	for i, it := range items {
 		keys[i] = it.Key
 	}
-	arr, err := json.Marshal(keys)
+	arr, err := s.d.list(keys)
 	if err != nil {
 		return nil, err
 	}
 	stored := make(map[string]known, len(items))
-	rows, err := tx.StmtContext(ctx, s.stmts.lookup).QueryContext(ctx, source, string(arr))
+	rows, err := tx.StmtContext(ctx, s.stmts.lookup).QueryContext(ctx, source, arr)
 	if err != nil {
 		return nil, fmt.Errorf("look up keys: %w", err)
 	}
@@ -272,11 +276,11 @@ func (s *Store) applyPlan(ctx context.Context, tx *sql.Tx, source string, plan c
 		}
 	}
 	if len(plan.link) > 0 {
-		ids, err := json.Marshal(plan.link)
+		ids, err := s.d.list(plan.link)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.StmtContext(ctx, s.stmts.linkSource).ExecContext(ctx, source, seen, string(ids)); err != nil {
+		if _, err := tx.StmtContext(ctx, s.stmts.linkSource).ExecContext(ctx, source, seen, ids); err != nil {
 			return nil, fmt.Errorf("link items to %s: %w", source, err)
 		}
 	}
@@ -296,26 +300,12 @@ func (s *Store) applyPlan(ctx context.Context, tx *sql.Tx, source string, plan c
 	return added, nil
 }
 
-// newItem is an item as insertNew hands it to the database, in a JSON
-// array: one statement inserts the whole batch, where one per item would
-// cost PostgreSQL a round trip each.
+// newItem is an item as insertNew hands it to the database.
 type newItem struct {
-	Key       string `json:"k"`
-	Link      string `json:"l"`
-	GUID      string `json:"g"`
-	Title     string `json:"t"`
-	Summary   string `json:"s"`
-	Content   string `json:"c"`
-	Body      string `json:"b"`
-	Published *int64 `json:"p"`
-	Own       int    `json:"o"`
-	Article   int    `json:"a"`
-	Size      int    `json:"z"`
+	Key, Link, GUID, Title, Summary, Content, Body string
+	Published                                      *int64
+	Own, Article, Size                             int64
 }
-
-// newItemColumns are newItem's fields and their SQL types.
-var newItemColumns = [][2]string{{"k", "text"}, {"l", "text"}, {"g", "text"}, {"t", "text"}, {"s", "text"},
-	{"c", "text"}, {"b", "text"}, {"p", "bigint"}, {"o", "integer"}, {"a", "integer"}, {"z", "integer"}}
 
 // insertNew inserts the first copy of each of the batch's keys that is not
 // stored, first seen at seen, and returns their IDs by key. IDs follow the
@@ -330,7 +320,8 @@ func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, s
 		taken[it.Key] = true
 		rank := rankOf(it, site)
 		n := newItem{Key: it.Key, Link: it.Link, GUID: it.GUID, Title: it.Title, Summary: it.Summary,
-			Content: it.Content, Body: it.Body, Own: flag(rank.own), Article: flag(rank.own || it.Body != ""), Size: rank.size}
+			Content: it.Content, Body: it.Body, Own: int64(flag(rank.own)), Article: int64(flag(rank.own || it.Body != "")),
+			Size: int64(rank.size)}
 		if p := nullTime(it.Published); p.Valid {
 			n.Published = &p.Int64
 		}
@@ -342,15 +333,7 @@ func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, s
 	if s.d.inProcess() {
 		return s.insertEach(ctx, tx, fresh, seen)
 	}
-	// Without HTML escaping: item text is mostly HTML, and each <, > and &
-	// escaped is six bytes for the database to parse back.
-	var arr strings.Builder
-	enc := json.NewEncoder(&arr)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(fresh); err != nil {
-		return nil, err
-	}
-	rows, err := tx.StmtContext(ctx, s.stmts.insertItems).QueryContext(ctx, seen, seen, arr.String())
+	rows, err := tx.StmtContext(ctx, s.stmts.insertItems).QueryContext(ctx, append([]any{seen, seen}, columns(fresh)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("insert items: %w", err)
 	}
@@ -370,6 +353,35 @@ func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, s
 		return nil, fmt.Errorf("insert items: %w", err)
 	}
 	return ids, nil
+}
+
+// columns is fresh a column at a time, as insertItems takes it. Text that
+// is not valid UTF-8, which PostgreSQL refuses, has U+FFFD in place of
+// each bad byte, as JSON would carry it.
+func columns(fresh []newItem) []any {
+	n := len(fresh)
+	var (
+		key, link, guid  = make([]string, n), make([]string, n), make([]string, n)
+		title, summary   = make([]string, n), make([]string, n)
+		content, body    = make([]string, n), make([]string, n)
+		published        = make([]*int64, n)
+		own, article, sz = make([]int64, n), make([]int64, n), make([]int64, n)
+	)
+	for i, it := range fresh {
+		key[i], link[i], guid[i], title[i], summary[i], content[i], body[i] = validUTF8(it.Key), validUTF8(it.Link),
+			validUTF8(it.GUID), validUTF8(it.Title), validUTF8(it.Summary), validUTF8(it.Content), validUTF8(it.Body)
+		published[i], own[i], article[i], sz[i] = it.Published, it.Own, it.Article, it.Size
+	}
+	return []any{key, link, guid, title, summary, content, body, published, own, article, sz}
+}
+
+// validUTF8 is s with U+FFFD in place of each byte that is not part of
+// valid UTF-8.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // insertEach is insertNew a statement per item: on SQLite a call costs
@@ -414,11 +426,11 @@ func (s *Store) storedTexts(ctx context.Context, tx *sql.Tx, ids []int64) (map[i
 	if len(ids) == 0 {
 		return texts, nil
 	}
-	arr, err := json.Marshal(ids)
+	arr, err := s.d.list(ids)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.StmtContext(ctx, s.stmts.copyText).QueryContext(ctx, string(arr))
+	rows, err := tx.StmtContext(ctx, s.stmts.copyText).QueryContext(ctx, arr)
 	if err != nil {
 		return nil, fmt.Errorf("read stored copies: %w", err)
 	}
@@ -464,12 +476,12 @@ type Validator struct {
 // reads those sources alone: a daemon fetching a batch of a large
 // configuration's sources does not read every source's.
 func (s *Store) ValidatorsOf(ctx context.Context, names []string) (map[string]Validator, error) {
-	arr, err := json.Marshal(names)
+	arr, err := s.d.list(names)
 	if err != nil {
 		return nil, fmt.Errorf("store: validators: %w", err)
 	}
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT name, etag, last_modified FROM sources
-		WHERE (etag != '' OR last_modified != '') AND `+s.d.in("name", "text")), string(arr))
+		WHERE (etag != '' OR last_modified != '') AND `+s.d.in("name", "text")), arr)
 	if err != nil {
 		return nil, fmt.Errorf("store: validators: %w", err)
 	}
@@ -515,11 +527,11 @@ func (s *Store) Known(ctx context.Context, keys []string) (map[string]bool, erro
 	if len(keys) == 0 {
 		return known, nil
 	}
-	arr, err := json.Marshal(keys)
+	arr, err := s.d.list(keys)
 	if err != nil {
 		return nil, fmt.Errorf("store: known: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT i.key FROM items AS i WHERE `+s.d.in("i.key", "text")+` AND i.article = 1`), string(arr))
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT i.key FROM items AS i WHERE `+s.d.in("i.key", "text")+` AND i.article = 1`), arr)
 	if err != nil {
 		return nil, fmt.Errorf("store: known: %w", err)
 	}
@@ -730,11 +742,11 @@ func (s *Store) ItemsByIDs(ctx context.Context, ids []int64) ([]model.Item, erro
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	arr, err := json.Marshal(ids)
+	arr, err := s.d.list(ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: items by id: %w", err)
 	}
-	items, err := s.queryItems(ctx, []string{s.d.in("i.id", "bigint")}, []any{string(arr)}, 0)
+	items, err := s.queryItems(ctx, []string{s.d.in("i.id", "bigint")}, []any{arr}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("store: items by id: %w", err)
 	}

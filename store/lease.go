@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"newswatch/model"
@@ -184,7 +183,7 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 	if len(names) == 0 {
 		return nil, 0, nil
 	}
-	arr, err := json.Marshal(names)
+	arr, err := s.d.list(names)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: claim: %w", err)
 	}
@@ -202,12 +201,12 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 		if s.d.shared() {
 			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO leases (name, slot, owner, until, done)
 				SELECT j.value, 0, '', 0, 0 FROM `+s.d.each("text")+` ORDER BY j.value
-				ON CONFLICT (name) DO NOTHING`), string(arr)); err != nil {
+				ON CONFLICT (name) DO NOTHING`), arr); err != nil {
 				return err
 			}
 		}
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT l.name, l.slot, l.until, l.done FROM leases AS l
-			WHERE `+s.d.in("l.name", "text")+rowLock), string(arr))
+			WHERE `+s.d.in("l.name", "text")+rowLock), arr)
 		if err != nil {
 			return err
 		}
@@ -250,14 +249,14 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 		if len(claimed) == 0 {
 			return nil
 		}
-		took, err := json.Marshal(claimed)
+		took, err := s.d.list(claimed)
 		if err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO leases (name, slot, owner, until, done)
 			SELECT j.value, CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), 0 FROM `+s.d.each("text")+` WHERE true
 			ON CONFLICT (name) DO UPDATE SET slot = excluded.slot, owner = excluded.owner,
-				until = excluded.until, done = 0`), at, s.owner, now.Add(LeaseTTL).UnixNano(), string(took))
+				until = excluded.until, done = 0`), at, s.owner, now.Add(LeaseTTL).UnixNano(), took)
 		return err
 	})
 	if err != nil {
@@ -274,10 +273,10 @@ func noLock(context.Context, *sql.Tx) error { return nil }
 // when a renewal finds one of the claims taken over; work under it.
 func (s *Store) HoldClaims(ctx context.Context, names []string) (held context.Context, stop func()) {
 	unique := slices.Compact(slices.Sorted(slices.Values(names)))
-	arr, _ := json.Marshal(unique)
+	arr, _ := s.d.list(unique)
 	return s.hold(ctx, "claims", func(ctx context.Context) (bool, error) {
 		return s.renew(ctx, int64(len(unique)), `UPDATE leases SET until = ?
-			WHERE owner = ? AND done = 0 AND `+s.d.in("name", "text"), s.owner, string(arr))
+			WHERE owner = ? AND done = 0 AND `+s.d.in("name", "text"), s.owner, arr)
 	})
 }
 
@@ -306,13 +305,13 @@ func (s *Store) endClaims(ctx context.Context, set string, names []string, slot 
 	if len(names) == 0 {
 		return nil
 	}
-	arr, err := json.Marshal(names)
+	arr, err := s.d.list(names)
 	if err != nil {
 		return err
 	}
 	_, err = s.w.ExecContext(ctx, s.q(`UPDATE leases SET `+set+`
 		WHERE owner = ? AND slot = ? AND done = 0 AND `+s.d.in("name", "text")),
-		s.owner, slot.UnixNano(), string(arr))
+		s.owner, slot.UnixNano(), arr)
 	return err
 }
 

@@ -35,7 +35,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *model.Message) error {
 	if err != nil {
 		return fmt.Errorf("store: create message for %s: %w", m.Digest, err)
 	}
-	ids, err := json.Marshal(nonNil(m.ItemIDs))
+	ids, err := s.d.list(nonNil(m.ItemIDs))
 	if err != nil {
 		return fmt.Errorf("store: create message for %s: %w", m.Digest, err)
 	}
@@ -66,7 +66,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *model.Message) error {
 			JOIN messages AS m ON m.id = mi.message_id
 			WHERE m.digest = ? AND `+claiming+`
 				AND `+s.d.in("mi.item_id", "bigint")+`
-			LIMIT 1`), m.Digest, string(ids)).Scan(&item, &other)
+			LIMIT 1`), m.Digest, ids).Scan(&item, &other)
 		if err == nil {
 			return fmt.Errorf("%w: item %d is in message %d", ErrClaimed, item, other)
 		}
@@ -93,7 +93,7 @@ func (s *Store) CreateMessage(ctx context.Context, m *model.Message) error {
 			}
 		}
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO message_items (message_id, item_id)
-			SELECT DISTINCT CAST(? AS BIGINT), j.value FROM `+s.d.each("bigint")), id, string(ids))
+			SELECT DISTINCT CAST(? AS BIGINT), j.value FROM `+s.d.each("bigint")), id, ids)
 		if err != nil {
 			return fmt.Errorf("claim items: %w", err)
 		}

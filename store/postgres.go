@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,25 +36,25 @@ func (postgres) jsonArray(expr, order string) string {
 	return `coalesce(json_agg(` + expr + ` ORDER BY ` + order + `)::text, '[]')`
 }
 
-func (postgres) records(cols [][2]string) string {
-	defs := make([]string, len(cols))
-	for i, c := range cols {
-		defs[i] = c[0] + " " + c[1]
+// list is v itself: pgx sends a []string as text[] and an []int64 as
+// bigint[], in binary. Strings that are not valid UTF-8, which PostgreSQL
+// refuses, have U+FFFD in place of each bad byte, as JSON would carry them.
+func (postgres) list(v any) (any, error) {
+	ss, ok := v.([]string)
+	if !ok || !slices.ContainsFunc(ss, func(s string) bool { return !utf8.ValidString(s) }) {
+		return v, nil
 	}
-	return `jsonb_to_recordset(?::text::jsonb) AS r(` + strings.Join(defs, ", ") + `)`
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = validUTF8(s)
+	}
+	return out, nil
 }
 
-// in compares col with an array, not a join with the JSON elements: the
-// planner then probes col's index, where with a join it may scan the table.
-func (postgres) in(col, typ string) string {
-	return col + ` = ANY (ARRAY(SELECT e::` + typ + ` FROM jsonb_array_elements_text(?::text::jsonb) AS e))`
-}
+// in compares col with the array, so the planner probes col's index.
+func (postgres) in(col, typ string) string { return col + ` = ANY (?::` + typ + `[])` }
 
-func (postgres) field(name string) string { return `r.` + name }
-
-func (postgres) each(typ string) string {
-	return `(SELECT e.value::` + typ + ` AS value FROM jsonb_array_elements_text(?::text::jsonb) AS e(value)) AS j`
-}
+func (postgres) each(typ string) string { return `unnest(?::` + typ + `[]) AS j(value)` }
 
 // resetIdentities moves each identity column's sequence past the highest
 // value stored.

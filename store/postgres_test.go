@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+	"time"
 
 	"newswatch/internal/testutil"
 )
@@ -120,4 +121,94 @@ func TestOpenPostgresMissingDatabase(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `createdb "missing_`) {
 		t.Errorf("Open of a missing database: %v, want the createdb advice", err)
 	}
+}
+
+// TestItemTextLZ4: the migration gives the items' text lz4 compression on
+// a server that has it, and leaves the columns alone, without failing, on
+// one built without lz4 or older than 14 (a temporary pg_settings view
+// stands in for what such a server answers).
+func TestItemTextLZ4(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name  string
+		fake  string // a temporary view shadowing pg_catalog.pg_settings; "" for the server's own
+		want  string
+		needs bool // the case is only true of a server that has lz4
+	}{
+		{"server with lz4", "", "l", true},
+		{"built without lz4", `SELECT 'default_toast_compression'::text AS name, ARRAY['pglz']::text[] AS enumvals`, "", false},
+		{"older than 14", `SELECT ''::text AS name, ARRAY[]::text[] AS enumvals WHERE false`, "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := sql.Open("pgx", testutil.Postgres(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1) // the temporary view is the session's
+			if tt.needs {
+				var has bool
+				if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_settings
+					WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))`).Scan(&has); err != nil {
+					t.Fatal(err)
+				}
+				if !has {
+					t.Skip("this server has no lz4")
+				}
+			}
+			if tt.fake != "" {
+				if _, err := db.ExecContext(ctx, `CREATE TEMPORARY VIEW pg_settings AS `+tt.fake); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := migrate(ctx, db, postgres{}, time.Unix(0, 0)); err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			rows, err := db.QueryContext(ctx, `SELECT attname, attcompression::text FROM pg_attribute
+				WHERE attrelid = 'items'::regclass AND attname IN ('title', 'summary', 'content', 'body')`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				var col, got string
+				if err := rows.Scan(&col, &got); err != nil {
+					t.Fatal(err)
+				}
+				if got != tt.want {
+					t.Errorf("items.%s compression %q, want %q", col, got, tt.want)
+				}
+				n++
+			}
+			if err := rows.Err(); err != nil || n != 4 {
+				t.Errorf("%d columns read, %v; want 4", n, err)
+			}
+		})
+	}
+}
+
+// TestSaveRunInvalidUTF8Postgres: a new item's text that is not valid
+// UTF-8, which PostgreSQL refuses, is stored with U+FFFD in place of each
+// bad byte, as a JSON batch stored it, rather than failing the source; a
+// list of such keys is looked up the same way.
+func TestSaveRunInvalidUTF8Postgres(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		s := open(t)
+		it := item("k")
+		it.Title, it.Summary, it.Content, it.Body = "caf\xe9", "\xff", "a\xc3b", "ok"
+		if added := save(t, s, "a", it); len(added) != 1 {
+			t.Fatalf("added %v, want k", keys(added))
+		}
+		got, err := s.Items(context.Background(), ItemQuery{Key: "k"})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("Items(k) = %v, %v", keys(got), err)
+		}
+		if g := got[0]; g.Title != "caf\uFFFD" || g.Summary != "\uFFFD" || g.Content != "a\uFFFDb" || g.Body != "ok" {
+			t.Errorf("stored %q %q %q %q, want the bad bytes replaced by U+FFFD", g.Title, g.Summary, g.Content, g.Body)
+		}
+		if known, err := s.Known(context.Background(), []string{"k", "k\xff"}); err != nil || !known["k"] {
+			t.Errorf("Known(k, k\\xff) = %v, %v; want k known", known, err)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -43,9 +44,13 @@ func (sqlite) tableExists() string {
 }
 func (sqlite) migrations() (fs.FS, error) { return fs.Sub(migrationFS, "migrations") }
 
-func (sqlite) in(col, _ string) string    { return col + ` IN (SELECT value FROM json_each(?))` }
-func (sqlite) records([][2]string) string { return `json_each(?) AS r` }
-func (sqlite) field(name string) string   { return `json_extract(r.value, '$.` + name + `')` }
+func (sqlite) in(col, _ string) string { return col + ` IN (SELECT value FROM json_each(?))` }
+
+// list is v as a JSON array, which json_each reads.
+func (sqlite) list(v any) (any, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
 
 func (sqlite) jsonArray(expr, order string) string {
 	return `json_group_array(` + expr + ` ORDER BY ` + order + `)`
