@@ -12,6 +12,7 @@ import (
 // keep their order of insertion (an item's sources, failed runs) where the
 // table has one: SQLite's rowid, a column of that name on PostgreSQL. The
 // daemons' leases are not copied: they hold nothing once the daemons stop.
+// Logged-out console sessions are: their cookies stay refused.
 var copied = []struct {
 	table string
 	rowid bool
@@ -26,6 +27,7 @@ var copied = []struct {
 	{"empty_slots", false},
 	{"prune_state", false},
 	{"feedback", false},
+	{"ended_sessions", false},
 }
 
 // ErrNotEmpty is returned by CopyTo when one of the tables it copies into

@@ -40,10 +40,17 @@ func testCopyTo(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if err := src.EndSession(ctx, "logged-out", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
 	dst := open(t)
 	counts, err := src.CopyTo(ctx, dst)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ended, err := dst.SessionEnded(ctx, "logged-out"); err != nil || !ended {
+		t.Errorf("a logged-out console session is not ended in the copy: %v, %v", ended, err)
 	}
 	if counts["items"] != 3 || counts["item_sources"] != 4 || counts["messages"] != 1 || counts["message_items"] != 2 {
 		t.Errorf("copied %v", counts)

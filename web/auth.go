@@ -152,7 +152,13 @@ func (s *Server) session(r *http.Request) string {
 	if !hmac.Equal([]byte(sig), []byte(sign(s.secret, "session "+exp+"."+id))) {
 		return ""
 	}
-	if s.sessions.revoked(id, s.opts.Now()) {
+	ended, err := s.opts.Store.SessionEnded(r.Context(), id)
+	if err != nil {
+		// Refused rather than taken on trust: it may have been logged out.
+		s.opts.Logger.Error("console: session refused", "err", err)
+		return ""
+	}
+	if ended {
 		return ""
 	}
 	return c.Value
@@ -262,44 +268,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// logout ends the session: the browser forgets the cookie and the
-// console refuses it from then on (until it restarts, as the list of
-// ended sessions is kept in memory).
+// logout ends the session: the browser forgets the cookie, and every
+// console on this database refuses it from then on, also after a restart.
+// When the end cannot be recorded the browser still forgets the cookie,
+// and the page says that a copy of it would still be taken.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	if v := s.session(r); v != "" {
 		parts := strings.SplitN(v, ".", 3)
 		exp, _ := strconv.ParseInt(parts[0], 10, 64)
-		s.sessions.revoke(parts[1], time.Unix(exp, 0), s.opts.Now())
-	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
-// ended holds the sessions logged out before they expired.
-type ended struct {
-	mu  sync.Mutex
-	ids map[string]time.Time // session id → its expiry
-}
-
-func (e *ended) revoke(id string, exp, now time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.ids == nil {
-		e.ids = map[string]time.Time{}
-	}
-	for k, t := range e.ids {
-		if now.After(t) {
-			delete(e.ids, k)
+		if err := s.opts.Store.EndSession(r.Context(), parts[1], time.Unix(exp, 0)); err != nil {
+			s.opts.Logger.Error("console: logout", "err", err)
+			s.fail(w, r, http.StatusInternalServerError, "logged out in this browser, but the end of the session could not be recorded ("+err.Error()+"): a copy of its cookie would still be taken until it expires")
+			return
 		}
 	}
-	e.ids[id] = exp
-}
-
-func (e *ended) revoked(id string, now time.Time) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, ok := e.ids[id]
-	return ok
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 // safeNext keeps a redirect after login on this site: a path starting

@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"newswatch/model"
+	"newswatch/store"
 	"os"
 	"regexp"
 	"strconv"
@@ -170,8 +172,15 @@ func login(t *testing.T, f *fixture) map[string]string {
 	return map[string]string{"Cookie": strings.SplitN(w.Header().Get("Set-Cookie"), ";", 2)[0]}
 }
 
-// Logging out ends that session on the server too; another session lives on.
+// Logging out ends that session on the server too, and in every console
+// on the database, also after a restart; another session lives on.
 func TestLogoutEndsSession(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, testLogoutEndsSession)
+	}
+}
+
+func testLogoutEndsSession(t *testing.T) {
 	f := newFixture(t, token)
 	a, b := login(t, f), login(t, f)
 	if a["Cookie"] == b["Cookie"] {
@@ -186,6 +195,24 @@ func TestLogoutEndsSession(t *testing.T) {
 	}
 	if w := f.do(t, "GET", "/watchlist", "", b); w.Code != 200 {
 		t.Errorf("the other session: %d", w.Code)
+	}
+
+	// The console restarted, or another one on the same database.
+	st, err := store.Open(context.Background(), f.st.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.srv, err = New(Options{ConfigPath: f.path, Store: st, Token: token, Listen: "127.0.0.1:8080", Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = f.srv.Handler()
+	if w := f.do(t, "GET", "/watchlist", "", a); w.Code != 401 {
+		t.Errorf("the copied cookie after a restart: %d", w.Code)
+	}
+	if w := f.do(t, "GET", "/watchlist", "", b); w.Code != 200 {
+		t.Errorf("the other session after a restart: %d", w.Code)
 	}
 }
 
@@ -594,5 +621,34 @@ func TestMethodNotAllowed(t *testing.T) {
 		if w.Code != c.code || w.Header().Get("Allow") != c.allow {
 			t.Errorf("%s %s: %d, Allow %q; want %d, Allow %q", c.method, c.path, w.Code, w.Header().Get("Allow"), c.code, c.allow)
 		}
+	}
+}
+
+// A logout that cannot be recorded says so, and the browser forgets the
+// cookie all the same; a session that cannot be checked is refused.
+func TestLogoutUnrecorded(t *testing.T) {
+	f := newFixture(t, token)
+	a, b := login(t, f), login(t, f)
+	db, err := sql.Open("sqlite", f.st.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON ended_sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	w := f.do(t, "POST", "/logout", "csrf="+formCSRF(t, f, "/search", a), a)
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "could not be recorded") || !strings.Contains(w.Body.String(), "disk full") {
+		t.Errorf("unrecorded logout: %d %s", w.Code, w.Body)
+	}
+	if c := w.Header().Get("Set-Cookie"); !strings.Contains(c, "Max-Age=0") {
+		t.Errorf("unrecorded logout keeps the cookie: %q", c)
+	}
+
+	if err := f.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.do(t, "GET", "/watchlist", "", b); w.Code != 401 {
+		t.Errorf("a session that cannot be checked: %d", w.Code)
 	}
 }

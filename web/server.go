@@ -57,11 +57,10 @@ type Options struct {
 
 // Server serves the console and the API.
 type Server struct {
-	opts     Options
-	secret   []byte // signs sessions and CSRF tokens
-	mux      *http.ServeMux
-	logins   *limiter
-	sessions ended
+	opts   Options
+	secret []byte // signs sessions and CSRF tokens
+	mux    *http.ServeMux
+	logins *limiter
 	// hosts are the names a request's Host may carry besides localhost
 	// and loopback IPs; anyHost accepts every name (a token guards a
 	// console listening on every interface).
