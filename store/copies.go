@@ -38,6 +38,17 @@ func rankOf(it model.Item, site string) copyRank {
 	return copyRank{own: sameSite(it.Link, site), size: textSize(it)}
 }
 
+// ranksOf is the rank of each of a batch's copies, carried by a source at
+// site: worked out once per save, as it parses the link and counts the
+// characters of the text.
+func ranksOf(items []model.Item, site string) []copyRank {
+	ranks := make([]copyRank, len(items))
+	for i, it := range items {
+		ranks[i] = rankOf(it, site)
+	}
+	return ranks
+}
+
 // textSize is the number of characters of an item's summary, content and body.
 func textSize(it model.Item) int {
 	return utf8.RuneCountInString(it.Summary) + utf8.RuneCountInString(it.Content) + utf8.RuneCountInString(it.Body)

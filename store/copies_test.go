@@ -88,6 +88,32 @@ func testSaveRunMergesCopies(t *testing.T) {
 	}
 }
 
+// TestSaveRunRanksEachNewItem: the new items of one batch are stored with
+// their own rank, so a later copy is weighed against the right one.
+func TestSaveRunRanksEachNewItem(t *testing.T) { both(t, testSaveRunRanksEachNewItem) }
+
+func testSaveRunRanksEachNewItem(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	long := model.Item{Key: "https://outlet.example/long", Link: "https://outlet.example/long", Title: "Long",
+		Summary: strings.Repeat("A long summary. ", 20)}
+	short := model.Item{Key: "https://outlet.example/short", Link: "https://outlet.example/short", Title: "Short",
+		Summary: "Brief."}
+	run := model.Run{Source: "Aggregator", Site: "https://agg.example/feed", Status: model.StatusOK, Items: 2}
+	if _, err := s.SaveRun(ctx, run, []model.Item{long, short}); err != nil {
+		t.Fatal(err)
+	}
+	fuller := short
+	fuller.Summary = "Brief, then a little more."
+	saved, err := s.SaveRun(ctx, model.Run{Source: "Other", Site: "https://other.example/feed", Status: model.StatusOK, Items: 1}, []model.Item{fuller})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(saved) != 1 || !saved[0].Richer || saved[0].Summary != fuller.Summary {
+		t.Errorf("a fuller copy of the short item saved as %+v, want it taken as richer", saved)
+	}
+}
+
 // TestSaveRunKnownAfterOwnCopy: a key stored through another site's
 // title-only copy is not known, so the outlet's full text is still fetched;
 // the outlet's copy or a copy with the page's body makes it known.

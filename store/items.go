@@ -176,7 +176,8 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run model.Run, items 
 	}
 	// Taken once the lock is held and the stored items are locked.
 	now := s.now().UTC()
-	inserted, err := s.insertNew(ctx, tx, items, stored, run.Site, now.UnixNano())
+	ranks := ranksOf(items, run.Site)
+	inserted, err := s.insertNew(ctx, tx, items, ranks, stored, now.UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -186,8 +187,8 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run model.Run, items 
 	// The stored copies a batch copy ties with on rank are compared by
 	// text: read them in one query, not one per item.
 	var ties []int64
-	for _, it := range items {
-		if k, ok := stored[it.Key]; ok && !k.pruned && rankOf(it, run.Site).compare(k.rank) == 0 {
+	for i, it := range items {
+		if k, ok := stored[it.Key]; ok && !k.pruned && ranks[i].compare(k.rank) == 0 {
 			ties = append(ties, k.id)
 		}
 	}
@@ -195,7 +196,7 @@ func (s *Store) saveItems(ctx context.Context, tx *sql.Tx, run model.Run, items 
 	if err != nil {
 		return nil, err
 	}
-	plan, err := planCopies(items, run.Source, run.Site, stored, inserted, texts, now)
+	plan, err := planCopies(items, ranks, run.Source, stored, inserted, texts, now)
 	if err != nil {
 		return nil, err
 	}
@@ -309,16 +310,16 @@ type newItem struct {
 
 // insertNew inserts the first copy of each of the batch's keys that is not
 // stored, first seen at seen, and returns their IDs by key. IDs follow the
-// batch's order.
-func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, stored map[string]known, site string, seen int64) (map[string]int64, error) {
+// batch's order. ranks are the items' (ranksOf).
+func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, ranks []copyRank, stored map[string]known, seen int64) (map[string]int64, error) {
 	var fresh []newItem
 	taken := make(map[string]bool)
-	for _, it := range items {
+	for i, it := range items {
 		if _, ok := stored[it.Key]; ok || taken[it.Key] {
 			continue
 		}
 		taken[it.Key] = true
-		rank := rankOf(it, site)
+		rank := ranks[i]
 		n := newItem{Key: it.Key, Link: it.Link, GUID: it.GUID, Title: it.Title, Summary: it.Summary,
 			Content: it.Content, Body: it.Body, Own: int64(flag(rank.own)), Article: int64(flag(rank.own || it.Body != "")),
 			Size: int64(rank.size)}

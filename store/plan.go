@@ -50,9 +50,9 @@ type copyPlan struct {
 // store. stored is what the lookup found under the batch's keys, inserted
 // the IDs of the keys insertNew stored for the batch (their first copy),
 // texts the stored copies' text of the items whose rank ties with one of
-// the batch's copies; site is the source's URL, seen (now) the first-seen
-// time of new items. It reads and changes nothing else.
-func planCopies(items []model.Item, source, site string, stored map[string]known, inserted map[string]int64, texts map[int64]model.Item, now time.Time) (copyPlan, error) {
+// the batch's copies, ranks the batch's ranks (ranksOf, at the source's
+// site), now the first-seen time of new items. It reads and changes nothing else.
+func planCopies(items []model.Item, ranks []copyRank, source string, stored map[string]known, inserted map[string]int64, texts map[int64]model.Item, now time.Time) (copyPlan, error) {
 	stored, texts = maps.Clone(stored), maps.Clone(texts)
 	if stored == nil {
 		stored = map[string]known{}
@@ -65,8 +65,8 @@ func planCopies(items []model.Item, source, site string, stored map[string]known
 		p      copyPlan
 		richer = map[int64]int{} // item ID → index in p.added
 	)
-	for _, it := range items {
-		rank := rankOf(it, site)
+	for i, it := range items {
+		rank := ranks[i]
 		// A copy with the page's body, or from the article's own site,
 		// is the article's own text: its page need not be fetched.
 		article := rank.own || it.Body != ""

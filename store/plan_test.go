@@ -49,6 +49,15 @@ func TestPlanCopies(t *testing.T) {
 			}
 		},
 	}, {
+		name: "each copy of a batch is ranked by its own text", site: aggregator,
+		batch:  []model.Item{{Key: "https://outlet.example/b", Link: "https://outlet.example/b", Title: "B"}, long},
+		stored: map[string]known{link: storedAs(short, aggregator, sql.NullInt64{})}, inserted: map[string]int64{"https://outlet.example/b": 9},
+		check: func(t *testing.T, p copyPlan) {
+			if len(p.writes) != 1 || !p.writes[0].take || p.writes[0].id != 7 || p.writes[0].it.Summary != long.Summary {
+				t.Errorf("writes %+v: want the long copy of item 7 taken", p.writes)
+			}
+		},
+	}, {
 		name: "a fuller copy replaces the stored one and is reported richer", site: aggregator,
 		batch: []model.Item{long}, stored: map[string]known{link: storedAs(short, aggregator, sql.NullInt64{})},
 		check: func(t *testing.T, p copyPlan) {
@@ -171,7 +180,7 @@ func TestPlanCopies(t *testing.T) {
 		},
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := planCopies(tt.batch, "Src", tt.site, tt.stored, tt.inserted, tt.texts, now)
+			p, err := planCopies(tt.batch, ranksOf(tt.batch, tt.site), "Src", tt.stored, tt.inserted, tt.texts, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +194,8 @@ func TestPlanCopiesPure(t *testing.T) {
 	link := "https://outlet.example/a"
 	stored := map[string]known{link: {id: 7, rank: copyRank{size: 1}}}
 	texts := map[int64]model.Item{}
-	if _, err := planCopies([]model.Item{{Key: link, Link: link, Summary: "longer"}}, "Src", "https://other.example/", stored, nil, texts, time.Now()); err != nil {
+	batch := []model.Item{{Key: link, Link: link, Summary: "longer"}}
+	if _, err := planCopies(batch, ranksOf(batch, "https://other.example/"), "Src", stored, nil, texts, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if k := stored[link]; k.rank.size != 1 || k.linked || len(texts) != 0 {
