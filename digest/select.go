@@ -54,36 +54,37 @@ type entry struct {
 	other []string // further companies the item is relevant for
 }
 
-func itemIDs(items []model.Item) []int64 {
-	ids := make([]int64, len(items))
-	for i, it := range items {
-		ids[i] = it.ID
-	}
-	return ids
-}
-
-// relevant returns the items relevant for the digest, leaving out the
-// companies each item was marked not relevant for (marks, by item ID).
-func (c *Composer) relevant(spec Spec, items []model.Item, marks map[int64][]string) []entry {
+// relevant returns the items relevant for the digest.
+func (c *Composer) relevant(spec Spec, items []model.Item) []entry {
 	var out []entry
 	for _, it := range items {
-		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
-		var e *entry
-		for _, h := range c.Watchlist.Match(text) {
-			if !spec.wants(h) || slices.Contains(marks[it.ID], h.Company) {
-				continue
-			}
-			if e == nil {
-				e = &entry{item: it, text: text, hit: h}
-				continue
-			}
-			e.other = append(e.other, h.Company)
-		}
-		if e != nil {
-			out = append(out, *e)
+		if e, ok := c.entryOf(spec, it, nil); ok {
+			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// entryOf is item it as an entry of the digest, when relevant for it: its
+// best hit and the further companies it is relevant for, leaving out
+// those it was marked not relevant for (marked).
+func (c *Composer) entryOf(spec Spec, it model.Item, marked []string) (entry, bool) {
+	text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
+	var e *entry
+	for _, h := range c.Watchlist.Match(text) {
+		if !spec.wants(h) || slices.Contains(marked, h.Company) {
+			continue
+		}
+		if e == nil {
+			e = &entry{item: it, text: text, hit: h}
+			continue
+		}
+		e.other = append(e.other, h.Company)
+	}
+	if e == nil {
+		return entry{}, false
+	}
+	return *e, true
 }
 
 func (s Spec) wants(h match.Hit) bool {
@@ -114,22 +115,44 @@ func (c *Composer) selectEntries(ctx context.Context, spec Spec, now time.Time) 
 	if ok {
 		windowStart = last.CoveredUntil.Add(-windowMargin)
 	}
-	items, err := c.Store.Items(ctx, store.ItemQuery{
+	// The window may hold every item of a day of thousands of feeds: each
+	// is matched as it is read, and only the relevant ones are kept.
+	var entries []entry
+	err = c.Store.EachItem(ctx, store.ItemQuery{
 		ChangedAfter: windowStart,
 		Since:        Oldest(now, c.MaxAge),
 		UnclaimedBy:  spec.Name,
 		ReleasedBy:   spec.Name,
+	}, func(it model.Item) error {
+		if e, ok := c.entryOf(spec, it, nil); ok {
+			entries = append(entries, e)
+		}
+		return nil
 	})
 	if err != nil {
 		return time.Time{}, nil, fmt.Errorf("select items: %w", err)
 	}
 	// An item marked not relevant for a company is not about it: that
 	// company's hit is left out, the others' kept.
-	marks, err := c.Store.NotRelevant(ctx, itemIDs(items))
+	ids := make([]int64, len(entries))
+	for i, e := range entries {
+		ids[i] = e.item.ID
+	}
+	marks, err := c.Store.NotRelevant(ctx, ids)
 	if err != nil {
 		return time.Time{}, nil, err
 	}
-	return windowStart, c.relevant(spec, items, marks), nil
+	kept := entries[:0]
+	for _, e := range entries {
+		if m := marks[e.item.ID]; len(m) > 0 {
+			var ok bool
+			if e, ok = c.entryOf(spec, e.item, m); !ok {
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	return windowStart, kept, nil
 }
 
 // background returns what the digest's entries are grouped against: the
@@ -141,7 +164,7 @@ func (c *Composer) background(ctx context.Context, spec Spec, entries []entry, n
 	if err != nil {
 		return nil, nil, err
 	}
-	earlier := c.relevant(spec, delivered, nil)
+	earlier := c.relevant(spec, delivered)
 	history, err := c.history(ctx, entries, earlier, now)
 	if err != nil {
 		return nil, nil, err

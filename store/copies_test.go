@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"newswatch/model"
 	"reflect"
 	"slices"
@@ -192,5 +193,31 @@ func testRicherCopyReachesNextDigest(t *testing.T) {
 	}
 	if items, _ := s.Items(ctx, ItemQuery{FirstSeenAfter: window}); len(items) != 0 {
 		t.Errorf("first seen after the window: %v, want none", keys(items))
+	}
+}
+
+// EachItem hands over the items in Items' order, and stops at the first
+// error of its function, returning it.
+func TestEachItem(t *testing.T) { both(t, testEachItem) }
+
+func testEachItem(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	save(t, s, "a", item("k1"), item("k2"), item("k3"))
+	want, err := s.Items(ctx, ItemQuery{})
+	if err != nil || len(want) != 3 {
+		t.Fatalf("Items = %v, %v", want, err)
+	}
+	var got []model.Item
+	stop := errors.New("enough")
+	err = s.EachItem(ctx, ItemQuery{}, func(it model.Item) error {
+		got = append(got, it)
+		if len(got) == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || !reflect.DeepEqual(got, want[:2]) {
+		t.Errorf("EachItem handed %v and returned %v; want the first two of %v and its function's error", keys(got), err, keys(want))
 	}
 }

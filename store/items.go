@@ -644,6 +644,19 @@ type ItemQuery struct {
 // seen when unknown), then by ID. FirstSeenAfter, ChangedAfter and Key use an index; a
 // query bounded by Since alone reads the whole table.
 func (s *Store) Items(ctx context.Context, q ItemQuery) ([]model.Item, error) {
+	var items []model.Item
+	err := s.EachItem(ctx, q, func(it model.Item) error {
+		items = append(items, it)
+		return nil
+	})
+	return items, err
+}
+
+// EachItem calls fn with each item q selects, in Items' order, as it is
+// read: a caller that keeps few of them holds one item's text at a time,
+// not every item's (a digest's window may hold hundreds of thousands). An
+// error from fn ends the read and is returned.
+func (s *Store) EachItem(ctx context.Context, q ItemQuery, fn func(model.Item) error) error {
 	var (
 		where []string
 		args  []any
@@ -679,11 +692,10 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) ([]model.Item, error) {
 		where = append(where, `i.key = ?`)
 		args = append(args, q.Key)
 	}
-	items, err := s.queryItems(ctx, where, args, q.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: items: %w", err)
+	if err := s.queryItems(ctx, where, args, q.Limit, fn); err != nil {
+		return fmt.Errorf("store: items: %w", err)
 	}
-	return items, nil
+	return nil
 }
 
 // Headline is what weighing words needs of a stored item.
@@ -747,16 +759,27 @@ func (s *Store) ItemsByIDs(ctx context.Context, ids []int64) ([]model.Item, erro
 	if err != nil {
 		return nil, fmt.Errorf("store: items by id: %w", err)
 	}
-	items, err := s.queryItems(ctx, []string{s.d.in("i.id", "bigint")}, []any{arr}, 0)
+	items, err := s.listItems(ctx, []string{s.d.in("i.id", "bigint")}, []any{arr}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("store: items by id: %w", err)
 	}
 	return items, nil
 }
 
+// listItems is queryItems' items in a slice.
+func (s *Store) listItems(ctx context.Context, where []string, args []any, limit int) ([]model.Item, error) {
+	var items []model.Item
+	err := s.queryItems(ctx, where, args, limit, func(it model.Item) error {
+		items = append(items, it)
+		return nil
+	})
+	return items, err
+}
+
 // queryItems runs one query that returns the items and, per item, its
-// sources in the order they were first seen.
-func (s *Store) queryItems(ctx context.Context, where []string, args []any, limit int) ([]model.Item, error) {
+// sources in the order they were first seen, and calls fn with each as it
+// is read.
+func (s *Store) queryItems(ctx context.Context, where []string, args []any, limit int, fn func(model.Item) error) error {
 	var b strings.Builder
 	b.WriteString(`SELECT i.id, i.key, i.link, i.guid, i.title, i.summary, i.content, i.body,
 		i.published, i.first_seen,
@@ -771,10 +794,9 @@ func (s *Store) queryItems(ctx context.Context, where []string, args []any, limi
 	args = newestFirst(&b, args, limit)
 	rows, err := s.r.QueryContext(ctx, s.q(b.String()), args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var items []model.Item
 	for rows.Next() {
 		var (
 			it                   model.Item
@@ -783,15 +805,17 @@ func (s *Store) queryItems(ctx context.Context, where []string, args []any, limi
 		)
 		if err := rows.Scan(&it.ID, &it.Key, &it.Link, &it.GUID, &it.Title, &it.Summary, &it.Content,
 			&it.Body, &published, &firstSeen, &sources); err != nil {
-			return nil, err
+			return err
 		}
 		it.Published, it.FirstSeen = fromNanos(published), fromNanos(firstSeen)
 		if err := json.Unmarshal([]byte(sources), &it.Sources); err != nil {
-			return nil, fmt.Errorf("sources of item %d: %w", it.ID, err)
+			return fmt.Errorf("sources of item %d: %w", it.ID, err)
 		}
-		items = append(items, it)
+		if err := fn(it); err != nil {
+			return err
+		}
 	}
-	return items, rows.Err()
+	return rows.Err()
 }
 
 // pruneChunk bounds how many items one pruning transaction looks at, so the

@@ -1,0 +1,66 @@
+package digest
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"testing"
+	"time"
+
+	"newswatch/model"
+	"newswatch/store"
+)
+
+// A digest holds the text of the items it keeps, not of every item in its
+// window: a window of 64 MB of irrelevant text is matched item by item
+// while the Go heap stays a fraction of it.
+func TestComposeHoldsOnlyRelevantText(t *testing.T) {
+	ctx := context.Background()
+	c, st := composeFixture(t)
+	const n, size = 64, 1 << 20
+	body := strings.Repeat("Markets were calm and the harbour was busy today. ", size/50)
+	batch := make([]model.Item, n)
+	for i := range batch {
+		link := fmt.Sprintf("https://wire.example/calm-%d", i)
+		batch[i] = model.Item{Key: link, Link: link, Title: fmt.Sprintf("A calm day %d", i), Body: body,
+			Published: fixtureNow.Add(-time.Hour)}
+	}
+	if _, err := st.SaveRun(ctx, model.Run{Source: "Wire", Started: time.Now(), Status: model.StatusOK, Items: n}, batch); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := st.Items(ctx, store.ItemQuery{}); err != nil || len(all) != n+5 {
+		t.Fatalf("stored %d items, %v", len(all), err)
+	}
+	batch, body = nil, ""
+	runtime.GC()
+
+	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	done, peak := make(chan struct{}), make(chan uint64)
+	go func() {
+		var top uint64
+		for {
+			metrics.Read(heap)
+			top = max(top, heap[0].Value.Uint64())
+			select {
+			case <-done:
+				peak <- top
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	d, err := c.Compose(ctx, morningSpec(), fixtureNow, fixtureNow)
+	close(done)
+	top := <-peak
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Message.ItemIDs) != 4 {
+		t.Errorf("the digest claims %v, want the fixture's 4 relevant items", d.Message.ItemIDs)
+	}
+	if top > n*size/2 {
+		t.Errorf("composing over %d MB of irrelevant text, the heap peaked at %d MB", n*size>>20, top>>20)
+	}
+}
