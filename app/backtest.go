@@ -40,9 +40,12 @@ type Unmatched struct {
 	Kind, Term, Of string
 }
 
-// RunBacktest matches items with wl, keeping up to samples titles per
-// company and topic.
-func RunBacktest(cfg *config.Config, wl *match.Watchlist, items []model.Item, samples int) *Backtest {
+// RunBacktest matches with wl the items each hands over, keeping up to
+// samples titles per company and topic, and returns how many it matched.
+// each calls its function with one item at a time (as store.EachItem
+// does): none is kept, so days of items of thousands of feeds are
+// backtested in the memory of one.
+func RunBacktest(cfg *config.Config, wl *match.Watchlist, each func(func(model.Item) error) error, samples int) (*Backtest, int, error) {
 	r := &Backtest{Companies: map[string]*Tally{}, Topics: map[string]*Tally{}}
 	for _, c := range cfg.Companies {
 		r.Companies[c.Name] = &Tally{max: samples}
@@ -51,7 +54,9 @@ func RunBacktest(cfg *config.Config, wl *match.Watchlist, items []model.Item, sa
 		r.Topics[t.Name] = &Tally{max: samples}
 	}
 	seen := map[string]bool{} // aliases and terms found in any item
-	for _, it := range items {
+	total := 0
+	err := each(func(it model.Item) error {
+		total++
 		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
 		for _, th := range wl.Find(text) {
 			seen[th.Term] = true
@@ -78,6 +83,10 @@ func RunBacktest(cfg *config.Config, wl *match.Watchlist, items []model.Item, sa
 				t.add(fmt.Sprintf("%s  (%s)", text.Title, strings.Join(dedupe(terms), ", ")))
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	for _, c := range cfg.Companies {
 		for _, a := range append([]string{c.Name}, c.Aliases...) {
@@ -93,7 +102,7 @@ func RunBacktest(cfg *config.Config, wl *match.Watchlist, items []model.Item, sa
 			}
 		}
 	}
-	return r
+	return r, total, nil
 }
 
 func dedupe(list []string) []string {

@@ -3,12 +3,11 @@ package digest
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
 
+	"newswatch/internal/testutil"
 	"newswatch/model"
 	"newswatch/store"
 )
@@ -34,26 +33,11 @@ func TestComposeHoldsOnlyRelevantText(t *testing.T) {
 		t.Fatalf("stored %d items, %v", len(all), err)
 	}
 	batch, body = nil, ""
-	runtime.GC()
-
-	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	done, peak := make(chan struct{}), make(chan uint64)
-	go func() {
-		var top uint64
-		for {
-			metrics.Read(heap)
-			top = max(top, heap[0].Value.Uint64())
-			select {
-			case <-done:
-				peak <- top
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
-	d, err := c.Compose(ctx, morningSpec(), fixtureNow, fixtureNow)
-	close(done)
-	top := <-peak
+	var (
+		d   Draft
+		err error
+	)
+	top := testutil.HeapPeak(func() { d, err = c.Compose(ctx, morningSpec(), fixtureNow, fixtureNow) })
 	if err != nil {
 		t.Fatal(err)
 	}

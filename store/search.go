@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -218,7 +219,10 @@ var byDateAbove = 3000
 const searchBatch = 256
 
 // SearchEach calls fn with every item q selects, newest first, ignoring
-// q.Limit, until fn returns false or an error.
+// q.Limit, until fn returns false or an error. Items are read searchBatch
+// IDs at a time and handed over as they are read, so that one item's text
+// is held at a time: fn runs while a read of the store is open, and must
+// not wait for another.
 func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Item) (bool, error)) error {
 	ids, err := s.SearchIDs(ctx, q)
 	if err != nil {
@@ -226,20 +230,35 @@ func (s *Store) SearchEach(ctx context.Context, q SearchQuery, fn func(model.Ite
 	}
 	for len(ids) > 0 {
 		n := min(len(ids), searchBatch)
-		items, err := s.ItemsByIDs(ctx, ids[:n])
+		arr, err := s.d.list(ids[:n])
 		if err != nil {
 			return fmt.Errorf("store: search: %w", err)
 		}
 		ids = ids[n:]
-		for _, it := range items {
+		var (
+			stop  bool
+			fnErr error
+		)
+		err = s.queryItems(ctx, []string{s.d.in("i.id", "bigint")}, []any{arr}, 0, func(it model.Item) error {
 			more, err := fn(it)
 			if err != nil || !more {
-				return err
+				stop, fnErr = true, err
+				return errEnough
 			}
+			return nil
+		})
+		if stop {
+			return fnErr
+		}
+		if err != nil {
+			return fmt.Errorf("store: search: %w", err)
 		}
 	}
 	return nil
 }
+
+// errEnough ends a read whose caller has what it wanted, or failed.
+var errEnough = errors.New("store: enough")
 
 // SearchIDs returns the IDs of every item q selects, newest first,
 // ignoring q.Limit; ItemsByIDs reads them.

@@ -120,6 +120,15 @@ func TestSearch(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(seen, []string{"pictures", "cloud"}) {
 			t.Errorf("SearchEach stopped after two: %q, %v", seen, err)
 		}
+		seen = nil
+		failed := errors.New("failed")
+		err = s.SearchEach(ctx, SearchQuery{Text: "alibaba"}, func(it model.Item) (bool, error) {
+			seen = append(seen, it.Key)
+			return true, failed
+		})
+		if err != failed || len(seen) != 1 {
+			t.Errorf("SearchEach after its function's error: %q, %v; want one item and that error", seen, err)
+		}
 	})
 }
 

@@ -69,11 +69,13 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if *itemURL != "" {
 		return explainItem(ctx, e.stdout, st, wl, *itemURL, cfg.Location, func(it model.Item) string { return app.TooOld(cfg, a.Now(), it) })
 	}
-	items, err := st.Items(ctx, store.ItemQuery{FirstSeenAfter: a.Now().AddDate(0, 0, -*days)})
+	r, total, err := app.RunBacktest(cfg, wl, func(fn func(model.Item) error) error {
+		return st.EachItem(ctx, store.ItemQuery{FirstSeenAfter: a.Now().AddDate(0, 0, -*days)}, fn)
+	}, samplesPerName)
 	if err != nil {
 		return fmt.Errorf("read stored items: %w", err)
 	}
-	printBacktest(e.stdout, app.RunBacktest(cfg, wl, items, samplesPerName), cfg, *days, len(items))
+	printBacktest(e.stdout, r, cfg, *days, total)
 	return web.PrintMarks(ctx, e.stdout, st, cfg, wl, a.Now(), *days)
 }
 

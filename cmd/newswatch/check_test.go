@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"newswatch/internal/testutil"
+	"newswatch/model"
+	"newswatch/store"
 )
 
 // offlineCopy copies examples/offline.toml and its feeds into a fresh folder.
@@ -141,5 +148,44 @@ func TestCheckPrintsWarnings(t *testing.T) {
 	code, out, errOut := runCmd(t, "-config", cfg, "check")
 	if code != exitOK || !strings.Contains(out, `"spy agency" is redundant: "spy"`) {
 		t.Fatalf("check: exit %d, want the redundant term named\n%s\n%s", code, out, errOut)
+	}
+}
+
+// The backtest, and the tally of items marked not relevant, read the
+// stored items one at a time: over 64 MB of stored text the Go heap stays
+// a fraction of it.
+func TestCheckBacktestHoldsOneItem(t *testing.T) {
+	cfg := offlineCopy(t)
+	if code, out, errOut := runCmd(t, "-config", cfg, "fetch"); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s\n%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(filepath.Dir(cfg), "offline.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, size = 64, 1 << 20
+	body := strings.Repeat("Markets were calm and the harbour was busy today. ", size/50)
+	batch := make([]model.Item, n)
+	for i := range batch {
+		link := fmt.Sprintf("https://wire.example/calm-%d", i)
+		batch[i] = model.Item{Key: link, Link: link, Title: fmt.Sprintf("A calm day %d", i), Body: body}
+	}
+	if _, err := st.SaveRun(ctx, model.Run{Source: "Wire", Started: time.Now(), Status: model.StatusOK, Items: n}, batch); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	batch, body = nil, ""
+
+	var (
+		code        int
+		out, errOut string
+	)
+	top := testutil.HeapPeak(func() { code, out, errOut = runCmd(t, "-config", cfg, "check") })
+	if code != exitOK || !regexp.MustCompile(`(?m)^  Alibaba\s+2$`).MatchString(out) || !strings.Contains(out, fmt.Sprintf("Backtest on %d items", n+4)) {
+		t.Fatalf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if top > n*size/2 {
+		t.Errorf("a backtest over %d MB of stored text peaked at a heap of %d MB", n*size>>20, top>>20)
 	}
 }
