@@ -48,3 +48,19 @@ func TestComposeHoldsOnlyRelevantText(t *testing.T) {
 		t.Errorf("composing over %d MB of irrelevant text, the heap peaked at %d MB", n*size>>20, top>>20)
 	}
 }
+
+// The entries a digest keeps carry their prepared text, not the item's
+// own a second time.
+func TestSelectedEntriesKeepTextOnce(t *testing.T) {
+	c, _ := composeFixture(t)
+	_, entries, err := c.selectEntries(context.Background(), morningSpec(), fixtureNow)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("selected %d entries, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		if e.item.Summary+e.item.Content+e.item.Body != "" || e.text.Body == "" {
+			t.Errorf("entry %q keeps the item's text (%d bytes) beside its prepared text (%d bytes)",
+				e.item.Key, len(e.item.Summary+e.item.Content+e.item.Body), len(e.text.Body))
+		}
+	}
+}

@@ -69,7 +69,11 @@ func (c *Composer) relevant(spec Spec, items []model.Item) []entry {
 // best hit and the further companies it is relevant for, leaving out
 // those it was marked not relevant for (marked).
 func (c *Composer) entryOf(spec Spec, it model.Item, marked []string) (entry, bool) {
-	text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)
+	return c.entryFor(spec, it, match.ItemText(it.Title, it.Summary, it.Content, it.Body), marked)
+}
+
+// entryFor is entryOf for an item whose text is prepared already.
+func (c *Composer) entryFor(spec Spec, it model.Item, text match.Text, marked []string) (entry, bool) {
 	var e *entry
 	for _, h := range c.Watchlist.Match(text) {
 		if !spec.wants(h) || slices.Contains(marked, h.Company) {
@@ -125,6 +129,9 @@ func (c *Composer) selectEntries(ctx context.Context, spec Spec, now time.Time) 
 		ReleasedBy:   spec.Name,
 	}, func(it model.Item) error {
 		if e, ok := c.entryOf(spec, it, nil); ok {
+			// The digest reads the prepared text from here on: the
+			// item's own is not kept twice.
+			e.item.Summary, e.item.Content, e.item.Body = "", "", ""
 			entries = append(entries, e)
 		}
 		return nil
@@ -146,7 +153,7 @@ func (c *Composer) selectEntries(ctx context.Context, spec Spec, now time.Time) 
 	for _, e := range entries {
 		if m := marks[e.item.ID]; len(m) > 0 {
 			var ok bool
-			if e, ok = c.entryOf(spec, e.item, m); !ok {
+			if e, ok = c.entryFor(spec, e.item, e.text, m); !ok {
 				continue
 			}
 		}
