@@ -86,7 +86,11 @@ var (
 const indexersLock = 0x6e77696e646578
 
 // indexPending indexes PostgreSQL's queue of noted items, a chunk per
-// transaction, until a read finds it empty. Each transaction first
+// transaction, until a read finds none left of those noted when it
+// began: the rows up to the highest ID then. Items noted later under a
+// higher ID are left to the next call, so that a search beside daemons
+// that keep storing new items ends; a stored item changed meanwhile (a
+// lower ID) is taken with the rest. Each transaction first
 // deletes the rows it takes, then reads the items' text in a later
 // statement: a save that changed one of them meanwhile either committed
 // before that read, or notes it again once this transaction ends (the
@@ -94,9 +98,17 @@ const indexersLock = 0x6e77696e646578
 // for, not skipped, so that a search starts only once every item noted
 // before it is in the index.
 func (s *Store) indexPending(ctx context.Context) error {
+	var upto sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT max(item_id) FROM item_search_pending`).Scan(&upto); err != nil {
+		return fmt.Errorf("store: index items for search: %w", err)
+	}
+	if !upto.Valid {
+		return nil
+	}
 	for lost := 0; ; {
 		var waiting bool
-		if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM item_search_pending)`).Scan(&waiting); err != nil {
+		if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM item_search_pending WHERE item_id <= $1)`,
+			upto.Int64).Scan(&waiting); err != nil {
 			return fmt.Errorf("store: index items for search: %w", err)
 		}
 		if !waiting {
@@ -107,8 +119,8 @@ func (s *Store) indexPending(ctx context.Context) error {
 			return err
 		}, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, `DELETE FROM item_search_pending WHERE item_id IN
-					(SELECT item_id FROM item_search_pending ORDER BY item_id LIMIT $1)
-				RETURNING item_id`, pgIndexChunk)
+					(SELECT item_id FROM item_search_pending WHERE item_id <= $2 ORDER BY item_id LIMIT $1)
+				RETURNING item_id`, pgIndexChunk, upto.Int64)
 			if err != nil {
 				return err
 			}
@@ -145,6 +157,9 @@ func (s *Store) indexPending(ctx context.Context) error {
 			return fmt.Errorf("store: index items for search: %w", err)
 		}
 		lost = 0
+		if s.indexed != nil {
+			s.indexed()
+		}
 	}
 }
 

@@ -577,3 +577,34 @@ func TestSearchReadOnlyPostgres(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchIndexBesideBusyWriters (PostgreSQL): items stored after
+// indexing began are left to the next call, so that a search beside
+// daemons that keep storing ends; those noted before are indexed.
+func TestSearchIndexBesideBusyWriters(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		defer func(pg int) { pgIndexChunk = pg }(pgIndexChunk)
+		pgIndexChunk = 1
+		s := open(t)
+		save(t, s, "Feed", item("a"), item("b"), item("c"))
+		batches := 0
+		s.indexed = func() { // a writer stores a new item after every batch
+			batches++
+			if batches < 20 {
+				save(t, s, "Feed", item(fmt.Sprintf("new%d", batches)))
+			}
+		}
+		if err := s.IndexItems(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if batches != 3 {
+			t.Errorf("indexing ran %d batches beside a busy writer, want the 3 of the items noted when it began", batches)
+		}
+		s.indexed = nil
+		got := found(t, s, "Body")
+		slices.Sort(got)
+		if want := []string{"a", "b", "c", "new1", "new2", "new3"}; !slices.Equal(got, want) {
+			t.Errorf("search found %v, want %v: the next call indexes what the writer stored", got, want)
+		}
+	})
+}

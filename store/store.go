@@ -80,7 +80,10 @@ type Store struct {
 	// stampAge, when set (by tests), replaces time.Since in measuring how
 	// long a group of saves has held its first-seen stamps (group.go).
 	stampAge func(start time.Time) time.Duration
-	saves    saveQueue
+	// indexed, when set (by tests), runs after each batch PostgreSQL's
+	// search indexing commits (index.go).
+	indexed func()
+	saves   saveQueue
 
 	stmts     writeStmts
 	rebound   sync.Map // query → the dialect's form of it
