@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -89,10 +90,20 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		if changesState(r) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
-		bearer, session := s.authenticated(r)
-		if !bearer && !session {
-			s.unauthorized(w, r)
-			return
+		bearer := s.bearer(r)
+		if s.opts.Token != "" && !bearer {
+			session, err := s.checkSession(r)
+			if err != nil {
+				s.sessionUnchecked(w, r, err)
+				return
+			}
+			if session == "" {
+				s.unauthorized(w, r)
+				return
+			}
+			// Checked once a request: the handlers and the page's CSRF
+			// token read it from here.
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, session))
 		}
 		if changesState(r) && !bearer && !s.csrfOK(r) {
 			s.fail(w, r, http.StatusForbidden, "missing or wrong CSRF token: reload the page and try again")
@@ -115,16 +126,10 @@ func changesState(r *http.Request) bool {
 	return true
 }
 
-// authenticated reports whether r carries the bearer token, and whether it
-// carries a valid session (tokenless: every request has one).
-func (s *Server) authenticated(r *http.Request) (bearer, session bool) {
-	if s.opts.Token == "" {
-		return false, true
-	}
-	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.tokenOK(v) {
-		return true, false
-	}
-	return false, s.session(r) != ""
+// bearer reports whether r carries the console's token as a bearer token.
+func (s *Server) bearer(r *http.Request) bool {
+	v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && s.opts.Token != "" && s.tokenOK(v)
 }
 
 // tokenOK compares a presented token (spaces around it dropped, as from
@@ -136,33 +141,63 @@ func (s *Server) tokenOK(got string) bool {
 	return subtle.ConstantTimeCompare(a, b) == 1
 }
 
-// session returns r's valid session cookie value, or "": signed,
-// unexpired and not logged out.
+// sessionKey keys the session secure checked in a request's context.
+type sessionKey struct{}
+
+// session returns r's valid session cookie value, or "": as secure
+// checked it, or, on the pages served without authentication, checked
+// here (a session that cannot be checked is none).
 func (s *Server) session(r *http.Request) string {
+	if v, ok := r.Context().Value(sessionKey{}).(string); ok {
+		return v
+	}
+	v, _ := s.checkSession(r)
+	return v
+}
+
+// checkSession returns r's session cookie value when it is valid: signed,
+// unexpired and not logged out; else "". The error says the database
+// could not tell whether it was logged out.
+func (s *Server) checkSession(r *http.Request) (string, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	exp, rest, ok := strings.Cut(c.Value, ".")
 	id, sig, ok2 := strings.Cut(rest, ".")
 	n, err := strconv.ParseInt(exp, 10, 64)
 	if !ok || !ok2 || err != nil || s.opts.Now().Unix() > n {
-		return ""
+		return "", nil
 	}
 	if !hmac.Equal([]byte(sig), []byte(sign(s.secret, "session "+exp+"."+id))) {
-		return ""
+		return "", nil
 	}
 	ended, err := s.opts.Store.SessionEnded(r.Context(), id)
 	if err != nil {
-		// Refused rather than taken on trust: it may have been logged out.
-		s.opts.Logger.Error("console: session refused", "err", err)
-		return ""
+		return "", err
 	}
 	if ended {
-		return ""
+		return "", nil
 	}
-	return c.Value
+	return c.Value, nil
 }
+
+// sessionUnchecked answers a request whose session could not be checked
+// (the database unreadable): refused, not taken on trust, since it may
+// have been logged out; and not the login page, which could not help. A
+// logout still makes the browser forget the cookie.
+func (s *Server) sessionUnchecked(w http.ResponseWriter, r *http.Request, err error) {
+	s.opts.Logger.Error("console: cannot check the session", "err", err)
+	if r.URL.Path == "/logout" {
+		clearSession(w)
+		s.fail(w, r, http.StatusServiceUnavailable, notRecorded)
+		return
+	}
+	s.fail(w, r, http.StatusServiceUnavailable, "the console cannot check its sessions now (its database cannot be read): try again shortly")
+}
+
+// notRecorded is the answer to a logout the database did not record.
+const notRecorded = "logged out in this browser, but the console could not record the end of the session in its database: a copy of its cookie would still be taken until it expires; log out again once the console works"
 
 // csrfToken is the token the pages' forms carry: tied to the session
 // (tokenless: to the process).
@@ -273,17 +308,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // When the end cannot be recorded the browser still forgets the cookie,
 // and the page says that a copy of it would still be taken.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	clearSession(w)
 	if v := s.session(r); v != "" {
 		parts := strings.SplitN(v, ".", 3)
 		exp, _ := strconv.ParseInt(parts[0], 10, 64)
 		if err := s.opts.Store.EndSession(r.Context(), parts[1], time.Unix(exp, 0)); err != nil {
 			s.opts.Logger.Error("console: logout", "err", err)
-			s.fail(w, r, http.StatusInternalServerError, "logged out in this browser, but the end of the session could not be recorded ("+err.Error()+"): a copy of its cookie would still be taken until it expires")
+			s.fail(w, r, http.StatusInternalServerError, notRecorded)
 			return
 		}
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// clearSession makes the browser forget the session cookie.
+func clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
 // safeNext keeps a redirect after login on this site: a path starting

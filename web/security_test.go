@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"newswatch/model"
 	"newswatch/store"
@@ -624,8 +625,10 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 }
 
-// A logout that cannot be recorded says so, and the browser forgets the
-// cookie all the same; a session that cannot be checked is refused.
+// A logout that cannot be recorded says so, without the database's own
+// words, and the browser forgets the cookie all the same; a session that
+// cannot be checked is refused with 503, not taken and not sent to the
+// login page, and its logout still clears the cookie.
 func TestLogoutUnrecorded(t *testing.T) {
 	f := newFixture(t, token)
 	a, b := login(t, f), login(t, f)
@@ -637,18 +640,22 @@ func TestLogoutUnrecorded(t *testing.T) {
 	if _, err := db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON ended_sessions BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
 		t.Fatal(err)
 	}
-	w := f.do(t, "POST", "/logout", "csrf="+formCSRF(t, f, "/search", a), a)
-	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "could not be recorded") || !strings.Contains(w.Body.String(), "disk full") {
-		t.Errorf("unrecorded logout: %d %s", w.Code, w.Body)
+	cleared := func(w *httptest.ResponseRecorder) bool {
+		return strings.Contains(w.Header().Get("Set-Cookie"), "Max-Age=0")
 	}
-	if c := w.Header().Get("Set-Cookie"); !strings.Contains(c, "Max-Age=0") {
-		t.Errorf("unrecorded logout keeps the cookie: %q", c)
+	w := f.do(t, "POST", "/logout", "csrf="+formCSRF(t, f, "/search", a), a)
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "could not record") || strings.Contains(w.Body.String(), "disk full") || !cleared(w) {
+		t.Errorf("unrecorded logout: %d, Set-Cookie %q\n%s", w.Code, w.Header().Get("Set-Cookie"), w.Body)
 	}
 
 	if err := f.st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if w := f.do(t, "GET", "/watchlist", "", b); w.Code != 401 {
+	if w := f.do(t, "GET", "/watchlist", "", b); w.Code != http.StatusServiceUnavailable {
 		t.Errorf("a session that cannot be checked: %d", w.Code)
+	}
+	w = f.do(t, "POST", "/logout", "", b)
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "could not record") || !cleared(w) {
+		t.Errorf("a logout whose session cannot be checked: %d, Set-Cookie %q\n%s", w.Code, w.Header().Get("Set-Cookie"), w.Body)
 	}
 }
