@@ -10,10 +10,11 @@ import (
 
 // EndSession records that the console session id was logged out. Every
 // process on this database refuses it from then on, also after a
-// restart, until it expires: sessions expired by now are forgotten.
+// restart, until it expires: sessions expired endedMargin ago are
+// forgotten.
 func (s *Store) EndSession(ctx context.Context, id string, expires time.Time) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM ended_sessions WHERE expires < ?`), s.now().Unix()); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM ended_sessions WHERE expires < ?`), s.now().Add(-endedMargin).Unix()); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO ended_sessions (id, expires) VALUES (?, ?)
@@ -25,6 +26,11 @@ func (s *Store) EndSession(ctx context.Context, id string, expires time.Time) er
 	}
 	return nil
 }
+
+// endedMargin is how long an ended session is kept past its expiry: a
+// console whose clock is behind the one that forgets it still takes an
+// expired cookie for as long as the difference.
+const endedMargin = 24 * time.Hour
 
 // SessionEnded reports whether the console session id was logged out.
 func (s *Store) SessionEnded(ctx context.Context, id string) (bool, error) {

@@ -7,7 +7,8 @@ import (
 )
 
 // A logged-out session is refused by every store on the database, until
-// it would have expired; then it is forgotten at the next logout.
+// it would have expired; a day after that it is forgotten at the next
+// logout.
 func TestEndSession(t *testing.T) { both(t, testEndSession) }
 
 func testEndSession(t *testing.T) {
@@ -38,12 +39,21 @@ func testEndSession(t *testing.T) {
 		t.Error("another session is ended too")
 	}
 
-	s.now = func() time.Time { return t0.Add(2 * time.Hour) } // "a" has expired
-	if err := s.EndSession(ctx, "b", t0.Add(3*time.Hour)); err != nil {
+	// "a" has expired, by less than the margin for other consoles'
+	// clocks: kept; then by more: forgotten at the next logout.
+	s.now = func() time.Time { return t0.Add(2 * time.Hour) }
+	if err := s.EndSession(ctx, "b", t0.Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !ended(s, "a") {
+		t.Error("a session expired an hour ago is forgotten: a console with a slower clock would take it")
+	}
+	s.now = func() time.Time { return t0.Add(time.Hour + endedMargin + time.Second) }
+	if err := s.EndSession(ctx, "c", t0.Add(48*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if ended(s, "a") {
-		t.Error("an expired session is kept after the next logout")
+		t.Error("a session expired longer ago than the margin is kept after the next logout")
 	}
 	if !ended(s, "b") {
 		t.Error("the session logged out last is not ended")
