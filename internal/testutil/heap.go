@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"time"
 )
@@ -11,7 +12,11 @@ import (
 // collection that leaves only what the caller holds. A test of what a
 // function holds at once compares it with the data the function reads: a
 // function that holds all of it peaks above, one that streams it far below.
+//
+// The collector runs at GOGC=100 meanwhile, whatever the environment
+// says, so that the garbage it lets pile up is the usual amount.
 func HeapPeak(fn func()) uint64 {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	runtime.GC()
 	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	done, peak := make(chan struct{}), make(chan uint64)
