@@ -221,3 +221,30 @@ func testEachItem(t *testing.T) {
 		t.Errorf("EachItem handed %v and returned %v; want the first two of %v and its function's error", keys(got), err, keys(want))
 	}
 }
+
+// TestSaveRunInvalidUTF8Again: a key and text that are not valid UTF-8
+// are stored with U+FFFD in place of each bad byte, on both databases,
+// so that the next fetch of the same item finds it (not new, no error),
+// a richer copy replaces it, and a failure whose message has such bytes
+// is recorded.
+func TestSaveRunInvalidUTF8Again(t *testing.T) { both(t, testSaveRunInvalidUTF8Again) }
+
+func testSaveRunInvalidUTF8Again(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	it := model.Item{Key: "k\xff", Link: "https://example.org/k", Title: "caf\xe9", Summary: "bad \xff"}
+	if added := save(t, s, "a", it); len(added) != 1 || added[0].Key != "k\uFFFD" {
+		t.Fatalf("first save added %q, want the key with U+FFFD", keys(added))
+	}
+	if added := save(t, s, "a", it); len(added) != 0 {
+		t.Errorf("the same item again added %q", keys(added))
+	}
+	richer := it
+	richer.Summary = "bad \xff, and much more text about it"
+	if added := save(t, s, "b", richer); len(added) != 1 || !added[0].Richer {
+		t.Errorf("a richer copy added %+v, want it reported richer", added)
+	}
+	if _, err := s.SaveRun(ctx, model.Run{Source: "c", Status: model.StatusError, Err: "HTTP 500: \xff\xfe"}, nil); err != nil {
+		t.Errorf("a failure with invalid UTF-8 in its message: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"newswatch/model"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -127,6 +128,8 @@ func (s *Store) SaveRun(ctx context.Context, run model.Run, items []model.Item) 
 	if err := checkRun(run, items); err != nil {
 		return nil, err
 	}
+	run.Err = validUTF8(run.Err)
+	items = validItems(items)
 	if run.Started.IsZero() {
 		run.Started = s.now()
 	}
@@ -356,9 +359,8 @@ func (s *Store) insertNew(ctx context.Context, tx *sql.Tx, items []model.Item, r
 	return ids, nil
 }
 
-// columns is fresh a column at a time, as insertItems takes it. Text that
-// is not valid UTF-8, which PostgreSQL refuses, has U+FFFD in place of
-// each bad byte, as JSON would carry it.
+// columns is fresh a column at a time, as insertItems takes it (its text
+// valid UTF-8 already: SaveRun's validItems).
 func columns(fresh []newItem) []any {
 	n := len(fresh)
 	var (
@@ -369,11 +371,34 @@ func columns(fresh []newItem) []any {
 		own, article, sz = make([]int64, n), make([]int64, n), make([]int64, n)
 	)
 	for i, it := range fresh {
-		key[i], link[i], guid[i], title[i], summary[i], content[i], body[i] = validUTF8(it.Key), validUTF8(it.Link),
-			validUTF8(it.GUID), validUTF8(it.Title), validUTF8(it.Summary), validUTF8(it.Content), validUTF8(it.Body)
+		key[i], link[i], guid[i], title[i], summary[i], content[i], body[i] = it.Key, it.Link, it.GUID, it.Title,
+			it.Summary, it.Content, it.Body
 		published[i], own[i], article[i], sz[i] = it.Published, it.Own, it.Article, it.Size
 	}
 	return []any{key, link, guid, title, summary, content, body, published, own, article, sz}
+}
+
+// validItems is items with U+FFFD in place of each byte of their key and
+// text that is not part of valid UTF-8 (a copy, where one needs it), so
+// that what is stored, looked up and compared is the same text on both
+// databases: PostgreSQL refuses invalid text, SQLite would keep it as
+// given while its JSON lists carry it replaced.
+func validItems(items []model.Item) []model.Item {
+	out := items
+	for i, it := range items {
+		fields := []*string{&it.Key, &it.Link, &it.GUID, &it.Title, &it.Summary, &it.Content, &it.Body}
+		if !slices.ContainsFunc(fields, func(f *string) bool { return !utf8.ValidString(*f) }) {
+			continue
+		}
+		if &out[0] == &items[0] {
+			out = slices.Clone(items)
+		}
+		for _, f := range fields {
+			*f = validUTF8(*f)
+		}
+		out[i] = it
+	}
+	return out
 }
 
 // validUTF8 is s with U+FFFD in place of each byte that is not part of
