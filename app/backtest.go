@@ -41,7 +41,8 @@ type Unmatched struct {
 }
 
 // RunBacktest matches with wl the items each hands over, keeping up to
-// samples titles per company and topic, and returns how many it matched.
+// samples titles per company and topic, and returns how many items there
+// were.
 // each calls its function with one item at a time (as store.EachItem
 // does): none is kept, so days of items of thousands of feeds are
 // backtested in the memory of one.

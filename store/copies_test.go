@@ -233,8 +233,12 @@ func testSaveRunInvalidUTF8Again(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	it := model.Item{Key: "k\xff", Link: "https://example.org/k", Title: "caf\xe9", Summary: "bad \xff"}
-	if added := save(t, s, "a", it); len(added) != 1 || added[0].Key != "k\uFFFD" {
+	batch := []model.Item{it}
+	if added := save(t, s, "a", batch...); len(added) != 1 || added[0].Key != "k\uFFFD" {
 		t.Fatalf("first save added %q, want the key with U+FFFD", keys(added))
+	}
+	if batch[0].Key != it.Key || batch[0].Summary != it.Summary {
+		t.Errorf("the caller's batch was changed: %q %q", batch[0].Key, batch[0].Summary)
 	}
 	if added := save(t, s, "a", it); len(added) != 0 {
 		t.Errorf("the same item again added %q", keys(added))

@@ -384,14 +384,14 @@ func columns(fresh []newItem) []any {
 // databases: PostgreSQL refuses invalid text, SQLite would keep it as
 // given while its JSON lists carry it replaced.
 func validItems(items []model.Item) []model.Item {
-	out := items
+	out, copied := items, false
 	for i, it := range items {
 		fields := []*string{&it.Key, &it.Link, &it.GUID, &it.Title, &it.Summary, &it.Content, &it.Body}
 		if !slices.ContainsFunc(fields, func(f *string) bool { return !utf8.ValidString(*f) }) {
 			continue
 		}
-		if &out[0] == &items[0] {
-			out = slices.Clone(items)
+		if !copied {
+			out, copied = slices.Clone(items), true
 		}
 		for _, f := range fields {
 			*f = validUTF8(*f)
