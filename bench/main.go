@@ -56,6 +56,7 @@ type options struct {
 	daemonLatency time.Duration
 	daemonCases   string
 	pg            string
+	rss2email     string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -82,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.daemonLatency, "daemon-latency", 0, "with -daemons: delay before every response of the farm, as real servers answer")
 	fs.StringVar(&o.daemonCases, "daemon-cases", "sqlite1,pg1,pg3", "with -daemons: the runs, each a database (sqlite, pg) and a number of daemons")
 	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "with -daemons or -postgres: a PostgreSQL database to create the runs' databases from")
+	fs.StringVar(&o.rss2email, "rss2email", "", "a skx/rss2email binary to run beside newswatch: the same farm, feeds and phases, its own state (see bench/README.md)")
 	fs.BoolVar(&o.postgres, "postgres", false, "fetch into a fresh PostgreSQL database (created from -pg, dropped after) instead of SQLite")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -153,6 +155,7 @@ type cell struct {
 	parseN   []time.Duration // GOMAXPROCS goroutines
 	parseCPU []time.Duration // CPU time of the one-goroutine parse
 	curl     []time.Duration // curl, conditional, same concurrency (absent without curl)
+	peer     []procResult    // skx/rss2email on the same feeds (absent without -rss2email)
 	parsed   int             // feeds parsed by the parse-only loop
 }
 
@@ -320,6 +323,9 @@ func args(o *options) string {
 	if o.postgres {
 		cmd += " -postgres"
 	}
+	if o.rss2email != "" {
+		cmd += " -rss2email " + filepath.Base(o.rss2email)
+	}
 	return cmd
 }
 
@@ -351,6 +357,12 @@ func (b *bench) sequence(ctx context.Context, n, rep, terms int, latency time.Du
 		urls[i], all[i] = b.farm.URL(i), i
 	}
 	v := newValidators()
+	peerHome := filepath.Join(dir, "rss2email")
+	if b.o.rss2email != "" {
+		if err := writeRSS2EmailFeeds(peerHome, urls); err != nil {
+			return err
+		}
+	}
 	for _, ph := range phases {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -372,6 +384,15 @@ func (b *bench) sequence(ctx context.Context, n, rep, terms int, latency time.Du
 			fmt.Fprintf(b.log, "warning: %d feeds, %s: newswatch stored %d new items, the farm served %d\n", n, ph, res.NewItems, want)
 		}
 		c.runs = append(c.runs, res)
+		if b.o.rss2email != "" {
+			pr, err := runRSS2Email(ctx, b.o.rss2email, peerHome, b.farm)
+			if err != nil {
+				return fmt.Errorf("%d feeds, %s: %w", n, ph, err)
+			}
+			c.peer = append(c.peer, pr)
+			fmt.Fprintf(b.log, "rep %d  %5d feeds  %-10s rss2email %7s cpu %7s rss %s  req %d (304: %d)\n",
+				rep+1, n, ph, pr.Wall.Round(time.Millisecond), pr.CPU.Round(time.Millisecond), rssParts(pr), pr.Stats.Requests, pr.Stats.NotModified)
+		}
 		b.farm.Reset()
 		// curl first: the downloader updates the validators both use.
 		if cu, err := curlRun(ctx, urls, b.o.concurrency, v, b.work); err == nil {

@@ -76,29 +76,7 @@ var summaryRE = regexp.MustCompile(`fetched (\d+) sources? in \S+: (\d+) new ite
 // small intermediate process bounds that error by its own ~10 MB, below
 // newswatch's floor.
 func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return procResult{}, err
-	}
-	ru, err := os.CreateTemp("", "newswatch-rusage-")
-	if err != nil {
-		return procResult{}, err
-	}
-	ru.Close()
-	defer os.Remove(ru.Name())
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, self, "-measure-child", ru.Name(), bin, "-config", cfg, "fetch")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	farm.Reset()
-	err = cmd.Run()
-	res := procResult{Stats: farm.Stats()}
-	if b, rerr := os.ReadFile(ru.Name()); rerr == nil {
-		var wall, user, sys int64
-		if _, serr := fmt.Sscan(string(b), &wall, &user, &sys, &res.MaxRSS, &res.PeakFile, &res.PeakAnon); serr == nil {
-			res.Wall, res.CPU = time.Duration(wall), time.Duration(user+sys)
-		}
-	}
-	out := stdout.String()
+	res, out, stderr, err := runMeasured(ctx, farm, nil, bin, "-config", cfg, "fetch")
 	if m := summaryRE.FindStringSubmatch(out); m != nil {
 		res.Sources, _ = strconv.Atoi(m[1])
 		res.NewItems, _ = strconv.Atoi(m[2])
@@ -107,7 +85,7 @@ func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, err
 		res.Summary = m[0]
 	}
 	if err != nil {
-		return res, fmt.Errorf("%s fetch: %w\nstderr: %s\nstdout tail: %s", bin, err, tail(stderr.String(), 2000), tail(out, 500))
+		return res, fmt.Errorf("%s fetch: %w\nstderr: %s\nstdout tail: %s", bin, err, tail(stderr, 2000), tail(out, 500))
 	}
 	if res.Summary == "" || res.Wall == 0 {
 		return res, fmt.Errorf("%s fetch: no summary line or no measurement: %s", bin, tail(out, 500))
@@ -116,6 +94,72 @@ func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, err
 		return res, fmt.Errorf("%s fetch: %d sources failed: %s", bin, res.Failed, tail(out, 1500))
 	}
 	return res, nil
+}
+
+// runMeasured runs argv (with env added to this process's environment)
+// through -measure-child, with the farm's counters reset before it, and
+// returns its measurement, the farm's counters, its output and its error.
+func runMeasured(ctx context.Context, farm *Farm, env []string, argv ...string) (res procResult, stdout, stderr string, err error) {
+	self, err := os.Executable()
+	if err != nil {
+		return procResult{}, "", "", err
+	}
+	ru, err := os.CreateTemp("", "newswatch-rusage-")
+	if err != nil {
+		return procResult{}, "", "", err
+	}
+	ru.Close()
+	defer os.Remove(ru.Name())
+	var out, errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, self, append([]string{"-measure-child", ru.Name()}, argv...)...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	farm.Reset()
+	err = cmd.Run()
+	res = procResult{Stats: farm.Stats()}
+	if b, rerr := os.ReadFile(ru.Name()); rerr == nil {
+		var wall, user, sys int64
+		if _, serr := fmt.Sscan(string(b), &wall, &user, &sys, &res.MaxRSS, &res.PeakFile, &res.PeakAnon); serr == nil {
+			res.Wall, res.CPU = time.Duration(wall), time.Duration(user+sys)
+		}
+	}
+	return res, out.String(), errOut.String(), err
+}
+
+// runRSS2Email runs skx/rss2email's `cron` over the feeds listed in
+// home/.rss2email/feeds.txt (writeRSS2EmailFeeds), with home as its HOME,
+// mailing nothing (-send=false: it only records what it has seen), and
+// measures it the way runFetch measures newswatch.
+func runRSS2Email(ctx context.Context, bin, home string, farm *Farm) (procResult, error) {
+	res, out, stderr, err := runMeasured(ctx, farm, []string{"HOME=" + home, "LOG_LEVEL=WARN"}, bin, "cron", "-send=false", "bench@example.invalid")
+	if err != nil {
+		return res, fmt.Errorf("%s cron: %w\nstderr: %s\nstdout tail: %s", bin, err, tail(stderr, 2000), tail(out, 500))
+	}
+	if res.Wall == 0 {
+		return res, fmt.Errorf("%s cron: no measurement", bin)
+	}
+	return res, nil
+}
+
+// writeRSS2EmailFeeds writes rss2email's list of feeds, urls, into
+// home/.rss2email/feeds.txt. Each feed gets `sleep:0`: rss2email otherwise
+// waits 5 s before each feed on the same host as the one before, and
+// every feed of the farm is on 127.0.0.1 (newswatch runs with
+// per_host_delay = "0s" for the same reason). And `frequency:0`:
+// otherwise it skips, without a request, a feed it fetched in the last
+// 15 minutes, so its warm run would measure no fetching at all.
+func writeRSS2EmailFeeds(home string, urls []string) error {
+	dir := filepath.Join(home, ".rss2email")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, u := range urls {
+		fmt.Fprintf(&b, "%s\n - sleep:0\n - frequency:0\n", u)
+	}
+	return os.WriteFile(filepath.Join(dir, "feeds.txt"), []byte(b.String()), 0o644)
 }
 
 // measureChild runs argv with this process's standard streams, then writes

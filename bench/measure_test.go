@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,5 +38,42 @@ func TestRSSParts(t *testing.T) {
 	}
 	if got, want := rssParts(procResult{MaxRSS: 49 << 20}), "49.0 MB"; got != want {
 		t.Errorf("rssParts without /proc = %q, want %q", got, want)
+	}
+}
+
+// TestWriteRSS2EmailFeeds: every feed carries both options, each right
+// under its URL, where rss2email reads them as that feed's.
+func TestWriteRSS2EmailFeeds(t *testing.T) {
+	home := t.TempDir()
+	urls := []string{"http://127.0.0.1:1/feeds/00000.rss", "http://127.0.0.1:1/feeds/00001.atom"}
+	if err := writeRSS2EmailFeeds(home, urls); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(home, ".rss2email", "feeds.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "http://127.0.0.1:1/feeds/00000.rss\n - sleep:0\n - frequency:0\n" +
+		"http://127.0.0.1:1/feeds/00001.atom\n - sleep:0\n - frequency:0\n"
+	if string(b) != want {
+		t.Errorf("feeds.txt:\n%s\nwant:\n%s", b, want)
+	}
+}
+
+// TestPeerTable: the ratios are newswatch's best wall, least CPU and
+// largest peak over rss2email's.
+func TestPeerTable(t *testing.T) {
+	b := &bench{o: &options{}, byName: map[string]*cell{}}
+	c := b.cell(1000, cold, 1000, 0)
+	c.runs = []procResult{{Wall: 4 * time.Second, CPU: 9 * time.Second, MaxRSS: 46 << 20}, {Wall: 5 * time.Second, CPU: 8 * time.Second, MaxRSS: 44 << 20}}
+	c.peer = []procResult{{Wall: 40 * time.Second, CPU: 16 * time.Second, MaxRSS: 20 << 20}, {Wall: 32 * time.Second, CPU: 18 * time.Second, MaxRSS: 23 << 20}}
+	b.cell(1000, warm, 1000, 0).runs = []procResult{{Wall: time.Second}}
+	var w strings.Builder
+	b.peerTable(&w)
+	if !strings.Contains(w.String(), "| 1,000 | cold | 32.00 s | 16.00 s | 23.0 MB | 0 (0) | 0.12 | 0.50 | 2.00 |") {
+		t.Errorf("peer table:\n%s", w.String())
+	}
+	if strings.Contains(w.String(), "| warm |") {
+		t.Errorf("a phase without rss2email runs has a row:\n%s", w.String())
 	}
 }

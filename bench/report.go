@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -133,6 +134,8 @@ func (b *bench) report(w io.Writer, m machineInfo, cmdline string) {
 	}
 	fmt.Fprintln(w, "\n(2): the ratio against download + parse on GOMAXPROCS goroutines, the tighter limit on this machine. curl: one curl process, the same concurrency and validators (conditional), bodies discarded. parse CPU: the CPU time of the one-goroutine parse. Peak RSS: getrusage's; in parentheses, in MB, the file-backed pages (the binary's code and data, shared with the page cache) and the anonymous memory (the Go runtime's, SQLite's) of the largest RSS /proc showed, sampled every 10 ms.")
 
+	b.peerTable(w)
+
 	if lat := b.latencyCells(); len(lat) > 0 {
 		fmt.Fprintln(w, "\n| feeds | run | latency | concurrency | requests | bound = latency × requests ÷ concurrency | newswatch wall | ÷ bound | download | ÷ bound |")
 		fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -231,4 +234,30 @@ func (b *bench) targets(w io.Writer) {
 		check(f.Seconds() < 1.1*s.Seconds(), "a %s-term watchlist costs < 10 %% more CPU (median) than a 2-term one in the cold run (the cost of matching itself, text preparation included, is in the profile): %+.1f %%",
 			thousands(terms), 100*(f.Seconds()/s.Seconds()-1))
 	}
+}
+
+// peerTable writes skx/rss2email's runs beside newswatch's (with -rss2email).
+func (b *bench) peerTable(w io.Writer) {
+	var cells []*cell
+	for _, c := range b.cells {
+		if len(c.peer) > 0 {
+			cells = append(cells, c)
+		}
+	}
+	if len(cells) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\n| feeds | run | rss2email wall | CPU (user+sys) | peak RSS (file + anonymous) | requests (304) | newswatch ÷ rss2email: wall | CPU | peak RSS |")
+	fmt.Fprintln(w, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, c := range cells {
+		p := slices.MinFunc(c.peer, func(a, b procResult) int { return int(a.Wall - b.Wall) })
+		pcpu := slices.MinFunc(c.peer, func(a, b procResult) int { return int(a.CPU - b.CPU) }).CPU
+		prss := slices.MaxFunc(c.peer, func(a, b procResult) int { return int(a.MaxRSS - b.MaxRSS) })
+		r := c.best()
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s (%s) | %.2f | %.2f | %.2f |\n",
+			thousands(c.feeds), c.phase, secs(p.Wall), secs(pcpu), rssParts(prss),
+			thousands(int(p.Stats.Requests)), thousands(int(p.Stats.NotModified)),
+			r.Wall.Seconds()/p.Wall.Seconds(), c.minCPU().Seconds()/pcpu.Seconds(), float64(c.maxRSS())/float64(prss.MaxRSS))
+	}
+	fmt.Fprintln(w, "\nrss2email: `rss2email cron -send=false` (it fetches one feed after another and mails nothing; `sleep:0` and `frequency:0` on every feed: no per-host delay, as newswatch has none here, and a conditional request on every run instead of none within 15 minutes), on a state of its own, run after newswatch in each phase; best wall, least CPU and largest peak RSS of its repetitions.")
 }
