@@ -167,6 +167,9 @@ func TestInvalid(t *testing.T) {
 			{2, "web.listen", `port "99999" is not a number`},
 			{3, "web.auth_token_env", "is not an environment variable name"},
 		}},
+		{"listen_clash.toml", []problem{
+			{4, "web.listen", `"localhost:9090" takes the port of the top-level listen "127.0.0.1:9090"`},
+		}},
 		{"listen_noport.toml", []problem{
 			{1, "listen", "must be host:port"},
 		}},
@@ -647,5 +650,33 @@ func TestPasswordEnvValueNotPrinted(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error repeats the value of password_env:\n%v", err)
+	}
+}
+
+// TestSameListen: the console and /healthz clash only where one could
+// not listen beside the other.
+func TestSameListen(t *testing.T) {
+	for _, tt := range []struct {
+		top, web string
+		clash    bool
+	}{
+		{"127.0.0.1:9090", "127.0.0.1:9090", true},
+		{"127.0.0.1:9090", "localhost:9090", true},
+		{"0.0.0.0:9090", "127.0.0.1:9090", true},
+		{"127.0.0.1:9090", "[::]:9090", true},
+		{":9090", "192.0.2.7:9090", true},
+		{"127.0.0.1:9090", "127.0.0.1:8080", false},
+		{"127.0.0.1:9090", "192.0.2.7:9090", false},
+		{"127.0.0.1:9090", "127.0.0.2:9090", false},
+		{"", "127.0.0.1:8080", false},
+	} {
+		doc := fmt.Sprintf("[web]\nlisten = %q\nauth_token_env = \"TOKEN\"\n", tt.web)
+		if tt.top != "" {
+			doc = fmt.Sprintf("listen = %q\n", tt.top) + doc
+		}
+		_, err := Parse(filepath.Join(t.TempDir(), "newswatch.toml"), []byte(doc))
+		if got := err != nil && strings.Contains(err.Error(), "takes the port of the top-level listen"); got != tt.clash {
+			t.Errorf("listen %q, web.listen %q: clash %v, want %v (%v)", tt.top, tt.web, got, tt.clash, err)
+		}
 	}
 }

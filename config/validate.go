@@ -38,6 +38,9 @@ func (c *checker) build(doc *document, abs string) *Config {
 	cfg.SMTP = c.smtp(doc.SMTP)
 	cfg.Output = Output{Dir: c.path("output.dir", doc.Output.Dir, base)}
 	cfg.Web = c.web(doc.Web)
+	if cfg.Web != nil {
+		c.sameListen(cfg.Listen, cfg.Web.Listen)
+	}
 	cfg.Sources = c.sources(doc.Sources, base)
 	cfg.Companies = c.companies(doc.Companies)
 	cfg.Topics = c.topics(doc.Topics)
@@ -189,6 +192,23 @@ func (c *checker) listen(addr string) {
 		return
 	}
 	c.port("listen", port)
+}
+
+// sameListen refuses a console on the address of /healthz and /metrics:
+// `run` serves both, and the second could not listen there. Two addresses
+// clash on the same port when their hosts are the same, either is a
+// wildcard (all addresses), or one is localhost and the other loopback.
+func (c *checker) sameListen(top, web string) {
+	th, tp, err1 := net.SplitHostPort(top)
+	wh, wp, err2 := net.SplitHostPort(web)
+	if top == "" || err1 != nil || err2 != nil || tp != wp {
+		return
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	if strings.EqualFold(th, wh) || wildcard(th) || wildcard(wh) ||
+		(strings.EqualFold(th, "localhost") && Loopback(web)) || (strings.EqualFold(wh, "localhost") && Loopback(top)) {
+		c.errorf("web.listen", "%q takes the port of the top-level listen %q (/healthz and /metrics): give the console another port", web, top)
+	}
 }
 
 // port checks a TCP port number written as text.
