@@ -112,6 +112,11 @@ func TestInvalid(t *testing.T) {
 			{15, "topics[1].terms", "needs at least one term"},
 			{18, "digests[0].name", "required"},
 		}},
+		{"noletters.toml", []problem{
+			{3, "companies[0].aliases[1]", `alias "!!": term has no letters or digits, so it could never match`},
+			{4, "companies[0].exclude[0]", `exclude phrase "—": term has no letters or digits`},
+			{8, "topics[0].terms[1]", `term is longer than 64 words`},
+		}},
 		{"recipients.toml", []problem{
 			{4, "digests[0].to", "needs at least one address"},
 			{6, "digests[1].to", "needs at least one address"}, // missing: the header

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"newswatch/match"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -367,7 +368,11 @@ func (c *checker) phrases(key string, list []string, what string) []string {
 			c.errorf(indexPath(key, i), "empty %s: remove it or write the %s", what, what)
 			continue
 		}
-		c.control(indexPath(key, i), out[i], what)
+		if !c.control(indexPath(key, i), out[i], what) {
+			if err := match.CheckTerm(out[i]); err != nil {
+				c.errorf(indexPath(key, i), "%s %q: %v, so it could never match", what, out[i], err)
+			}
+		}
 	}
 	return out
 }

@@ -19,6 +19,25 @@ func Words(term string) []string {
 	return out
 }
 
+// CheckTerm returns the error Compile would refuse term with:
+// ErrEmptyTerm when it has no letters or digits, ErrLongTerm when it has
+// more than 64 words; nil otherwise.
+func CheckTerm(term string) error {
+	var lx lexer
+	lx.reset(term)
+	n := 0
+	for lx.next() {
+		n++
+	}
+	switch {
+	case n == 0:
+		return ErrEmptyTerm
+	case n > maxWords:
+		return ErrLongTerm
+	}
+	return nil
+}
+
 // Terms compares terms with one another under the matching rules of the
 // package doc, so that a caller can tell that a term can never add a match
 // (configuration warnings) without a second definition of a word.
