@@ -62,6 +62,12 @@ func cmdInit(ctx context.Context, e *env, args []string) error {
 		f.Close()
 		return err
 	}
+	// The mode given to OpenFile passes through the umask: a hardened
+	// host's 027 or 077 would leave the file unreadable to that user.
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
 	if err := f.Close(); err != nil {
 		return err
 	}
