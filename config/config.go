@@ -213,9 +213,20 @@ func read(path string) ([]byte, error) {
 		return nil, &NoConfigError{Path: path, Folder: true}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, readError(path, err)
 	}
 	return data, nil
+}
+
+// readError is the error of a configuration file that could not be read;
+// for a permission problem it says what to do: the daemon often runs as
+// another user (systemd's dynamic user, the image's 65532) than the one
+// who wrote the file.
+func readError(path string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("read config: %w: newswatch runs as uid %d here, which may not read it; the file holds no secret (passwords come from the environment): chmod 0644 %s", err, os.Getuid(), path)
+	}
+	return fmt.Errorf("read config: %w", err)
 }
 
 // Parse decodes and validates data as if it had been read from path, which

@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -683,5 +685,17 @@ func TestSameListen(t *testing.T) {
 		if got := err != nil && strings.Contains(err.Error(), "takes the port of the top-level listen"); got != tt.clash {
 			t.Errorf("listen %q, web.listen %q: clash %v, want %v (%v)", tt.top, tt.web, got, tt.clash, err)
 		}
+	}
+}
+
+// TestReadErrorPermission: a file the user cannot read gets what to do,
+// not only "permission denied".
+func TestReadErrorPermission(t *testing.T) {
+	err := readError("/etc/newswatch/newswatch.toml", &fs.PathError{Op: "open", Path: "/etc/newswatch/newswatch.toml", Err: fs.ErrPermission})
+	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "chmod 0644 /etc/newswatch/newswatch.toml") {
+		t.Errorf("readError = %v, want the permission error and the chmod to run", err)
+	}
+	if err := readError("x.toml", io.ErrUnexpectedEOF); strings.Contains(err.Error(), "chmod") {
+		t.Errorf("readError of another error = %v, want no chmod advice", err)
 	}
 }
