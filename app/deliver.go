@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
@@ -325,6 +326,31 @@ func (a *answers) get(messageID, channel string) string {
 	return a.m[[2]string{messageID, channel}]
 }
 
+// acceptedFor is the recipients of to a send that ended with err accepted:
+// all of them, but those a partial delivery's server refused (refusals
+// are keyed by bare address, in any case; to may carry display names).
+func acceptedFor(to []string, err error) []string {
+	var se *deliver.SendError
+	if !errors.As(err, &se) || len(se.Rejected) == 0 {
+		return to
+	}
+	var out []string
+	for _, r := range to {
+		addr := r
+		if a, err := mail.ParseAddress(r); err == nil {
+			addr = a.Address
+		}
+		refused := false
+		for k := range se.Rejected {
+			refused = refused || strings.EqualFold(k, addr)
+		}
+		if !refused {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // replyRecorder is a mail Sender that keeps in answers, for each message
 // it sent, the recipients and the server's answer ("for a@x, b@y: 250 …").
 type replyRecorder struct {
@@ -341,7 +367,7 @@ func (r *replyRecorder) Send(ctx context.Context, m model.Message) error {
 		return r.Sender.Send(ctx, m)
 	}
 	reply, err := rs.SendReply(ctx, m)
-	answer := "for " + strings.Join(m.To, ", ")
+	answer := "for " + strings.Join(acceptedFor(m.To, err), ", ")
 	if reply != "" {
 		answer += ": " + safetext.Line(reply)
 	}
