@@ -213,7 +213,7 @@ const (
 	// Recorded: the digest is in the outbox, to be delivered.
 	Recorded Composed = iota
 	// NothingNew: nothing to send and send_empty is off; the slot is
-	// recorded as done.
+	// recorded as done, unless the digest was never recorded before.
 	NothingNew
 	// AlreadyRecorded: the slot was recorded before (by a daemon, another
 	// process, or an earlier run); its message, if pending, is delivered
@@ -230,7 +230,8 @@ const (
 
 // Compose puts the digest of spec for slot in the outbox, unless it has
 // nothing new (and send_empty is off): then the slot is recorded as done,
-// so that a later run does not send its stories off schedule.
+// so that a later run does not send its stories off schedule; but not for
+// a digest never recorded, which stays due at the next run.
 //
 // When slot was recorded before: a digest still pending is left to be
 // delivered with its own Message-ID (a wrong password, a send cut short by
@@ -246,6 +247,13 @@ func (a *App) Compose(ctx context.Context, spec digest.Spec, slot time.Time, aga
 			return 0, nil, err
 		}
 		if d.Empty && !spec.SendEmpty {
+			// A digest never recorded stays so: its first run found
+			// nothing (every source failed, the feeds had not been
+			// fetched yet), and the next run, not the next slot, is
+			// when it goes out first.
+			if _, ok, err := a.Store.LastSlot(ctx, spec.Name); err != nil || !ok {
+				return NothingNew, &d, err
+			}
 			return NothingNew, &d, a.Store.RecordEmpty(ctx, spec.Name, slot)
 		}
 		err = a.Composer.Record(ctx, &d)

@@ -108,8 +108,11 @@ func TestOnceSendsWhenDue(t *testing.T) {
 }
 
 // TestOnceEmptySlotIsDone: a due digest with nothing to send (send_empty
-// off) completes its slot; a story arriving later that day waits for the
-// next slot instead of going out at the next cron run.
+// off) completes its slot once it has been delivered before; a story
+// arriving later that day waits for the next slot instead of going out at
+// the next cron run. A digest never delivered is different: its first run
+// found nothing (the feeds failed, or had nothing yet), and it goes out at
+// the next run that has something, not a day later.
 func TestOnceEmptySlotIsDone(t *testing.T) {
 	path := onceConfig(t, false)
 	feed := filepath.Join(filepath.Dir(path), "wire.rss")
@@ -122,26 +125,27 @@ func TestOnceEmptySlotIsDone(t *testing.T) {
 	if err := os.WriteFile(path, cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	writeFeed := func(items ...string) {
-		if err := os.WriteFile(feed, []byte(testutil.RSS(items...)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	quiet := testutil.Item("Markets close higher", "https://news.example/markets", "", "Nothing tracked.")
+	first := testutil.Item("Cainiao accused of spying", "https://news.example/cainiao-spying", "", "Espionage claims.")
+	second := testutil.Item("Cainiao spying claims grow", "https://news.example/cainiao-spying-2", "", "More espionage claims.")
 	a, e, mails := onceApp(t, path)
 	loc := a.Config.Location
-	writeFeed(testutil.Item("Markets close higher", "https://news.example/markets", "", "Nothing tracked."))
 	for _, step := range []struct {
 		now   time.Time
-		story bool // a matching story is in the feed from this step on
+		items []string // the feed from this step on
 		want  int
 	}{
-		{time.Date(2026, 3, 2, 7, 0, 30, 0, loc), false, 0}, // due, nothing to send
-		{time.Date(2026, 3, 2, 10, 0, 0, 0, loc), true, 0},  // a story arrives: not due
-		{time.Date(2026, 3, 2, 23, 50, 0, 0, loc), true, 0}, // still not
-		{time.Date(2026, 3, 3, 7, 0, 30, 0, loc), true, 1},  // the next slot takes it
+		{time.Date(2026, 3, 1, 9, 0, 0, 0, loc), []string{quiet}, 0},                 // never delivered, nothing to send
+		{time.Date(2026, 3, 1, 9, 10, 0, 0, loc), []string{quiet, first}, 1},         // the next run sends the first digest
+		{time.Date(2026, 3, 2, 7, 0, 30, 0, loc), []string{quiet, first}, 1},         // due, nothing new: the slot is done
+		{time.Date(2026, 3, 2, 10, 0, 0, 0, loc), []string{quiet, first, second}, 1}, // a story arrives: not due
+		{time.Date(2026, 3, 2, 23, 50, 0, 0, loc), nil, 1},                           // still not
+		{time.Date(2026, 3, 3, 7, 0, 30, 0, loc), nil, 2},                            // the next slot takes it
 	} {
-		if step.story {
-			writeFeed(testutil.Item("Cainiao accused of spying", "https://news.example/cainiao-spying", "", "Espionage claims."))
+		if step.items != nil {
+			if err := os.WriteFile(feed, []byte(testutil.RSS(step.items...)), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		onceAt(t, a, e, mails, step.now, step.want)
 	}
@@ -270,7 +274,8 @@ func TestReadersOnANewDatabase(t *testing.T) {
 
 // TestEmptySlotIsDone: a scheduled slot with nothing to send (the daemon's
 // or once's) is recorded as done, so that catching up after a restart
-// later that day does not find it due and mail later stories off schedule.
+// later that day does not find it due and mail later stories off schedule;
+// but only for a digest recorded before: one never delivered stays due.
 func TestEmptySlotIsDone(t *testing.T) {
 	path := onceConfig(t, true) // no feed: nothing to send
 	cfg, err := os.ReadFile(path)
@@ -285,11 +290,22 @@ func TestEmptySlotIsDone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slot := time.Date(2026, 3, 2, 7, 0, 0, 0, a.Config.Location)
-	if what, _, err := a.Compose(context.Background(), specs[0], slot, false); err != nil || what != app.NothingNew {
+	ctx := context.Background()
+	before := time.Date(2026, 3, 1, 7, 0, 0, 0, a.Config.Location)
+	if what, _, err := a.Compose(ctx, specs[0], before, false); err != nil || what != app.NothingNew {
 		t.Fatalf("compose of an empty digest: %v, %v; want nothing new", what, err)
 	}
-	last, ok, err := a.Store.LastSlot(context.Background(), "Daily")
+	if last, ok, err := a.Store.LastSlot(ctx, "Daily"); err != nil || ok {
+		t.Fatalf("last slot after the first, empty digest = %v, %v, %v; want none: a digest never delivered stays due", last, ok, err)
+	}
+	if err := a.Store.RecordEmpty(ctx, "Daily", before); err != nil { // as if delivered that day
+		t.Fatal(err)
+	}
+	slot := time.Date(2026, 3, 2, 7, 0, 0, 0, a.Config.Location)
+	if what, _, err := a.Compose(ctx, specs[0], slot, false); err != nil || what != app.NothingNew {
+		t.Fatalf("compose of an empty digest: %v, %v; want nothing new", what, err)
+	}
+	last, ok, err := a.Store.LastSlot(ctx, "Daily")
 	if err != nil || !ok || !last.Equal(slot) {
 		t.Errorf("last slot after the daemon's empty digest = %v, %v, %v; want %v", last, ok, err, slot)
 	}
