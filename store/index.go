@@ -137,10 +137,15 @@ func (s *Store) indexPending(ctx context.Context) error {
 			if err := rows.Err(); err != nil {
 				return err
 			}
+			// An item indexed again with the same words and date (every
+			// item is, once, after a change of the index function) is
+			// left as it is: rewriting its row and index entries would
+			// cost several times what tokenizing it did.
 			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO item_search (item_id, at, tsv)
 				SELECT id, coalesce(published, first_seen), item_search_tsv(title, summary, content, body)
 				FROM items WHERE `+s.d.in("id", "bigint")+`
-				ON CONFLICT (item_id) DO UPDATE SET at = excluded.at, tsv = excluded.tsv`), ids)
+				ON CONFLICT (item_id) DO UPDATE SET at = excluded.at, tsv = excluded.tsv
+				WHERE item_search.at IS DISTINCT FROM excluded.at OR item_search.tsv IS DISTINCT FROM excluded.tsv`), ids)
 			return err
 		})
 		// A save that changes two waiting items, the first of which the

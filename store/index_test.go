@@ -505,6 +505,38 @@ func TestSearchIndexPlainWritesPostgres(t *testing.T) {
 	})
 }
 
+// oldDatabase opens the empty PostgreSQL database at url as a binary that
+// knew only some migrations: exec runs a statement on it, upTo applies
+// the migrations after those applied so far, up to version n.
+func oldDatabase(t *testing.T, url string) (db *sql.DB, exec func(q string, args ...any), upTo func(n int)) {
+	t.Helper()
+	ms, err := migrations(postgres{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db, err = sql.Open("pgx", url); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	exec = func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)`)
+	applied := 0
+	upTo = func(n int) {
+		t.Helper()
+		for _, m := range ms[applied:n] {
+			exec(m.sql)
+			exec(`INSERT INTO schema_version VALUES ($1, $2, 0)`, m.version, m.name)
+		}
+		applied = n
+	}
+	return db, exec, upTo
+}
+
 // TestSearchIndexUpgradePostgres: a database whose items were indexed by
 // the triggers of each write keeps them searchable, and its later writes,
 // new items and changed ones, are indexed in batches.
@@ -512,38 +544,26 @@ func TestSearchIndexUpgradePostgres(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		ctx := context.Background()
 		url := database(t)
-		ms, err := migrations(postgres{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		db, err := sql.Open("pgx", url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		exec := func(q string, args ...any) {
-			t.Helper()
-			if _, err := db.Exec(q, args...); err != nil {
-				t.Fatalf("%.60s: %v", q, err)
-			}
-		}
-		exec(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL)`)
-		for _, m := range ms[:14] {
-			exec(m.sql)
-			exec(`INSERT INTO schema_version VALUES ($1, $2, 0)`, m.version, m.name)
-		}
+		db, exec, upTo := oldDatabase(t, url)
+		upTo(14)
 		for i := range 3 {
 			exec(`INSERT INTO items (key, title, body, first_seen) VALUES ($1, $2, 'Old body', 1)`,
 				fmt.Sprint("old", i), fmt.Sprint("Old item ", i))
 		}
+		upTo(15)
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM item_search_pending`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d items wait after the upgrade (%v), want 0: the old triggers indexed them", n, err)
+		}
 
+		// The later migrations; 0018 has every item indexed again.
 		s, err := Open(ctx, url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		if n := waiting(t, s); n != 0 {
-			t.Errorf("%d items wait after the upgrade, want 0: the old triggers indexed them", n)
+		if err := s.IndexItems(ctx); err != nil {
+			t.Fatal(err)
 		}
 		checkIndex(t, s, true)
 		save(t, s, "Feed", item("new"))
@@ -606,5 +626,78 @@ func TestSearchIndexBesideBusyWriters(t *testing.T) {
 		if want := []string{"a", "b", "c", "new1", "new2", "new3"}; !slices.Equal(got, want) {
 			t.Errorf("search found %v, want %v: the next call indexes what the writer stored", got, want)
 		}
+	})
+}
+
+// TestSearchFoldUpgradePostgres: items indexed before the index folded
+// accents wait to be indexed again once the database is upgraded, and a
+// search then finds them without their accents.
+func TestSearchFoldUpgradePostgres(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		ctx := context.Background()
+		url := database(t)
+		_, exec, upTo := oldDatabase(t, url)
+		upTo(17)
+		for i, title := range []string{"Société Générale", "Zürich", "Plain"} {
+			exec(`INSERT INTO items (key, title, first_seen) VALUES ($1, $2, 1)`, fmt.Sprint("old", i), title)
+		}
+		// Indexed as IndexItems did before the upgrade.
+		exec(`INSERT INTO item_search (item_id, at, tsv)
+			SELECT id, first_seen, item_search_tsv(title, summary, content, body) FROM items`)
+		exec(`DELETE FROM item_search_pending`)
+
+		s, err := Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if n := waiting(t, s); n != 3 {
+			t.Errorf("%d items wait after the upgrade, want all 3", n)
+		}
+		wantFound(t, s, "societe", "old0")
+		wantFound(t, s, "ZURICH", "old1")
+		wantFound(t, s, "plain", "old2")
+		checkIndex(t, s, true)
+	})
+}
+
+// TestSearchIndexKeepsUnchangedPostgres: an item indexed again with the
+// same words and date, as every item is after the index function changes,
+// keeps its row; one whose words changed has it rewritten.
+func TestSearchIndexKeepsUnchangedPostgres(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		ctx := context.Background()
+		s := open(t)
+		save(t, s, "Feed", item("a"), item("b"))
+		if err := s.IndexItems(ctx); err != nil {
+			t.Fatal(err)
+		}
+		version := func(key string) string { // the transaction that wrote the item's row
+			t.Helper()
+			var x string
+			if err := s.r.QueryRow(`SELECT x.xmin::text FROM item_search AS x JOIN items AS i ON i.id = x.item_id
+				WHERE i.key = $1`, key).Scan(&x); err != nil {
+				t.Fatal(err)
+			}
+			return x
+		}
+		a, b := version("a"), version("b")
+		if _, err := s.w.Exec(`UPDATE items SET body = 'Walrus' WHERE key = 'b'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.w.Exec(`INSERT INTO item_search_pending (item_id) SELECT id FROM items ON CONFLICT DO NOTHING`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.IndexItems(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := version("a"); got != a {
+			t.Errorf("unchanged item a: row rewritten (xmin %s, was %s)", got, a)
+		}
+		if got := version("b"); got == b {
+			t.Errorf("changed item b: row kept (xmin %s)", got)
+		}
+		wantFound(t, s, "walrus", "b")
+		checkIndex(t, s, true)
 	})
 }

@@ -71,8 +71,8 @@ type SearchQuery struct {
 	Text string // in the ParseTerms syntax; "" = every item
 	// AnyOf narrows the search before a caller's own test: the item holds
 	// at least one phrase of each list (a company's aliases, a topic's
-	// terms). The index compares words case-insensitively, so this selects
-	// at least the items the match engine would.
+	// terms). The index compares words regardless of case and accents, so
+	// this selects at least the items the match engine would.
 	AnyOf  [][]string
 	Source string    // one of the item's sources; "" = any
 	Since  time.Time // published (first seen when unknown) at or after; zero: no bound
@@ -470,7 +470,9 @@ func ftsQuery(groups [][]string) string {
 }
 
 // tsquery is a PostgreSQL tsquery expression of the same meaning as
-// ftsQuery, with its arguments.
+// ftsQuery, with its arguments. Each phrase is folded by search_fold, as
+// the index's text is (migrations/postgres/0018_search_fold.sql), so
+// accents and case matter no more than they do to SQLite's tokenizer.
 func tsquery(groups [][]string) (string, []any) {
 	var (
 		parts []string
@@ -479,7 +481,7 @@ func tsquery(groups [][]string) (string, []any) {
 	for _, g := range groups {
 		alts := make([]string, len(g))
 		for j, p := range g {
-			alts[j] = `phraseto_tsquery('simple', ?)`
+			alts[j] = `phraseto_tsquery('simple', search_fold(?))`
 			args = append(args, p)
 		}
 		parts = append(parts, "("+strings.Join(alts, " || ")+")")

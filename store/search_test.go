@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,4 +174,69 @@ func TestFeedback(t *testing.T) {
 			t.Errorf("after unmark: %v", got)
 		}
 	})
+}
+
+// TestSearchFoldsAccents: on both databases a search finds a word whatever
+// its accents and case, written precomposed or with separate marks, in
+// the item or in the search; letters SQLite's tokenizer keeps (ø, ł, ß)
+// stay letters of their own; and both databases find the same items.
+func TestSearchFoldsAccents(t *testing.T) {
+	items := []model.Item{
+		{Key: "sg", Title: "Société Générale cuts jobs"},
+		{Key: "sg-plain", Title: "Societe Generale shares fall"},
+		{Key: "marks", Title: "Socie\u0301te\u0301 anonyme"},
+		{Key: "cafe", Body: "A new café opened on the square."},
+		{Key: "cafe-plain", Body: "The cafe closed."},
+		{Key: "stefan", Title: "Ștefan cel Mare"},
+		{Key: "zurich", Title: "ZÜRICH TALKS"},
+		{Key: "orsted", Title: "Ørsted wind farm"},
+		{Key: "lodz", Title: "Łódź mayor"},
+		{Key: "strasse", Title: "Straße gesperrt"},
+	}
+	cases := map[string]struct {
+		q    SearchQuery
+		want []string
+	}{
+		"unaccented":          {SearchQuery{Text: "Societe Generale"}, []string{"sg", "sg-plain"}},
+		"accented":            {SearchQuery{Text: "société générale"}, []string{"sg", "sg-plain"}},
+		"capitals":            {SearchQuery{Text: "SOCIÉTÉ"}, []string{"marks", "sg", "sg-plain"}},
+		"separate marks":      {SearchQuery{Text: "socie\u0301te\u0301"}, []string{"marks", "sg", "sg-plain"}},
+		"phrase":              {SearchQuery{Text: `"societe generale"`}, []string{"sg", "sg-plain"}},
+		"excluded":            {SearchQuery{Text: "societe -générale"}, []string{"marks"}},
+		"excluded unaccented": {SearchQuery{Text: "societe -generale"}, []string{"marks"}},
+		"café":                {SearchQuery{Text: "café"}, []string{"cafe", "cafe-plain"}},
+		"cafe":                {SearchQuery{Text: "cafe"}, []string{"cafe", "cafe-plain"}},
+		"cedilla for comma":   {SearchQuery{Text: "Ştefan"}, []string{"stefan"}},
+		"stefan":              {SearchQuery{Text: "stefan"}, []string{"stefan"}},
+		"zurich":              {SearchQuery{Text: "zurich"}, []string{"zurich"}},
+		"any of":              {SearchQuery{AnyOf: [][]string{{"Zurich", "Ørsted"}}}, []string{"orsted", "zurich"}},
+		"ø is a letter":       {SearchQuery{Text: "orsted"}, []string{}},
+		"ø":                   {SearchQuery{Text: "ØRSTED"}, []string{"orsted"}},
+		"ł is a letter":       {SearchQuery{Text: "lodz"}, []string{}},
+		"ł":                   {SearchQuery{Text: "ŁÓDŹ"}, []string{"lodz"}},
+		"ß is a letter":       {SearchQuery{Text: "strasse"}, []string{}},
+		"ß":                   {SearchQuery{Text: "STRAẞE"}, []string{"strasse"}},
+	}
+	found := map[string]map[string][]string{} // database, case: keys found
+	both(t, func(t *testing.T) {
+		s := open(t)
+		save(t, s, "Feed", items...)
+		db := t.Name()[strings.LastIndex(t.Name(), "/")+1:]
+		found[db] = map[string][]string{}
+		for name, tc := range cases {
+			res, err := s.Search(context.Background(), tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := keys(res.Items)
+			slices.Sort(got)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: %+v found %q, want %q", name, tc.q, got, tc.want)
+			}
+			found[db][name] = got
+		}
+	})
+	if lite, pg := found["sqlite"], found["postgres"]; lite != nil && pg != nil && !reflect.DeepEqual(lite, pg) {
+		t.Errorf("the databases found different items:\nSQLite     %q\nPostgreSQL %q", lite, pg)
+	}
 }
