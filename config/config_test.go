@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -697,5 +698,33 @@ func TestReadErrorPermission(t *testing.T) {
 	}
 	if err := readError("x.toml", io.ErrUnexpectedEOF); strings.Contains(err.Error(), "chmod") {
 		t.Errorf("readError of another error = %v, want no chmod advice", err)
+	}
+}
+
+// TestWarningSharedZone: a PostgreSQL database (daemons may share it)
+// without a timezone for its digests gets a warning at database; with a
+// timezone, or on SQLite, none.
+func TestWarningSharedZone(t *testing.T) {
+	const body = "[[sources]]\nname = \"a\"\nfeed = \"https://example.org/feed\"\n\n[[companies]]\nname = \"Alibaba\"\n\n[[topics]]\nname = \"Spying\"\nterms = [\"spy\"]\n\n[[digests]]\nname = \"Brief\"\nschedule = \"0 7 * * *\"\nto = [\"a@example.org\"]\n"
+	for _, tt := range []struct {
+		head string
+		warn bool
+	}{
+		{"database = \"postgres://nw@db.example.org:5432/nw\"\n", true},
+		{"database = \"postgres://nw@db.example.org:5432/nw\"\ntimezone = \"Europe/Berlin\"\n", false},
+		{"database = \"nw.db\"\n", false},
+	} {
+		path := filepath.Join(t.TempDir(), "newswatch.toml")
+		if err := os.WriteFile(path, []byte(tt.head+body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, warns, err := Check(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := hasPrefixIn(warns, path+`:1: database: PostgreSQL, which several daemons may share, and no timezone: digests[0] "Brief"`)
+		if got != tt.warn {
+			t.Errorf("%q: warning %v, want %v: %q", tt.head, got, tt.warn, warns)
+		}
 	}
 }

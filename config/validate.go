@@ -152,13 +152,20 @@ func resolve(p, base string) string {
 	return filepath.Join(base, p)
 }
 
+// IsPostgres reports whether database names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than an SQLite file.
+func IsPostgres(database string) bool {
+	l := strings.ToLower(database)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
 // database is an SQLite file's path, resolved, or a PostgreSQL URL as it
 // is. An error never repeats the URL: it may carry a password.
 func (c *checker) database(p, base string) string {
 	if p == ":memory:" {
 		return p
 	}
-	if l := strings.ToLower(p); strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://") {
+	if IsPostgres(p) {
 		u, err := url.Parse(p)
 		if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
 			c.errorf("database", "not a PostgreSQL URL of the form postgres://user@host:5432/database")

@@ -13,6 +13,22 @@ func (c *checker) warn(cfg *Config) {
 		c.redundantTerms(indexPath("topics", i)+".terms", t.Terms)
 	}
 	c.emptySections(cfg)
+	c.sharedZone(cfg)
+}
+
+// sharedZone warns when a PostgreSQL database, which several daemons may
+// share, goes with digests scheduled in the machine's own zone: daemons on
+// machines set to different zones would each send at their own 07:00.
+func (c *checker) sharedZone(cfg *Config) {
+	if cfg.Timezone != "" || !IsPostgres(cfg.Database) {
+		return
+	}
+	for i, d := range cfg.Digests {
+		if d.Timezone == "" {
+			c.warnf("database", "PostgreSQL, which several daemons may share, and no timezone: digests[%d] %q is scheduled in each daemon's machine zone, so daemons on machines set to different zones send it at different times; set timezone (e.g. \"Europe/Berlin\")", i, d.Name)
+			return
+		}
+	}
 }
 
 // sharedAliases warns when a name or alias belongs to two companies: every
