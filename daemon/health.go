@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
+	"newswatch/config"
 	"newswatch/model"
 )
 
@@ -122,10 +124,22 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hs, msgs, dels := st.Health, st.Messages, st.Deliveries
+	// Errors are stored masked; those recorded before that are masked
+	// here, each with the URLs it may quote: its source's, its digest's
+	// notify URLs.
+	sources := map[string]config.Source{}
+	for _, src := range append(slices.Clone(a.Config.Sources), a.Config.PausedSources...) {
+		sources[src.Name] = src
+	}
+	notify := map[string][]string{}
+	for _, dg := range a.Config.Digests {
+		notify[dg.Name] = dg.Notify
+	}
 	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]string{}}
 	for _, h := range hs {
 		rep.Sources = append(rep.Sources, sourceHealth{Name: h.Source, Status: h.LastStatus, LastRun: stamp(h.LastRun),
-			Duration: h.Duration.Seconds(), LastSuccess: stamp(h.LastSuccess), FailingSince: stamp(h.FailingSince), Error: h.LastError})
+			Duration: h.Duration.Seconds(), LastSuccess: stamp(h.LastSuccess), FailingSince: stamp(h.FailingSince),
+			Error: sources[h.Source].MaskSecrets(h.LastError)})
 	}
 	add := func(status string, e outboxEntry) {
 		if status == model.MessageFailed {
@@ -135,11 +149,12 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, m := range msgs {
-		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: m.LastError,
+		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: config.MaskSecrets(m.LastError, notify[m.Digest]...),
 			Held: m.Status == model.MessagePending && m.Held})
 	}
 	for _, dl := range dels {
-		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: stamp(dl.Message.Slot), Attempts: dl.Attempts, LastError: dl.LastError})
+		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: stamp(dl.Message.Slot), Attempts: dl.Attempts,
+			LastError: config.MaskSecrets(dl.LastError, notify[dl.Message.Digest]...)})
 	}
 	now := a.Now()
 	rep.Next["fetch"] = stamp(a.Config.FetchTimetable.Next(now))
