@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"newswatch/config"
 	"newswatch/model"
+	"newswatch/web"
 )
 
 // serve starts the /healthz and /metrics server on the listen address
@@ -41,7 +43,7 @@ func (d *Daemon) serve() (stop func(), err error) {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/healthz", d.serveHealth)
 		mux.Handle("/metrics", d.metrics.handler())
-		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Addr: addr, Handler: onlyHosts(web.ListenHosts(addr), mux), ReadHeaderTimeout: 10 * time.Second}
 		if err := start(srv, "/healthz and /metrics"); err != nil {
 			return stop, fmt.Errorf("listen %s (%s): %w", addr, key, err)
 		}
@@ -53,6 +55,20 @@ func (d *Daemon) serve() (stop func(), err error) {
 		}
 	}
 	return stop, nil
+}
+
+// onlyHosts serves the requests whose Host hosts allows, and answers 421
+// to the others: /healthz and /metrics need no login, so on a loopback
+// address only this machine's names may read them, not a page of another
+// site whose name was re-pointed at 127.0.0.1 (DNS rebinding).
+func onlyHosts(hosts web.Hosts, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hosts.Allow(r.Host) {
+			http.Error(w, "this server answers only to this machine's names (localhost, a loopback IP, its listen address), not to "+strconv.Quote(r.Host), http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (d *Daemon) noteRound(ok int) {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/model"
+	"newswatch/web"
 )
 
 // TestHealthMasksSecrets: /healthz, served to anyone who reaches the
@@ -60,5 +62,59 @@ func TestHealthMasksSecrets(t *testing.T) {
 	}
 	if rec.Code != http.StatusOK {
 		t.Errorf("/healthz: %d", rec.Code)
+	}
+}
+
+// TestHealthHostCheck: on a loopback listen address, /healthz and
+// /metrics answer only requests naming this machine (a scraper using the
+// address included) and 421 to any other name, so that a page of another
+// site re-pointing its name at 127.0.0.1 cannot read them; on any other
+// address, every name.
+func TestHealthHostCheck(t *testing.T) {
+	cfgPath := writeDaemonConfig(t, t.TempDir(), 25, "http://127.0.0.1:1/feed", "")
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	d := New(openApp(t, cfgPath), Options{Listen: addr})
+	d.keepMetrics()
+	stop, err := d.serve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	for _, path := range []string{"/healthz", "/metrics"} {
+		for host, want := range map[string]int{
+			"":                     http.StatusOK, // the address itself
+			"localhost:" + port:    http.StatusOK,
+			"LOCALHOST":            http.StatusOK,
+			"[::1]:" + port:        http.StatusOK,
+			"127.0.0.2":            http.StatusOK,
+			"evil.example":         http.StatusMisdirectedRequest,
+			"evil.example:" + port: http.StatusMisdirectedRequest,
+			"192.0.2.1:" + port:    http.StatusMisdirectedRequest,
+		} {
+			req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+			if host != "" {
+				req.Host = host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("%s with Host %q: %d, want %d", path, host, resp.StatusCode, want)
+			}
+		}
+	}
+
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	for _, listen := range []string{"0.0.0.0:9090", ":9090", "192.0.2.1:9090", "[::]:9090"} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/healthz", nil)
+		req.Host = "monitor.example.org"
+		onlyHosts(web.ListenHosts(listen), ok).ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Errorf("listen %s, Host %s: %d, want 200", listen, req.Host, rec.Code)
+		}
 	}
 }

@@ -62,7 +62,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
-		if !s.hostOK(r.Host) {
+		if !s.hosts.Allow(r.Host) {
 			s.fail(w, r, http.StatusMisdirectedRequest, "this console answers only to its own address (localhost, a loopback IP, its listen address or the host of [web] url), not to "+strconvQuote(r.Host))
 			return
 		}

@@ -61,12 +61,11 @@ type Server struct {
 	secret []byte // signs sessions and CSRF tokens
 	mux    *http.ServeMux
 	logins *limiter
-	// hosts are the names a request's Host may carry besides localhost
-	// and loopback IPs; anyHost accepts every name (a token guards a
-	// console listening on every interface).
-	hosts   []string
-	anyHost bool
-	public  string // the host of [web] url
+	// hosts are the names a request's Host may carry: besides localhost
+	// and loopback IPs, the listen host and the host of [web] url; every
+	// name when a token guards a console listening on every interface.
+	hosts  Hosts
+	public string // the host of [web] url
 
 	mu    sync.Mutex
 	state *state
@@ -109,8 +108,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.hosts = allowedHosts(opts.Listen, st.cfg.Web)
-	s.anyHost = opts.Token != "" && wildcard(opts.Listen)
+	s.hosts = Hosts{names: allowedHosts(opts.Listen, st.cfg.Web), any: opts.Token != "" && wildcard(opts.Listen)}
 	s.public = publicHost(st.cfg.Web)
 	s.routes()
 	return s, nil
