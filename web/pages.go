@@ -493,7 +493,8 @@ func (s *Server) sourceRows(r *http.Request, st *state) ([]sourceRow, error) {
 	add := func(src config.Source, paused bool) {
 		row := sourceRow{Source: maskedSource(src), Paused: paused, Items: recent[src.Name]}
 		row.Health, row.Known = health[src.Name]
-		row.Health.LastError = maskSource(src, row.Health.LastError)
+		// Stored masked, unless an older version recorded it.
+		row.Health.LastError = src.MaskSecrets(row.Health.LastError)
 		for i := range row.Items {
 			row.Items[i].Title = safetext.Short(row.Items[i].Title, maxTitle)
 		}
@@ -518,24 +519,6 @@ func maskedSource(src config.Source) config.Source {
 		src.Page = config.MaskURL(src.Page)
 	}
 	return src
-}
-
-// maskSource takes the secret parts of src's URL out of text (an error
-// that quotes the URL).
-func maskSource(src config.Source, text string) string {
-	for _, raw := range []string{src.Feed, src.Page} {
-		if raw == "" {
-			continue
-		}
-		parts := config.SecretParts(raw)
-		slices.SortFunc(parts, func(a, b string) int { return len(b) - len(a) })
-		for _, p := range parts {
-			if p != "" && p != "***" {
-				text = strings.ReplaceAll(text, p, "***")
-			}
-		}
-	}
-	return text
 }
 
 type dryRunData struct {
@@ -569,7 +552,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 	res := ingest.NewFetcher(st.cfg, ingest.WithClock(s.opts.Now)).Fetch(r.Context(), src)
 	d := dryRunData{Source: maskedSource(all[i]), Links: res.Links}
 	if res.Err != nil {
-		d.Error = maskSource(all[i], res.Err.Error())
+		d.Error = all[i].MaskSecrets(res.Err.Error())
 	}
 	for _, it := range res.Items {
 		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)

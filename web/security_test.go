@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -489,6 +490,37 @@ func TestSourceSecretsMasked(t *testing.T) {
 	w = f.do(t, "POST", "/sources/dry-run", "csrf="+csrf+"&source=Paid", nil)
 	if body := w.Body.String(); strings.Contains(body, "FEEDPASS") || strings.Contains(body, "KEY789") || !strings.Contains(body, "***") {
 		t.Errorf("dry run: %d %s", w.Code, body)
+	}
+}
+
+// An error quoting a source URL shows the URL masked whole: a short query
+// value ("x=1") hides no "1" elsewhere in the message (the address), on
+// Sources (an error recorded unmasked) and in a dry run's error.
+func TestSourceErrorMaskedWhole(t *testing.T) {
+	f := newFixture(t, "")
+	fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	defer fail.Close()
+	host := strings.TrimPrefix(fail.URL, "http://")
+	feed := "http://user:hunter2@" + host + "/fail/0123456789abcdef0123456789abcdef/rss?apikey=SEKRET&x=1"
+	masked := html.EscapeString("http://user:***@" + host + "/fail/***/rss?apikey=***&x=***")
+	data, _ := os.ReadFile(f.path)
+	paid := "[[sources]]\nname = \"Paid\"\nfeed = \"" + feed + "\"\n\n"
+	os.WriteFile(f.path, []byte(strings.Replace(string(data), "[[sources]]", paid+"[[sources]]", 1)), 0o644)
+	os.Chtimes(f.path, now, now.Add(time.Minute))
+	if _, err := f.st.SaveRun(context.Background(), model.Run{Source: "Paid", Status: model.StatusError, Started: now,
+		Err: `source "Paid": fetch ` + feed + `: HTTP 500 Internal Server Error`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w := f.do(t, "GET", "/sources", "", nil)
+	if body := w.Body.String(); w.Code != 200 || strings.Contains(body, "hunter2") || !strings.Contains(body, "fetch "+masked+": HTTP 500") {
+		t.Errorf("sources page: %d, want the error with %s: %s", w.Code, masked, body)
+	}
+	csrf := formCSRF(t, f, "/sources", nil)
+	w = f.do(t, "POST", "/sources/dry-run", "csrf="+csrf+"&source=Paid", nil)
+	if body := w.Body.String(); strings.Contains(body, "hunter2") || strings.Contains(body, "SEKRET") || !strings.Contains(body, "fetch "+masked+": HTTP 500") {
+		t.Errorf("dry run: %d, want the error with %s: %s", w.Code, masked, body)
 	}
 }
 
