@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"html"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"newswatch/model"
 	"newswatch/store"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -474,14 +476,28 @@ func TestSaveBodyHygiene(t *testing.T) {
 	}
 }
 
+// addSource puts a source with that name and feed URL first in the
+// fixture's configuration, dated so that the console reads it again.
+func (f *fixture) addSource(t *testing.T, name, feed string) {
+	t.Helper()
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf("[[sources]]\nname = %q\nfeed = %q\n\n", name, feed)
+	if err := os.WriteFile(f.path, []byte(strings.Replace(string(data), "[[sources]]", src+"[[sources]]", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(f.path, now, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A source URL's credentials stay off the pages, also inside a dry run's
 // error.
 func TestSourceSecretsMasked(t *testing.T) {
 	f := newFixture(t, "")
-	data, _ := os.ReadFile(f.path)
-	paid := "[[sources]]\nname = \"Paid\"\nfeed = \"http://feeduser:FEEDPASS@127.0.0.1:1/feed?apikey=KEY789\"\n\n"
-	os.WriteFile(f.path, []byte(strings.Replace(string(data), "[[sources]]", paid+"[[sources]]", 1)), 0o644)
-	os.Chtimes(f.path, now, now.Add(time.Minute))
+	f.addSource(t, "Paid", "http://feeduser:FEEDPASS@127.0.0.1:1/feed?apikey=KEY789")
 	w := f.do(t, "GET", "/sources", "", nil)
 	if body := w.Body.String(); w.Code != 200 || strings.Contains(body, "FEEDPASS") || strings.Contains(body, "KEY789") || !strings.Contains(body, "feeduser:***@127.0.0.1:1/feed?apikey=***") {
 		t.Errorf("sources page: %d %s", w.Code, body)
@@ -505,10 +521,7 @@ func TestSourceErrorMaskedWhole(t *testing.T) {
 	host := strings.TrimPrefix(fail.URL, "http://")
 	feed := "http://user:hunter2@" + host + "/fail/0123456789abcdef0123456789abcdef/rss?apikey=SEKRET&x=1"
 	masked := html.EscapeString("http://user:***@" + host + "/fail/***/rss?apikey=***&x=***")
-	data, _ := os.ReadFile(f.path)
-	paid := "[[sources]]\nname = \"Paid\"\nfeed = \"" + feed + "\"\n\n"
-	os.WriteFile(f.path, []byte(strings.Replace(string(data), "[[sources]]", paid+"[[sources]]", 1)), 0o644)
-	os.Chtimes(f.path, now, now.Add(time.Minute))
+	f.addSource(t, "Paid", feed)
 	if _, err := f.st.SaveRun(context.Background(), model.Run{Source: "Paid", Status: model.StatusError, Started: now,
 		Err: `source "Paid": fetch ` + feed + `: HTTP 500 Internal Server Error`}, nil); err != nil {
 		t.Fatal(err)
@@ -521,6 +534,16 @@ func TestSourceErrorMaskedWhole(t *testing.T) {
 	w = f.do(t, "POST", "/sources/dry-run", "csrf="+csrf+"&source=Paid", nil)
 	if body := w.Body.String(); strings.Contains(body, "hunter2") || strings.Contains(body, "SEKRET") || !strings.Contains(body, "fetch "+masked+": HTTP 500") {
 		t.Errorf("dry run: %d, want the error with %s: %s", w.Code, masked, body)
+	}
+}
+
+// A file: source is a local path, no secret: Sources shows it as written.
+func TestFileSourceShown(t *testing.T) {
+	f := newFixture(t, "")
+	f.addSource(t, "Local", "file:feeds/wire.xml")
+	want := "file://" + filepath.ToSlash(filepath.Join(filepath.Dir(f.path), "feeds", "wire.xml"))
+	if body := f.do(t, "GET", "/sources", "", nil).Body.String(); !strings.Contains(body, want) {
+		t.Errorf("sources page lacks %s:\n%s", want, body)
 	}
 }
 
