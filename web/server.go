@@ -15,8 +15,9 @@
 // tokenless, is an API request no browser sent from another site. Answers carry a
 // strict Content-Security-Policy; every asset is embedded; feed text is
 // escaped by html/template and links leave with rel="noopener noreferrer
-// nofollow". Failed logins are limited per client address; the right
-// token is never refused. Only requests naming the console's own host
+// nofollow". Failed logins and wrong bearer tokens are logged and
+// limited per client address, one budget for both; the right token is
+// never refused. Only requests naming the console's own host
 // (localhost, a loopback IP, the listen host, the host of [web] url) are
 // served, and a state change from another Origin is refused.
 package web
