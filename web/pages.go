@@ -34,12 +34,23 @@ var staticFS embed.FS
 // (New), not at the start of every command.
 var pages = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("").Funcs(template.FuncMap{
-		"marked": marked,
-		"date":   func(t time.Time) string { return t.Format("2006-01-02 15:04") },
-		"lines":  func(list []string) string { return strings.Join(list, "\n") },
-		"join":   func(list []string) string { return strings.Join(list, ", ") },
+		"marked":   marked,
+		"date":     func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		"lines":    func(list []string) string { return strings.Join(list, "\n") },
+		"join":     func(list []string) string { return strings.Join(list, ", ") },
+		"linkable": linkable,
 	}).ParseFS(templateFS, "templates/*.html"))
 })
+
+// linkable reports whether an item's link can be shown as one: an
+// absolute http or https URL. The scraper stores "" for a link it dropped
+// as unsafe (javascript:, data:); such an item's title is plain text, as
+// in a mailed digest, not a link to "" (which opens the console itself in
+// a new tab).
+func linkable(link string) bool {
+	u, err := url.Parse(link)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
 
 // marked is text with the spans wrapped in <mark>, everything escaped.
 func marked(text string, spans []match.Span) template.HTML {

@@ -547,6 +547,45 @@ func TestFileSourceShown(t *testing.T) {
 	}
 }
 
+// An item without a link (the scraper dropped it as unsafe) shows its
+// title as plain text on every page that lists items, not as a link to
+// "" that would open the console in a new tab.
+func TestUnlinkedTitlePlain(t *testing.T) {
+	f := newFixture(t, "")
+	added, err := f.st.SaveRun(context.Background(), model.Run{Source: "Wire", Status: model.StatusOK, Items: 1, Started: now},
+		[]model.Item{{Key: "guid:unlinked", GUID: "unlinked", Title: "Huawei unlinked story", Body: "Huawei news.", Published: now.Add(-time.Hour)}})
+	if err != nil || len(added) != 1 {
+		t.Fatal(added, err)
+	}
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>U</title>
+<item><title>Huawei unlinked story</title><link>javascript:alert(1)</link><description>Huawei news.</description></item>
+</channel></rss>`)
+	}))
+	defer feed.Close()
+	f.addSource(t, "Unsafe", feed.URL+"/feed")
+	csrf := formCSRF(t, f, "/sources", nil)
+	edit := url.Values{"csrf": {csrf}, "kind": {"company"}, "name": {"Tencent"}, "aliases": {"Huawei"}, "all_news": {"1"}, "days": {"7"}, "action": {"preview"}}
+	for _, tc := range []struct{ name, method, path, body string }{
+		{"search", "GET", "/search?q=news", ""},
+		{"item", "GET", "/items/" + itoa(added[0].ID), ""},
+		{"sources", "GET", "/sources", ""},
+		{"dry run", "POST", "/sources/dry-run", "csrf=" + csrf + "&source=Unsafe"},
+		{"edit preview", "POST", "/watchlist/edit", edit.Encode()},
+	} {
+		w := f.do(t, tc.method, tc.path, tc.body, nil)
+		body := w.Body.String()
+		if w.Code != 200 || !strings.Contains(body, "Huawei unlinked story") {
+			t.Errorf("%s: %d, the title missing:\n%s", tc.name, w.Code, body)
+			continue
+		}
+		if strings.Contains(body, `href=""`) || regexp.MustCompile(`<a [^>]*>Huawei unlinked story`).MatchString(body) {
+			t.Errorf("%s: the title is a link:\n%s", tc.name, body)
+		}
+	}
+}
+
 // Titles are cut to 300 characters, as digests cut them.
 func TestLongTitleCut(t *testing.T) {
 	f := newFixture(t, "")
