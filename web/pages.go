@@ -349,6 +349,14 @@ func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
 
 // editPost previews (without script) or saves an edit made in the form.
 func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "the form cannot be read: "+err.Error())
+		return
+	}
+	if err := checkText(r.PostForm); err != nil {
+		s.failErr(w, r, err)
+		return
+	}
 	e := entry{Kind: r.PostFormValue("kind"), Name: r.PostFormValue("name"), Exclude: splitLines(r.PostFormValue("exclude")), Version: r.PostFormValue("version")}
 	if e.Kind == "company" {
 		e.Aliases = splitLines(r.PostFormValue("aliases"))

@@ -586,6 +586,40 @@ func TestUnlinkedTitlePlain(t *testing.T) {
 	}
 }
 
+// Input that is not text (bytes that are not UTF-8, a NUL) is refused,
+// 400 naming the key, not saved as U+FFFD nor read as an empty search
+// that returns every item.
+func TestNotTextRefused(t *testing.T) {
+	f := newFixture(t, "")
+	before, _ := os.ReadFile(f.path)
+	csrf := formCSRF(t, f, "/watchlist/edit?kind=company&name=Alibaba", nil)
+	w := f.do(t, "POST", "/watchlist/edit", "csrf="+csrf+"&kind=company&name=Alibaba&aliases=Ali%ffbaba&action=save", nil)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "aliases: is not valid UTF-8") {
+		t.Errorf("form save of Ali\\xffbaba: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, "PUT", "/api/watchlist", "{\"kind\":\"company\",\"name\":\"Alibaba\",\"aliases\":[\"Ali\xffbaba\"]}", nil)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "body is not valid UTF-8 (byte 0xff at 50)") {
+		t.Errorf("PUT of Ali\\xffbaba: %d %s", w.Code, w.Body)
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != string(before) {
+		t.Errorf("a refused save changed the file:\n%s", after)
+	}
+	for target, want := range map[string]string{
+		"/api/items?q=%ff%fe":           "q: is not valid UTF-8 (byte 0xff at 0)",
+		"/api/items?q=%00":              "q: holds the control character U+0000",
+		"/api/items?company=Ali%ffbaba": "company: is not valid UTF-8",
+		"/search?%ff=1":                 `"\xff": is not valid UTF-8`,
+		"/search?q=spy%00":              "q: holds the control character U+0000",
+	} {
+		if w := f.do(t, "GET", target, "", nil); w.Code != http.StatusBadRequest || !strings.Contains(html.UnescapeString(w.Body.String()), want) {
+			t.Errorf("%s: %d, want 400 %q: %s", target, w.Code, want, w.Body)
+		}
+	}
+	if w := f.do(t, "GET", "/api/items?q=spying%09Cainiao", "", nil); w.Code != 200 || !strings.Contains(w.Body.String(), `"total":1`) {
+		t.Errorf("a tab between words: %d %s", w.Code, w.Body)
+	}
+}
+
 // Titles are cut to 300 characters, as digests cut them.
 func TestLongTitleCut(t *testing.T) {
 	f := newFixture(t, "")
