@@ -256,6 +256,9 @@ func (s *Server) markNotRelevant(r *http.Request, rawID, company string, mark bo
 	if err != nil {
 		return fmt.Errorf("%w: item %q", errUnknown, rawID)
 	}
+	if company == "" {
+		return fmt.Errorf("%w: company: missing: name the company the item is (not) relevant for", errBadRequest)
+	}
 	i := slices.IndexFunc(st.cfg.Companies, func(c configCompany) bool { return strings.EqualFold(c.Name, company) })
 	if i < 0 {
 		return fmt.Errorf("%w: company %q", errUnknown, company)

@@ -372,7 +372,7 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if r.PostFormValue("action") == "save" {
-		_, err := s.save(e)
+		_, _, err := s.save(e)
 		var werr *writeError
 		switch {
 		case err == nil:

@@ -455,6 +455,49 @@ func TestSaveStale(t *testing.T) {
 	}
 }
 
+// A PUT's If-Match: "*" matches the file as it is, a list matches when one
+// of its tags does, a weak tag never; a saved PUT carries the file's new
+// ETag, on which the client can save again without a GET.
+func TestSaveConditional(t *testing.T) {
+	f := newFixture(t, "")
+	put := func(ifMatch string, aliases string) *httptest.ResponseRecorder {
+		t.Helper()
+		return f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":[`+aliases+`]}`, map[string]string{"If-Match": ifMatch})
+	}
+	first := f.do(t, "GET", "/api/watchlist", "", nil).Header().Get("ETag")
+	w := put("*", `"Alibaba Group"`)
+	second := w.Header().Get("ETag")
+	if w.Code != 200 || second == "" || second == first {
+		t.Fatalf(`If-Match: *: %d, ETag %q (before %q) %s`, w.Code, second, first, w.Body)
+	}
+	if now := f.do(t, "GET", "/api/watchlist", "", nil).Header().Get("ETag"); now != second {
+		t.Errorf("PUT's ETag %s, GET's after it %s", second, now)
+	}
+	w = put(second, `"Cainiao"`)
+	third := w.Header().Get("ETag")
+	if w.Code != 200 || third == "" || third == second {
+		t.Fatalf("PUT on the ETag of the last PUT: %d, ETag %q %s", w.Code, third, w.Body)
+	}
+	for _, stale := range []string{first, "W/" + third, `"nope"`} {
+		if w := put(stale, `"X"`); w.Code != http.StatusConflict {
+			t.Errorf("If-Match: %s: %d, want 409", stale, w.Code)
+		}
+	}
+	if w := put(`"nope", `+third, `"Alibaba Group"`); w.Code != 200 {
+		t.Errorf("If-Match: a list holding the version: %d %s", w.Code, w.Body)
+	}
+}
+
+// Feedback without a company is a bad request naming the field, not an
+// unknown company "".
+func TestFeedbackNeedsCompany(t *testing.T) {
+	f := newFixture(t, "")
+	w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", `{"relevant":false}`, nil)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "company: missing") {
+		t.Errorf("feedback without a company: %d %s", w.Code, w.Body)
+	}
+}
+
 // Trailing data after the JSON object is refused; a key left out of a PUT
 // stays as it is.
 func TestSaveBodyHygiene(t *testing.T) {
