@@ -71,8 +71,9 @@ func (d Digest) WebhookSecret(getenv func(string) string) (string, error) {
 // standing alone, the host or path segments of the services that put a
 // token there, and every query value. For a webhook: user info, query
 // values and path segments that look like tokens (16 characters or more,
-// or 8 or more mixing letters and digits). A value that is no URL at all
-// is "***". It names the channel in logs, status and the outbox (its
+// or 8 or more mixing letters and digits). A file: URL (a feed file) is a
+// local path, no secret: it is shown as written. A value that is no URL
+// at all is "***". It names the channel in logs, status and the outbox (its
 // identity there is ChannelKey).
 func MaskURL(raw string) string {
 	masked, _ := maskURL(raw)
@@ -146,6 +147,9 @@ func SecretParts(raw string) []string {
 }
 
 func maskURL(raw string) (string, []string) {
+	if scheme, _, _ := strings.Cut(strings.TrimSpace(raw), ":"); strings.EqualFold(scheme, "file") {
+		return raw, nil // a local path (a feed file), no secret
+	}
 	var secrets []string
 	hide := func(s string) string {
 		// As written, and as a library may quote it.

@@ -27,6 +27,8 @@ func TestMaskURL(t *testing.T) {
 		{"gotify://gotify.example.org/abcdefghijklmno?title=x", "gotify://gotify.example.org/***?title=***"},
 		{"ntfy://ntfy.example.org/news", "ntfy://ntfy.example.org/news"},
 		{"https://hooks.example.org/AbcDefGhiJklMno", "https://hooks.example.org/AbcDefGhiJklMno"},
+		{"file:///var/lib/newswatch/feeds/wire.xml", "file:///var/lib/newswatch/feeds/wire.xml"},
+		{"FILE:feeds/wire.xml", "FILE:feeds/wire.xml"},
 		{"tok3n-without-a-scheme", "***"},
 		{"https//hooks.example.org/tok3n", "***"},
 	} {

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
 
+	"newswatch/config"
 	"newswatch/model"
+	"newswatch/web"
 )
 
 // serve starts the /healthz and /metrics server on the listen address
@@ -39,7 +43,7 @@ func (d *Daemon) serve() (stop func(), err error) {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/healthz", d.serveHealth)
 		mux.Handle("/metrics", d.metrics.handler())
-		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Addr: addr, Handler: onlyHosts(web.ListenHosts(addr), mux), ReadHeaderTimeout: 10 * time.Second}
 		if err := start(srv, "/healthz and /metrics"); err != nil {
 			return stop, fmt.Errorf("listen %s (%s): %w", addr, key, err)
 		}
@@ -51,6 +55,20 @@ func (d *Daemon) serve() (stop func(), err error) {
 		}
 	}
 	return stop, nil
+}
+
+// onlyHosts serves the requests whose Host hosts allows, and answers 421
+// to the others: /healthz and /metrics need no login, so on a loopback
+// address only this machine's names may read them, not a page of another
+// site whose name was re-pointed at 127.0.0.1 (DNS rebinding).
+func onlyHosts(hosts web.Hosts, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hosts.Allow(r.Host) {
+			http.Error(w, "this server answers only to this machine's names (localhost, a loopback IP, its listen address), not to "+strconv.Quote(r.Host), http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (d *Daemon) noteRound(ok int) {
@@ -122,10 +140,22 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hs, msgs, dels := st.Health, st.Messages, st.Deliveries
+	// Errors are stored masked; those recorded before that are masked
+	// here, each with the URLs it may quote: its source's, its digest's
+	// notify URLs.
+	sources := map[string]config.Source{}
+	for _, src := range append(slices.Clone(a.Config.Sources), a.Config.PausedSources...) {
+		sources[src.Name] = src
+	}
+	notify := map[string][]string{}
+	for _, dg := range a.Config.Digests {
+		notify[dg.Name] = dg.Notify
+	}
 	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]string{}}
 	for _, h := range hs {
 		rep.Sources = append(rep.Sources, sourceHealth{Name: h.Source, Status: h.LastStatus, LastRun: stamp(h.LastRun),
-			Duration: h.Duration.Seconds(), LastSuccess: stamp(h.LastSuccess), FailingSince: stamp(h.FailingSince), Error: h.LastError})
+			Duration: h.Duration.Seconds(), LastSuccess: stamp(h.LastSuccess), FailingSince: stamp(h.FailingSince),
+			Error: sources[h.Source].MaskSecrets(h.LastError)})
 	}
 	add := func(status string, e outboxEntry) {
 		if status == model.MessageFailed {
@@ -135,11 +165,12 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, m := range msgs {
-		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: m.LastError,
+		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: config.MaskSecrets(m.LastError, notify[m.Digest]...),
 			Held: m.Status == model.MessagePending && m.Held})
 	}
 	for _, dl := range dels {
-		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: stamp(dl.Message.Slot), Attempts: dl.Attempts, LastError: dl.LastError})
+		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: stamp(dl.Message.Slot), Attempts: dl.Attempts,
+			LastError: config.MaskSecrets(dl.LastError, notify[dl.Message.Digest]...)})
 	}
 	now := a.Now()
 	rep.Next["fetch"] = stamp(a.Config.FetchTimetable.Next(now))

@@ -10,7 +10,9 @@
 //
 // The rules it keeps:
 //   - One failing source never stops the others: its error is recorded as
-//     that source's health and reported in its Outcome.
+//     that source's health and reported in its Outcome, both with the
+//     secrets of the source's URL masked (config.MaskSecrets), so no
+//     reader of the health (status, /healthz, the console) shows them.
 //   - A worker hands a fetched source over to be saved and fetches the
 //     next one: the database writer's queue does not hold the fetch back.
 //     At most as many parsed feeds exist at once, being saved or waiting
@@ -143,9 +145,12 @@ type Outcome struct {
 	// FeedURL is the feed used when the source's feed URL is a web page
 	// that advertises it (scraper.Result.FeedURL); "" otherwise.
 	FeedURL string
-	// Err is nil when the source was fetched and saved; it names the source.
+	// Err is nil when the source was fetched and saved; it names the
+	// source, with the secrets of its URL masked (config.MaskSecrets), as
+	// its health record holds it.
 	Err error
-	// Warning names the articles a source that worked could not get.
+	// Warning names the articles a source that worked could not get,
+	// masked as Err is.
 	Warning error
 	// Matches are the new items relevant for at least one company, and
 	// the stored ones this source gave a richer copy that are relevant now
@@ -335,6 +340,7 @@ func (r *fetchRun) keep(j job, res scraper.Result) {
 		}
 		return
 	}
+	res.Err, res.Warning = masked(res.Err, j.src), masked(res.Warning, j.src)
 	run := r.p.record(res)
 	run.Site = j.site
 	out := Outcome{Source: res.Source, Items: len(res.Items), NotModified: res.NotModified, FeedURL: res.FeedURL, Err: res.Err, Warning: res.Warning, Fetch: res.Duration}
@@ -387,6 +393,31 @@ func (r *fetchRun) flush() {
 	}
 	r.sum.HealthSave += time.Since(t)
 	r.pending, r.waiting = r.pending[:0], r.waiting[:0]
+}
+
+// maskedError is an error whose text hides the secrets of its source's
+// URL; errors.Is and errors.As see the error it masks.
+type maskedError struct {
+	text string
+	err  error
+}
+
+func (e *maskedError) Error() string { return e.text }
+func (e *maskedError) Unwrap() error { return e.err }
+
+// masked is err with the secrets of src's URL hidden from its text
+// (config.MaskSecrets), so that the health record, the Outcome and every
+// log and page that shows them never carry a password, a query value or
+// a token of the URL.
+func masked(err error, src scraper.Source) error {
+	if err == nil {
+		return nil
+	}
+	text := config.MaskSecrets(err.Error(), src.Feed, src.Page)
+	if text == err.Error() {
+		return err
+	}
+	return &maskedError{text: text, err: err}
 }
 
 // record is the health record of one source's result.

@@ -394,3 +394,48 @@ func TestRunParsesNoMoreThanItSaves(t *testing.T) {
 		}
 	})
 }
+
+// TestRunMasksSourceSecrets: a failing source's error is reported and
+// recorded with the secrets of its URL masked (a password, a token in the
+// path, query values), and errors.As still finds its cause.
+func TestRunMasksSourceSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	feed := "http://user:hunter2@" + host + "/fail/0123456789abcdef0123456789abcdef/rss?apikey=SEKRET&x=1"
+	masked := "http://user:***@" + host + "/fail/***/rss?apikey=***&x=***"
+	dir := t.TempDir()
+	cfg, wl := loadConfig(t, filepath.Join(dir, "newswatch.toml"), fmt.Sprintf(`database = "nw.db"
+[output]
+dir = "out"
+[[sources]]
+name = "Paid"
+feed = %q
+[[companies]]
+name = "Alibaba"
+`, feed))
+	st, err := store.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var got Outcome
+	if _, err := New(cfg, st, wl).Run(context.Background(), cfg.Sources, func(o Outcome) { got = o }); err != nil {
+		t.Fatal(err)
+	}
+	var herr *scraper.HTTPError
+	if got.Err == nil || !errors.As(got.Err, &herr) || herr.Status != http.StatusInternalServerError {
+		t.Fatalf("outcome error %v, want a masked *scraper.HTTPError", got.Err)
+	}
+	hs, err := st.Health(context.Background())
+	if err != nil || len(hs) != 1 {
+		t.Fatalf("health: %+v, %v", hs, err)
+	}
+	for what, text := range map[string]string{"outcome": got.Err.Error(), "health": hs[0].LastError} {
+		if strings.Contains(text, "hunter2") || strings.Contains(text, "SEKRET") || strings.Contains(text, "0123456789abcdef") || !strings.Contains(text, masked) {
+			t.Errorf("%s error %q, want the URL as %s", what, text, masked)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"newswatch/model"
 	"newswatch/store"
@@ -107,6 +109,9 @@ const (
 // params reads a search's query parameters.
 func params(r *http.Request, loc *time.Location) (searchParams, error) {
 	v := r.URL.Query()
+	if err := checkText(v); err != nil {
+		return searchParams{Limit: 50}, err
+	}
 	p := searchParams{Q: v.Get("q"), Company: v.Get("company"), Topic: v.Get("topic"), Source: v.Get("source"), Limit: 50}
 	if len(p.Q) > maxQueryBytes {
 		return p, fmt.Errorf("%w: q: at most %d bytes, not %d", errBadRequest, maxQueryBytes, len(p.Q))
@@ -251,6 +256,9 @@ func (s *Server) markNotRelevant(r *http.Request, rawID, company string, mark bo
 	if err != nil {
 		return fmt.Errorf("%w: item %q", errUnknown, rawID)
 	}
+	if company == "" {
+		return fmt.Errorf("%w: company: missing: name the company the item is (not) relevant for", errBadRequest)
+	}
 	i := slices.IndexFunc(st.cfg.Companies, func(c configCompany) bool { return strings.EqualFold(c.Name, company) })
 	if i < 0 {
 		return fmt.Errorf("%w: company %q", errUnknown, company)
@@ -262,9 +270,18 @@ func (s *Server) markNotRelevant(r *http.Request, rawID, company string, mark bo
 	return s.opts.Store.MarkNotRelevant(r.Context(), id, company)
 }
 
-// decodeBody reads a JSON body of at most 1 MB into v.
+// decodeBody reads a JSON body of at most 1 MB into v. A body that is not
+// UTF-8 is refused: decoded, its strings would hold U+FFFD where it is
+// not, and be saved so.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%w: body: %w", errBadRequest, err)
+	}
+	if !utf8.Valid(data) {
+		return fmt.Errorf("%w: body %s", errBadRequest, textProblem(string(data)))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: body: %w", errBadRequest, err)

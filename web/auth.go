@@ -62,7 +62,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
-		if !s.hostOK(r.Host) {
+		if !s.hosts.Allow(r.Host) {
 			s.fail(w, r, http.StatusMisdirectedRequest, "this console answers only to its own address (localhost, a loopback IP, its listen address or the host of [web] url), not to "+strconvQuote(r.Host))
 			return
 		}
@@ -90,7 +90,21 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		if changesState(r) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
-		bearer := s.bearer(r)
+		presented, hasBearer := bearerToken(r)
+		bearer := false
+		if hasBearer && s.opts.Token != "" {
+			// A wrong token is refused whatever else the request
+			// carries, and counts against the client as a failed login.
+			if !s.tokenOK(presented) {
+				if !s.wrongToken(r, "bearer") {
+					s.tooMany(w, r)
+					return
+				}
+				s.unauthorized(w, r)
+				return
+			}
+			bearer = true
+		}
 		if s.opts.Token != "" && !bearer {
 			session, err := s.checkSession(r)
 			if err != nil {
@@ -126,10 +140,12 @@ func changesState(r *http.Request) bool {
 	return true
 }
 
-// bearer reports whether r carries the console's token as a bearer token.
-func (s *Server) bearer(r *http.Request) bool {
-	v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && s.opts.Token != "" && s.tokenOK(v)
+// bearerToken returns the credentials of r's Authorization header when
+// its scheme is Bearer, in any case (an authentication scheme is
+// case-insensitive).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	return token, ok && strings.EqualFold(scheme, "Bearer")
 }
 
 // tokenOK compares a presented token (spaces around it dropped, as from
@@ -266,9 +282,10 @@ const maxBody = 1 << 20
 const loginBody = 4 << 10
 
 // login checks the token typed in the form and sets the session cookie.
-// Failed attempts are limited per client address; the right token is
-// never refused by the limit, so that guesses by others cannot lock the
-// owner out (behind a proxy every client has the proxy's address).
+// Failed attempts are limited per client address, together with wrong
+// bearer tokens (wrongToken); the right token is never refused by the
+// limit, so that guesses by others cannot lock the owner out (behind a
+// proxy every client has the proxy's address).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Token == "" {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -281,13 +298,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	next := safeNext(r.PostFormValue("next"))
 	if !s.tokenOK(r.PostFormValue("token")) {
-		ip := clientKey(r)
-		if !s.logins.allow(ip, s.opts.Now()) {
-			w.Header().Set("Retry-After", "60")
+		if !s.wrongToken(r, "login") {
+			s.retryAfter(w)
 			s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
 			return
 		}
-		s.logins.fail(ip, s.opts.Now())
 		s.render(w, r, http.StatusUnauthorized, "login", loginPage{Next: next, Error: "Wrong token."})
 		return
 	}
@@ -301,6 +316,33 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
 	})
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// wrongToken counts a wrong token r presented, at the login form or as a
+// bearer token (how: "login", "bearer"), against its client address, one
+// budget for both, and logs it; false when the client is already over its
+// limit: the caller answers 429 (tooMany), and the attempt is neither
+// counted nor logged again, so a flood of guesses floods no log.
+func (s *Server) wrongToken(r *http.Request, how string) bool {
+	client, now := clientKey(r), s.opts.Now()
+	if !s.logins.allow(client, now) {
+		return false
+	}
+	s.logins.fail(client, now)
+	s.opts.Logger.Warn("console: wrong token", "via", how, "client", client, "path", r.URL.Path)
+	return true
+}
+
+// retryAfter tells a client over its limit of failed attempts when to
+// try again: after the limiter's window.
+func (s *Server) retryAfter(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(s.logins.window/time.Second)))
+}
+
+// tooMany answers a request refused for too many failed attempts.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request) {
+	s.retryAfter(w)
+	s.fail(w, r, http.StatusTooManyRequests, "too many failed attempts with a wrong token: wait a minute")
 }
 
 // logout ends the session: the browser forgets the cookie, and every

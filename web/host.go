@@ -45,11 +45,32 @@ func hostName(hostport string) string {
 	return strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
 }
 
-// hostOK reports whether a request naming host in its Host header is for
-// this console, not for a name an attacker re-pointed at it (DNS
-// rebinding).
-func (s *Server) hostOK(host string) bool {
-	if s.anyHost {
+// Hosts decides by the name in a request's Host header whether the
+// request is for this server, not for a name an attacker re-pointed at
+// its address (DNS rebinding: a page of another site then reads the
+// answers as its own): localhost and its subdomains, a loopback IP, or
+// one of the server's names.
+type Hosts struct {
+	names []string // besides localhost and loopback IPs, lower case
+	any   bool     // every name is taken
+}
+
+// ListenHosts are the names a server on listen answers to when nothing
+// guards it but its address: on a loopback address, this machine's
+// (localhost, a loopback IP, listen's host); on any other, every name,
+// since it was put where other machines reach it under names of their
+// own.
+func ListenHosts(listen string) Hosts {
+	if !config.Loopback(listen) {
+		return Hosts{any: true}
+	}
+	return Hosts{names: allowedHosts(listen, nil)}
+}
+
+// Allow reports whether a request naming host in its Host header is for
+// this server.
+func (h Hosts) Allow(host string) bool {
+	if h.any {
 		return true
 	}
 	name := hostName(host)
@@ -59,7 +80,7 @@ func (s *Server) hostOK(host string) bool {
 	if ip := net.ParseIP(name); ip != nil && ip.IsLoopback() {
 		return true
 	}
-	return name != "" && slices.Contains(s.hosts, name)
+	return name != "" && slices.Contains(h.names, name)
 }
 
 // originOK reports whether a state-changing request's Origin, when the

@@ -34,12 +34,23 @@ var staticFS embed.FS
 // (New), not at the start of every command.
 var pages = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("").Funcs(template.FuncMap{
-		"marked": marked,
-		"date":   func(t time.Time) string { return t.Format("2006-01-02 15:04") },
-		"lines":  func(list []string) string { return strings.Join(list, "\n") },
-		"join":   func(list []string) string { return strings.Join(list, ", ") },
+		"marked":   marked,
+		"date":     func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		"lines":    func(list []string) string { return strings.Join(list, "\n") },
+		"join":     func(list []string) string { return strings.Join(list, ", ") },
+		"linkable": linkable,
 	}).ParseFS(templateFS, "templates/*.html"))
 })
+
+// linkable reports whether an item's link can be shown as one: an
+// absolute http or https URL. The scraper stores "" for a link it dropped
+// as unsafe (javascript:, data:); such an item's title is plain text, as
+// in a mailed digest, not a link to "" (which opens the console itself in
+// a new tab).
+func linkable(link string) bool {
+	u, err := url.Parse(link)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
 
 // marked is text with the spans wrapped in <mark>, everything escaped.
 func marked(text string, spans []match.Span) template.HTML {
@@ -338,6 +349,14 @@ func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
 
 // editPost previews (without script) or saves an edit made in the form.
 func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "the form cannot be read: "+err.Error())
+		return
+	}
+	if err := checkText(r.PostForm); err != nil {
+		s.failErr(w, r, err)
+		return
+	}
 	e := entry{Kind: r.PostFormValue("kind"), Name: r.PostFormValue("name"), Exclude: splitLines(r.PostFormValue("exclude")), Version: r.PostFormValue("version")}
 	if e.Kind == "company" {
 		e.Aliases = splitLines(r.PostFormValue("aliases"))
@@ -353,7 +372,7 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if r.PostFormValue("action") == "save" {
-		_, err := s.save(e)
+		_, _, err := s.save(e)
 		var werr *writeError
 		switch {
 		case err == nil:
@@ -493,7 +512,8 @@ func (s *Server) sourceRows(r *http.Request, st *state) ([]sourceRow, error) {
 	add := func(src config.Source, paused bool) {
 		row := sourceRow{Source: maskedSource(src), Paused: paused, Items: recent[src.Name]}
 		row.Health, row.Known = health[src.Name]
-		row.Health.LastError = maskSource(src, row.Health.LastError)
+		// Stored masked, unless an older version recorded it.
+		row.Health.LastError = src.MaskSecrets(row.Health.LastError)
 		for i := range row.Items {
 			row.Items[i].Title = safetext.Short(row.Items[i].Title, maxTitle)
 		}
@@ -518,24 +538,6 @@ func maskedSource(src config.Source) config.Source {
 		src.Page = config.MaskURL(src.Page)
 	}
 	return src
-}
-
-// maskSource takes the secret parts of src's URL out of text (an error
-// that quotes the URL).
-func maskSource(src config.Source, text string) string {
-	for _, raw := range []string{src.Feed, src.Page} {
-		if raw == "" {
-			continue
-		}
-		parts := config.SecretParts(raw)
-		slices.SortFunc(parts, func(a, b string) int { return len(b) - len(a) })
-		for _, p := range parts {
-			if p != "" && p != "***" {
-				text = strings.ReplaceAll(text, p, "***")
-			}
-		}
-	}
-	return text
 }
 
 type dryRunData struct {
@@ -569,7 +571,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 	res := ingest.NewFetcher(st.cfg, ingest.WithClock(s.opts.Now)).Fetch(r.Context(), src)
 	d := dryRunData{Source: maskedSource(all[i]), Links: res.Links}
 	if res.Err != nil {
-		d.Error = maskSource(all[i], res.Err.Error())
+		d.Error = all[i].MaskSecrets(res.Err.Error())
 	}
 	for _, it := range res.Items {
 		text := match.ItemText(it.Title, it.Summary, it.Content, it.Body)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"newswatch/model"
 	"newswatch/store"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -452,6 +455,49 @@ func TestSaveStale(t *testing.T) {
 	}
 }
 
+// A PUT's If-Match: "*" matches the file as it is, a list matches when one
+// of its tags does, a weak tag never; a saved PUT carries the file's new
+// ETag, on which the client can save again without a GET.
+func TestSaveConditional(t *testing.T) {
+	f := newFixture(t, "")
+	put := func(ifMatch string, aliases string) *httptest.ResponseRecorder {
+		t.Helper()
+		return f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":[`+aliases+`]}`, map[string]string{"If-Match": ifMatch})
+	}
+	first := f.do(t, "GET", "/api/watchlist", "", nil).Header().Get("ETag")
+	w := put("*", `"Alibaba Group"`)
+	second := w.Header().Get("ETag")
+	if w.Code != 200 || second == "" || second == first {
+		t.Fatalf(`If-Match: *: %d, ETag %q (before %q) %s`, w.Code, second, first, w.Body)
+	}
+	if now := f.do(t, "GET", "/api/watchlist", "", nil).Header().Get("ETag"); now != second {
+		t.Errorf("PUT's ETag %s, GET's after it %s", second, now)
+	}
+	w = put(second, `"Cainiao"`)
+	third := w.Header().Get("ETag")
+	if w.Code != 200 || third == "" || third == second {
+		t.Fatalf("PUT on the ETag of the last PUT: %d, ETag %q %s", w.Code, third, w.Body)
+	}
+	for _, stale := range []string{first, "W/" + third, `"nope"`} {
+		if w := put(stale, `"X"`); w.Code != http.StatusConflict {
+			t.Errorf("If-Match: %s: %d, want 409", stale, w.Code)
+		}
+	}
+	if w := put(`"nope", `+third, `"Alibaba Group"`); w.Code != 200 {
+		t.Errorf("If-Match: a list holding the version: %d %s", w.Code, w.Body)
+	}
+}
+
+// Feedback without a company is a bad request naming the field, not an
+// unknown company "".
+func TestFeedbackNeedsCompany(t *testing.T) {
+	f := newFixture(t, "")
+	w := f.do(t, "POST", "/api/items/"+itoa(f.ids["spy"])+"/feedback", `{"relevant":false}`, nil)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "company: missing") {
+		t.Errorf("feedback without a company: %d %s", w.Code, w.Body)
+	}
+}
+
 // Trailing data after the JSON object is refused; a key left out of a PUT
 // stays as it is.
 func TestSaveBodyHygiene(t *testing.T) {
@@ -473,14 +519,28 @@ func TestSaveBodyHygiene(t *testing.T) {
 	}
 }
 
+// addSource puts a source with that name and feed URL first in the
+// fixture's configuration, dated so that the console reads it again.
+func (f *fixture) addSource(t *testing.T, name, feed string) {
+	t.Helper()
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf("[[sources]]\nname = %q\nfeed = %q\n\n", name, feed)
+	if err := os.WriteFile(f.path, []byte(strings.Replace(string(data), "[[sources]]", src+"[[sources]]", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(f.path, now, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A source URL's credentials stay off the pages, also inside a dry run's
 // error.
 func TestSourceSecretsMasked(t *testing.T) {
 	f := newFixture(t, "")
-	data, _ := os.ReadFile(f.path)
-	paid := "[[sources]]\nname = \"Paid\"\nfeed = \"http://feeduser:FEEDPASS@127.0.0.1:1/feed?apikey=KEY789\"\n\n"
-	os.WriteFile(f.path, []byte(strings.Replace(string(data), "[[sources]]", paid+"[[sources]]", 1)), 0o644)
-	os.Chtimes(f.path, now, now.Add(time.Minute))
+	f.addSource(t, "Paid", "http://feeduser:FEEDPASS@127.0.0.1:1/feed?apikey=KEY789")
 	w := f.do(t, "GET", "/sources", "", nil)
 	if body := w.Body.String(); w.Code != 200 || strings.Contains(body, "FEEDPASS") || strings.Contains(body, "KEY789") || !strings.Contains(body, "feeduser:***@127.0.0.1:1/feed?apikey=***") {
 		t.Errorf("sources page: %d %s", w.Code, body)
@@ -489,6 +549,117 @@ func TestSourceSecretsMasked(t *testing.T) {
 	w = f.do(t, "POST", "/sources/dry-run", "csrf="+csrf+"&source=Paid", nil)
 	if body := w.Body.String(); strings.Contains(body, "FEEDPASS") || strings.Contains(body, "KEY789") || !strings.Contains(body, "***") {
 		t.Errorf("dry run: %d %s", w.Code, body)
+	}
+}
+
+// An error quoting a source URL shows the URL masked whole: a short query
+// value ("x=1") hides no "1" elsewhere in the message (the address), on
+// Sources (an error recorded unmasked) and in a dry run's error.
+func TestSourceErrorMaskedWhole(t *testing.T) {
+	f := newFixture(t, "")
+	fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	defer fail.Close()
+	host := strings.TrimPrefix(fail.URL, "http://")
+	feed := "http://user:hunter2@" + host + "/fail/0123456789abcdef0123456789abcdef/rss?apikey=SEKRET&x=1"
+	masked := html.EscapeString("http://user:***@" + host + "/fail/***/rss?apikey=***&x=***")
+	f.addSource(t, "Paid", feed)
+	if _, err := f.st.SaveRun(context.Background(), model.Run{Source: "Paid", Status: model.StatusError, Started: now,
+		Err: `source "Paid": fetch ` + feed + `: HTTP 500 Internal Server Error`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w := f.do(t, "GET", "/sources", "", nil)
+	if body := w.Body.String(); w.Code != 200 || strings.Contains(body, "hunter2") || !strings.Contains(body, "fetch "+masked+": HTTP 500") {
+		t.Errorf("sources page: %d, want the error with %s: %s", w.Code, masked, body)
+	}
+	csrf := formCSRF(t, f, "/sources", nil)
+	w = f.do(t, "POST", "/sources/dry-run", "csrf="+csrf+"&source=Paid", nil)
+	if body := w.Body.String(); strings.Contains(body, "hunter2") || strings.Contains(body, "SEKRET") || !strings.Contains(body, "fetch "+masked+": HTTP 500") {
+		t.Errorf("dry run: %d, want the error with %s: %s", w.Code, masked, body)
+	}
+}
+
+// A file: source is a local path, no secret: Sources shows it as written.
+func TestFileSourceShown(t *testing.T) {
+	f := newFixture(t, "")
+	f.addSource(t, "Local", "file:feeds/wire.xml")
+	want := "file://" + filepath.ToSlash(filepath.Join(filepath.Dir(f.path), "feeds", "wire.xml"))
+	if body := f.do(t, "GET", "/sources", "", nil).Body.String(); !strings.Contains(body, want) {
+		t.Errorf("sources page lacks %s:\n%s", want, body)
+	}
+}
+
+// An item without a link (the scraper dropped it as unsafe) shows its
+// title as plain text on every page that lists items, not as a link to
+// "" that would open the console in a new tab.
+func TestUnlinkedTitlePlain(t *testing.T) {
+	f := newFixture(t, "")
+	added, err := f.st.SaveRun(context.Background(), model.Run{Source: "Wire", Status: model.StatusOK, Items: 1, Started: now},
+		[]model.Item{{Key: "guid:unlinked", GUID: "unlinked", Title: "Huawei unlinked story", Body: "Huawei news.", Published: now.Add(-time.Hour)}})
+	if err != nil || len(added) != 1 {
+		t.Fatal(added, err)
+	}
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>U</title>
+<item><title>Huawei unlinked story</title><link>javascript:alert(1)</link><description>Huawei news.</description></item>
+</channel></rss>`)
+	}))
+	defer feed.Close()
+	f.addSource(t, "Unsafe", feed.URL+"/feed")
+	csrf := formCSRF(t, f, "/sources", nil)
+	edit := url.Values{"csrf": {csrf}, "kind": {"company"}, "name": {"Tencent"}, "aliases": {"Huawei"}, "all_news": {"1"}, "days": {"7"}, "action": {"preview"}}
+	for _, tc := range []struct{ name, method, path, body string }{
+		{"search", "GET", "/search?q=news", ""},
+		{"item", "GET", "/items/" + itoa(added[0].ID), ""},
+		{"sources", "GET", "/sources", ""},
+		{"dry run", "POST", "/sources/dry-run", "csrf=" + csrf + "&source=Unsafe"},
+		{"edit preview", "POST", "/watchlist/edit", edit.Encode()},
+	} {
+		w := f.do(t, tc.method, tc.path, tc.body, nil)
+		body := w.Body.String()
+		if w.Code != 200 || !strings.Contains(body, "Huawei unlinked story") {
+			t.Errorf("%s: %d, the title missing:\n%s", tc.name, w.Code, body)
+			continue
+		}
+		if strings.Contains(body, `href=""`) || regexp.MustCompile(`<a [^>]*>Huawei unlinked story`).MatchString(body) {
+			t.Errorf("%s: the title is a link:\n%s", tc.name, body)
+		}
+	}
+}
+
+// Input that is not text (bytes that are not UTF-8, a NUL) is refused,
+// 400 naming the key, not saved as U+FFFD nor read as an empty search
+// that returns every item.
+func TestNotTextRefused(t *testing.T) {
+	f := newFixture(t, "")
+	before, _ := os.ReadFile(f.path)
+	csrf := formCSRF(t, f, "/watchlist/edit?kind=company&name=Alibaba", nil)
+	w := f.do(t, "POST", "/watchlist/edit", "csrf="+csrf+"&kind=company&name=Alibaba&aliases=Ali%ffbaba&action=save", nil)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "aliases: is not valid UTF-8") {
+		t.Errorf("form save of Ali\\xffbaba: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, "PUT", "/api/watchlist", "{\"kind\":\"company\",\"name\":\"Alibaba\",\"aliases\":[\"Ali\xffbaba\"]}", nil)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "body is not valid UTF-8 (byte 0xff at 50)") {
+		t.Errorf("PUT of Ali\\xffbaba: %d %s", w.Code, w.Body)
+	}
+	if after, _ := os.ReadFile(f.path); string(after) != string(before) {
+		t.Errorf("a refused save changed the file:\n%s", after)
+	}
+	for target, want := range map[string]string{
+		"/api/items?q=%ff%fe":           "q: is not valid UTF-8 (byte 0xff at 0)",
+		"/api/items?q=%00":              "q: holds the control character U+0000",
+		"/api/items?company=Ali%ffbaba": "company: is not valid UTF-8",
+		"/search?%ff=1":                 `"\xff": is not valid UTF-8`,
+		"/search?q=spy%00":              "q: holds the control character U+0000",
+	} {
+		if w := f.do(t, "GET", target, "", nil); w.Code != http.StatusBadRequest || !strings.Contains(html.UnescapeString(w.Body.String()), want) {
+			t.Errorf("%s: %d, want 400 %q: %s", target, w.Code, want, w.Body)
+		}
+	}
+	if w := f.do(t, "GET", "/api/items?q=spying%09Cainiao", "", nil); w.Code != 200 || !strings.Contains(w.Body.String(), `"total":1`) {
+		t.Errorf("a tab between words: %d %s", w.Code, w.Body)
 	}
 }
 

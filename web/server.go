@@ -15,8 +15,9 @@
 // tokenless, is an API request no browser sent from another site. Answers carry a
 // strict Content-Security-Policy; every asset is embedded; feed text is
 // escaped by html/template and links leave with rel="noopener noreferrer
-// nofollow". Failed logins are limited per client address; the right
-// token is never refused. Only requests naming the console's own host
+// nofollow". Failed logins and wrong bearer tokens are logged and
+// limited per client address, one budget for both; the right token is
+// never refused. Only requests naming the console's own host
 // (localhost, a loopback IP, the listen host, the host of [web] url) are
 // served, and a state change from another Origin is refused.
 package web
@@ -61,12 +62,11 @@ type Server struct {
 	secret []byte // signs sessions and CSRF tokens
 	mux    *http.ServeMux
 	logins *limiter
-	// hosts are the names a request's Host may carry besides localhost
-	// and loopback IPs; anyHost accepts every name (a token guards a
-	// console listening on every interface).
-	hosts   []string
-	anyHost bool
-	public  string // the host of [web] url
+	// hosts are the names a request's Host may carry: besides localhost
+	// and loopback IPs, the listen host and the host of [web] url; every
+	// name when a token guards a console listening on every interface.
+	hosts  Hosts
+	public string // the host of [web] url
 
 	mu    sync.Mutex
 	state *state
@@ -109,8 +109,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.hosts = allowedHosts(opts.Listen, st.cfg.Web)
-	s.anyHost = opts.Token != "" && wildcard(opts.Listen)
+	s.hosts = Hosts{names: allowedHosts(opts.Listen, st.cfg.Web), any: opts.Token != "" && wildcard(opts.Listen)}
 	s.public = publicHost(st.cfg.Web)
 	s.routes()
 	return s, nil

@@ -35,6 +35,28 @@ type entry struct {
 	// Version is the file's version (ETag of GET /api/watchlist, the edit
 	// page's hidden field) the edit was made on; "" skips the check.
 	Version string `json:"version,omitempty"`
+	// ifMatch are the versions of a PUT's If-Match header, one of which
+	// must be the file's; nil skips the check.
+	ifMatch []string
+}
+
+// ifMatch reads an If-Match header as the versions a save may be made on:
+// nil when there is none, or for "*", which matches any current
+// representation (the file is there, or nothing could be saved); else its
+// strong entity tags, unquoted. A weak tag (W/"…") matches nothing: a
+// save compares strongly.
+func ifMatch(h string) []string {
+	if strings.TrimSpace(h) == "" || strings.TrimSpace(h) == "*" {
+		return nil
+	}
+	tags := []string{}
+	for _, tag := range strings.Split(h, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag != "" && !strings.HasPrefix(tag, "W/") {
+			tags = append(tags, strings.Trim(tag, `"`))
+		}
+	}
+	return tags
 }
 
 // fileHash is a configuration file's version: a save made on another
@@ -211,7 +233,7 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 	}
 	ed.data = raw
 	ed.hash = fileHash(raw)
-	if e.Version != "" && e.Version != ed.hash {
+	if e.Version != "" && e.Version != ed.hash || e.ifMatch != nil && !slices.Contains(e.ifMatch, ed.hash) {
 		return nil, errStale
 	}
 	if len(settings) > 0 {
@@ -402,13 +424,15 @@ func (s *Server) apiSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e.Version == "" {
-		e.Version = strings.Trim(r.Header.Get("If-Match"), `"`)
+		e.ifMatch = ifMatch(r.Header.Get("If-Match"))
 	}
-	saved, err := s.save(e)
+	saved, version, err := s.save(e)
 	if err != nil {
 		s.failEdit(w, r, err)
 		return
 	}
+	// The file's new version: the client can save again without a GET.
+	w.Header().Set("ETag", `"`+version+`"`)
 	writeJSON(w, http.StatusOK, saved)
 }
 
@@ -427,23 +451,24 @@ func (e *writeError) Error() string {
 func (e *writeError) Unwrap() error { return e.err }
 
 // save writes the edited entry into the configuration file by atomic
-// rename, and returns the entry as now configured.
-func (s *Server) save(e entry) (entry, error) {
+// rename, and returns the entry as now configured and the file's new
+// version.
+func (s *Server) save(e entry) (entry, string, error) {
 	s.write.Lock()
 	defer s.write.Unlock()
 	defer lockConfig(s.opts.ConfigPath)()
 	ed, err := s.applyEdit(e)
 	if err != nil {
-		return entry{}, err
+		return entry{}, "", err
 	}
 	path := ed.before.cfg.Path
 	if err := writeFile(path, ed.data); err != nil {
-		return entry{}, &writeError{path: path, err: err, lines: ed.lines()}
+		return entry{}, "", &writeError{path: path, err: err, lines: ed.lines()}
 	}
 	if _, err := s.current(); err != nil {
-		return entry{}, err
+		return entry{}, "", err
 	}
-	return ed.saved(), nil
+	return ed.saved(), fileHash(ed.data), nil
 }
 
 // saved is the entry as the edited configuration has it.

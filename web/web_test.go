@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -139,8 +140,12 @@ func (f *fixture) do(t testing.TB, method, target, body string, header map[strin
 	}
 	r.Host = "127.0.0.1:8080"
 	for k, v := range header {
-		if k == "Host" {
+		switch k {
+		case "Host":
 			r.Host = v
+			continue
+		case "RemoteAddr": // the client's address
+			r.RemoteAddr = v
 			continue
 		}
 		r.Header.Set(k, v)
@@ -401,11 +406,13 @@ const token = "s3cret-token-for-tests"
 func TestAuth(t *testing.T) {
 	f := newFixture(t, token)
 	bearer := map[string]string{"Authorization": "Bearer " + token}
-	for _, path := range []string{"/api/items", "/api/digests", "/api/watchlist", "/search", "/digests", "/digests/" + itoa(f.digest), "/watchlist", "/sources"} {
+	for i, path := range []string{"/api/items", "/api/digests", "/api/watchlist", "/search", "/digests", "/digests/" + itoa(f.digest), "/watchlist", "/sources"} {
 		if w := f.do(t, "GET", path, "", nil); w.Code != 401 {
 			t.Errorf("%s without token: %d", path, w.Code)
 		}
-		if w := f.do(t, "GET", path, "", map[string]string{"Authorization": "Bearer wrong"}); w.Code != 401 {
+		// Each from its own client, none over the limit of wrong tokens.
+		wrong := map[string]string{"Authorization": "Bearer wrong", "RemoteAddr": fmt.Sprintf("192.0.2.%d:1234", 10+i)}
+		if w := f.do(t, "GET", path, "", wrong); w.Code != 401 {
 			t.Errorf("%s with a wrong token: %d", path, w.Code)
 		}
 	}
@@ -512,6 +519,49 @@ func TestLoginRateLimited(t *testing.T) {
 	}
 }
 
+// TestBearerRateLimited: wrong bearer tokens count against the client
+// address as failed logins do, in the same budget, and are logged; over
+// the limit they get 429 with Retry-After, the right token still works.
+// The scheme is taken in any case.
+func TestBearerRateLimited(t *testing.T) {
+	f := newFixture(t, token)
+	var log testutil.LockedBuffer
+	f.srv.opts.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	wrong := map[string]string{"Authorization": "Bearer guess"}
+	for i := range 4 {
+		if w := f.do(t, "GET", "/api/items", "", wrong); w.Code != 401 {
+			t.Fatalf("wrong bearer token %d: %d", i, w.Code)
+		}
+	}
+	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != 401 {
+		t.Fatalf("fifth wrong token, at the login form: %d", w.Code)
+	}
+	for _, path := range []string{"/api/items", "/search"} {
+		w := f.do(t, "GET", path, "", wrong)
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "60" {
+			t.Errorf("%s with a wrong bearer token over the limit: %d, Retry-After %q", path, w.Code, w.Header().Get("Retry-After"))
+		}
+	}
+	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != http.StatusTooManyRequests {
+		t.Errorf("login over the limit bearer tokens used: %d", w.Code)
+	}
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+		if w := f.do(t, "GET", "/api/items", "", map[string]string{"Authorization": scheme + " " + token}); w.Code != 200 {
+			t.Errorf("the right token as %q while limited: %d", scheme, w.Code)
+		}
+	}
+	if n := strings.Count(log.String(), "console: wrong token"); n != 5 || !strings.Contains(log.String(), "via=bearer") || !strings.Contains(log.String(), "client=192.0.2.1") {
+		t.Errorf("%d wrong tokens logged, want the 5 counted, by client:\n%s", n, log.String())
+	}
+	if strings.Contains(log.String(), "guess") {
+		t.Errorf("the log shows a guessed token:\n%s", log.String())
+	}
+	f.srv.opts.Now = func() time.Time { return now.Add(2 * time.Minute) }
+	if w := f.do(t, "GET", "/api/items", "", wrong); w.Code != 401 {
+		t.Errorf("after the window: %d", w.Code)
+	}
+}
+
 func TestTokenlessCSRF(t *testing.T) {
 	f := newFixture(t, "")
 	item := "/items/" + itoa(f.ids["spy"]) + "/not-relevant"
@@ -542,10 +592,11 @@ func TestTokenlessCSRF(t *testing.T) {
 func TestPages(t *testing.T) {
 	f := newFixture(t, "")
 	for path, want := range map[string][]string{
-		"/search?q=spying&company=Alibaba": {"<mark>Cainiao</mark> accused of <mark>spying</mark> on customers", "Not about Alibaba", "matches"},
-		"/search?q=zero-day":               {"<mark>zero-day</mark>", "severity &lt;9 &amp; &#34;rising&#34;", `rel="noopener noreferrer nofollow"`},
-		"/digests":                         {"Morning: 1 item about Alibaba", `href="/digests/` + itoa(f.digest) + `"`, "pending", "sent"},
-		"/watchlist":                       {"Alibaba Group", "Cainiao", "Espionage", "zero-day", "Edit"},
+		"/search?q=spying&company=Alibaba": {"<mark>Cainiao</mark> accused of <mark>spying</mark> on customers", "Not about Alibaba", "matches", `rel="noopener noreferrer nofollow"`},
+		// Its javascript: link is no link: the title is plain text.
+		"/search?q=zero-day": {`<span class="title"><mark>Tencent</mark> <mark>zero-day</mark></span>`, "severity &lt;9 &amp; &#34;rising&#34;"},
+		"/digests":           {"Morning: 1 item about Alibaba", `href="/digests/` + itoa(f.digest) + `"`, "pending", "sent"},
+		"/watchlist":         {"Alibaba Group", "Cainiao", "Espionage", "zero-day", "Edit"},
 		"/watchlist/edit?kind=company&name=Alibaba": {"Alibaba Group\nCainiao</textarea>", "/static/preview.js", `name="csrf"`},
 		"/sources": {"Wire", "Cainiao accused of spying", "Never fetched", "Dry run"},
 	} {

@@ -1,0 +1,81 @@
+package config
+
+import (
+	"cmp"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// minSecret is the shortest secret part MaskSecrets takes out of a text
+// wherever it stands. A shorter one (a query's "1", an "en") is as likely
+// an ordinary part of the text, which replacing it everywhere would
+// garble ("x=1" turned every "1" of "127.0.0.1" into "***"), and a value
+// that short is no secret worth the name: guessed in a few thousand
+// tries. The URL it belongs to is still masked whole wherever it is
+// quoted.
+const minSecret = 4
+
+// MaskSecrets returns text (an error, a log message) with the secrets of
+// urls, source or notify URLs, hidden as MaskURL hides them: every place
+// text quotes one of the URLs, as written or in a form Go prints it in
+// (url.URL's String and Redacted, net/http's with the password as "***",
+// each also as %q escapes it), shows MaskURL's form instead; then each
+// secret part left elsewhere (a library that quotes the password or a
+// query value alone) becomes "***" when it is at least minSecret bytes
+// long. Masking a text twice changes nothing more.
+func MaskSecrets(text string, urls ...string) string {
+	for _, raw := range urls {
+		if text == "" || raw == "" {
+			continue
+		}
+		masked, secrets := maskURL(raw)
+		if len(secrets) == 0 {
+			continue
+		}
+		for _, form := range urlForms(raw) {
+			text = strings.ReplaceAll(text, form, masked)
+		}
+		longestFirst(secrets)
+		for _, s := range secrets {
+			if len(s) >= minSecret {
+				text = strings.ReplaceAll(text, s, "***")
+			}
+		}
+	}
+	return text
+}
+
+// MaskSecrets returns text with the secrets of the source's feed or page
+// URL hidden (the package's MaskSecrets): how every error naming a source
+// is shown and stored.
+func (s Source) MaskSecrets(text string) string {
+	return MaskSecrets(text, s.Feed, s.Page)
+}
+
+// urlForms are the ways a text may quote raw, longest first: as written,
+// and as Go's url and net/http packages print it once parsed.
+func urlForms(raw string) []string {
+	trimmed := strings.TrimSpace(raw)
+	forms := []string{raw, trimmed}
+	if u, err := url.Parse(trimmed); err == nil {
+		forms = append(forms, u.String(), u.Redacted())
+		if _, ok := u.User.Password(); ok {
+			// net/http's errors (url.Error from a Client) show it so.
+			forms = append(forms, strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1))
+		}
+	}
+	for _, f := range forms {
+		q := strconv.Quote(f)
+		forms = append(forms, q[1:len(q)-1])
+	}
+	longestFirst(forms)
+	return slices.DeleteFunc(slices.Compact(forms), func(f string) bool { return f == "" })
+}
+
+// longestFirst sorts list by length, longest first (so that a part that
+// holds another is replaced whole), equal ones side by side.
+func longestFirst(list []string) {
+	slices.SortFunc(list, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
+}

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestMaskSecrets: a source URL's secrets leave an error however the
+// error quotes the URL, and nothing else of the text changes.
+func TestMaskSecrets(t *testing.T) {
+	const feed = "http://user:hunter2@127.0.0.1:8999/fail/0123456789abcdef0123456789abcdef/rss?apikey=SEKRET&x=1"
+	const masked = "http://user:***@127.0.0.1:8999/fail/***/rss?apikey=***&x=***"
+	u, err := url.Parse(feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What net/http's client returns for it.
+	clientErr := (&url.Error{Op: "Get", URL: strings.Replace(feed, ":hunter2@", ":***@", 1), Err: errors.New("EOF")}).Error()
+	for _, tc := range []struct{ name, text, want string }{
+		{"as written", `source "bad": fetch ` + feed + `: HTTP 500 Internal Server Error`,
+			`source "bad": fetch ` + masked + `: HTTP 500 Internal Server Error`},
+		{"net/http's form", `source "bad": fetch ` + clientErr,
+			`source "bad": fetch Get "` + masked + `": EOF`},
+		{"Redacted", "redirected to " + u.Redacted() + ": too many redirects",
+			"redirected to " + masked + ": too many redirects"},
+		{"parts alone", "bad key SEKRET for user hunter2 (token 0123456789abcdef0123456789abcdef), x=1",
+			"bad key *** for user *** (token ***), x=1"},
+		{"no URL", "dial tcp 127.0.0.1:8999: connection refused", "dial tcp 127.0.0.1:8999: connection refused"},
+		{"masked already", "fetch " + masked + ": HTTP 500", "fetch " + masked + ": HTTP 500"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := MaskSecrets(tc.text, feed)
+			if got != tc.want {
+				t.Errorf("MaskSecrets(%q)\n got %q\nwant %q", tc.text, got, tc.want)
+			}
+			if again := MaskSecrets(got, feed); again != got {
+				t.Errorf("masked twice: %q", again)
+			}
+		})
+	}
+	if got := (Source{Page: feed}).MaskSecrets("page " + feed); got != "page "+masked {
+		t.Errorf("Source.MaskSecrets: %q", got)
+	}
+}
+
+// TestMaskSecretsHTTPClient: the error net/http's client gives for a
+// source URL loses its secrets.
+func TestMaskSecretsHTTPClient(t *testing.T) {
+	const feed = "http://user:hunter2@127.0.0.1:1/feed?apikey=SEKRET"
+	_, err := (&http.Client{}).Get(feed)
+	if err == nil {
+		t.Skip("something answers on 127.0.0.1:1")
+	}
+	got := MaskSecrets(err.Error(), feed)
+	if strings.Contains(got, "hunter2") || strings.Contains(got, "SEKRET") || !strings.Contains(got, "http://user:***@127.0.0.1:1/feed?apikey=***") {
+		t.Errorf("masked: %q (from %q)", got, err)
+	}
+}
