@@ -114,53 +114,116 @@ func (s *Store) indexPending(ctx context.Context) error {
 		if !waiting {
 			return nil
 		}
-		err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(indexersLock))
-			return err
-		}, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `DELETE FROM item_search_pending WHERE item_id IN
+		err := s.inTx(ctx, lockIndexers, func(tx *sql.Tx) error {
+			ids, err := takeIDs(ctx, tx, `DELETE FROM item_search_pending WHERE item_id IN
 					(SELECT item_id FROM item_search_pending WHERE item_id <= $2 ORDER BY item_id LIMIT $1)
 				RETURNING item_id`, pgIndexChunk, upto.Int64)
 			if err != nil {
 				return err
 			}
-			var ids []int64
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			// An item indexed again with the same words and date (every
-			// item is, once, after a change of the index function) is
-			// left as it is: rewriting its row and index entries would
-			// cost several times what tokenizing it did.
-			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO item_search (item_id, at, tsv)
-				SELECT id, coalesce(published, first_seen), item_search_tsv(title, summary, content, body)
-				FROM items WHERE `+s.d.in("id", "bigint")+`
-				ON CONFLICT (item_id) DO UPDATE SET at = excluded.at, tsv = excluded.tsv
-				WHERE item_search.at IS DISTINCT FROM excluded.at OR item_search.tsv IS DISTINCT FROM excluded.tsv`), ids)
-			return err
+			return s.indexIDs(ctx, tx, ids)
 		})
-		// A save that changes two waiting items, the first of which the
-		// batch has taken while it waits for the second, deadlocks with
-		// it; an item deleted (by another tool) while the batch reads it
-		// is no longer there to refer to. The batch, rolled back, runs
-		// again.
-		var pg *pgconn.PgError
-		if err != nil && (s.d.retryable(err) || errors.As(err, &pg) && pg.Code == "23503") && lost < retryAttempts {
+		if err != nil && s.indexAgain(err) && lost < retryAttempts {
 			lost++
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("store: index items for search: %w", err)
 		}
+		lost = 0
+		if s.indexed != nil {
+			s.indexed()
+		}
+	}
+}
+
+// lockIndexers takes the indexers' lock for the transaction tx: one index
+// batch at a time.
+func lockIndexers(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(indexersLock))
+	return err
+}
+
+// takeIDs runs query, a DELETE … RETURNING item_id of a queue, and
+// returns the IDs it took.
+func takeIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// indexIDs writes the index rows of the items ids (PostgreSQL). An item
+// indexed again with the same words and date (every item is, once, after
+// a change of the index function) is left as it is: rewriting its row and
+// index entries would cost several times what tokenizing it did.
+func (s *Store) indexIDs(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO item_search (item_id, at, tsv)
+		SELECT id, coalesce(published, first_seen), item_search_tsv(title, summary, content, body)
+		FROM items WHERE `+s.d.in("id", "bigint")+`
+		ON CONFLICT (item_id) DO UPDATE SET at = excluded.at, tsv = excluded.tsv
+		WHERE item_search.at IS DISTINCT FROM excluded.at OR item_search.tsv IS DISTINCT FROM excluded.tsv`), ids)
+	return err
+}
+
+// indexAgain reports whether an index batch that failed with err is to
+// run again: a save that changes two waiting items, the first of which
+// the batch has taken while it waits for the second, deadlocks with it;
+// an item deleted (by another tool) while the batch reads it is no longer
+// there to refer to. The batch, rolled back, runs again.
+func (s *Store) indexAgain(err error) bool {
+	var pg *pgconn.PgError
+	return s.d.retryable(err) || errors.As(err, &pg) && pg.Code == "23503"
+}
+
+// IndexAgain indexes again the items a change of PostgreSQL's index
+// function left indexed the old way, which its migration noted in
+// item_search_again (postgres/0018_search_fold.sql), a chunk per
+// transaction beside the other indexers, until none is left or ctx ends.
+// Searches do not wait for it: they find such an item by its words as
+// they were indexed until its turn comes. Nothing to do on SQLite, whose
+// index has not changed, and on a read-only store. It returns how many
+// items it indexed.
+func (s *Store) IndexAgain(ctx context.Context) (int, error) {
+	if _, ok := s.d.(postgres); !ok || s.readOnly() {
+		return 0, nil
+	}
+	done := 0
+	for lost := 0; ; {
+		taken := 0
+		err := s.inTx(ctx, lockIndexers, func(tx *sql.Tx) error {
+			ids, err := takeIDs(ctx, tx, `DELETE FROM item_search_again WHERE item_id IN
+					(SELECT item_id FROM item_search_again ORDER BY item_id LIMIT $1)
+				RETURNING item_id`, pgIndexChunk)
+			if err != nil {
+				return err
+			}
+			if taken = len(ids); taken == 0 {
+				return nil
+			}
+			return s.indexIDs(ctx, tx, ids)
+		})
+		if err != nil && s.indexAgain(err) && lost < retryAttempts {
+			lost++
+			continue
+		}
+		if err != nil {
+			return done, fmt.Errorf("store: index items again for search: %w", err)
+		}
+		if taken == 0 {
+			return done, nil
+		}
+		done += taken
 		lost = 0
 		if s.indexed != nil {
 			s.indexed()

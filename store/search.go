@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"newswatch/model"
 )
@@ -479,14 +480,31 @@ func tsquery(groups [][]string) (string, []any) {
 		args  []any
 	)
 	for _, g := range groups {
-		alts := make([]string, len(g))
-		for j, p := range g {
-			alts[j] = `phraseto_tsquery('simple', search_fold(?))`
+		alts := make([]string, 0, len(g))
+		for _, p := range g {
+			alts = append(alts, `phraseto_tsquery('simple', search_fold(?))`)
 			args = append(args, p)
+			// Items indexed before the index folded accents, until
+			// IndexAgain reaches them, hold the words as written.
+			if !isASCII(p) {
+				alts = append(alts, `phraseto_tsquery('simple', ?)`)
+				args = append(args, p)
+			}
 		}
 		parts = append(parts, "("+strings.Join(alts, " || ")+")")
 	}
 	return "(" + strings.Join(parts, " && ") + ")", args
+}
+
+// isASCII reports whether s is ASCII only, which search_fold leaves as it
+// is but for the case.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // hasUnspaced reports whether s holds a letter of a script written

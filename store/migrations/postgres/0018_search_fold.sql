@@ -63,15 +63,20 @@ CREATE OR REPLACE FUNCTION item_search_tsv(title TEXT, summary TEXT, content TEX
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT to_tsvector('simple', search_fold(left(title || ' ' || summary || ' ' || content || ' ' || body, 500000))) $$;
 
--- Every item stored so far is indexed again, through the queue, so that
--- start-up does not wait for it: the migration only notes the IDs (0.25 s
--- for 50,000 items on a test machine), and IndexItems (index.go) indexes
--- them as it would a backlog of new items, in transactions of a tenth of
--- a second, from a console's start (app.IndexBacklog), the end of the next
--- fetch with a console, or the next search, which waits for it. Of 50,000
--- items of 3,500 characters, half with accented words, that took 68 s: an
--- item whose words did not change costs its tokenizing (its row is left
--- as it is), one whose words did, a rewrite of its row and index entries.
--- Until then a read-only store searches the index as it was.
-INSERT INTO item_search_pending (item_id) SELECT id FROM items
-ON CONFLICT (item_id) DO NOTHING;
+-- The items indexed so far are indexed again, in the background, from a
+-- queue of their own: item_search_pending holds what a search must find
+-- (new and changed items), and a search indexes all of it before it reads,
+-- so a whole archive noted there would hold up the first search after the
+-- upgrade (50,000 items of 3,500 characters, half with accented words,
+-- took 68 s; a million would take twenty minutes). item_search_again is
+-- read only by IndexAgain (index.go), which a console's or daemon's start
+-- runs in the background (app.IndexBacklog), in transactions of a tenth of
+-- a second; until an item's turn, a search finds it by its words as they
+-- were indexed (accents kept). The migration only notes the IDs (0.25 s
+-- for 50,000 items on a test machine). An item whose words did not change
+-- costs its tokenizing (its row is left as it is), one whose words did, a
+-- rewrite of its row and index entries.
+CREATE TABLE item_search_again (
+    item_id BIGINT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE
+);
+INSERT INTO item_search_again (item_id) SELECT item_id FROM item_search;
