@@ -76,7 +76,7 @@ var summaryRE = regexp.MustCompile(`fetched (\d+) sources? in \S+: (\d+) new ite
 // small intermediate process bounds that error by its own ~10 MB, below
 // newswatch's floor.
 func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, error) {
-	res, out, stderr, err := runMeasured(ctx, farm, nil, bin, "-config", cfg, "fetch")
+	res, out, stderr, err := runMeasured(ctx, farm, "", nil, bin, "-config", cfg, "fetch")
 	if m := summaryRE.FindStringSubmatch(out); m != nil {
 		res.Sources, _ = strconv.Atoi(m[1])
 		res.NewItems, _ = strconv.Atoi(m[2])
@@ -96,10 +96,10 @@ func runFetch(ctx context.Context, bin, cfg string, farm *Farm) (procResult, err
 	return res, nil
 }
 
-// runMeasured runs argv (with env added to this process's environment)
-// through -measure-child, with the farm's counters reset before it, and
+// runMeasured runs argv in dir ("": this process's working folder), with
+// env added to this process's environment, through -measure-child, with the farm's counters reset before it, and
 // returns its measurement, the farm's counters, its output and its error.
-func runMeasured(ctx context.Context, farm *Farm, env []string, argv ...string) (res procResult, stdout, stderr string, err error) {
+func runMeasured(ctx context.Context, farm *Farm, dir string, env []string, argv ...string) (res procResult, stdout, stderr string, err error) {
 	self, err := os.Executable()
 	if err != nil {
 		return procResult{}, "", "", err
@@ -112,7 +112,7 @@ func runMeasured(ctx context.Context, farm *Farm, env []string, argv ...string) 
 	defer os.Remove(ru.Name())
 	var out, errOut bytes.Buffer
 	cmd := exec.CommandContext(ctx, self, append([]string{"-measure-child", ru.Name()}, argv...)...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Stdout, cmd.Stderr, cmd.Dir = &out, &errOut, dir
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}
@@ -129,11 +129,12 @@ func runMeasured(ctx context.Context, farm *Farm, env []string, argv ...string) 
 }
 
 // runRSS2Email runs skx/rss2email's `cron` over the feeds listed in
-// home/.rss2email/feeds.txt (writeRSS2EmailFeeds), with home as its HOME,
+// home/.rss2email/feeds.txt (writeRSS2EmailFeeds), with home as its HOME
+// and working folder (it writes rss2email.log there),
 // mailing nothing (-send=false: it only records what it has seen), and
 // measures it the way runFetch measures newswatch.
 func runRSS2Email(ctx context.Context, bin, home string, farm *Farm) (procResult, error) {
-	res, out, stderr, err := runMeasured(ctx, farm, []string{"HOME=" + home, "LOG_LEVEL=WARN"}, bin, "cron", "-send=false", "bench@example.invalid")
+	res, out, stderr, err := runMeasured(ctx, farm, home, []string{"HOME=" + home, "LOG_LEVEL=WARN"}, bin, "cron", "-send=false", "bench@example.invalid")
 	if err != nil {
 		return res, fmt.Errorf("%s cron: %w\nstderr: %s\nstdout tail: %s", bin, err, tail(stderr, 2000), tail(out, 500))
 	}
