@@ -249,6 +249,9 @@ func daemons(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprint(stdout, out.String())
+	if o.out != "" {
+		return os.WriteFile(o.out, []byte(out.String()), 0o644)
+	}
 	return nil
 }
 

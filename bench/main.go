@@ -73,7 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.matchN, "match-n", 1000, "feeds in the cold run repeated with a 2-term watchlist (0: skip it)")
 	fs.StringVar(&o.bin, "bin", "", "newswatch binary to measure (default: go build ./cmd/newswatch, CGO_ENABLED=0)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder (configs, databases)")
-	fs.StringVar(&o.out, "o", "", "also write the report (Markdown) to this file")
+	fs.StringVar(&o.out, "o", "", "also write the report (Markdown) to this file (-daemons too)")
 	fs.StringVar(&o.profile, "profile", "", "profile mode: run the cold fetch in-process under pprof, write cpu.prof and heap.prof into this folder")
 	fs.IntVar(&o.profileN, "profile-n", 1000, "feeds in the profile run")
 	fs.IntVar(&o.profileWarm, "profile-warm", 10, "warm runs (start-up included) profiled after the cold one")
