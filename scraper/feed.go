@@ -170,6 +170,7 @@ func convertItems(feed *gofeed.Feed, base *url.URL, fetched time.Time) []Item {
 		item.Link = itemLink(it, base)
 		item.Published = itemDate(it, fetched)
 		item.Key = itemKey(item)
+		item.Link = publicLink(item.Link)
 		items = append(items, item)
 	}
 	return dedupeKeys(items)

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"newswatch/internal/testutil"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -103,5 +104,22 @@ func TestFetchFileSource(t *testing.T) {
 	mustOK(t, again)
 	if !again.NotModified {
 		t.Errorf("unchanged file not reported as not modified")
+	}
+}
+
+// TestFetchFeedWithCredentials: a feed whose URL carries a user name and
+// password, with a relative item link: the item's link, shown to every
+// reader, has no credentials (nor has its key).
+func TestFetchFeedWithCredentials(t *testing.T) {
+	srv := testutil.ServeBytes(t, "application/rss+xml", fixture(t, "rss2.xml"))
+	f := newTestFetcher(t, Options{})
+	res := fetchURL(t, f, "http://user:hunter2@"+strings.TrimPrefix(srv.URL, "http://")+"/feed")
+	mustOK(t, res)
+	it := res.Items[1] // "/2026/01/relative-item" in the fixture
+	if want := srv.URL + "/2026/01/relative-item"; it.Link != want {
+		t.Errorf("link %q, want %q: no credentials", it.Link, want)
+	}
+	if strings.Contains(it.Key, "hunter2") {
+		t.Errorf("key %q holds the password", it.Key)
 	}
 }

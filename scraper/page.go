@@ -220,7 +220,7 @@ func (f *Fetcher) pageArticles(ctx context.Context, src Source, acc access, clie
 	for _, l := range links {
 		switch {
 		case known[l.Key]:
-			items = append(items, Item{Key: l.Key, Link: l.URL, Title: l.Text})
+			items = append(items, Item{Key: l.Key, Link: publicLink(l.URL), Title: l.Text})
 		case src.MaxArticles <= 0 || len(todo) < src.MaxArticles:
 			todo = append(todo, l)
 		}
@@ -243,7 +243,7 @@ func (f *Fetcher) pageArticles(ctx context.Context, src Source, acc access, clie
 			title = l.Text
 		}
 		items = append(items, Item{
-			Key: l.Key, Link: l.URL, Title: title, Body: r.art.Body,
+			Key: l.Key, Link: publicLink(l.URL), Title: title, Body: r.art.Body,
 			Published: clampDate(r.art.Published, fetched),
 		})
 	}

@@ -954,3 +954,25 @@ func TestPageClientLimits(t *testing.T) {
 		t.Errorf("/loop requested %d times", n)
 	}
 }
+
+// TestPageSourceWithCredentials: a listing page whose URL carries a user
+// name and password: its articles are fetched with them (the links are
+// resolved against it), and the items' links, shown to every reader, have
+// none.
+func TestPageSourceWithCredentials(t *testing.T) {
+	s := newSite(t)
+	f := newTestFetcher(t, Options{UserAgent: testUA})
+	page := "http://user:hunter2@" + strings.TrimPrefix(s.URL, "http://") + "/business"
+	res := f.Fetch(t.Context(), Source{Name: "Example", Page: page, Links: "article h3 a"})
+	if res.Err != nil || len(res.Items) == 0 {
+		t.Fatalf("fetch: %v, %d items", res.Err, len(res.Items))
+	}
+	for _, it := range res.Items {
+		if strings.Contains(it.Link, "hunter2") {
+			t.Errorf("item link %q carries the page's password", it.Link)
+		}
+	}
+	if n := s.count("/news/port-volumes"); n != 1 {
+		t.Errorf("article fetched %d times, want once, with the page's credentials", n)
+	}
+}

@@ -192,6 +192,23 @@ func resolveLink(base *url.URL, raw string) string {
 	return u.String()
 }
 
+// publicLink is link without a user name and password: an item's link is
+// stored and shown to every reader of a digest, the console and the API,
+// and a relative link resolved against a source URL that carries
+// credentials (https://user:password@host/feed) inherits them. Fetching
+// an article keeps them: this is for what an item shows.
+func publicLink(link string) string {
+	if !strings.Contains(link, "@") {
+		return link
+	}
+	u, err := url.Parse(link)
+	if err != nil || u.User == nil {
+		return link
+	}
+	u.User = nil
+	return u.String()
+}
+
 // CleanLink is link as published without its tracking parameters (those
 // NormalizeURL drops): the canonical link an item keeps and a digest shows.
 // Everything else (scheme, host, the order and escaping of the other

@@ -158,3 +158,19 @@ func TestStrayPercentQueryKept(t *testing.T) {
 		t.Errorf("got %q, %v", got, err)
 	}
 }
+
+// TestPublicLink: an item's link loses the credentials it inherited from
+// its source's URL; the rest stays as it was.
+func TestPublicLink(t *testing.T) {
+	base, _ := url.Parse("https://user:hunter2@news.example/feed")
+	for _, tt := range []struct{ raw, want string }{
+		{"/a?x=1", "https://news.example/a?x=1"},
+		{"https://other.example/b", "https://other.example/b"},
+		{"https://me:pw@other.example/c", "https://other.example/c"},
+		{"https://other.example/at@sign", "https://other.example/at@sign"},
+	} {
+		if got := publicLink(resolveLink(base, tt.raw)); got != tt.want {
+			t.Errorf("publicLink(resolveLink(%q)) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
