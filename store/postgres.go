@@ -271,12 +271,32 @@ func openPostgres(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.setup(ctx); err != nil {
+	err = checkEncoding(ctx, s.r)
+	if err == nil {
+		err = s.setup(ctx)
+	}
+	if err != nil {
 		s.stmts.close()
 		s.w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", s.name, err)
 	}
 	return s, nil
+}
+
+// checkEncoding refuses a database whose encoding is not UTF8: news
+// arrives in every script, which a single-byte encoding (LATIN1) cannot
+// store, and the search's folding of accents (postgres/0018_search_fold.sql)
+// is written in Unicode, which SQL_ASCII (what initdb makes under a C
+// locale) cannot convert.
+func checkEncoding(ctx context.Context, db *sql.DB) error {
+	var enc string
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('server_encoding')`).Scan(&enc); err != nil {
+		return fmt.Errorf("database encoding: %w", err)
+	}
+	if enc != "UTF8" {
+		return fmt.Errorf("the database's encoding is %s, not UTF8: create one in UTF8 (createdb -E UTF8 -T template0 NAME, or CREATE DATABASE name ENCODING 'UTF8' TEMPLATE template0) and copy the data across with newswatch copy-db", enc)
+	}
+	return nil
 }
 
 // openPostgresReadOnly is OpenReadOnly of the database at the URL: every

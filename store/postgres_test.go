@@ -212,3 +212,20 @@ func TestSaveRunInvalidUTF8Postgres(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenRefusesNonUTF8: a database in another encoding than UTF8 (what
+// initdb makes under a C locale, or LATIN1) is refused at once, saying
+// what to do, rather than failing in a migration.
+func TestOpenRefusesNonUTF8(t *testing.T) {
+	for _, enc := range []string{"SQL_ASCII", "LATIN1"} {
+		url := testutil.PostgresWith(t, "ENCODING '"+enc+"' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+		s, err := Open(context.Background(), url)
+		if err == nil {
+			s.Close()
+			t.Fatalf("%s: opened", enc)
+		}
+		if !strings.Contains(err.Error(), "encoding is "+enc+", not UTF8") || !strings.Contains(err.Error(), "createdb -E UTF8") {
+			t.Errorf("%s: %v; want the encoding named and how to make a UTF8 database", enc, err)
+		}
+	}
+}

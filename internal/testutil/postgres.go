@@ -26,6 +26,13 @@ const PostgresRequiredEnv = "NEWSWATCH_TEST_POSTGRES_REQUIRED"
 // server is reachable (failed when PostgresRequiredEnv is 1).
 func Postgres(t testing.TB) string {
 	t.Helper()
+	return PostgresWith(t, "")
+}
+
+// PostgresWith is Postgres with options for CREATE DATABASE, such as
+// "ENCODING 'SQL_ASCII' TEMPLATE template0".
+func PostgresWith(t testing.TB, options string) string {
+	t.Helper()
 	admin := os.Getenv(PostgresEnv)
 	if admin == "" {
 		admin = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -51,7 +58,7 @@ func Postgres(t testing.TB) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "newswatch_test_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name+" "+options); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
