@@ -119,6 +119,7 @@ func TestInvalid(t *testing.T) {
 			{3, "companies[0].aliases[1]", `alias "!!": term has no letters or digits, so it could never match`},
 			{4, "companies[0].exclude[0]", `exclude phrase "—": term has no letters or digits`},
 			{8, "topics[0].terms[1]", `term is longer than 64 words`},
+			{11, "companies[1].name", `company "!!!": term has no letters or digits, so it could never match`},
 		}},
 		{"recipients.toml", []problem{
 			{4, "digests[0].to", "needs at least one address"},

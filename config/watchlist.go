@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"newswatch/match"
 	"slices"
 	"strings"
 	"unicode"
@@ -13,6 +14,11 @@ func (c *checker) companies(list []Company) []Company {
 		k := indexPath("companies", i)
 		co := &list[i]
 		co.Name = c.name(seen, k+".name", co.Name)
+		if co.Name != "" { // the name is matched as an alias is
+			if err := match.CheckTerm(co.Name); err != nil {
+				c.errorf(k+".name", "company %q: %v, so it could never match", co.Name, err)
+			}
+		}
 		co.Aliases = c.phrases(k+".aliases", co.Aliases, "alias")
 		co.Exclude = c.phrases(k+".exclude", co.Exclude, "exclude phrase")
 		if co.Near < 0 {
