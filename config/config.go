@@ -221,10 +221,11 @@ func read(path string) ([]byte, error) {
 // readError is the error of a configuration file that could not be read;
 // for a permission problem it says what to do: the daemon often runs as
 // another user (systemd's dynamic user, the image's 65532) than the one
-// who wrote the file.
+// who wrote the file. A source's or the database's URL may carry a
+// password, so "readable by all" is advice for a file without one.
 func readError(path string, err error) error {
 	if errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("read config: %w: newswatch runs as uid %d here, which may not read it; the file holds no secret (passwords come from the environment): chmod 0644 %s", err, os.Getuid(), path)
+		return fmt.Errorf("read config: %w: newswatch runs as uid %d here, which may not read it; a config with no password in it (they can all come from the environment) can be readable by all: chmod 0644 %s; one with a password in a URL, by newswatch's group only: chgrp GROUP %[3]s && chmod 0640 %[3]s", err, os.Getuid(), path)
 	}
 	return fmt.Errorf("read config: %w", err)
 }

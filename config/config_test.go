@@ -694,7 +694,8 @@ func TestSameListen(t *testing.T) {
 // not only "permission denied".
 func TestReadErrorPermission(t *testing.T) {
 	err := readError("/etc/newswatch/newswatch.toml", &fs.PathError{Op: "open", Path: "/etc/newswatch/newswatch.toml", Err: fs.ErrPermission})
-	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "chmod 0644 /etc/newswatch/newswatch.toml") {
+	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "chmod 0644 /etc/newswatch/newswatch.toml") ||
+		!strings.Contains(err.Error(), "chmod 0640 /etc/newswatch/newswatch.toml") {
 		t.Errorf("readError = %v, want the permission error and the chmod to run", err)
 	}
 	if err := readError("x.toml", io.ErrUnexpectedEOF); strings.Contains(err.Error(), "chmod") {
