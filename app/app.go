@@ -213,7 +213,8 @@ const (
 	// Recorded: the digest is in the outbox, to be delivered.
 	Recorded Composed = iota
 	// NothingNew: nothing to send and send_empty is off; the slot is
-	// recorded as done, unless the digest was never recorded before.
+	// recorded as done, unless the digest was never recorded before and
+	// slot is off its schedule.
 	NothingNew
 	// AlreadyRecorded: the slot was recorded before (by a daemon, another
 	// process, or an earlier run); its message, if pending, is delivered
@@ -231,7 +232,8 @@ const (
 // Compose puts the digest of spec for slot in the outbox, unless it has
 // nothing new (and send_empty is off): then the slot is recorded as done,
 // so that a later run does not send its stories off schedule; but not for
-// a digest never recorded, which stays due at the next run.
+// a digest never recorded composed off its schedule, which stays due at
+// the next run.
 //
 // When slot was recorded before: a digest still pending is left to be
 // delivered with its own Message-ID (a wrong password, a send cut short by
@@ -247,12 +249,17 @@ func (a *App) Compose(ctx context.Context, spec digest.Spec, slot time.Time, aga
 			return 0, nil, err
 		}
 		if d.Empty && !spec.SendEmpty {
-			// A digest never recorded stays so: its first run found
-			// nothing (every source failed, the feeds had not been
-			// fetched yet), and the next run, not the next slot, is
-			// when it goes out first.
-			if _, ok, err := a.Store.LastSlot(ctx, spec.Name); err != nil || !ok {
-				return NothingNew, &d, err
+			// A digest never recorded, composed off its schedule (the
+			// first `once` or `send`, due at once), stays so: that run
+			// found nothing (every source failed, the feeds had not
+			// been fetched yet), and the next run, not the next slot,
+			// is when it goes out first. A scheduled slot is recorded
+			// as done, so that a daemon down at the next one catches
+			// that one up.
+			if !a.scheduled(spec.Name, slot) {
+				if _, ok, err := a.Store.LastSlot(ctx, spec.Name); err != nil || !ok {
+					return NothingNew, &d, err
+				}
 			}
 			return NothingNew, &d, a.Store.RecordEmpty(ctx, spec.Name, slot)
 		}
@@ -278,6 +285,16 @@ func (a *App) Compose(ctx context.Context, spec digest.Spec, slot time.Time, aga
 			return 0, nil, err
 		}
 	}
+}
+
+// scheduled reports whether slot is one of digest's scheduled slots.
+func (a *App) scheduled(digest string, slot time.Time) bool {
+	for _, d := range a.Config.Digests {
+		if d.Name == digest && d.Timetable != nil {
+			return d.Timetable.Next(slot.Add(-time.Second)).Equal(slot)
+		}
+	}
+	return false
 }
 
 // Due says whether spec's latest scheduled slot at now is later than its
