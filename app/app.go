@@ -117,6 +117,7 @@ func (a *App) newComposer() *digest.Composer {
 		MaxAge:    a.Config.MaxAge,
 		Sources:   names,
 		Domain:    MessageDomain(a.Config),
+		Mask:      SourceMask(a.Config),
 	}
 }
 

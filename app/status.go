@@ -82,15 +82,17 @@ func (a *App) printHealth(w io.Writer, hs []store.Health) {
 	fmt.Fprintln(w, "Sources:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NAME\tSTATUS\tLAST RUN\tLAST SUCCESS\tITEMS\tERROR")
+	mask := SourceMask(a.Config)
 	for _, s := range a.Config.Sources {
 		h, ok := byName[s.Name]
 		if !ok {
 			fmt.Fprintf(tw, "  %s\tnever fetched\t-\t-\t-\t\n", s.Name)
 			continue
 		}
-		// The row names the source already; servers write much of the
-		// rest: no raw escapes on the terminal.
-		errText := safetext.Line(strings.TrimPrefix(h.LastError, fmt.Sprintf("source %q: ", s.Name)))
+		// Masked: an older newswatch stored errors as they came. The row
+		// names the source already; servers write much of the rest: no
+		// raw escapes on the terminal.
+		errText := safetext.Line(strings.TrimPrefix(mask(s.Name, h.LastError), fmt.Sprintf("source %q: ", s.Name)))
 		if h.LastStatus == model.StatusError && !h.FailingSince.IsZero() {
 			errText = fmt.Sprintf("(%d %s since %s) %s", h.Failures, Plural(h.Failures, "failure", "failures"), When(h.FailingSince, loc), errText)
 		}

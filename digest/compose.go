@@ -40,6 +40,11 @@ type Composer struct {
 	MaxAge    time.Duration
 	Sources   []string // configured source names, for the health footer
 	Domain    string   // right-hand side of Message-IDs
+	// Mask hides the secrets of source's URLs in an error recorded for
+	// it before the footer shows it: a failure an older newswatch stored
+	// unmasked is still in the footer's window. Masking a masked error
+	// again must change nothing. nil shows errors as recorded.
+	Mask func(source, text string) string
 }
 
 // Draft is a composed digest, not yet recorded in the outbox.

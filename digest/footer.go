@@ -51,7 +51,7 @@ func (c *Composer) sources(ctx context.Context, since time.Time, window string, 
 		}
 		if h.LastStatus == model.StatusError {
 			failing[h.Source] = true
-			hv.Failing = append(hv.Failing, FailingSource{Source: h.Source, Since: format(h.FailingSince), Error: sourceless(h.Source, h.LastError)})
+			hv.Failing = append(hv.Failing, FailingSource{Source: h.Source, Since: format(h.FailingSince), Error: c.sourceError(h.Source, h.LastError)})
 			continue
 		}
 		if h.LastSuccess.After(since) {
@@ -73,7 +73,7 @@ func (c *Composer) sources(ctx context.Context, since time.Time, window string, 
 			recovered[r.Source] = i
 			hv.Recovered = append(hv.Recovered, FailingSource{Source: r.Source, Since: format(r.Started)})
 		}
-		hv.Recovered[i].Error = sourceless(r.Source, r.Err) // runs come oldest first: the last one stays
+		hv.Recovered[i].Error = c.sourceError(r.Source, r.Err) // runs come oldest first: the last one stays
 		hv.Recovered[i].Failures++
 	}
 	hv.Summary = fmt.Sprintf("%d %s fetched fine %s", fine, plural(fine, "source", "sources"), window)
@@ -109,9 +109,13 @@ func (c *Composer) failedDigests(ctx context.Context, name string, since time.Ti
 	return out, nil
 }
 
-// sourceless is a source's recorded error without the source's name in
-// front: the footer names the source already.
-func sourceless(source, err string) string {
+// sourceError is a source's recorded error as the footer shows it:
+// masked, and without the source's name in front (the footer names the
+// source already).
+func (c *Composer) sourceError(source, err string) string {
+	if c.Mask != nil {
+		err = c.Mask(source, err)
+	}
 	return strings.TrimPrefix(err, fmt.Sprintf("source %q: ", source))
 }
 

@@ -143,7 +143,8 @@ type Outcome struct {
 	New         int  // of those, the ones not stored before
 	NotModified bool // the source answered 304 Not Modified
 	// FeedURL is the feed used when the source's feed URL is a web page
-	// that advertises it (scraper.Result.FeedURL); "" otherwise.
+	// that advertises it (scraper.Result.FeedURL), masked as
+	// config.MaskURL shows it; "" otherwise.
 	FeedURL string
 	// Err is nil when the source was fetched and saved; it names the
 	// source, with the secrets of its URL masked (config.MaskSecrets), as
@@ -343,7 +344,12 @@ func (r *fetchRun) keep(j job, res scraper.Result) {
 	res.Err, res.Warning = masked(res.Err, j.src), masked(res.Warning, j.src)
 	run := r.p.record(res)
 	run.Site = j.site
-	out := Outcome{Source: res.Source, Items: len(res.Items), NotModified: res.NotModified, FeedURL: res.FeedURL, Err: res.Err, Warning: res.Warning, Fetch: res.Duration}
+	out := Outcome{Source: res.Source, Items: len(res.Items), NotModified: res.NotModified, Err: res.Err, Warning: res.Warning, Fetch: res.Duration}
+	if res.FeedURL != "" {
+		// Resolved against the page's URL, the feed's keeps its password;
+		// the page's link may carry a token of its own.
+		out.FeedURL = config.MaskURL(res.FeedURL)
+	}
 	if len(res.Items) > 0 {
 		r.p.save(r.ctx, res, run, &out)
 	}

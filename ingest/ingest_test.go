@@ -439,3 +439,48 @@ name = "Alibaba"
 		}
 	}
 }
+
+// TestRunMasksDiscoveredFeed: a source whose feed URL is a web page with a
+// password in it advertises a relative feed link; the feed it used, which
+// the Outcome reports and app.LogOutcome logs as discovered_feed (and
+// `fetch` prints), must not carry the password.
+func TestRunMasksDiscoveredFeed(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><head><link rel="alternate" type="application/rss+xml" href="/feed"></head><body>hi</body></html>`)
+	})
+	mux.HandleFunc("/feed", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, rss)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	feed := "http://user:hunter2@" + host + "/page"
+	dir := t.TempDir()
+	cfg, wl := loadConfig(t, filepath.Join(dir, "newswatch.toml"), fmt.Sprintf(`database = "nw.db"
+[output]
+dir = "out"
+[[sources]]
+name = "Paid"
+feed = %q
+[[companies]]
+name = "Alibaba"
+`, feed))
+	st, err := store.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var got Outcome
+	if _, err := New(cfg, st, wl).Run(context.Background(), cfg.Sources, func(o Outcome) { got = o }); err != nil {
+		t.Fatal(err)
+	}
+	if got.Err != nil || got.FeedURL == "" {
+		t.Fatalf("outcome %+v: want the discovered feed used", got)
+	}
+	if strings.Contains(got.FeedURL, "hunter2") {
+		t.Errorf("Outcome.FeedURL = %q: the source's password, logged as discovered_feed", got.FeedURL)
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"newswatch/config"
 )
 
 // Limits that are not configurable: at most 10 redirects are followed.
@@ -358,7 +360,8 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		if wait > maxRetryWait {
 			return nil, err
 		}
-		t.f.log.Debug("retrying", "url", req.URL.Redacted(), "status", he.Status, "wait", wait)
+		// Redacted keeps query values, where keys often are.
+		t.f.log.Debug("retrying", "url", config.MaskURL(req.URL.String()), "status", he.Status, "wait", wait)
 		t.f.hosts.hold(req.URL.Hostname(), wait)
 	}
 }

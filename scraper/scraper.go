@@ -104,6 +104,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
+	"newswatch/config"
 	"newswatch/internal/safetext"
 )
 
@@ -295,7 +296,8 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source) (res Result) {
 		}
 		log := f.log.With("source", src.Name)
 		if res.Err != nil {
-			log.Debug("fetch failed", "duration", res.Duration, "error", res.Err)
+			// Masked as ingest stores it: debug records may be shared.
+			log.Debug("fetch failed", "duration", res.Duration, "error", config.MaskSecrets(res.Err.Error(), src.Feed, src.Page))
 		} else {
 			log.Debug("fetched", "duration", res.Duration, "items", len(res.Items), "not_modified", res.NotModified)
 		}
