@@ -56,8 +56,11 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 			log.With("digest", d.Message.Digest, "channel", d.Channel))
 		if errors.Is(err, store.ErrNotFound) {
 			// Ended or taken over by another sender meanwhile: its outcome
-			// is that sender's to record; the others go on.
-			log.Warn("delivery no longer ours to record", "digest", d.Message.Digest, "channel", d.Channel, "error", err)
+			// is that sender's to record; the others go on. (A send that
+			// went out was logged by unrecorded.)
+			if kind != sent {
+				log.Warn("delivery no longer ours to record", "digest", d.Message.Digest, "channel", d.Channel, "error", err)
+			}
 			continue
 		}
 		rep.add(kind, o)
@@ -96,8 +99,8 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 		}
 		return s.Send(held, m)
 	}()
-	if sendErr != nil && errors.Is(context.Cause(held), store.ErrLeaseLost) {
-		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", context.Cause(held))
+	if lost := leaseLost(held, sendErr); lost != nil {
+		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", lost)
 		return o, 0, nil
 	}
 	se := classify(sendErr)
@@ -108,7 +111,7 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	switch {
 	case sendErr == nil:
 		if err := st.MarkDeliverySent(rec, m.ID, d.Key, now); err != nil {
-			log.Error("delivered but not recorded, it will be sent again", "message_id", m.MessageID, "err", err)
+			unrecorded(rec, st, log, m.ID, d.Key, m.MessageID, err, "delivered but not recorded, it will be sent again")
 			return o, sent, err
 		}
 		log.Info("delivered", "message_id", m.MessageID, "attempt", o.Attempt)
