@@ -9,7 +9,11 @@
 //   - never two fetches at once: a job that needs a fetch while one runs
 //     waits for that one;
 //   - a job still running is not started again by its next tick, and a job
-//     that panics is logged and runs again at its next tick;
+//     that panics is logged and runs again at its next tick; a digest's
+//     job, a tick's or a catch-up's, is not started while another of that
+//     digest runs (the one to start is skipped and logged);
+//   - each digest's job runs apart from the others', at start-up as at
+//     its ticks: a digest whose delivery hangs holds back no other;
 //   - a digest tick fetches first, then composes and delivers; on a shared
 //     (PostgreSQL) database one daemon composes each slot and the others
 //     take over should it die;
@@ -90,6 +94,9 @@ type Daemon struct {
 	wg         sync.WaitGroup
 
 	fetches singleflight.Group
+
+	digestsMu sync.Mutex
+	digests   map[string]bool // the digests whose job is running
 
 	healthMu sync.Mutex
 	rounds   []int // successful sources in each of the last fetch rounds
@@ -188,13 +195,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 // window, never one per missed slot. A catch-up digest fetches first; with
 // none due, the sources are fetched when the fetch schedule ticked since
 // their last fetch (or one was never fetched), so that a daemon started
-// between two slots does not serve stale items until the next one.
+// between two slots does not serve stale items until the next one. The
+// delivery of what was pending and each digest's catch-up are jobs of
+// their own, as ticks are: a receiver that hangs holds back none of the
+// others.
 func (d *Daemon) startup() {
+	a := d.current()
 	d.goJob(func() {
-		a := d.current()
 		ctx, cancel := context.WithTimeout(d.jobs, digestDeadline)
 		defer cancel()
 		d.deliver(ctx, a, deliver.RetryPolicy{Immediate: true})
+	})
+	d.goJob(func() {
+		ctx, cancel := context.WithTimeout(d.jobs, digestDeadline)
+		defer cancel()
 		now := a.Now()
 		type catchUp struct {
 			name string
@@ -219,10 +233,33 @@ func (d *Daemon) startup() {
 			d.startupFetch(ctx, a, now)
 		}
 		for _, c := range due {
-			d.digestJob(c.name, c.slot)
+			d.goJob(func() { d.digestOnce(c.name, c.slot) })
 		}
 		d.pruneJob()
 	})
+}
+
+// digestOnce runs the job of digest name for slot unless one of that
+// digest is running: a tick's, a catch-up's, or one started under the
+// configuration before a reload. Its skip is logged.
+func (d *Daemon) digestOnce(name string, slot time.Time) {
+	d.digestsMu.Lock()
+	if d.digests[name] {
+		d.digestsMu.Unlock()
+		d.log.Info("digest job still running: this one skipped", "digest", name, "slot", slot)
+		return
+	}
+	if d.digests == nil {
+		d.digests = map[string]bool{}
+	}
+	d.digests[name] = true
+	d.digestsMu.Unlock()
+	defer func() {
+		d.digestsMu.Lock()
+		delete(d.digests, name)
+		d.digestsMu.Unlock()
+	}()
+	d.digestJob(name, slot)
 }
 
 // startupFetch fetches the sources unless every configured one was
@@ -287,7 +324,7 @@ func (d *Daemon) schedule(a *app.App) error {
 	c.Schedule(a.Config.FetchTimetable, d.tracked(func() { d.fetchJob() }))
 	for _, dg := range a.Config.Digests {
 		name, tt := dg.Name, dg.Timetable
-		c.Schedule(dg.Timetable, d.tracked(func() { d.digestJob(name, slotOf(a, tt)) }))
+		c.Schedule(dg.Timetable, d.tracked(func() { d.digestOnce(name, slotOf(a, tt)) }))
 	}
 	every := retryEvery
 	if a.Store.Shared() {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"newswatch/model"
 	"newswatch/store"
 )
@@ -23,8 +25,12 @@ type Channels func(digest, key string) (Sender, model.Channel, error)
 // retried with policy's backoff (no sooner than a Retry-After asked) and
 // given up 72 hours after the digest was composed, a permanent one is
 // recorded as failed. Each channel of a message is tried and recorded on
-// its own, so one failing holds back no other; the outcomes carry the
-// channel in Outcome.Channel. Delivery is at least once: if the process
+// its own, so one failing holds back no other: each digest's channel is a
+// queue of its own, its deliveries sent oldest first, and up to
+// channelsAtOnce queues are sent at once, so a receiver that hangs delays
+// only its own. The outcomes carry the channel in Outcome.Channel, in the
+// order of the outbox. The error is the first about the outbox itself (or
+// ctx); the other queues go on. Delivery is at least once: if the process
 // dies between the receiver's answer and its record, the next run sends
 // again, with the same Message-ID (the webhook's Idempotency-Key).
 func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, now time.Time, policy RetryPolicy) (Report, error) {
@@ -40,7 +46,9 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 	if err := rename(ctx, st, ds, channels, log); err != nil {
 		return rep, fmt.Errorf("deliver: %w", err)
 	}
-	for _, d := range ds {
+	queues := map[[2]string][]int{} // digest and channel → indexes in ds
+	var order [][2]string
+	for i, d := range ds {
 		if d.Status != model.MessagePending {
 			continue
 		}
@@ -49,24 +57,54 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 		if (!policy.Immediate || d.Unanswered > 0) && d.NextAttempt.After(now) {
 			continue
 		}
-		if err := ctx.Err(); err != nil {
-			return rep, fmt.Errorf("deliver: %w", err)
+		q := [2]string{d.Message.Digest, d.Key}
+		if _, ok := queues[q]; !ok {
+			order = append(order, q)
 		}
-		o, kind, err := deliverChannel(ctx, st, channels, d, now, policy,
-			log.With("digest", d.Message.Digest, "channel", d.Channel))
-		if errors.Is(err, store.ErrNotFound) {
-			// Ended or taken over by another sender meanwhile: its outcome
-			// is that sender's to record; the others go on.
-			log.Warn("delivery no longer ours to record", "digest", d.Message.Digest, "channel", d.Channel, "error", err)
-			continue
-		}
-		rep.add(kind, o)
-		if err != nil {
-			return rep, fmt.Errorf("deliver: %w", err)
-		}
+		queues[q] = append(queues[q], i)
 	}
-	return rep, nil
+	type result struct {
+		o    Outcome
+		kind outcomeKind
+	}
+	results := make([]result, len(ds))
+	var g errgroup.Group
+	g.SetLimit(channelsAtOnce)
+	for _, q := range order {
+		g.Go(func() error {
+			for _, i := range queues[q] {
+				d := ds[i]
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("deliver: %w", err)
+				}
+				o, kind, err := deliverChannel(ctx, st, channels, d, now, policy,
+					log.With("digest", d.Message.Digest, "channel", d.Channel))
+				if errors.Is(err, store.ErrNotFound) {
+					// Ended or taken over by another sender meanwhile: its
+					// outcome is that sender's to record; the others go
+					// on. (A send that went out was logged by unrecorded.)
+					if kind != sent {
+						log.Warn("delivery no longer ours to record", "digest", d.Message.Digest, "channel", d.Channel, "error", err)
+					}
+					continue
+				}
+				results[i] = result{o, kind}
+				if err != nil {
+					return fmt.Errorf("deliver: %w", err)
+				}
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	for _, r := range results {
+		rep.add(r.kind, r.o)
+	}
+	return rep, err
 }
+
+// channelsAtOnce is how many channel queues DeliverChannels sends at once.
+const channelsAtOnce = 8
 
 // maxUnanswered is how many tries of a channel may go unanswered (sent,
 // no answer in time) before the delivery is taken as done, and
@@ -96,8 +134,8 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 		}
 		return s.Send(held, m)
 	}()
-	if sendErr != nil && errors.Is(context.Cause(held), store.ErrLeaseLost) {
-		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", context.Cause(held))
+	if lost := leaseLost(held, sendErr); lost != nil {
+		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", lost)
 		return o, 0, nil
 	}
 	se := classify(sendErr)
@@ -108,7 +146,7 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	switch {
 	case sendErr == nil:
 		if err := st.MarkDeliverySent(rec, m.ID, d.Key, now); err != nil {
-			log.Error("delivered but not recorded, it will be sent again", "message_id", m.MessageID, "err", err)
+			unrecorded(rec, st, log, m.ID, d.Key, m.MessageID, err, "delivered but not recorded, it will be sent again")
 			return o, sent, err
 		}
 		log.Info("delivered", "message_id", m.MessageID, "attempt", o.Attempt)

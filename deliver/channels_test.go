@@ -357,3 +357,51 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 		t.Errorf("the redirect target got %d posts", len(elsewhere.keys))
 	}
 }
+
+// hanging is a webhook receiver that answers no request until released,
+// and tells when each request arrived.
+type hanging struct {
+	arrived chan string
+	release chan struct{}
+}
+
+func (h *hanging) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.arrived <- r.URL.Path
+	<-h.release
+}
+
+// TestChannelsHangingHoldBackNone: receivers that do not answer, each a
+// channel of its own, are posted to at once: none waits for another's
+// answer (a webhook's timeout is 30 s; the test waits 10 s at most).
+func TestChannelsHangingHoldBackNone(t *testing.T) {
+	st := openStore(t)
+	h := &hanging{arrived: make(chan string, 3), release: make(chan struct{})}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	channelOutbox(t, st, "hang1", "hang2", "hang3")
+	chans := webhooks(map[string]string{"hang1": srv.URL + "/1", "hang2": srv.URL + "/2", "hang3": srv.URL + "/3"})
+	done := make(chan Report, 1)
+	go func() {
+		rep, err := DeliverChannels(context.Background(), st, chans, t0, RetryPolicy{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	defer func() {
+		close(h.release)
+		if rep := <-done; !t.Failed() && len(rep.Sent) != 3 {
+			t.Errorf("report %+v, want the three channels sent once answered", rep)
+		}
+	}()
+	deadline := time.After(10 * time.Second)
+	seen := map[string]bool{}
+	for len(seen) < 3 {
+		select {
+		case p := <-h.arrived:
+			seen[p] = true
+		case <-deadline:
+			t.Fatalf("posted to %v while none answered; want all three at once", seen)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/model"
+	"newswatch/store"
 )
 
 // Chat sends outbox messages as text to a chat or push service (Slack,
@@ -77,6 +78,12 @@ func (c *Chat) Send(ctx context.Context, m model.Message) error {
 	go func() {
 		chatMu.Lock()
 		defer chatMu.Unlock()
+		// Sent only while a lease held on the delivery (ctx of a store
+		// Hold) is still this sender's, judged once the turn came.
+		if err := store.CheckHeld(ctx); err != nil {
+			done <- err
+			return
+		}
 		current.Store(e)
 		defer current.Store(nil)
 		done <- svc.Send(text, nil)
@@ -85,6 +92,9 @@ func (c *Chat) Send(ctx context.Context, m model.Message) error {
 	case err = <-done:
 	case <-ctx.Done():
 		err = ctx.Err()
+	}
+	if errors.Is(err, store.ErrLeaseLost) {
+		return &SendError{Temporary: true, Err: fmt.Errorf("%s: not sent: %w", name, err)}
 	}
 	wrote, status, large := e.seen()
 	switch {

@@ -165,8 +165,11 @@ func Deliver(ctx context.Context, st *store.Store, s Sender, now time.Time, poli
 		o, kind, err := deliverOne(ctx, st, s, m, now, policy, log.With("digest", m.Digest))
 		if errors.Is(err, store.ErrNotFound) {
 			// Sent, ended or taken over by another sender meanwhile: its
-			// outcome is that sender's to record; the others go on.
-			log.Warn("message no longer ours to record", "digest", m.Digest, "message_id", m.MessageID, "error", err)
+			// outcome is that sender's to record; the others go on. (A
+			// send that went out was logged by unrecorded.)
+			if kind != sent {
+				log.Warn("message no longer ours to record", "digest", m.Digest, "message_id", m.MessageID, "error", err)
+			}
 			continue
 		}
 		rep.add(kind, o)
@@ -214,15 +217,33 @@ func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message,
 	held, stop := st.HoldMessage(ctx, m.ID)
 	defer stop()
 	sendErr := s.Send(held, m)
-	if sendErr != nil && errors.Is(context.Cause(held), store.ErrLeaseLost) {
-		// The new holder sends it and records the outcome.
-		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", context.Cause(held))
+	if lost := leaseLost(held, sendErr); lost != nil {
+		// Nothing recorded: the new holder sends it and records the
+		// outcome.
+		log.Warn("lease lost while sending, left to its new holder", "message_id", m.MessageID, "err", lost)
 		return o, 0, nil
 	}
 	d := decide(m, sendErr, now, policy)
 	// Recorded with a context that outlives a cancellation: the try has
 	// happened, and recording it is what avoids a duplicate.
 	return d.o, d.kind, d.record(context.WithoutCancel(ctx), st, m.ID, now, log)
+}
+
+// leaseLost is why a send that failed (sendErr) under the held context
+// did because its lease was lost: the sender found it expired before a
+// step it cannot take back (store.CheckHeld), or a renewal found it taken
+// over and cancelled the send. nil for a send that succeeded or failed
+// for another reason.
+func leaseLost(held context.Context, sendErr error) error {
+	switch {
+	case sendErr == nil:
+		return nil
+	case errors.Is(sendErr, store.ErrLeaseLost):
+		return sendErr
+	case errors.Is(context.Cause(held), store.ErrLeaseLost):
+		return context.Cause(held)
+	}
+	return nil
 }
 
 // outcomeOf is the Outcome of a try of m, before its result is known.
@@ -334,7 +355,7 @@ func (d decision) record(ctx context.Context, st *store.Store, id int64, now tim
 	switch d.action {
 	case actSent:
 		if err := st.MarkSent(ctx, id, now); err != nil {
-			log.Error("message sent but not recorded, it will be sent again", "message_id", o.MessageID, "err", err)
+			unrecorded(ctx, st, log, id, "", o.MessageID, err, "message sent but not recorded, it will be sent again")
 			return err
 		}
 		if len(o.Rejected) > 0 {
@@ -345,7 +366,7 @@ func (d decision) record(ctx context.Context, st *store.Store, id int64, now tim
 		}
 	case actPartial:
 		if err := st.MarkPartial(ctx, id, now, o.Owed, d.why, o.Next); err != nil {
-			log.Error("message sent to some recipients but not recorded, it will be sent again to all", "message_id", o.MessageID, "err", err)
+			unrecorded(ctx, st, log, id, "", o.MessageID, err, "message sent to some recipients but not recorded, it will be sent again to all")
 			return err
 		}
 		log.Warn("some recipients refused for now: will retry them alone", "delivered_to_others", true, "message_id", o.MessageID,
@@ -386,6 +407,24 @@ func (d decision) record(ctx context.Context, st *store.Store, id int64, now tim
 			"code", d.code, "err", o.Err)
 	}
 	return nil
+}
+
+// unrecorded logs a send that went out but could not be recorded (err,
+// from marking message id's mail, channel "", or its delivery through
+// channel as sent). When another sender had recorded it sent already,
+// this one's lease was taken over while it was sending: nothing is sent
+// again, though the receiver may have it twice, with one Message-ID; a
+// warning says so. Otherwise the error is logged as msg: the next sender
+// sends it again.
+func unrecorded(ctx context.Context, st *store.Store, log *slog.Logger, id int64, channel, messageID string, err error, msg string) {
+	if errors.Is(err, store.ErrNotFound) {
+		if done, rerr := st.RecordedSent(ctx, id, channel); rerr == nil && done {
+			log.Warn("sent, but another sender had recorded it sent already: this one's lease was taken over while it was sending",
+				"message_id", messageID)
+			return
+		}
+	}
+	log.Error(msg, "message_id", messageID, "err", err)
 }
 
 // owed returns the entries of to whose address was refused with a 4xx

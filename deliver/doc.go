@@ -12,9 +12,15 @@
 // stored parts by [NewMsg] with the same Message-ID on every try, so a
 // resend after a crash is one the receiving side can recognise.
 //
+// Every send is made under its lease (store.Lease, renewed by a Hold), and
+// no sender takes a step it cannot take back (SMTP's DATA and the end of
+// the message, a webhook or chat post, a file) once that lease may have
+// expired by its own clock (store.CheckHeld): a sender that stalled past
+// it leaves the message to the one that took it over, recording nothing.
+//
 // A digest's notify channels are deliveries of their own: [DeliverChannels]
 // sends each through a [Webhook] (the JSON document, Idempotency-Key =
 // Message-ID, optional HMAC-SHA256 signature) or a [Chat] service (text
-// through shoutrrr) by the same rules, each channel recorded apart so one
-// failing holds back no other.
+// through shoutrrr) by the same rules, each channel sent and recorded
+// apart so one failing or hanging holds back no other.
 package deliver

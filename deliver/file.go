@@ -16,6 +16,7 @@ import (
 	"newswatch/config"
 	"newswatch/internal/atomicfile"
 	"newswatch/model"
+	"newswatch/store"
 )
 
 // DefaultFileFrom is the From of messages the file sender writes, unless
@@ -72,6 +73,11 @@ func (f *fileSender) Send(ctx context.Context, m model.Message) error {
 	dir := filepath.Join(f.dir, config.FolderName(m.Digest))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return &SendError{Temporary: true, Err: fmt.Errorf("file: %w", err)}
+	}
+	// Written only while a lease held on the message (ctx of a store
+	// Hold) is still this sender's.
+	if err := store.CheckHeld(ctx); err != nil {
+		return &SendError{Temporary: true, Err: fmt.Errorf("file: not written: %w", err)}
 	}
 	base := t.Format("2006-01-02-1504")
 	for n := 1; n <= 100; n++ {

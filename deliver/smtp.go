@@ -19,6 +19,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/model"
+	"newswatch/store"
 )
 
 // DefaultTimeout bounds connecting and each SMTP command.
@@ -199,7 +200,7 @@ func (s *smtpSender) SendReply(ctx context.Context, m model.Message) (reply stri
 		return "", err
 	}
 	defer client.Close()
-	reply, err = s.transact(client, msg, from, rcpts)
+	reply, err = s.transact(ctx, client, msg, from, rcpts)
 	if err == nil || !sizeRefused(err) {
 		return reply, err
 	}
@@ -214,7 +215,7 @@ func (s *smtpSender) SendReply(ctx context.Context, m model.Message) (reply stri
 		if merr != nil {
 			return "", err
 		}
-		if reply, err = s.transact(client, smallMsg, from, rcpts); err == nil || !sizeRefused(err) {
+		if reply, err = s.transact(ctx, client, smallMsg, from, rcpts); err == nil || !sizeRefused(err) {
 			return reply, err
 		}
 	}
@@ -222,8 +223,13 @@ func (s *smtpSender) SendReply(ctx context.Context, m model.Message) (reply stri
 }
 
 // transact runs MAIL, RCPT and DATA on an open session, and returns the
-// server's answer to the end of the message.
-func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string, rcpts []string) (string, error) {
+// server's answer to the end of the message. Under a lease (ctx of a
+// store Hold), DATA and the end of the message, which the server takes
+// the message on, go out only while the lease is still this sender's by
+// its clock (store.CheckHeld): one that stalled past it (before, or
+// waiting for a reply) hangs up instead, leaving the message to the new
+// holder.
+func (s *smtpSender) transact(ctx context.Context, client *gosmtp.Client, msg *mail.Msg, from string, rcpts []string) (string, error) {
 	step := func(what string, err error) *SendError {
 		temp, code := classifyReply(err)
 		return s.fail(temp, code, "%s: %w", what, asReply(err))
@@ -267,6 +273,9 @@ func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string,
 		return "", se
 	}
 
+	if err := store.CheckHeld(ctx); err != nil {
+		return "", s.fail(true, 0, "DATA not sent: %w", err)
+	}
 	if err := deadline(); err != nil {
 		return "", step("DATA", err)
 	}
@@ -276,6 +285,10 @@ func (s *smtpSender) transact(client *gosmtp.Client, msg *mail.Msg, from string,
 	}
 	if _, err := msg.WriteTo(w); err != nil {
 		return "", step("sending message", err)
+	}
+	if err := store.CheckHeld(ctx); err != nil {
+		// Hanging up without the final dot: the server drops the message.
+		return "", s.fail(true, 0, "end of DATA not sent: %w", err)
 	}
 	if err := w.Close(); err != nil {
 		return "", step("end of DATA", err)

@@ -20,6 +20,7 @@ import (
 
 	"newswatch/config"
 	"newswatch/model"
+	"newswatch/store"
 )
 
 // SignatureHeader carries a webhook body's HMAC-SHA256 under the secret,
@@ -126,6 +127,12 @@ func (w *Webhook) Post(ctx context.Context, key string, body []byte) error {
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		WroteRequest: func(w httptrace.WroteRequestInfo) { wrote.Store(w.Err == nil) },
 	}))
+	// Posted only while a lease held on the delivery (ctx of a store
+	// Hold) is still this sender's: one that stalled past it leaves the
+	// post to the new holder.
+	if err := store.CheckHeld(ctx); err != nil {
+		return fail(true, 0, "not posted: %w", err)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		// url.Error repeats the expanded URL, secrets and all: keep its

@@ -10,6 +10,7 @@ import (
 	"newswatch/model"
 	"os"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -26,6 +27,16 @@ import (
 // a renewal that finds the lease taken over (it stalled past the expiry: a
 // long GC pause, a suspended VM) cancels it with ErrLeaseLost, so the
 // sending or fetching stops there instead of running beside the new owner.
+//
+// That cancellation comes from another goroutine, and a holder waking from
+// a stall may run on before it: a send would then go out beside the new
+// owner's. So the held context also carries the holder's own deadline: the
+// start of its last successful renewal (or of the Hold) plus LeaseTTL less
+// renewEvery, by the Store's clock. The expiry the database keeps is at
+// least renewEvery later, whatever the round trips took. Before a step it
+// cannot take back (the end of an SMTP DATA, a webhook or chat post), a
+// holder calls CheckHeld, which fails once that deadline passed, whether
+// or not a renewal has run since.
 
 // LeaseTTL is how long a lease lasts unless its owner renews it: the time
 // within which the work of a daemon that died is taken over.
@@ -47,7 +58,7 @@ var ErrLeased = errors.New("store: message is being sent by another sender")
 
 // ErrLeaseLost is the cause (context.Cause) of the cancellation of a held
 // context: a renewal found the lease taken over by another owner, or could
-// not renew it for LeaseTTL.
+// not renew it in time. CheckHeld's error wraps it too.
 var ErrLeaseLost = errors.New("store: lease lost")
 
 // queryRower is a transaction or the database.
@@ -163,6 +174,26 @@ func (s *Store) renew(ctx context.Context, want int64, query string, args ...any
 // ErrLeaseLost when a renewal finds the lease gone; send under it.
 func (s *Store) HoldMessage(ctx context.Context, id int64) (held context.Context, stop func()) {
 	return s.hold(ctx, fmt.Sprintf("message %d", id), func(ctx context.Context) (bool, error) { return s.renewMessage(ctx, id) })
+}
+
+// RecordedSent reports whether message id's mail (channel "") or its
+// delivery through channel is recorded sent: what a sender whose record
+// of a send found it no longer its own (ErrNotFound) asks, to tell a new
+// holder that sent it and recorded it from one still sending it.
+func (s *Store) RecordedSent(ctx context.Context, id int64, channel string) (bool, error) {
+	q, args := `SELECT status FROM messages WHERE id = ?`, []any{id}
+	if channel != "" {
+		q, args = `SELECT status FROM deliveries WHERE message_id = ? AND channel = ?`, []any{id, channel}
+	}
+	var status string
+	err := s.r.QueryRowContext(ctx, s.q(q), args...).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: status of %d: %w", id, err)
+	}
+	return status == model.MessageSent, nil
 }
 
 // Claim takes, for slot, the leases of the named units of work that are
@@ -319,19 +350,20 @@ func (s *Store) endClaims(ctx context.Context, set string, names []string, slot 
 // called; stop waits for a renewal in progress. Each renewal may take one
 // tick at most (a database that stops answering must not hold the lease
 // open). A renewal that errs is tried again at the next tick (the lease
-// lasts several); one that finds the lease gone, or no renewal succeeding
-// since a time one tick short of LeaseTTL ago (the lease may be free at
-// the next tick), cancels the returned context with ErrLeaseLost and
-// renews no more.
+// lasts several); one that finds the lease gone, or an error once the
+// holder's deadline passed (the lease may be free at the next tick),
+// cancels the returned context with ErrLeaseLost and renews no more. The
+// returned context carries the deadline for CheckHeld.
 func (s *Store) hold(ctx context.Context, what string, renew func(context.Context) (bool, error)) (context.Context, func()) {
-	held, lose := context.WithCancelCause(ctx)
+	h := &holder{what: what, now: s.now}
+	h.renewed(h.now())
+	held, lose := context.WithCancelCause(context.WithValue(ctx, holderKey{}, h))
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	ticks, stopTicks := s.renewTicks()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer stopTicks()
-		last := time.Now()
 		for {
 			select {
 			case <-rctx.Done():
@@ -339,20 +371,22 @@ func (s *Store) hold(ctx context.Context, what string, renew func(context.Contex
 			case <-ticks:
 			}
 			// The expiry a renewal writes counts from when it started.
-			start := time.Now()
+			start := h.now()
 			tctx, cancelTry := context.WithTimeout(rctx, renewEvery)
 			ok, err := renew(tctx)
 			cancelTry()
 			switch {
 			case err == nil && ok:
-				last = start
+				h.renewed(start)
 				continue
 			case err == nil:
 				lose(fmt.Errorf("%s: taken over by another owner: %w", what, ErrLeaseLost))
 				return
-			case rctx.Err() == nil && time.Since(last) >= LeaseTTL-renewEvery:
-				lose(fmt.Errorf("%s: not renewed for %v (%w): %w", what, time.Since(last).Round(time.Second), err, ErrLeaseLost))
-				return
+			case rctx.Err() == nil:
+				if lost := h.check(); lost != nil {
+					lose(fmt.Errorf("%w (renewal: %w)", lost, err))
+					return
+				}
 			}
 		}
 	}()
@@ -361,6 +395,58 @@ func (s *Store) hold(ctx context.Context, what string, renew func(context.Contex
 		<-done
 		lose(context.Canceled)
 	}
+}
+
+// holder is a Hold's view of its lease: the deadline past which it no
+// longer takes the lease for its own (see the comment at the top).
+type holder struct {
+	what string
+	now  func() time.Time
+
+	mu       sync.Mutex
+	last     time.Time // the start of the last successful renewal
+	deadline time.Time
+}
+
+type holderKey struct{}
+
+// renewed notes a successful renewal (or the Hold) that started at start.
+func (h *holder) renewed(start time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.last, h.deadline = start, start.Add(LeaseTTL-renewEvery)
+}
+
+// check is nil while the deadline has not passed, else an error wrapping
+// ErrLeaseLost. With the system clock the time elapsed is read from its
+// monotonic reading: a step of the wall clock moves no deadline.
+func (h *holder) check() error {
+	now := h.now()
+	h.mu.Lock()
+	last, deadline := h.last, h.deadline
+	h.mu.Unlock()
+	if now.Before(deadline) {
+		return nil
+	}
+	return fmt.Errorf("%s: not renewed for %v, another owner may have it: %w",
+		h.what, now.Sub(last).Round(time.Millisecond), ErrLeaseLost)
+}
+
+// CheckHeld tells a holder whether it may still act on its lease: nil
+// while the lease of the Hold whose context ctx is (or derives from) is
+// still its own by its clock, an error wrapping ErrLeaseLost once a
+// renewal found it taken over or the holder's deadline passed (it may have
+// stalled past the expiry, a renewal not run yet). A ctx of no Hold is
+// nil. Senders call it right before a step they cannot take back.
+func CheckHeld(ctx context.Context) error {
+	if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
+		return cause
+	}
+	h, ok := ctx.Value(holderKey{}).(*holder)
+	if !ok {
+		return nil
+	}
+	return h.check()
 }
 
 // renewTicks is the renewal clock of Holds: a tick every renewEvery, or
