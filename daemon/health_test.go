@@ -118,3 +118,49 @@ func TestHealthHostCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthMasksRemovedSource: a source removed from (or renamed in) the
+// configuration keeps its health row, and /healthz lists it; an error an
+// older version stored unmasked must not be shown with its secrets, since
+// the URLs that would mask it are gone. The same holds for the outbox and
+// delivery rows of a digest no longer configured.
+func TestHealthMasksRemovedSource(t *testing.T) {
+	const old = "http://user:hunter2@127.0.0.1:1/rss?apikey=SEKRET"
+	const hook = "https://hooks.example.org/in?token=HOOKSECRET"
+	cfgPath := writeDaemonConfig(t, t.TempDir(), 25, "http://127.0.0.1:1/feed", "")
+	a := openApp(t, cfgPath)
+	ctx := context.Background()
+	if _, err := a.Store.SaveRun(ctx, model.Run{Source: "Removed", Started: time.Now(), Status: model.StatusError,
+		Err: `source "Removed": fetch ` + old + `: HTTP 500 Internal Server Error`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ch := model.Channel{Key: config.ChannelKey(hook), Name: config.MaskURL(hook)}
+	m := model.Message{Digest: "Gone", Slot: now, MessageID: "<gone@example.org>", Subject: "s", To: []string{"analyst@example.org"},
+		CoveredUntil: now, Channels: []model.Channel{ch}}
+	if err := a.Store.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.MarkFailed(ctx, m.ID, "webhook "+hook+": 500"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.MarkDeliveryFailed(ctx, m.ID, ch.Key, `Post "`+hook+`": EOF`); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	New(a, Options{}).serveHealth(rec, httptest.NewRequest("GET", "/healthz", nil))
+	body := rec.Body.String()
+	for _, secret := range []string{"hunter2", "SEKRET", "HOOKSECRET"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("/healthz shows %q of a source or digest no longer configured:\n%s", secret, body)
+		}
+	}
+	for _, want := range []string{`"name": "Removed"`, `"error": "` + hiddenSource + `"`, `"last_error": "` + hiddenDigest + `"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/healthz lacks %s:\n%s", want, body)
+		}
+	}
+	if n := strings.Count(body, hiddenDigest); n != 2 {
+		t.Errorf("%d rows of the removed digest hidden, want its message and its delivery:\n%s", n, body)
+	}
+}
