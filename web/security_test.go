@@ -663,6 +663,33 @@ func TestNotTextRefused(t *testing.T) {
 	}
 }
 
+// TestSurrogateEscapeRefused: a JSON string escape that is no character
+// (a lone surrogate) decodes to U+FFFD as invalid UTF-8 bytes would: it
+// is refused the same way, 400 naming the key, not saved into the file;
+// so is an escaped NUL.
+func TestSurrogateEscapeRefused(t *testing.T) {
+	f := newFixture(t, "")
+	before, _ := os.ReadFile(f.path)
+	for body, want := range map[string]string{
+		`{"kind":"company","name":"Alibaba","aliases":["Ali\udc00baba"]}`: "aliases: holds U+FFFD",
+		`{"kind":"company","name":"Alibaba","aliases":["Ali\ud800"]}`:     "aliases: holds U+FFFD",
+		`{"kind":"company","name":"Ali\u0000baba"}`:                       "name: holds the control character U+0000",
+	} {
+		w := f.do(t, "PUT", "/api/watchlist", body, nil)
+		after, _ := os.ReadFile(f.path)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), want) || string(after) != string(before) {
+			t.Errorf("PUT of %s: %d %s, want 400 %q\nfile:\n%s", body, w.Code, w.Body, want, after)
+		}
+	}
+	if w := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"company","name":"Alibaba","aliases":["Ali\udc00baba"]}`, nil); w.Code != http.StatusBadRequest {
+		t.Errorf("preview of Ali\\udc00baba: %d %s", w.Code, w.Body)
+	}
+	// An escaped character that is one (a pair of surrogates) is text.
+	if w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":["Ali\ud83d\ude00baba"]}`, nil); w.Code != http.StatusOK {
+		t.Errorf("PUT of a surrogate pair: %d %s", w.Code, w.Body)
+	}
+}
+
 // Titles are cut to 300 characters, as digests cut them.
 func TestLongTitleCut(t *testing.T) {
 	f := newFixture(t, "")

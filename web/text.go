@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/url"
@@ -12,10 +13,12 @@ import (
 )
 
 // textProblem says why s is not text a person could have typed, "" when
-// it is: bytes that are not UTF-8, or a control character other than a
-// tab or a line break (a NUL). Such a value is refused, not read as
-// something else: decoded it becomes U+FFFD, and a search drops it as no
-// word at all, so that "q=%ff" searched for everything.
+// it is: bytes that are not UTF-8, a control character other than a tab
+// or a line break (a NUL), or U+FFFD, the mark a decoder leaves where a
+// character was lost (a JSON escape of a lone surrogate, "\udc00",
+// decodes to it). Such a value is refused, not read as something else:
+// decoded it becomes U+FFFD, which would be saved so, and a search drops
+// it as no word at all, so that "q=%ff" searched for everything.
 func textProblem(s string) string {
 	if !utf8.ValidString(s) {
 		i := 0
@@ -32,6 +35,9 @@ func textProblem(s string) string {
 		r, _ := utf8.DecodeRuneInString(s[i:])
 		return fmt.Sprintf("holds the control character %U", r)
 	}
+	if strings.ContainsRune(s, utf8.RuneError) {
+		return "holds U+FFFD, the mark of a character lost in decoding (as an escaped lone surrogate such as \\udc00 is)"
+	}
 	return ""
 }
 
@@ -46,6 +52,44 @@ func checkText(v url.Values) error {
 		for _, s := range append([]string{k}, v[k]...) {
 			if why := textProblem(s); why != "" {
 				return fmt.Errorf("%w: %s: %s", errBadRequest, name, why)
+			}
+		}
+	}
+	return nil
+}
+
+// checkJSONText refuses a decoded JSON value whose keys or strings are not
+// text (textProblem), naming the first such key (within key; in an array,
+// the array's key). The body's bytes were checked as UTF-8 already; this
+// catches what its escapes decode to: "\u0000", a lone surrogate.
+func checkJSONText(v any, key string) error {
+	name := func(k string) string {
+		if textProblem(k) != "" {
+			k = strconv.Quote(k)
+		}
+		if key == "" {
+			return k
+		}
+		return key + "." + k
+	}
+	switch v := v.(type) {
+	case string:
+		if why := textProblem(v); why != "" {
+			return fmt.Errorf("%w: %s: %s", errBadRequest, cmp.Or(key, "body"), why)
+		}
+	case []any:
+		for _, e := range v {
+			if err := checkJSONText(e, key); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if why := textProblem(k); why != "" {
+				return fmt.Errorf("%w: %s: %s", errBadRequest, name(k), why)
+			}
+			if err := checkJSONText(v[k], name(k)); err != nil {
+				return err
 			}
 		}
 	}
