@@ -653,6 +653,7 @@ func TestNotTextRefused(t *testing.T) {
 		"/api/items?company=Ali%ffbaba": "company: is not valid UTF-8",
 		"/search?%ff=1":                 `"\xff": is not valid UTF-8`,
 		"/search?q=spy%00":              "q: holds the control character U+0000",
+		"/api/items?q=%ef%bf%bd":        "q: holds U+FFFD",
 	} {
 		if w := f.do(t, "GET", target, "", nil); w.Code != http.StatusBadRequest || !strings.Contains(html.UnescapeString(w.Body.String()), want) {
 			t.Errorf("%s: %d, want 400 %q: %s", target, w.Code, want, w.Body)
@@ -665,15 +666,14 @@ func TestNotTextRefused(t *testing.T) {
 
 // TestSurrogateEscapeRefused: a JSON string escape that is no character
 // (a lone surrogate) decodes to U+FFFD as invalid UTF-8 bytes would: it
-// is refused the same way, 400 naming the key, not saved into the file;
-// so is an escaped NUL.
+// is refused the same way, 400 naming the key, not saved into the file.
 func TestSurrogateEscapeRefused(t *testing.T) {
 	f := newFixture(t, "")
 	before, _ := os.ReadFile(f.path)
 	for body, want := range map[string]string{
-		`{"kind":"company","name":"Alibaba","aliases":["Ali\udc00baba"]}`: "aliases: holds U+FFFD",
-		`{"kind":"company","name":"Alibaba","aliases":["Ali\ud800"]}`:     "aliases: holds U+FFFD",
-		`{"kind":"company","name":"Ali\u0000baba"}`:                       "name: holds the control character U+0000",
+		`{"kind":"company","name":"Alibaba","aliases":["Ali\udc00baba"]}`:       "aliases[0]: holds U+FFFD",
+		`{"kind":"company","name":"Alibaba","aliases":["Alibaba","Ali\ud800"]}`: "aliases[1]: holds U+FFFD",
+		`{"kind":"company","name":"Ali\udc00baba"}`:                             "name: holds U+FFFD",
 	} {
 		w := f.do(t, "PUT", "/api/watchlist", body, nil)
 		after, _ := os.ReadFile(f.path)

@@ -36,10 +36,13 @@ func textProblem(s string) string {
 		return fmt.Sprintf("holds the control character %U", r)
 	}
 	if strings.ContainsRune(s, utf8.RuneError) {
-		return "holds U+FFFD, the mark of a character lost in decoding (as an escaped lone surrogate such as \\udc00 is)"
+		return lostChar
 	}
 	return ""
 }
+
+// lostChar is why text holding U+FFFD is refused.
+const lostChar = "holds U+FFFD, the mark of a character lost in decoding (as an escaped lone surrogate such as \\udc00 is)"
 
 // checkText refuses query parameters or form fields that are not text
 // (textProblem), naming the first such key.
@@ -58,37 +61,33 @@ func checkText(v url.Values) error {
 	return nil
 }
 
-// checkJSONText refuses a decoded JSON value whose keys or strings are not
-// text (textProblem), naming the first such key (within key; in an array,
-// the array's key). The body's bytes were checked as UTF-8 already; this
-// catches what its escapes decode to: "\u0000", a lone surrogate.
+// checkJSONText refuses a decoded JSON value with U+FFFD in a string
+// (textProblem), naming the first such key as the entry's checks do
+// ("aliases[1]"); an unknown key, as any key with U+FFFD is, was refused
+// by the decoding. The body's bytes were checked as UTF-8 already; this
+// catches what its escapes decode to: a lone surrogate, "\udc00", is
+// decoded to U+FFFD, which no later check can tell from typed text. An
+// escaped control character needs no check here: the entry's own checks
+// refuse it, naming the key and quoting the value.
 func checkJSONText(v any, key string) error {
-	name := func(k string) string {
-		if textProblem(k) != "" {
-			k = strconv.Quote(k)
-		}
-		if key == "" {
-			return k
-		}
-		return key + "." + k
-	}
 	switch v := v.(type) {
 	case string:
-		if why := textProblem(v); why != "" {
-			return fmt.Errorf("%w: %s: %s", errBadRequest, cmp.Or(key, "body"), why)
+		if strings.ContainsRune(v, utf8.RuneError) {
+			return fmt.Errorf("%w: %s: %s", errBadRequest, cmp.Or(key, "body"), lostChar)
 		}
 	case []any:
-		for _, e := range v {
-			if err := checkJSONText(e, key); err != nil {
+		for i, e := range v {
+			if err := checkJSONText(e, fmt.Sprintf("%s[%d]", key, i)); err != nil {
 				return err
 			}
 		}
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(v)) {
-			if why := textProblem(k); why != "" {
-				return fmt.Errorf("%w: %s: %s", errBadRequest, name(k), why)
+			name := k
+			if key != "" {
+				name = key + "." + k
 			}
-			if err := checkJSONText(v[k], name(k)); err != nil {
+			if err := checkJSONText(v[k], name); err != nil {
 				return err
 			}
 		}
