@@ -126,6 +126,13 @@ type outboxEntry struct {
 	Held bool `json:"held,omitempty"`
 }
 
+// The texts /healthz shows instead of the stored error of a source or
+// digest no longer in the configuration.
+const (
+	hiddenSource = "error hidden: source no longer configured"
+	hiddenDigest = "error hidden: digest no longer configured"
+)
+
 func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	a := d.current()
 	stamp := func(t time.Time) string {
@@ -142,20 +149,38 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	hs, msgs, dels := st.Health, st.Messages, st.Deliveries
 	// Errors are stored masked; those recorded before that are masked
 	// here, each with the URLs it may quote: its source's, its digest's
-	// notify URLs.
+	// notify URLs. A source or digest no longer configured (removed or
+	// renamed) keeps its rows, and they are still listed: its last run
+	// and its unsent messages are facts the operator may need. But its
+	// URLs are gone, so an old error cannot be masked: a fixed text
+	// stands in for it.
 	sources := map[string]config.Source{}
 	for _, src := range append(slices.Clone(a.Config.Sources), a.Config.PausedSources...) {
 		sources[src.Name] = src
 	}
 	notify := map[string][]string{}
-	for _, dg := range a.Config.Digests {
+	for _, dg := range append(slices.Clone(a.Config.Digests), a.Config.PausedDigests...) {
 		notify[dg.Name] = dg.Notify
+	}
+	sourceError := func(name, text string) string {
+		src, ok := sources[name]
+		if !ok && text != "" {
+			return hiddenSource
+		}
+		return src.MaskSecrets(text)
+	}
+	digestError := func(name, text string) string {
+		urls, ok := notify[name]
+		if !ok && text != "" {
+			return hiddenDigest
+		}
+		return config.MaskSecrets(text, urls...)
 	}
 	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]string{}}
 	for _, h := range hs {
 		rep.Sources = append(rep.Sources, sourceHealth{Name: h.Source, Status: h.LastStatus, LastRun: stamp(h.LastRun),
 			Duration: h.Duration.Seconds(), LastSuccess: stamp(h.LastSuccess), FailingSince: stamp(h.FailingSince),
-			Error: sources[h.Source].MaskSecrets(h.LastError)})
+			Error: sourceError(h.Source, h.LastError)})
 	}
 	add := func(status string, e outboxEntry) {
 		if status == model.MessageFailed {
@@ -165,12 +190,12 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, m := range msgs {
-		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: config.MaskSecrets(m.LastError, notify[m.Digest]...),
+		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: digestError(m.Digest, m.LastError),
 			Held: m.Status == model.MessagePending && m.Held})
 	}
 	for _, dl := range dels {
 		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: stamp(dl.Message.Slot), Attempts: dl.Attempts,
-			LastError: config.MaskSecrets(dl.LastError, notify[dl.Message.Digest]...)})
+			LastError: digestError(dl.Message.Digest, dl.LastError)})
 	}
 	now := a.Now()
 	rep.Next["fetch"] = stamp(a.Config.FetchTimetable.Next(now))

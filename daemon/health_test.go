@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"newswatch/app"
 	"newswatch/config"
 	"newswatch/model"
 	"newswatch/web"
@@ -23,24 +24,7 @@ func TestHealthMasksSecrets(t *testing.T) {
 	cfgPath := writeDaemonConfig(t, t.TempDir(), 25, feed, "", `to = ["analyst@example.org"]`,
 		"to = [\"analyst@example.org\"]\nnotify = [\""+hook+"\"]")
 	a := openApp(t, cfgPath)
-	ctx := context.Background()
-	now := time.Now()
-	if _, err := a.Store.SaveRun(ctx, model.Run{Source: "Live", Started: now, Status: model.StatusError,
-		Err: `source "Live": fetch ` + feed + `: HTTP 500 Internal Server Error`}, nil); err != nil {
-		t.Fatal(err)
-	}
-	ch := model.Channel{Key: config.ChannelKey(hook), Name: config.MaskURL(hook)}
-	m := model.Message{Digest: "Brief", Slot: now, MessageID: "<m@example.org>", Subject: "s", To: []string{"analyst@example.org"},
-		CoveredUntil: now, Channels: []model.Channel{ch}}
-	if err := a.Store.CreateMessage(ctx, &m); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Store.MarkFailed(ctx, m.ID, "webhook "+hook+": 500"); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Store.MarkDeliveryFailed(ctx, m.ID, ch.Key, `Post "`+hook+`": EOF`); err != nil {
-		t.Fatal(err)
-	}
+	storeFailures(t, a, "Live", feed, "Brief", hook)
 
 	d := New(a, Options{})
 	rec := httptest.NewRecorder()
@@ -116,5 +100,63 @@ func TestHealthHostCheck(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Errorf("listen %s, Host %s: %d, want 200", listen, req.Host, rec.Code)
 		}
+	}
+}
+
+// storeFailures records, as an older version did, unmasked errors quoting
+// feed and hook: a failed run of source, and a failed message of digest
+// with a failed delivery to hook.
+func storeFailures(t *testing.T, a *app.App, source, feed, digest, hook string) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := a.Store.SaveRun(ctx, model.Run{Source: source, Started: now, Status: model.StatusError,
+		Err: `source "` + source + `": fetch ` + feed + `: HTTP 500 Internal Server Error`}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ch := model.Channel{Key: config.ChannelKey(hook), Name: config.MaskURL(hook)}
+	m := model.Message{Digest: digest, Slot: now, MessageID: "<" + digest + "@example.org>", Subject: "s", To: []string{"analyst@example.org"},
+		CoveredUntil: now, Channels: []model.Channel{ch}}
+	if err := a.Store.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.MarkFailed(ctx, m.ID, "webhook "+hook+": 500"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.MarkDeliveryFailed(ctx, m.ID, ch.Key, `Post "`+hook+`": EOF`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHealthMasksRemovedSource: a source removed from (or renamed in) the
+// configuration keeps its health row, and /healthz lists it; an error an
+// older version stored unmasked must not be shown with its secrets, since
+// the URLs that would mask it are gone. The same holds for the outbox and
+// delivery rows of a digest no longer configured.
+func TestHealthMasksRemovedSource(t *testing.T) {
+	const old = "http://user:hunter2@127.0.0.1:1/rss?apikey=SEKRET"
+	const hook = "https://hooks.example.org/in?token=HOOKSECRET"
+	// A paused digest is configured: its errors are masked, not hidden.
+	cfgPath := writeDaemonConfig(t, t.TempDir(), 25, "http://127.0.0.1:1/feed", "", `to = ["analyst@example.org"]`,
+		"to = [\"analyst@example.org\"]\nnotify = [\""+hook+"\"]\nenabled = false")
+	a := openApp(t, cfgPath)
+	storeFailures(t, a, "Removed", old, "Gone", hook)
+	storeFailures(t, a, "Live", "http://127.0.0.1:1/feed", "Brief", hook)
+	rec := httptest.NewRecorder()
+	New(a, Options{}).serveHealth(rec, httptest.NewRequest("GET", "/healthz", nil))
+	body := rec.Body.String()
+	for _, secret := range []string{"hunter2", "SEKRET", "HOOKSECRET"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("/healthz shows %q of a source or digest no longer configured:\n%s", secret, body)
+		}
+	}
+	for _, want := range []string{`"name": "Removed"`, `"error": "` + hiddenSource + `"`, `"last_error": "` + hiddenDigest + `"`,
+		`"last_error": "webhook https://hooks.example.org/in?token=***: 500"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/healthz lacks %s:\n%s", want, body)
+		}
+	}
+	if n := strings.Count(body, hiddenDigest); n != 2 {
+		t.Errorf("%d rows of the removed digest hidden, want its message and its delivery:\n%s", n, body)
 	}
 }

@@ -271,8 +271,9 @@ func (s *Server) markNotRelevant(r *http.Request, rawID, company string, mark bo
 }
 
 // decodeBody reads a JSON body of at most 1 MB into v. A body that is not
-// UTF-8 is refused: decoded, its strings would hold U+FFFD where it is
-// not, and be saved so.
+// UTF-8, or whose strings decode to U+FFFD (an escaped lone surrogate), is
+// refused (textProblem): decoded, its strings would hold U+FFFD where it
+// is not, and be saved so.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
@@ -289,5 +290,11 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(&json.RawMessage{}); !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%w: body: one JSON object and nothing after it", errBadRequest)
 	}
-	return nil
+	// Decoded again as it was written, to name the key of a string whose
+	// escapes decode to U+FFFD.
+	var tree any
+	if err := json.Unmarshal(data, &tree); err != nil {
+		return fmt.Errorf("%w: body: %w", errBadRequest, err)
+	}
+	return checkJSONText(tree, "")
 }

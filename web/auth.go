@@ -93,13 +93,16 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		presented, hasBearer := bearerToken(r)
 		bearer := false
 		if hasBearer && s.opts.Token != "" {
-			// A wrong token is refused whatever else the request
-			// carries, and counts against the client as a failed login.
-			if !s.tokenOK(presented) {
-				if !s.wrongToken(r, "bearer") {
-					s.tooMany(w, r)
-					return
-				}
+			// A bearer token is refused whatever else the request
+			// carries when it is wrong, or when the client is over its
+			// limit of failed attempts (checkToken); a request with a
+			// session cookie and no bearer token is not limited.
+			ok, limited := s.checkToken(r, presented, "bearer")
+			if limited {
+				s.tooMany(w, r)
+				return
+			}
+			if !ok {
 				s.unauthorized(w, r)
 				return
 			}
@@ -283,9 +286,8 @@ const loginBody = 4 << 10
 
 // login checks the token typed in the form and sets the session cookie.
 // Failed attempts are limited per client address, together with wrong
-// bearer tokens (wrongToken); the right token is never refused by the
-// limit, so that guesses by others cannot lock the owner out (behind a
-// proxy every client has the proxy's address).
+// bearer tokens (checkToken): over the limit every token is refused, the
+// right one too, until the window has passed.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Token == "" {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -297,12 +299,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
-	if !s.tokenOK(r.PostFormValue("token")) {
-		if !s.wrongToken(r, "login") {
-			s.retryAfter(w)
-			s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
-			return
-		}
+	ok, limited := s.checkToken(r, r.PostFormValue("token"), "login")
+	if limited {
+		s.retryAfter(w)
+		s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
+		return
+	}
+	if !ok {
 		s.render(w, r, http.StatusUnauthorized, "login", loginPage{Next: next, Error: "Wrong token."})
 		return
 	}
@@ -318,19 +321,28 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// wrongToken counts a wrong token r presented, at the login form or as a
-// bearer token (how: "login", "bearer"), against its client address, one
-// budget for both, and logs it; false when the client is already over its
-// limit: the caller answers 429 (tooMany), and the attempt is neither
-// counted nor logged again, so a flood of guesses floods no log.
-func (s *Server) wrongToken(r *http.Request, how string) bool {
-	client, now := clientKey(r), s.opts.Now()
-	if !s.logins.allow(client, now) {
-		return false
+// checkToken checks a token r presented, at the login form or as a
+// bearer token (how: "login", "bearer"), under the limit of failed
+// attempts per client address, one budget for both. The limit comes
+// first: while the client is over it, any token is refused (limited), the
+// right one too, so a guesser who ignores 429 learns nothing from further
+// guesses; the caller answers 429 (tooMany), and the attempt is neither
+// counted nor logged, so a flood of guesses floods no log. Under the
+// limit an attempt is reserved before the comparison, so concurrent
+// guesses cannot all pass the check before one is counted; the right
+// token gives it back, a wrong one keeps it and is logged.
+func (s *Server) checkToken(r *http.Request, presented, how string) (ok, limited bool) {
+	client := clientKey(r)
+	undo, allowed := s.logins.attempt(client, s.opts.Now())
+	if !allowed {
+		return false, true
 	}
-	s.logins.fail(client, now)
+	if s.tokenOK(presented) {
+		undo()
+		return true, false
+	}
 	s.opts.Logger.Warn("console: wrong token", "via", how, "client", client, "path", r.URL.Path)
-	return true
+	return false, false
 }
 
 // retryAfter tells a client over its limit of failed attempts when to
@@ -453,15 +465,30 @@ func (l *limiter) key(key string, now time.Time) string {
 	return overflowKey
 }
 
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(l.key(key, now), now)) < l.max
-}
-
-func (l *limiter) fail(key string, now time.Time) {
+// attempt counts a failure for key at now, checked against the limit and
+// counted in one step: false, counting nothing, when key already has max
+// failures in the window. undo takes the failure back (the attempt
+// succeeded).
+func (l *limiter) attempt(key string, now time.Time) (undo func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	key = l.key(key, now)
-	l.fails[key] = append(l.recent(key, now), now)
+	recent := l.recent(key, now)
+	if len(recent) >= l.max {
+		return nil, false
+	}
+	l.fails[key] = append(recent, now)
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		fails := l.fails[key]
+		if i := slices.IndexFunc(fails, now.Equal); i >= 0 {
+			fails = slices.Delete(fails, i, i+1)
+		}
+		if len(fails) == 0 {
+			delete(l.fails, key)
+		} else {
+			l.fails[key] = fails
+		}
+	}, true
 }

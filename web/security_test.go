@@ -653,6 +653,7 @@ func TestNotTextRefused(t *testing.T) {
 		"/api/items?company=Ali%ffbaba": "company: is not valid UTF-8",
 		"/search?%ff=1":                 `"\xff": is not valid UTF-8`,
 		"/search?q=spy%00":              "q: holds the control character U+0000",
+		"/api/items?q=%ef%bf%bd":        "q: holds U+FFFD",
 	} {
 		if w := f.do(t, "GET", target, "", nil); w.Code != http.StatusBadRequest || !strings.Contains(html.UnescapeString(w.Body.String()), want) {
 			t.Errorf("%s: %d, want 400 %q: %s", target, w.Code, want, w.Body)
@@ -660,6 +661,32 @@ func TestNotTextRefused(t *testing.T) {
 	}
 	if w := f.do(t, "GET", "/api/items?q=spying%09Cainiao", "", nil); w.Code != 200 || !strings.Contains(w.Body.String(), `"total":1`) {
 		t.Errorf("a tab between words: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestSurrogateEscapeRefused: a JSON string escape that is no character
+// (a lone surrogate) decodes to U+FFFD as invalid UTF-8 bytes would: it
+// is refused the same way, 400 naming the key, not saved into the file.
+func TestSurrogateEscapeRefused(t *testing.T) {
+	f := newFixture(t, "")
+	before, _ := os.ReadFile(f.path)
+	for body, want := range map[string]string{
+		`{"kind":"company","name":"Alibaba","aliases":["Ali\udc00baba"]}`:       "aliases[0]: holds U+FFFD",
+		`{"kind":"company","name":"Alibaba","aliases":["Alibaba","Ali\ud800"]}`: "aliases[1]: holds U+FFFD",
+		`{"kind":"company","name":"Ali\udc00baba"}`:                             "name: holds U+FFFD",
+	} {
+		w := f.do(t, "PUT", "/api/watchlist", body, nil)
+		after, _ := os.ReadFile(f.path)
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), want) || string(after) != string(before) {
+			t.Errorf("PUT of %s: %d %s, want 400 %q\nfile:\n%s", body, w.Code, w.Body, want, after)
+		}
+	}
+	if w := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"company","name":"Alibaba","aliases":["Ali\udc00baba"]}`, nil); w.Code != http.StatusBadRequest {
+		t.Errorf("preview of Ali\\udc00baba: %d %s", w.Code, w.Body)
+	}
+	// An escaped character that is one (a pair of surrogates) is text.
+	if w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"Alibaba","aliases":["Ali\ud83d\ude00baba"]}`, nil); w.Code != http.StatusOK {
+		t.Errorf("PUT of a surrogate pair: %d %s", w.Code, w.Body)
 	}
 }
 

@@ -16,8 +16,9 @@
 // strict Content-Security-Policy; every asset is embedded; feed text is
 // escaped by html/template and links leave with rel="noopener noreferrer
 // nofollow". Failed logins and wrong bearer tokens are logged and
-// limited per client address, one budget for both; the right token is
-// never refused. Only requests naming the console's own host
+// limited per client address, one budget for both; over the limit every
+// presented token is refused, the right one too, while a session cookie
+// still serves. Only requests naming the console's own host
 // (localhost, a loopback IP, the listen host, the host of [web] url) are
 // served, and a state change from another Origin is refused.
 package web

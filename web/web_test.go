@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -498,31 +499,45 @@ func TestAuth(t *testing.T) {
 	}
 }
 
+// TestLoginRateLimited: five failed logins per client address a minute;
+// the right token spends none of them; over the limit every token is
+// refused with 429, the right one too (else a guesser ignoring 429 would
+// learn when a guess was right), while a session from before still
+// serves.
 func TestLoginRateLimited(t *testing.T) {
 	f := newFixture(t, token)
+	w := f.do(t, "POST", "/login", "token="+token, nil)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("login: %d", w.Code)
+	}
+	withCookie := map[string]string{"Cookie": strings.SplitN(w.Header().Get("Set-Cookie"), ";", 2)[0]}
 	for i := range 5 {
 		if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != 401 {
 			t.Fatalf("attempt %d: %d", i, w.Code)
 		}
 	}
-	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
-		t.Errorf("sixth wrong attempt: %d", w.Code)
+	for _, tok := range []string{"guess", token} {
+		if w := f.do(t, "POST", "/login", "token="+tok, nil); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "60" {
+			t.Errorf("token %q over the limit: %d, Retry-After %q", tok, w.Code, w.Header().Get("Retry-After"))
+		}
 	}
-	// Others' guesses (behind a proxy every client has its address) never
-	// lock the owner out.
-	if w := f.do(t, "POST", "/login", "token="+token, nil); w.Code != http.StatusSeeOther {
-		t.Errorf("the right token while limited: %d", w.Code)
+	if w := f.do(t, "GET", "/search", "", withCookie); w.Code != 200 {
+		t.Errorf("a session from before the limit: %d", w.Code)
 	}
 	f.srv.opts.Now = func() time.Time { return now.Add(2 * time.Minute) }
+	if w := f.do(t, "POST", "/login", "token="+token, nil); w.Code != http.StatusSeeOther {
+		t.Errorf("the right token after the window: %d", w.Code)
+	}
 	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != 401 {
 		t.Errorf("after the window: %d", w.Code)
 	}
 }
 
 // TestBearerRateLimited: wrong bearer tokens count against the client
-// address as failed logins do, in the same budget, and are logged; over
-// the limit they get 429 with Retry-After, the right token still works.
-// The scheme is taken in any case.
+// address as failed logins do, in the same budget, and are logged; the
+// right token spends none of it; over the limit every bearer token gets
+// 429 with Retry-After, the right one too, and another address is not
+// limited. The scheme is taken in any case.
 func TestBearerRateLimited(t *testing.T) {
 	f := newFixture(t, token)
 	var log testutil.LockedBuffer
@@ -531,6 +546,9 @@ func TestBearerRateLimited(t *testing.T) {
 	for i := range 4 {
 		if w := f.do(t, "GET", "/api/items", "", wrong); w.Code != 401 {
 			t.Fatalf("wrong bearer token %d: %d", i, w.Code)
+		}
+		if w := f.do(t, "GET", "/api/items", "", map[string]string{"Authorization": "Bearer " + token}); w.Code != 200 {
+			t.Fatalf("the right token after %d wrong ones: %d", i+1, w.Code)
 		}
 	}
 	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != 401 {
@@ -546,9 +564,13 @@ func TestBearerRateLimited(t *testing.T) {
 		t.Errorf("login over the limit bearer tokens used: %d", w.Code)
 	}
 	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
-		if w := f.do(t, "GET", "/api/items", "", map[string]string{"Authorization": scheme + " " + token}); w.Code != 200 {
-			t.Errorf("the right token as %q while limited: %d", scheme, w.Code)
+		w := f.do(t, "GET", "/api/items", "", map[string]string{"Authorization": scheme + " " + token})
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "60" {
+			t.Errorf("the right token as %q while limited: %d, Retry-After %q", scheme, w.Code, w.Header().Get("Retry-After"))
 		}
+	}
+	if w := f.do(t, "GET", "/api/items", "", map[string]string{"Authorization": "Bearer " + token, "RemoteAddr": "192.0.2.2:1234"}); w.Code != 200 {
+		t.Errorf("the right token from another address: %d", w.Code)
 	}
 	if n := strings.Count(log.String(), "console: wrong token"); n != 5 || !strings.Contains(log.String(), "via=bearer") || !strings.Contains(log.String(), "client=192.0.2.1") {
 		t.Errorf("%d wrong tokens logged, want the 5 counted, by client:\n%s", n, log.String())
@@ -559,6 +581,41 @@ func TestBearerRateLimited(t *testing.T) {
 	f.srv.opts.Now = func() time.Time { return now.Add(2 * time.Minute) }
 	if w := f.do(t, "GET", "/api/items", "", wrong); w.Code != 401 {
 		t.Errorf("after the window: %d", w.Code)
+	}
+}
+
+// TestTokenBurstLimited: a burst of wrong tokens sent at once cannot
+// pass the limit before any of them is counted: of n concurrent guesses
+// at most five are checked (401), the rest get 429, at the login form and
+// as bearer tokens alike.
+func TestTokenBurstLimited(t *testing.T) {
+	for _, how := range []string{"login", "bearer"} {
+		t.Run(how, func(t *testing.T) {
+			f := newFixture(t, token)
+			const n = 20
+			codes := make([]int, n)
+			var start, done sync.WaitGroup
+			start.Add(1)
+			for i := range n {
+				done.Go(func() {
+					start.Wait()
+					if how == "login" {
+						codes[i] = f.do(t, "POST", "/login", "token=guess", nil).Code
+					} else {
+						codes[i] = f.do(t, "GET", "/api/items", "", map[string]string{"Authorization": "Bearer guess"}).Code
+					}
+				})
+			}
+			start.Done()
+			done.Wait()
+			count := map[int]int{}
+			for _, c := range codes {
+				count[c]++
+			}
+			if count[401] > 5 || count[401]+count[http.StatusTooManyRequests] != n {
+				t.Errorf("%d concurrent wrong tokens: %v, want at most 5 × 401, the rest 429", n, count)
+			}
+		})
 	}
 }
 
@@ -774,26 +831,24 @@ func TestSaveJudgesTheFileAsItIs(t *testing.T) {
 func TestLimiterBounded(t *testing.T) {
 	l := newLimiter(5, time.Minute)
 	for i := range maxClients {
-		l.fail(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now)
+		l.attempt(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now)
 	}
 	for i := range 5 {
 		ip := fmt.Sprintf("10.1.0.%d", i)
-		if !l.allow(ip, now) {
+		if _, ok := l.attempt(ip, now); !ok {
 			t.Fatalf("new address %d refused before the shared budget was spent", i)
 		}
-		l.fail(ip, now)
 	}
-	if l.allow("10.2.0.1", now) {
+	if _, ok := l.attempt("10.2.0.1", now); ok {
 		t.Error("an address beyond the bound allowed after the shared budget was spent")
 	}
 	if len(l.fails) > maxClients+1 {
 		t.Errorf("%d addresses kept, want at most %d", len(l.fails), maxClients+1)
 	}
 	later := now.Add(2 * time.Minute)
-	if !l.allow("10.2.0.1", later) {
+	if _, ok := l.attempt("10.2.0.1", later); !ok {
 		t.Error("an address refused after every failure left the window")
 	}
-	l.fail("10.2.0.1", later)
 	if _, ok := l.fails["10.2.0.1"]; !ok || len(l.fails) != 1 {
 		t.Errorf("after the window: %d addresses kept, want the new one alone", len(l.fails))
 	}
