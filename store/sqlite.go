@@ -103,7 +103,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if err := setupWhenFree(ctx, s); err != nil {
 		s.stmts.close()
 		s.w.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, notWritable(abs, err))
 	}
 
 	s.r, err = sql.Open("sqlite", dsn(abs, readPool))
@@ -123,6 +123,34 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 }
 
 // openSQLiteReadOnly is OpenReadOnly of the SQLite file at path.
+// notWritable adds to err, the failure to open the SQLite file at path for
+// writing, what is wrong when this process may not write that file or its
+// folder: SQLite says only "unable to open database file" or "attempt to
+// write a readonly database", and the daemon often runs as another user
+// (systemd's dynamic user, the image's 65532) than the one who made the
+// folder.
+func notWritable(path string, err error) error {
+	dir := filepath.Dir(path)
+	f, cerr := os.CreateTemp(dir, ".newswatch-*")
+	if cerr == nil {
+		f.Close()
+		os.Remove(f.Name())
+		w, oerr := os.OpenFile(path, os.O_WRONLY, 0)
+		if oerr == nil {
+			w.Close()
+			return err
+		}
+		if errors.Is(oerr, fs.ErrPermission) {
+			return fmt.Errorf("%w: newswatch runs as uid %d here, which may not write this file: give it to that user (chown), or name another database", err, os.Getuid())
+		}
+		return err
+	}
+	if errors.Is(cerr, fs.ErrPermission) {
+		return fmt.Errorf("%w: newswatch runs as uid %d here, which may not write the folder %s, where the database and its -wal and -shm files are made: give the folder to that user (chown), or name another database", err, os.Getuid(), dir)
+	}
+	return err
+}
+
 func openSQLiteReadOnly(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {

@@ -178,8 +178,29 @@ func TestReadOnlyCommandsOnAReadOnlyDatabase(t *testing.T) {
 		t.Errorf("read-only commands left files behind: %d entries before, %d after", len(before), len(after))
 	}
 	r := runAs(t, nobody, dir, bin, "-config", w.cfg, "fetch")
-	if r.code == 0 || !strings.Contains(r.stderr, "nw.db") {
-		t.Errorf("fetch as nobody on a read-only database: want a failure naming the database, got %s", r)
+	if r.code == 0 || !strings.Contains(r.stderr, "nw.db") || !strings.Contains(r.stderr, "which may not write") {
+		t.Errorf("fetch as nobody on a read-only database: want a failure naming the database and what is wrong, got %s", r)
+	}
+}
+
+// TestNewDatabaseInAFolderNotWritable: a database to be made in a folder
+// the user may not write (a host-owned -data folder) fails saying so and
+// what to do, not only SQLite's "unable to open database file".
+func TestNewDatabaseInAFolderNotWritable(t *testing.T) {
+	needRoot(t)
+	t.Parallel()
+	dir := publicDir(t)
+	w := &world{t: t, dir: dir, mail: smtptest.New(t, smtptest.Options{})}
+	w.cfg = filepath.Join(dir, "newswatch.toml")
+	w.write(conf{noSMTP: true, sources: []src{goodSource(t, "t-notwritable")}})
+	bin := filepath.Join(dir, "newswatch")
+	copyFile(t, nwBin, bin, 0o755)
+	if err := os.Chmod(w.cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runAs(t, nobody, dir, bin, "-config", w.cfg, "fetch")
+	if r.code == 0 || !strings.Contains(r.stderr, "may not write the folder "+dir) || !strings.Contains(r.stderr, "chown") {
+		t.Errorf("fetch as nobody with the database's folder not writable: want what is wrong and what to do, got %s", r)
 	}
 }
 
