@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -112,6 +113,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
+		if hint := flagHint(fs, err); hint != "" {
+			fmt.Fprintln(stderr, hint)
+		}
 		return exitUsage
 	}
 	if *showVersion {
@@ -207,6 +211,24 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.")
 }
 
+// flagHint is a line naming the flag nearest to the unknown one of err,
+// after the usage the flag package printed: "newswatch: unknown flag
+// -tset (did you mean "-test"?)"; "" for any other error, or when no flag
+// is near.
+func flagHint(fs *flag.FlagSet, err error) string {
+	bad, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
+	if !ok {
+		return ""
+	}
+	bad = "-" + strings.TrimLeft(bad, "-")
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, "-"+f.Name) })
+	if s := config.Suggest(bad, names); s != "" {
+		return "newswatch: unknown flag " + bad + s
+	}
+	return ""
+}
+
 // flags returns a FlagSet for a command that also accepts the global flags.
 func (e *env) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("newswatch "+name, flag.ContinueOnError)
@@ -223,6 +245,9 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
+			}
+			if hint := flagHint(fs, err); hint != "" {
+				fmt.Fprintln(e.stderr, hint)
 			}
 			return nil, usageError{err}
 		}

@@ -34,6 +34,8 @@ func TestFirstContact(t *testing.T) {
 		{"no config", []string{"-config", filepath.Join(dir, "none.toml"), "check"}, []string{"no config at", "newswatch init " + filepath.Join(dir, "none.toml"), "NEWSWATCH_CONFIG"}},
 		{"a folder", []string{"-config", dir, "status"}, []string{"is a folder", "wants the config file"}},
 		{"unknown command", []string{"fecth"}, []string{`unknown command "fecth" (did you mean "fetch"?)`}},
+		{"misspelt global flag", []string{"-cofnig", "x.toml", "check"}, []string{`unknown flag -cofnig (did you mean "-config"?)`}},
+		{"misspelt command flag", []string{"-config", starter, "send", "-tset"}, []string{`unknown flag -tset (did you mean "-test"?)`}},
 		{"missing quote", []string{"-config", write("quote.toml", "timezone = \"UTC\ndatabase = \"x.db\"\n"), "check"}, []string{"quote.toml:1:", "unterminated string?"}},
 		{"tab in a term", []string{"-config", write("tab.toml", strings.Replace(string(base), `"spying"`, `"spying\tspy"`, 1)), "check"},
 			[]string{"tab.toml:", "topics[0].terms[1]", "control character"}},
