@@ -42,7 +42,10 @@ func (a *App) printChannels(w io.Writer, dels []model.Delivery) {
 	fmt.Fprintln(tw, "  DIGEST\tCHANNEL\tSLOT\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, d := range dels {
 		next := "-"
-		if d.Status == model.MessagePending {
+		switch {
+		case d.Status == model.MessagePending && d.NextAttempt.IsZero():
+			next = "due now" // not tried yet, or being tried
+		case d.Status == model.MessagePending:
 			next = When(d.NextAttempt, a.Config.Location)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Message.Digest, safetext.Line(d.Channel), When(d.Message.Slot, a.Config.Location),

@@ -80,3 +80,20 @@ func TestSourceMask(t *testing.T) {
 		t.Errorf("mask(Gone) = %q, want %q", got, removedSourceError)
 	}
 }
+
+// TestStatusChannelDueNow: a channel's delivery not tried yet (or being
+// tried) shows as due now, not as never to be tried.
+func TestStatusChannelDueNow(t *testing.T) {
+	s := loadPaid(t)
+	a := &App{Config: s.Config}
+	slot := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	var out bytes.Buffer
+	a.printChannels(&out, []model.Delivery{
+		{Message: model.Message{Digest: "Brief", Slot: slot}, Channel: "https://hooks.example/a", Status: model.MessagePending},
+		{Message: model.Message{Digest: "Brief", Slot: slot}, Channel: "https://hooks.example/b", Status: model.MessagePending, Attempts: 1, NextAttempt: slot.Add(time.Hour)},
+	})
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) < 5 || !strings.Contains(lines[3], "due now") || strings.Contains(lines[3], "never") || !strings.Contains(lines[4], "2026-03-02 08:00") {
+		t.Errorf("status channels:\n%s", out.String())
+	}
+}
