@@ -335,6 +335,14 @@ func (s *Server) checkToken(r *http.Request, presented, how string) (ok, limited
 	client := clientKey(r)
 	undo, allowed := s.logins.attempt(client, s.opts.Now())
 	if !allowed {
+		// Past the table's room, addresses share one budget (overflowKey),
+		// which guesses from thousands of addresses spend: there the
+		// token is compared still, so that they cannot lock the owner
+		// out from an address of its own; a wrong one gets 429 all the
+		// same.
+		if s.logins.overflowed(client, s.opts.Now()) && s.tokenOK(presented) {
+			return true, false
+		}
 		return false, true
 	}
 	if s.tokenOK(presented) {
@@ -463,6 +471,14 @@ func (l *limiter) key(key string, now time.Time) string {
 		return key
 	}
 	return overflowKey
+}
+
+// overflowed reports whether key's failures are counted under
+// overflowKey, with the addresses the table has no room for.
+func (l *limiter) overflowed(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.key(key, now) == overflowKey
 }
 
 // attempt counts a failure for key at now, checked against the limit and

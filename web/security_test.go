@@ -857,3 +857,22 @@ func TestLogoutUnrecorded(t *testing.T) {
 		t.Errorf("a logout whose session cannot be checked: %d, Set-Cookie %q\n%s", w.Code, w.Header().Get("Set-Cookie"), w.Body)
 	}
 }
+
+// TestOwnerNotLockedOutByOverflow: guesses from many addresses (an IPv6
+// /48 holds 65,536 /64s) fill the limiter's table and spend the shared
+// budget of the addresses beyond it; the owner, arriving from an address
+// of its own that never failed, must still get in with the right token.
+func TestOwnerNotLockedOutByOverflow(t *testing.T) {
+	f := newFixture(t, token)
+	wrong := func(addr string) map[string]string {
+		return map[string]string{"Authorization": "Bearer guess", "RemoteAddr": addr}
+	}
+	for i := range maxClients + 5 {
+		addr := fmt.Sprintf("[2001:db8:%x:%x::1]:1234", i>>16, i&0xffff)
+		f.do(t, "GET", "/api/items", "", wrong(addr))
+	}
+	owner := map[string]string{"Authorization": "Bearer " + token, "RemoteAddr": "198.51.100.7:1234"}
+	if w := f.do(t, "GET", "/api/items", "", owner); w.Code != 200 {
+		t.Fatalf("the right token from the owner's own address, after guesses from %d others: %d", maxClients+5, w.Code)
+	}
+}
