@@ -25,8 +25,12 @@ type hangingHook struct {
 	entered chan struct{}
 	once    sync.Once
 	release chan struct{}
+	freed   sync.Once
 	posts   atomic.Int32
 }
+
+// free lets the posts in flight and later ones be answered.
+func (h *hangingHook) free() { h.freed.Do(func() { close(h.release) }) }
 
 // newHangingHook starts a hangingHook and returns it with its URL; the
 // test releases it (before the daemon stops: a shutdown waits for the
@@ -71,7 +75,7 @@ func hangingConfig(t *testing.T, replace ...string) (dir, cfgPath string, msrv *
 func startHanging(t *testing.T, cfgPath string, h *hangingHook) *testutil.LockedBuffer {
 	_, log := startDaemon(t, cfgPath, nil)
 	t.Cleanup(func() {
-		close(h.release)
+		h.free()
 		if t.Failed() {
 			t.Logf("daemon log:\n%s", log.String())
 		}
@@ -145,7 +149,8 @@ func TestDaemonCatchUpsApart(t *testing.T) {
 
 // TestDaemonDigestJobNotRunTwice: a digest's catch-up and its ticks do
 // not run beside each other: while the job of one of them runs (here it
-// hangs on the webhook), the others are skipped, and say so.
+// hangs on the webhook), the others' slots are noted, logged, and the
+// latest of them composed once it is done.
 func TestDaemonDigestJobNotRunTwice(t *testing.T) {
 	dir, cfgPath, _, hook, _ := hangingConfig(t, `schedule = "@every 2s"`, "schedule = \"@every 1s\"\nnotify = [\"HOOK\"]",
 		`to = ["analyst@example.org"]`, `to = []`)
@@ -153,11 +158,18 @@ func TestDaemonDigestJobNotRunTwice(t *testing.T) {
 
 	log := startHanging(t, cfgPath, hook)
 	// The catch-up starts at once, the first tick a second later: the
-	// one that comes second, or a later tick, is skipped.
-	waitFor(t, 10*time.Second, "the webhook posted to, and a job of the digest skipped", func() bool {
-		return hook.posted() && strings.Contains(log.String(), "digest job still running: this one skipped")
+	// slot of the one that comes second, or of a later tick, is noted to
+	// follow the running job.
+	waitFor(t, 10*time.Second, "the webhook posted to, and a slot of the digest noted to follow", func() bool {
+		return hook.posted() && strings.Contains(log.String(), "digest job still running: this slot follows it")
 	})
 	if n := hook.posts.Load(); n != 1 {
 		t.Errorf("%d posts to the webhook, want the hanging one alone", n)
 	}
+	// Once the hanging post is answered, the slot that came meanwhile is
+	// composed, not lost.
+	hook.free()
+	waitFor(t, 10*time.Second, "the slot that came while the job ran composed after it", func() bool {
+		return strings.Contains(log.String(), "digest slot that came while its job ran")
+	})
 }

@@ -96,7 +96,7 @@ type Daemon struct {
 	fetches singleflight.Group
 
 	digestsMu sync.Mutex
-	digests   map[string]bool // the digests whose job is running
+	digests   map[string]*digestRun // the digests whose job is running
 
 	healthMu sync.Mutex
 	rounds   []int // successful sources in each of the last fetch rounds
@@ -241,26 +241,46 @@ func (d *Daemon) startup() {
 
 // digestOnce runs the job of digest name for slot unless one of that
 // digest is running: a tick's, a catch-up's, or one started under the
-// configuration before a reload. Its skip is logged.
+// configuration before a reload. Then the slot is noted instead, and the
+// running job, once done, runs the latest slot noted meanwhile (the
+// earlier ones are in it: a digest covers everything since its last
+// delivery), so that a slot that came while a job waited on a hanging
+// channel is not lost until the next one.
 func (d *Daemon) digestOnce(name string, slot time.Time) {
 	d.digestsMu.Lock()
-	if d.digests[name] {
+	if run, ok := d.digests[name]; ok {
+		if slot.After(run.next) {
+			run.next = slot
+		}
 		d.digestsMu.Unlock()
-		d.log.Info("digest job still running: this one skipped", "digest", name, "slot", slot)
+		d.log.Info("digest job still running: this slot follows it", "digest", name, "slot", slot)
 		return
 	}
 	if d.digests == nil {
-		d.digests = map[string]bool{}
+		d.digests = map[string]*digestRun{}
 	}
-	d.digests[name] = true
+	run := &digestRun{}
+	d.digests[name] = run
 	d.digestsMu.Unlock()
-	defer func() {
+	for {
+		d.digestJob(name, slot)
 		d.digestsMu.Lock()
-		delete(d.digests, name)
+		next := run.next
+		run.next = time.Time{}
+		if !next.After(slot) || d.jobs.Err() != nil {
+			delete(d.digests, name)
+			d.digestsMu.Unlock()
+			return
+		}
 		d.digestsMu.Unlock()
-	}()
-	d.digestJob(name, slot)
+		slot = next
+		d.log.Info("digest slot that came while its job ran", "digest", name, "slot", slot)
+	}
 }
+
+// digestRun is a digest's running job: next is the latest slot that came
+// while it ran (zero: none).
+type digestRun struct{ next time.Time }
 
 // startupFetch fetches the sources unless every configured one was
 // fetched since the fetch schedule's latest tick.
