@@ -288,11 +288,13 @@ func (a *App) Compose(ctx context.Context, spec digest.Spec, slot time.Time, aga
 	}
 }
 
-// scheduled reports whether slot is one of digest's scheduled slots.
+// scheduled reports whether slot stands for one of digest's scheduled
+// slots: at most a minute after it (a daemon's tick on SQLite is its
+// time to the second, late on a busy machine; once's slot is its minute).
 func (a *App) scheduled(digest string, slot time.Time) bool {
 	for _, d := range a.Config.Digests {
 		if d.Name == digest && d.Timetable != nil {
-			return d.Timetable.Next(slot.Add(-time.Second)).Equal(slot)
+			return slot.Sub(d.Timetable.Slot(slot)) < time.Minute
 		}
 	}
 	return false

@@ -299,7 +299,7 @@ func TestEmptySlotIsDone(t *testing.T) {
 	if last, ok, err := a.Store.LastSlot(ctx, "Daily"); err != nil || ok {
 		t.Fatalf("last slot after the first, empty digest off the schedule = %v, %v, %v; want none: a digest never delivered stays due", last, ok, err)
 	}
-	slot := time.Date(2026, 3, 2, 7, 0, 0, 0, a.Config.Location) // the daemon's first scheduled slot
+	slot := time.Date(2026, 3, 2, 7, 0, 2, 0, a.Config.Location) // the daemon's first scheduled slot, its tick 2 s late (SQLite: the tick's time)
 	if what, _, err := a.Compose(ctx, specs[0], slot, false); err != nil || what != app.NothingNew {
 		t.Fatalf("compose of an empty digest: %v, %v; want nothing new", what, err)
 	}
