@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"newswatch/model"
 )
@@ -34,9 +33,10 @@ func TestChatNotSentAfterSendReturned(t *testing.T) {
 		t.Fatal("send succeeded without its turn")
 	}
 	chatMu.Unlock() // the other send ends
+	chatSends.Wait()
 	select {
 	case <-posted:
 		t.Fatalf("posted after Send returned %v: the retry will post it again", err)
-	case <-time.After(3 * time.Second):
+	default:
 	}
 }
