@@ -27,8 +27,12 @@ type Channels func(digest, key string) (Sender, model.Channel, error)
 // recorded as failed. Each channel of a message is tried and recorded on
 // its own, so one failing holds back no other: each digest's channel is a
 // queue of its own, its deliveries sent oldest first, and up to
-// channelsAtOnce queues are sent at once, so a receiver that hangs delays
-// only its own. The outcomes carry the channel in Outcome.Channel, in the
+// channelsAtOnce queues are sent at once, so a webhook receiver that hangs
+// delays only its own. Chat sends go out one at a time in a process (the
+// chat library sends some services' requests through net/http's shared
+// default transport, and each answer must be told to the send it belongs
+// to): a chat service that hangs holds back the other chat queues for up
+// to its timeout (Chat.Timeout) per delivery tried. The outcomes carry the channel in Outcome.Channel, in the
 // order of the outbox. The error is the first about the outbox itself (or
 // ctx); the other queues go on. Delivery is at least once: if the process
 // dies between the receiver's answer and its record, the next run sends

@@ -75,11 +75,19 @@ func (c *Chat) Send(ctx context.Context, m model.Message) error {
 	// The library takes no context: its requests are bounded by the
 	// transport, and a send cut short here is judged by what it saw.
 	done := make(chan error, 1)
+	chatSends.Add(1)
 	go func() {
+		defer chatSends.Done()
 		chatMu.Lock()
 		defer chatMu.Unlock()
-		// Sent only while a lease held on the delivery (ctx of a store
-		// Hold) is still this sender's, judged once the turn came.
+		// Judged once the turn came: a send whose context ended while it
+		// waited has returned (its delivery recorded as a retry) and must
+		// not go out now; nor one whose lease on the delivery (ctx of a
+		// store Hold) is no longer this sender's.
+		if err := ctx.Err(); err != nil {
+			done <- err
+			return
+		}
 		if err := store.CheckHeld(ctx); err != nil {
 			done <- err
 			return

@@ -62,6 +62,9 @@ func init() {
 var (
 	chatMu  sync.Mutex
 	current atomic.Pointer[exchange]
+	// chatSends counts the goroutines of chat sends, which may outlive
+	// their Send (one cut short by its context): tests wait for them.
+	chatSends sync.WaitGroup
 )
 
 // exchange is what the transport saw of one chat send's requests.

@@ -93,7 +93,8 @@ func (s *Store) LastDelivered(ctx context.Context, digest, channel string) (time
 // LeaseTTL, as [Store.Lease] does for mail (HoldDelivery keeps it):
 // ErrLeased when another live sender holds it or it is no longer pending.
 func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) error {
-	return s.writeTx(ctx, func(tx *sql.Tx) error {
+	start := s.now()
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var (
 			status string
 			pid    int
@@ -123,6 +124,10 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) err
 		}
 		return nil
 	})
+	if err == nil {
+		s.taken.put(s.now(), start, deliveryLease(id, channel))
+	}
+	return err
 }
 
 // HoldDelivery renews this Store's lease on message id's delivery through
@@ -130,11 +135,15 @@ func (s *Store) LeaseDelivery(ctx context.Context, id int64, channel string) err
 // is cancelled with ErrLeaseLost when a renewal finds the lease gone; send
 // under it.
 func (s *Store) HoldDelivery(ctx context.Context, id int64, channel string) (held context.Context, stop func()) {
-	return s.hold(ctx, fmt.Sprintf("message %d via %s", id, channel), func(ctx context.Context) (bool, error) {
+	return s.hold(ctx, deliveryLease(id, channel), s.taken.take(deliveryLease(id, channel)), func(ctx context.Context) (bool, error) {
 		return s.renew(ctx, 1, `UPDATE deliveries SET lease_until = ?
 			WHERE message_id = ? AND channel = ? AND lease_owner = ? AND status = 'pending' AND lease_until IS NOT NULL`,
 			id, channel, s.owner)
 	})
+}
+
+func deliveryLease(id int64, channel string) string {
+	return fmt.Sprintf("message %d via %s", id, channel)
 }
 
 // RenameDelivery records message id's delivery through the channel with

@@ -16,7 +16,7 @@ func TestHoldGivesUpOnAHungRenewal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &Store{now: time.Now}
 		start := time.Now()
-		held, stop := s.hold(context.Background(), "message 1", func(ctx context.Context) (bool, error) {
+		held, stop := s.hold(context.Background(), "message 1", time.Now(), func(ctx context.Context) (bool, error) {
 			<-ctx.Done()
 			return false, ctx.Err()
 		})
@@ -42,7 +42,7 @@ func TestCheckHeldDeadline(t *testing.T) {
 		ticks := make(chan time.Time)
 		s := &Store{now: time.Now, ticks: ticks}
 		renewals := 0
-		held, stop := s.hold(context.Background(), "message 1", func(context.Context) (bool, error) {
+		held, stop := s.hold(context.Background(), "message 1", time.Now(), func(context.Context) (bool, error) {
 			renewals++
 			return true, nil
 		})

@@ -31,8 +31,11 @@ import (
 // That cancellation comes from another goroutine, and a holder waking from
 // a stall may run on before it: a send would then go out beside the new
 // owner's. So the held context also carries the holder's own deadline: the
-// start of its last successful renewal (or of the Hold) plus LeaseTTL less
-// renewEvery, by the Store's clock. The expiry the database keeps is at
+// start of its last successful renewal plus LeaseTTL less renewEvery, by
+// the Store's clock. Until the first renewal that start is the Store's
+// clock read before the transaction that took the lease (Lease,
+// LeaseDelivery, Claim), not the Hold: a holder that stalls between the
+// two must not find its lease fresh. The expiry the database keeps is at
 // least renewEvery later, whatever the round trips took. Before a step it
 // cannot take back (the end of an SMTP DATA, a webhook or chat post), a
 // holder calls CheckHeld, which fails once that deadline passed, whether
@@ -100,7 +103,8 @@ func (s *Store) Owner() string { return s.owner }
 // that took it is gone: killed mid-send, the next sender sends the message
 // again, with the same model.Message-ID.
 func (s *Store) Lease(ctx context.Context, id int64) error {
-	return s.writeTx(ctx, func(tx *sql.Tx) error {
+	start := s.now()
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var (
 			status string
 			pid    int
@@ -129,7 +133,13 @@ func (s *Store) Lease(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+	if err == nil {
+		s.taken.put(s.now(), start, messageLease(id))
+	}
+	return err
 }
+
+func messageLease(id int64) string { return fmt.Sprintf("message %d", id) }
 
 // held reports whether a message lease ending at end, taken by process pid,
 // holds at now. On PostgreSQL the owner may be on another machine: its
@@ -173,7 +183,7 @@ func (s *Store) renew(ctx context.Context, want int64, query string, args ...any
 // called. The context it returns, derived from ctx, is cancelled with
 // ErrLeaseLost when a renewal finds the lease gone; send under it.
 func (s *Store) HoldMessage(ctx context.Context, id int64) (held context.Context, stop func()) {
-	return s.hold(ctx, fmt.Sprintf("message %d", id), func(ctx context.Context) (bool, error) { return s.renewMessage(ctx, id) })
+	return s.hold(ctx, messageLease(id), s.taken.take(messageLease(id)), func(ctx context.Context) (bool, error) { return s.renewMessage(ctx, id) })
 }
 
 // RecordedSent reports whether message id's mail (channel "") or its
@@ -219,6 +229,7 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 		return nil, 0, fmt.Errorf("store: claim: %w", err)
 	}
 	at := slot.UnixNano()
+	start := s.now()
 	lock, rowLock := s.d.lockWriters, ""
 	if s.d.shared() {
 		lock, rowLock = noLock, ` FOR UPDATE SKIP LOCKED`
@@ -293,7 +304,16 @@ func (s *Store) Claim(ctx context.Context, names []string, slot time.Time, limit
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: claim: %w", err)
 	}
+	s.taken.put(s.now(), start, claimLeases(claimed)...)
 	return claimed, busy, nil
+}
+
+func claimLeases(names []string) []string {
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = "claim " + n
+	}
+	return keys
 }
 
 // noLock is the lock of a transaction that takes none.
@@ -305,7 +325,7 @@ func noLock(context.Context, *sql.Tx) error { return nil }
 func (s *Store) HoldClaims(ctx context.Context, names []string) (held context.Context, stop func()) {
 	unique := slices.Compact(slices.Sorted(slices.Values(names)))
 	arr, _ := s.d.list(unique)
-	return s.hold(ctx, "claims", func(ctx context.Context) (bool, error) {
+	return s.hold(ctx, "claims", s.taken.take(claimLeases(unique)...), func(ctx context.Context) (bool, error) {
 		return s.renew(ctx, int64(len(unique)), `UPDATE leases SET until = ?
 			WHERE owner = ? AND done = 0 AND `+s.d.in("name", "text"), s.owner, arr)
 	})
@@ -353,10 +373,14 @@ func (s *Store) endClaims(ctx context.Context, set string, names []string, slot 
 // lasts several); one that finds the lease gone, or an error once the
 // holder's deadline passed (the lease may be free at the next tick),
 // cancels the returned context with ErrLeaseLost and renews no more. The
-// returned context carries the deadline for CheckHeld.
-func (s *Store) hold(ctx context.Context, what string, renew func(context.Context) (bool, error)) (context.Context, func()) {
+// returned context carries the deadline for CheckHeld, counted from start
+// (when the lease was taken; zero: not by this Store, lost at once) until
+// the first renewal.
+func (s *Store) hold(ctx context.Context, what string, start time.Time, renew func(context.Context) (bool, error)) (context.Context, func()) {
 	h := &holder{what: what, now: s.now}
-	h.renewed(h.now())
+	if !start.IsZero() {
+		h.renewed(start)
+	}
 	held, lose := context.WithCancelCause(context.WithValue(ctx, holderKey{}, h))
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	ticks, stopTicks := s.renewTicks()
@@ -410,6 +434,57 @@ type holder struct {
 
 type holderKey struct{}
 
+// leaseStarts keeps, for each lease a Store took and has not held yet,
+// the Store's clock read before the transaction that took it: the start
+// of its Hold's first renewal period.
+type leaseStarts struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+// put notes that the leases keys were taken by a transaction started at
+// start, and forgets those taken too long before now to be held (a Hold
+// of them, finding none, loses them at once, as it would by their age).
+func (l *leaseStarts) put(now, start time.Time, keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.at == nil {
+		l.at = make(map[string]time.Time)
+	}
+	for k, t := range l.at {
+		if !now.Before(t.Add(LeaseTTL - renewEvery)) {
+			delete(l.at, k)
+		}
+	}
+	for _, k := range keys {
+		l.at[k] = start
+	}
+}
+
+// take forgets the leases keys and returns when the earliest of them was
+// taken; zero when one of them was not taken by this Store (or is
+// forgotten).
+func (l *leaseStarts) take(keys ...string) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var first time.Time
+	missing := false
+	for _, k := range keys {
+		t, ok := l.at[k]
+		delete(l.at, k)
+		switch {
+		case !ok:
+			missing = true
+		case first.IsZero() || t.Before(first):
+			first = t
+		}
+	}
+	if missing {
+		return time.Time{}
+	}
+	return first
+}
+
 // renewed notes a successful renewal (or the Hold) that started at start.
 func (h *holder) renewed(start time.Time) {
 	h.mu.Lock()
@@ -427,6 +502,10 @@ func (h *holder) check() error {
 	h.mu.Unlock()
 	if now.Before(deadline) {
 		return nil
+	}
+	if last.IsZero() {
+		return fmt.Errorf("%s: not taken by this store within %v, another owner may have it: %w",
+			h.what, LeaseTTL-renewEvery, ErrLeaseLost)
 	}
 	return fmt.Errorf("%s: not renewed for %v, another owner may have it: %w",
 		h.what, now.Sub(last).Round(time.Millisecond), ErrLeaseLost)

@@ -371,3 +371,67 @@ func testClaimRace(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldDeadlineFromTake: the deadline of each kind of Hold counts from
+// the start of the transaction that took the lease: a holder that stalls
+// between the two up to its deadline finds the lease lost at once, one
+// that does not finds it its own, and a Hold of a lease this Store did not
+// take is lost from the start.
+func TestHoldDeadlineFromTake(t *testing.T) { both(t, testHoldDeadlineFromTake) }
+
+func testHoldDeadlineFromTake(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	manualTicks(s)
+	now := t0
+	s.now = func() time.Time { return now }
+	m := pendingMessage(t, s, "D", "hook")
+	slot := t0.Add(time.Hour)
+	kinds := map[string]struct {
+		take func() error
+		hold func() (context.Context, func())
+	}{
+		"message": {
+			func() error { return s.Lease(ctx, m.ID) },
+			func() (context.Context, func()) { return s.HoldMessage(ctx, m.ID) },
+		},
+		"delivery": {
+			func() error { return s.LeaseDelivery(ctx, m.ID, "hook") },
+			func() (context.Context, func()) { return s.HoldDelivery(ctx, m.ID, "hook") },
+		},
+		"claims": {
+			func() error {
+				got, _, err := s.Claim(ctx, []string{"source:a", "source:b"}, slot, 0)
+				if err == nil && len(got) != 2 {
+					err = fmt.Errorf("claimed %q", got)
+				}
+				return err
+			},
+			func() (context.Context, func()) { return s.HoldClaims(ctx, []string{"source:a", "source:b"}) },
+		},
+	}
+	for name, k := range kinds {
+		t.Run(name, func(t *testing.T) {
+			for _, stall := range []time.Duration{LeaseTTL - renewEvery - time.Millisecond, LeaseTTL - renewEvery} {
+				if err := k.take(); err != nil {
+					t.Fatal(err)
+				}
+				now = now.Add(stall)
+				held, stop := k.hold()
+				err := CheckHeld(held)
+				stop()
+				if lost := errors.Is(err, ErrLeaseLost); lost != (stall >= LeaseTTL-renewEvery) {
+					t.Errorf("CheckHeld after a stall of %v between taking the lease and its Hold: %v", stall, err)
+				}
+				// Free again for the next take.
+				age(t, s, messageExpiry(s))
+				slot = slot.Add(time.Hour)
+			}
+			held, stop := k.hold()
+			defer stop()
+			if err := CheckHeld(held); !errors.Is(err, ErrLeaseLost) {
+				t.Errorf("CheckHeld of a Hold of no lease taken: %v, want ErrLeaseLost", err)
+			}
+		})
+	}
+}

@@ -69,6 +69,9 @@ type Store struct {
 	d    dialect
 	// owner names this Store as the holder of its leases (lease.go).
 	owner string
+	// taken is when each lease this Store took and has not held yet was
+	// taken (lease.go).
+	taken leaseStarts
 	w     *sql.DB // every write (SQLite: one connection)
 	r     *sql.DB // reads (SQLite: a read-only pool; PostgreSQL: w)
 	// pgReadOnly: OpenReadOnly of a PostgreSQL database, whose sessions
