@@ -28,31 +28,22 @@ import (
 )
 
 // DeliverAll sends what is due in the outbox: the mail of each message,
-// and beside it each of its notify channels, every one tried and recorded
-// on its own.
+// then each of its notify channels, every one tried and recorded on its own.
 func (a *App) DeliverAll(ctx context.Context, policy deliver.RetryPolicy) (deliver.Report, error) {
 	return a.deliverAll(ctx, a.Sender(), a.channels, policy)
 }
 
 // deliverAll is DeliverAll with mail sent through s and the notify
-// channels found by channels. Mail and the channels go out side by side,
-// so that a slow mail server holds back no channel nor a hanging channel
-// the mail; the report lists the mail's outcomes first.
+// channels found by channels.
 func (a *App) deliverAll(ctx context.Context, s deliver.Sender, channels deliver.Channels, policy deliver.RetryPolicy) (deliver.Report, error) {
-	var (
-		crep deliver.Report
-		cerr error
-		wg   sync.WaitGroup
-	)
-	wg.Go(func() { crep, cerr = deliver.DeliverChannels(ctx, a.Store, channels, a.Now(), policy) })
 	rep, err := deliver.Deliver(ctx, a.Store, s, a.Now(), policy)
-	wg.Wait()
+	if err != nil {
+		return rep, err
+	}
+	crep, err := deliver.DeliverChannels(ctx, a.Store, channels, a.Now(), policy)
 	rep.Sent = append(rep.Sent, crep.Sent...)
 	rep.Retry = append(rep.Retry, crep.Retry...)
 	rep.Failed = append(rep.Failed, crep.Failed...)
-	if err == nil {
-		err = cerr
-	}
 	return rep, err
 }
 
