@@ -406,25 +406,7 @@ func TestRunMasksSourceSecrets(t *testing.T) {
 	host := strings.TrimPrefix(srv.URL, "http://")
 	feed := "http://user:hunter2@" + host + "/fail/0123456789abcdef0123456789abcdef/rss?apikey=SEKRET&x=1"
 	masked := "http://user:***@" + host + "/fail/***/rss?apikey=***&x=***"
-	dir := t.TempDir()
-	cfg, wl := loadConfig(t, filepath.Join(dir, "newswatch.toml"), fmt.Sprintf(`database = "nw.db"
-[output]
-dir = "out"
-[[sources]]
-name = "Paid"
-feed = %q
-[[companies]]
-name = "Alibaba"
-`, feed))
-	st, err := store.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var got Outcome
-	if _, err := New(cfg, st, wl).Run(context.Background(), cfg.Sources, func(o Outcome) { got = o }); err != nil {
-		t.Fatal(err)
-	}
+	got, st := runPaid(t, feed)
 	var herr *scraper.HTTPError
 	if got.Err == nil || !errors.As(got.Err, &herr) || herr.Status != http.StatusInternalServerError {
 		t.Fatalf("outcome error %v, want a masked *scraper.HTTPError", got.Err)
@@ -458,8 +440,20 @@ func TestRunMasksDiscoveredFeed(t *testing.T) {
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	feed := "http://user:hunter2@" + host + "/page"
-	dir := t.TempDir()
-	cfg, wl := loadConfig(t, filepath.Join(dir, "newswatch.toml"), fmt.Sprintf(`database = "nw.db"
+	got, _ := runPaid(t, feed)
+	if got.Err != nil || got.FeedURL == "" {
+		t.Fatalf("outcome %+v: want the discovered feed used", got)
+	}
+	if strings.Contains(got.FeedURL, "hunter2") {
+		t.Errorf("Outcome.FeedURL = %q: the source's password, logged as discovered_feed", got.FeedURL)
+	}
+}
+
+// runPaid runs one source, "Paid", on feed (a URL with secrets in it) into
+// a fresh database, and returns its outcome and the store.
+func runPaid(t *testing.T, feed string) (Outcome, *store.Store) {
+	t.Helper()
+	cfg, wl := loadConfig(t, filepath.Join(t.TempDir(), "newswatch.toml"), fmt.Sprintf(`database = "nw.db"
 [output]
 dir = "out"
 [[sources]]
@@ -477,10 +471,5 @@ name = "Alibaba"
 	if _, err := New(cfg, st, wl).Run(context.Background(), cfg.Sources, func(o Outcome) { got = o }); err != nil {
 		t.Fatal(err)
 	}
-	if got.Err != nil || got.FeedURL == "" {
-		t.Fatalf("outcome %+v: want the discovered feed used", got)
-	}
-	if strings.Contains(got.FeedURL, "hunter2") {
-		t.Errorf("Outcome.FeedURL = %q: the source's password, logged as discovered_feed", got.FeedURL)
-	}
+	return got, st
 }
