@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"newswatch/config"
 	"newswatch/model"
 	"newswatch/store"
 )
@@ -95,4 +96,42 @@ func (a *App) Status(ctx context.Context) (Status, error) {
 	}
 	st.Deliveries, err = a.Store.Deliveries(ctx, model.MessagePending, model.MessageFailed)
 	return st, err
+}
+
+// SourceConfigured says whether the source name is in the configuration,
+// enabled or paused.
+func (a *App) SourceConfigured(name string) bool {
+	for _, list := range [][]config.Source{a.Config.Sources, a.Config.PausedSources} {
+		for _, src := range list {
+			if src.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ConfiguredOnly is st with only what the configuration has: the health of
+// its sources (paused ones too), the messages of its digests and the
+// deliveries to their notify channels. A source, digest or channel
+// removed or renamed keeps its rows in the database; /healthz leaves them
+// out, so that a monitor is not told of errors nothing will ever retry.
+func (a *App) ConfiguredOnly(st Status) Status {
+	out := Status{Health: []store.Health{}, Messages: []model.Message{}, Deliveries: []model.Delivery{}}
+	for _, h := range st.Health {
+		if a.SourceConfigured(h.Source) {
+			out.Health = append(out.Health, h)
+		}
+	}
+	for _, m := range st.Messages {
+		if a.Configured(m.Digest, "") {
+			out.Messages = append(out.Messages, m)
+		}
+	}
+	for _, d := range st.Deliveries {
+		if a.Configured(d.Message.Digest, d.Key) {
+			out.Deliveries = append(out.Deliveries, d)
+		}
+	}
+	return out
 }
