@@ -23,19 +23,24 @@ const timeLayout = "2006-01-02 15:04 MST"
 // mail settings (model.Message.Held).
 var ErrHeld = errors.New("held until the mail settings are fixed")
 
-// Unhealthy is status -q's verdict: an error when sources were fetched but
-// none worked in its last run, when fetches are no longer recorded
+// Unhealthy is status -q's verdict: an error when configured sources were
+// fetched but none worked in its last run, when fetches are no longer recorded
 // (SaveProblem), when a configured digest is held back by the mail
 // settings (wrapping ErrHeld), or when a digest failed for good.
 //
 // A failure is forgotten once a later digest went through: the mail of the
 // same digest, or the same channel of it.
 func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Message, dels []model.Delivery) error {
-	ok := len(hs) == 0
+	// Only the sources configured now count: a removed one's last run,
+	// failed or not, says nothing of the fetches to come.
+	fetched, worked := false, false
 	for _, h := range hs {
-		ok = ok || h.LastStatus != model.StatusError
+		if a.SourceConfigured(h.Source) {
+			fetched = true
+			worked = worked || h.LastStatus != model.StatusError
+		}
 	}
-	if !ok {
+	if fetched && !worked {
 		return ErrEverySourceFailed
 	}
 	if err := a.SaveProblem(hs, a.Now()); err != nil {
