@@ -533,6 +533,54 @@ func TestLoginRateLimited(t *testing.T) {
 	}
 }
 
+// TestRetryAfterCountsDown: a client over its limit is told in
+// Retry-After how many whole seconds remain until its oldest failure
+// leaves the window (rounded up, at least one), at the login form and
+// for a bearer token alike, by the console's clock.
+func TestRetryAfterCountsDown(t *testing.T) {
+	f := newFixture(t, token)
+	at := now
+	f.srv.opts.Now = func() time.Time { return at }
+	for i := range 5 {
+		at = now.Add(time.Duration(i) * 10 * time.Second)
+		if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != 401 {
+			t.Fatalf("attempt %d: %d", i, w.Code)
+		}
+	}
+	// The first failure, at now, leaves the window at now+60s.
+	for _, c := range []struct {
+		after time.Duration
+		login bool
+		want  string
+	}{
+		{45*time.Second + 500*time.Millisecond, true, "15"},
+		{50 * time.Second, false, "10"},
+		{59*time.Second + 999*time.Millisecond, true, "1"},
+		{59*time.Second + 999*time.Millisecond, false, "1"},
+	} {
+		at = now.Add(c.after)
+		var w *httptest.ResponseRecorder
+		if c.login {
+			w = f.do(t, "POST", "/login", "token=guess", nil)
+		} else {
+			w = f.do(t, "GET", "/api/items", "", map[string]string{"Authorization": "Bearer " + token})
+		}
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != c.want {
+			t.Errorf("%v after the first failure (login form %t): %d, Retry-After %q, want 429 and %s", c.after, c.login, w.Code, w.Header().Get("Retry-After"), c.want)
+		}
+	}
+	// At now+60s one more guess is allowed, and the next waits for the
+	// failure of now+10s.
+	at = now.Add(time.Minute)
+	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != 401 {
+		t.Fatalf("a guess once the first failure left the window: %d", w.Code)
+	}
+	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "10" ||
+		!strings.Contains(w.Body.String(), "try again in 10 seconds") {
+		t.Errorf("over the limit again: %d, Retry-After %q, want 429 and 10\n%s", w.Code, w.Header().Get("Retry-After"), w.Body)
+	}
+}
+
 // TestBearerRateLimited: wrong bearer tokens count against the client
 // address as failed logins do, in the same budget, and are logged; the
 // right token spends none of it; over the limit every bearer token gets
