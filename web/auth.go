@@ -219,7 +219,7 @@ func (s *Server) sessionUnchecked(w http.ResponseWriter, r *http.Request, err er
 const notRecorded = "logged out in this browser, but the console could not record the end of the session in its database: a copy of its cookie would still be taken until it expires; log out again once the console works"
 
 // csrfToken is the token the pages' forms carry: tied to the session
-// (tokenless: to the process).
+// (tokenless: the same for every page, signed with the database's key).
 func (s *Server) csrfToken(r *http.Request) string {
 	return sign(s.secret, "csrf "+s.session(r))
 }

@@ -122,7 +122,7 @@ func newFixture(t testing.TB, token string) *fixture {
 	if err := st.CreateMessage(ctx, &model.Message{Digest: "Morning", Slot: now, Subject: "Morning: pending", HTML: "<p>pending</p>"}); err != nil {
 		t.Fatal(err)
 	}
-	f.srv, err = New(Options{ConfigPath: path, Store: st, Token: token, Listen: "127.0.0.1:8080", Now: func() time.Time { return now }})
+	f.srv, err = New(t.Context(), Options{ConfigPath: path, Store: st, Token: token, Listen: "127.0.0.1:8080", Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
