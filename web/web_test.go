@@ -357,6 +357,44 @@ func TestAPISave(t *testing.T) {
 	}
 }
 
+// TestEntryNameAnyCase: the API finds a watchlist entry by its name in
+// any case, as feedback finds a company: a preview of "ALIBABA" is the
+// preview of Alibaba, and a save of "alibaba" writes Alibaba's keys,
+// leaving its name as the file has it.
+func TestEntryNameAnyCase(t *testing.T) {
+	f := newFixture(t, "")
+	before, _ := os.ReadFile(f.path)
+	const body = `"aliases":["Alibaba Group"],"exclude":[],"all_news":false}`
+	want := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"company","name":"Alibaba",`+body, nil)
+	for _, name := range []string{"ALIBABA", "alibaba"} {
+		w := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"company","name":"`+name+`",`+body, nil)
+		if w.Code != 200 || w.Body.String() != want.Body.String() {
+			t.Errorf("preview of %q: %d %s\nwant the preview of Alibaba: %s", name, w.Code, w.Body, want.Body)
+		}
+	}
+	if w := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"topic","name":"ESPIONAGE","terms":["espionage"],"days":1}`, nil); w.Code != 200 {
+		t.Errorf("preview of topic ESPIONAGE: %d %s", w.Code, w.Body)
+	}
+
+	w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"alibaba","aliases":["Alibaba Group","Cainiao","Aliyun"]}`, nil)
+	if w.Code != 200 || !strings.HasPrefix(w.Body.String(), `{"name":"Alibaba","aliases":["Alibaba Group","Cainiao","Aliyun"]`) {
+		t.Errorf("save of alibaba: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, "PUT", "/api/watchlist", `{"kind":"topic","name":"zero-DAY","terms":["zero-day","0day"]}`, nil)
+	if w.Code != 200 || !strings.HasPrefix(w.Body.String(), `{"name":"Zero-day"`) {
+		t.Errorf("save of zero-DAY: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, "GET", "/watchlist/edit?kind=company&name=alibaba", "", nil); w.Code != 200 || !strings.Contains(w.Body.String(), "Aliyun") {
+		t.Errorf("the editor of alibaba: %d", w.Code)
+	}
+	after, _ := os.ReadFile(f.path)
+	wantFile := strings.NewReplacer(`aliases = ["Alibaba Group", "Cainiao"] # logistics arm`, `aliases = ["Alibaba Group", "Cainiao", "Aliyun"] # logistics arm`,
+		`terms = ["zero-day"]`, `terms = ["zero-day", "0day"]`).Replace(string(before))
+	if string(after) != wantFile {
+		t.Errorf("file after the saves:\n%s\nwant:\n%s", after, wantFile)
+	}
+}
+
 func TestSaveUnwritable(t *testing.T) {
 	f := newFixture(t, "")
 	writeFile = func(string, []byte) error { return os.ErrPermission }
