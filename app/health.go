@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"newswatch/config"
 	"newswatch/model"
 	"newswatch/store"
 )
@@ -22,19 +23,24 @@ const timeLayout = "2006-01-02 15:04 MST"
 // mail settings (model.Message.Held).
 var ErrHeld = errors.New("held until the mail settings are fixed")
 
-// Unhealthy is status -q's verdict: an error when sources were fetched but
-// none worked in its last run, when fetches are no longer recorded
+// Unhealthy is status -q's verdict: an error when configured sources were
+// fetched but none worked in its last run, when fetches are no longer recorded
 // (SaveProblem), when a configured digest is held back by the mail
 // settings (wrapping ErrHeld), or when a digest failed for good.
 //
 // A failure is forgotten once a later digest went through: the mail of the
 // same digest, or the same channel of it.
 func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Message, dels []model.Delivery) error {
-	ok := len(hs) == 0
+	// Only the sources configured now count: a removed one's last run,
+	// failed or not, says nothing of the fetches to come.
+	fetched, worked := false, false
 	for _, h := range hs {
-		ok = ok || h.LastStatus != model.StatusError
+		if a.SourceConfigured(h.Source) {
+			fetched = true
+			worked = worked || h.LastStatus != model.StatusError
+		}
 	}
-	if !ok {
+	if fetched && !worked {
 		return ErrEverySourceFailed
 	}
 	if err := a.SaveProblem(hs, a.Now()); err != nil {
@@ -95,4 +101,42 @@ func (a *App) Status(ctx context.Context) (Status, error) {
 	}
 	st.Deliveries, err = a.Store.Deliveries(ctx, model.MessagePending, model.MessageFailed)
 	return st, err
+}
+
+// SourceConfigured says whether the source name is in the configuration,
+// enabled or paused.
+func (a *App) SourceConfigured(name string) bool {
+	for _, list := range [][]config.Source{a.Config.Sources, a.Config.PausedSources} {
+		for _, src := range list {
+			if src.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ConfiguredOnly is st with only what the configuration has: the health of
+// its sources (paused ones too), the messages of its digests and the
+// deliveries to their notify channels. A source, digest or channel
+// removed or renamed keeps its rows in the database; /healthz leaves them
+// out, so that a monitor is not told of errors nothing will ever retry.
+func (a *App) ConfiguredOnly(st Status) Status {
+	out := Status{Health: []store.Health{}, Messages: []model.Message{}, Deliveries: []model.Delivery{}}
+	for _, h := range st.Health {
+		if a.SourceConfigured(h.Source) {
+			out.Health = append(out.Health, h)
+		}
+	}
+	for _, m := range st.Messages {
+		if a.Configured(m.Digest, "") {
+			out.Messages = append(out.Messages, m)
+		}
+	}
+	for _, d := range st.Deliveries {
+		if a.Configured(d.Message.Digest, d.Key) {
+			out.Deliveries = append(out.Deliveries, d)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,5 +96,50 @@ func TestStatusChannelDueNow(t *testing.T) {
 	lines := strings.Split(out.String(), "\n")
 	if len(lines) < 5 || !strings.Contains(lines[3], "due now") || strings.Contains(lines[3], "never") || !strings.Contains(lines[4], "2026-03-02 08:00") {
 		t.Errorf("status channels:\n%s", out.String())
+	}
+}
+
+// TestUnhealthyConfiguredSources: status -q judges the sources configured
+// now: a removed source that worked does not hide that every configured
+// one failed, and one that failed is no outage when nothing configured
+// was fetched yet.
+func TestUnhealthyConfiguredSources(t *testing.T) {
+	now := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	a, err := Open(ctx, loadPaid(t), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	unhealthy := func() error {
+		t.Helper()
+		st, err := a.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Unhealthy(ctx, st.Health, st.Messages, st.Deliveries)
+	}
+	save := func(source, status string) {
+		t.Helper()
+		run := model.Run{Source: source, Started: now.Add(-time.Minute), Status: status}
+		if status == model.StatusError {
+			run.Err = "HTTP 500"
+		}
+		if _, err := a.Store.SaveRun(ctx, run, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("Gone", model.StatusError)
+	if err := unhealthy(); err != nil {
+		t.Errorf("a removed source failed, the configured one not fetched yet: %v", err)
+	}
+	save("Gone", model.StatusOK)
+	save("Paid", model.StatusError)
+	if err := unhealthy(); !errors.Is(err, ErrEverySourceFailed) {
+		t.Errorf("the configured source failed, a removed one worked: %v, want ErrEverySourceFailed", err)
+	}
+	save("Paid", model.StatusOK)
+	if err := unhealthy(); err != nil {
+		t.Errorf("the configured source worked: %v", err)
 	}
 }

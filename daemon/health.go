@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"newswatch/app"
 	"newswatch/config"
 	"newswatch/model"
 	"newswatch/web"
@@ -126,13 +127,6 @@ type outboxEntry struct {
 	Held bool `json:"held,omitempty"`
 }
 
-// The texts /healthz shows instead of the stored error of a source or
-// digest no longer in the configuration.
-const (
-	hiddenSource = "error hidden: source no longer configured"
-	hiddenDigest = "error hidden: digest no longer configured"
-)
-
 func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	a := d.current()
 	stamp := func(t time.Time) string {
@@ -146,35 +140,21 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	// Only what the configuration has now: a source, digest or channel
+	// removed (or renamed) keeps its rows in the database, but its last
+	// error is nothing a monitor should be told of again and again.
+	st = a.ConfiguredOnly(st)
 	hs, msgs, dels := st.Health, st.Messages, st.Deliveries
 	// Errors are stored masked; those recorded before that are masked
 	// here, each with the URLs it may quote: its source's, its digest's
-	// notify URLs. A source or digest no longer configured (removed or
-	// renamed) keeps its rows, and they are still listed: its last run
-	// and its unsent messages are facts the operator may need. But its
-	// URLs are gone, so an old error cannot be masked: a fixed text
-	// stands in for it.
-	sources := map[string]config.Source{}
-	for _, src := range append(slices.Clone(a.Config.Sources), a.Config.PausedSources...) {
-		sources[src.Name] = src
-	}
+	// notify URLs.
+	sourceError := app.SourceMask(a.Config)
 	notify := map[string][]string{}
 	for _, dg := range append(slices.Clone(a.Config.Digests), a.Config.PausedDigests...) {
 		notify[dg.Name] = dg.Notify
 	}
-	sourceError := func(name, text string) string {
-		src, ok := sources[name]
-		if !ok && text != "" {
-			return hiddenSource
-		}
-		return src.MaskSecrets(text)
-	}
 	digestError := func(name, text string) string {
-		urls, ok := notify[name]
-		if !ok && text != "" {
-			return hiddenDigest
-		}
-		return config.MaskSecrets(text, urls...)
+		return config.MaskSecrets(text, notify[name]...)
 	}
 	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]string{}}
 	for _, h := range hs {

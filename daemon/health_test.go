@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -128,35 +129,116 @@ func storeFailures(t *testing.T, a *app.App, source, feed, digest, hook string) 
 	}
 }
 
-// TestHealthMasksRemovedSource: a source removed from (or renamed in) the
-// configuration keeps its health row, and /healthz lists it; an error an
-// older version stored unmasked must not be shown with its secrets, since
-// the URLs that would mask it are gone. The same holds for the outbox and
-// delivery rows of a digest no longer configured.
-func TestHealthMasksRemovedSource(t *testing.T) {
+// getHealth is /healthz of d, decoded.
+func getHealth(t *testing.T, d *Daemon) (healthReport, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	d.serveHealth(rec, httptest.NewRequest("GET", "/healthz", nil))
+	var rep healthReport
+	if err := json.Unmarshal(rec.Body.Bytes(), &rep); err != nil {
+		t.Fatalf("/healthz: %v\n%s", err, rec.Body)
+	}
+	return rep, rec.Body.String()
+}
+
+// healthSources are the names of the sources /healthz lists.
+func healthSources(rep healthReport) []string {
+	var names []string
+	for _, s := range rep.Sources {
+		names = append(names, s.Name)
+	}
+	return names
+}
+
+// TestHealthOnlyConfigured: /healthz lists only the sources, digests and
+// notify channels the configuration has (paused ones too): a source or
+// digest removed or renamed, or a channel whose URL was corrected, keeps
+// its rows in the database, but its last error would trip a monitor
+// forever. Nothing of them shows, their secrets least of all.
+func TestHealthOnlyConfigured(t *testing.T) {
 	const old = "http://user:hunter2@127.0.0.1:1/rss?apikey=SEKRET"
 	const hook = "https://hooks.example.org/in?token=HOOKSECRET"
-	// A paused digest is configured: its errors are masked, not hidden.
+	const fixed = "https://hooks.example.org/in?token=NEWSECRET"
+	// Brief, paused, now notifies the corrected URL alone.
 	cfgPath := writeDaemonConfig(t, t.TempDir(), 25, "http://127.0.0.1:1/feed", "", `to = ["analyst@example.org"]`,
-		"to = [\"analyst@example.org\"]\nnotify = [\""+hook+"\"]\nenabled = false")
+		"to = [\"analyst@example.org\"]\nnotify = [\""+fixed+"\"]\nenabled = false")
 	a := openApp(t, cfgPath)
 	storeFailures(t, a, "Removed", old, "Gone", hook)
-	storeFailures(t, a, "Live", "http://127.0.0.1:1/feed", "Brief", hook)
-	rec := httptest.NewRecorder()
-	New(a, Options{}).serveHealth(rec, httptest.NewRequest("GET", "/healthz", nil))
-	body := rec.Body.String()
-	for _, secret := range []string{"hunter2", "SEKRET", "HOOKSECRET"} {
-		if strings.Contains(body, secret) {
-			t.Errorf("/healthz shows %q of a source or digest no longer configured:\n%s", secret, body)
+	storeFailures(t, a, "Live", "http://127.0.0.1:1/feed", "Brief", fixed)
+	// A digest of Brief from before the correction: its mail failed, and
+	// so did its delivery to the old URL, recorded unmasked.
+	ctx := context.Background()
+	ch := model.Channel{Key: config.ChannelKey(hook), Name: config.MaskURL(hook)}
+	m := model.Message{Digest: "Brief", Slot: time.Now().Add(-time.Hour), MessageID: "<before@example.org>", Subject: "s",
+		To: []string{"analyst@example.org"}, CoveredUntil: time.Now(), Channels: []model.Channel{ch}}
+	if err := a.Store.CreateMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.MarkFailed(ctx, m.ID, "smtp: 550 mailbox unavailable"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.MarkDeliveryFailed(ctx, m.ID, ch.Key, `Post "`+hook+`": EOF`); err != nil {
+		t.Fatal(err)
+	}
+	rep, body := getHealth(t, New(a, Options{}))
+	for _, gone := range []string{"Removed", "Gone", "hunter2", "SEKRET", "HOOKSECRET", "NEWSECRET"} {
+		if strings.Contains(body, gone) {
+			t.Errorf("/healthz shows %q, no longer configured:\n%s", gone, body)
 		}
 	}
-	for _, want := range []string{`"name": "Removed"`, `"error": "` + hiddenSource + `"`, `"last_error": "` + hiddenDigest + `"`,
-		`"last_error": "webhook https://hooks.example.org/in?token=***: 500"`} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/healthz lacks %s:\n%s", want, body)
+	if got := healthSources(rep); len(got) != 1 || got[0] != "Live" {
+		t.Errorf("/healthz lists sources %q, want Live alone:\n%s", got, body)
+	}
+	// Brief's two mails, and the delivery to the URL it notifies now.
+	var mails, channels int
+	for _, e := range rep.Failed {
+		switch {
+		case e.Digest != "Brief":
+			t.Errorf("/healthz lists a failure of %q", e.Digest)
+		case e.Channel == "":
+			mails++
+		case e.Channel == config.MaskURL(fixed):
+			channels++
+		default:
+			t.Errorf("/healthz lists a delivery to %q, no longer configured", e.Channel)
 		}
 	}
-	if n := strings.Count(body, hiddenDigest); n != 2 {
-		t.Errorf("%d rows of the removed digest hidden, want its message and its delivery:\n%s", n, body)
+	if mails != 2 || channels != 1 || len(rep.Failed) != 3 {
+		t.Errorf("/healthz lists %d failed mails and %d deliveries, want 2 and 1 (the configured channel):\n%s", mails, channels, body)
+	}
+	hs, err := a.Store.Health(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 2 {
+		t.Errorf("%d sources' health in the database, want both kept", len(hs))
+	}
+}
+
+// TestHealthAfterReload: a reload that removes a source drops it from
+// /healthz at once.
+func TestHealthAfterReload(t *testing.T) {
+	const extra = "\n[[sources]]\nname = \"Extra\"\nfeed = \"http://127.0.0.1:1/extra\"\n"
+	// Nothing scheduled runs during the test.
+	never := []string{`"@every 1s"`, `"0 0 1 1 *"`, `"@every 2s"`, `"0 0 1 1 *"`}
+	dir := t.TempDir()
+	cfgPath := writeDaemonConfig(t, dir, 25, "http://127.0.0.1:1/feed", extra, never...)
+	a := openApp(t, cfgPath)
+	storeFailures(t, a, "Extra", "http://127.0.0.1:1/extra", "Brief", "https://hooks.example.org/in")
+	if _, err := a.Store.SaveRun(context.Background(), model.Run{Source: "Live", Started: time.Now(), Status: model.StatusOK}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d := New(a, Options{})
+	defer func() {
+		d.stopCron()
+		d.wg.Wait()
+	}()
+	if rep, body := getHealth(t, d); len(rep.Sources) != 2 {
+		t.Fatalf("/healthz before the reload lists %q, want Live and Extra:\n%s", healthSources(rep), body)
+	}
+	writeDaemonConfig(t, dir, 25, "http://127.0.0.1:1/feed", "", never...)
+	d.reload()
+	if rep, body := getHealth(t, d); len(rep.Sources) != 1 || rep.Sources[0].Name != "Live" {
+		t.Errorf("/healthz after a reload that removed Extra lists %q, want Live alone:\n%s", healthSources(rep), body)
 	}
 }

@@ -259,7 +259,7 @@ func (s *Server) markNotRelevant(r *http.Request, rawID, company string, mark bo
 	if company == "" {
 		return fmt.Errorf("%w: company: missing: name the company the item is (not) relevant for", errBadRequest)
 	}
-	i := slices.IndexFunc(st.cfg.Companies, func(c configCompany) bool { return strings.EqualFold(c.Name, company) })
+	i := slices.IndexFunc(st.cfg.Companies, func(c configCompany) bool { return sameName(c.Name, company) })
 	if i < 0 {
 		return fmt.Errorf("%w: company %q", errUnknown, company)
 	}

@@ -97,9 +97,9 @@ func (s *Server) secure(next http.Handler) http.Handler {
 			// carries when it is wrong, or when the client is over its
 			// limit of failed attempts (checkToken); a request with a
 			// session cookie and no bearer token is not limited.
-			ok, limited := s.checkToken(r, presented, "bearer")
-			if limited {
-				s.tooMany(w, r)
+			ok, retry := s.checkToken(r, presented, "bearer")
+			if retry > 0 {
+				s.tooMany(w, r, retry)
 				return
 			}
 			if !ok {
@@ -219,7 +219,7 @@ func (s *Server) sessionUnchecked(w http.ResponseWriter, r *http.Request, err er
 const notRecorded = "logged out in this browser, but the console could not record the end of the session in its database: a copy of its cookie would still be taken until it expires; log out again once the console works"
 
 // csrfToken is the token the pages' forms carry: tied to the session
-// (tokenless: to the process).
+// (tokenless: the same for every page, signed with the database's key).
 func (s *Server) csrfToken(r *http.Request) string {
 	return sign(s.secret, "csrf "+s.session(r))
 }
@@ -299,10 +299,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
-	ok, limited := s.checkToken(r, r.PostFormValue("token"), "login")
-	if limited {
-		s.retryAfter(w)
-		s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: wait a minute."})
+	ok, retry := s.checkToken(r, r.PostFormValue("token"), "login")
+	if retry > 0 {
+		s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Next: next, Error: "Too many failed attempts: try again in " + s.retryAfter(w, retry) + "."})
 		return
 	}
 	if !ok {
@@ -324,45 +323,55 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // checkToken checks a token r presented, at the login form or as a
 // bearer token (how: "login", "bearer"), under the limit of failed
 // attempts per client address, one budget for both. The limit comes
-// first: while the client is over it, any token is refused (limited), the
-// right one too, so a guesser who ignores 429 learns nothing from further
-// guesses; the caller answers 429 (tooMany), and the attempt is neither
+// first: while the client is over it, any token is refused, the right one
+// too, so a guesser who ignores 429 learns nothing from further guesses;
+// retry is then how long until the client is under the limit again, the
+// caller answers 429 (tooMany), and the attempt is neither
 // counted nor logged, so a flood of guesses floods no log. Under the
 // limit an attempt is reserved before the comparison, so concurrent
 // guesses cannot all pass the check before one is counted; the right
 // token gives it back, a wrong one keeps it and is logged.
-func (s *Server) checkToken(r *http.Request, presented, how string) (ok, limited bool) {
+func (s *Server) checkToken(r *http.Request, presented, how string) (ok bool, retry time.Duration) {
 	client := clientKey(r)
-	undo, allowed := s.logins.attempt(client, s.opts.Now())
+	now := s.opts.Now()
+	undo, allowed := s.logins.attempt(client, now)
 	if !allowed {
 		// Past the table's room, addresses share one budget (overflowKey),
 		// which guesses from thousands of addresses spend: there the
 		// token is compared still, so that they cannot lock the owner
 		// out from an address of its own; a wrong one gets 429 all the
 		// same.
-		if s.logins.overflowed(client, s.opts.Now()) && s.tokenOK(presented) {
-			return true, false
+		if s.logins.overflowed(client, now) && s.tokenOK(presented) {
+			return true, 0
 		}
-		return false, true
+		// At least a nanosecond: the failures may have left the window
+		// since attempt looked.
+		return false, max(s.logins.retryIn(client, now), 1)
 	}
 	if s.tokenOK(presented) {
 		undo()
-		return true, false
+		return true, 0
 	}
 	s.opts.Logger.Warn("console: wrong token", "via", how, "client", client, "path", r.URL.Path)
-	return false, false
+	return false, 0
 }
 
 // retryAfter tells a client over its limit of failed attempts when to
-// try again: after the limiter's window.
-func (s *Server) retryAfter(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", strconv.Itoa(int(s.logins.window/time.Second)))
+// try again: in retry rounded up to whole seconds, at least one (the
+// Retry-After header's unit). It returns that wait in words.
+func (s *Server) retryAfter(w http.ResponseWriter, retry time.Duration) string {
+	secs := max(int64((retry+time.Second-1)/time.Second), 1)
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	if secs == 1 {
+		return "1 second"
+	}
+	return strconv.FormatInt(secs, 10) + " seconds"
 }
 
 // tooMany answers a request refused for too many failed attempts.
-func (s *Server) tooMany(w http.ResponseWriter, r *http.Request) {
-	s.retryAfter(w)
-	s.fail(w, r, http.StatusTooManyRequests, "too many failed attempts with a wrong token: wait a minute")
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, retry time.Duration) {
+	wait := s.retryAfter(w, retry)
+	s.fail(w, r, http.StatusTooManyRequests, "too many failed attempts with a wrong token: try again in "+wait)
 }
 
 // logout ends the session: the browser forgets the cookie, and every
@@ -479,6 +488,20 @@ func (l *limiter) overflowed(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.key(key, now) == overflowKey
+}
+
+// retryIn is how long until key may try again: until enough of its
+// failures have left the window to bring it under the limit; 0 when it is
+// under it already.
+func (l *limiter) retryIn(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	recent := slices.Clone(l.recent(l.key(key, now), now))
+	if len(recent) < l.max {
+		return 0
+	}
+	slices.SortFunc(recent, time.Time.Compare)
+	return recent[len(recent)-l.max].Add(l.window).Sub(now)
 }
 
 // attempt counts a failure for key at now, checked against the limit and

@@ -322,7 +322,7 @@ func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
 	d := editData{Kind: kind, Days: 7}
 	switch kind {
 	case "company":
-		i := slices.IndexFunc(st.cfg.Companies, func(c config.Company) bool { return c.Name == name })
+		i := slices.IndexFunc(st.cfg.Companies, func(c config.Company) bool { return sameName(c.Name, name) })
 		if i < 0 {
 			s.fail(w, r, http.StatusNotFound, fmt.Sprintf("no company %q", name))
 			return
@@ -330,7 +330,7 @@ func (s *Server) editPage(w http.ResponseWriter, r *http.Request) {
 		d.Entry = companyEntry(st.cfg.Companies[i])
 		d.AllNews = st.cfg.Companies[i].AllNews
 	case "topic":
-		i := slices.IndexFunc(st.cfg.Topics, func(t config.Topic) bool { return t.Name == name })
+		i := slices.IndexFunc(st.cfg.Topics, func(t config.Topic) bool { return sameName(t.Name, name) })
 		if i < 0 {
 			s.fail(w, r, http.StatusNotFound, fmt.Sprintf("no topic %q", name))
 			return
@@ -372,11 +372,11 @@ func (s *Server) editPost(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if r.PostFormValue("action") == "save" {
-		_, _, err := s.save(e)
+		saved, _, err := s.save(e)
 		var werr *writeError
 		switch {
 		case err == nil:
-			http.Redirect(w, r, "/watchlist/edit?"+url.Values{"kind": {e.Kind}, "name": {e.Name}, "saved": {"1"}}.Encode(), http.StatusSeeOther)
+			http.Redirect(w, r, "/watchlist/edit?"+url.Values{"kind": {e.Kind}, "name": {saved.Name}, "saved": {"1"}}.Encode(), http.StatusSeeOther)
 			return
 		case errors.As(err, &werr):
 			d.Message, d.Paste, status = werr.Error(), werr.lines, http.StatusInternalServerError

@@ -99,7 +99,7 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (total i
 	switch {
 	case p.Company != "":
 		for _, c := range st.cfg.Companies {
-			if strings.EqualFold(c.Name, p.Company) {
+			if sameName(c.Name, p.Company) {
 				q.AnyOf = append(q.AnyOf, append([]string{c.Name}, c.Aliases...))
 				companies = []string{c.Name}
 				p.Company = c.Name // as configured: the filters below compare names
@@ -117,7 +117,7 @@ func (s *Server) search(ctx context.Context, st *state, p searchParams) (total i
 		q.AnyOf = append(q.AnyOf, all)
 	}
 	if p.Topic != "" {
-		i := slices.IndexFunc(st.cfg.Topics, func(t config.Topic) bool { return strings.EqualFold(t.Name, p.Topic) })
+		i := slices.IndexFunc(st.cfg.Topics, func(t config.Topic) bool { return sameName(t.Name, p.Topic) })
 		if i < 0 {
 			return 0, false, nil, fmt.Errorf("%w: topic %q", errUnknown, p.Topic)
 		}

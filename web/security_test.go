@@ -79,7 +79,7 @@ func TestHostOfURL(t *testing.T) {
 	f := newFixture(t, token)
 	data, _ := os.ReadFile(f.path)
 	os.WriteFile(f.path, []byte(strings.Replace(string(data), `listen = "127.0.0.1:8080"`, `listen = "127.0.0.1:8080"`+"\nurl = \"https://news.example.org\"", 1)), 0o644)
-	srv, err := New(Options{ConfigPath: f.path, Store: f.st, Token: token, Listen: "127.0.0.1:8080", Now: f.srv.opts.Now})
+	srv, err := New(t.Context(), Options{ConfigPath: f.path, Store: f.st, Token: token, Listen: "127.0.0.1:8080", Now: f.srv.opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestHostOfURL(t *testing.T) {
 	if w := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"topic","name":"Espionage","terms":["spying"]}`, bearer); w.Code != 200 {
 		t.Errorf("Origin of [web] url: %d %s", w.Code, w.Body)
 	}
-	wide, err := New(Options{ConfigPath: f.path, Store: f.st, Token: token, Listen: "0.0.0.0:8080", Now: f.srv.opts.Now})
+	wide, err := New(t.Context(), Options{ConfigPath: f.path, Store: f.st, Token: token, Listen: "0.0.0.0:8080", Now: f.srv.opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func testLogoutEndsSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f.srv, err = New(Options{ConfigPath: f.path, Store: st, Token: token, Listen: "127.0.0.1:8080", Now: func() time.Time { return now }})
+	f.srv, err = New(t.Context(), Options{ConfigPath: f.path, Store: st, Token: token, Listen: "127.0.0.1:8080", Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,6 +217,45 @@ func testLogoutEndsSession(t *testing.T) {
 	}
 	if w := f.do(t, "GET", "/watchlist", "", b); w.Code != 200 {
 		t.Errorf("the other session after a restart: %d", w.Code)
+	}
+}
+
+// Without a token, a form loaded before the console restarted (or from
+// another console on the same database) is still taken after it: the
+// key of its CSRF token is kept in the database. Another database has
+// another key.
+func TestCSRFSurvivesRestart(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, testCSRFSurvivesRestart)
+	}
+}
+
+func testCSRFSurvivesRestart(t *testing.T) {
+	f := newFixture(t, "")
+	csrf := formCSRF(t, f, "/watchlist/edit?kind=company&name=Alibaba", nil)
+	form := "csrf=" + csrf + "&kind=company&name=Alibaba&aliases=Alibaba+Group&action=preview"
+	if w := f.do(t, "POST", "/watchlist/edit", form, nil); w.Code != 200 {
+		t.Fatalf("the form before a restart: %d", w.Code)
+	}
+	st, err := store.Open(t.Context(), f.st.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.srv, err = New(t.Context(), Options{ConfigPath: f.path, Store: st, Listen: "127.0.0.1:8080", Now: f.srv.opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = f.srv.Handler()
+	if w := f.do(t, "POST", "/watchlist/edit", form, nil); w.Code != 200 {
+		t.Errorf("the form loaded before a restart, sent after it: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, "POST", "/watchlist/edit", strings.Replace(form, csrf, "forged", 1), nil); w.Code != 403 {
+		t.Errorf("a forged CSRF token after a restart: %d", w.Code)
+	}
+	other := newFixture(t, "")
+	if w := other.do(t, "POST", "/watchlist/edit", form, nil); w.Code != 403 {
+		t.Errorf("the form of a console on another database: %d, want 403", w.Code)
 	}
 }
 
@@ -239,7 +278,7 @@ func TestTokenSpaces(t *testing.T) {
 func TestShortTokenWarned(t *testing.T) {
 	f := newFixture(t, token)
 	var log strings.Builder
-	if _, err := New(Options{ConfigPath: f.path, Store: f.st, Token: "short", Logger: slog.New(slog.NewTextHandler(&log, nil))}); err != nil {
+	if _, err := New(t.Context(), Options{ConfigPath: f.path, Store: f.st, Token: "short", Logger: slog.New(slog.NewTextHandler(&log, nil))}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(log.String(), "shorter than 16") {
@@ -770,7 +809,7 @@ func TestStaticNoListing(t *testing.T) {
 // entries at once: both edits survive.
 func TestSaveAcrossProcesses(t *testing.T) {
 	f := newFixture(t, "")
-	other, err := New(Options{ConfigPath: f.path, Store: f.st, Listen: "127.0.0.1:8080", Now: f.srv.opts.Now})
+	other, err := New(t.Context(), Options{ConfigPath: f.path, Store: f.st, Listen: "127.0.0.1:8080", Now: f.srv.opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

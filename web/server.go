@@ -25,7 +25,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -85,7 +84,9 @@ type state struct {
 }
 
 // New returns a Server for opts, after reading the configuration once.
-func New(opts Options) (*Server, error) {
+// Without a token it reads the key that signs its CSRF tokens from the
+// database, made there the first time.
+func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -98,13 +99,16 @@ func New(opts Options) (*Server, error) {
 	}
 	pages() // the templates are checked when the console is made
 	s := &Server{opts: opts, logins: newLimiter(5, time.Minute)}
-	s.secret = make([]byte, 32)
-	if _, err := rand.Read(s.secret); err != nil {
-		return nil, fmt.Errorf("web: %w", err)
-	}
 	if opts.Token != "" {
 		// Sessions outlive a restart, and end when the token changes.
 		s.secret = mac([]byte(opts.Token), "newswatch session key")
+	} else {
+		// Kept in the database, so that a page loaded before a restart
+		// can still be sent after it, to any console on the database.
+		var err error
+		if s.secret, err = opts.Store.Key(ctx, "csrf", 32); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
 	}
 	st, err := s.current()
 	if err != nil {

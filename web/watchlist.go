@@ -23,6 +23,13 @@ import (
 
 type configCompany = config.Company
 
+// sameName reports whether name, as a request gives it, names the
+// watchlist entry configured as configured: in any case (the
+// configuration allows no two names that differ in case alone). Every
+// lookup of an entry by name (feedback, search filters, the editor, the
+// API) uses it; what is written keeps the name as configured.
+func sameName(configured, name string) bool { return strings.EqualFold(configured, name) }
+
 // entry is one watchlist entry as the API reads and writes it.
 type entry struct {
 	Kind    string   `json:"kind,omitempty"`
@@ -190,10 +197,12 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 	switch e.Kind {
 	case "company":
 		ed.section = "companies"
-		i := slices.IndexFunc(fresh.Companies, func(c config.Company) bool { return c.Name == e.Name })
+		i := slices.IndexFunc(fresh.Companies, func(c config.Company) bool { return sameName(c.Name, e.Name) })
 		if i < 0 {
 			return nil, fmt.Errorf("%w: company %q", errUnknown, e.Name)
 		}
+		e.Name = fresh.Companies[i].Name // as the file has it
+		ed.entry.Name = e.Name
 		if len(e.Terms) > 0 {
 			return nil, invalid("terms: a company has aliases, not terms")
 		}
@@ -210,10 +219,12 @@ func (s *Server) applyEdit(e entry) (*edit, error) {
 		}
 	case "topic":
 		ed.section = "topics"
-		i := slices.IndexFunc(fresh.Topics, func(t config.Topic) bool { return t.Name == e.Name })
+		i := slices.IndexFunc(fresh.Topics, func(t config.Topic) bool { return sameName(t.Name, e.Name) })
 		if i < 0 {
 			return nil, fmt.Errorf("%w: topic %q", errUnknown, e.Name)
 		}
+		e.Name = fresh.Topics[i].Name
+		ed.entry.Name = e.Name
 		switch {
 		case len(e.Aliases) > 0:
 			return nil, invalid("aliases: a topic has terms, not aliases")

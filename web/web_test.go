@@ -122,7 +122,7 @@ func newFixture(t testing.TB, token string) *fixture {
 	if err := st.CreateMessage(ctx, &model.Message{Digest: "Morning", Slot: now, Subject: "Morning: pending", HTML: "<p>pending</p>"}); err != nil {
 		t.Fatal(err)
 	}
-	f.srv, err = New(Options{ConfigPath: path, Store: st, Token: token, Listen: "127.0.0.1:8080", Now: func() time.Time { return now }})
+	f.srv, err = New(t.Context(), Options{ConfigPath: path, Store: st, Token: token, Listen: "127.0.0.1:8080", Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,6 +357,44 @@ func TestAPISave(t *testing.T) {
 	}
 }
 
+// TestEntryNameAnyCase: the API finds a watchlist entry by its name in
+// any case, as feedback finds a company: a preview of "ALIBABA" is the
+// preview of Alibaba, and a save of "alibaba" writes Alibaba's keys,
+// leaving its name as the file has it.
+func TestEntryNameAnyCase(t *testing.T) {
+	f := newFixture(t, "")
+	before, _ := os.ReadFile(f.path)
+	const body = `"aliases":["Alibaba Group"],"exclude":[],"all_news":false}`
+	want := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"company","name":"Alibaba",`+body, nil)
+	for _, name := range []string{"ALIBABA", "alibaba"} {
+		w := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"company","name":"`+name+`",`+body, nil)
+		if w.Code != 200 || w.Body.String() != want.Body.String() {
+			t.Errorf("preview of %q: %d %s\nwant the preview of Alibaba: %s", name, w.Code, w.Body, want.Body)
+		}
+	}
+	if w := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"topic","name":"ESPIONAGE","terms":["espionage"],"days":1}`, nil); w.Code != 200 {
+		t.Errorf("preview of topic ESPIONAGE: %d %s", w.Code, w.Body)
+	}
+
+	w := f.do(t, "PUT", "/api/watchlist", `{"kind":"company","name":"alibaba","aliases":["Alibaba Group","Cainiao","Aliyun"]}`, nil)
+	if w.Code != 200 || !strings.HasPrefix(w.Body.String(), `{"name":"Alibaba","aliases":["Alibaba Group","Cainiao","Aliyun"]`) {
+		t.Errorf("save of alibaba: %d %s", w.Code, w.Body)
+	}
+	w = f.do(t, "PUT", "/api/watchlist", `{"kind":"topic","name":"zero-DAY","terms":["zero-day","0day"]}`, nil)
+	if w.Code != 200 || !strings.HasPrefix(w.Body.String(), `{"name":"Zero-day"`) {
+		t.Errorf("save of zero-DAY: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(t, "GET", "/watchlist/edit?kind=company&name=alibaba", "", nil); w.Code != 200 || !strings.Contains(w.Body.String(), "Aliyun") {
+		t.Errorf("the editor of alibaba: %d", w.Code)
+	}
+	after, _ := os.ReadFile(f.path)
+	wantFile := strings.NewReplacer(`aliases = ["Alibaba Group", "Cainiao"] # logistics arm`, `aliases = ["Alibaba Group", "Cainiao", "Aliyun"] # logistics arm`,
+		`terms = ["zero-day"]`, `terms = ["zero-day", "0day"]`).Replace(string(before))
+	if string(after) != wantFile {
+		t.Errorf("file after the saves:\n%s\nwant:\n%s", after, wantFile)
+	}
+}
+
 func TestSaveUnwritable(t *testing.T) {
 	f := newFixture(t, "")
 	writeFile = func(string, []byte) error { return os.ErrPermission }
@@ -530,6 +568,54 @@ func TestLoginRateLimited(t *testing.T) {
 	}
 	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != 401 {
 		t.Errorf("after the window: %d", w.Code)
+	}
+}
+
+// TestRetryAfterCountsDown: a client over its limit is told in
+// Retry-After how many whole seconds remain until its oldest failure
+// leaves the window (rounded up, at least one), at the login form and
+// for a bearer token alike, by the console's clock.
+func TestRetryAfterCountsDown(t *testing.T) {
+	f := newFixture(t, token)
+	at := now
+	f.srv.opts.Now = func() time.Time { return at }
+	for i := range 5 {
+		at = now.Add(time.Duration(i) * 10 * time.Second)
+		if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != 401 {
+			t.Fatalf("attempt %d: %d", i, w.Code)
+		}
+	}
+	// The first failure, at now, leaves the window at now+60s.
+	for _, c := range []struct {
+		after time.Duration
+		login bool
+		want  string
+	}{
+		{45*time.Second + 500*time.Millisecond, true, "15"},
+		{50 * time.Second, false, "10"},
+		{59*time.Second + 999*time.Millisecond, true, "1"},
+		{59*time.Second + 999*time.Millisecond, false, "1"},
+	} {
+		at = now.Add(c.after)
+		var w *httptest.ResponseRecorder
+		if c.login {
+			w = f.do(t, "POST", "/login", "token=guess", nil)
+		} else {
+			w = f.do(t, "GET", "/api/items", "", map[string]string{"Authorization": "Bearer " + token})
+		}
+		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != c.want {
+			t.Errorf("%v after the first failure (login form %t): %d, Retry-After %q, want 429 and %s", c.after, c.login, w.Code, w.Header().Get("Retry-After"), c.want)
+		}
+	}
+	// At now+60s one more guess is allowed, and the next waits for the
+	// failure of now+10s.
+	at = now.Add(time.Minute)
+	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != 401 {
+		t.Fatalf("a guess once the first failure left the window: %d", w.Code)
+	}
+	if w := f.do(t, "POST", "/login", "token=guess", nil); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "10" ||
+		!strings.Contains(w.Body.String(), "try again in 10 seconds") {
+		t.Errorf("over the limit again: %d, Retry-After %q, want 429 and 10\n%s", w.Code, w.Header().Get("Retry-After"), w.Body)
 	}
 }
 

@@ -23,7 +23,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts := daemon.Options{Logger: e.log, Listen: *listen}
-	console, err := consoleServer(a.Config, a.Store, *webListen)
+	console, err := consoleServer(ctx, a.Config, a.Store, *webListen)
 	if err != nil {
 		a.Close()
 		return err

@@ -45,7 +45,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err // it names the database
 	}
 	defer st.Close()
-	s, err := newConsole(cfg, st, addr)
+	s, err := newConsole(ctx, cfg, st, addr)
 	if err != nil {
 		return err
 	}
@@ -58,14 +58,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 // consoleServer is the web console of cfg as a server for the daemon to
 // run beside its schedules, on addr (else [web] listen); nil without a
 // [web] table.
-func consoleServer(cfg *config.Config, st *store.Store, addr string) (*http.Server, error) {
+func consoleServer(ctx context.Context, cfg *config.Config, st *store.Store, addr string) (*http.Server, error) {
 	if cfg.Web == nil {
 		return nil, nil
 	}
 	if addr == "" {
 		addr = cfg.Web.Listen
 	}
-	s, err := newConsole(cfg, st, addr)
+	s, err := newConsole(ctx, cfg, st, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +73,10 @@ func consoleServer(cfg *config.Config, st *store.Store, addr string) (*http.Serv
 }
 
 // newConsole checks who may reach addr and builds the console.
-func newConsole(cfg *config.Config, st *store.Store, addr string) (*web.Server, error) {
+func newConsole(ctx context.Context, cfg *config.Config, st *store.Store, addr string) (*web.Server, error) {
 	token := cfg.Web.Token(os.Getenv)
 	if err := web.CheckAccess(addr, cfg.Web.AuthTokenEnv, token); err != nil {
 		return nil, usageError{err}
 	}
-	return web.New(web.Options{ConfigPath: cfg.Path, Store: st, Token: token, Listen: addr})
+	return web.New(ctx, web.Options{ConfigPath: cfg.Path, Store: st, Token: token, Listen: addr})
 }
