@@ -12,7 +12,8 @@ import (
 // keep their order of insertion (an item's sources, failed runs) where the
 // table has one: SQLite's rowid, a column of that name on PostgreSQL. The
 // daemons' leases are not copied: they hold nothing once the daemons stop.
-// Logged-out console sessions are: their cookies stay refused.
+// Logged-out console sessions are: their cookies stay refused; so are the
+// kept keys, so that a console form loaded before the move is still taken.
 var copied = []struct {
 	table string
 	rowid bool
@@ -28,6 +29,7 @@ var copied = []struct {
 	{"prune_state", false},
 	{"feedback", false},
 	{"ended_sessions", false},
+	{"secret_keys", false},
 }
 
 // ErrNotEmpty is returned by CopyTo when one of the tables it copies into

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"newswatch/model"
@@ -43,6 +44,10 @@ func testCopyTo(t *testing.T) {
 	if err := src.EndSession(ctx, "logged-out", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	key, err := src.Key(ctx, "csrf", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	dst := open(t)
 	counts, err := src.CopyTo(ctx, dst)
@@ -51,6 +56,9 @@ func testCopyTo(t *testing.T) {
 	}
 	if ended, err := dst.SessionEnded(ctx, "logged-out"); err != nil || !ended {
 		t.Errorf("a logged-out console session is not ended in the copy: %v, %v", ended, err)
+	}
+	if got, err := dst.Key(ctx, "csrf", 32); err != nil || !bytes.Equal(got, key) {
+		t.Errorf("the copy's csrf key is %x (%v), want the source's %x", got, err, key)
 	}
 	if counts["items"] != 3 || counts["item_sources"] != 4 || counts["messages"] != 1 || counts["message_items"] != 2 {
 		t.Errorf("copied %v", counts)
