@@ -110,14 +110,15 @@ func (a *App) newComposer() *digest.Composer {
 		console = a.Config.Web.URL
 	}
 	return &digest.Composer{
-		Console:   console,
-		Store:     a.Store,
-		Watchlist: a.Watchlist,
-		Templates: a.Templates,
-		MaxAge:    a.Config.MaxAge,
-		Sources:   names,
-		Domain:    MessageDomain(a.Config),
-		Mask:      SourceMask(a.Config),
+		Console:      console,
+		Store:        a.Store,
+		Watchlist:    a.Watchlist,
+		Templates:    a.Templates,
+		MaxAge:       a.Config.MaxAge,
+		Sources:      names,
+		Domain:       MessageDomain(a.Config),
+		Mask:         SourceMask(a.Config),
+		MaskDelivery: DeliveryMask(a.Config),
 	}
 }
 

@@ -1,6 +1,10 @@
 package app
 
-import "newswatch/config"
+import (
+	"slices"
+
+	"newswatch/config"
+)
 
 // removedSourceError stands for the recorded error of a source the
 // configuration no longer names: its URL, and so the secrets to take out
@@ -30,4 +34,22 @@ func SourceMask(cfg *config.Config) func(source, text string) string {
 		}
 		return s.MaskSecrets(text)
 	}
+}
+
+// DeliveryMask returns how cfg shows an error recorded for a delivery, a
+// digest's mail or one of its channels (the digest's footer): with the
+// secrets of every URL cfg names masked (config.MaskSecrets), each
+// source's feed and page and each digest's notify URLs, paused ones
+// included: a mail server or a webhook's answer may quote any of them,
+// and the footer goes to every reader. Masking a masked error again
+// changes nothing.
+func DeliveryMask(cfg *config.Config) func(text string) string {
+	var urls []string
+	for _, s := range append(slices.Clone(cfg.Sources), cfg.PausedSources...) {
+		urls = append(urls, s.Feed, s.Page)
+	}
+	for _, d := range append(slices.Clone(cfg.Digests), cfg.PausedDigests...) {
+		urls = append(urls, d.Notify...)
+	}
+	return func(text string) string { return config.MaskSecrets(text, urls...) }
 }

@@ -44,6 +44,7 @@ func (a *App) deliverAll(ctx context.Context, s deliver.Sender, channels deliver
 	rep.Sent = append(rep.Sent, crep.Sent...)
 	rep.Retry = append(rep.Retry, crep.Retry...)
 	rep.Failed = append(rep.Failed, crep.Failed...)
+	rep.Waiting = append(rep.Waiting, crep.Waiting...)
 	return rep, err
 }
 
@@ -160,7 +161,9 @@ func (a *App) Configured(name, channel string) bool {
 // DeliverPending delivers every pending message of the outbox now, backoff
 // ignored, and prints what happened to each (quiet: what went wrong only);
 // the error counts the digests not delivered to every recipient, those
-// another sender held at the moment included.
+// another sender held at the moment and the channels that wait out the
+// delay after a try with no answer in time (not tried: each try may post
+// the message again) included.
 func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger, quiet bool) error {
 	before, err := a.Store.Messages(ctx, model.MessagePending)
 	if err != nil {
@@ -173,7 +176,7 @@ func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger,
 	if err != nil {
 		return err
 	}
-	n := len(rep.Retry) + len(rep.Failed)
+	n := len(rep.Retry) + len(rep.Failed) + len(rep.Waiting)
 	// A message another sender holds is skipped: say so, it is not sent
 	// by this command.
 	for _, m := range skipped(before, rep) {
@@ -193,7 +196,9 @@ func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger,
 }
 
 // PrintDelivery says what happened to each message of a delivery run
-// (quiet: what went wrong only), with what the other side answered to
+// (quiet: what went wrong only), and which channels wait to be tried
+// again (Report.Waiting, from a run with policy.Immediate: a try had no
+// answer in time), with what the other side answered to
 // each message sent (answer, given its Message-ID and channel, "" for
 // mail): the mail server's reply, a webhook's status and the start of its
 // body.
@@ -246,6 +251,14 @@ func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bo
 			continue
 		}
 		fmt.Fprintf(w, "%s: failed for good: %v\n", o.Digest, o.Err)
+	}
+	for _, o := range rep.Waiting {
+		last := ""
+		if o.Err != nil {
+			last = ": " + safetext.Line(o.Err.Error()) // as stored: no raw escapes on the terminal
+		}
+		fmt.Fprintf(w, "%s: not delivered to %s yet: waiting until %s to try again, not tried now (the last try had no answer in time: the receiver may have it)%s\n",
+			o.Digest, o.Channel, When(o.Next, cfg.Location), last)
 	}
 }
 

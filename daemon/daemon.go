@@ -492,8 +492,9 @@ func (d *Daemon) digestJob(name string, slot time.Time) {
 // composeShared composes the digest of spec for slot on a shared
 // database: one daemon composes the slot; the others wait until it is
 // done, and take it over should that daemon die first. It is false when
-// ctx ended or this daemon's attempt failed (its claim expires: another
-// daemon tries again).
+// ctx ended, this daemon's attempt failed (its claim expires: another
+// daemon tries again), or its claim was lost (the daemon that took the
+// slot over composes and sends it).
 func (d *Daemon) composeShared(ctx context.Context, a *app.App, spec digest.Spec, slot time.Time, log *slog.Logger) bool {
 	lease := []string{"digest:" + spec.Name}
 	for {
@@ -528,11 +529,18 @@ func (d *Daemon) composeShared(ctx context.Context, a *app.App, spec digest.Spec
 }
 
 // compose puts the digest of spec for slot in the outbox; done is false
-// when it failed (logged), true when it was recorded, had nothing to
-// send, or was recorded by another process.
+// when it failed (logged) or the claim ctx holds was lost on the way
+// (nothing recorded: the other holder's run stands; a warning), true when
+// it was recorded, had nothing to send, or was recorded by another
+// process.
 func (d *Daemon) compose(ctx context.Context, a *app.App, spec digest.Spec, slot time.Time, log *slog.Logger) (done bool) {
 	start := time.Now()
 	what, dr, err := a.Compose(ctx, spec, slot, false)
+	if lost := claimLost(ctx, err); lost != nil {
+		log.Warn("claim on the digest slot lost while composing: nothing recorded, left to the daemon that took it over",
+			"slot", slot, "error", lost)
+		return false
+	}
 	if err != nil {
 		log.Error("compose", "slot", slot, "error", err)
 		return false
@@ -549,6 +557,22 @@ func (d *Daemon) compose(ctx context.Context, a *app.App, spec digest.Spec, slot
 			"duration", time.Since(start).Round(time.Millisecond))
 	}
 	return true
+}
+
+// claimLost is why work under a held claim (ctx) that ended with err
+// did: the store found the claim no longer the holder's before recording
+// (store.CheckHeld), or a renewal found it taken over and cancelled ctx.
+// nil when err is nil or has another cause.
+func claimLost(ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrLeaseLost):
+		return err
+	case errors.Is(context.Cause(ctx), store.ErrLeaseLost):
+		return context.Cause(ctx)
+	}
+	return nil
 }
 
 // deliver sends the messages of the outbox that policy makes due, logging

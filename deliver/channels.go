@@ -33,7 +33,8 @@ type Channels func(digest, key string) (Sender, model.Channel, error)
 // default transport, and each answer must be told to the send it belongs
 // to): a chat service that hangs holds back the other chat queues for up
 // to its timeout (Chat.Timeout) per delivery tried. The outcomes carry the channel in Outcome.Channel, in the
-// order of the outbox. The error is the first about the outbox itself (or
+// order of the outbox; the pending deliveries not due yet are in
+// Report.Waiting. The error is the first about the outbox itself (or
 // ctx); the other queues go on. Delivery is at least once: if the process
 // dies between the receiver's answer and its record, the next run sends
 // again, with the same Message-ID (the webhook's Idempotency-Key).
@@ -59,6 +60,7 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 		// A try whose outcome was unknown waits its turn even for
 		// `send` and `once`: each try may post the message again.
 		if (!policy.Immediate || d.Unanswered > 0) && d.NextAttempt.After(now) {
+			rep.Waiting = append(rep.Waiting, waiting(d))
 			continue
 		}
 		q := [2]string{d.Message.Digest, d.Key}
@@ -105,6 +107,18 @@ func DeliverChannels(ctx context.Context, st *store.Store, channels Channels, no
 		rep.add(r.kind, r.o)
 	}
 	return rep, err
+}
+
+// waiting is the Outcome of pending delivery d, not tried because it is
+// not due before d.NextAttempt: Err is its last try's failure.
+func waiting(d model.Delivery) Outcome {
+	m := d.Message
+	o := Outcome{ID: m.ID, Digest: m.Digest, MessageID: m.MessageID, Subject: m.Subject, Channel: d.Channel,
+		Attempt: d.Attempts, Next: d.NextAttempt}
+	if d.LastError != "" {
+		o.Err = errors.New(d.LastError)
+	}
+	return o
 }
 
 // channelsAtOnce is how many channel queues DeliverChannels sends at once.

@@ -127,3 +127,40 @@ func TestChatUnansweredSpaced(t *testing.T) {
 		t.Fatalf("delivery %s with %d unanswered, want taken as sent after %d", d.Status, d.Unanswered, maxUnanswered)
 	}
 }
+
+// A channel whose last try had no answer in time, not tried by a run with
+// Immediate as it waits out its delay, is in the report's Waiting, with
+// when it is due and the last try's failure; once due, it is tried again
+// and no longer waiting.
+func TestChannelWaitingReported(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	st := openStore(t)
+	m := channelOutbox(t, st, "chat")
+	chans := func(digest, key string) (Sender, model.Channel, error) {
+		return &Chat{URL: chatURLs(srv)["gotify"], Render: chatText, Limit: 1000, Timeout: 100 * time.Millisecond}, model.Channel{}, nil
+	}
+	immediate := RetryPolicy{Immediate: true}
+	rep, err := DeliverChannels(context.Background(), st, chans, t0, immediate)
+	if err != nil || len(rep.Retry) != 1 || len(rep.Waiting) != 0 {
+		t.Fatalf("first try: %+v, %v; want one retry, none waiting", rep, err)
+	}
+	next := rep.Retry[0].Next
+	rep, err = DeliverChannels(context.Background(), st, chans, t0.Add(time.Minute), immediate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sent)+len(rep.Retry)+len(rep.Failed) != 0 || len(rep.Waiting) != 1 {
+		t.Fatalf("a minute later: %+v; want the channel waiting, nothing tried", rep)
+	}
+	w := rep.Waiting[0]
+	if w.ID != m.ID || w.Digest != m.Digest || w.Channel != "chat" || !w.Next.Equal(next) || w.Attempt != 1 || w.Err == nil {
+		t.Errorf("waiting %+v; want message %d through chat, due at %v after 1 attempt, with its error", w, m.ID, next)
+	}
+	rep, err = DeliverChannels(context.Background(), st, chans, next, immediate)
+	if err != nil || len(rep.Retry) != 1 || len(rep.Waiting) != 0 {
+		t.Fatalf("once due: %+v, %v; want it tried again, none waiting", rep, err)
+	}
+}

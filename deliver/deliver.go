@@ -116,6 +116,13 @@ type Report struct {
 	Sent   []Outcome
 	Retry  []Outcome
 	Failed []Outcome
+	// Waiting lists the pending deliveries through notify channels that
+	// DeliverChannels did not try because they are not due yet (with
+	// policy.Immediate: their last try had no answer in time, and each
+	// try may post the message again): Outcome.Next is when they are,
+	// Outcome.Attempt the tries made so far, Outcome.Err the last one's
+	// failure.
+	Waiting []Outcome
 }
 
 // Deliver sends the pending messages of the outbox that are due (next

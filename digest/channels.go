@@ -22,7 +22,7 @@ func (c *Composer) failedChannels(ctx context.Context, name string, since time.T
 		if d.Message.Digest != name || d.Message.Created.Before(since) {
 			continue
 		}
-		out = append(out, FailedDigest{Name: d.Message.Digest + " via " + d.Channel, Date: format(d.Message.Slot), Error: d.LastError})
+		out = append(out, FailedDigest{Name: d.Message.Digest + " via " + d.Channel, Date: format(d.Message.Slot), Error: c.deliveryError(d.LastError)})
 	}
 	return out, nil
 }

@@ -45,6 +45,13 @@ type Composer struct {
 	// unmasked is still in the footer's window. Masking a masked error
 	// again must change nothing. nil shows errors as recorded.
 	Mask func(source, text string) string
+	// MaskDelivery hides the secrets of every configured URL, source and
+	// notify, in an error recorded for a delivery (a digest's mail or a
+	// channel) before the footer shows it: a server or a receiver may
+	// quote any of them, and the footer goes to every reader. Masking a
+	// masked error again must change nothing. nil shows errors as
+	// recorded.
+	MaskDelivery func(text string) string
 }
 
 // Draft is a composed digest, not yet recorded in the outbox.

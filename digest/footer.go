@@ -97,7 +97,7 @@ func (c *Composer) failedDigests(ctx context.Context, name string, since time.Ti
 		if m.Digest != name || m.Created.Before(since) || len(m.To) == 0 && len(m.Channels) > 0 {
 			continue // another digest's (its readers may differ), or no mail: its channels are listed apart
 		}
-		why := m.LastError
+		why := c.deliveryError(m.LastError)
 		if m.Status == model.MessagePending {
 			if why == "" {
 				continue // not tried yet
@@ -117,6 +117,15 @@ func (c *Composer) sourceError(source, err string) string {
 		err = c.Mask(source, err)
 	}
 	return strings.TrimPrefix(err, fmt.Sprintf("source %q: ", source))
+}
+
+// deliveryError is a delivery's recorded error as the footer shows it:
+// masked.
+func (c *Composer) deliveryError(err string) string {
+	if c.MaskDelivery != nil {
+		err = c.MaskDelivery(err)
+	}
+	return err
 }
 
 func (c *Composer) configured(source string) bool {

@@ -37,7 +37,8 @@ import (
 // LeaseDelivery, Claim), not the Hold: a holder that stalls between the
 // two must not find its lease fresh. The expiry the database keeps is at
 // least renewEvery later, whatever the round trips took. Before a step it
-// cannot take back (the end of an SMTP DATA, a webhook or chat post), a
+// cannot take back (the end of an SMTP DATA, a webhook or chat post, a
+// digest composed under a claim written to the outbox: CreateMessage), a
 // holder calls CheckHeld, which fails once that deadline passed, whether
 // or not a renewal has run since.
 

@@ -22,7 +22,11 @@ const claiming = `(m.status IN ('pending', 'sent') OR EXISTS (SELECT 1 FROM deli
 // CreateMessage records m as pending and claims its items, in one transaction.
 // It sets m.ID, m.Status and, when zero, m.Created. It returns ErrSlotTaken
 // when (Digest, Slot) exists, and ErrClaimed when one of m.ItemIDs is already
-// claimed by a pending or sent message of the same digest.
+// claimed by a pending or sent message of the same digest. Composed under a
+// claim (ctx of HoldClaims), m is recorded only while the claim is still
+// the holder's own (CheckHeld, right before the insert, the writers' lock
+// held): a holder that stalled past it, its slot possibly taken over,
+// records nothing and gets an error wrapping ErrLeaseLost.
 func (s *Store) CreateMessage(ctx context.Context, m *model.Message) error {
 	if m.Digest == "" {
 		return errors.New("store: create message: empty digest name")
@@ -74,6 +78,11 @@ func (s *Store) CreateMessage(ctx context.Context, m *model.Message) error {
 			return err
 		}
 
+		// The last moment to step back: the new holder of a lost claim
+		// composes the slot itself.
+		if err := CheckHeld(ctx); err != nil {
+			return err
+		}
 		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO messages (digest, slot, message_id, subject, to_json,
 				text, html, status, attempts, last_error, next_attempt, created, sent, covered_until, doc)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, '', ?, ?, NULL, ?, ?)

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"newswatch/app"
+	"newswatch/internal/testutil"
+	"newswatch/model"
+	"newswatch/store"
+)
+
+// TestSendSaysChannelWaits: a webhook whose last try had no answer in
+// time waits out its delay even for send (each try may post the message
+// again): send, with the digest's name or without, says so with the time
+// it waits until, in the config's zone, posts nothing, and exits 1 as for
+// any digest not delivered, also when the digest has nothing new to send.
+func TestSendSaysChannelWaits(t *testing.T) {
+	hook := &hookRecorder{code: http.StatusServiceUnavailable}
+	hsrv := httptest.NewServer(hook)
+	defer hsrv.Close()
+	path := onceConfig(t, false)
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("send_empty = true\n", "notify = [\""+hsrv.URL+"/hook?token=5ecret\"]\n",
+		`feed = "file://`, `feed = "file:wire.rss" # `).Replace(string(cfg))
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	story := testutil.Item("Cainiao accused of spying", "https://news.example/cainiao-spying", "", "Espionage claims.")
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "wire.rss"), []byte(testutil.RSS(story)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "fetch"); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "send", "Daily"); code != exitFailure || !strings.Contains(out, "will retry") {
+		t.Fatalf("send to a webhook answering 503: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// The next try got no answer in time: it waits an hour.
+	next := time.Now().Add(time.Hour)
+	st, err := store.Open(t.Context(), filepath.Join(filepath.Dir(path), "nw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.Deliveries(t.Context(), model.MessagePending)
+	if err != nil || len(ds) != 1 {
+		st.Close()
+		t.Fatalf("pending deliveries %+v, %v; want the webhook's", ds, err)
+	}
+	err = st.MarkDeliveryUnanswered(context.Background(), ds[0].Message.ID, ds[0].Key, "webhook: no answer in 30s", next, false)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, _, _ := hook.posts()
+	for _, args := range [][]string{{"send", "Daily"}, {"send"}} {
+		code, out, errOut := runCmd(t, append([]string{"-config", path}, args...)...)
+		want := "Daily: not delivered to " + hsrv.URL + "/hook?token=*** yet: waiting until " + app.When(next, loc)
+		if code != exitFailure || !strings.Contains(out, want) || !strings.Contains(out, "no answer in 30s") {
+			t.Errorf("%s with the webhook waiting: exit %d, want 1 and %q\n%s%s", args, code, want, out, errOut)
+		}
+		if strings.Contains(out+errOut, "5ecret") {
+			t.Errorf("%s printed the webhook's token:\n%s%s", args, out, errOut)
+		}
+	}
+	if now, _, _ := hook.posts(); len(now) != len(posts) {
+		t.Errorf("send posted to the waiting webhook: %d posts, want %d", len(now), len(posts))
+	}
+}
