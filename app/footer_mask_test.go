@@ -39,6 +39,52 @@ func TestFooterMasksStoredErrors(t *testing.T) {
 // stored error quotes (a mail server or a webhook's answer may quote
 // any).
 func TestFooterMasksDeliveryErrors(t *testing.T) {
+	a, now, secrets := failedDeliveries(t)
+	d := footerShowsNone(t, a, now, secrets...)
+	for _, want := range []string{"554 refused", "400 Bad Request"} {
+		if !strings.Contains(d.Message.Text, want) {
+			t.Errorf("the digest's footer does not show %q:\n%s", want, d.Message.Text)
+		}
+	}
+}
+
+// TestStatusMasksDeliveryErrors: `status` and `status -q` show the same
+// failed deliveries as the footer with the same secrets masked.
+func TestStatusMasksDeliveryErrors(t *testing.T) {
+	a, _, secrets := failedDeliveries(t)
+	ctx := context.Background()
+	st, err := a.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := a.PrintStatus(ctx, &out, st); err != nil {
+		t.Fatal(err)
+	}
+	problem := a.Unhealthy(ctx, st.Health, st.Messages, st.Deliveries)
+	if problem == nil {
+		t.Fatal("status -q finds nothing wrong with a failed digest")
+	}
+	for _, want := range []string{"554 refused", "400 Bad Request"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status does not show %q:\n%s", want, out.String())
+		}
+	}
+	for _, secret := range secrets {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("status shows %q:\n%s", secret, out.String())
+		}
+		if strings.Contains(problem.Error(), secret) {
+			t.Errorf("status -q shows %q: %v", secret, problem)
+		}
+	}
+}
+
+// failedDeliveries opens footerApp with a failed mail and a failed channel
+// of the digest "Brief", their errors quoting a source's URL, the
+// digest's hook and another digest's; it returns the secrets they carry.
+func failedDeliveries(t *testing.T) (*App, time.Time, []string) {
+	t.Helper()
 	const (
 		feed  = "http://user:hunter2@127.0.0.1:1/rss?apikey=SEKRET"
 		hook  = "https://hooks.example.org/in?token=HOOKSEKRET"
@@ -68,12 +114,7 @@ notify = [%q]
 	if err := a.Store.MarkDeliveryFailed(ctx, via.ID, ch.Key, "400 Bad Request"+quoted); err != nil {
 		t.Fatal(err)
 	}
-	d := footerShowsNone(t, a, now, "hunter2", "SEKRET", "HOOKSEKRET", "0123456789abcdefOTHER")
-	for _, want := range []string{"554 refused", "400 Bad Request"} {
-		if !strings.Contains(d.Message.Text, want) {
-			t.Errorf("the digest's footer does not show %q:\n%s", want, d.Message.Text)
-		}
-	}
+	return a, now, []string{"hunter2", "SEKRET", "HOOKSEKRET", "0123456789abcdefOTHER"}
 }
 
 // footerApp opens an app with a SQLite database in a fresh folder: two

@@ -46,9 +46,10 @@ func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 	if err := a.SaveProblem(hs, a.Now()); err != nil {
 		return err
 	}
+	mask := DeliveryMask(a.Config)
 	for _, m := range msgs {
 		if m.Status == model.MessagePending && m.Held && a.Configured(m.Digest, "") {
-			return fmt.Errorf("digest %q of %s: %w: %s", m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout), ErrHeld, m.LastError)
+			return fmt.Errorf("digest %q of %s: %w: %s", m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout), ErrHeld, mask(m.LastError))
 		}
 	}
 	for _, m := range msgs {
@@ -60,7 +61,7 @@ func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 			return err
 		}
 		if !ok || !last.Slot.After(m.Slot) {
-			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout), m.LastError)
+			return fmt.Errorf("digest %q of %s failed for good: %s", m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout), mask(m.LastError))
 		}
 	}
 	for _, d := range dels {
@@ -72,7 +73,7 @@ func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 			return err
 		}
 		if !ok || !last.After(d.Message.Slot) {
-			return fmt.Errorf("digest %q of %s failed for good through %s: %s", d.Message.Digest, d.Message.Slot.In(a.Config.Location).Format(timeLayout), d.Channel, d.LastError)
+			return fmt.Errorf("digest %q of %s failed for good through %s: %s", d.Message.Digest, d.Message.Slot.In(a.Config.Location).Format(timeLayout), d.Channel, mask(d.LastError))
 		}
 	}
 	return nil

@@ -38,6 +38,7 @@ func (a *App) printChannels(w io.Writer, dels []model.Delivery) {
 		return
 	}
 	fmt.Fprintln(w, "\nChannels in the outbox:")
+	mask := DeliveryMask(a.Config)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  DIGEST\tCHANNEL\tSLOT\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, d := range dels {
@@ -49,7 +50,7 @@ func (a *App) printChannels(w io.Writer, dels []model.Delivery) {
 			next = When(d.NextAttempt, a.Config.Location)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.Message.Digest, safetext.Line(d.Channel), When(d.Message.Slot, a.Config.Location),
-			d.Status, d.Attempts, next, safetext.Line(d.LastError))
+			d.Status, d.Attempts, next, safetext.Line(mask(d.LastError)))
 	}
 	tw.Flush()
 }
@@ -123,6 +124,7 @@ func (a *App) printOutbox(w io.Writer, msgs []model.Message) {
 		fmt.Fprintln(w, "  none pending or failed")
 		return
 	}
+	mask := DeliveryMask(a.Config)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  DIGEST\tSLOT\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, m := range msgs {
@@ -130,7 +132,7 @@ func (a *App) printOutbox(w io.Writer, msgs []model.Message) {
 		if m.Status == model.MessagePending {
 			next = When(m.NextAttempt, a.Config.Location)
 		}
-		why := safetext.Line(m.LastError)
+		why := safetext.Line(mask(m.LastError))
 		if m.Status == model.MessagePending && m.Held {
 			why = ErrHeld.Error() + ": " + why
 		}

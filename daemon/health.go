@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
 	"newswatch/app"
-	"newswatch/config"
 	"newswatch/model"
 	"newswatch/web"
 )
@@ -146,16 +144,10 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	st = a.ConfiguredOnly(st)
 	hs, msgs, dels := st.Health, st.Messages, st.Deliveries
 	// Errors are stored masked; those recorded before that are masked
-	// here, each with the URLs it may quote: its source's, its digest's
-	// notify URLs.
+	// here: a source's with its URLs, a delivery's with every URL the
+	// configuration names (a server's answer may quote any of them).
 	sourceError := app.SourceMask(a.Config)
-	notify := map[string][]string{}
-	for _, dg := range append(slices.Clone(a.Config.Digests), a.Config.PausedDigests...) {
-		notify[dg.Name] = dg.Notify
-	}
-	digestError := func(name, text string) string {
-		return config.MaskSecrets(text, notify[name]...)
-	}
+	digestError := app.DeliveryMask(a.Config)
 	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]string{}}
 	for _, h := range hs {
 		rep.Sources = append(rep.Sources, sourceHealth{Name: h.Source, Status: h.LastStatus, LastRun: stamp(h.LastRun),
@@ -170,12 +162,12 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, m := range msgs {
-		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: digestError(m.Digest, m.LastError),
+		add(m.Status, outboxEntry{Digest: m.Digest, Slot: stamp(m.Slot), Attempts: m.Attempts, LastError: digestError(m.LastError),
 			Held: m.Status == model.MessagePending && m.Held})
 	}
 	for _, dl := range dels {
 		add(dl.Status, outboxEntry{Digest: dl.Message.Digest, Channel: dl.Channel, Slot: stamp(dl.Message.Slot), Attempts: dl.Attempts,
-			LastError: digestError(dl.Message.Digest, dl.LastError)})
+			LastError: digestError(dl.LastError)})
 	}
 	now := a.Now()
 	rep.Next["fetch"] = stamp(a.Config.FetchTimetable.Next(now))
