@@ -31,11 +31,15 @@ var ErrHeld = errors.New("held until the mail settings are fixed")
 // A failure is forgotten once a later digest went through: the mail of the
 // same digest, or the same channel of it.
 func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Message, dels []model.Delivery) error {
-	// Only the sources configured now count: a removed one's last run,
-	// failed or not, says nothing of the fetches to come.
+	// Only the sources fetched now count: a removed or paused one's last
+	// run, failed or not, says nothing of the fetches to come.
+	enabled := make(map[string]bool, len(a.Config.Sources))
+	for _, src := range a.Config.Sources {
+		enabled[src.Name] = true
+	}
 	fetched, worked := false, false
 	for _, h := range hs {
-		if a.SourceConfigured(h.Source) {
+		if enabled[h.Source] {
 			fetched = true
 			worked = worked || h.LastStatus != model.StatusError
 		}

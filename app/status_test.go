@@ -17,12 +17,12 @@ import (
 const paidFeed = "http://user:hunter2@127.0.0.1:1/rss?apikey=SEKRET"
 
 // loadPaid loads a configuration with one source, "Paid", on paidFeed.
-func loadPaid(t *testing.T) Setup {
+func loadPaid(t *testing.T, extra ...string) Setup {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "newswatch.toml")
 	cfg := "database = \"nw.db\"\n[output]\ndir = \"out\"\n" +
 		"[[sources]]\nname = \"Paid\"\nfeed = \"" + paidFeed + "\"\n" +
-		"[[companies]]\nname = \"Alibaba\"\n"
+		"[[companies]]\nname = \"Alibaba\"\n" + strings.Join(extra, "")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -99,14 +99,15 @@ func TestStatusChannelDueNow(t *testing.T) {
 	}
 }
 
-// TestUnhealthyConfiguredSources: status -q judges the sources configured
-// now: a removed source that worked does not hide that every configured
-// one failed, and one that failed is no outage when nothing configured
-// was fetched yet.
+// TestUnhealthyConfiguredSources: status -q judges the sources fetched
+// now: a removed or paused source that worked does not hide that every
+// enabled one failed, and one that failed is no outage when nothing
+// configured was fetched yet.
 func TestUnhealthyConfiguredSources(t *testing.T) {
 	now := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	a, err := Open(ctx, loadPaid(t), func() time.Time { return now })
+	paused := "[[sources]]\nname = \"Old\"\nfeed = \"http://127.0.0.1:1/old\"\nenabled = false\n"
+	a, err := Open(ctx, loadPaid(t, paused), func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +138,10 @@ func TestUnhealthyConfiguredSources(t *testing.T) {
 	save("Paid", model.StatusError)
 	if err := unhealthy(); !errors.Is(err, ErrEverySourceFailed) {
 		t.Errorf("the configured source failed, a removed one worked: %v, want ErrEverySourceFailed", err)
+	}
+	save("Old", model.StatusOK) // before it was paused
+	if err := unhealthy(); !errors.Is(err, ErrEverySourceFailed) {
+		t.Errorf("the enabled source failed, a paused one worked before: %v, want ErrEverySourceFailed", err)
 	}
 	save("Paid", model.StatusOK)
 	if err := unhealthy(); err != nil {
