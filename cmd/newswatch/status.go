@@ -9,7 +9,7 @@ import (
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("status")
-	quiet := fs.Bool("q", false, "print nothing; exit 1 when no configured source worked in its last run, or a digest is held back by the mail settings or failed for good (a health check)")
+	quiet := fs.Bool("q", false, "print nothing; exit 1 when no enabled source worked in its last run, or a digest is held back by the mail settings or failed for good (a health check)")
 	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
