@@ -14,22 +14,25 @@ import (
 // daemons' leases are not copied: they hold nothing once the daemons stop.
 // Logged-out console sessions are: their cookies stay refused; so are the
 // kept keys, so that a console form loaded before the move is still taken.
+// The keys replace the destination's (replace): a console started on the
+// new database before the copy made its own, which holds nothing else.
 var copied = []struct {
-	table string
-	rowid bool
+	table   string
+	rowid   bool
+	replace bool
 }{
-	{"items", false},
-	{"item_sources", true},
-	{"sources", false},
-	{"source_errors", true},
-	{"messages", false},
-	{"message_items", false},
-	{"deliveries", false},
-	{"empty_slots", false},
-	{"prune_state", false},
-	{"feedback", false},
-	{"ended_sessions", false},
-	{"secret_keys", false},
+	{"items", false, false},
+	{"item_sources", true, false},
+	{"sources", false, false},
+	{"source_errors", true, false},
+	{"messages", false, false},
+	{"message_items", false, false},
+	{"deliveries", false, false},
+	{"empty_slots", false, false},
+	{"prune_state", false, false},
+	{"feedback", false, false},
+	{"ended_sessions", false, false},
+	{"secret_keys", false, true},
 }
 
 // ErrNotEmpty is returned by CopyTo when one of the tables it copies into
@@ -58,6 +61,12 @@ func (s *Store) CopyTo(ctx context.Context, dst *Store) (map[string]int, error) 
 		// Every table copied into must be empty: one holding only the
 		// health of a source would fail the copy on its key.
 		for _, c := range copied {
+			if c.replace {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+c.table); err != nil {
+					return fmt.Errorf("%s: %w", c.table, err)
+				}
+				continue
+			}
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+c.table+` LIMIT 1) AS t`).Scan(&n); err != nil {
 				return fmt.Errorf("%s: %w", c.table, err)
