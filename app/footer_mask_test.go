@@ -41,7 +41,7 @@ func TestFooterMasksStoredErrors(t *testing.T) {
 func TestFooterMasksDeliveryErrors(t *testing.T) {
 	a, now, secrets := failedDeliveries(t)
 	d := footerShowsNone(t, a, now, secrets...)
-	for _, want := range []string{"554 refused", "400 Bad Request"} {
+	for _, want := range []string{"554 refused", "400 Bad Request: invalid json body"} {
 		if !strings.Contains(d.Message.Text, want) {
 			t.Errorf("the digest's footer does not show %q:\n%s", want, d.Message.Text)
 		}
@@ -65,7 +65,7 @@ func TestStatusMasksDeliveryErrors(t *testing.T) {
 	if problem == nil {
 		t.Fatal("status -q finds nothing wrong with a failed digest")
 	}
-	for _, want := range []string{"554 refused", "400 Bad Request"} {
+	for _, want := range []string{"554 refused", "400 Bad Request: invalid json body"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status does not show %q:\n%s", want, out.String())
 		}
@@ -83,10 +83,12 @@ func TestStatusMasksDeliveryErrors(t *testing.T) {
 // failedDeliveries opens footerApp with a failed mail and a failed channel
 // of the digest "Brief", their errors quoting a source's URL, the
 // digest's hook and another digest's; it returns the secrets they carry.
+// The channel's error also says "json", a query value of the source's
+// URL, as a word of its own: shown as it is.
 func failedDeliveries(t *testing.T) (*App, time.Time, []string) {
 	t.Helper()
 	const (
-		feed  = "http://user:hunter2@127.0.0.1:1/rss?apikey=SEKRET"
+		feed  = "http://user:hunter2@127.0.0.1:1/rss?apikey=SEKRET&format=json"
 		hook  = "https://hooks.example.org/in?token=HOOKSEKRET"
 		other = "https://other.example.org/in/0123456789abcdefOTHER"
 	)
@@ -111,7 +113,7 @@ notify = [%q]
 	if err := a.Store.CreateMessage(ctx, &via); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Store.MarkDeliveryFailed(ctx, via.ID, ch.Key, "400 Bad Request"+quoted); err != nil {
+	if err := a.Store.MarkDeliveryFailed(ctx, via.ID, ch.Key, "400 Bad Request: invalid json body"+quoted); err != nil {
 		t.Fatal(err)
 	}
 	return a, now, []string{"hunter2", "SEKRET", "HOOKSEKRET", "0123456789abcdefOTHER"}

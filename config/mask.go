@@ -27,16 +27,8 @@ const minSecret = 4
 // long. Masking a text twice changes nothing more.
 func MaskSecrets(text string, urls ...string) string {
 	for _, raw := range urls {
-		if text == "" || raw == "" {
-			continue
-		}
-		masked, secrets := maskURL(raw)
-		if len(secrets) == 0 {
-			continue
-		}
-		for _, form := range urlForms(raw) {
-			text = strings.ReplaceAll(text, form, masked)
-		}
+		var secrets []string
+		text, secrets = maskForms(text, raw)
 		longestFirst(secrets)
 		for _, s := range secrets {
 			if len(s) >= minSecret {
@@ -45,6 +37,36 @@ func MaskSecrets(text string, urls ...string) string {
 		}
 	}
 	return text
+}
+
+// MaskQuoted returns text with every place it quotes one of urls, in the
+// forms MaskSecrets knows, shown as MaskURL shows it; unlike MaskSecrets
+// it leaves the URLs' parts alone where they stand apart. For texts that
+// may quote a URL whole but have no reason to quote its parts, such as a
+// mail server's answer naming a source: there a part of a source's URL
+// ("json" of "format=json") is as likely an ordinary word of the answer.
+func MaskQuoted(text string, urls ...string) string {
+	for _, raw := range urls {
+		text, _ = maskForms(text, raw)
+	}
+	return text
+}
+
+// maskForms returns text with every form of raw it quotes (urlForms)
+// shown as MaskURL shows raw, and raw's secret parts; text as it is when
+// raw has no secret.
+func maskForms(text, raw string) (string, []string) {
+	if text == "" || raw == "" {
+		return text, nil
+	}
+	masked, secrets := maskURL(raw)
+	if len(secrets) == 0 {
+		return text, nil
+	}
+	for _, form := range urlForms(raw) {
+		text = strings.ReplaceAll(text, form, masked)
+	}
+	return text, secrets
 }
 
 // MaskSecrets returns text with the secrets of the source's feed or page

@@ -59,3 +59,18 @@ func TestMaskSecretsHTTPClient(t *testing.T) {
 		t.Errorf("masked: %q (from %q)", got, err)
 	}
 }
+
+// TestMaskQuoted: MaskQuoted masks a URL where the text quotes it, in any
+// form MaskSecrets knows, and leaves its parts alone where they stand
+// apart as words of the text.
+func TestMaskQuoted(t *testing.T) {
+	const feed = "http://user:hunter2@example.org/rss?key=SEKRET&format=json"
+	got := MaskQuoted(`550 rejected: body quotes "`+feed+`"; invalid json body (SEKRET)`, feed)
+	want := `550 rejected: body quotes "` + MaskURL(feed) + `"; invalid json body (SEKRET)`
+	if got != want {
+		t.Errorf("MaskQuoted =\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(got, "hunter2") {
+		t.Errorf("the quoted URL's password shows: %s", got)
+	}
+}
