@@ -41,3 +41,21 @@ func TestFold(t *testing.T) {
 		}
 	}
 }
+
+// TestSameName: two names are the same where the configuration would
+// refuse them side by side, and only there.
+func TestSameName(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"Alibaba", "ALIBABA", true},
+		{"Acme  Corp", " acme corp", true},
+		{"Lords", "Lordſ", false}, // allowed side by side: not the same entry
+		{"Acme", "Acme Corp", false},
+	} {
+		if got := SameName(c.a, c.b); got != c.same {
+			t.Errorf("SameName(%q, %q) = %v, want %v", c.a, c.b, got, c.same)
+		}
+	}
+}

@@ -339,6 +339,11 @@ func (c *checker) name(seen nameSet, key, name string) string {
 	return name
 }
 
+// SameName reports whether two names of watchlist entries (or terms) are
+// the same to the configuration, which allows no two such names in one
+// list: equal once folded (fold).
+func SameName(a, b string) bool { return fold(a) == fold(b) }
+
 // fold is the form under which names and terms are compared: lower case,
 // white space runs made one space, none at either end.
 func fold(s string) string {

@@ -24,11 +24,12 @@ import (
 type configCompany = config.Company
 
 // sameName reports whether name, as a request gives it, names the
-// watchlist entry configured as configured: in any case (the
-// configuration allows no two names that differ in case alone). Every
-// lookup of an entry by name (feedback, search filters, the editor, the
-// API) uses it; what is written keeps the name as configured.
-func sameName(configured, name string) bool { return strings.EqualFold(configured, name) }
+// watchlist entry configured as configured: under the configuration's
+// own rule for names (config.SameName: any case, white space runs as one
+// space), which allows no two entries the same. Every lookup of an entry
+// by name (feedback, search filters, the editor, the API) uses it; what
+// is written keeps the name as configured.
+func sameName(configured, name string) bool { return config.SameName(configured, name) }
 
 // entry is one watchlist entry as the API reads and writes it.
 type entry struct {

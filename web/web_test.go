@@ -366,7 +366,7 @@ func TestEntryNameAnyCase(t *testing.T) {
 	before, _ := os.ReadFile(f.path)
 	const body = `"aliases":["Alibaba Group"],"exclude":[],"all_news":false}`
 	want := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"company","name":"Alibaba",`+body, nil)
-	for _, name := range []string{"ALIBABA", "alibaba"} {
+	for _, name := range []string{"ALIBABA", "alibaba", " Alibaba "} {
 		w := f.do(t, "POST", "/api/watchlist/preview", `{"kind":"company","name":"`+name+`",`+body, nil)
 		if w.Code != 200 || w.Body.String() != want.Body.String() {
 			t.Errorf("preview of %q: %d %s\nwant the preview of Alibaba: %s", name, w.Code, w.Body, want.Body)
