@@ -45,6 +45,7 @@ func (a *App) deliverAll(ctx context.Context, s deliver.Sender, channels deliver
 	rep.Retry = append(rep.Retry, crep.Retry...)
 	rep.Failed = append(rep.Failed, crep.Failed...)
 	rep.Waiting = append(rep.Waiting, crep.Waiting...)
+	rep.Busy = append(rep.Busy, crep.Busy...)
 	return rep, err
 }
 
@@ -161,9 +162,9 @@ func (a *App) Configured(name, channel string) bool {
 // DeliverPending delivers every pending message of the outbox now, backoff
 // ignored, and prints what happened to each (quiet: what went wrong only);
 // the error counts the digests not delivered to every recipient, those
-// another sender held at the moment and the channels that wait out the
-// delay after a try with no answer in time (not tried: each try may post
-// the message again) included.
+// and the channel deliveries another sender held at the moment, and the
+// channels that wait out the delay after a try with no answer in time
+// (not tried: each try may post the message again) included.
 func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger, quiet bool) error {
 	before, err := a.Store.Messages(ctx, model.MessagePending)
 	if err != nil {
@@ -176,7 +177,7 @@ func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger,
 	if err != nil {
 		return err
 	}
-	n := len(rep.Retry) + len(rep.Failed) + len(rep.Waiting)
+	n := len(rep.Retry) + len(rep.Failed) + len(rep.Waiting) + len(rep.Busy)
 	// A message another sender holds is skipped: say so, it is not sent
 	// by this command.
 	for _, m := range skipped(before, rep) {
@@ -196,9 +197,10 @@ func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger,
 }
 
 // PrintDelivery says what happened to each message of a delivery run
-// (quiet: what went wrong only), and which channels wait to be tried
-// again (Report.Waiting, from a run with policy.Immediate: a try had no
-// answer in time), with what the other side answered to
+// (quiet: what went wrong only), which channels wait to be tried again
+// (Report.Waiting, from a run with policy.Immediate: a try had no answer
+// in time) and which another sender was delivering (Report.Busy), with
+// what the other side answered to
 // each message sent (answer, given its Message-ID and channel, "" for
 // mail): the mail server's reply, a webhook's status and the start of its
 // body.
@@ -259,6 +261,10 @@ func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bo
 		}
 		fmt.Fprintf(w, "%s: not delivered to %s yet: waiting until %s to try again, not tried now (the last try had no answer in time: the receiver may have it)%s\n",
 			o.Digest, o.Channel, When(o.Next, cfg.Location), last)
+	}
+	for _, o := range rep.Busy {
+		fmt.Fprintf(w, "%s: not delivered to %s by this one: another newswatch (a daemon, or another send or once) is delivering it right now\n",
+			o.Digest, o.Channel)
 	}
 }
 

@@ -139,7 +139,7 @@ func deliverChannel(ctx context.Context, st *store.Store, channels Channels, d m
 	if err := st.LeaseDelivery(ctx, m.ID, d.Key); err != nil {
 		if errors.Is(err, store.ErrLeased) {
 			log.Info("delivery is being sent by another sender, skipped", "message_id", m.MessageID)
-			return o, 0, nil
+			return o, busy, nil
 		}
 		return o, retry, err
 	}

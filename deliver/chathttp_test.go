@@ -164,3 +164,33 @@ func TestChannelWaitingReported(t *testing.T) {
 		t.Fatalf("once due: %+v, %v; want it tried again, none waiting", rep, err)
 	}
 }
+
+// TestChannelBusyReported: a channel delivery another sender holds at
+// the moment is not tried, and the report says so (Report.Busy), so that
+// send and once can tell the user rather than print nothing.
+func TestChannelBusyReported(t *testing.T) {
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { posts.Add(1) }))
+	defer srv.Close()
+	st := openStore(t)
+	m := channelOutbox(t, st, "hook")
+	ctx := context.Background()
+	if err := st.LeaseDelivery(ctx, m.ID, "hook"); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := st.HoldDelivery(ctx, m.ID, "hook") // the other sender, still at work
+	defer stop()
+	rep, err := DeliverChannels(ctx, st, webhooks(map[string]string{"hook": srv.URL}), t0, RetryPolicy{Immediate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sent)+len(rep.Retry)+len(rep.Failed)+len(rep.Waiting) != 0 || len(rep.Busy) != 1 {
+		t.Fatalf("report %+v; want the delivery busy, nothing else", rep)
+	}
+	if b := rep.Busy[0]; b.ID != m.ID || b.Digest != m.Digest || b.Channel != "hook" {
+		t.Errorf("busy %+v; want message %d of %s through hook", b, m.ID, m.Digest)
+	}
+	if n := posts.Load(); n != 0 {
+		t.Errorf("%d posts to a channel another sender holds", n)
+	}
+}

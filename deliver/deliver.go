@@ -123,6 +123,10 @@ type Report struct {
 	// Outcome.Attempt the tries made so far, Outcome.Err the last one's
 	// failure.
 	Waiting []Outcome
+	// Busy lists the pending deliveries through notify channels that
+	// another sender (a daemon, another send or once) held at that moment:
+	// not tried by this run; their outcome is that sender's.
+	Busy []Outcome
 }
 
 // Deliver sends the pending messages of the outbox that are due (next
@@ -198,6 +202,8 @@ func (r *Report) add(kind outcomeKind, o Outcome) {
 		r.Retry = append(r.Retry, o)
 	case failed:
 		r.Failed = append(r.Failed, o)
+	case busy:
+		r.Busy = append(r.Busy, o)
 	}
 }
 
@@ -205,6 +211,7 @@ const (
 	sent outcomeKind = iota + 1
 	retry
 	failed
+	busy // held by another sender: not tried
 )
 
 func deliverOne(ctx context.Context, st *store.Store, s Sender, m model.Message, now time.Time,

@@ -22,29 +22,7 @@ import (
 // it waits until, in the config's zone, posts nothing, and exits 1 as for
 // any digest not delivered, also when the digest has nothing new to send.
 func TestSendSaysChannelWaits(t *testing.T) {
-	hook := &hookRecorder{code: http.StatusServiceUnavailable}
-	hsrv := httptest.NewServer(hook)
-	defer hsrv.Close()
-	path := onceConfig(t, false)
-	cfg, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.NewReplacer("send_empty = true\n", "notify = [\""+hsrv.URL+"/hook?token=5ecret\"]\n",
-		`feed = "file://`, `feed = "file:wire.rss" # `).Replace(string(cfg))
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	story := testutil.Item("Cainiao accused of spying", "https://news.example/cainiao-spying", "", "Espionage claims.")
-	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "wire.rss"), []byte(testutil.RSS(story)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code, out, errOut := runCmd(t, "-config", path, "fetch"); code != exitOK {
-		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
-	}
-	if code, out, errOut := runCmd(t, "-config", path, "send", "Daily"); code != exitFailure || !strings.Contains(out, "will retry") {
-		t.Fatalf("send to a webhook answering 503: exit %d\n%s%s", code, out, errOut)
-	}
+	path, hsrv, hook := pendingWebhook(t)
 
 	// The next try got no answer in time: it waits an hour.
 	next := time.Now().Add(time.Hour)
@@ -80,4 +58,65 @@ func TestSendSaysChannelWaits(t *testing.T) {
 	if now, _, _ := hook.posts(); len(now) != len(posts) {
 		t.Errorf("send posted to the waiting webhook: %d posts, want %d", len(now), len(posts))
 	}
+}
+
+// TestSendSaysChannelBusy: a webhook delivery another newswatch is making
+// at that moment is not tried by send, which says so and exits 1 (the
+// digest is not delivered by it).
+func TestSendSaysChannelBusy(t *testing.T) {
+	path, hsrv, hook := pendingWebhook(t)
+	st, err := store.Open(t.Context(), filepath.Join(filepath.Dir(path), "nw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ds, err := st.Deliveries(t.Context(), model.MessagePending)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("pending deliveries %+v, %v; want the webhook's", ds, err)
+	}
+	if err := st.LeaseDelivery(t.Context(), ds[0].Message.ID, ds[0].Key); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := st.HoldDelivery(t.Context(), ds[0].Message.ID, ds[0].Key) // the other newswatch, at work
+	defer stop()
+	posts, _, _ := hook.posts()
+	code, out, errOut := runCmd(t, "-config", path, "send")
+	want := "Daily: not delivered to " + hsrv.URL + "/hook?token=*** by this one: another newswatch"
+	if code != exitFailure || !strings.Contains(out, want) {
+		t.Errorf("send with the webhook's delivery held by another: exit %d, want 1 and %q\n%s%s", code, want, out, errOut)
+	}
+	if now, _, _ := hook.posts(); len(now) != len(posts) {
+		t.Errorf("send posted to a webhook another sender holds: %d posts, want %d", len(now), len(posts))
+	}
+}
+
+// pendingWebhook is a config (its path) with a digest "Daily" notifying a
+// webhook (the server and what it received) that answered 503 to the
+// digest send made of a fetched story: its delivery is pending.
+func pendingWebhook(t *testing.T) (string, *httptest.Server, *hookRecorder) {
+	t.Helper()
+	hook := &hookRecorder{code: http.StatusServiceUnavailable}
+	hsrv := httptest.NewServer(hook)
+	t.Cleanup(hsrv.Close)
+	path := onceConfig(t, false)
+	cfg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("send_empty = true\n", "notify = [\""+hsrv.URL+"/hook?token=5ecret\"]\n",
+		`feed = "file://`, `feed = "file:wire.rss" # `).Replace(string(cfg))
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	story := testutil.Item("Cainiao accused of spying", "https://news.example/cainiao-spying", "", "Espionage claims.")
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "wire.rss"), []byte(testutil.RSS(story)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "fetch"); code != exitOK {
+		t.Fatalf("fetch: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCmd(t, "-config", path, "send", "Daily"); code != exitFailure || !strings.Contains(out, "will retry") {
+		t.Fatalf("send to a webhook answering 503: exit %d\n%s%s", code, out, errOut)
+	}
+	return path, hsrv, hook
 }
