@@ -240,3 +240,66 @@ func TestComposeClaimLostGivesUp(t *testing.T) {
 		})
 	}
 }
+
+// TestComposeClaimTakenOverMidCompose: a daemon composing a slot stalls;
+// meanwhile another takes the slot over, and the first one's renewal,
+// when it wakes, finds its claim taken and cancels the work. The compose
+// under the cancelled claim records nothing and says so in a warning, not
+// an error; the new holder records the digest.
+func TestComposeClaimTakenOverMidCompose(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			c := newClaimSetup(t, dialect)
+			ctx := context.Background()
+			stalled, other := openApp(t, c.path), openApp(t, c.path)
+			ticks := make(chan time.Time)
+			stalled.Store.SetRenewTicks(ticks)
+			spec := brief(t, stalled)
+			lease, slot := []string{"digest:Brief"}, time.Now().Truncate(time.Minute)
+			if got, _, err := stalled.Store.Claim(ctx, lease, slot, 1); err != nil || len(got) != 1 {
+				t.Fatalf("claim: %q, %v", got, err)
+			}
+			held, stop := stalled.Store.HoldClaims(ctx, lease)
+			defer stop()
+
+			var took atomic.Bool
+			stalled.Now = func() time.Time {
+				if took.CompareAndSwap(false, true) {
+					// The stall, mid-compose: the claim expires, the
+					// other daemon takes the slot over, and the stalled
+					// one's renewal finds it gone.
+					c.expireClaims(t)
+					if got, _, err := other.Store.Claim(ctx, lease, slot, 1); err != nil || len(got) != 1 {
+						t.Errorf("takeover: %q, %v", got, err)
+					}
+					ticks <- time.Now()
+					<-held.Done()
+				}
+				return time.Now()
+			}
+
+			var logs testutil.LockedBuffer
+			d := &Daemon{}
+			done, lost := d.compose(held, stalled, spec, slot, slog.New(slog.NewTextHandler(&logs, nil)))
+			if done || !errors.Is(lost, store.ErrLeaseLost) {
+				t.Errorf("the stalled daemon's compose: done %v, lost %v; want not done, its claim lost", done, lost)
+			}
+			if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "claim on the digest slot lost") ||
+				strings.Contains(got, "level=ERROR") {
+				t.Errorf("log:\n%s\nwant a warning that the claim was lost, no error", got)
+			}
+			if ms, err := other.Store.Messages(ctx); err != nil || len(ms) != 0 {
+				t.Fatalf("outbox after the stalled daemon's compose: %d messages, %v; want none", len(ms), err)
+			}
+
+			oheld, ostop := other.Store.HoldClaims(ctx, lease)
+			defer ostop()
+			if done, lost := d.compose(oheld, other, spec, slot, slog.New(slog.DiscardHandler)); !done || lost != nil {
+				t.Fatalf("the new holder's compose: done %v, lost %v", done, lost)
+			}
+			if ms, err := other.Store.Messages(ctx); err != nil || len(ms) != 1 {
+				t.Fatalf("outbox: %d messages, %v; want the new holder's digest", len(ms), err)
+			}
+		})
+	}
+}

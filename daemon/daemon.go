@@ -589,10 +589,11 @@ func (d *Daemon) compose(ctx context.Context, a *app.App, spec digest.Spec, slot
 	return true, nil
 }
 
-// claimLost is why work under a held claim (ctx) that ended with err
-// did: the store found the claim no longer the holder's before recording
-// (store.CheckHeld), or a renewal found it taken over and cancelled ctx.
-// nil when err is nil or has another cause.
+// claimLost returns the ErrLeaseLost cause when err, or ctx's
+// cancellation, comes from losing the claim ctx holds: the store found
+// the claim no longer the holder's before recording (store.CheckHeld), or
+// a renewal found it taken over and cancelled ctx. It is nil otherwise,
+// and whenever err is nil (the work was done).
 func claimLost(ctx context.Context, err error) error {
 	switch {
 	case err == nil:
