@@ -16,7 +16,8 @@
 //     its ticks: a digest whose delivery hangs holds back no other;
 //   - a digest tick fetches first, then composes and delivers; on a shared
 //     (PostgreSQL) database one daemon composes each slot and the others
-//     take over should it die;
+//     take over should it die; one that stalled past its claim while
+//     composing records nothing and claims the slot again;
 //   - on shutdown (the context of Run cancelled) the work in flight gets
 //     ShutdownDeadline to finish, then its context is cancelled: a send cut
 //     short stays pending, never marked sent unless the server accepted it.
@@ -479,7 +480,7 @@ func (d *Daemon) digestJob(name string, slot time.Time) {
 	}
 	log := d.log.With("digest", name)
 	if !a.Store.Shared() {
-		if d.compose(ctx, a, spec, slot, log) {
+		if done, _ := d.compose(ctx, a, spec, slot, log); done {
 			d.deliver(ctx, a, deliver.RetryPolicy{})
 		}
 		return
@@ -491,13 +492,17 @@ func (d *Daemon) digestJob(name string, slot time.Time) {
 
 // composeShared composes the digest of spec for slot on a shared
 // database: one daemon composes the slot; the others wait until it is
-// done, and take it over should that daemon die first. It is false when
-// ctx ended, this daemon's attempt failed (its claim expires: another
-// daemon tries again), or its claim was lost (the daemon that took the
-// slot over composes and sends it).
+// done, and take it over should that daemon die first. A daemon whose
+// claim was lost while composing (it stalled past it) recorded nothing:
+// it releases the claim and claims the slot again, so the digest is
+// composed once, by the daemon that took the slot over if one did, else
+// by this one. It is false when ctx ended, this daemon's attempt failed
+// (its claim expires: another daemon tries again), or its claim was lost
+// maxClaimLosses times in a row.
 func (d *Daemon) composeShared(ctx context.Context, a *app.App, spec digest.Spec, slot time.Time, log *slog.Logger) bool {
 	lease := []string{"digest:" + spec.Name}
-	for {
+	waiting := false
+	for losses := 0; ctx.Err() == nil; {
 		claimed, busy, err := a.Store.Claim(ctx, lease, slot, 1)
 		if err != nil {
 			log.Error("claim the digest slot", "slot", slot, "error", err)
@@ -508,6 +513,10 @@ func (d *Daemon) composeShared(ctx context.Context, a *app.App, spec digest.Spec
 			return true
 		}
 		if len(claimed) == 0 {
+			if !waiting {
+				log.Debug("digest slot held by another claim: waiting", "slot", slot)
+				waiting = true
+			}
 			select {
 			case <-ctx.Done():
 				return false
@@ -516,8 +525,23 @@ func (d *Daemon) composeShared(ctx context.Context, a *app.App, spec digest.Spec
 			continue
 		}
 		held, stop := a.Store.HoldClaims(ctx, lease)
-		done := d.compose(held, a, spec, slot, log)
+		done, lost := d.compose(held, a, spec, slot, log)
 		stop()
+		if lost != nil {
+			// A claim lost by this daemon's clock alone stays its own in
+			// the database until it expires: released, the slot is
+			// claimed at once, by this daemon or another. (One taken
+			// over is no longer this daemon's to release.)
+			if err := a.Store.Release(ctx, lease, slot); err != nil && ctx.Err() == nil {
+				log.Error("release the digest slot", "slot", slot, "error", err)
+			}
+			if losses++; losses == maxClaimLosses {
+				log.Error("claim on the digest slot lost while composing, too often: slot given up, nothing recorded; its items go out with the next slot unless another daemon composes this one",
+					"slot", slot, "losses", losses)
+				return false
+			}
+			continue
+		}
 		if !done {
 			return false
 		}
@@ -526,24 +550,30 @@ func (d *Daemon) composeShared(ctx context.Context, a *app.App, spec digest.Spec
 		}
 		return true
 	}
+	return false
 }
 
-// compose puts the digest of spec for slot in the outbox; done is false
-// when it failed (logged) or the claim ctx holds was lost on the way
-// (nothing recorded: the other holder's run stands; a warning), true when
-// it was recorded, had nothing to send, or was recorded by another
-// process.
-func (d *Daemon) compose(ctx context.Context, a *app.App, spec digest.Spec, slot time.Time, log *slog.Logger) (done bool) {
+// maxClaimLosses is how many times composeShared loses its claim on a
+// slot before it gives the slot up: a daemon that stalls every time it
+// composes must not compose again and again until its deadline.
+const maxClaimLosses = 3
+
+// compose puts the digest of spec for slot in the outbox; done is true
+// when it was recorded, had nothing to send, or was recorded by another
+// process, false when it failed (logged) or the claim ctx holds was lost
+// on the way: then nothing was recorded, lost is the loss and a warning
+// is logged.
+func (d *Daemon) compose(ctx context.Context, a *app.App, spec digest.Spec, slot time.Time, log *slog.Logger) (done bool, lost error) {
 	start := time.Now()
 	what, dr, err := a.Compose(ctx, spec, slot, false)
 	if lost := claimLost(ctx, err); lost != nil {
-		log.Warn("claim on the digest slot lost while composing: nothing recorded, left to the daemon that took it over",
+		log.Warn("claim on the digest slot lost while composing: nothing recorded, the slot is left to the daemon that claims it next",
 			"slot", slot, "error", lost)
-		return false
+		return false, lost
 	}
 	if err != nil {
 		log.Error("compose", "slot", slot, "error", err)
-		return false
+		return false, nil
 	}
 	switch what {
 	case app.NothingNew:
@@ -556,13 +586,14 @@ func (d *Daemon) compose(ctx context.Context, a *app.App, spec digest.Spec, slot
 		log.Info("digest composed", "slot", slot, "stories", dr.View.Count, "items", len(dr.Message.ItemIDs),
 			"duration", time.Since(start).Round(time.Millisecond))
 	}
-	return true
+	return true, nil
 }
 
-// claimLost is why work under a held claim (ctx) that ended with err
-// did: the store found the claim no longer the holder's before recording
-// (store.CheckHeld), or a renewal found it taken over and cancelled ctx.
-// nil when err is nil or has another cause.
+// claimLost returns the ErrLeaseLost cause when err, or ctx's
+// cancellation, comes from losing the claim ctx holds: the store found
+// the claim no longer the holder's before recording (store.CheckHeld), or
+// a renewal found it taken over and cancelled ctx. It is nil otherwise,
+// and whenever err is nil (the work was done).
 func claimLost(ctx context.Context, err error) error {
 	switch {
 	case err == nil:

@@ -42,7 +42,7 @@ func messageExpiry(s *Store) time.Duration {
 // it returns.
 func manualTicks(s *Store) chan<- time.Time {
 	ch := make(chan time.Time)
-	s.ticks = ch
+	s.SetRenewTicks(ch)
 	return ch
 }
 

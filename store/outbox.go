@@ -78,8 +78,9 @@ func (s *Store) CreateMessage(ctx context.Context, m *model.Message) error {
 			return err
 		}
 
-		// The last moment to step back: the new holder of a lost claim
-		// composes the slot itself.
+		// The last moment to step back: whoever claims the slot next
+		// (another daemon that took it over, or this one again)
+		// composes it.
 		if err := CheckHeld(ctx); err != nil {
 			return err
 		}

@@ -128,6 +128,11 @@ func OpenReadOnly(ctx context.Context, database string) (*Store, error) {
 // before the store is shared.
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
+// SetRenewTicks makes the Holds of the store renew their lease at each
+// value received from ticks instead of every 5 s, so that a test decides
+// when a renewal runs. Call it before the store is shared.
+func (s *Store) SetRenewTicks(ticks <-chan time.Time) { s.ticks = ticks }
+
 // setup runs the migrations on the writer and prepares the statements.
 func (s *Store) setup(ctx context.Context) error {
 	s.owner = newOwner()
