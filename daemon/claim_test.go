@@ -120,28 +120,7 @@ func TestComposeClaimLost(t *testing.T) {
 			}
 			ahead.Store(int64(store.LeaseTTL))
 
-			var logs testutil.LockedBuffer
-			d := &Daemon{}
-			done, lost := d.compose(held, stalled, spec, slot, slog.New(slog.NewTextHandler(&logs, nil)))
-			if done || !errors.Is(lost, store.ErrLeaseLost) {
-				t.Errorf("the stalled daemon's compose: done %v, lost %v; want not done, its claim lost", done, lost)
-			}
-			if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "claim on the digest slot lost") ||
-				strings.Contains(got, "level=ERROR") {
-				t.Errorf("log:\n%s\nwant a warning that the claim was lost, no error", got)
-			}
-			if ms, err := other.Store.Messages(ctx); err != nil || len(ms) != 0 {
-				t.Fatalf("outbox after the stalled daemon's compose: %d messages, %v; want none", len(ms), err)
-			}
-
-			oheld, ostop := other.Store.HoldClaims(ctx, lease)
-			defer ostop()
-			if done, lost := d.compose(oheld, other, spec, slot, slog.New(slog.DiscardHandler)); !done || lost != nil {
-				t.Fatalf("the new holder's compose: done %v, lost %v", done, lost)
-			}
-			if ms, err := other.Store.Messages(ctx); err != nil || len(ms) != 1 {
-				t.Fatalf("outbox: %d messages, %v; want the new holder's digest", len(ms), err)
-			}
+			composeLostThenTaken(t, held, stalled, other, spec, slot, lease)
 		})
 	}
 }
@@ -278,28 +257,37 @@ func TestComposeClaimTakenOverMidCompose(t *testing.T) {
 				return time.Now()
 			}
 
-			var logs testutil.LockedBuffer
-			d := &Daemon{}
-			done, lost := d.compose(held, stalled, spec, slot, slog.New(slog.NewTextHandler(&logs, nil)))
-			if done || !errors.Is(lost, store.ErrLeaseLost) {
-				t.Errorf("the stalled daemon's compose: done %v, lost %v; want not done, its claim lost", done, lost)
-			}
-			if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "claim on the digest slot lost") ||
-				strings.Contains(got, "level=ERROR") {
-				t.Errorf("log:\n%s\nwant a warning that the claim was lost, no error", got)
-			}
-			if ms, err := other.Store.Messages(ctx); err != nil || len(ms) != 0 {
-				t.Fatalf("outbox after the stalled daemon's compose: %d messages, %v; want none", len(ms), err)
-			}
-
-			oheld, ostop := other.Store.HoldClaims(ctx, lease)
-			defer ostop()
-			if done, lost := d.compose(oheld, other, spec, slot, slog.New(slog.DiscardHandler)); !done || lost != nil {
-				t.Fatalf("the new holder's compose: done %v, lost %v", done, lost)
-			}
-			if ms, err := other.Store.Messages(ctx); err != nil || len(ms) != 1 {
-				t.Fatalf("outbox: %d messages, %v; want the new holder's digest", len(ms), err)
-			}
+			composeLostThenTaken(t, held, stalled, other, spec, slot, lease)
 		})
+	}
+}
+
+// composeLostThenTaken composes the digest of spec for slot as stalled,
+// whose claim (held) the daemon other took over, and checks that stalled
+// records nothing and warns, then that other, composing under its claim
+// on lease, records the digest.
+func composeLostThenTaken(t *testing.T, held context.Context, stalled, other *app.App, spec digest.Spec, slot time.Time, lease []string) {
+	t.Helper()
+	ctx := context.Background()
+	var logs testutil.LockedBuffer
+	d := &Daemon{}
+	done, lost := d.compose(held, stalled, spec, slot, slog.New(slog.NewTextHandler(&logs, nil)))
+	if done || !errors.Is(lost, store.ErrLeaseLost) {
+		t.Errorf("the stalled daemon's compose: done %v, lost %v; want not done, its claim lost", done, lost)
+	}
+	if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "claim on the digest slot lost") ||
+		strings.Contains(got, "level=ERROR") {
+		t.Errorf("log:\n%s\nwant a warning that the claim was lost, no error", got)
+	}
+	if ms, err := other.Store.Messages(ctx); err != nil || len(ms) != 0 {
+		t.Fatalf("outbox after the stalled daemon's compose: %d messages, %v; want none", len(ms), err)
+	}
+	oheld, ostop := other.Store.HoldClaims(ctx, lease)
+	defer ostop()
+	if done, lost := d.compose(oheld, other, spec, slot, slog.New(slog.DiscardHandler)); !done || lost != nil {
+		t.Fatalf("the new holder's compose: done %v, lost %v", done, lost)
+	}
+	if ms, err := other.Store.Messages(ctx); err != nil || len(ms) != 1 {
+		t.Fatalf("outbox: %d messages, %v; want the new holder's digest", len(ms), err)
 	}
 }
