@@ -175,7 +175,7 @@ func spacedFrom(t *testing.T, host string, start time.Time, arrivals []time.Time
 	sorted := slices.SortedFunc(slices.Values(arrivals), time.Time.Compare)
 	for k, at := range sorted {
 		if earliest := start.Add(time.Duration(k) * delay); at.Before(earliest) {
-			t.Errorf("%s: request %d arrived %v after the start, want >= %v (%d × per_host_delay)", host, k, at.Sub(start), earliest.Sub(start), k)
+			t.Errorf("%s: request %d arrived %v after the start, want >= %v (%d × %v)", host, k, at.Sub(start), earliest.Sub(start), k, delay)
 		}
 	}
 }
