@@ -373,3 +373,74 @@ func TestTermHitInTitle(t *testing.T) {
 		t.Errorf("InTitle: body %v, both %v, none %v", body.InTitle(), both.InTitle(), TermHit{}.InTitle())
 	}
 }
+
+// TestScore checks Hit.Score against the formula of the package doc,
+// sentence by sentence: which breaks end a sentence, that title and body
+// never share one, and the caps on occurrences.
+func TestScore(t *testing.T) {
+	w := testWatchlist(t)
+	tests := []struct {
+		name        string
+		title, body string
+		company     string
+		want        float64
+	}{
+		// 1 + 1 topic + 2 same sentence + 0.1 company + 0.1 term
+		{"same sentence", "", "Alibaba denies spying.", "Alibaba", 4.2},
+		{"other sentence", "", "Alibaba denies it. Spying goes on.", "Alibaba", 2.2},
+		{"single-letter abbreviation is no sentence end", "", "Alibaba told U.S. officials about spying.", "Alibaba", 4.2},
+		{"CJK full stop ends a sentence", "", "阿里巴巴否认。间谍活动", "Alibaba", 2.2},
+		{"CJK full stop without a following space", "", "阿里巴巴否认。Spying goes on.", "Alibaba", 2.2},
+		// 1 + 1 topic + 1 topic in title + 0.1 + 0.1: sentence 0 of the
+		// title is not sentence 0 of the body.
+		{"title and body never share a sentence", "Spying claims", "Alibaba denies them.", "Alibaba", 3.2},
+		// The same, through the Near check: a topic term inside an alias
+		// ("cloud" in "Alibaba Cloud") sends Alibaba down that path.
+		// 1 + 2 topics + 2 in title + 0.1 + 0.2
+		{"title and body never share a sentence, near path", "Cloud spying", "Alibaba Cloud denies it.", "Alibaba", 5.3},
+		// "Alibaba Group" and "Alibaba" start at the same word: one mention.
+		{"one mention per first word", "", "Alibaba Group denies spying.", "Alibaba", 4.2},
+		// 12 mentions and 12 term occurrences count 1 each at most:
+		// 1 + 1 + 2 + 1 + 1
+		{"occurrences capped", "", strings.Repeat("Alibaba ", 12) + strings.Repeat("spying ", 12), "Alibaba", 6},
+		{"11 occurrences capped", "", strings.Repeat("Alibaba ", 11) + strings.Repeat("spying ", 11), "Alibaba", 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, h := range w.Match(Text{Title: tt.title, Body: tt.body}) {
+				if h.Company == tt.company {
+					if h.Score != tt.want {
+						t.Errorf("Score = %v, want %v", h.Score, tt.want)
+					}
+					return
+				}
+			}
+			t.Errorf("%s not matched", tt.company)
+		})
+	}
+}
+
+// TestScoreManyOccurrences: with many company and term occurrences the
+// sentence check takes an index instead of comparing every pair; it still
+// keeps title and body apart.
+func TestScoreManyOccurrences(t *testing.T) {
+	w := testWatchlist(t)
+	// 40 body mentions × 40 title terms is past the linear scan.
+	text := Text{
+		Title: strings.Repeat("spying ", 40),
+		Body:  strings.Repeat("Alibaba ", 40),
+	}
+	hits := w.Match(text)
+	if len(hits) != 1 {
+		t.Fatalf("hits = %s", summary(hits))
+	}
+	// 1 + 1 topic + 1 topic in title + 1 + 1, no shared sentence.
+	if hits[0].Score != 5 {
+		t.Errorf("Score = %v, want 5", hits[0].Score)
+	}
+	text.Body = "Spying and " + text.Body
+	// Now a term shares the body's sentence: + 2.
+	if hits = w.Match(text); len(hits) != 1 || hits[0].Score != 7 {
+		t.Errorf("hits = %+v, want one scoring 7", hits)
+	}
+}
