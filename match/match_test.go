@@ -73,6 +73,7 @@ func TestMatch(t *testing.T) {
 		{"all_news", "", "Huawei opens a store in Paris", "Huawei[]"},
 		{"all_news keeps topics", "", "Huawei denies spying", "Huawei[Espionage]"},
 		{"typographic apostrophe", "", "Alibaba gave the People’s Liberation Army access", "Alibaba[Military]"},
+		{"modifier letter apostrophe", "", "Alibabaʼs spying operation", "Alibaba[Espionage]"},
 		{"ascii apostrophe", "", "Alibaba gave the People's Liberation Army access", "Alibaba[Military]"},
 		{"apostrophe required", "", "Alibaba gave the Peoples Liberation Army access", ""},
 		{"hyphen as space", "", "Alibaba staff passed zero day flaws", "Alibaba[Vulnerabilities]"},
@@ -442,5 +443,51 @@ func TestScoreManyOccurrences(t *testing.T) {
 	// Now a term shares the body's sentence: + 2.
 	if hits = w.Match(text); len(hits) != 1 || hits[0].Score != 7 {
 		t.Errorf("hits = %+v, want one scoring 7", hits)
+	}
+}
+
+// TestExcludeOwnCompanyOnly: an exclude phrase drops only the company that
+// lists it, whatever the order of the companies.
+func TestExcludeOwnCompanyOnly(t *testing.T) {
+	w, err := Compile([]Company{
+		{Name: "Huawei"},
+		{Name: "Alibaba", Exclude: []string{"Alibaba Pictures"}},
+		{Name: "ZTE", Exclude: []string{"ZTE Racing"}},
+	}, testTopics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := Text{Body: "Huawei, ZTE and Alibaba Pictures named in spying case."}
+	if got := summary(w.Match(text)); got != "Huawei[Espionage] ZTE[Espionage]" {
+		t.Errorf("Match = %s, want Huawei and ZTE", got)
+	}
+	for _, v := range w.Explain(text) {
+		if v.Company != "Alibaba" && len(v.Excluded) > 0 {
+			t.Errorf("%s: Excluded = %+v", v.Company, v.Excluded)
+		}
+	}
+}
+
+// TestItemText: parts of an item that repeat one another are kept once.
+func TestItemText(t *testing.T) {
+	tests := []struct {
+		name                             string
+		summary, content, body, wantBody string
+	}{
+		{"all distinct", "<p>One.</p>", "Two.", "Three.", "One.\nTwo.\nThree."},
+		{"content repeats summary", "Alibaba spying", "<p>Alibaba spying</p>", "", "Alibaba spying"},
+		{"content holds summary", "Alibaba spying", "<p>Alibaba spying, the report says.</p>", "", "Alibaba spying, the report says."},
+		{"summary holds content", "Alibaba spying, the report says.", "Alibaba spying", "", "Alibaba spying, the report says."},
+		{"parts compared whole", "Alibaba", "spying", "Alibaba and spying", "Alibaba\nspying\nAlibaba and spying"},
+		{"body repeats content", "", "Alibaba spying", "Alibaba spying", "Alibaba spying"},
+		{"empty parts", "", "", "Alibaba", "Alibaba"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ItemText("<b>Title</b>", tt.summary, tt.content, tt.body)
+			if got.Title != "Title" || got.Body != tt.wantBody {
+				t.Errorf("ItemText = %q / %q, want %q / %q", got.Title, got.Body, "Title", tt.wantBody)
+			}
+		})
 	}
 }
