@@ -25,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
 	xunicode "golang.org/x/text/encoding/unicode"
 )
 
@@ -348,6 +349,20 @@ func TestFault07Charsets(t *testing.T) {
 		}
 		return b
 	}
+	utf16NoBOM := func(order xunicode.Endianness, s string) []byte {
+		b, err := xunicode.UTF16(order, xunicode.IgnoreBOM).NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	iso2022jp := func(s string) []byte {
+		b, err := japanese.ISO2022JP.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	doc := func(encoding, title string) string {
 		decl := `<?xml version="1.0"?>`
 		if encoding != "" {
@@ -369,12 +384,19 @@ func TestFault07Charsets(t *testing.T) {
 		{"no label, latin-1 bytes", "text/xml", latin1(doc("", "Café")), "Café"},
 		{"utf-16le with bom", "", utf16(xunicode.LittleEndian, doc("UTF-16", "Alibaba 阿里巴巴 Шпион")), "Alibaba 阿里巴巴 Шпион"},
 		{"utf-16be with bom", "", utf16(xunicode.BigEndian, doc("UTF-16", "Alibaba 阿里巴巴")), "Alibaba 阿里巴巴"},
+		{"utf-16be without bom", "", utf16NoBOM(xunicode.BigEndian, doc("UTF-16", "Alibaba 阿里巴巴")), "Alibaba 阿里巴巴"},
+		{"utf-16le without bom", "", utf16NoBOM(xunicode.LittleEndian, doc("UTF-16", "Alibaba 阿里巴巴")), "Alibaba 阿里巴巴"},
+		// ISO-2022-JP is 7-bit: its bytes are valid UTF-8, yet the label decides.
+		{"iso-2022-jp in prolog", "", iso2022jp(doc("ISO-2022-JP", "アリババ集団")), "アリババ集団"},
+		{"iso-2022-jp in content-type", "text/xml; charset=iso-2022-jp", iso2022jp(doc("", "アリババ集団")), "アリババ集団"},
 		{"utf-8 bom", "", append([]byte{0xEF, 0xBB, 0xBF}, doc("UTF-8", "Café")...), "Café"},
 		{"invalid utf-8 among utf-8", "", []byte(doc("UTF-8", "Caf\xe9 \xff阿里")), "Caf\uFFFD \uFFFD阿里"},
 		{"raw control characters", "", []byte(doc("", "a\x08b\x00c\x1bd")), "abcd"},
 		{"U+FFFE and U+FFFF", "", []byte(doc("", "a\uFFFEb\uFFFFc")), "abc"},
 		{"forbidden character references", "", []byte(doc("", "a&#8;b&#x0;c&#xFFFE;d&#xD800;e&#1114112;f")), "abcdef"},
 		{"C1 controls and bidi overrides", "", []byte(doc("", "a\u0085b\u202Ec")), "abc"},
+		{"noncharacters", "", []byte(doc("", "a\uFDD0b\uFDEFc\U0001FFFEd")), "abcd"},
+		{"carriage return reference", "", []byte(doc("", "a&#13;b&#xD;&#xA;c")), "a b c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -655,6 +677,36 @@ func TestFault13DuplicateIdentities(t *testing.T) {
 				if again.Items[i].Key != res.Items[i].Key {
 					t.Errorf("key of item %d changed between fetches", i)
 				}
+			}
+		})
+	}
+}
+
+// TestCheckDepth: the nesting count skips what is not an element (comments,
+// CDATA, declarations) and empty-element tags, and is not fooled by a '>'
+// or "/>" inside an attribute value.
+func TestCheckDepth(t *testing.T) {
+	const limit = 3
+	tests := []struct {
+		name, doc string
+		ok        bool
+	}{
+		{"within the limit", `<a><b><c></c></b></a>`, true},
+		{"over the limit", `<a><b><c><d></d></c></b></a>`, false},
+		{"unclosed", `<a><b><c><d>`, false},
+		{"siblings", `<a></a><b></b><c></c><d></d><e></e>`, true},
+		{"empty elements", `<a><b/><b/><b /><b x="1"/><b/></a>`, true},
+		{"tags in a comment", `<a><!-- -> <b><c><d><e> --></a>`, true},
+		{"tags in CDATA", `<a><![CDATA[ x > <b><c><d><e> ]]></a>`, true},
+		{"declaration and instruction", `<?xml version="1.0"?><!DOCTYPE a><a><?pi x?><b></b></a>`, true},
+		{"quoted />", `<a t="/>"><b t='/>'><c t="x/>"><d>`, false},
+		{"quoted >", `<a t=">"><b t='>'><c t=">"></c></b></a>`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkDepth([]byte(tt.doc), limit)
+			if (err == nil) != tt.ok || err != nil && !errors.Is(err, ErrMalformed) {
+				t.Errorf("checkDepth(%q) = %v, want ok %v", tt.doc, err, tt.ok)
 			}
 		})
 	}
