@@ -648,16 +648,19 @@ func TestFault13DuplicateIdentities(t *testing.T) {
 		name      string
 		items     string
 		wantItems int
+		wantKeys  []string // when set, the keys in feed order
 	}{
 		{"same guid, different links", `<item><title>A</title><link>https://x.example/a</link><guid>same</guid></item>` +
-			`<item><title>B</title><link>https://x.example/b</link><guid>same</guid></item>`, 2},
-		{"same guid, no links", `<item><title>A</title><guid>same</guid></item><item><title>B</title><guid>same</guid></item>`, 2},
+			`<item><title>B</title><link>https://x.example/b</link><guid>same</guid></item>`, 2, []string{"https://x.example/a", "https://x.example/b"}},
+		{"same guid, no links", `<item><title>A</title><guid>same</guid></item><item><title>B</title><guid>same</guid></item>`, 2, nil},
 		{"same link, different guids", `<item><title>A</title><link>https://site.example/</link><guid>1</guid></item>` +
 			`<item><title>B</title><link>https://site.example/</link><guid>2</guid></item>` +
-			`<item><title>C</title><link>https://site.example/</link><guid>3</guid></item>`, 3},
-		{"same link, no guids", `<item><title>A</title><link>https://site.example/</link></item><item><title>B</title><link>https://site.example/</link></item>`, 2},
+			`<item><title>C</title><link>https://site.example/</link><guid>3</guid></item>`, 3, []string{"guid:1", "guid:2", "guid:3"}},
+		{"guid permalink, no link", `<item><title>A</title><guid>https://x.example/a?utm_source=rss</guid></item>` +
+			`<item><title>B</title><guid isPermaLink="false">tag:x.example,2026:b</guid></item>`, 2, []string{"https://x.example/a", "guid:tag:x.example,2026:b"}},
+		{"same link, no guids", `<item><title>A</title><link>https://site.example/</link></item><item><title>B</title><link>https://site.example/</link></item>`, 2, nil},
 		{"the same article twice", `<item><title>A</title><link>https://x.example/a?utm_source=1</link></item>` +
-			`<item><title>A</title><link>http://x.example/a#c</link></item>`, 1},
+			`<item><title>A</title><link>http://x.example/a#c</link></item>`, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -671,6 +674,11 @@ func TestFault13DuplicateIdentities(t *testing.T) {
 			}
 			if len(res.Items) != tt.wantItems || len(keys) != tt.wantItems {
 				t.Fatalf("items = %d, keys = %d, want %d", len(res.Items), len(keys), tt.wantItems)
+			}
+			for i, want := range tt.wantKeys {
+				if res.Items[i].Key != want {
+					t.Errorf("key of item %d = %q, want %q", i, res.Items[i].Key, want)
+				}
 			}
 			again := fetchURL(t, f, srv.URL)
 			for i := range again.Items {

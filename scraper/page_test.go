@@ -412,6 +412,20 @@ func TestPageRobots(t *testing.T) {
 			t.Fatalf("err = %v, paths %q; want nothing fetched", res.Err, s.paths())
 		}
 	})
+	t.Run("robots.txt 429", func(t *testing.T) {
+		// A 429 is not a 4xx that allows everything: nothing is fetched.
+		// Its Retry-After is past the bound, so it is not waited out.
+		s := newSite(t)
+		s.handle("/robots.txt", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+		})
+		res := newTestFetcher(t, Options{RespectRobots: true}).Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a"})
+		var he *HTTPError
+		if !errors.As(res.Err, &he) || he.Status != http.StatusTooManyRequests || s.count("/business") != 0 {
+			t.Fatalf("err = %v, paths %q; want nothing fetched", res.Err, s.paths())
+		}
+	})
 	t.Run("one robots.txt per host for all sources", func(t *testing.T) {
 		s := newSite(t)
 		f := newTestFetcher(t, Options{RespectRobots: true, Concurrency: 4})
@@ -810,6 +824,60 @@ func TestTextOf(t *testing.T) {
 		if a.Body != want {
 			t.Errorf("%q:\n got %q\nwant %q", in, a.Body, want)
 		}
+	}
+}
+
+// TestPageDate: where an article's date is read from, in order.
+func TestPageDate(t *testing.T) {
+	tests := []struct {
+		name, head, page, want string
+	}{
+		{"meta", `<meta property="article:published_time" content="2025-03-04T05:06:07Z">`,
+			`<main><time datetime="2024-01-01">x</time>text</main>`, "2025-03-04T05:06:07Z"},
+		{"json-ld article before other objects", `<script type="application/ld+json">[{"@type":"WebPage","datePublished":"2020-01-01"},{"@type":"NewsArticle","datePublished":"2025-03-04T05:06:07+01:00"}]</script>`,
+			`<main>text</main>`, "2025-03-04T04:06:07Z"},
+		{"time in the body first", "",
+			`<header><time datetime="2020-01-01">x</time></header><main>text <time datetime="2025-03-04">y</time></main>`, "2025-03-04T00:00:00Z"},
+		{"time outside aside, nav and footer", "",
+			`<aside><time datetime="2019-01-01">a</time></aside><nav><time datetime="2019-01-02">n</time></nav><div><time datetime="2025-03-04T10:00:00Z">d</time></div><main>text</main>`, "2025-03-04T10:00:00Z"},
+		{"only in a footer", "",
+			`<main>text</main><footer><time datetime="2019-01-01">f</time></footer>`, "0001-01-01T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head>" + tt.head + "</head><body>" + tt.page + "</body></html>"
+			a, err := extractPage([]byte(page), mustURL(t, "https://x.example/"), mustSelector(t, "main"), "main")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.Published.UTC().Format(time.RFC3339); got != tt.want {
+				t.Errorf("Published = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPageDatesClamped: an article's date follows the rules of feed dates:
+// after the fetch it is the fetch time, before 1990 it is none.
+func TestPageDatesClamped(t *testing.T) {
+	s := newSite(t)
+	s.handle("/business", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><article><h3><a href="/news/future">F</a></h3><h3><a href="/news/ancient">A</a></h3></article></body></html>`)
+	})
+	article := func(date string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `<html><head><meta property="article:published_time" content="%s"></head><body><main><p>Text of the article.</p></main></body></html>`, date)
+		}
+	}
+	s.handle("/news/future", article("2099-01-01T00:00:00Z"))
+	s.handle("/news/ancient", article("1970-01-01T00:00:00Z"))
+	res := newTestFetcher(t, Options{}).Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a", Body: "main"})
+	mustOK(t, res)
+	if got := itemByPath(t, res.Items, "/news/future").Published; !got.Equal(fixedNow) {
+		t.Errorf("future date: Published = %v, want the fetch time %v", got, fixedNow)
+	}
+	if got := itemByPath(t, res.Items, "/news/ancient").Published; !got.IsZero() {
+		t.Errorf("1970 date: Published = %v, want none", got)
 	}
 }
 
