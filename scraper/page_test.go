@@ -21,6 +21,7 @@ import (
 
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
+	"golang.org/x/text/encoding/charmap"
 )
 
 const testUA = "newswatch/0.1 (+https://example.org/newswatch)"
@@ -824,6 +825,65 @@ func TestTextOf(t *testing.T) {
 		if a.Body != want {
 			t.Errorf("%q:\n got %q\nwant %q", in, a.Body, want)
 		}
+	}
+}
+
+// TestPageCharset: an article page is read in the charset its
+// Content-Type names, else the one the page declares, else UTF-8 when its
+// bytes are, else windows-1252.
+func TestPageCharset(t *testing.T) {
+	cp1251 := func(s string) []byte {
+		b, err := charmap.Windows1251.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	latin1 := func(s string) []byte {
+		b, err := charmap.ISO8859_1.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	page := func(head, text string) string {
+		return "<html><head>" + head + "</head><body><main><p>" + text + "</p></main></body></html>"
+	}
+	tests := []struct {
+		name, contentType string // "-": no Content-Type at all
+		body              []byte
+		want              string
+	}{
+		{"charset in content-type", "text/html; charset=windows-1251", cp1251(page("", "Шпионаж в порту")), "Шпионаж в порту"},
+		{"meta charset", "text/html", cp1251(page(`<meta charset="windows-1251">`, "Шпионаж в порту")), "Шпионаж в порту"},
+		{"meta http-equiv", "text/html", cp1251(page(`<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">`, "Шпионаж")), "Шпионаж"},
+		{"no content-type, meta charset", "-", cp1251(page(`<meta charset="windows-1251">`, "Шпионаж")), "Шпионаж"},
+		{"octet-stream, meta charset", "application/octet-stream", cp1251(page(`<meta charset="windows-1251">`, "Шпионаж")), "Шпионаж"},
+		{"no content-type, utf-8 bytes", "-", []byte(page("", "Café à Liège")), "Café à Liège"},
+		{"no content-type, latin-1 bytes", "-", latin1(page("", "Café à Liège")), "Café à Liège"},
+		{"no label, utf-8 bytes", "text/html", []byte(page("", "Café à Liège")), "Café à Liège"},
+		{"no label, latin-1 bytes", "text/html", latin1(page("", "Café à Liège")), "Café à Liège"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSite(t)
+			s.handle("/business", func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, `<html><body><article><h3><a href="/news/page">P</a></h3></article></body></html>`)
+			})
+			s.handle("/news/page", func(w http.ResponseWriter, r *http.Request) {
+				if tt.contentType == "-" {
+					w.Header()["Content-Type"] = nil // no sniffing by net/http
+				} else {
+					w.Header().Set("Content-Type", tt.contentType)
+				}
+				_, _ = w.Write(tt.body)
+			})
+			res := newTestFetcher(t, Options{}).Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a", Body: "main"})
+			mustOK(t, res)
+			if got := itemByPath(t, res.Items, "/news/page").Body; got != tt.want {
+				t.Errorf("body = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
