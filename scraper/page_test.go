@@ -507,13 +507,14 @@ func TestPageRetryAfter(t *testing.T) {
 		status     int
 		retryAfter string
 		failures   int
-		wantGap    time.Duration // minimum between the refusal and the retry
+		wantGaps   []time.Duration // minimum between each refusal and its retry
 		wantOK     bool
 	}{
-		{"429 Retry-After 1", 429, "1", 1, time.Second, true},
-		{"503 without Retry-After", 503, "", 1, retryWait, true},
-		{"429 twice", 429, "1", 2, time.Second, true},
-		{"429 Retry-After 1h", 429, "3600", 1, 0, false},
+		{"429 Retry-After 1", 429, "1", 1, []time.Duration{time.Second}, true},
+		{"503 without Retry-After", 503, "", 1, []time.Duration{retryWait}, true},
+		{"503 twice without Retry-After: the wait doubles", 503, "", 2, []time.Duration{retryWait, 2 * retryWait}, true},
+		{"429 twice", 429, "1", 2, []time.Duration{time.Second, time.Second}, true},
+		{"429 Retry-After 1h", 429, "3600", 1, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -552,8 +553,8 @@ func TestPageRetryAfter(t *testing.T) {
 				t.Fatalf("%d requests, want %d", len(times), tt.failures+1)
 			}
 			for i := 1; i < len(times); i++ {
-				if gap := times[i].Sub(times[i-1]); gap < tt.wantGap-50*time.Millisecond {
-					t.Errorf("retry %d came %v after the refusal, want >= %v", i, gap, tt.wantGap)
+				if gap, want := times[i].Sub(times[i-1]), tt.wantGaps[i-1]; gap < want-50*time.Millisecond {
+					t.Errorf("retry %d came %v after the refusal, want >= %v", i, gap, want)
 				}
 			}
 		})
