@@ -563,11 +563,12 @@ func TestFault10RelativeLinksAfterRedirect(t *testing.T) {
 // TestFault11HTMLInsteadOfFeed: a rate-limit page served with 200 is a feed
 // error, and the source's state is handed back untouched.
 func TestFault11HTMLInsteadOfFeed(t *testing.T) {
-	pages := map[string]struct{ contentType, body string }{
-		"text/html":          {"text/html; charset=utf-8", `<!DOCTYPE html><html><head><title>Too Many Requests</title></head><body>Slow down</body></html>`},
-		"html as xml":        {"application/rss+xml", `<html><body><h1>Rate limited</h1></body></html>`},
-		"empty body":         {"application/rss+xml", ``},
-		"plain text message": {"text/plain", `rate limit exceeded`},
+	pages := map[string]struct{ contentType, body, want string }{
+		"text/html":          {"text/html; charset=utf-8", `<!DOCTYPE html><html><head><title>Too Many Requests</title></head><body>Slow down</body></html>`, "got an HTML page"},
+		"html as xml":        {"application/rss+xml", `<html><body><h1>Rate limited</h1></body></html>`, "got an HTML page"},
+		"empty body":         {"application/rss+xml", ``, "empty body"},
+		"blank body":         {"application/rss+xml", " \n ", "empty body"},
+		"plain text message": {"text/plain", `rate limit exceeded`, "no <rss>, <rdf:RDF>, <feed> or JSON object"},
 	}
 	for name, p := range pages {
 		t.Run(name, func(t *testing.T) {
@@ -578,8 +579,8 @@ func TestFault11HTMLInsteadOfFeed(t *testing.T) {
 			})
 			f := newTestFetcher(t, Options{})
 			res := f.Fetch(t.Context(), Source{Name: "limited", Feed: srv.URL, ETag: `"good"`, LastModified: "Mon, 05 Jan 2026 07:30:00 GMT"})
-			if !errors.Is(res.Err, ErrNotFeed) {
-				t.Fatalf("err = %v, want ErrNotFeed", res.Err)
+			if !errors.Is(res.Err, ErrNotFeed) || !strings.Contains(res.Err.Error(), p.want) {
+				t.Fatalf("err = %v, want ErrNotFeed saying %q", res.Err, p.want)
 			}
 			if res.Items != nil || res.ETag != `"good"` || res.LastModified != "Mon, 05 Jan 2026 07:30:00 GMT" || res.NotModified {
 				t.Errorf("state touched: %+v", res)

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
@@ -411,6 +412,23 @@ func TestPageRobots(t *testing.T) {
 		var he *HTTPError
 		if !errors.As(res.Err, &he) || he.Status != 500 || s.count("/business") != 0 {
 			t.Fatalf("err = %v, paths %q; want nothing fetched", res.Err, s.paths())
+		}
+	})
+	t.Run("robots.txt 500 remembered for five minutes", func(t *testing.T) {
+		clock := &fakeClock{t: time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)}
+		s := newSite(t)
+		s.handle("/robots.txt", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
+		f := New(Options{RespectRobots: true, Now: clock.Now})
+		src := Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a"}
+		_ = f.Fetch(t.Context(), src)
+		clock.Advance(5*time.Minute - time.Second)
+		if res := f.Fetch(t.Context(), src); res.Err == nil || s.count("/robots.txt") != 1 {
+			t.Fatalf("err = %v, robots.txt requested %d times within five minutes, want once", res.Err, s.count("/robots.txt"))
+		}
+		clock.Advance(time.Second)
+		_ = f.Fetch(t.Context(), src)
+		if n := s.count("/robots.txt"); n != 2 {
+			t.Errorf("robots.txt requested %d times after five minutes, want 2", n)
 		}
 	})
 	t.Run("robots.txt 429", func(t *testing.T) {
@@ -901,6 +919,8 @@ func TestPageDate(t *testing.T) {
 			`<header><time datetime="2020-01-01">x</time></header><main>text <time datetime="2025-03-04">y</time></main>`, "2025-03-04T00:00:00Z"},
 		{"time outside aside, nav and footer", "",
 			`<aside><time datetime="2019-01-01">a</time></aside><nav><time datetime="2019-01-02">n</time></nav><div><time datetime="2025-03-04T10:00:00Z">d</time></div><main>text</main>`, "2025-03-04T10:00:00Z"},
+		{"json-ld over 1 MB not read", `<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2020-01-01","x":"` + strings.Repeat("x", maxJSONLD) + `"}</script>`,
+			`<main>text <time datetime="2025-03-04">y</time></main>`, "2025-03-04T00:00:00Z"},
 		{"only in a footer", "",
 			`<main>text</main><footer><time datetime="2019-01-01">f</time></footer>`, "0001-01-01T00:00:00Z"},
 	}
@@ -939,6 +959,33 @@ func TestPageDatesClamped(t *testing.T) {
 	}
 	if got := itemByPath(t, res.Items, "/news/ancient").Published; !got.IsZero() {
 		t.Errorf("1970 date: Published = %v, want none", got)
+	}
+}
+
+// TestCapText: an article text over the bound is cut at a paragraph, else
+// a word, else a rune boundary, in the second half of the bound, and marked.
+func TestCapText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"short enough", "one two", 7, "one two"},
+		{"at a paragraph", "aaaaaa bbbb\n\ncccc dddd eeee", 20, "aaaaaa bbbb …"},
+		{"at a word", "aaaa bbbb cccc dddd", 12, "aaaa bbbb …"},
+		{"paragraph too early: at a word", "aa\n\nbbbb cccc dddd eeee", 17, "aa\n\nbbbb cccc …"},
+		{"inside a rune", "ééééé", 5, "éé …"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := capText(tt.in, tt.n)
+			if got != tt.want {
+				t.Errorf("capText(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("capText(%q, %d) is not valid UTF-8", tt.in, tt.n)
+			}
+		})
 	}
 }
 
