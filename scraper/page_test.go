@@ -335,6 +335,17 @@ func TestPageSourceSelectors(t *testing.T) {
 			t.Fatalf("err=%v links=%d", res.Err, len(res.Links))
 		}
 	})
+	t.Run("the page itself left out", func(t *testing.T) {
+		s := newSite(t)
+		s.handle("/business", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `<html><body><ul><li><a href="/business#top">Business</a></li><li><a href="?utm_source=nav">Business</a></li>`+
+				`<li><a href="/news/port-volumes">Port</a></li></ul></body></html>`)
+		})
+		res := newTestFetcher(t, Options{}).Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "li a"})
+		if res.Err != nil || !slices.Equal(res.Links, []string{s.URL + "/news/port-volumes"}) {
+			t.Fatalf("err = %v, links %q; want the article only", res.Err, res.Links)
+		}
+	})
 	t.Run("body misses on one article", func(t *testing.T) {
 		res := f.Fetch(t.Context(), Source{Name: "Example", Page: page, Links: "article h3 a", Body: "div.article-body"})
 		var se *SelectorError
