@@ -189,6 +189,9 @@ func TestInvalid(t *testing.T) {
 			{2, "web.listen", `"0.0.0.0:8080" is not a loopback address: set auth_token_env`},
 			{3, "web.url", `is not a base URL`},
 		}},
+		{"web_url.toml", []problem{
+			{2, "web.url", `"https://nw.example.org/newswatch?lang=en" is not a base URL`},
+		}},
 		{"web_token.toml", []problem{
 			{2, "web.listen", `port "99999" is not a number`},
 			{3, "web.auth_token_env", "is not an environment variable name"},
