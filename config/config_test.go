@@ -98,6 +98,7 @@ func TestInvalid(t *testing.T) {
 		{"references.toml", []problem{
 			{12, "digests[0].companies[1]", `unknown company "Alibab": not a name in [[companies]] (did you mean "Alibaba"?)`},
 			{13, "digests[0].topics[0]", `unknown topic "Sanctions"`},
+			{13, "digests[0].topics[1]", `unknown topic "espionage": not a name in [[topics]] (did you mean "Espionage"?)`},
 		}},
 		{"duplicates.toml", []problem{
 			{6, "sources[1].name", `duplicate name "the record": already used by sources[0] (line 2)`},
@@ -162,6 +163,22 @@ func TestInvalid(t *testing.T) {
 		{"retain.toml", []problem{
 			{2, "retain", `"48h" must be longer than max_age (72h)`},
 		}},
+		{"retain_equal.toml", []problem{
+			{2, "retain", `"72h" must be longer than max_age (72h)`},
+		}},
+		{"smtp_username.toml", []problem{
+			{1, "smtp.username", "required when password_env is set"}, // missing: the header
+		}},
+		{"user_agent.toml", []problem{
+			{2, "http.user_agent", "must be non-empty text on one line"},
+		}},
+		{"control.toml", []problem{
+			{2, "sources[0].name", `name "The\tRecord" holds a control character (U+0009`},
+			{6, "companies[0].name", `name "Ali\u00a0baba\nGroup" holds a control character (U+000A`},
+		}},
+		{"database.toml", []problem{
+			{1, "database", "not a PostgreSQL URL of the form postgres://user@host:5432/database"},
+		}},
 		{"max_body.toml", []problem{
 			{2, "http.max_body", "must be more than 0 bytes"},
 		}},
@@ -171,6 +188,9 @@ func TestInvalid(t *testing.T) {
 		{"web.toml", []problem{
 			{2, "web.listen", `"0.0.0.0:8080" is not a loopback address: set auth_token_env`},
 			{3, "web.url", `is not a base URL`},
+		}},
+		{"web_url.toml", []problem{
+			{2, "web.url", `"https://nw.example.org/newswatch?lang=en" is not a base URL`},
 		}},
 		{"web_token.toml", []problem{
 			{2, "web.listen", `port "99999" is not a number`},
@@ -189,6 +209,7 @@ func TestInvalid(t *testing.T) {
 		}},
 		{"digest_name.toml", []problem{
 			{2, "digests[0].name", "cannot name a folder"},
+			{6, "digests[1].name", `".." cannot name a folder`},
 		}},
 		{"inline.toml", []problem{
 			{1, "http.timeout", "not a duration"},
@@ -446,6 +467,7 @@ func TestWarnings(t *testing.T) {
 		path + `:15: topics[1].terms[2]: "PLA Navy" repeats topics[1].terms[1]`,
 		path + `:15: topics[1].terms[4]: "解放军" is redundant: "军" (topics[1].terms[3])`,
 		path + `:20: sources[0].links: only used with page`,
+		path + `:29: smtp.security: "none" sends the password in clear text`,
 	}
 	for _, w := range wants {
 		if !hasPrefixIn(warns, w) {

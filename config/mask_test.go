@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,6 +47,15 @@ func TestMaskSecrets(t *testing.T) {
 	}
 }
 
+// TestMaskSecretsNested: a secret that holds a shorter one is masked
+// whole, not as the shorter one's mask and a rest of itself.
+func TestMaskSecretsNested(t *testing.T) {
+	const feed = "http://user:hunter2@127.0.0.1:8999/rss?apikey=hunter2xyz"
+	if got, want := MaskSecrets("bad key hunter2xyz for hunter2", feed), "bad key *** for ***"; got != want {
+		t.Errorf("MaskSecrets = %q, want %q", got, want)
+	}
+}
+
 // TestMaskSecretsHTTPClient: the error net/http's client gives for a
 // source URL loses its secrets.
 func TestMaskSecretsHTTPClient(t *testing.T) {
@@ -72,5 +82,16 @@ func TestMaskQuoted(t *testing.T) {
 	}
 	if strings.Contains(got, "hunter2") {
 		t.Errorf("the quoted URL's password shows: %s", got)
+	}
+}
+
+// TestMaskSecretsQuoted: a URL quoted with %q (its quotes escaped), as
+// url.Parse and many libraries quote it in an error, is masked whole.
+func TestMaskSecretsQuoted(t *testing.T) {
+	const feed = `http://127.0.0.1:8999/rss?q="a b"&x=1&apikey=SEKRET`
+	text := fmt.Sprintf("fetch %q: EOF", feed)
+	want := fmt.Sprintf("fetch %q: EOF", MaskURL(feed))
+	if got := MaskSecrets(text, feed); got != want {
+		t.Errorf("MaskSecrets(%s)\n got %s\nwant %s", text, got, want)
 	}
 }

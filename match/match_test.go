@@ -73,6 +73,7 @@ func TestMatch(t *testing.T) {
 		{"all_news", "", "Huawei opens a store in Paris", "Huawei[]"},
 		{"all_news keeps topics", "", "Huawei denies spying", "Huawei[Espionage]"},
 		{"typographic apostrophe", "", "Alibaba gave the People’s Liberation Army access", "Alibaba[Military]"},
+		{"modifier letter apostrophe", "", "Alibabaʼs spying operation", "Alibaba[Espionage]"},
 		{"ascii apostrophe", "", "Alibaba gave the People's Liberation Army access", "Alibaba[Military]"},
 		{"apostrophe required", "", "Alibaba gave the Peoples Liberation Army access", ""},
 		{"hyphen as space", "", "Alibaba staff passed zero day flaws", "Alibaba[Vulnerabilities]"},
@@ -371,5 +372,122 @@ func TestTermHitInTitle(t *testing.T) {
 	both := TermHit{Spans: []Span{{Start: 0, End: 3, InTitle: true}, {Start: 5, End: 8}}}
 	if body.InTitle() || !both.InTitle() || (TermHit{}).InTitle() {
 		t.Errorf("InTitle: body %v, both %v, none %v", body.InTitle(), both.InTitle(), TermHit{}.InTitle())
+	}
+}
+
+// TestScore checks Hit.Score against the formula of the package doc,
+// sentence by sentence: which breaks end a sentence, that title and body
+// never share one, and the caps on occurrences.
+func TestScore(t *testing.T) {
+	w := testWatchlist(t)
+	tests := []struct {
+		name        string
+		title, body string
+		company     string
+		want        float64
+	}{
+		// 1 + 1 topic + 2 same sentence + 0.1 company + 0.1 term
+		{"same sentence", "", "Alibaba denies spying.", "Alibaba", 4.2},
+		{"other sentence", "", "Alibaba denies it. Spying goes on.", "Alibaba", 2.2},
+		{"single-letter abbreviation is no sentence end", "", "Alibaba told U.S. officials about spying.", "Alibaba", 4.2},
+		{"CJK full stop ends a sentence", "", "阿里巴巴否认。间谍活动", "Alibaba", 2.2},
+		{"CJK full stop without a following space", "", "阿里巴巴否认。Spying goes on.", "Alibaba", 2.2},
+		// 1 + 1 topic + 1 topic in title + 0.1 + 0.1: sentence 0 of the
+		// title is not sentence 0 of the body.
+		{"title and body never share a sentence", "Spying claims", "Alibaba denies them.", "Alibaba", 3.2},
+		// The same, through the Near check: a topic term inside an alias
+		// ("cloud" in "Alibaba Cloud") sends Alibaba down that path.
+		// 1 + 2 topics + 2 in title + 0.1 + 0.2
+		{"title and body never share a sentence, near path", "Cloud spying", "Alibaba Cloud denies it.", "Alibaba", 5.3},
+		// "Alibaba Group" and "Alibaba" start at the same word: one mention.
+		{"one mention per first word", "", "Alibaba Group denies spying.", "Alibaba", 4.2},
+		// 12 mentions and 12 term occurrences count 1 each at most:
+		// 1 + 1 + 2 + 1 + 1
+		{"occurrences capped", "", strings.Repeat("Alibaba ", 12) + strings.Repeat("spying ", 12), "Alibaba", 6},
+		{"11 occurrences capped", "", strings.Repeat("Alibaba ", 11) + strings.Repeat("spying ", 11), "Alibaba", 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, h := range w.Match(Text{Title: tt.title, Body: tt.body}) {
+				if h.Company == tt.company {
+					if h.Score != tt.want {
+						t.Errorf("Score = %v, want %v", h.Score, tt.want)
+					}
+					return
+				}
+			}
+			t.Errorf("%s not matched", tt.company)
+		})
+	}
+}
+
+// TestScoreManyOccurrences: with many company and term occurrences the
+// sentence check takes an index instead of comparing every pair; it still
+// keeps title and body apart.
+func TestScoreManyOccurrences(t *testing.T) {
+	w := testWatchlist(t)
+	// 40 body mentions × 40 title terms is past the linear scan.
+	text := Text{
+		Title: strings.Repeat("spying ", 40),
+		Body:  strings.Repeat("Alibaba ", 40),
+	}
+	hits := w.Match(text)
+	if len(hits) != 1 {
+		t.Fatalf("hits = %s", summary(hits))
+	}
+	// 1 + 1 topic + 1 topic in title + 1 + 1, no shared sentence.
+	if hits[0].Score != 5 {
+		t.Errorf("Score = %v, want 5", hits[0].Score)
+	}
+	text.Body = "Spying and " + text.Body
+	// Now a term shares the body's sentence: + 2.
+	if hits = w.Match(text); len(hits) != 1 || hits[0].Score != 7 {
+		t.Errorf("hits = %+v, want one scoring 7", hits)
+	}
+}
+
+// TestExcludeOwnCompanyOnly: an exclude phrase drops only the company that
+// lists it, whatever the order of the companies.
+func TestExcludeOwnCompanyOnly(t *testing.T) {
+	w, err := Compile([]Company{
+		{Name: "Huawei"},
+		{Name: "Alibaba", Exclude: []string{"Alibaba Pictures"}},
+		{Name: "ZTE", Exclude: []string{"ZTE Racing"}},
+	}, testTopics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := Text{Body: "Huawei, ZTE and Alibaba Pictures named in spying case."}
+	if got := summary(w.Match(text)); got != "Huawei[Espionage] ZTE[Espionage]" {
+		t.Errorf("Match = %s, want Huawei and ZTE", got)
+	}
+	for _, v := range w.Explain(text) {
+		if v.Company != "Alibaba" && len(v.Excluded) > 0 {
+			t.Errorf("%s: Excluded = %+v", v.Company, v.Excluded)
+		}
+	}
+}
+
+// TestItemText: parts of an item that repeat one another are kept once.
+func TestItemText(t *testing.T) {
+	tests := []struct {
+		name                             string
+		summary, content, body, wantBody string
+	}{
+		{"all distinct", "<p>One.</p>", "Two.", "Three.", "One.\nTwo.\nThree."},
+		{"content repeats summary", "Alibaba spying", "<p>Alibaba spying</p>", "", "Alibaba spying"},
+		{"content holds summary", "Alibaba spying", "<p>Alibaba spying, the report says.</p>", "", "Alibaba spying, the report says."},
+		{"summary holds content", "Alibaba spying, the report says.", "Alibaba spying", "", "Alibaba spying, the report says."},
+		{"parts compared whole", "Alibaba", "spying", "Alibaba and spying", "Alibaba\nspying\nAlibaba and spying"},
+		{"body repeats content", "", "Alibaba spying", "Alibaba spying", "Alibaba spying"},
+		{"empty parts", "", "", "Alibaba", "Alibaba"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ItemText("<b>Title</b>", tt.summary, tt.content, tt.body)
+			if got.Title != "Title" || got.Body != tt.wantBody {
+				t.Errorf("ItemText = %q / %q, want %q / %q", got.Title, got.Body, "Title", tt.wantBody)
+			}
+		})
 	}
 }

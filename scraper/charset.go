@@ -20,6 +20,11 @@ import (
 func htmlContentType(ct string, body []byte) string {
 	if mt, _, _ := strings.Cut(ct, ";"); strings.TrimSpace(mt) == "" || strings.EqualFold(strings.TrimSpace(mt), "application/octet-stream") {
 		ct = http.DetectContentType(body)
+		if isHTML(ct) {
+			// Sniffed HTML always comes as "charset=utf-8": a guess, not
+			// a label, which must not hide the page's own declaration.
+			ct, _, _ = strings.Cut(ct, ";")
+		}
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || !isHTML(mt) {

@@ -101,3 +101,45 @@ func TestHostGateByClock(t *testing.T) {
 		}
 	})
 }
+
+// TestHostGateHoldOnlyExtends: a shorter Retry-After seen later does not
+// cut a longer hold short.
+func TestHostGateHoldOnlyExtends(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := &fakeClock{t: time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)}
+		g := &hostGate{now: clock.Now, next: map[string]time.Time{}}
+		g.hold("news.example", 10*time.Second)
+		g.hold("news.example", 2*time.Second)
+		start := time.Now()
+		if err := g.wait(t.Context(), "news.example"); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 10*time.Second {
+			t.Errorf("waited %v, want the longer hold of 10s", d)
+		}
+	})
+}
+
+// TestRetryAfter: delay-seconds or an HTTP date, judged by now; anything
+// else, or a time already past, is no delay; a delay is at most a week.
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+	week := 7 * 24 * time.Hour
+	tests := map[string]time.Duration{
+		"":               0,
+		"120":            2 * time.Minute,
+		" 5 ":            5 * time.Second,
+		"0":              0,
+		"-5":             0,
+		"soon":           0,
+		"1209600":        week,
+		"99999999999999": week, // seconds past what a Duration holds
+		now.Add(time.Hour).Format(http.TimeFormat):  time.Hour,
+		now.Add(-time.Hour).Format(http.TimeFormat): 0,
+	}
+	for v, want := range tests {
+		if got := retryAfter(v, now); got != want {
+			t.Errorf("retryAfter(%q) = %v, want %v", v, got, want)
+		}
+	}
+}

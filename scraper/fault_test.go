@@ -25,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
 	xunicode "golang.org/x/text/encoding/unicode"
 )
 
@@ -348,6 +349,20 @@ func TestFault07Charsets(t *testing.T) {
 		}
 		return b
 	}
+	utf16NoBOM := func(order xunicode.Endianness, s string) []byte {
+		b, err := xunicode.UTF16(order, xunicode.IgnoreBOM).NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	iso2022jp := func(s string) []byte {
+		b, err := japanese.ISO2022JP.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	doc := func(encoding, title string) string {
 		decl := `<?xml version="1.0"?>`
 		if encoding != "" {
@@ -369,12 +384,19 @@ func TestFault07Charsets(t *testing.T) {
 		{"no label, latin-1 bytes", "text/xml", latin1(doc("", "Café")), "Café"},
 		{"utf-16le with bom", "", utf16(xunicode.LittleEndian, doc("UTF-16", "Alibaba 阿里巴巴 Шпион")), "Alibaba 阿里巴巴 Шпион"},
 		{"utf-16be with bom", "", utf16(xunicode.BigEndian, doc("UTF-16", "Alibaba 阿里巴巴")), "Alibaba 阿里巴巴"},
+		{"utf-16be without bom", "", utf16NoBOM(xunicode.BigEndian, doc("UTF-16", "Alibaba 阿里巴巴")), "Alibaba 阿里巴巴"},
+		{"utf-16le without bom", "", utf16NoBOM(xunicode.LittleEndian, doc("UTF-16", "Alibaba 阿里巴巴")), "Alibaba 阿里巴巴"},
+		// ISO-2022-JP is 7-bit: its bytes are valid UTF-8, yet the label decides.
+		{"iso-2022-jp in prolog", "", iso2022jp(doc("ISO-2022-JP", "アリババ集団")), "アリババ集団"},
+		{"iso-2022-jp in content-type", "text/xml; charset=iso-2022-jp", iso2022jp(doc("", "アリババ集団")), "アリババ集団"},
 		{"utf-8 bom", "", append([]byte{0xEF, 0xBB, 0xBF}, doc("UTF-8", "Café")...), "Café"},
 		{"invalid utf-8 among utf-8", "", []byte(doc("UTF-8", "Caf\xe9 \xff阿里")), "Caf\uFFFD \uFFFD阿里"},
 		{"raw control characters", "", []byte(doc("", "a\x08b\x00c\x1bd")), "abcd"},
 		{"U+FFFE and U+FFFF", "", []byte(doc("", "a\uFFFEb\uFFFFc")), "abc"},
 		{"forbidden character references", "", []byte(doc("", "a&#8;b&#x0;c&#xFFFE;d&#xD800;e&#1114112;f")), "abcdef"},
 		{"C1 controls and bidi overrides", "", []byte(doc("", "a\u0085b\u202Ec")), "abc"},
+		{"noncharacters", "", []byte(doc("", "a\uFDD0b\uFDEFc\U0001FFFEd")), "abcd"},
+		{"carriage return reference", "", []byte(doc("", "a&#13;b&#xD;&#xA;c")), "a b c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -541,11 +563,12 @@ func TestFault10RelativeLinksAfterRedirect(t *testing.T) {
 // TestFault11HTMLInsteadOfFeed: a rate-limit page served with 200 is a feed
 // error, and the source's state is handed back untouched.
 func TestFault11HTMLInsteadOfFeed(t *testing.T) {
-	pages := map[string]struct{ contentType, body string }{
-		"text/html":          {"text/html; charset=utf-8", `<!DOCTYPE html><html><head><title>Too Many Requests</title></head><body>Slow down</body></html>`},
-		"html as xml":        {"application/rss+xml", `<html><body><h1>Rate limited</h1></body></html>`},
-		"empty body":         {"application/rss+xml", ``},
-		"plain text message": {"text/plain", `rate limit exceeded`},
+	pages := map[string]struct{ contentType, body, want string }{
+		"text/html":          {"text/html; charset=utf-8", `<!DOCTYPE html><html><head><title>Too Many Requests</title></head><body>Slow down</body></html>`, "got an HTML page"},
+		"html as xml":        {"application/rss+xml", `<html><body><h1>Rate limited</h1></body></html>`, "got an HTML page"},
+		"empty body":         {"application/rss+xml", ``, "empty body"},
+		"blank body":         {"application/rss+xml", " \n ", "empty body"},
+		"plain text message": {"text/plain", `rate limit exceeded`, "no <rss>, <rdf:RDF>, <feed> or JSON object"},
 	}
 	for name, p := range pages {
 		t.Run(name, func(t *testing.T) {
@@ -556,8 +579,8 @@ func TestFault11HTMLInsteadOfFeed(t *testing.T) {
 			})
 			f := newTestFetcher(t, Options{})
 			res := f.Fetch(t.Context(), Source{Name: "limited", Feed: srv.URL, ETag: `"good"`, LastModified: "Mon, 05 Jan 2026 07:30:00 GMT"})
-			if !errors.Is(res.Err, ErrNotFeed) {
-				t.Fatalf("err = %v, want ErrNotFeed", res.Err)
+			if !errors.Is(res.Err, ErrNotFeed) || !strings.Contains(res.Err.Error(), p.want) {
+				t.Fatalf("err = %v, want ErrNotFeed saying %q", res.Err, p.want)
 			}
 			if res.Items != nil || res.ETag != `"good"` || res.LastModified != "Mon, 05 Jan 2026 07:30:00 GMT" || res.NotModified {
 				t.Errorf("state touched: %+v", res)
@@ -626,16 +649,19 @@ func TestFault13DuplicateIdentities(t *testing.T) {
 		name      string
 		items     string
 		wantItems int
+		wantKeys  []string // when set, the keys in feed order
 	}{
 		{"same guid, different links", `<item><title>A</title><link>https://x.example/a</link><guid>same</guid></item>` +
-			`<item><title>B</title><link>https://x.example/b</link><guid>same</guid></item>`, 2},
-		{"same guid, no links", `<item><title>A</title><guid>same</guid></item><item><title>B</title><guid>same</guid></item>`, 2},
+			`<item><title>B</title><link>https://x.example/b</link><guid>same</guid></item>`, 2, []string{"https://x.example/a", "https://x.example/b"}},
+		{"same guid, no links", `<item><title>A</title><guid>same</guid></item><item><title>B</title><guid>same</guid></item>`, 2, nil},
 		{"same link, different guids", `<item><title>A</title><link>https://site.example/</link><guid>1</guid></item>` +
 			`<item><title>B</title><link>https://site.example/</link><guid>2</guid></item>` +
-			`<item><title>C</title><link>https://site.example/</link><guid>3</guid></item>`, 3},
-		{"same link, no guids", `<item><title>A</title><link>https://site.example/</link></item><item><title>B</title><link>https://site.example/</link></item>`, 2},
+			`<item><title>C</title><link>https://site.example/</link><guid>3</guid></item>`, 3, []string{"guid:1", "guid:2", "guid:3"}},
+		{"guid permalink, no link", `<item><title>A</title><guid>https://x.example/a?utm_source=rss</guid></item>` +
+			`<item><title>B</title><guid isPermaLink="false">tag:x.example,2026:b</guid></item>`, 2, []string{"https://x.example/a", "guid:tag:x.example,2026:b"}},
+		{"same link, no guids", `<item><title>A</title><link>https://site.example/</link></item><item><title>B</title><link>https://site.example/</link></item>`, 2, nil},
 		{"the same article twice", `<item><title>A</title><link>https://x.example/a?utm_source=1</link></item>` +
-			`<item><title>A</title><link>http://x.example/a#c</link></item>`, 1},
+			`<item><title>A</title><link>http://x.example/a#c</link></item>`, 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -650,11 +676,46 @@ func TestFault13DuplicateIdentities(t *testing.T) {
 			if len(res.Items) != tt.wantItems || len(keys) != tt.wantItems {
 				t.Fatalf("items = %d, keys = %d, want %d", len(res.Items), len(keys), tt.wantItems)
 			}
+			for i, want := range tt.wantKeys {
+				if res.Items[i].Key != want {
+					t.Errorf("key of item %d = %q, want %q", i, res.Items[i].Key, want)
+				}
+			}
 			again := fetchURL(t, f, srv.URL)
 			for i := range again.Items {
 				if again.Items[i].Key != res.Items[i].Key {
 					t.Errorf("key of item %d changed between fetches", i)
 				}
+			}
+		})
+	}
+}
+
+// TestCheckDepth: the nesting count skips what is not an element (comments,
+// CDATA, declarations) and empty-element tags, and is not fooled by a '>'
+// or "/>" inside an attribute value.
+func TestCheckDepth(t *testing.T) {
+	const limit = 3
+	tests := []struct {
+		name, doc string
+		ok        bool
+	}{
+		{"within the limit", `<a><b><c></c></b></a>`, true},
+		{"over the limit", `<a><b><c><d></d></c></b></a>`, false},
+		{"unclosed", `<a><b><c><d>`, false},
+		{"siblings", `<a></a><b></b><c></c><d></d><e></e>`, true},
+		{"empty elements", `<a><b/><b/><b /><b x="1"/><b/></a>`, true},
+		{"tags in a comment", `<a><!-- -> <b><c><d><e> --></a>`, true},
+		{"tags in CDATA", `<a><![CDATA[ x > <b><c><d><e> ]]></a>`, true},
+		{"declaration and instruction", `<?xml version="1.0"?><!DOCTYPE a><a><?pi x?><b></b></a>`, true},
+		{"quoted />", `<a t="/>"><b t='/>'><c t="x/>"><d>`, false},
+		{"quoted >", `<a t=">"><b t='>'><c t=">"></c></b></a>`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkDepth([]byte(tt.doc), limit)
+			if (err == nil) != tt.ok || err != nil && !errors.Is(err, ErrMalformed) {
+				t.Errorf("checkDepth(%q) = %v, want ok %v", tt.doc, err, tt.ok)
 			}
 		})
 	}

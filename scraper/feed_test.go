@@ -107,6 +107,28 @@ func TestFetchFileSource(t *testing.T) {
 	}
 }
 
+// TestFetchFileSourceRefused: a file:// URL naming another host, or a
+// path that is not a regular file (a directory, a device, a pipe), is
+// not read.
+func TestFetchFileSourceRefused(t *testing.T) {
+	dir := t.TempDir()
+	tests := map[string]struct {
+		url  string
+		want string
+	}{
+		"other host": {(&url.URL{Scheme: "file", Host: "intranet.example", Path: "/feeds/rss.xml"}).String(), `file URL with host "intranet.example"`},
+		"directory":  {(&url.URL{Scheme: "file", Path: dir}).String(), "is not a regular file"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			res := fetchURL(t, newTestFetcher(t, Options{}), tt.url)
+			if res.Err == nil || !strings.Contains(res.Err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one saying %q", res.Err, tt.want)
+			}
+		})
+	}
+}
+
 // TestFetchFeedWithCredentials: a feed whose URL carries a user name and
 // password, with a relative item link: the item's link, shown to every
 // reader, has no credentials (nor has its key).

@@ -110,10 +110,23 @@ func TestRebindingPrivateSource(t *testing.T) {
 	}
 }
 
-// TestPublicSourcesRefuseNonPublicRanges: the documentation ranges,
-// site-local IPv6 and this machine's own addresses are not public.
+// TestPublicSourcesRefuseNonPublicRanges: every range isPrivateAddr names
+// (one address of each, at its edges where a wrong prefix length would
+// show), IPv4 addresses inside NAT64 and IPv4-compatible IPv6 addresses,
+// zoned addresses and this machine's own addresses are not public; the
+// addresses just outside the ranges are.
 func TestPublicSourcesRefuseNonPublicRanges(t *testing.T) {
-	for _, s := range []string{"192.0.2.10", "198.51.100.7", "203.0.113.99", "fec0::1", "127.0.0.1", "::ffff:192.0.2.1"} {
+	for _, s := range []string{
+		"192.0.2.10", "198.51.100.7", "203.0.113.99", "fec0::1", "127.0.0.1", "::ffff:192.0.2.1",
+		"0.1.2.3", "100.64.0.1", "100.127.255.254", "192.0.0.8", "198.18.0.1", "198.19.255.255",
+		"240.0.0.1", "255.255.255.255", "2001:db8::1", "64:ff9b:1::1",
+		"10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "fd00::1", "fe80::1", "::1", "::", "0.0.0.0",
+		"224.0.0.1", "ff02::1",
+		"64:ff9b::a9fe:a9fe", // NAT64 of 169.254.169.254
+		"64:ff9b::7f00:1",    // NAT64 of 127.0.0.1
+		"::a00:1",            // IPv4-compatible 10.0.0.1
+		"2606:4700::1%eth0",  // a zone names an interface of this machine
+	} {
 		if !isPrivateAddr(netip.MustParseAddr(s)) {
 			t.Errorf("%s counts as public", s)
 		}
@@ -123,8 +136,10 @@ func TestPublicSourcesRefuseNonPublicRanges(t *testing.T) {
 			t.Errorf("own interface address %s counts as public", a)
 		}
 	}
-	if isPrivateAddr(netip.MustParseAddr("93.184.215.14")) {
-		t.Error("a public address counts as private")
+	for _, s := range []string{"93.184.215.14", "100.128.0.1", "198.20.0.1", "2606:4700::1", "64:ff9b::5db8:d70e"} {
+		if isPrivateAddr(netip.MustParseAddr(s)) {
+			t.Errorf("public address %s counts as private", s)
+		}
 	}
 }
 

@@ -18,9 +18,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
+	"golang.org/x/text/encoding/charmap"
 )
 
 const testUA = "newswatch/0.1 (+https://example.org/newswatch)"
@@ -333,6 +335,17 @@ func TestPageSourceSelectors(t *testing.T) {
 			t.Fatalf("err=%v links=%d", res.Err, len(res.Links))
 		}
 	})
+	t.Run("the page itself left out", func(t *testing.T) {
+		s := newSite(t)
+		s.handle("/business", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `<html><body><ul><li><a href="/business#top">Business</a></li><li><a href="?utm_source=nav">Business</a></li>`+
+				`<li><a href="/news/port-volumes">Port</a></li></ul></body></html>`)
+		})
+		res := newTestFetcher(t, Options{}).Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "li a"})
+		if res.Err != nil || !slices.Equal(res.Links, []string{s.URL + "/news/port-volumes"}) {
+			t.Fatalf("err = %v, links %q; want the article only", res.Err, res.Links)
+		}
+	})
 	t.Run("body misses on one article", func(t *testing.T) {
 		res := f.Fetch(t.Context(), Source{Name: "Example", Page: page, Links: "article h3 a", Body: "div.article-body"})
 		var se *SelectorError
@@ -412,6 +425,37 @@ func TestPageRobots(t *testing.T) {
 			t.Fatalf("err = %v, paths %q; want nothing fetched", res.Err, s.paths())
 		}
 	})
+	t.Run("robots.txt 500 remembered for five minutes", func(t *testing.T) {
+		clock := &fakeClock{t: time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)}
+		s := newSite(t)
+		s.handle("/robots.txt", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
+		f := New(Options{RespectRobots: true, Now: clock.Now})
+		src := Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a"}
+		_ = f.Fetch(t.Context(), src)
+		clock.Advance(5*time.Minute - time.Second)
+		if res := f.Fetch(t.Context(), src); res.Err == nil || s.count("/robots.txt") != 1 {
+			t.Fatalf("err = %v, robots.txt requested %d times within five minutes, want once", res.Err, s.count("/robots.txt"))
+		}
+		clock.Advance(time.Second)
+		_ = f.Fetch(t.Context(), src)
+		if n := s.count("/robots.txt"); n != 2 {
+			t.Errorf("robots.txt requested %d times after five minutes, want 2", n)
+		}
+	})
+	t.Run("robots.txt 429", func(t *testing.T) {
+		// A 429 is not a 4xx that allows everything: nothing is fetched.
+		// Its Retry-After is past the bound, so it is not waited out.
+		s := newSite(t)
+		s.handle("/robots.txt", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+		})
+		res := newTestFetcher(t, Options{RespectRobots: true}).Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a"})
+		var he *HTTPError
+		if !errors.As(res.Err, &he) || he.Status != http.StatusTooManyRequests || s.count("/business") != 0 {
+			t.Fatalf("err = %v, paths %q; want nothing fetched", res.Err, s.paths())
+		}
+	})
 	t.Run("one robots.txt per host for all sources", func(t *testing.T) {
 		s := newSite(t)
 		f := newTestFetcher(t, Options{RespectRobots: true, Concurrency: 4})
@@ -485,13 +529,14 @@ func TestPageRetryAfter(t *testing.T) {
 		status     int
 		retryAfter string
 		failures   int
-		wantGap    time.Duration // minimum between the refusal and the retry
+		wantGaps   []time.Duration // minimum between each refusal and its retry
 		wantOK     bool
 	}{
-		{"429 Retry-After 1", 429, "1", 1, time.Second, true},
-		{"503 without Retry-After", 503, "", 1, retryWait, true},
-		{"429 twice", 429, "1", 2, time.Second, true},
-		{"429 Retry-After 1h", 429, "3600", 1, 0, false},
+		{"429 Retry-After 1", 429, "1", 1, []time.Duration{time.Second}, true},
+		{"503 without Retry-After", 503, "", 1, []time.Duration{retryWait}, true},
+		{"503 twice without Retry-After: the wait doubles", 503, "", 2, []time.Duration{retryWait, 2 * retryWait}, true},
+		{"429 twice", 429, "1", 2, []time.Duration{time.Second, time.Second}, true},
+		{"429 Retry-After 1h", 429, "3600", 1, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -530,8 +575,8 @@ func TestPageRetryAfter(t *testing.T) {
 				t.Fatalf("%d requests, want %d", len(times), tt.failures+1)
 			}
 			for i := 1; i < len(times); i++ {
-				if gap := times[i].Sub(times[i-1]); gap < tt.wantGap-50*time.Millisecond {
-					t.Errorf("retry %d came %v after the refusal, want >= %v", i, gap, tt.wantGap)
+				if gap, want := times[i].Sub(times[i-1]), tt.wantGaps[i-1]; gap < want-50*time.Millisecond {
+					t.Errorf("retry %d came %v after the refusal, want >= %v", i, gap, want)
 				}
 			}
 		})
@@ -801,6 +846,148 @@ func TestTextOf(t *testing.T) {
 		if a.Body != want {
 			t.Errorf("%q:\n got %q\nwant %q", in, a.Body, want)
 		}
+	}
+}
+
+// TestPageCharset: an article page is read in the charset its
+// Content-Type names, else the one the page declares, else UTF-8 when its
+// bytes are, else windows-1252.
+func TestPageCharset(t *testing.T) {
+	cp1251 := func(s string) []byte {
+		b, err := charmap.Windows1251.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	latin1 := func(s string) []byte {
+		b, err := charmap.ISO8859_1.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	page := func(head, text string) string {
+		return "<html><head>" + head + "</head><body><main><p>" + text + "</p></main></body></html>"
+	}
+	tests := []struct {
+		name, contentType string // "-": no Content-Type at all
+		body              []byte
+		want              string
+	}{
+		{"charset in content-type", "text/html; charset=windows-1251", cp1251(page("", "Шпионаж в порту")), "Шпионаж в порту"},
+		{"meta charset", "text/html", cp1251(page(`<meta charset="windows-1251">`, "Шпионаж в порту")), "Шпионаж в порту"},
+		{"meta http-equiv", "text/html", cp1251(page(`<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">`, "Шпионаж")), "Шпионаж"},
+		{"no content-type, meta charset", "-", cp1251(page(`<meta charset="windows-1251">`, "Шпионаж")), "Шпионаж"},
+		{"octet-stream, meta charset", "application/octet-stream", cp1251(page(`<meta charset="windows-1251">`, "Шпионаж")), "Шпионаж"},
+		{"no content-type, utf-8 bytes", "-", []byte(page("", "Café à Liège")), "Café à Liège"},
+		{"no content-type, latin-1 bytes", "-", latin1(page("", "Café à Liège")), "Café à Liège"},
+		{"no label, utf-8 bytes", "text/html", []byte(page("", "Café à Liège")), "Café à Liège"},
+		{"no label, latin-1 bytes", "text/html", latin1(page("", "Café à Liège")), "Café à Liège"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSite(t)
+			s.handle("/business", func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, `<html><body><article><h3><a href="/news/page">P</a></h3></article></body></html>`)
+			})
+			s.handle("/news/page", func(w http.ResponseWriter, r *http.Request) {
+				if tt.contentType == "-" {
+					w.Header()["Content-Type"] = nil // no sniffing by net/http
+				} else {
+					w.Header().Set("Content-Type", tt.contentType)
+				}
+				_, _ = w.Write(tt.body)
+			})
+			res := newTestFetcher(t, Options{}).Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a", Body: "main"})
+			mustOK(t, res)
+			if got := itemByPath(t, res.Items, "/news/page").Body; got != tt.want {
+				t.Errorf("body = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPageDate: where an article's date is read from, in order.
+func TestPageDate(t *testing.T) {
+	tests := []struct {
+		name, head, page, want string
+	}{
+		{"meta", `<meta property="article:published_time" content="2025-03-04T05:06:07Z">`,
+			`<main><time datetime="2024-01-01">x</time>text</main>`, "2025-03-04T05:06:07Z"},
+		{"json-ld article before other objects", `<script type="application/ld+json">[{"@type":"WebPage","datePublished":"2020-01-01"},{"@type":"NewsArticle","datePublished":"2025-03-04T05:06:07+01:00"}]</script>`,
+			`<main>text</main>`, "2025-03-04T04:06:07Z"},
+		{"time in the body first", "",
+			`<header><time datetime="2020-01-01">x</time></header><main>text <time datetime="2025-03-04">y</time></main>`, "2025-03-04T00:00:00Z"},
+		{"time outside aside, nav and footer", "",
+			`<aside><time datetime="2019-01-01">a</time></aside><nav><time datetime="2019-01-02">n</time></nav><div><time datetime="2025-03-04T10:00:00Z">d</time></div><main>text</main>`, "2025-03-04T10:00:00Z"},
+		{"json-ld over 1 MB not read", `<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2020-01-01","x":"` + strings.Repeat("x", maxJSONLD) + `"}</script>`,
+			`<main>text <time datetime="2025-03-04">y</time></main>`, "2025-03-04T00:00:00Z"},
+		{"only in a footer", "",
+			`<main>text</main><footer><time datetime="2019-01-01">f</time></footer>`, "0001-01-01T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head>" + tt.head + "</head><body>" + tt.page + "</body></html>"
+			a, err := extractPage([]byte(page), mustURL(t, "https://x.example/"), mustSelector(t, "main"), "main")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.Published.UTC().Format(time.RFC3339); got != tt.want {
+				t.Errorf("Published = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPageDatesClamped: an article's date follows the rules of feed dates:
+// after the fetch it is the fetch time, before 1990 it is none.
+func TestPageDatesClamped(t *testing.T) {
+	s := newSite(t)
+	s.handle("/business", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><article><h3><a href="/news/future">F</a></h3><h3><a href="/news/ancient">A</a></h3></article></body></html>`)
+	})
+	article := func(date string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `<html><head><meta property="article:published_time" content="%s"></head><body><main><p>Text of the article.</p></main></body></html>`, date)
+		}
+	}
+	s.handle("/news/future", article("2099-01-01T00:00:00Z"))
+	s.handle("/news/ancient", article("1970-01-01T00:00:00Z"))
+	res := newTestFetcher(t, Options{}).Fetch(t.Context(), Source{Name: "Example", Page: s.URL + "/business", Links: "article h3 a", Body: "main"})
+	mustOK(t, res)
+	if got := itemByPath(t, res.Items, "/news/future").Published; !got.Equal(fixedNow) {
+		t.Errorf("future date: Published = %v, want the fetch time %v", got, fixedNow)
+	}
+	if got := itemByPath(t, res.Items, "/news/ancient").Published; !got.IsZero() {
+		t.Errorf("1970 date: Published = %v, want none", got)
+	}
+}
+
+// TestCapText: an article text over the bound is cut at a paragraph, else
+// a word, else a rune boundary, in the second half of the bound, and marked.
+func TestCapText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"short enough", "one two", 7, "one two"},
+		{"at a paragraph", "aaaaaa bbbb\n\ncccc dddd eeee", 20, "aaaaaa bbbb …"},
+		{"at a word", "aaaa bbbb cccc dddd", 12, "aaaa bbbb …"},
+		{"paragraph too early: at a word", "aa\n\nbbbb cccc dddd eeee", 17, "aa\n\nbbbb cccc …"},
+		{"inside a rune", "ééééé", 5, "éé …"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := capText(tt.in, tt.n)
+			if got != tt.want {
+				t.Errorf("capText(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("capText(%q, %d) is not valid UTF-8", tt.in, tt.n)
+			}
+		})
 	}
 }
 

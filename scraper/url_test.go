@@ -93,6 +93,8 @@ func TestResolveLink(t *testing.T) {
 		{"  https://x.example/\ne  ", "https://x.example/e"},
 		{"", ""},
 		{"http://[::1", ""},
+		{"http:///etc/passwd", ""},
+		{"https:/path-only", ""},
 	}
 	for _, tt := range tests {
 		if got := resolveLink(base, tt.in); got != tt.want {

@@ -372,6 +372,10 @@ func TestStoriesTokens(t *testing.T) {
 		{"Updated: two key senators", []string{"2", "key", "senat"}},
 		{"阿里云故障", []string{"阿里", "里云", "云故", "故障"}},
 		{"Alibaba 阿里巴巴 said", []string{"alibaba", "阿里", "里巴", "巴巴"}},
+		{"#BlackLivesMatter campaign", []string{"black", "live", "matter", "campaign"}},
+		{"BlackLivesMatter campaign", []string{"blacklivesmatt", "campaign"}},
+		{"Beyoncé and Chávez", []string{"beyonc", "chavez"}},
+		{"Москва́ and Zürich", []string{"москва́", "zurich"}},
 	}
 	for _, tt := range tests {
 		var got []string
