@@ -2,10 +2,12 @@ package config
 
 import (
 	"cmp"
+	"html"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // minSecret is the shortest secret part MaskSecrets takes out of a text
@@ -40,16 +42,40 @@ func MaskSecrets(text string, urls ...string) string {
 }
 
 // MaskQuoted returns text with every place it quotes one of urls, in the
-// forms MaskSecrets knows, shown as MaskURL shows it; unlike MaskSecrets
-// it leaves the URLs' parts alone where they stand apart. For texts that
-// may quote a URL whole but have no reason to quote its parts, such as a
-// mail server's answer naming a source: there a part of a source's URL
-// ("json" of "format=json") is as likely an ordinary word of the answer.
+// forms MaskSecrets knows, shown as MaskURL shows it, and with those of
+// the URLs' secret parts that look like tokens (wordless) hidden
+// wherever they stand; unlike MaskSecrets it leaves a short plain word of
+// a URL ("json" of "format=json") alone. For texts that may quote a URL
+// but have no reason to quote its ordinary parts, such as a mail server's
+// or webhook's answer naming a source: there such a word is as likely a
+// word of the answer.
 func MaskQuoted(text string, urls ...string) string {
 	for _, raw := range urls {
-		text, _ = maskForms(text, raw)
+		var secrets []string
+		text, secrets = maskForms(text, raw)
+		longestFirst(secrets)
+		for _, s := range secrets {
+			if wordless(s) {
+				text = strings.ReplaceAll(text, s, "***")
+			}
+		}
 	}
 	return text
+}
+
+// wordless reports whether a secret part of a URL looks like a token or
+// a password rather than a word: 8 bytes or longer, or letters and digits
+// mixed, and at least minSecret bytes.
+func wordless(s string) bool {
+	if len(s) < minSecret {
+		return false
+	}
+	if len(s) >= 8 {
+		return true
+	}
+	letter := strings.IndexFunc(s, unicode.IsLetter) >= 0
+	digit := strings.IndexFunc(s, unicode.IsDigit) >= 0
+	return letter && digit
 }
 
 // maskForms returns text with every form of raw it quotes (urlForms)
@@ -88,13 +114,19 @@ func urlForms(raw string) []string {
 			forms = append(forms, strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1))
 		}
 	}
-	for _, f := range forms {
+	// Each also as a text quotes it: Go's %q, JSON (encoding/json's
+	// escapes, and "\/" as other encoders write it), HTML, a query value.
+	for _, f := range slices.Clone(forms) {
 		q := strconv.Quote(f)
-		forms = append(forms, q[1:len(q)-1])
+		j := jsonEscapes.Replace(f)
+		forms = append(forms, q[1:len(q)-1], j, strings.ReplaceAll(j, "/", `\/`), html.EscapeString(f), url.QueryEscape(f))
 	}
 	longestFirst(forms)
 	return slices.DeleteFunc(slices.Compact(forms), func(f string) bool { return f == "" })
 }
+
+// jsonEscapes are the characters of a URL encoding/json escapes.
+var jsonEscapes = strings.NewReplacer("&", `\u0026`, "<", `\u003c`, ">", `\u003e`)
 
 // longestFirst sorts list by length, longest first (so that a part that
 // holds another is replaced whole), equal ones side by side.

@@ -71,17 +71,23 @@ func TestMaskSecretsHTTPClient(t *testing.T) {
 }
 
 // TestMaskQuoted: MaskQuoted masks a URL where the text quotes it, in any
-// form MaskSecrets knows, and leaves its parts alone where they stand
-// apart as words of the text.
+// form MaskSecrets knows (JSON, HTML and query escapes included; each
+// shown as MaskURL shows the URL), and a
+// secret part that looks like a token wherever it stands; a short plain
+// word of the URL is left alone where it stands apart.
 func TestMaskQuoted(t *testing.T) {
-	const feed = "http://user:hunter2@example.org/rss?key=SEKRET&format=json"
-	got := MaskQuoted(`550 rejected: body quotes "`+feed+`"; invalid json body (SEKRET)`, feed)
-	want := `550 rejected: body quotes "` + MaskURL(feed) + `"; invalid json body (SEKRET)`
-	if got != want {
-		t.Errorf("MaskQuoted =\n%s\nwant\n%s", got, want)
-	}
-	if strings.Contains(got, "hunter2") {
-		t.Errorf("the quoted URL's password shows: %s", got)
+	const feed = "http://user:hunter2@example.org/rss?format=json&key=SEKRET123"
+	masked := MaskURL(feed)
+	for _, c := range []struct{ text, want string }{
+		{`550 rejected: body quotes "` + feed + `"; invalid json body`, `550 rejected: body quotes "` + masked + `"; invalid json body`},
+		{`{"source":"` + strings.ReplaceAll(feed, "&", `\u0026`) + `"}`, `{"source":"` + masked + `"}`},
+		{`<a href="` + strings.ReplaceAll(feed, "&", "&amp;") + `">`, `<a href="` + masked + `">`},
+		{"url=" + url.QueryEscape(feed), "url=" + masked},
+		{"unknown api key SEKRET123 for json", "unknown api key *** for json"},
+	} {
+		if got := MaskQuoted(c.text, feed); got != c.want {
+			t.Errorf("MaskQuoted(%s) =\n%s\nwant\n%s", c.text, got, c.want)
+		}
 	}
 }
 
