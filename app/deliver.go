@@ -161,11 +161,15 @@ func (a *App) Configured(name, channel string) bool {
 
 // DeliverPending delivers every pending message of the outbox now, backoff
 // ignored, and prints what happened to each (quiet: what went wrong only);
-// the error counts the digests not delivered to every recipient, those
-// and the channel deliveries another sender held at the moment, and the
+// the error counts the digests not delivered to every recipient and the
 // channels that wait out the delay after a try with no answer in time
-// (not tried: each try may post the message again) included.
-func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger, quiet bool) error {
+// (not tried: each try may post the message again). A digest or channel
+// delivery another sender (a daemon, another send or once) is making at
+// that moment is left to it and said so; with heldOwed (send: the user
+// asked for it now) it counts as not delivered too, without (once: the
+// other sender delivers it) it does not, and quiet leaves it out. One
+// another sender finished meanwhile is no longer pending: not mentioned.
+func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger, quiet, heldOwed bool) error {
 	before, err := a.Store.Messages(ctx, model.MessagePending)
 	if err != nil {
 		return err
@@ -177,18 +181,28 @@ func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger,
 	if err != nil {
 		return err
 	}
-	n := len(rep.Retry) + len(rep.Failed) + len(rep.Waiting) + len(rep.Busy)
-	// A message another sender holds is skipped: say so, it is not sent
-	// by this command.
-	for _, m := range skipped(before, rep) {
-		fmt.Fprintf(w, "%s: the digest of %s is being sent by another newswatch right now (a daemon, or another send or once): not sent by this one\n",
-			m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout))
-		n++
-	}
+	n := len(rep.Retry) + len(rep.Failed) + len(rep.Waiting)
 	for _, o := range rep.Sent {
 		if len(o.Owed) > 0 {
 			n++
 		}
+	}
+	mails, channels, err := a.stillHeld(ctx, skipped(before, rep), rep.Busy)
+	if err != nil {
+		return err
+	}
+	if !quiet || heldOwed {
+		for _, m := range mails {
+			fmt.Fprintf(w, "%s: the digest of %s is being sent by another newswatch right now (a daemon, or another send or once): not sent by this one\n",
+				m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout))
+		}
+		for _, o := range channels {
+			fmt.Fprintf(w, "%s: not delivered to %s by this one: it is being sent by another newswatch right now (a daemon, or another send or once)\n",
+				o.Digest, o.Channel)
+		}
+	}
+	if heldOwed {
+		n += len(mails) + len(channels)
 	}
 	if n > 0 {
 		return fmt.Errorf("%d %s not delivered to every recipient or channel (kept in the outbox: see `newswatch status`)", n, Plural(n, "delivery", "deliveries"))
@@ -196,11 +210,42 @@ func (a *App) DeliverPending(ctx context.Context, w io.Writer, log *slog.Logger,
 	return nil
 }
 
+// stillHeld returns those of the messages and channel deliveries a run
+// left to another sender that are still pending: the other sender is at
+// work on them; one it finished meanwhile is no concern of this run.
+func (a *App) stillHeld(ctx context.Context, mails []model.Message, channels []deliver.Outcome) ([]model.Message, []deliver.Outcome, error) {
+	if len(mails)+len(channels) == 0 {
+		return nil, nil, nil
+	}
+	pending, err := a.Store.Messages(ctx, model.MessagePending)
+	if err != nil {
+		return nil, nil, err
+	}
+	dels, err := a.Store.Deliveries(ctx, model.MessagePending)
+	if err != nil {
+		return nil, nil, err
+	}
+	open := map[int64]bool{}
+	for _, m := range pending {
+		open[m.ID] = true
+	}
+	mails = slices.DeleteFunc(slices.Clone(mails), func(m model.Message) bool { return !open[m.ID] })
+	type delivery struct {
+		id      int64
+		channel string
+	}
+	openDel := map[delivery]bool{}
+	for _, d := range dels {
+		openDel[delivery{d.Message.ID, d.Channel}] = true
+	}
+	channels = slices.DeleteFunc(slices.Clone(channels), func(o deliver.Outcome) bool { return !openDel[delivery{o.ID, o.Channel}] })
+	return mails, channels, nil
+}
+
 // PrintDelivery says what happened to each message of a delivery run
-// (quiet: what went wrong only), which channels wait to be tried again
+// (quiet: what went wrong only) and which channels wait to be tried again
 // (Report.Waiting, from a run with policy.Immediate: a try had no answer
-// in time) and which another sender was delivering (Report.Busy), with
-// what the other side answered to
+// in time), with what the other side answered to
 // each message sent (answer, given its Message-ID and channel, "" for
 // mail): the mail server's reply, a webhook's status and the start of its
 // body.
@@ -261,10 +306,6 @@ func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bo
 		}
 		fmt.Fprintf(w, "%s: not delivered to %s yet: waiting until %s to try again, not tried now (the last try had no answer in time: the receiver may have it)%s\n",
 			o.Digest, o.Channel, When(o.Next, cfg.Location), last)
-	}
-	for _, o := range rep.Busy {
-		fmt.Fprintf(w, "%s: not delivered to %s by this one: another newswatch (a daemon, or another send or once) is delivering it right now\n",
-			o.Digest, o.Channel)
 	}
 }
 

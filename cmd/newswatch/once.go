@@ -74,7 +74,7 @@ func (a *cli) once(ctx context.Context, e *env, w io.Writer, progress func(inges
 			return true, err
 		}
 	}
-	err = a.DeliverPending(ctx, w, e.reportLog(), a.quiet)
+	err = a.DeliverPending(ctx, w, e.reportLog(), a.quiet, false)
 	a.Prune(ctx, e.log)
 	if n := len(a.Config.Sources); sum.Failed == n && n > 0 {
 		return true, errors.Join(app.ErrEverySourceFailed, err)

@@ -50,7 +50,7 @@ func (a *cli) send(ctx context.Context, w io.Writer, log *slog.Logger, specs []d
 			return err
 		}
 	}
-	return a.DeliverPending(ctx, w, log, a.quiet)
+	return a.DeliverPending(ctx, w, log, a.quiet, true)
 }
 
 // compose puts the digest for slot in the outbox (app.App.Compose; again

@@ -230,7 +230,7 @@ func TestHeldDigestIsNeverGivenUp(t *testing.T) {
 	a, _, _ := onceApp(t, path)
 	later := time.Now().Add(96 * time.Hour)
 	a.Now = func() time.Time { return later }
-	if err := a.DeliverPending(t.Context(), io.Discard, nil, false); err == nil {
+	if err := a.DeliverPending(t.Context(), io.Discard, nil, false, true); err == nil {
 		t.Fatal("delivery with the wrong password four days later succeeded")
 	}
 	pending, err := a.Store.Messages(t.Context(), model.MessagePending)
@@ -238,7 +238,7 @@ func TestHeldDigestIsNeverGivenUp(t *testing.T) {
 		t.Fatalf("four days later: %d pending (%v), want the digest still pending", len(pending), err)
 	}
 	t.Setenv("NW_TEST_SMTP_PASSWORD", "secret")
-	if err := a.DeliverPending(t.Context(), io.Discard, nil, false); err != nil || len(msrv.Messages()) != 1 {
+	if err := a.DeliverPending(t.Context(), io.Discard, nil, false, true); err != nil || len(msrv.Messages()) != 1 {
 		t.Errorf("after the fix: %v, %d messages", err, len(msrv.Messages()))
 	}
 }

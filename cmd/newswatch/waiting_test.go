@@ -61,8 +61,10 @@ func TestSendSaysChannelWaits(t *testing.T) {
 }
 
 // TestSendSaysChannelBusy: a webhook delivery another newswatch is making
-// at that moment is not tried by send, which says so and exits 1 (the
-// digest is not delivered by it).
+// at that moment is not tried by send or once, which say so; send exits 1
+// (what it was asked to deliver now was not delivered by it), once, from
+// cron, does not (the other sender delivers it), and once -q says
+// nothing of it.
 func TestSendSaysChannelBusy(t *testing.T) {
 	path, hsrv, hook := pendingWebhook(t)
 	st, err := store.Open(t.Context(), filepath.Join(filepath.Dir(path), "nw.db"))
@@ -80,13 +82,24 @@ func TestSendSaysChannelBusy(t *testing.T) {
 	_, stop := st.HoldDelivery(t.Context(), ds[0].Message.ID, ds[0].Key) // the other newswatch, at work
 	defer stop()
 	posts, _, _ := hook.posts()
-	code, out, errOut := runCmd(t, "-config", path, "send")
-	want := "Daily: not delivered to " + hsrv.URL + "/hook?token=*** by this one: another newswatch"
-	if code != exitFailure || !strings.Contains(out, want) {
-		t.Errorf("send with the webhook's delivery held by another: exit %d, want 1 and %q\n%s%s", code, want, out, errOut)
+	want := "Daily: not delivered to " + hsrv.URL + "/hook?token=*** by this one: it is being sent by another newswatch right now"
+	for _, c := range []struct {
+		args []string
+		code int
+		says bool
+	}{
+		{[]string{"send"}, exitFailure, true},
+		{[]string{"once"}, exitOK, true},
+		{[]string{"once", "-q"}, exitOK, false},
+	} {
+		code, out, errOut := runCmd(t, append([]string{"-config", path}, c.args...)...)
+		if code != c.code || strings.Contains(out, want) != c.says {
+			t.Errorf("%s with the webhook's delivery held by another: exit %d, want %d; saying %q: %v, want %v\n%s%s",
+				c.args, code, c.code, want, !c.says, c.says, out, errOut)
+		}
 	}
 	if now, _, _ := hook.posts(); len(now) != len(posts) {
-		t.Errorf("send posted to a webhook another sender holds: %d posts, want %d", len(now), len(posts))
+		t.Errorf("send or once posted to a webhook another sender holds: %d posts, want %d", len(now), len(posts))
 	}
 }
 
