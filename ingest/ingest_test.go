@@ -473,3 +473,159 @@ name = "Alibaba"
 	}
 	return got, st
 }
+
+// TestSaveCleansLinksAndCountsRicherCopies: an item's link is stored
+// without its tracking parameters; a richer copy of a stored item is
+// matched again but not counted as new.
+func TestSaveCleansLinksAndCountsRicherCopies(t *testing.T) {
+	p, _, st := pipeline(t, time.Now())
+	ctx := context.Background()
+	const key = "https://news.example/cut?id=7"
+	title := scraper.Result{Source: "Aggregator", Items: []scraper.Item{
+		{Key: key, Link: "https://news.example/cut?utm_source=agg&id=7&fbclid=x", Title: "Cainiao probe"},
+	}}
+	var out Outcome
+	p.save(ctx, title, p.record(title), &out)
+	if out.Err != nil || out.New != 1 || len(out.Matches) != 0 {
+		t.Fatalf("title only: err %v, %d new, %d matches; want 1 new, no match", out.Err, out.New, len(out.Matches))
+	}
+	items, err := st.Items(ctx, store.ItemQuery{})
+	if err != nil || len(items) != 1 || items[0].Link != "https://news.example/cut?id=7" {
+		t.Fatalf("stored %+v, %v; want one item linked without tracking parameters", items, err)
+	}
+
+	full := scraper.Result{Source: "Wire", Items: []scraper.Item{
+		{Key: key, Link: "https://news.example/cut?id=7", Title: "Cainiao probe", Body: "Officials say Cainiao was spying on its customers for years."},
+	}}
+	out = Outcome{}
+	p.save(ctx, full, p.record(full), &out)
+	if out.Err != nil || out.New != 0 || len(out.Matches) != 1 {
+		t.Errorf("richer copy: err %v, %d new, %d matches; want 0 new, 1 match", out.Err, out.New, len(out.Matches))
+	}
+}
+
+// TestRunMasksSourceWarning: a source that worked but lost articles
+// reports the warning with its URL's secrets masked, as its errors are.
+func TestRunMasksSourceWarning(t *testing.T) {
+	const feed = "https://user:hunter2@feeds.example/rss?apikey=SEKRET"
+	cfg, wl := loadConfig(t, filepath.Join(t.TempDir(), "newswatch.toml"), fmt.Sprintf(`database = "nw.db"
+[output]
+dir = "out"
+[[sources]]
+name = "Paid"
+feed = %q
+full_text = true
+[[companies]]
+name = "Alibaba"
+`, feed))
+	st, err := store.Open(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p := New(cfg, st, wl)
+	p.fetch = func(_ context.Context, src scraper.Source) scraper.Result {
+		res := oneItem(src)
+		res.Warning = fmt.Errorf("source %q: %s: 1 of 2 full texts yielded nothing", src.Name, src.Feed)
+		return res
+	}
+	var got Outcome
+	if _, err := p.Run(context.Background(), cfg.Sources, func(o Outcome) { got = o }); err != nil {
+		t.Fatal(err)
+	}
+	if got.Warning == nil || strings.Contains(got.Warning.Error(), "hunter2") || strings.Contains(got.Warning.Error(), "SEKRET") {
+		t.Errorf("warning %v, want one with the URL's secrets masked", got.Warning)
+	}
+}
+
+// TestRecord: a source's run started its duration before the pipeline's
+// clock reads now; its status says how it ended, and only a run that got
+// the feed keeps the validators for the next conditional GET.
+func TestRecord(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	p, _, _ := pipeline(t, now)
+	run := p.record(scraper.Result{Source: "Wire", Duration: 30 * time.Second})
+	if !run.Started.Equal(now.Add(-30*time.Second)) || run.Duration != 30*time.Second {
+		t.Errorf("run started %v, took %v; want %v, 30s", run.Started, run.Duration, now.Add(-30*time.Second))
+	}
+	for _, tt := range []struct {
+		name   string
+		res    scraper.Result
+		status string
+		etag   string
+	}{
+		{"ok", scraper.Result{ETag: `"v2"`}, model.StatusOK, `"v2"`},
+		{"not modified", scraper.Result{NotModified: true, ETag: `"v1"`}, model.StatusNotModified, ""},
+		{"error", scraper.Result{Err: errors.New("boom"), ETag: `"v1"`}, model.StatusError, ""},
+	} {
+		run := p.record(tt.res)
+		if run.Status != tt.status || run.ETag != tt.etag {
+			t.Errorf("%s: status %q, ETag %q; want %q, %q", tt.name, run.Status, run.ETag, tt.status, tt.etag)
+		}
+	}
+}
+
+// TestScraperSource: every setting of a configured source reaches the
+// scraper.
+func TestScraperSource(t *testing.T) {
+	got := ScraperSource(config.Source{Name: "S", Page: "https://s.example/", Links: "h3 a", Body: "main", FullText: true, MaxArticles: 7})
+	want := scraper.Source{Name: "S", Page: "https://s.example/", Links: "h3 a", Body: "main", FullText: true, MaxArticles: 7}
+	if got.Name != want.Name || got.Page != want.Page || got.Links != want.Links || got.Body != want.Body ||
+		got.FullText != want.FullText || got.MaxArticles != want.MaxArticles {
+		t.Errorf("ScraperSource = %+v, want %+v", got, want)
+	}
+}
+
+// TestCompileWatchlistKeepsEveryRule: exclude phrases, all_news and near
+// of the configuration reach the matcher.
+func TestCompileWatchlistKeepsEveryRule(t *testing.T) {
+	_, wl := loadConfig(t, filepath.Join(t.TempDir(), "newswatch.toml"), `database = "nw.db"
+[output]
+dir = "out"
+[[companies]]
+name = "Alibaba"
+exclude = ["Alibaba Pictures"]
+[[companies]]
+name = "Huawei"
+all_news = true
+[[companies]]
+name = "Tencent"
+near = 3
+[[topics]]
+name = "Espionage"
+terms = ["spying"]
+`)
+	for text, want := range map[string]string{
+		"Alibaba Pictures denies spying":           "",
+		"Huawei opens a store":                     "Huawei",
+		"Tencent results were strong, said spying": "",
+		"Tencent denies spying":                    "Tencent",
+	} {
+		var got []string
+		for _, h := range wl.Match(match.Text{Body: text}) {
+			got = append(got, h.Company)
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("Match(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+// TestRunReportsUnrecordedHealth: when the batch holding item-less
+// sources' health cannot be saved, those sources, reported as fetched,
+// come back in Summary.Unrecorded with the error, and count as failed.
+func TestRunReportsUnrecordedHealth(t *testing.T) {
+	var st *store.Store
+	p, cfg, st := fakeSources(t, t.TempDir(), 1, 1, func(_ context.Context, src scraper.Source) scraper.Result {
+		st.Close() // the database goes away after the sources' state was read
+		return scraper.Result{Source: src.Name, NotModified: true}
+	})
+	sum, err := p.Run(context.Background(), cfg.Sources, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed != 1 || len(sum.Unrecorded) != 1 || sum.Unrecorded[0].Err == nil ||
+		!strings.Contains(sum.Unrecorded[0].Err.Error(), `store health of "S000"`) {
+		t.Errorf("summary %+v, want S000 unrecorded and failed", sum)
+	}
+}

@@ -8,7 +8,8 @@ import (
 
 // TestFeeds: feed outlines in folders come before their folder's own,
 // named by text, else title, else URL; outlines without xmlUrl are
-// folders, not feeds.
+// folders, not feeds; a document that is not OPML (an RSS feed given by
+// mistake) is an error, not an empty list.
 func TestFeeds(t *testing.T) {
 	doc := []byte(`<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>
 <outline text="Folder">
@@ -16,17 +17,23 @@ func TestFeeds(t *testing.T) {
   <outline title="Titled" xmlUrl="https://a.example/rss"/>
 </outline>
 <outline xmlUrl="https://b.example/atom"/>
+<outline text="Both" title="Not this" xmlUrl="https://c.example/feed">
+  <outline text="Inside a feed" xmlUrl="https://d.example/feed"/>
+</outline>
 </body></opml>`)
 	got, err := Feeds(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Feed{{"The Record", "https://therecord.media/feed"}, {"Titled", "https://a.example/rss"}, {"https://b.example/atom", "https://b.example/atom"}}
+	want := []Feed{{"The Record", "https://therecord.media/feed"}, {"Titled", "https://a.example/rss"}, {"https://b.example/atom", "https://b.example/atom"},
+		{"Inside a feed", "https://d.example/feed"}, {"Both", "https://c.example/feed"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Feeds = %v, want %v", got, want)
 	}
-	if _, err := Feeds([]byte("not xml <")); err == nil {
-		t.Error("Feeds of a non-OPML file: no error")
+	for _, other := range []string{"not xml <", `<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>`} {
+		if _, err := Feeds([]byte(other)); err == nil {
+			t.Errorf("Feeds(%q): no error, want one saying it is not OPML", other)
+		}
 	}
 }
 
