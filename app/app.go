@@ -118,7 +118,7 @@ func (a *App) newComposer() *digest.Composer {
 		Sources:      names,
 		Domain:       MessageDomain(a.Config),
 		Mask:         SourceMask(a.Config),
-		MaskDelivery: DeliveryMask(a.Config),
+		MaskDelivery: config.DeliveryMask(a.Config),
 	}
 }
 

@@ -299,10 +299,11 @@ func PrintDelivery(w io.Writer, rep deliver.Report, cfg *config.Config, quiet bo
 		}
 		fmt.Fprintf(w, "%s: failed for good: %v\n", o.Digest, o.Err)
 	}
+	mask := config.DeliveryMask(cfg)
 	for _, o := range rep.Waiting {
 		last := ""
 		if o.Err != nil {
-			last = ": " + safetext.Line(o.Err.Error()) // as stored: no raw escapes on the terminal
+			last = ": " + safetext.Line(mask(o.Err.Error())) // as stored: no raw escapes on the terminal
 		}
 		fmt.Fprintf(w, "%s: not delivered to %s yet: waiting until %s to try again, not tried now (the last try had no answer in time: the receiver may have it)%s\n",
 			o.Digest, o.Channel, When(o.Next, cfg.Location), last)

@@ -50,7 +50,7 @@ func (a *App) Unhealthy(ctx context.Context, hs []store.Health, msgs []model.Mes
 	if err := a.SaveProblem(hs, a.Now()); err != nil {
 		return err
 	}
-	mask := DeliveryMask(a.Config)
+	mask := config.DeliveryMask(a.Config)
 	for _, m := range msgs {
 		if m.Status == model.MessagePending && m.Held && a.Configured(m.Digest, "") {
 			return fmt.Errorf("digest %q of %s: %w: %s", m.Digest, m.Slot.In(a.Config.Location).Format(timeLayout), ErrHeld, mask(m.LastError))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"newswatch/config"
 	"newswatch/internal/safetext"
 	"newswatch/model"
 	"newswatch/store"
@@ -38,7 +39,7 @@ func (a *App) printChannels(w io.Writer, dels []model.Delivery) {
 		return
 	}
 	fmt.Fprintln(w, "\nChannels in the outbox:")
-	mask := DeliveryMask(a.Config)
+	mask := config.DeliveryMask(a.Config)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  DIGEST\tCHANNEL\tSLOT\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, d := range dels {
@@ -124,7 +125,7 @@ func (a *App) printOutbox(w io.Writer, msgs []model.Message) {
 		fmt.Fprintln(w, "  none pending or failed")
 		return
 	}
-	mask := DeliveryMask(a.Config)
+	mask := config.DeliveryMask(a.Config)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  DIGEST\tSLOT\tSTATUS\tATTEMPTS\tNEXT ATTEMPT\tLAST ERROR")
 	for _, m := range msgs {

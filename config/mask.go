@@ -133,3 +133,26 @@ var jsonEscapes = strings.NewReplacer("&", `\u0026`, "<", `\u003c`, ">", `\u003e
 func longestFirst(list []string) {
 	slices.SortFunc(list, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
 }
+
+// DeliveryMask returns how cfg shows an error recorded for a delivery, a
+// digest's mail or one of its channels (the digest's footer, status,
+// /healthz): with the secrets of every URL cfg names masked, paused ones
+// included, since a mail server or a webhook's answer may quote any of
+// them and the footer goes to every reader. Each digest's notify URLs
+// are masked with their parts wherever they stand (MaskSecrets: a
+// chat library may quote a token alone); a source's feed and page where
+// the error quotes them (MaskQuoted), so that a part of them
+// ("true" of "full=true") does not hide the same word in the answer.
+// Masking a masked error again changes nothing.
+func DeliveryMask(cfg *Config) func(text string) string {
+	var sources, notify []string
+	for _, s := range append(slices.Clone(cfg.Sources), cfg.PausedSources...) {
+		sources = append(sources, s.Feed, s.Page)
+	}
+	for _, d := range append(slices.Clone(cfg.Digests), cfg.PausedDigests...) {
+		notify = append(notify, d.Notify...)
+	}
+	return func(text string) string {
+		return MaskSecrets(MaskQuoted(text, sources...), notify...)
+	}
+}

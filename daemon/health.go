@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"newswatch/app"
+	"newswatch/config"
 	"newswatch/model"
 	"newswatch/web"
 )
@@ -147,7 +148,7 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	// here: a source's with its URLs, a delivery's with every URL the
 	// configuration names (a server's answer may quote any of them).
 	sourceError := app.SourceMask(a.Config)
-	digestError := app.DeliveryMask(a.Config)
+	digestError := config.DeliveryMask(a.Config)
 	rep := healthReport{Status: "ok", Sources: []sourceHealth{}, Pending: []outboxEntry{}, Failed: []outboxEntry{}, Next: map[string]string{}}
 	for _, h := range hs {
 		rep.Sources = append(rep.Sources, sourceHealth{Name: h.Source, Status: h.LastStatus, LastRun: stamp(h.LastRun),

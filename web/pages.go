@@ -240,8 +240,12 @@ func (s *Server) digestsPage(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
+	// Errors are stored masked; one an older version stored is masked
+	// here, as status and /healthz mask it.
+	mask := config.DeliveryMask(st.cfg)
 	rows := make([]digestRow, len(ms))
 	for i, m := range ms {
+		m.LastError = mask(m.LastError)
 		rows[i] = digestRow{Message: m, Local: m.Slot.In(st.cfg.Location)}
 	}
 	s.render(w, r, http.StatusOK, "digests", rows)

@@ -955,3 +955,36 @@ func TestClientKey(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestsPageMasksErrors: the digests page shows a failed digest's
+// error with the secrets of the configured URLs masked, also an error an
+// older version stored unmasked.
+func TestDigestsPageMasksErrors(t *testing.T) {
+	f := newFixture(t, "")
+	const feed = "https://user:hunter2@wire.example.org/feed?apikey=SEKRET123"
+	cfg, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.path, []byte(strings.Replace(string(cfg), `feed = "https://wire.example.org/feed"`, `feed = "`+feed+`"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	m := &model.Message{Digest: "Morning", Slot: now.Add(-time.Hour), Subject: "Morning: failed", To: []string{"analyst@example.org"}}
+	if err := f.st.CreateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.MarkFailed(ctx, m.ID, "554 message quotes "+feed); err != nil {
+		t.Fatal(err)
+	}
+	w := f.do(t, "GET", "/digests", "", nil)
+	body := w.Body.String()
+	if w.Code != http.StatusOK || !strings.Contains(body, "554 message quotes https://user:***@wire.example.org/feed?apikey=***") {
+		t.Errorf("/digests: %d, want the error masked:\n%s", w.Code, body)
+	}
+	for _, secret := range []string{"hunter2", "SEKRET123"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("/digests shows %q", secret)
+		}
+	}
+}
