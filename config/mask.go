@@ -29,13 +29,11 @@ const minSecret = 4
 // long. Masking a text twice changes nothing more.
 func MaskSecrets(text string, urls ...string) string {
 	for _, raw := range urls {
-		var secrets []string
-		text, secrets = maskForms(text, raw)
-		longestFirst(secrets)
-		for _, s := range secrets {
-			if len(s) >= minSecret {
-				text = strings.ReplaceAll(text, s, "***")
-			}
+		if text == "" {
+			break
+		}
+		if m, ok := newURLMask(raw); ok {
+			text = m.apply(text, longEnough)
 		}
 	}
 	return text
@@ -51,17 +49,19 @@ func MaskSecrets(text string, urls ...string) string {
 // word of the answer.
 func MaskQuoted(text string, urls ...string) string {
 	for _, raw := range urls {
-		var secrets []string
-		text, secrets = maskForms(text, raw)
-		longestFirst(secrets)
-		for _, s := range secrets {
-			if wordless(s) {
-				text = strings.ReplaceAll(text, s, "***")
-			}
+		if text == "" {
+			break
+		}
+		if m, ok := newURLMask(raw); ok {
+			text = m.apply(text, wordless)
 		}
 	}
 	return text
 }
+
+// longEnough reports whether a secret part is long enough to be masked
+// wherever it stands (minSecret).
+func longEnough(s string) bool { return len(s) >= minSecret }
 
 // wordless reports whether a secret part of a URL looks like a token or
 // a password rather than a word: 8 bytes or longer, or letters and digits
@@ -78,21 +78,54 @@ func wordless(s string) bool {
 	return letter && digit
 }
 
-// maskForms returns text with every form of raw it quotes (urlForms)
-// shown as MaskURL shows raw, and raw's secret parts; text as it is when
-// raw has no secret.
-func maskForms(text, raw string) (string, []string) {
-	if text == "" || raw == "" {
-		return text, nil
+// urlMask is masking with one URL, worked out once: the URL as MaskURL
+// shows it, the forms a text may quote it in (urlForms), its secret parts
+// (longest first), and a part every form holds (its host name, when
+// escaping leaves it as it is) so that a text quoting none is skipped
+// cheaply.
+type urlMask struct {
+	masked         string
+	forms, secrets []string
+	needle         string
+}
+
+// newURLMask works out masking with raw; false when raw has no secret.
+func newURLMask(raw string) (urlMask, bool) {
+	if raw == "" {
+		return urlMask{}, false
 	}
 	masked, secrets := maskURL(raw)
 	if len(secrets) == 0 {
-		return text, nil
+		return urlMask{}, false
 	}
-	for _, form := range urlForms(raw) {
-		text = strings.ReplaceAll(text, form, masked)
+	longestFirst(secrets)
+	m := urlMask{masked: masked, forms: urlForms(raw), secrets: secrets}
+	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil && plainHost(u.Hostname()) && !strings.Contains(raw, "${") {
+		m.needle = u.Hostname()
 	}
-	return text, secrets
+	return m, true
+}
+
+// plainHost reports whether host is letters, digits, dots and hyphens:
+// the same in every form urlForms makes.
+func plainHost(host string) bool {
+	return host != "" && strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == ""
+}
+
+// apply returns text with every form of the URL it quotes shown masked,
+// then each secret part hide accepts replaced wherever it stands.
+func (m urlMask) apply(text string, hide func(string) bool) string {
+	if m.needle == "" || strings.Contains(text, m.needle) {
+		for _, form := range m.forms {
+			text = strings.ReplaceAll(text, form, m.masked)
+		}
+	}
+	for _, s := range m.secrets {
+		if hide(s) {
+			text = strings.ReplaceAll(text, s, "***")
+		}
+	}
+	return text
 }
 
 // MaskSecrets returns text with the secrets of the source's feed or page
@@ -145,14 +178,28 @@ func longestFirst(list []string) {
 // ("true" of "full=true") does not hide the same word in the answer.
 // Masking a masked error again changes nothing.
 func DeliveryMask(cfg *Config) func(text string) string {
-	var sources, notify []string
+	var sources, notify []urlMask // worked out once for every text
 	for _, s := range append(slices.Clone(cfg.Sources), cfg.PausedSources...) {
-		sources = append(sources, s.Feed, s.Page)
+		for _, raw := range []string{s.Feed, s.Page} {
+			if m, ok := newURLMask(raw); ok {
+				sources = append(sources, m)
+			}
+		}
 	}
 	for _, d := range append(slices.Clone(cfg.Digests), cfg.PausedDigests...) {
-		notify = append(notify, d.Notify...)
+		for _, raw := range d.Notify {
+			if m, ok := newURLMask(raw); ok {
+				notify = append(notify, m)
+			}
+		}
 	}
 	return func(text string) string {
-		return MaskSecrets(MaskQuoted(text, sources...), notify...)
+		for _, m := range sources {
+			text = m.apply(text, wordless)
+		}
+		for _, m := range notify {
+			text = m.apply(text, longEnough)
+		}
+		return text
 	}
 }
