@@ -453,25 +453,33 @@ func TestRunMasksDiscoveredFeed(t *testing.T) {
 // a fresh database, and returns its outcome and the store.
 func runPaid(t *testing.T, feed string) (Outcome, *store.Store) {
 	t.Helper()
+	p, srcs, st := paidPipeline(t, feed, "")
+	var got Outcome
+	if _, err := p.Run(context.Background(), srcs, func(o Outcome) { got = o }); err != nil {
+		t.Fatal(err)
+	}
+	return got, st
+}
+
+// paidPipeline is a pipeline over a fresh database for one source, "Paid",
+// on feed, with extra added to its table; it returns the sources to run.
+func paidPipeline(t *testing.T, feed, extra string) (*Pipeline, []config.Source, *store.Store) {
+	t.Helper()
 	cfg, wl := loadConfig(t, filepath.Join(t.TempDir(), "newswatch.toml"), fmt.Sprintf(`database = "nw.db"
 [output]
 dir = "out"
 [[sources]]
 name = "Paid"
 feed = %q
-[[companies]]
+%s[[companies]]
 name = "Alibaba"
-`, feed))
+`, feed, extra))
 	st, err := store.Open(context.Background(), cfg.Database)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	var got Outcome
-	if _, err := New(cfg, st, wl).Run(context.Background(), cfg.Sources, func(o Outcome) { got = o }); err != nil {
-		t.Fatal(err)
-	}
-	return got, st
+	return New(cfg, st, wl), cfg.Sources, st
 }
 
 // TestSaveCleansLinksAndCountsRicherCopies: an item's link is stored
@@ -508,29 +516,14 @@ func TestSaveCleansLinksAndCountsRicherCopies(t *testing.T) {
 // reports the warning with its URL's secrets masked, as its errors are.
 func TestRunMasksSourceWarning(t *testing.T) {
 	const feed = "https://user:hunter2@feeds.example/rss?apikey=SEKRET"
-	cfg, wl := loadConfig(t, filepath.Join(t.TempDir(), "newswatch.toml"), fmt.Sprintf(`database = "nw.db"
-[output]
-dir = "out"
-[[sources]]
-name = "Paid"
-feed = %q
-full_text = true
-[[companies]]
-name = "Alibaba"
-`, feed))
-	st, err := store.Open(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	p := New(cfg, st, wl)
+	p, srcs, _ := paidPipeline(t, feed, "full_text = true\n")
 	p.fetch = func(_ context.Context, src scraper.Source) scraper.Result {
 		res := oneItem(src)
 		res.Warning = fmt.Errorf("source %q: %s: 1 of 2 full texts yielded nothing", src.Name, src.Feed)
 		return res
 	}
 	var got Outcome
-	if _, err := p.Run(context.Background(), cfg.Sources, func(o Outcome) { got = o }); err != nil {
+	if _, err := p.Run(context.Background(), srcs, func(o Outcome) { got = o }); err != nil {
 		t.Fatal(err)
 	}
 	if got.Warning == nil || strings.Contains(got.Warning.Error(), "hunter2") || strings.Contains(got.Warning.Error(), "SEKRET") {
