@@ -27,17 +27,7 @@ const minSecret = 4
 // secret part left elsewhere (a library that quotes the password or a
 // query value alone) becomes "***" when it is at least minSecret bytes
 // long. Masking a text twice changes nothing more.
-func MaskSecrets(text string, urls ...string) string {
-	for _, raw := range urls {
-		if text == "" {
-			break
-		}
-		if m, ok := newURLMask(raw); ok {
-			text = m.apply(text, longEnough)
-		}
-	}
-	return text
-}
+func MaskSecrets(text string, urls ...string) string { return maskWith(text, longEnough, urls) }
 
 // MaskQuoted returns text with every place it quotes one of urls, in the
 // forms MaskSecrets knows, shown as MaskURL shows it, and with those of
@@ -47,13 +37,17 @@ func MaskSecrets(text string, urls ...string) string {
 // but have no reason to quote its ordinary parts, such as a mail server's
 // or webhook's answer naming a source: there such a word is as likely a
 // word of the answer.
-func MaskQuoted(text string, urls ...string) string {
+func MaskQuoted(text string, urls ...string) string { return maskWith(text, wordless, urls) }
+
+// maskWith masks text with each of urls (urlMask.apply), the secret
+// parts standing alone that hide accepts included.
+func maskWith(text string, hide func(string) bool, urls []string) string {
 	for _, raw := range urls {
 		if text == "" {
 			break
 		}
 		if m, ok := newURLMask(raw); ok {
-			text = m.apply(text, wordless)
+			text = m.apply(text, hide)
 		}
 	}
 	return text
